@@ -1,0 +1,415 @@
+/*-------------------------------------------------------------------------
+ *
+ * ritual_fdw.c
+ *		  The ritual_fdw foreign data wrapper: raw CSV files, directories and
+ *		  globs as tables.  This file holds the callbacks the planner and the
+ *		  executor call, in that order; the work is done in src/.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "commands/defrem.h"
+#include "commands/explain.h"
+#include "commands/vacuum.h"
+#include "foreign/fdwapi.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/sampling.h"
+
+#include "src/ritual.h"
+
+PG_MODULE_MAGIC;
+
+/*
+ * What the planner learns about a table; baserel->fdw_private.
+ */
+typedef struct RitualPlanState
+{
+	RitualOptions *opts;		/* merged options of table and server */
+	List	   *files;			/* RitualFile *, as discovered now */
+	int64		total_size;		/* bytes in all files */
+	BlockNumber pages;			/* total_size in blocks, at least 1 */
+	double		ntuples;		/* estimated rows before any qual */
+} RitualPlanState;
+
+/*
+ * What one scan keeps while it runs; node->fdw_state.
+ */
+typedef struct RitualExecState
+{
+	RitualOptions *opts;
+	List	   *files;			/* rediscovered at execution: files may have
+								 * come or gone since planning */
+	int64		total_size;
+	RitualScan *scan;			/* NULL for a plain EXPLAIN */
+} RitualExecState;
+
+PG_FUNCTION_INFO_V1(ritual_fdw_handler);
+
+static void ritualGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
+									Oid foreigntableid);
+static void ritualGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
+								  Oid foreigntableid);
+static ForeignScan *ritualGetForeignPlan(PlannerInfo *root,
+										 RelOptInfo *baserel,
+										 Oid foreigntableid,
+										 ForeignPath *best_path,
+										 List *tlist, List *scan_clauses,
+										 Plan *outer_plan);
+static void ritualExplainForeignScan(ForeignScanState *node,
+									 ExplainState *es);
+static void ritualBeginForeignScan(ForeignScanState *node, int eflags);
+static TupleTableSlot *ritualIterateForeignScan(ForeignScanState *node);
+static void ritualReScanForeignScan(ForeignScanState *node);
+static void ritualEndForeignScan(ForeignScanState *node);
+static bool ritualAnalyzeForeignTable(Relation relation,
+									  AcquireSampleRowsFunc *func,
+									  BlockNumber *totalpages);
+static int	ritual_acquire_sample_rows(Relation onerel, int elevel,
+									   HeapTuple *rows, int targrows,
+									   double *totalrows,
+									   double *totaldeadrows);
+
+/*
+ * ritual_fdw_handler
+ *		The wrapper's callbacks.
+ */
+Datum
+ritual_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *routine = makeNode(FdwRoutine);
+
+	routine->GetForeignRelSize = ritualGetForeignRelSize;
+	routine->GetForeignPaths = ritualGetForeignPaths;
+	routine->GetForeignPlan = ritualGetForeignPlan;
+	routine->ExplainForeignScan = ritualExplainForeignScan;
+	routine->BeginForeignScan = ritualBeginForeignScan;
+	routine->IterateForeignScan = ritualIterateForeignScan;
+	routine->ReScanForeignScan = ritualReScanForeignScan;
+	routine->EndForeignScan = ritualEndForeignScan;
+	routine->AnalyzeForeignTable = ritualAnalyzeForeignTable;
+
+	PG_RETURN_POINTER(routine);
+}
+
+static BlockNumber
+size_in_pages(int64 size)
+{
+	double		pages = ceil((double) size / BLCKSZ);
+
+	return (BlockNumber) Max(Min(pages, (double) MaxBlockNumber), 1);
+}
+
+/*
+ * ritualGetForeignRelSize
+ *		Estimate the rows of the table from the size of its files: by the
+ *		tuple density ANALYZE measured if there is one, else by the width of
+ *		a row.
+ */
+static void
+ritualGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
+						Oid foreigntableid)
+{
+	RitualPlanState *plan = palloc0(sizeof(RitualPlanState));
+
+	plan->opts = ritual_get_options(foreigntableid);
+	plan->files = ritual_discover_files(plan->opts->paths,
+										plan->opts->missing_ok);
+	plan->total_size = ritual_total_size(plan->files);
+	plan->pages = size_in_pages(plan->total_size);
+
+	if (baserel->tuples >= 0 && baserel->pages > 0)
+	{
+		double		density = baserel->tuples / (double) baserel->pages;
+
+		plan->ntuples = clamp_row_est(density * (double) plan->pages);
+	}
+	else
+	{
+		/* a CSV row is about as wide as its text; guess that from the type */
+		int			width = MAXALIGN(baserel->reltarget->width) +
+			MAXALIGN(SizeofHeapTupleHeader);
+
+		plan->ntuples = clamp_row_est((double) plan->total_size / width);
+	}
+
+	baserel->rows = clamp_row_est(plan->ntuples *
+								  clauselist_selectivity(root,
+														 baserel->baserestrictinfo,
+														 0, JOIN_INNER, NULL));
+	baserel->fdw_private = plan;
+}
+
+/*
+ * ritualGetForeignPaths
+ *		One path: read every file.  Reading a byte costs as a sequential
+ *		page does; parsing and converting a row costs ten tuples' CPU.
+ */
+static void
+ritualGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
+					  pg_attribute_unused() Oid foreigntableid)
+{
+	RitualPlanState *plan = baserel->fdw_private;
+	Cost		startup_cost = baserel->baserestrictcost.startup;
+	Cost		cpu_per_tuple = cpu_tuple_cost * 10 +
+		baserel->baserestrictcost.per_tuple;
+	Cost		run_cost = seq_page_cost * plan->pages +
+		cpu_per_tuple * plan->ntuples;
+
+	add_path(baserel, (Path *)
+			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+									 startup_cost, startup_cost + run_cost,
+									 NIL, NULL, NULL,
+#if PG_VERSION_NUM >= 170000
+									 NIL,
+#endif
+									 NIL));
+}
+
+/*
+ * ritualGetForeignPlan
+ *		Quals are all checked by the executor; the plan carries only which
+ *		columns must be converted.
+ */
+static ForeignScan *
+ritualGetForeignPlan(pg_attribute_unused() PlannerInfo *root,
+					 RelOptInfo *baserel,
+					 pg_attribute_unused() Oid foreigntableid,
+					 pg_attribute_unused() ForeignPath *best_path,
+					 List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	Bitmapset  *attrs = NULL;
+	List	   *needed = NIL;
+	ListCell   *lc;
+	bool		whole_row;
+	int			member = -1;
+
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
+	foreach(lc, baserel->baserestrictinfo)
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
+					   baserel->relid, &attrs);
+
+	whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
+	while ((member = bms_next_member(attrs, member)) >= 0)
+	{
+		int			attnum = member + FirstLowInvalidHeapAttributeNumber;
+
+		if (attnum > 0)
+			needed = lappend_int(needed, attnum);
+	}
+
+	scan_clauses = extract_actual_clauses(scan_clauses, false);
+	return make_foreignscan(tlist, scan_clauses, baserel->relid, NIL,
+							list_make2(makeBoolean(whole_row), needed),
+							NIL, NIL, outer_plan);
+}
+
+/*
+ * ritualExplainForeignScan
+ *		Files and bytes to read; with ANALYZE, files read and rows rejected.
+ */
+static void
+ritualExplainForeignScan(ForeignScanState *node, ExplainState *es)
+{
+	RitualExecState *state = node->fdw_state;
+
+	if (es->verbose)
+	{
+		StringInfoData paths;
+		ListCell   *lc;
+
+		initStringInfo(&paths);
+		foreach(lc, state->opts->paths)
+			appendStringInfo(&paths, "%s%s", paths.len > 0 ? ", " : "",
+							 (char *) lfirst(lc));
+		ExplainPropertyText("Ritual Path", paths.data, es);
+	}
+	ExplainPropertyInteger("Ritual Files", NULL, list_length(state->files), es);
+	ExplainPropertyInteger("Ritual Bytes", NULL, state->total_size, es);
+	if (es->analyze && state->scan != NULL)
+	{
+		ExplainPropertyInteger("Ritual Files Read", NULL,
+							   ritual_scan_files_read(state->scan), es);
+		ExplainPropertyInteger("Ritual Rows Rejected", NULL,
+							   ritual_scan_rows_rejected(state->scan), es);
+	}
+}
+
+/*
+ * ritualBeginForeignScan
+ *		List the files again (never opening one for a plain EXPLAIN) and
+ *		prepare the reader.
+ */
+static void
+ritualBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	Relation	rel = node->ss.ss_currentRelation;
+	RitualExecState *state = palloc0(sizeof(RitualExecState));
+	bool		whole_row = boolVal(linitial(plan->fdw_private));
+	List	   *needed_attnums = lsecond(plan->fdw_private);
+	int			natts = RelationGetNumberOfAttributes(rel);
+	bool	   *needed = NULL;
+	ListCell   *lc;
+
+	state->opts = ritual_get_options(RelationGetRelid(rel));
+	state->files = ritual_discover_files(state->opts->paths,
+										 state->opts->missing_ok);
+	state->total_size = ritual_total_size(state->files);
+	node->fdw_state = state;
+
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+
+	if (!whole_row)
+	{
+		needed = palloc0(sizeof(bool) * Max(natts, 1));
+		foreach(lc, needed_attnums)
+			needed[lfirst_int(lc) - 1] = true;
+	}
+	state->scan = ritual_scan_begin(rel, state->opts, state->files, needed);
+}
+
+/*
+ * ritualIterateForeignScan
+ *		The next row, built in the executor's per-tuple memory.
+ */
+static TupleTableSlot *
+ritualIterateForeignScan(ForeignScanState *node)
+{
+	RitualExecState *state = node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+
+	ExecClearTuple(slot);
+	if (ritual_scan_next(state->scan, slot->tts_values, slot->tts_isnull))
+		ExecStoreVirtualTuple(slot);
+	return slot;
+}
+
+/*
+ * ritualReScanForeignScan
+ *		Read again from the first file.
+ */
+static void
+ritualReScanForeignScan(ForeignScanState *node)
+{
+	RitualExecState *state = node->fdw_state;
+
+	ritual_scan_rescan(state->scan);
+}
+
+/*
+ * ritualEndForeignScan
+ *		Report what on_error let through, and close the file.
+ */
+static void
+ritualEndForeignScan(ForeignScanState *node)
+{
+	RitualExecState *state = node->fdw_state;
+
+	if (state == NULL || state->scan == NULL)
+		return;
+	ritual_scan_report(state->scan);
+	ritual_scan_end(state->scan);
+}
+
+/*
+ * ritualAnalyzeForeignTable
+ *		ANALYZE reads every row and keeps a reservoir sample.
+ */
+static bool
+ritualAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
+						  BlockNumber *totalpages)
+{
+	RitualOptions *opts = ritual_get_options(RelationGetRelid(relation));
+	List	   *files = ritual_discover_files(opts->paths, opts->missing_ok);
+
+	*totalpages = size_in_pages(ritual_total_size(files));
+	*func = ritual_acquire_sample_rows;
+	return true;
+}
+
+/*
+ * Read all rows, keeping a uniform random sample of targrows of them
+ * (Vitter's algorithm, as file_fdw and the heap's ANALYZE do).
+ */
+static int
+ritual_acquire_sample_rows(Relation onerel, int elevel, HeapTuple *rows,
+						   int targrows, double *totalrows,
+						   double *totaldeadrows)
+{
+	TupleDesc	tupdesc = RelationGetDescr(onerel);
+	RitualOptions *opts = ritual_get_options(RelationGetRelid(onerel));
+	List	   *files = ritual_discover_files(opts->paths, opts->missing_ok);
+	Datum	   *values = palloc(sizeof(Datum) * Max(tupdesc->natts, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(tupdesc->natts, 1));
+	MemoryContext row_context;
+	MemoryContext oldcontext;
+	RitualScan *scan;
+	ReservoirStateData rstate;
+	double		rowstoskip = -1;
+	int			numrows = 0;
+
+	*totalrows = 0;
+	*totaldeadrows = 0;
+	reservoir_init_selection_state(&rstate, targrows);
+	row_context = AllocSetContextCreate(CurrentMemoryContext,
+										"ritual_fdw analyze row",
+										ALLOCSET_DEFAULT_SIZES);
+	scan = ritual_scan_begin(onerel, opts, files, NULL);
+
+	for (;;)
+	{
+		bool		found;
+
+		vacuum_delay_point();
+		MemoryContextReset(row_context);
+		oldcontext = MemoryContextSwitchTo(row_context);
+		found = ritual_scan_next(scan, values, nulls);
+		MemoryContextSwitchTo(oldcontext);
+		if (!found)
+			break;
+
+		if (numrows < targrows)
+			rows[numrows++] = heap_form_tuple(tupdesc, values, nulls);
+		else
+		{
+			if (rowstoskip < 0)
+				rowstoskip = reservoir_get_next_S(&rstate, *totalrows,
+												  targrows);
+			if (rowstoskip <= 0)
+			{
+				int			k = (int) (targrows *
+									   sampler_random_fract(&rstate.randstate));
+
+				Assert(k >= 0 && k < targrows);
+				heap_freetuple(rows[k]);
+				rows[k] = heap_form_tuple(tupdesc, values, nulls);
+			}
+			rowstoskip -= 1;
+		}
+		*totalrows += 1;
+	}
+
+	ritual_scan_report(scan);
+	ritual_scan_end(scan);
+	MemoryContextDelete(row_context);
+
+	ereport(elevel,
+			(errmsg("\"%s\": %d files contain %.0f rows; %d rows in sample",
+					RelationGetRelationName(onerel), list_length(files),
+					*totalrows, numrows)));
+	return numrows;
+}

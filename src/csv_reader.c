@@ -1,0 +1,494 @@
+/*-------------------------------------------------------------------------
+ *
+ * csv_reader.c
+ *		  Read the records of one CSV file with libcsv, in large chunks,
+ *		  keeping the physical line number where each record starts.
+ *
+ * libcsv's callbacks cannot stop a parse, so each chunk is parsed whole and
+ * its records are queued; csv_reader_next hands them out one at a time.
+ * The queue holds at most one chunk's worth of fields (plus the record in
+ * progress), so memory stays flat however large the file.
+ *
+ * libcsv is set up deliberately: it must not trim spaces (is_space always
+ * says no), it reports every line end (CSV_REPALL_NL) so that blank lines
+ * can be counted and skipped here, it passes NULL for an empty unquoted field
+ * (CSV_EMPTY_IS_NULL) so that "" stays an empty string, and it allocates
+ * through palloc.  It knows no escape character other than a doubled quote,
+ * so a different escape is rewritten into that form before parsing.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <csv.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "miscadmin.h"
+#include "storage/fd.h"
+
+#include "ritual.h"
+
+#define READ_CHUNK_SIZE		(1024 * 1024)
+
+/* A field already parsed, in the reader's value buffer. */
+typedef struct FieldSlot
+{
+	Size		offset;			/* start in values_buf */
+	int			len;
+	bool		isnull;			/* empty and unquoted */
+} FieldSlot;
+
+/* A complete record waiting in the queue. */
+typedef struct RecordSlot
+{
+	int			first_field;
+	int			nfields;
+	int64		line;
+	const char *malformed;
+} RecordSlot;
+
+struct CsvReader
+{
+	const char *path;
+	int			fd;
+	struct csv_parser parser;
+	char		quote;
+	char		escape;			/* equal to quote unless rewritten */
+	bool		at_file_start;	/* a byte-order mark may come */
+	bool		finished;		/* csv_fini has run */
+	char	   *chunk;			/* bytes read from the file */
+	char	   *rewritten;		/* the chunk with escapes rewritten */
+
+	/* state of the escape rewriting, carried across chunks */
+	bool		in_quotes;
+	bool		escape_pending;
+
+	/* fields parsed so far, each NUL-terminated in values_buf */
+	char	   *values_buf;
+	Size		values_len;
+	Size		values_size;
+	FieldSlot  *fields;
+	int			nfields;
+	int			fields_size;
+
+	/* complete records, and the next one to hand out */
+	RecordSlot *records;
+	int			nrecords;
+	int			records_size;
+	int			next_record;
+
+	/* the record in progress */
+	int			record_first_field;
+	int64		record_line;
+	const char *record_malformed;
+
+	/* line accounting */
+	int64		line;			/* physical line the parser is on */
+	bool		last_end_was_cr;	/* a following LF ends no new line */
+
+	/* what csv_reader_next hands out */
+	char	  **out_values;
+	int		   *out_lengths;
+	int			out_size;
+};
+
+/*
+ * libcsv's allocation hooks take no context argument, so the reader whose
+ * parser is running is kept here; it is set just before each libcsv call.
+ */
+static CsvReader *parsing_reader = NULL;
+
+static void *
+csv_realloc_hook(void *ptr, size_t size)
+{
+	if (size > RITUAL_MAX_RECORD_BYTES)
+		return NULL;			/* libcsv then reports CSV_ENOMEM */
+
+	/* grow by doubling: libcsv's fixed increment would be quadratic */
+	parsing_reader->parser.blk_size = Min(size, RITUAL_MAX_RECORD_BYTES);
+	if (ptr == NULL)
+		return MemoryContextAlloc(GetMemoryChunkContext(parsing_reader), size);
+	return repalloc(ptr, size);
+}
+
+static void
+csv_free_hook(void *ptr)
+{
+	pfree(ptr);
+}
+
+/* libcsv trims spaces of unquoted fields unless told nothing is a space. */
+static int
+csv_no_spaces(pg_attribute_unused() unsigned char c)
+{
+	return 0;
+}
+
+static void
+init_parser(CsvReader *r, char delimiter)
+{
+	csv_init(&r->parser, CSV_REPALL_NL | CSV_EMPTY_IS_NULL);
+	csv_set_delim(&r->parser, (unsigned char) delimiter);
+	csv_set_quote(&r->parser, (unsigned char) r->quote);
+	csv_set_space_func(&r->parser, csv_no_spaces);
+	csv_set_realloc_func(&r->parser, csv_realloc_hook);
+	csv_set_free_func(&r->parser, csv_free_hook);
+	csv_set_blk_size(&r->parser, 1024);
+}
+
+static void
+grow_values(CsvReader *r, Size needed)
+{
+	Size		new_size = r->values_size;
+
+	while (new_size < needed)
+		new_size *= 2;
+	r->values_buf = repalloc_huge(r->values_buf, new_size);
+	r->values_size = new_size;
+}
+
+/* libcsv callback: one field has been parsed. */
+static void
+on_field(void *data, size_t len, void *arg)
+{
+	CsvReader  *r = arg;
+	FieldSlot  *slot;
+	int			in_record = r->nfields - r->record_first_field;
+
+	if (in_record == 0)
+		r->record_line = r->line;
+	else if (in_record >= RITUAL_MAX_FIELDS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("record on line " INT64_FORMAT " of file \"%s\" has more than %d fields",
+						r->record_line, r->path, RITUAL_MAX_FIELDS)));
+
+	if (r->nfields == r->fields_size)
+	{
+		r->fields_size *= 2;
+		r->fields = repalloc(r->fields, sizeof(FieldSlot) * r->fields_size);
+	}
+	if (r->values_len + len + 1 > r->values_size)
+	{
+		Size		record_bytes = r->values_len + len -
+			(in_record > 0 ? r->fields[r->record_first_field].offset : r->values_len);
+
+		if (record_bytes > RITUAL_MAX_RECORD_BYTES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("record on line " INT64_FORMAT " of file \"%s\" is longer than %zu bytes",
+							r->record_line, r->path, RITUAL_MAX_RECORD_BYTES),
+					 errhint("A quote that is never closed makes the rest of the file one field; check the quoting.")));
+		grow_values(r, r->values_len + len + 1);
+	}
+
+	slot = &r->fields[r->nfields++];
+	slot->offset = r->values_len;
+	slot->len = (int) len;
+	slot->isnull = (data == NULL);
+	if (len > 0)
+	{
+		const char *p = data;
+		const char *end = p + len;
+
+		memcpy(r->values_buf + r->values_len, data, len);
+		/* only a quoted field can hold a line break */
+		while ((p = memchr(p, '\n', end - p)) != NULL)
+		{
+			r->line++;
+			p++;
+		}
+	}
+	r->values_buf[r->values_len + len] = '\0';
+	r->values_len += len + 1;
+}
+
+/* libcsv callback: a line end or the end of input closed a record. */
+static void
+on_record_end(int c, void *arg)
+{
+	CsvReader  *r = arg;
+	int			nfields = r->nfields - r->record_first_field;
+
+	if (nfields > 0)
+	{
+		RecordSlot *slot;
+
+		if (r->nrecords == r->records_size)
+		{
+			r->records_size *= 2;
+			r->records = repalloc(r->records,
+								  sizeof(RecordSlot) * r->records_size);
+		}
+		slot = &r->records[r->nrecords++];
+		slot->first_field = r->record_first_field;
+		slot->nfields = nfields;
+		slot->line = r->record_line;
+		slot->malformed = r->record_malformed;
+		r->record_first_field = r->nfields;
+		r->record_malformed = NULL;
+	}
+
+	/* CR LF is one line end; a lone CR or LF is one too */
+	if (c == '\r' || (c == '\n' && !(nfields == 0 && r->last_end_was_cr)))
+		r->line++;
+	r->last_end_was_cr = (c == '\r');
+}
+
+/*
+ * Drop the records already handed out, keeping the fields of the record in
+ * progress at the front of the buffers.
+ */
+static void
+compact_queue(CsvReader *r)
+{
+	int			keep = r->nfields - r->record_first_field;
+	Size		keep_from;
+
+	if (keep > 0)
+	{
+		keep_from = r->fields[r->record_first_field].offset;
+		memmove(r->values_buf, r->values_buf + keep_from,
+				r->values_len - keep_from);
+		memmove(r->fields, r->fields + r->record_first_field,
+				sizeof(FieldSlot) * keep);
+		for (int i = 0; i < keep; i++)
+			r->fields[i].offset -= keep_from;
+		r->values_len -= keep_from;
+	}
+	else
+		r->values_len = 0;
+	r->nfields = keep;
+	r->record_first_field = 0;
+	r->nrecords = 0;
+	r->next_record = 0;
+}
+
+/*
+ * Rewrite escape sequences inside quotes (escape+quote, escape+escape) into
+ * the doubled-quote form libcsv understands.  The output is never longer
+ * than the input.
+ */
+static Size
+rewrite_escapes(CsvReader *r, const char *in, Size len, char *out)
+{
+	char	   *o = out;
+
+	for (Size i = 0; i < len; i++)
+	{
+		char		c = in[i];
+
+		if (r->escape_pending)
+		{
+			r->escape_pending = false;
+			if (c == r->quote)
+			{
+				*o++ = r->quote;
+				*o++ = r->quote;
+				continue;
+			}
+			*o++ = r->escape;
+			if (c == r->escape)
+				continue;
+			/* a lone escape stands for itself; c is read normally */
+		}
+		if (r->in_quotes && c == r->escape)
+		{
+			r->escape_pending = true;
+			continue;
+		}
+		if (c == r->quote)
+			r->in_quotes = !r->in_quotes;
+		*o++ = c;
+	}
+	return o - out;
+}
+
+static void
+parse_bytes(CsvReader *r, const char *bytes, Size len)
+{
+	size_t		parsed;
+
+	parsing_reader = r;
+	parsed = csv_parse(&r->parser, bytes, len, on_field, on_record_end, r);
+	if (parsed != len)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("field on line " INT64_FORMAT " of file \"%s\" is longer than %zu bytes",
+						r->line, r->path, RITUAL_MAX_RECORD_BYTES),
+				 errhint("A quote that is never closed makes the rest of the file one field; check the quoting.")));
+}
+
+/* End of file: flush the last record, which may lack a line end. */
+static void
+finish_parse(CsvReader *r)
+{
+	if (r->escape_pending)
+	{
+		r->escape_pending = false;
+		parse_bytes(r, &r->escape, 1);
+	}
+	parsing_reader = r;
+
+	/*
+	 * Strict checking at the very end tells an unclosed quote from a field
+	 * that ends the file without a line break.
+	 */
+	csv_set_opts(&r->parser, CSV_REPALL_NL | CSV_EMPTY_IS_NULL |
+				 CSV_STRICT | CSV_STRICT_FINI);
+	if (csv_fini(&r->parser, on_field, on_record_end, r) != 0)
+	{
+		r->record_malformed = "a quoted field is not closed before the end of the file";
+		csv_set_opts(&r->parser, CSV_REPALL_NL | CSV_EMPTY_IS_NULL);
+		csv_fini(&r->parser, on_field, on_record_end, r);
+		/* what follows the stray quote is not a value */
+		r->fields[r->nfields - 1].isnull = true;
+	}
+	r->finished = true;
+}
+
+/* Read and parse the next chunk; false at the end of the file. */
+static bool
+read_chunk(CsvReader *r)
+{
+	ssize_t		nread;
+	const char *bytes = r->chunk;
+
+	CHECK_FOR_INTERRUPTS();
+	do
+		nread = read(r->fd, r->chunk, READ_CHUNK_SIZE);
+	while (nread < 0 && errno == EINTR);
+	if (nread < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read file \"%s\": %m", r->path)));
+	if (nread == 0)
+		return false;
+
+	if (r->at_file_start)
+	{
+		r->at_file_start = false;
+		if (nread >= 3 && memcmp(bytes, "\xEF\xBB\xBF", 3) == 0)
+		{
+			bytes += 3;
+			nread -= 3;
+		}
+	}
+	if (r->escape != r->quote)
+	{
+		nread = rewrite_escapes(r, bytes, nread, r->rewritten);
+		bytes = r->rewritten;
+	}
+	parse_bytes(r, bytes, nread);
+	return true;
+}
+
+/*
+ * csv_reader_open
+ *		Open 'path' for reading; the reader lives in the current memory
+ *		context.
+ */
+CsvReader *
+csv_reader_open(const char *path, const RitualOptions *opts)
+{
+	CsvReader  *r = palloc0(sizeof(CsvReader));
+
+	r->path = path;
+	r->fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (r->fd < 0 && errno == ENOENT)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\" for reading: %m", path),
+				 errhint("The file was listed when the scan started; it may have been moved or deleted since.")));
+	if (r->fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\" for reading: %m", path)));
+
+	r->quote = opts->quote;
+	r->escape = opts->escape;
+	init_parser(r, opts->delimiter);
+	r->at_file_start = true;
+	r->chunk = palloc(READ_CHUNK_SIZE);
+	if (r->escape != r->quote)
+		r->rewritten = palloc(READ_CHUNK_SIZE);
+
+	r->values_size = 2 * READ_CHUNK_SIZE;
+	r->values_buf = palloc(r->values_size);
+	r->fields_size = 1024;
+	r->fields = palloc(sizeof(FieldSlot) * r->fields_size);
+	r->records_size = 256;
+	r->records = palloc(sizeof(RecordSlot) * r->records_size);
+	r->out_size = 16;
+	r->out_values = palloc(sizeof(char *) * r->out_size);
+	r->out_lengths = palloc(sizeof(int) * r->out_size);
+	r->line = 1;
+	return r;
+}
+
+/*
+ * csv_reader_next
+ *		Fill 'record' with the next record; false at the end of the file.
+ *		Blank lines are skipped.
+ */
+bool
+csv_reader_next(CsvReader *r, CsvRecord *record)
+{
+	RecordSlot *slot;
+
+	while (r->next_record >= r->nrecords)
+	{
+		if (r->finished)
+			return false;
+		compact_queue(r);
+		if (!read_chunk(r))
+			finish_parse(r);
+	}
+
+	slot = &r->records[r->next_record++];
+	if (slot->nfields > r->out_size)
+	{
+		r->out_size = Max(slot->nfields, r->out_size * 2);
+		r->out_values = repalloc(r->out_values, sizeof(char *) * r->out_size);
+		r->out_lengths = repalloc(r->out_lengths, sizeof(int) * r->out_size);
+	}
+	for (int i = 0; i < slot->nfields; i++)
+	{
+		FieldSlot  *field = &r->fields[slot->first_field + i];
+
+		r->out_values[i] = field->isnull ? NULL : r->values_buf + field->offset;
+		r->out_lengths[i] = field->len;
+	}
+	record->nfields = slot->nfields;
+	record->values = r->out_values;
+	record->lengths = r->out_lengths;
+	record->line = slot->line;
+	record->malformed = slot->malformed;
+	return true;
+}
+
+/*
+ * csv_reader_close
+ *		Close the file and free everything the reader holds.
+ */
+void
+csv_reader_close(CsvReader *r)
+{
+	if (r->fd >= 0 && CloseTransientFile(r->fd) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not close file \"%s\": %m", r->path)));
+	r->fd = -1;
+	parsing_reader = r;
+	csv_free(&r->parser);
+	pfree(r->chunk);
+	if (r->rewritten)
+		pfree(r->rewritten);
+	pfree(r->values_buf);
+	pfree(r->fields);
+	pfree(r->records);
+	pfree(r->out_values);
+	pfree(r->out_lengths);
+	pfree(r);
+}

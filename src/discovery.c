@@ -1,0 +1,336 @@
+/*-------------------------------------------------------------------------
+ *
+ * discovery.c
+ *		  Turn a table's paths (files, directories, globs with '**') into a
+ *		  sorted list of files, without opening any of them.
+ *
+ * Directories are read recursively.  As Spark and Hive do, names that start
+ * with '.' or '_' (temporary files, _SUCCESS markers) are passed over unless
+ * a pattern names them explicitly.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <dirent.h>
+#include <fnmatch.h>
+#include <sys/stat.h>
+
+#include "miscadmin.h"
+#include "storage/fd.h"
+
+#include "ritual.h"
+
+/* The directories being walked, to stop at a symbolic-link loop. */
+typedef struct WalkedDir
+{
+	dev_t		dev;
+	ino_t		ino;
+	const struct WalkedDir *parent;
+} WalkedDir;
+
+typedef struct Discovery
+{
+	List	   *files;			/* RitualFile *, in the order found */
+	int			matched;		/* files found for the current pattern */
+} Discovery;
+
+static void add_path(Discovery *d, const char *path, const struct stat *st,
+					 const WalkedDir *walked);
+
+static bool
+has_glob_chars(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+static bool
+is_hidden_name(const char *name)
+{
+	return name[0] == '.' || name[0] == '_';
+}
+
+static char *
+join_path(const char *dir, const char *name)
+{
+	/* the root directory already ends with a slash */
+	if (dir[0] == '/' && dir[1] == '\0')
+		return psprintf("/%s", name);
+	return psprintf("%s/%s", dir, name);
+}
+
+/* stat() that reports errors other than "not there"; false if not there. */
+static bool
+stat_path(const char *path, struct stat *st)
+{
+	if (stat(path, st) == 0)
+		return true;
+	if (errno == ENOENT || errno == ENOTDIR)
+		return false;
+	ereport(ERROR,
+			(errcode_for_file_access(),
+			 errmsg("could not stat file \"%s\": %m", path)));
+	return false;				/* keep compiler quiet */
+}
+
+/*
+ * Call 'visit' for every entry of directory 'path' but "." and "..".
+ * Entries are not sorted here: the whole result is sorted at the end.
+ */
+static void
+for_each_entry(const char *path, void (*visit) (const char *dir,
+												 const char *name, void *arg),
+			   void *arg)
+{
+	DIR		   *dir = AllocateDir(path);
+	struct dirent *de;
+
+	while ((de = ReadDir(dir, path)) != NULL)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		visit(path, de->d_name, arg);
+	}
+	FreeDir(dir);
+}
+
+typedef struct WalkArg
+{
+	Discovery  *d;
+	const WalkedDir *walked;
+} WalkArg;
+
+static void
+walk_entry(const char *dir, const char *name, void *arg)
+{
+	WalkArg    *w = arg;
+	char	   *path;
+	struct stat st;
+
+	if (is_hidden_name(name))
+		return;
+	path = join_path(dir, name);
+	if (stat_path(path, &st))
+		add_path(w->d, path, &st, w->walked);
+}
+
+/*
+ * Add a path that exists: a file as itself, a directory as all the files
+ * below it.
+ */
+static void
+add_path(Discovery *d, const char *path, const struct stat *st,
+		 const WalkedDir *walked)
+{
+	if (S_ISDIR(st->st_mode))
+	{
+		WalkedDir	here = {st->st_dev, st->st_ino, walked};
+		WalkArg		arg = {d, &here};
+
+		for (const WalkedDir *w = walked; w != NULL; w = w->parent)
+		{
+			if (w->dev == st->st_dev && w->ino == st->st_ino)
+				return;			/* a link back to a directory being walked */
+		}
+		for_each_entry(path, walk_entry, &arg);
+	}
+	else
+	{
+		RitualFile *file = palloc(sizeof(RitualFile));
+
+		file->path = pstrdup(path);
+		file->size = S_ISREG(st->st_mode) ? (int64) st->st_size : 0;
+		d->files = lappend(d->files, file);
+		d->matched++;
+	}
+}
+
+typedef struct GlobArg
+{
+	Discovery  *d;
+	char	  **segments;
+	int			nsegments;
+	int			next;			/* segment the entries are matched against */
+	const WalkedDir *walked;
+} GlobArg;
+
+static void match_segments(Discovery *d, const char *dir, char **segments,
+						   int nsegments, int next, const WalkedDir *walked);
+
+static void
+glob_entry(const char *dir, const char *name, void *arg)
+{
+	GlobArg    *g = arg;
+	const char *segment = g->segments[g->next];
+	struct stat st;
+	char	   *path;
+
+	if (strcmp(segment, "**") == 0)
+	{
+		/* '**' goes one directory deeper and stays in force */
+		if (is_hidden_name(name))
+			return;
+		path = join_path(dir, name);
+		if (stat_path(path, &st) && S_ISDIR(st.st_mode))
+		{
+			WalkedDir	here = {st.st_dev, st.st_ino, g->walked};
+
+			for (const WalkedDir *w = g->walked; w != NULL; w = w->parent)
+			{
+				if (w->dev == st.st_dev && w->ino == st.st_ino)
+					return;
+			}
+			match_segments(g->d, path, g->segments, g->nsegments, g->next,
+						   &here);
+		}
+		return;
+	}
+
+	if (is_hidden_name(name) && segment[0] != name[0])
+		return;
+	if (fnmatch(segment, name, FNM_PERIOD) != 0)
+		return;
+	path = join_path(dir, name);
+	if (!stat_path(path, &st))
+		return;
+	if (g->next + 1 == g->nsegments)
+		add_path(g->d, path, &st, g->walked);
+	else if (S_ISDIR(st.st_mode))
+		match_segments(g->d, path, g->segments, g->nsegments, g->next + 1,
+					   g->walked);
+}
+
+/* Match segments[next..] of a pattern below directory 'dir'. */
+static void
+match_segments(Discovery *d, const char *dir, char **segments, int nsegments,
+			   int next, const WalkedDir *walked)
+{
+	const char *segment;
+	struct stat st;
+
+	if (next == nsegments)
+	{
+		if (stat_path(dir, &st))
+			add_path(d, dir, &st, walked);
+		return;
+	}
+
+	segment = segments[next];
+	if (strcmp(segment, "**") == 0)
+	{
+		GlobArg		arg = {d, segments, nsegments, next, walked};
+
+		/* '**' matches zero directories ... */
+		match_segments(d, dir, segments, nsegments, next + 1, walked);
+		/* ... or one more, and then possibly more */
+		for_each_entry(dir, glob_entry, &arg);
+	}
+	else if (has_glob_chars(segment))
+	{
+		GlobArg		arg = {d, segments, nsegments, next, walked};
+
+		for_each_entry(dir, glob_entry, &arg);
+	}
+	else
+	{
+		char	   *path = join_path(dir, segment);
+
+		if (!stat_path(path, &st))
+			return;
+		if (next + 1 == nsegments)
+			add_path(d, path, &st, walked);
+		else if (S_ISDIR(st.st_mode))
+			match_segments(d, path, segments, nsegments, next + 1, walked);
+	}
+}
+
+/* Expand one glob pattern, starting from its longest literal prefix. */
+static void
+expand_glob(Discovery *d, const char *pattern)
+{
+	char	   *copy = pstrdup(pattern);
+	char	  **segments = palloc(sizeof(char *) * (strlen(pattern) + 1));
+	int			nsegments = 0;
+	char	   *saveptr = NULL;
+	char	   *dir;
+	int			first_glob;
+	struct stat st;
+
+	for (char *tok = strtok_r(copy, "/", &saveptr); tok != NULL;
+		 tok = strtok_r(NULL, "/", &saveptr))
+		segments[nsegments++] = tok;
+
+	dir = pstrdup("/");
+	for (first_glob = 0; first_glob < nsegments; first_glob++)
+	{
+		if (has_glob_chars(segments[first_glob]))
+			break;
+		dir = join_path(dir, segments[first_glob]);
+	}
+	if (!stat_path(dir, &st) || !S_ISDIR(st.st_mode))
+		return;
+	match_segments(d, dir, segments, nsegments, first_glob, NULL);
+}
+
+static int
+compare_file_paths(const ListCell *a, const ListCell *b)
+{
+	const RitualFile *fa = lfirst(a);
+	const RitualFile *fb = lfirst(b);
+
+	return strcmp(fa->path, fb->path);
+}
+
+/*
+ * ritual_discover_files
+ *		All files that the patterns name, sorted by path, each once.
+ */
+List *
+ritual_discover_files(List *patterns, bool missing_ok)
+{
+	Discovery	d = {NIL, 0};
+	List	   *unique = NIL;
+	ListCell   *lc;
+	const char *previous = NULL;
+
+	foreach(lc, patterns)
+	{
+		const char *pattern = lfirst(lc);
+		struct stat st;
+
+		d.matched = 0;
+		if (has_glob_chars(pattern))
+			expand_glob(&d, pattern);
+		else if (stat_path(pattern, &st))
+			add_path(&d, pattern, &st, NULL);
+
+		if (d.matched == 0 && !missing_ok)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FILE),
+					 errmsg("path \"%s\" matches no file", pattern),
+					 errhint("Check the path, or set option missing_ok 'true' to read no rows from it instead.")));
+	}
+
+	list_sort(d.files, compare_file_paths);
+	foreach(lc, d.files)
+	{
+		RitualFile *file = lfirst(lc);
+
+		if (previous == NULL || strcmp(previous, file->path) != 0)
+			unique = lappend(unique, file);
+		previous = file->path;
+	}
+	return unique;
+}
+
+int64
+ritual_total_size(List *files)
+{
+	int64		total = 0;
+	ListCell   *lc;
+
+	foreach(lc, files)
+		total += ((RitualFile *) lfirst(lc))->size;
+	return total;
+}

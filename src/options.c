@@ -1,0 +1,553 @@
+/*-------------------------------------------------------------------------
+ *
+ * options.c
+ *		  The options of ritual_fdw: which exist where, how they are
+ *		  validated, and how a foreign table's options are gathered.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/reloptions.h"
+#include "access/table.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_foreign_table.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+#include "utils/varlena.h"
+
+#include "ritual.h"
+
+/*
+ * Where each option may be given.  Format options may sit on the server, to
+ * be shared by its tables, or on a table, which overrides its server.
+ */
+typedef struct RitualOptionDef
+{
+	const char *name;
+	Oid			context;		/* catalog in which the option may appear */
+} RitualOptionDef;
+
+static const RitualOptionDef valid_options[] = {
+	{"path", ForeignTableRelationId},
+	{"missing_ok", ForeignTableRelationId},
+	{"format", ForeignTableRelationId},
+	{"format", ForeignServerRelationId},
+	{"header", ForeignTableRelationId},
+	{"header", ForeignServerRelationId},
+	{"match_by", ForeignTableRelationId},
+	{"match_by", ForeignServerRelationId},
+	{"delimiter", ForeignTableRelationId},
+	{"delimiter", ForeignServerRelationId},
+	{"quote", ForeignTableRelationId},
+	{"quote", ForeignServerRelationId},
+	{"escape", ForeignTableRelationId},
+	{"escape", ForeignServerRelationId},
+	{"null", ForeignTableRelationId},
+	{"null", ForeignServerRelationId},
+	{"on_error", ForeignTableRelationId},
+	{"on_error", ForeignServerRelationId},
+	{"reject_limit", ForeignTableRelationId},
+	{"reject_limit", ForeignServerRelationId},
+	{"column_name", AttributeRelationId},
+	{"meta", AttributeRelationId},
+	{NULL, InvalidOid}
+};
+
+static const char *const meta_names[] = {
+	[RITUAL_META_NONE] = "",
+	[RITUAL_META_FILENAME] = "filename",
+	[RITUAL_META_LINE] = "line",
+	[RITUAL_META_ERRORS] = "errors",
+};
+
+static const char *const on_error_names[] = {
+	[RITUAL_ON_ERROR_STOP] = "stop",
+	[RITUAL_ON_ERROR_NULL] = "null",
+	[RITUAL_ON_ERROR_SKIP] = "skip",
+};
+
+/*
+ * Pick the word of 'words' (NULL-terminated) that 'value' most likely
+ * misspells, or NULL when none is close enough to suggest.
+ */
+static const char *
+closest_word(const char *value, const char *const *words)
+{
+	const char *best = NULL;
+	int			value_len = strlen(value);
+	int			best_distance;
+
+	/* as PostgreSQL's own hints do: at most half the length, plus two */
+	best_distance = value_len / 2 + 2 + 1;
+	for (; *words != NULL; words++)
+	{
+		int			distance;
+
+		distance = varstr_levenshtein_less_equal(value, value_len,
+												 *words, strlen(*words),
+												 1, 1, 1,
+												 best_distance - 1, true);
+		if (distance < best_distance)
+		{
+			best_distance = distance;
+			best = *words;
+		}
+	}
+	return best;
+}
+
+/* Report an option value that is not one of 'choices'. */
+static void
+reject_choice(const char *option, const char *value,
+			  const char *const *choices)
+{
+	StringInfoData list;
+	const char *suggestion = closest_word(value, choices);
+
+	initStringInfo(&list);
+	for (const char *const *c = choices; *c != NULL; c++)
+	{
+		if (**c == '\0')
+			continue;
+		appendStringInfo(&list, "%s'%s'", list.len > 0 ? ", " : "", *c);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for option \"%s\": \"%s\"", option, value),
+			 suggestion && *suggestion ?
+			 errhint("Perhaps you meant '%s'. Valid values are %s.",
+					 suggestion, list.data) :
+			 errhint("Valid values are %s.", list.data)));
+}
+
+/* Return the index of 'value' in the NULL-terminated 'choices'. */
+static int
+parse_choice(const char *option, const char *value,
+			 const char *const *choices, int nchoices)
+{
+	const char *terminated[8];
+
+	Assert(nchoices < lengthof(terminated));
+	for (int i = 0; i < nchoices; i++)
+	{
+		if (*choices[i] != '\0' && strcmp(value, choices[i]) == 0)
+			return i;
+		terminated[i] = choices[i];
+	}
+	terminated[nchoices] = NULL;
+	reject_choice(option, value, terminated);
+	return -1;					/* keep compiler quiet */
+}
+
+static bool
+parse_bool_option(const char *option, const char *value)
+{
+	bool		result;
+
+	if (!parse_bool(value, &result))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" requires a Boolean value, not \"%s\"",
+						option, value),
+				 errhint("Use 'true' or 'false'.")));
+	return result;
+}
+
+/* A delimiter, quote or escape: exactly one byte, and not a line break. */
+static char
+parse_single_byte(const char *option, const char *value)
+{
+	if (strlen(value) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" must be a single one-byte character, not \"%s\"",
+						option, value)));
+	if (value[0] == '\n' || value[0] == '\r')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" cannot be a newline or carriage return",
+						option)));
+	return value[0];
+}
+
+static int64
+parse_reject_limit(const char *value)
+{
+	int64		limit;
+	char	   *end;
+
+	errno = 0;
+	limit = strtoi64(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || limit < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"reject_limit\" must be a non-negative integer, not \"%s\"",
+						value)));
+	return limit;
+}
+
+/*
+ * Split the value of option "path" into its comma-separated parts.  Every
+ * part must be an absolute path; a path that contains a comma can be matched
+ * with the glob '?'.
+ */
+List *
+ritual_split_paths(const char *value)
+{
+	List	   *paths = NIL;
+	const char *p = value;
+
+	for (;;)
+	{
+		const char *end = strchr(p, ',');
+		const char *stop = end ? end : p + strlen(p);
+		char	   *path;
+
+		while (p < stop && isspace((unsigned char) *p))
+			p++;
+		while (stop > p && isspace((unsigned char) stop[-1]))
+			stop--;
+		path = pnstrdup(p, stop - p);
+		if (path[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"path\" contains an empty path"),
+					 errhint("Separate several paths with single commas.")));
+		if (!is_absolute_path(path))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("path \"%s\" is not absolute", path),
+					 errhint("Give the full path from the root directory, for example '/srv/exports/events.csv'.")));
+		paths = lappend(paths, path);
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return paths;
+}
+
+const char *
+ritual_meta_name(RitualMeta meta)
+{
+	return meta_names[meta];
+}
+
+/* Reject an option unknown in 'context', with the closest valid name. */
+static void
+reject_unknown_option(const char *name, Oid context)
+{
+	const char *words[lengthof(valid_options)];
+	StringInfoData list;
+	int			nwords = 0;
+	const char *suggestion;
+
+	initStringInfo(&list);
+	for (const RitualOptionDef *opt = valid_options; opt->name; opt++)
+	{
+		if (opt->context != context)
+			continue;
+		words[nwords++] = opt->name;
+		appendStringInfo(&list, "%s%s", list.len > 0 ? ", " : "", opt->name);
+	}
+	words[nwords] = NULL;
+	suggestion = closest_word(name, words);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+			 errmsg("invalid option \"%s\"", name),
+			 suggestion ? errhint("Perhaps you meant the option \"%s\".", suggestion) :
+			 nwords > 0 ? errhint("Valid options in this context are: %s.", list.data) :
+			 errhint("ritual_fdw takes no options in this context.")));
+}
+
+static bool
+option_is_valid(const char *name, Oid context)
+{
+	for (const RitualOptionDef *opt = valid_options; opt->name; opt++)
+	{
+		if (opt->context == context && strcmp(opt->name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Check one option's value; shared by the validator and by
+ * ritual_get_options, so that options set before an upgrade are checked too.
+ */
+static void
+apply_option(RitualOptions *opts, DefElem *def)
+{
+	const char *name = def->defname;
+	const char *value = defGetString(def);
+
+	if (strcmp(name, "path") == 0)
+		opts->paths = ritual_split_paths(value);
+	else if (strcmp(name, "missing_ok") == 0)
+		opts->missing_ok = parse_bool_option(name, value);
+	else if (strcmp(name, "format") == 0)
+	{
+		static const char *const formats[] = {"csv", NULL};
+
+		if (strcmp(value, "csv") != 0)
+			reject_choice(name, value, formats);
+	}
+	else if (strcmp(name, "header") == 0)
+		opts->header = parse_bool_option(name, value);
+	else if (strcmp(name, "match_by") == 0)
+	{
+		static const char *const match_by[] = {"name", "position"};
+
+		opts->match_by_name = parse_choice(name, value, match_by, 2) == 0;
+	}
+	else if (strcmp(name, "delimiter") == 0)
+		opts->delimiter = parse_single_byte(name, value);
+	else if (strcmp(name, "quote") == 0)
+		opts->quote = parse_single_byte(name, value);
+	else if (strcmp(name, "escape") == 0)
+		opts->escape = parse_single_byte(name, value);
+	else if (strcmp(name, "null") == 0)
+	{
+		if (strchr(value, '\n') || strchr(value, '\r'))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"null\" cannot contain a newline or carriage return")));
+		opts->null_string = pstrdup(value);
+	}
+	else if (strcmp(name, "on_error") == 0)
+		opts->on_error = parse_choice(name, value, on_error_names,
+									  lengthof(on_error_names));
+	else if (strcmp(name, "reject_limit") == 0)
+		opts->reject_limit = parse_reject_limit(value);
+}
+
+static bool
+has_option(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		if (strcmp(lfirst_node(DefElem, lc)->defname, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Checks that involve several options.  The validator sees one catalog's
+ * list, and a table may take the rest from its server, so it passes
+ * complete = false and a check runs only when every option it involves is
+ * in the list; at scan time the merged list is complete.
+ */
+static void
+check_option_combination(RitualOptions *opts, List *options, bool complete)
+{
+#define GIVEN(name) (complete || has_option(options, (name)))
+	if (!has_option(options, "escape"))
+		opts->escape = opts->quote;
+	if (!has_option(options, "match_by"))
+		opts->match_by_name = opts->header;
+	if (opts->match_by_name && !opts->header &&
+		has_option(options, "match_by") && GIVEN("header"))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option match_by 'name' requires header 'true'"),
+				 errhint("Without a header, columns are matched by position.")));
+	if (opts->delimiter == opts->quote && GIVEN("delimiter") && GIVEN("quote"))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options \"delimiter\" and \"quote\" must differ")));
+	if (opts->delimiter == opts->escape && GIVEN("delimiter") && GIVEN("escape"))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options \"delimiter\" and \"escape\" must differ")));
+	if (opts->null_string && strchr(opts->null_string, opts->delimiter) &&
+		GIVEN("delimiter"))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"null\" cannot contain the delimiter")));
+	if (opts->on_error == RITUAL_ON_ERROR_STOP &&
+		has_option(options, "reject_limit") && GIVEN("on_error"))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"reject_limit\" requires on_error 'null' or 'skip'"),
+				 errhint("With on_error 'stop' the first bad row is already an error.")));
+#undef GIVEN
+}
+
+static void
+init_options(RitualOptions *opts)
+{
+	memset(opts, 0, sizeof(RitualOptions));
+	opts->delimiter = ',';
+	opts->quote = '"';
+	opts->on_error = RITUAL_ON_ERROR_STOP;
+	opts->reject_limit = -1;
+}
+
+/* Parse the options of one column into 'column'. */
+static void
+apply_column_options(RitualColumn *column, List *options)
+{
+	bool		has_column_name = false;
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (strcmp(def->defname, "column_name") == 0)
+		{
+			column->header_name = defGetString(def);
+			has_column_name = true;
+		}
+		else if (strcmp(def->defname, "meta") == 0)
+		{
+			static const char *const metas[] = {"filename", "line", "errors"};
+
+			column->meta = parse_choice("meta", defGetString(def), metas, 3) + 1;
+		}
+	}
+	if (has_column_name && column->meta != RITUAL_META_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a column cannot have both option \"meta\" and option \"column_name\""),
+				 errhint("A meta column is filled by the reader, not from the file.")));
+}
+
+/*
+ * Reject options repeated in one list, as the core's own commands do.
+ */
+static void
+reject_repeated_options(List *options)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+		ListCell   *later;
+
+		for_each_from(later, options, foreach_current_index(lc) + 1)
+		{
+			if (strcmp(lfirst_node(DefElem, later)->defname, def->defname) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_SYNTAX_ERROR),
+						 errmsg("conflicting or redundant options"),
+						 errdetail("Option \"%s\" is given more than once.",
+								   def->defname)));
+		}
+	}
+}
+
+PG_FUNCTION_INFO_V1(ritual_fdw_validator);
+
+/*
+ * ritual_fdw_validator
+ *		Check the options of CREATE/ALTER on the wrapper, a server, a user
+ *		mapping, a foreign table or a column.
+ */
+Datum
+ritual_fdw_validator(PG_FUNCTION_ARGS)
+{
+	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
+	Oid			catalog = PG_GETARG_OID(1);
+	RitualOptions opts;
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (!option_is_valid(def->defname, catalog))
+			reject_unknown_option(def->defname, catalog);
+	}
+	reject_repeated_options(options);
+
+	/*
+	 * The security rule lives here because this is the one place every
+	 * CREATE and ALTER of a table's options passes: pointing a table at a
+	 * server file lets everyone with SELECT read that file, so only roles
+	 * that may read server files anyway may do it.  ALTER hands us the whole
+	 * resulting list, so an owner without the privilege cannot change any
+	 * option of a table that reads files.
+	 */
+	if (catalog == ForeignTableRelationId && has_option(options, "path") &&
+		!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to set option \"path\" of a ritual_fdw foreign table"),
+				 errdetail("Only superusers and members of pg_read_server_files may point a table at server files.")));
+
+	if (catalog == ForeignTableRelationId && !has_option(options, "path"))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED),
+				 errmsg("a ritual_fdw foreign table needs option \"path\""),
+				 errhint("Give an absolute file, directory or glob, e.g. OPTIONS (path '/srv/exports/*.csv').")));
+
+	if (catalog == AttributeRelationId)
+	{
+		RitualColumn column = {0};
+
+		apply_column_options(&column, options);
+		PG_RETURN_VOID();
+	}
+
+	init_options(&opts);
+	foreach(lc, options)
+		apply_option(&opts, lfirst_node(DefElem, lc));
+
+	check_option_combination(&opts, options, false);
+
+	PG_RETURN_VOID();
+}
+
+/*
+ * Gather the options of a foreign table: its server's, then its own, then
+ * those of each column.
+ */
+RitualOptions *
+ritual_get_options(Oid foreigntableid)
+{
+	RitualOptions *opts = palloc(sizeof(RitualOptions));
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	ForeignServer *server = GetForeignServer(table->serverid);
+	List	   *options = list_concat_copy(server->options, table->options);
+	Relation	rel;
+	TupleDesc	tupdesc;
+	ListCell   *lc;
+
+	init_options(opts);
+	foreach(lc, options)
+		apply_option(opts, lfirst_node(DefElem, lc));
+	check_option_combination(opts, options, true);
+
+	rel = table_open(foreigntableid, AccessShareLock);
+	tupdesc = RelationGetDescr(rel);
+	opts->natts = tupdesc->natts;
+	opts->columns = palloc0(sizeof(RitualColumn) * Max(opts->natts, 1));
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(tupdesc, i);
+		RitualColumn *column = &opts->columns[i];
+
+		column->dropped = attr->attisdropped;
+		if (column->dropped)
+			continue;
+		column->header_name = pstrdup(NameStr(attr->attname));
+		apply_column_options(column,
+							 GetForeignColumnOptions(foreigntableid, i + 1));
+	}
+	table_close(rel, AccessShareLock);
+
+	return opts;
+}

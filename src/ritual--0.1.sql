@@ -1,0 +1,23 @@
+/* ritual--0.1.sql: the objects CREATE EXTENSION ritual makes. */
+
+\echo Use "CREATE EXTENSION ritual" to load this file. \quit
+
+CREATE FUNCTION ritual.ritual_fdw_handler()
+RETURNS fdw_handler
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT;
+
+CREATE FUNCTION ritual.ritual_fdw_validator(text[], oid)
+RETURNS void
+AS 'MODULE_PATHNAME'
+LANGUAGE C STRICT;
+
+CREATE FOREIGN DATA WRAPPER ritual_fdw
+  HANDLER ritual.ritual_fdw_handler
+  VALIDATOR ritual.ritual_fdw_validator;
+
+COMMENT ON FOREIGN DATA WRAPPER ritual_fdw IS
+  'Raw CSV files, directories and globs as tables, with bad rows reported';
+COMMENT ON FUNCTION ritual.ritual_fdw_handler() IS 'callbacks of ritual_fdw';
+COMMENT ON FUNCTION ritual.ritual_fdw_validator(text[], oid) IS
+  'checks the options of ritual_fdw servers, foreign tables and columns';

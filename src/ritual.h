@@ -1,0 +1,111 @@
+/*-------------------------------------------------------------------------
+ *
+ * ritual.h
+ *		  Declarations shared by the parts of ritual_fdw: options, file
+ *		  discovery, the CSV reader and the row converter.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RITUAL_H
+#define RITUAL_H
+
+#include "access/tupdesc.h"
+#include "fmgr.h"
+#include "nodes/pg_list.h"
+#include "utils/memutils.h"
+#include "utils/relcache.h"
+
+/* The largest field and the largest record the reader accepts. */
+#define RITUAL_MAX_RECORD_BYTES		((Size) MaxAllocSize - 1)
+#define RITUAL_MAX_FIELDS			100000
+
+/* How many bytes of an offending value error messages show. */
+#define RITUAL_SHOWN_VALUE_BYTES	40
+
+typedef enum RitualOnError
+{
+	RITUAL_ON_ERROR_STOP,		/* raise an ERROR (the default) */
+	RITUAL_ON_ERROR_NULL,		/* bad field becomes NULL, the row is kept */
+	RITUAL_ON_ERROR_SKIP		/* the row is dropped */
+} RitualOnError;
+
+typedef enum RitualMeta
+{
+	RITUAL_META_NONE,			/* an ordinary column read from the file */
+	RITUAL_META_FILENAME,		/* the file the row came from */
+	RITUAL_META_LINE,			/* the physical line where the record starts */
+	RITUAL_META_ERRORS			/* what on_error 'null' replaced, or NULL */
+} RitualMeta;
+
+/* How one table column is filled. */
+typedef struct RitualColumn
+{
+	bool		dropped;		/* attribute is dropped: always NULL */
+	RitualMeta	meta;			/* filled by the reader, not from the file */
+	char	   *header_name;	/* name to look for in a header */
+} RitualColumn;
+
+/* The options of one foreign table, merged with its server's. */
+typedef struct RitualOptions
+{
+	List	   *paths;			/* absolute paths or globs, as given */
+	bool		missing_ok;		/* a path that matches nothing is no error */
+	bool		header;			/* first line of each file names the columns */
+	bool		match_by_name;	/* map columns by header name, not position */
+	char		delimiter;
+	char		quote;
+	char		escape;
+	char	   *null_string;	/* NULL means: an empty unquoted field */
+	RitualOnError on_error;
+	int64		reject_limit;	/* -1: no limit */
+	int			natts;
+	RitualColumn *columns;		/* one per attribute of the table */
+} RitualOptions;
+
+/* options.c */
+extern RitualOptions *ritual_get_options(Oid foreigntableid);
+extern List *ritual_split_paths(const char *value);
+extern const char *ritual_meta_name(RitualMeta meta);
+
+/* discovery.c */
+typedef struct RitualFile
+{
+	char	   *path;
+	int64		size;
+} RitualFile;
+
+extern List *ritual_discover_files(List *patterns, bool missing_ok);
+extern int64 ritual_total_size(List *files);
+
+/* csv_reader.c */
+typedef struct CsvReader CsvReader;
+
+/* One parsed record; valid until the next call on the reader. */
+typedef struct CsvRecord
+{
+	int			nfields;
+	char	  **values;			/* NUL-terminated; NULL for an empty unquoted
+								 * field */
+	int		   *lengths;
+	int64		line;			/* physical line where the record starts */
+	const char *malformed;		/* why the record's structure is broken, or
+								 * NULL */
+} CsvRecord;
+
+extern CsvReader *csv_reader_open(const char *path, const RitualOptions *opts);
+extern bool csv_reader_next(CsvReader *reader, CsvRecord *record);
+extern void csv_reader_close(CsvReader *reader);
+
+/* scan.c */
+typedef struct RitualScan RitualScan;
+
+extern RitualScan *ritual_scan_begin(Relation rel, RitualOptions *opts,
+									 List *files, const bool *needed);
+extern bool ritual_scan_next(RitualScan *scan, Datum *values, bool *nulls);
+extern void ritual_scan_rescan(RitualScan *scan);
+extern void ritual_scan_end(RitualScan *scan);
+extern void ritual_scan_report(RitualScan *scan);
+extern int64 ritual_scan_rows_rejected(RitualScan *scan);
+extern int	ritual_scan_files_read(RitualScan *scan);
+
+#endif							/* RITUAL_H */

@@ -1,0 +1,539 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan.c
+ *		  Read a foreign table's files one after another and turn their
+ *		  records into rows: match columns by header name or position, fill
+ *		  meta columns, apply on_error, and say where every failure happened.
+ *
+ * Both the executor (ritual_fdw.c) and ANALYZE drive a scan through
+ * ritual_scan_next.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "convert.h"
+#include "ritual.h"
+
+/* How one attribute of the table is filled during this scan. */
+typedef struct ScanColumn
+{
+	const char *name;			/* attribute name, for messages */
+	RitualMeta	meta;
+	bool		wanted;			/* the query needs its value */
+	RitualConverter conv;
+} ScanColumn;
+
+typedef enum RowOutcome
+{
+	ROW_CLEAN,
+	ROW_KEPT_WITH_NULLS,
+	ROW_SKIPPED
+} RowOutcome;
+
+struct RitualScan
+{
+	const char *relname;
+	RitualOptions *opts;
+	List	   *files;			/* RitualFile *, in reading order */
+	int			next_file;		/* index in files of the next to open */
+	ScanColumn *columns;		/* one per attribute */
+	int			natts;
+	bool		wants_errors;	/* some wanted column has meta 'errors' */
+
+	/* the file being read; everything below lives in file_context */
+	MemoryContext file_context;
+	CsvReader  *reader;
+	const char *path;
+	int		   *field_of_attr;	/* field index per attribute, -1: none */
+	int			expected_fields;
+
+	/* where we are, for the error-context callback */
+	int64		line;			/* 0 before the first record */
+	int			attnum;			/* 0-based attribute being converted, or -1 */
+	const char *value;
+	int			value_len;
+	ErrorContextCallback errcallback;
+
+	/* the current row's problems under on_error 'null' */
+	StringInfoData row_errors;
+	bool		row_is_bad;
+
+	/* totals, for the closing NOTICE and EXPLAIN ANALYZE */
+	int64		bad_rows;
+	int			files_read;
+	char	   *first_bad;		/* where and why the first bad row failed */
+};
+
+static void
+scan_error_callback(void *arg)
+{
+	RitualScan *scan = arg;
+
+	if (scan->path == NULL)
+		return;
+	if (scan->attnum >= 0 && scan->value != NULL)
+		errcontext("ritual_fdw table \"%s\", file \"%s\", line " INT64_FORMAT ", column %s: \"%s\"",
+				   scan->relname, scan->path, scan->line,
+				   scan->columns[scan->attnum].name,
+				   ritual_shown_value(scan->value, scan->value_len));
+	else if (scan->attnum >= 0)
+		errcontext("ritual_fdw table \"%s\", file \"%s\", line " INT64_FORMAT ", column %s",
+				   scan->relname, scan->path, scan->line,
+				   scan->columns[scan->attnum].name);
+	else if (scan->line > 0)
+		errcontext("ritual_fdw table \"%s\", file \"%s\", line " INT64_FORMAT,
+				   scan->relname, scan->path, scan->line);
+	else
+		errcontext("ritual_fdw table \"%s\", file \"%s\"",
+				   scan->relname, scan->path);
+}
+
+/*
+ * ritual_scan_begin
+ *		Prepare to read 'files' into rows of 'rel'.  needed[i] says whether
+ *		attribute i must be converted; NULL means all of them.
+ */
+RitualScan *
+ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
+				  const bool *needed)
+{
+	RitualScan *scan = palloc0(sizeof(RitualScan));
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+
+	scan->relname = pstrdup(RelationGetRelationName(rel));
+	scan->opts = opts;
+	scan->files = files;
+	scan->natts = tupdesc->natts;
+	scan->columns = palloc0(sizeof(ScanColumn) * Max(scan->natts, 1));
+	for (int i = 0; i < scan->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(tupdesc, i);
+		ScanColumn *col = &scan->columns[i];
+
+		col->name = pstrdup(NameStr(attr->attname));
+		col->meta = opts->columns[i].meta;
+		/*
+		 * Under on_error 'skip' a bad value anywhere drops the row, so every
+		 * column is converted: the same rows are skipped whatever the query
+		 * selects.
+		 */
+		col->wanted = !attr->attisdropped &&
+			(needed == NULL || needed[i] ||
+			 opts->on_error == RITUAL_ON_ERROR_SKIP);
+		if (!col->wanted)
+			continue;
+		ritual_converter_init(&col->conv, attr->atttypid, attr->atttypmod);
+		if (col->meta == RITUAL_META_ERRORS)
+			scan->wants_errors = true;
+	}
+	scan->file_context = AllocSetContextCreate(CurrentMemoryContext,
+											   "ritual_fdw file",
+											   ALLOCSET_DEFAULT_SIZES);
+	initStringInfo(&scan->row_errors);
+	scan->attnum = -1;
+	scan->errcallback.callback = scan_error_callback;
+	scan->errcallback.arg = scan;
+	return scan;
+}
+
+/* Is 'name' (a header field) the header name of 'column'? */
+static bool
+header_matches(const char *name, int len, const char *column)
+{
+	while (len > 0 && (*name == ' ' || *name == '\t'))
+		name++, len--;
+	while (len > 0 && (name[len - 1] == ' ' || name[len - 1] == '\t'))
+		len--;
+	return strlen(column) == (size_t) len &&
+		pg_strncasecmp(name, column, len) == 0;
+}
+
+/* Map columns to the fields of a file's header. */
+static void
+map_by_header(RitualScan *scan, CsvRecord *header)
+{
+	int			matched = 0;
+	int			file_columns = 0;
+
+	for (int f = 0; f < header->nfields; f++)
+	{
+		if (header->values[f] != NULL)
+			pg_verifymbstr(header->values[f], header->lengths[f], false);
+	}
+
+	for (int i = 0; i < scan->natts; i++)
+	{
+		RitualColumn *column = &scan->opts->columns[i];
+
+		scan->field_of_attr[i] = -1;
+		if (column->dropped || column->meta != RITUAL_META_NONE)
+			continue;
+		file_columns++;
+		for (int f = 0; f < header->nfields; f++)
+		{
+			if (header->values[f] == NULL ||
+				!header_matches(header->values[f], header->lengths[f],
+								column->header_name))
+				continue;
+			if (scan->field_of_attr[i] >= 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+						 errmsg("column name \"%s\" appears more than once in the header",
+								column->header_name),
+						 errhint("Rename one of them in the file, or set match_by 'position'.")));
+			scan->field_of_attr[i] = f;
+			matched++;
+		}
+	}
+	if (file_columns > 0 && matched == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("no column of the table is named in the header"),
+				 errdetail("The header's first field is \"%s\".",
+						   header->values[0] ?
+						   ritual_shown_value(header->values[0],
+											  header->lengths[0]) : ""),
+				 errhint("Check option \"delimiter\", map columns with option \"column_name\", or set match_by 'position'.")));
+	scan->expected_fields = header->nfields;
+}
+
+/* Map the table's file columns to the fields in order. */
+static void
+map_by_position(RitualScan *scan)
+{
+	int			f = 0;
+
+	for (int i = 0; i < scan->natts; i++)
+	{
+		RitualColumn *column = &scan->opts->columns[i];
+
+		if (column->dropped || column->meta != RITUAL_META_NONE)
+			scan->field_of_attr[i] = -1;
+		else
+			scan->field_of_attr[i] = f++;
+	}
+	scan->expected_fields = f;
+}
+
+/* Open the next file and read its header; false when none is left. */
+static bool
+open_next_file(RitualScan *scan)
+{
+	MemoryContext oldcontext;
+	RitualFile *file;
+
+	if (scan->next_file >= list_length(scan->files))
+		return false;
+	file = list_nth(scan->files, scan->next_file++);
+
+	MemoryContextReset(scan->file_context);
+	oldcontext = MemoryContextSwitchTo(scan->file_context);
+	scan->path = file->path;
+	scan->line = 0;
+	scan->reader = csv_reader_open(file->path, scan->opts);
+	scan->files_read++;
+	scan->field_of_attr = palloc(sizeof(int) * Max(scan->natts, 1));
+	if (scan->opts->header)
+	{
+		CsvRecord	header;
+
+		if (!csv_reader_next(scan->reader, &header))
+		{
+			/* an empty file has no header and no rows */
+			map_by_position(scan);
+		}
+		else
+		{
+			scan->line = header.line;
+			if (scan->opts->match_by_name)
+				map_by_header(scan, &header);
+			else
+				map_by_position(scan);
+		}
+	}
+	else
+		map_by_position(scan);
+	MemoryContextSwitchTo(oldcontext);
+	return true;
+}
+
+static void
+close_file(RitualScan *scan)
+{
+	if (scan->reader)
+		csv_reader_close(scan->reader);
+	scan->reader = NULL;
+	scan->path = NULL;
+}
+
+/*
+ * A row has a problem: raise it under on_error 'stop', otherwise count the
+ * row as bad (once) and remember the first.  'attnum' is -1 for a problem of
+ * the whole record.
+ */
+static void
+note_problem(RitualScan *scan, int attnum, const char *message)
+{
+	const char *column = attnum >= 0 ? scan->columns[attnum].name : NULL;
+
+	if (scan->opts->on_error == RITUAL_ON_ERROR_STOP)
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("%s", message),
+				 errhint("Fix the file, or set option on_error to 'skip' or 'null' to keep reading past bad rows.")));
+
+	if (scan->opts->on_error == RITUAL_ON_ERROR_NULL && scan->wants_errors)
+	{
+		if (scan->row_errors.len > 0)
+			appendStringInfoString(&scan->row_errors, "; ");
+		if (column)
+			appendStringInfo(&scan->row_errors, "%s: ", column);
+		appendStringInfoString(&scan->row_errors, message);
+	}
+	if (scan->row_is_bad)
+		return;
+	scan->row_is_bad = true;
+	scan->bad_rows++;
+	if (scan->first_bad == NULL)
+		scan->first_bad =
+			MemoryContextStrdup(GetMemoryChunkContext(scan),
+								column ?
+								psprintf("file \"%s\", line " INT64_FORMAT ", column %s: %s",
+										 scan->path, scan->line, column, message) :
+								psprintf("file \"%s\", line " INT64_FORMAT ": %s",
+										 scan->path, scan->line, message));
+	if (scan->opts->reject_limit >= 0 &&
+		scan->bad_rows > scan->opts->reject_limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("more than " INT64_FORMAT " rows of table \"%s\" have errors",
+						scan->opts->reject_limit, scan->relname),
+				 errdetail("The first was at %s.", scan->first_bad),
+				 errhint("Raise option reject_limit, or fix the files.")));
+}
+
+/* The value of a meta column for the current row. */
+static void
+fill_meta(RitualScan *scan, int attnum, Datum *value, bool *isnull)
+{
+	ScanColumn *col = &scan->columns[attnum];
+
+	*isnull = false;
+	switch (col->meta)
+	{
+		case RITUAL_META_FILENAME:
+			if (col->conv.typid == TEXTOID)
+				*value = CStringGetTextDatum(scan->path);
+			else
+				*value = ritual_convert(&col->conv, (char *) scan->path);
+			break;
+		case RITUAL_META_LINE:
+			if (col->conv.typid == INT8OID)
+				*value = Int64GetDatum(scan->line);
+			else
+				*value = ritual_convert(&col->conv,
+										psprintf(INT64_FORMAT, scan->line));
+			break;
+		case RITUAL_META_ERRORS:
+			if (scan->row_errors.len == 0)
+				*isnull = true;
+			else if (col->conv.typid == TEXTOID)
+				*value = CStringGetTextDatum(scan->row_errors.data);
+			else
+				*value = ritual_convert(&col->conv, scan->row_errors.data);
+			break;
+		case RITUAL_META_NONE:
+			Assert(false);
+			break;
+	}
+}
+
+/* Convert one field of the row into column 'attnum'. */
+static RowOutcome
+convert_field(RitualScan *scan, int attnum, CsvRecord *record,
+			  Datum *value, bool *isnull)
+{
+	ScanColumn *col = &scan->columns[attnum];
+	int			field = scan->field_of_attr[attnum];
+	char	   *text;
+	char	   *message;
+	const char *null_string = scan->opts->null_string;
+
+	*isnull = true;
+	if (field < 0 || field >= record->nfields)
+		return ROW_CLEAN;		/* not in this file, or a short record */
+
+	text = record->values[field];
+	if (text != NULL && null_string != NULL && strcmp(text, null_string) == 0)
+		text = NULL;
+	if (text == NULL && !col->conv.is_domain)
+		return ROW_CLEAN;
+
+	scan->attnum = attnum;
+	scan->value = text;
+	scan->value_len = record->lengths[field];
+	if (text != NULL &&
+		!pg_verifymbstr(text, scan->value_len,
+						scan->opts->on_error != RITUAL_ON_ERROR_STOP))
+	{
+		note_problem(scan, attnum,
+					 psprintf("invalid byte sequence for encoding \"%s\"",
+							  GetDatabaseEncodingName()));
+		goto bad;
+	}
+	if (scan->opts->on_error == RITUAL_ON_ERROR_STOP)
+		*value = ritual_convert(&col->conv, text);
+	else if (!ritual_convert_soft(&col->conv, text, value, &message))
+	{
+		note_problem(scan, attnum, message);
+		goto bad;
+	}
+	*isnull = (text == NULL);
+	scan->attnum = -1;
+	return ROW_CLEAN;
+
+bad:
+	scan->attnum = -1;
+	return scan->opts->on_error == RITUAL_ON_ERROR_SKIP ?
+		ROW_SKIPPED : ROW_KEPT_WITH_NULLS;
+}
+
+/* Turn a record into a row; the values live in the current context. */
+static RowOutcome
+convert_record(RitualScan *scan, CsvRecord *record, Datum *values,
+			   bool *nulls)
+{
+	RitualOnError on_error = scan->opts->on_error;
+
+	scan->row_is_bad = false;
+	resetStringInfo(&scan->row_errors);
+
+	if (record->malformed)
+		note_problem(scan, -1, record->malformed);
+	else if (record->nfields != scan->expected_fields)
+		note_problem(scan, -1,
+					 psprintf("record has %d field%s, but %d %s expected",
+							  record->nfields,
+							  record->nfields == 1 ? "" : "s",
+							  scan->expected_fields,
+							  scan->expected_fields == 1 ? "is" : "are"));
+	if (scan->row_is_bad && on_error == RITUAL_ON_ERROR_SKIP)
+		return ROW_SKIPPED;
+
+	for (int i = 0; i < scan->natts; i++)
+	{
+		ScanColumn *col = &scan->columns[i];
+
+		nulls[i] = true;
+		if (!col->wanted || col->meta != RITUAL_META_NONE)
+			continue;
+		if (convert_field(scan, i, record, &values[i], &nulls[i]) == ROW_SKIPPED)
+			return ROW_SKIPPED;
+	}
+
+	/* meta columns last, so that 'errors' sees every problem */
+	for (int i = 0; i < scan->natts; i++)
+	{
+		if (scan->columns[i].wanted && scan->columns[i].meta != RITUAL_META_NONE)
+			fill_meta(scan, i, &values[i], &nulls[i]);
+	}
+	return scan->row_is_bad ? ROW_KEPT_WITH_NULLS : ROW_CLEAN;
+}
+
+/*
+ * ritual_scan_next
+ *		Fill values/nulls with the next row; false when every file is read.
+ *		Values are allocated in the caller's (per-row) memory context.
+ */
+bool
+ritual_scan_next(RitualScan *scan, Datum *values, bool *nulls)
+{
+	bool		found = false;
+
+	scan->errcallback.previous = error_context_stack;
+	error_context_stack = &scan->errcallback;
+	for (;;)
+	{
+		CsvRecord	record;
+
+		if (scan->reader == NULL && !open_next_file(scan))
+			break;
+		if (!csv_reader_next(scan->reader, &record))
+		{
+			close_file(scan);
+			continue;
+		}
+		scan->line = record.line;
+		if (convert_record(scan, &record, values, nulls) != ROW_SKIPPED)
+		{
+			found = true;
+			break;
+		}
+	}
+	error_context_stack = scan->errcallback.previous;
+	return found;
+}
+
+/*
+ * ritual_scan_rescan
+ *		Start again from the first file.
+ */
+void
+ritual_scan_rescan(RitualScan *scan)
+{
+	close_file(scan);
+	scan->next_file = 0;
+	scan->bad_rows = 0;
+	scan->files_read = 0;
+	scan->first_bad = NULL;
+}
+
+/*
+ * ritual_scan_report
+ *		One NOTICE that sums up the rows on_error skipped or kept with NULLs.
+ */
+void
+ritual_scan_report(RitualScan *scan)
+{
+	if (scan->bad_rows == 0)
+		return;
+	ereport(NOTICE,
+			(errmsg(scan->opts->on_error == RITUAL_ON_ERROR_SKIP ?
+					"ritual_fdw skipped " INT64_FORMAT " bad row%s of table \"%s\"" :
+					"ritual_fdw set bad fields to NULL in " INT64_FORMAT " row%s of table \"%s\"",
+					scan->bad_rows, scan->bad_rows == 1 ? "" : "s",
+					scan->relname),
+			 errdetail("The first was at %s.", scan->first_bad)));
+}
+
+int64
+ritual_scan_rows_rejected(RitualScan *scan)
+{
+	return scan->bad_rows;
+}
+
+int
+ritual_scan_files_read(RitualScan *scan)
+{
+	return scan->files_read;
+}
+
+/*
+ * ritual_scan_end
+ *		Close the file being read.
+ */
+void
+ritual_scan_end(RitualScan *scan)
+{
+	close_file(scan);
+	MemoryContextDelete(scan->file_context);
+}
