@@ -85,17 +85,19 @@ closest_word(const char *value, const char *const *words)
 	int			value_len = strlen(value);
 	int			best_distance;
 
-	/* as PostgreSQL's own hints do: at most half the length, plus two */
-	best_distance = value_len / 2 + 2 + 1;
+	best_distance = INT_MAX;
 	for (; *words != NULL; words++)
 	{
+		int			word_len = strlen(*words);
+		int			max_distance = Max(value_len, word_len) / 2;
 		int			distance;
 
+		/* a suggestion must share at least half of the longer word */
 		distance = varstr_levenshtein_less_equal(value, value_len,
-												 *words, strlen(*words),
+												 *words, word_len,
 												 1, 1, 1,
-												 best_distance - 1, true);
-		if (distance < best_distance)
+												 max_distance, true);
+		if (distance <= max_distance && distance < best_distance)
 		{
 			best_distance = distance;
 			best = *words;
@@ -226,6 +228,7 @@ ritual_split_paths(const char *value)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("path \"%s\" is not absolute", path),
 					 errhint("Give the full path from the root directory, for example '/srv/exports/events.csv'.")));
+		canonicalize_path(path);
 		paths = lappend(paths, path);
 		if (end == NULL)
 			break;
@@ -238,6 +241,17 @@ const char *
 ritual_meta_name(RitualMeta meta)
 {
 	return meta_names[meta];
+}
+
+static bool
+option_is_valid(const char *name, Oid context)
+{
+	for (const RitualOptionDef *opt = valid_options; opt->name; opt++)
+	{
+		if (opt->context == context && strcmp(opt->name, name) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* Reject an option unknown in 'context', with the closest valid name. */
@@ -258,6 +272,16 @@ reject_unknown_option(const char *name, Oid context)
 		appendStringInfo(&list, "%s%s", list.len > 0 ? ", " : "", opt->name);
 	}
 	words[nwords] = NULL;
+
+	if (option_is_valid(name, ForeignTableRelationId) ||
+		option_is_valid(name, AttributeRelationId))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"%s\" is not allowed here", name),
+				 errhint("Option \"%s\" belongs on %s.", name,
+						 option_is_valid(name, AttributeRelationId) ? "a column" :
+						 option_is_valid(name, ForeignServerRelationId) ?
+						 "a server or a foreign table" : "a foreign table")));
 	suggestion = closest_word(name, words);
 
 	ereport(ERROR,
@@ -266,17 +290,6 @@ reject_unknown_option(const char *name, Oid context)
 			 suggestion ? errhint("Perhaps you meant the option \"%s\".", suggestion) :
 			 nwords > 0 ? errhint("Valid options in this context are: %s.", list.data) :
 			 errhint("ritual_fdw takes no options in this context.")));
-}
-
-static bool
-option_is_valid(const char *name, Oid context)
-{
-	for (const RitualOptionDef *opt = valid_options; opt->name; opt++)
-	{
-		if (opt->context == context && strcmp(opt->name, name) == 0)
-			return true;
-	}
-	return false;
 }
 
 /*
@@ -424,31 +437,6 @@ apply_column_options(RitualColumn *column, List *options)
 				 errhint("A meta column is filled by the reader, not from the file.")));
 }
 
-/*
- * Reject options repeated in one list, as the core's own commands do.
- */
-static void
-reject_repeated_options(List *options)
-{
-	ListCell   *lc;
-
-	foreach(lc, options)
-	{
-		DefElem    *def = lfirst_node(DefElem, lc);
-		ListCell   *later;
-
-		for_each_from(later, options, foreach_current_index(lc) + 1)
-		{
-			if (strcmp(lfirst_node(DefElem, later)->defname, def->defname) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_SYNTAX_ERROR),
-						 errmsg("conflicting or redundant options"),
-						 errdetail("Option \"%s\" is given more than once.",
-								   def->defname)));
-		}
-	}
-}
-
 PG_FUNCTION_INFO_V1(ritual_fdw_validator);
 
 /*
@@ -471,7 +459,6 @@ ritual_fdw_validator(PG_FUNCTION_ARGS)
 		if (!option_is_valid(def->defname, catalog))
 			reject_unknown_option(def->defname, catalog);
 	}
-	reject_repeated_options(options);
 
 	/*
 	 * The security rule lives here because this is the one place every

@@ -2,6 +2,10 @@
 
 \echo Use "CREATE EXTENSION ritual" to load this file. \quit
 
+-- The schema belongs to the extension, so DROP EXTENSION removes it too.
+CREATE SCHEMA ritual;
+COMMENT ON SCHEMA ritual IS 'ritual: app-event analytics from raw files';
+
 CREATE FUNCTION ritual.ritual_fdw_handler()
 RETURNS fdw_handler
 AS 'MODULE_PATHNAME'

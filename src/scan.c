@@ -109,6 +109,19 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 	RitualScan *scan = palloc0(sizeof(RitualScan));
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 
+	/*
+	 * Whether a row is bad must not depend on the query: under on_error
+	 * 'skip' a bad value anywhere drops the row, and meta column 'errors'
+	 * lists the problems of the whole row, so then every column is converted.
+	 */
+	if (opts->on_error == RITUAL_ON_ERROR_SKIP)
+		needed = NULL;
+	for (int i = 0; needed != NULL && i < tupdesc->natts; i++)
+	{
+		if (needed[i] && opts->columns[i].meta == RITUAL_META_ERRORS)
+			needed = NULL;
+	}
+
 	scan->relname = pstrdup(RelationGetRelationName(rel));
 	scan->opts = opts;
 	scan->files = files;
@@ -121,14 +134,7 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 
 		col->name = pstrdup(NameStr(attr->attname));
 		col->meta = opts->columns[i].meta;
-		/*
-		 * Under on_error 'skip' a bad value anywhere drops the row, so every
-		 * column is converted: the same rows are skipped whatever the query
-		 * selects.
-		 */
-		col->wanted = !attr->attisdropped &&
-			(needed == NULL || needed[i] ||
-			 opts->on_error == RITUAL_ON_ERROR_SKIP);
+		col->wanted = !attr->attisdropped && (needed == NULL || needed[i]);
 		if (!col->wanted)
 			continue;
 		ritual_converter_init(&col->conv, attr->atttypid, attr->atttypmod);

@@ -1,0 +1,118 @@
+--
+-- reading: CSV dialects, headers, matching by name or position, NULLs
+--
+\getenv datadir RITUAL_TESTDATA
+\set quoting :datadir '/quoting.csv'
+\set crlf_bom :datadir '/crlf_bom.csv'
+\set noheader :datadir '/noheader.csv'
+\set semicolon :datadir '/semicolon.csv'
+\set escape :datadir '/escape.csv'
+\set header_case :datadir '/header_case.csv'
+\set dup_header :datadir '/dup_header.csv'
+\set no_match_header :datadir '/no_match_header.csv'
+\set empty :datadir '/empty.csv'
+\set header_only :datadir '/header_only.csv'
+\set invalid_utf8 :datadir '/invalid_utf8.csv'
+\set unterminated :datadir '/unterminated.csv'
+\set events :datadir '/events.csv'
+\set events_bad :datadir '/events_bad.csv'
+
+-- quoted delimiters, doubled quotes, line breaks inside quotes, spaces kept,
+-- an empty unquoted field is NULL while "" is an empty string, and the last
+-- line needs no line break
+CREATE FOREIGN TABLE quoting (id int, note text, tag text)
+  SERVER files OPTIONS (path :'quoting', header 'true');
+SELECT id, note, tag, note IS NULL AS note_null, tag = '' AS tag_empty,
+       length(note) AS note_len
+  FROM quoting ORDER BY id;
+
+-- CRLF line ends, a byte-order mark before the header, blank lines
+CREATE FOREIGN TABLE crlf (id int, name text) SERVER files
+  OPTIONS (path :'crlf_bom', header 'true');
+SELECT id, name, name LIKE E'%\r%' AS has_cr FROM crlf ORDER BY id;
+
+-- no header: matched by position; blank lines skipped
+CREATE FOREIGN TABLE noheader (user_id int, event_type text, event_date date)
+  SERVER files OPTIONS (path :'noheader');
+SELECT * FROM noheader;
+
+-- other delimiter and quote, and a null string ('NA' quoted is NULL too)
+CREATE FOREIGN TABLE semicolon (id int, label text, amount numeric)
+  SERVER files OPTIONS (path :'semicolon', header 'true', delimiter ';',
+                        quote '''', null 'NA');
+SELECT id, label, amount, label IS NULL AS label_null FROM semicolon ORDER BY id;
+
+-- an escape other than the quote: \" is a quote, \\ a backslash, other
+-- backslashes stand for themselves
+CREATE FOREIGN TABLE escaped (id int, text text)
+  SERVER files OPTIONS (path :'escape', header 'true', escape '\');
+SELECT * FROM escaped ORDER BY id;
+-- without the option the same bytes read as plain CSV
+CREATE FOREIGN TABLE unescaped (id int, text text)
+  SERVER files OPTIONS (path :'escape', header 'true', on_error 'null');
+SELECT id, text FROM unescaped ORDER BY id;
+
+-- header names compare case-insensitively and without surrounding spaces;
+-- column_name maps a column to another header name; a column missing from
+-- the header is NULL; extra file columns are ignored
+CREATE FOREIGN TABLE header_case (
+    user_id int OPTIONS (column_name 'id'),
+    event_type text,
+    event_date timestamp,
+    platform text)
+  SERVER files OPTIONS (path :'header_case', header 'true');
+SELECT * FROM header_case ORDER BY user_id;
+-- match_by 'position' with a header: the header line is skipped
+CREATE FOREIGN TABLE by_position (a text, b text, c text, d text)
+  SERVER files OPTIONS (path :'header_case', header 'true', match_by 'position');
+SELECT * FROM by_position;
+-- columns matched by name across files whose headers differ
+\set two_layouts :events ',' :header_case
+CREATE FOREIGN TABLE two_layouts (
+    user_id int, event_type text, event_date timestamp, id int, extra text)
+  SERVER files OPTIONS (path :'two_layouts', header 'true');
+SELECT * FROM two_layouts ORDER BY event_date LIMIT 4;
+
+-- a header that names a column twice, or none of them
+CREATE FOREIGN TABLE dup_header (user_id int, event_type text)
+  SERVER files OPTIONS (path :'dup_header', header 'true');
+SELECT * FROM dup_header;
+CREATE FOREIGN TABLE no_match (user_id int, event_type text)
+  SERVER files OPTIONS (path :'no_match_header', header 'true');
+SELECT * FROM no_match;
+
+-- empty files and files with only a header have no rows
+CREATE FOREIGN TABLE empties (user_id int, event_type text)
+  SERVER files OPTIONS (path :'empty', header 'true');
+SELECT count(*) FROM empties;
+ALTER FOREIGN TABLE empties OPTIONS (SET path :'header_only');
+SELECT count(*) FROM empties;
+ALTER FOREIGN TABLE empties OPTIONS (SET header 'false');
+SELECT * FROM empties;
+
+-- too few and too many fields
+CREATE FOREIGN TABLE short_rows (user_id text, event_type text, event_date text)
+  SERVER files OPTIONS (path :'events_bad', header 'true');
+SELECT * FROM short_rows;
+CREATE FOREIGN TABLE wide_rows (user_id text, event_type text)
+  SERVER files OPTIONS (path :'events', match_by 'position', header 'true');
+SELECT * FROM wide_rows;
+
+-- input must be valid in the database encoding
+CREATE FOREIGN TABLE utf8 (id int, name text)
+  SERVER files OPTIONS (path :'invalid_utf8', header 'true');
+SELECT * FROM utf8;
+SELECT id FROM utf8;
+ALTER FOREIGN TABLE utf8 OPTIONS (ADD on_error 'null');
+SELECT * FROM utf8;
+
+-- a quote that is never closed
+CREATE FOREIGN TABLE unterminated (id int, name text)
+  SERVER files OPTIONS (path :'unterminated', header 'true');
+SELECT * FROM unterminated;
+ALTER FOREIGN TABLE unterminated OPTIONS (ADD on_error 'skip');
+SELECT * FROM unterminated;
+
+DROP FOREIGN TABLE quoting, crlf, noheader, semicolon, escaped, unescaped,
+  header_case, by_position, two_layouts, dup_header, no_match, empties,
+  short_rows, wide_rows, utf8, unterminated;

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# tests/check.sh: run every test of ritual.  Installs what is missing (as
+# root, on Debian 12), builds and installs the extension, starts a throwaway
+# cluster as an unprivileged OS user, runs the pg_regress suites and the
+# cluster-level shell tests, stops the cluster, and exits non-zero on any
+# failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash tests/setup.sh
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+export PG_CONFIG
+source tests/cluster.sh
+trap cluster_stop EXIT
+cluster_start
+echo "check: cluster on port $PGPORT in $CLUSTER_DIR"
+
+# The suites read tests/data from a copy the server can read; one file is made
+# unreadable to prove that a plain EXPLAIN opens no file.
+RITUAL_TESTDATA=$(share_with_server tests/data)
+chmod 000 "$RITUAL_TESTDATA/unreadable.csv"
+export RITUAL_TESTDATA
+
+passed=0
+failed=0
+
+set +e
+make -s PG_CONFIG="$PG_CONFIG" installcheck 2>&1 | tee "$CLUSTER_DIR/regress.out"
+regress_status=${PIPESTATUS[0]}
+set -e
+suite_ok=$(grep -cE '^(ok|test) .* ok( |$)|^ok [0-9]+ ' "$CLUSTER_DIR/regress.out" || true)
+suite_failed=$(grep -cE 'FAILED|failed \(ignored\)|^not ok' "$CLUSTER_DIR/regress.out" || true)
+passed=$((passed + suite_ok))
+failed=$((failed + suite_failed))
+if [ "$regress_status" -ne 0 ]; then
+    [ -f regression.diffs ] && cat regression.diffs
+    [ "$suite_failed" -gt 0 ] || failed=$((failed + 1))
+fi
+
+for t in tests/robustness.sh; do
+    [ -f "$t" ] || continue
+    if bash "$t"; then
+        passed=$((passed + 1))
+    else
+        echo "check: $t failed"
+        failed=$((failed + 1))
+    fi
+done
+
+echo "check: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
