@@ -4,10 +4,17 @@
  *		  Read the records of one CSV file with libcsv, in large chunks,
  *		  keeping the physical line number where each record starts.
  *
- * libcsv's callbacks cannot stop a parse, so each chunk is parsed whole and
- * its records are queued; csv_reader_next hands them out one at a time.
- * The queue holds at most one chunk's worth of fields (plus the record in
- * progress), so memory stays flat however large the file.
+ * Each chunk is parsed whole and its records are queued; csv_reader_next
+ * hands them out one at a time (libcsv's callbacks could not stop a parse
+ * anyway).  The queue holds at most one chunk's worth of fields, plus the
+ * record in progress, so memory stays flat however large the file.
+ *
+ * Most lines of an export hold no quote at all.  Those are split here, in
+ * place, with no copy: the field ends are overwritten with NULs.  A line
+ * with a quote (or a lone carriage return) goes to libcsv, and so does every
+ * line after it until libcsv is between records again, so that quoting is
+ * always libcsv's to decide.  Chunks end at a line break; the rest of the
+ * last line is carried over to the next chunk.
  *
  * libcsv is set up deliberately: it must not trim spaces (is_space always
  * says no), it reports every line end (CSV_REPALL_NL) so that blank lines
@@ -34,9 +41,10 @@
 /* A field already parsed, in the reader's value buffer. */
 typedef struct FieldSlot
 {
-	Size		offset;			/* start in values_buf */
+	Size		offset;			/* start in the chunk or in values_buf */
 	int			len;
 	bool		isnull;			/* empty and unquoted */
+	bool		in_chunk;		/* split in place, not copied by libcsv */
 } FieldSlot;
 
 /* A complete record waiting in the queue. */
@@ -53,12 +61,17 @@ struct CsvReader
 	const char *path;
 	int			fd;
 	struct csv_parser parser;
+	char		delimiter;
 	char		quote;
 	char		escape;			/* equal to quote unless rewritten */
 	bool		at_file_start;	/* a byte-order mark may come */
 	bool		finished;		/* csv_fini has run */
-	char	   *chunk;			/* bytes read from the file */
-	char	   *rewritten;		/* the chunk with escapes rewritten */
+	bool		libcsv_busy;	/* libcsv is inside a record */
+	char	   *chunk;			/* bytes read from the file, NUL-terminated
+								 * in place by the plain-line splitter */
+	Size		chunk_len;
+	Size		carry_from;		/* start of the incomplete last line */
+	char	   *rewritten;		/* a line with escapes rewritten */
 
 	/* state of the escape rewriting, carried across chunks */
 	bool		in_quotes;
@@ -148,6 +161,39 @@ grow_values(CsvReader *r, Size needed)
 	r->values_size = new_size;
 }
 
+/* Make room for one more field slot. */
+static inline FieldSlot *
+new_field(CsvReader *r)
+{
+	if (r->nfields == r->fields_size)
+	{
+		r->fields_size *= 2;
+		r->fields = repalloc_huge(r->fields, sizeof(FieldSlot) * r->fields_size);
+	}
+	return &r->fields[r->nfields++];
+}
+
+/* Queue the fields from record_first_field on as one record. */
+static void
+push_record(CsvReader *r)
+{
+	RecordSlot *slot;
+
+	if (r->nrecords == r->records_size)
+	{
+		r->records_size *= 2;
+		r->records = repalloc_huge(r->records,
+								   sizeof(RecordSlot) * r->records_size);
+	}
+	slot = &r->records[r->nrecords++];
+	slot->first_field = r->record_first_field;
+	slot->nfields = r->nfields - r->record_first_field;
+	slot->line = r->record_line;
+	slot->malformed = r->record_malformed;
+	r->record_first_field = r->nfields;
+	r->record_malformed = NULL;
+}
+
 /* libcsv callback: one field has been parsed. */
 static void
 on_field(void *data, size_t len, void *arg)
@@ -164,11 +210,6 @@ on_field(void *data, size_t len, void *arg)
 				 errmsg("record on line " INT64_FORMAT " of file \"%s\" has more than %d fields",
 						r->record_line, r->path, RITUAL_MAX_FIELDS)));
 
-	if (r->nfields == r->fields_size)
-	{
-		r->fields_size *= 2;
-		r->fields = repalloc(r->fields, sizeof(FieldSlot) * r->fields_size);
-	}
 	if (r->values_len + len + 1 > r->values_size)
 	{
 		Size		record_bytes = r->values_len + len -
@@ -183,10 +224,11 @@ on_field(void *data, size_t len, void *arg)
 		grow_values(r, r->values_len + len + 1);
 	}
 
-	slot = &r->fields[r->nfields++];
+	slot = new_field(r);
 	slot->offset = r->values_len;
 	slot->len = (int) len;
 	slot->isnull = (data == NULL);
+	slot->in_chunk = false;
 	if (len > 0)
 	{
 		const char *p = data;
@@ -212,23 +254,7 @@ on_record_end(int c, void *arg)
 	int			nfields = r->nfields - r->record_first_field;
 
 	if (nfields > 0)
-	{
-		RecordSlot *slot;
-
-		if (r->nrecords == r->records_size)
-		{
-			r->records_size *= 2;
-			r->records = repalloc(r->records,
-								  sizeof(RecordSlot) * r->records_size);
-		}
-		slot = &r->records[r->nrecords++];
-		slot->first_field = r->record_first_field;
-		slot->nfields = nfields;
-		slot->line = r->record_line;
-		slot->malformed = r->record_malformed;
-		r->record_first_field = r->nfields;
-		r->record_malformed = NULL;
-	}
+		push_record(r);
 
 	/* CR LF is one line end; a lone CR or LF is one too */
 	if (c == '\r' || (c == '\n' && !(nfields == 0 && r->last_end_was_cr)))
@@ -238,7 +264,7 @@ on_record_end(int c, void *arg)
 
 /*
  * Drop the records already handed out, keeping the fields of the record in
- * progress at the front of the buffers.
+ * progress (always libcsv's) at the front of the buffers.
  */
 static void
 compact_queue(CsvReader *r)
@@ -305,11 +331,24 @@ rewrite_escapes(CsvReader *r, const char *in, Size len, char *out)
 	return o - out;
 }
 
+/*
+ * Give bytes to libcsv.  When they end with a line break outside quotes,
+ * libcsv is between records again and plain lines may be split here.
+ */
 static void
-parse_bytes(CsvReader *r, const char *bytes, Size len)
+feed_libcsv(CsvReader *r, const char *bytes, Size len)
 {
 	size_t		parsed;
 
+	if (len == 0)
+		return;
+	if (r->escape != r->quote)
+	{
+		len = rewrite_escapes(r, bytes, len, r->rewritten);
+		bytes = r->rewritten;
+		if (len == 0)
+			return;
+	}
 	parsing_reader = r;
 	parsed = csv_parse(&r->parser, bytes, len, on_field, on_record_end, r);
 	if (parsed != len)
@@ -318,6 +357,90 @@ parse_bytes(CsvReader *r, const char *bytes, Size len)
 				 errmsg("field on line " INT64_FORMAT " of file \"%s\" is longer than %zu bytes",
 						r->line, r->path, RITUAL_MAX_RECORD_BYTES),
 				 errhint("A quote that is never closed makes the rest of the file one field; check the quoting.")));
+	r->libcsv_busy = !(bytes[len - 1] == '\n' && !r->parser.quoted &&
+					   r->nfields == r->record_first_field &&
+					   !r->escape_pending);
+}
+
+/*
+ * Split one line that holds no quote and no carriage return but at its end,
+ * in place.  'end' points at the line's '\n', or just past the last byte of
+ * a file that does not end with one.  False, with nothing queued, if the
+ * line needs libcsv.
+ */
+static bool
+split_plain_line(CsvReader *r, char *line, char *end)
+{
+	const char	delimiter = r->delimiter;
+	const char	quote = r->quote;
+	char	   *field = line;
+	int			first = r->nfields;
+
+	if (end > line && end[-1] == '\r')
+		end--;
+	if (end == line)
+	{
+		r->line++;				/* a blank line */
+		return true;
+	}
+
+	for (char *c = line;; c++)
+	{
+		if (c == end || *c == delimiter)
+		{
+			FieldSlot  *slot;
+
+			if (r->nfields - first == RITUAL_MAX_FIELDS)
+			{
+				/* libcsv's path reports it */
+				r->nfields = first;
+				return false;
+			}
+			slot = new_field(r);
+			slot->offset = field - r->chunk;
+			slot->len = c - field;
+			slot->isnull = (c == field);
+			slot->in_chunk = true;
+			if (c == end)
+				break;
+			field = c + 1;
+		}
+		else if (*c == quote || *c == '\r')
+		{
+			r->nfields = first;
+			return false;
+		}
+	}
+	/* terminate every field where its delimiter or line end was */
+	for (int i = first; i < r->nfields; i++)
+		r->chunk[r->fields[i].offset + r->fields[i].len] = '\0';
+	r->record_first_field = first;
+	r->record_line = r->line;
+	push_record(r);
+	r->line++;
+	return true;
+}
+
+/*
+ * Parse the complete lines chunk[from, to): each ends with '\n', except a
+ * last line at the end of the file.
+ */
+static void
+parse_lines(CsvReader *r, Size from, Size to)
+{
+	char	   *p = r->chunk + from;
+	char	   *end = r->chunk + to;
+
+	while (p < end)
+	{
+		char	   *newline = memchr(p, '\n', end - p);
+		char	   *line_end = newline ? newline : end;
+		char	   *next = newline ? newline + 1 : end;
+
+		if (r->libcsv_busy || !split_plain_line(r, p, line_end))
+			feed_libcsv(r, p, next - p);
+		p = next;
+	}
 }
 
 /* End of file: flush the last record, which may lack a line end. */
@@ -327,8 +450,10 @@ finish_parse(CsvReader *r)
 	if (r->escape_pending)
 	{
 		r->escape_pending = false;
-		parse_bytes(r, &r->escape, 1);
+		parsing_reader = r;
+		csv_parse(&r->parser, &r->escape, 1, on_field, on_record_end, r);
 	}
+
 	parsing_reader = r;
 
 	/*
@@ -348,40 +473,66 @@ finish_parse(CsvReader *r)
 	r->finished = true;
 }
 
-/* Read and parse the next chunk; false at the end of the file. */
-static bool
+/*
+ * Read the next chunk and parse its complete lines; at the end of the file,
+ * parse what is left and finish.
+ */
+static void
 read_chunk(CsvReader *r)
 {
+	Size		carry = r->chunk_len - r->carry_from;
 	ssize_t		nread;
-	const char *bytes = r->chunk;
+	char	   *last_newline;
 
 	CHECK_FOR_INTERRUPTS();
+	memmove(r->chunk, r->chunk + r->carry_from, carry);
+	r->chunk_len = carry;
+	r->carry_from = 0;
+
 	do
-		nread = read(r->fd, r->chunk, READ_CHUNK_SIZE);
+		nread = read(r->fd, r->chunk + carry, READ_CHUNK_SIZE - carry);
 	while (nread < 0 && errno == EINTR);
 	if (nread < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not read file \"%s\": %m", r->path)));
-	if (nread == 0)
-		return false;
+	r->chunk_len += nread;
 
-	if (r->at_file_start)
+	if (r->at_file_start && r->chunk_len >= 3)
 	{
 		r->at_file_start = false;
-		if (nread >= 3 && memcmp(bytes, "\xEF\xBB\xBF", 3) == 0)
+		if (memcmp(r->chunk, "\xEF\xBB\xBF", 3) == 0)
 		{
-			bytes += 3;
-			nread -= 3;
+			r->chunk_len -= 3;
+			memmove(r->chunk, r->chunk + 3, r->chunk_len);
 		}
 	}
-	if (r->escape != r->quote)
+
+	if (nread == 0)
 	{
-		nread = rewrite_escapes(r, bytes, nread, r->rewritten);
-		bytes = r->rewritten;
+		/* the end of the file: its last line may have no line break */
+		parse_lines(r, 0, r->chunk_len);
+		r->carry_from = r->chunk_len;
+		finish_parse(r);
+		return;
 	}
-	parse_bytes(r, bytes, nread);
-	return true;
+
+	last_newline = memrchr(r->chunk, '\n', r->chunk_len);
+	if (last_newline == NULL && r->chunk_len < READ_CHUNK_SIZE)
+	{
+		/* no line break yet: read more before parsing */
+		r->carry_from = 0;
+		return;
+	}
+	if (last_newline == NULL)
+	{
+		/* a line longer than a chunk: libcsv keeps the part in progress */
+		feed_libcsv(r, r->chunk, r->chunk_len);
+		r->carry_from = r->chunk_len;
+		return;
+	}
+	r->carry_from = last_newline + 1 - r->chunk;
+	parse_lines(r, 0, r->carry_from);
 }
 
 /*
@@ -406,15 +557,17 @@ csv_reader_open(const char *path, const RitualOptions *opts)
 				(errcode_for_file_access(),
 				 errmsg("could not open file \"%s\" for reading: %m", path)));
 
+	r->delimiter = opts->delimiter;
 	r->quote = opts->quote;
 	r->escape = opts->escape;
 	init_parser(r, opts->delimiter);
 	r->at_file_start = true;
-	r->chunk = palloc(READ_CHUNK_SIZE);
+	/* one spare byte: the splitter may terminate a last line in place */
+	r->chunk = palloc(READ_CHUNK_SIZE + 1);
 	if (r->escape != r->quote)
 		r->rewritten = palloc(READ_CHUNK_SIZE);
 
-	r->values_size = 2 * READ_CHUNK_SIZE;
+	r->values_size = 64 * 1024;
 	r->values_buf = palloc(r->values_size);
 	r->fields_size = 1024;
 	r->fields = palloc(sizeof(FieldSlot) * r->fields_size);
@@ -442,8 +595,7 @@ csv_reader_next(CsvReader *r, CsvRecord *record)
 		if (r->finished)
 			return false;
 		compact_queue(r);
-		if (!read_chunk(r))
-			finish_parse(r);
+		read_chunk(r);
 	}
 
 	slot = &r->records[r->next_record++];
@@ -456,8 +608,9 @@ csv_reader_next(CsvReader *r, CsvRecord *record)
 	for (int i = 0; i < slot->nfields; i++)
 	{
 		FieldSlot  *field = &r->fields[slot->first_field + i];
+		char	   *base = field->in_chunk ? r->chunk : r->values_buf;
 
-		r->out_values[i] = field->isnull ? NULL : r->values_buf + field->offset;
+		r->out_values[i] = field->isnull ? NULL : base + field->offset;
 		r->out_lengths[i] = field->len;
 	}
 	record->nfields = slot->nfields;
