@@ -22,7 +22,7 @@ PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
 
 # pg_regress suites; tests/pg_regress_launcher masks the test-data path so
 # that expected output is the same on every machine.
-REGRESS = options discovery reading types on_error meta explain security
+REGRESS = options discovery reading types on_error meta explain security fast_paths
 REGRESS_OPTS = --launcher=$(CURDIR)/tests/pg_regress_launcher
 
 PG_CONFIG ?= pg_config

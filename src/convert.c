@@ -1,21 +1,31 @@
 /*-------------------------------------------------------------------------
  *
  * convert.c
- *		  Turn a field's text into a column value through the column type's
- *		  input function, so that a value means exactly what 'text'::type
- *		  means, either raising the type's error or reporting it softly.
+ *		  Turn a field's text into a column value, so that a value means
+ *		  exactly what the type's input function makes of it, either raising
+ *		  the type's error or reporting it softly.
+ *
+ * The plain spellings of the common types (integers, floats, booleans,
+ * text, ISO dates and timestamps) are parsed here, giving the very value the
+ * input function would; anything else, including every invalid value, goes
+ * to the input function, which also words the error.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
+#include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
 #include "lib/stringinfo.h"
 #if PG_VERSION_NUM >= 160000
 #include "nodes/miscnodes.h"
 #endif
 #include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
 #include "utils/lsyscache.h"
 
 #include "convert.h"
@@ -34,6 +44,316 @@ ritual_converter_init(RitualConverter *conv, Oid typid, int32 typmod)
 	getTypeInputInfo(typid, &in_func_oid, &conv->typioparam);
 	fmgr_info(in_func_oid, &conv->in_func);
 	conv->is_domain = (get_typtype(typid) == TYPTYPE_DOMAIN);
+	conv->max_bytes = -1;
+
+	switch (typid)
+	{
+		case INT2OID:
+			conv->fast = FAST_INT2;
+			break;
+		case INT4OID:
+			conv->fast = FAST_INT4;
+			break;
+		case INT8OID:
+			conv->fast = FAST_INT8;
+			break;
+		case FLOAT4OID:
+			conv->fast = FAST_FLOAT4;
+			break;
+		case FLOAT8OID:
+			conv->fast = FAST_FLOAT8;
+			break;
+		case BOOLOID:
+			conv->fast = FAST_BOOL;
+			break;
+		case TEXTOID:
+			conv->fast = FAST_TEXT;
+			break;
+		case VARCHAROID:
+			conv->fast = FAST_TEXT;
+			/* n characters take at least n bytes */
+			if (typmod >= VARHDRSZ)
+				conv->max_bytes = typmod - VARHDRSZ;
+			break;
+		case DATEOID:
+			conv->fast = FAST_DATE;
+			break;
+		case TIMESTAMPOID:
+			/* a lower precision rounds: left to the input function */
+			conv->fast = (typmod < 0 || typmod == MAX_TIMESTAMP_PRECISION) ?
+				FAST_TIMESTAMP : FAST_NONE;
+			break;
+		case TIMESTAMPTZOID:
+			conv->fast = (typmod < 0 || typmod == MAX_TIMESTAMP_PRECISION) ?
+				FAST_TIMESTAMPTZ : FAST_NONE;
+			break;
+		default:
+			conv->fast = FAST_NONE;
+			break;
+	}
+}
+
+/*
+ * An optionally signed run of at most max_digits decimal digits and nothing
+ * else; the input functions also take spaces, underscores (16+) and more
+ * digits, but those are left to them.
+ */
+static inline bool
+parse_integer(const char *s, int len, int max_digits, int64 *result)
+{
+	const char *end = s + len;
+	bool		negative = false;
+	int64		value = 0;
+
+	if (s < end && (*s == '-' || *s == '+'))
+	{
+		negative = (*s == '-');
+		s++;
+	}
+	if (s == end || end - s > max_digits)
+		return false;
+	for (; s < end; s++)
+	{
+		if (*s < '0' || *s > '9')
+			return false;
+		value = value * 10 + (*s - '0');
+	}
+	*result = negative ? -value : value;
+	return true;
+}
+
+/* Exactly 'n' digits at s, as a number; -1 if they are not all digits. */
+static inline int
+parse_digits(const char *s, int n)
+{
+	int			value = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		value = value * 10 + (s[i] - '0');
+	}
+	return value;
+}
+
+/* YYYY-MM-DD, a real day of years 1 to 9999, as days since 2000-01-01. */
+static inline bool
+parse_iso_date(const char *s, int32 *days)
+{
+	int			year = parse_digits(s, 4);
+	int			month = parse_digits(s + 5, 2);
+	int			day = parse_digits(s + 8, 2);
+
+	if (s[4] != '-' || s[7] != '-' || year < 1 || month < 1 || month > 12 ||
+		day < 1 || day > day_tab[isleap(year)][month - 1])
+		return false;
+	*days = date2j(year, month, day) - POSTGRES_EPOCH_JDATE;
+	return true;
+}
+
+/*
+ * YYYY-MM-DD, then optionally a space or 'T' and HH:MM:SS with up to six
+ * fractional digits, as microseconds since 2000-01-01; *rest points after
+ * what was read.
+ */
+static inline bool
+parse_iso_timestamp(const char *s, int len, int64 *usecs, const char **rest)
+{
+	const char *end = s + len;
+	int32		days;
+	int			hour,
+				minute,
+				second;
+	int64		fraction = 0;
+	const char *p;
+
+	if (len < 10 || !parse_iso_date(s, &days))
+		return false;
+	*usecs = days * USECS_PER_DAY;
+	*rest = s + 10;
+	if (len == 10)
+		return true;
+
+	p = s + 10;
+	if (end - p < 9 || (*p != ' ' && *p != 'T') || p[3] != ':' || p[6] != ':')
+		return false;
+	hour = parse_digits(p + 1, 2);
+	minute = parse_digits(p + 4, 2);
+	second = parse_digits(p + 7, 2);
+	/* 24:00:00 and leap seconds are valid, but left to the input function */
+	if (hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
+		second < 0 || second > 59)
+		return false;
+	p += 9;
+	if (p < end && *p == '.')
+	{
+		int			digits = 0;
+
+		for (p++; p < end && *p >= '0' && *p <= '9'; p++, digits++)
+		{
+			if (digits == 6)
+				return false;	/* more digits round: the input function's */
+			fraction = fraction * 10 + (*p - '0');
+		}
+		if (digits == 0)
+			return false;
+		for (; digits < 6; digits++)
+			fraction *= 10;
+	}
+	*usecs += ((hour * INT64CONST(60) + minute) * 60 + second) * USECS_PER_SEC +
+		fraction;
+	*rest = p;
+	return true;
+}
+
+/*
+ * A time zone written as Z, +HH, +HHMM or +HH:MM (or with -), as seconds
+ * east of UTC.
+ */
+static inline bool
+parse_zone_offset(const char *s, const char *end, int *seconds)
+{
+	int			hours,
+				minutes = 0;
+	int			sign;
+
+	if (end - s == 1 && *s == 'Z')
+	{
+		*seconds = 0;
+		return true;
+	}
+	if (end - s < 3 || (*s != '+' && *s != '-'))
+		return false;
+	sign = (*s == '-') ? -1 : 1;
+	hours = parse_digits(s + 1, 2);
+	s += 3;
+	if (end - s == 3 && *s == ':')
+		s++;
+	if (end - s == 2)
+	{
+		minutes = parse_digits(s, 2);
+		s += 2;
+	}
+	if (s != end || hours < 0 || hours > 15 || minutes < 0 || minutes > 59)
+		return false;
+	*seconds = sign * (hours * 3600 + minutes * 60);
+	return true;
+}
+
+/* A finite decimal number strtod/strtof read whole, without range errors. */
+static inline bool
+is_plain_float(const char *s, int len, const char *endptr)
+{
+	if (len == 0 || endptr != s + len || errno != 0)
+		return false;
+	/* "inf", "nan" and hexadecimal forms are left to the input function */
+	for (int i = 0; i < len; i++)
+	{
+		char		c = s[i];
+
+		if (!((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' ||
+			  c == '-' || c == '+'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * ritual_convert_fast
+ *		Convert the common spellings of the common types; false when the
+ *		input function must decide.  'str' is NUL-terminated at str[len].
+ */
+bool
+ritual_convert_fast(RitualConverter *conv, const char *str, int len,
+					Datum *result)
+{
+	int64		integer;
+	int32		days;
+	const char *rest;
+	char	   *endptr;
+	int			offset;
+
+	switch (conv->fast)
+	{
+		case FAST_NONE:
+			return false;
+		case FAST_INT2:
+			if (!parse_integer(str, len, 4, &integer) ||
+				integer < PG_INT16_MIN || integer > PG_INT16_MAX)
+				return false;
+			*result = Int16GetDatum((int16) integer);
+			return true;
+		case FAST_INT4:
+			if (!parse_integer(str, len, 9, &integer))
+				return false;
+			*result = Int32GetDatum((int32) integer);
+			return true;
+		case FAST_INT8:
+			if (!parse_integer(str, len, 18, &integer))
+				return false;
+			*result = Int64GetDatum(integer);
+			return true;
+		case FAST_FLOAT4:
+			{
+				float4		value;
+
+				errno = 0;
+				value = strtof(str, &endptr);
+				if (!is_plain_float(str, len, endptr) || isinf(value))
+					return false;
+				*result = Float4GetDatum(value);
+				return true;
+			}
+		case FAST_FLOAT8:
+			{
+				float8		value;
+
+				errno = 0;
+				value = strtod(str, &endptr);
+				if (!is_plain_float(str, len, endptr) || isinf(value))
+					return false;
+				*result = Float8GetDatum(value);
+				return true;
+			}
+		case FAST_BOOL:
+			if ((len == 1 && (str[0] == 't' || str[0] == '1')) ||
+				(len == 4 && memcmp(str, "true", 4) == 0))
+				*result = BoolGetDatum(true);
+			else if ((len == 1 && (str[0] == 'f' || str[0] == '0')) ||
+					 (len == 5 && memcmp(str, "false", 5) == 0))
+				*result = BoolGetDatum(false);
+			else
+				return false;
+			return true;
+		case FAST_TEXT:
+			if (conv->max_bytes >= 0 && len > conv->max_bytes)
+				return false;
+			*result = PointerGetDatum(cstring_to_text_with_len(str, len));
+			return true;
+		case FAST_DATE:
+			if (len != 10 || !parse_iso_date(str, &days))
+				return false;
+			*result = DateADTGetDatum(days);
+			return true;
+		case FAST_TIMESTAMP:
+			/* a time zone is read but ignored, as timestamp_in does */
+			if (!parse_iso_timestamp(str, len, &integer, &rest) ||
+				(rest != str + len &&
+				 !parse_zone_offset(rest, str + len, &offset)))
+				return false;
+			*result = TimestampGetDatum(integer);
+			return true;
+		case FAST_TIMESTAMPTZ:
+			/* without a zone the session's TimeZone decides: not here */
+			if (!parse_iso_timestamp(str, len, &integer, &rest) ||
+				rest == str + len ||
+				!parse_zone_offset(rest, str + len, &offset))
+				return false;
+			*result = TimestampTzGetDatum(integer - offset * USECS_PER_SEC);
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -42,8 +362,12 @@ ritual_converter_init(RitualConverter *conv, Oid typid, int32 typmod)
  *		must still be checked); errors are raised.
  */
 Datum
-ritual_convert(RitualConverter *conv, char *str)
+ritual_convert(RitualConverter *conv, char *str, int len)
 {
+	Datum		result;
+
+	if (str != NULL && ritual_convert_fast(conv, str, len, &result))
+		return result;
 	return InputFunctionCall(&conv->in_func, str, conv->typioparam,
 							 conv->typmod);
 }
@@ -59,12 +383,20 @@ ritual_convert(RitualConverter *conv, char *str)
  * (out of memory, a cancel) is raised again.
  */
 bool
-ritual_convert_soft(RitualConverter *conv, char *str, Datum *result,
+ritual_convert_soft(RitualConverter *conv, char *str, int len, Datum *result,
 					char **message)
 {
 #if PG_VERSION_NUM >= 160000
 	ErrorSaveContext escontext = {T_ErrorSaveContext};
+#else
+	MemoryContext caller_context = CurrentMemoryContext;
+	volatile bool converted = true;
+#endif
 
+	if (str != NULL && ritual_convert_fast(conv, str, len, result))
+		return true;
+
+#if PG_VERSION_NUM >= 160000
 	escontext.details_wanted = true;
 	if (InputFunctionCallSafe(&conv->in_func, str, conv->typioparam,
 							  conv->typmod, (Node *) &escontext, result))
@@ -72,9 +404,6 @@ ritual_convert_soft(RitualConverter *conv, char *str, Datum *result,
 	*message = escontext.error_data->message;
 	return false;
 #else
-	MemoryContext caller_context = CurrentMemoryContext;
-	volatile bool converted = true;
-
 	PG_TRY();
 	{
 		*result = InputFunctionCall(&conv->in_func, str, conv->typioparam,

@@ -340,14 +340,18 @@ fill_meta(RitualScan *scan, int attnum, Datum *value, bool *isnull)
 			if (col->conv.typid == TEXTOID)
 				*value = CStringGetTextDatum(scan->path);
 			else
-				*value = ritual_convert(&col->conv, (char *) scan->path);
+				*value = ritual_convert(&col->conv, (char *) scan->path,
+										strlen(scan->path));
 			break;
 		case RITUAL_META_LINE:
 			if (col->conv.typid == INT8OID)
 				*value = Int64GetDatum(scan->line);
 			else
-				*value = ritual_convert(&col->conv,
-										psprintf(INT64_FORMAT, scan->line));
+			{
+				char	   *line = psprintf(INT64_FORMAT, scan->line);
+
+				*value = ritual_convert(&col->conv, line, strlen(line));
+			}
 			break;
 		case RITUAL_META_ERRORS:
 			if (scan->row_errors.len == 0)
@@ -355,7 +359,8 @@ fill_meta(RitualScan *scan, int attnum, Datum *value, bool *isnull)
 			else if (col->conv.typid == TEXTOID)
 				*value = CStringGetTextDatum(scan->row_errors.data);
 			else
-				*value = ritual_convert(&col->conv, scan->row_errors.data);
+				*value = ritual_convert(&col->conv, scan->row_errors.data,
+										scan->row_errors.len);
 			break;
 		case RITUAL_META_NONE:
 			Assert(false);
@@ -397,8 +402,9 @@ convert_field(RitualScan *scan, int attnum, CsvRecord *record,
 		goto bad;
 	}
 	if (scan->opts->on_error == RITUAL_ON_ERROR_STOP)
-		*value = ritual_convert(&col->conv, text);
-	else if (!ritual_convert_soft(&col->conv, text, value, &message))
+		*value = ritual_convert(&col->conv, text, scan->value_len);
+	else if (!ritual_convert_soft(&col->conv, text, scan->value_len, value,
+								 &message))
 	{
 		note_problem(scan, attnum, message);
 		goto bad;
