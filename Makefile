@@ -8,6 +8,7 @@ OBJS = \
 	src/csv_reader.o \
 	src/discovery.o \
 	src/options.o \
+	src/parallel.o \
 	src/scan.o
 
 EXTENSION = ritual
@@ -22,9 +23,11 @@ PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
 
 # pg_regress suites; tests/pg_regress_launcher masks the test-data path so
 # that expected output is the same on every machine.
-REGRESS = options discovery reading types on_error meta explain security fast_paths
+REGRESS = options discovery reading types on_error meta explain security fast_paths parallel
 REGRESS_OPTS = --launcher=$(CURDIR)/tests/pg_regress_launcher
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+$(OBJS): src/ritual.h src/convert.h

@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/parallel.h"
 #include "access/table.h"
 #include "commands/defrem.h"
 #include "commands/explain.h"
@@ -22,8 +23,10 @@
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/sampling.h"
@@ -31,6 +34,8 @@
 #include "src/ritual.h"
 
 PG_MODULE_MAGIC;
+
+void		_PG_init(void);
 
 /*
  * What the planner learns about a table; baserel->fdw_private.
@@ -51,9 +56,12 @@ typedef struct RitualExecState
 {
 	RitualOptions *opts;
 	List	   *files;			/* rediscovered at execution: files may have
-								 * come or gone since planning */
+								 * come or gone since planning; a parallel
+								 * worker takes the leader's list */
 	int64		total_size;
-	RitualScan *scan;			/* NULL for a plain EXPLAIN */
+	bool	   *needed;			/* columns to convert, or NULL for all */
+	RitualParallelState *parallel;	/* shared state of a parallel scan */
+	RitualScan *scan;			/* made by the first Iterate */
 } RitualExecState;
 
 PG_FUNCTION_INFO_V1(ritual_fdw_handler);
@@ -77,10 +85,42 @@ static void ritualEndForeignScan(ForeignScanState *node);
 static bool ritualAnalyzeForeignTable(Relation relation,
 									  AcquireSampleRowsFunc *func,
 									  BlockNumber *totalpages);
+static bool ritualIsForeignScanParallelSafe(PlannerInfo *root,
+											RelOptInfo *rel,
+											RangeTblEntry *rte);
+static Size ritualEstimateDSMForeignScan(ForeignScanState *node,
+										 ParallelContext *pcxt);
+static void ritualInitializeDSMForeignScan(ForeignScanState *node,
+										   ParallelContext *pcxt,
+										   void *coordinate);
+static void ritualReInitializeDSMForeignScan(ForeignScanState *node,
+											 ParallelContext *pcxt,
+											 void *coordinate);
+static void ritualInitializeWorkerForeignScan(ForeignScanState *node,
+											  shm_toc *toc,
+											  void *coordinate);
+static void ritualShutdownForeignScan(ForeignScanState *node);
 static int	ritual_acquire_sample_rows(Relation onerel, int elevel,
 									   HeapTuple *rows, int targrows,
 									   double *totalrows,
 									   double *totaldeadrows);
+
+/*
+ * _PG_init
+ *		Define the settings of ritual_fdw.
+ */
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("ritual.parallel_block_size",
+							"Size of the blocks a parallel scan splits large files into.",
+							"A file larger than two blocks is read by several processes, a block each.",
+							&ritual_parallel_block_kb,
+							16 * 1024, 64, MAX_KILOBYTES,
+							PGC_USERSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	MarkGUCPrefixReserved("ritual");
+}
 
 /*
  * ritual_fdw_handler
@@ -100,6 +140,12 @@ ritual_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ReScanForeignScan = ritualReScanForeignScan;
 	routine->EndForeignScan = ritualEndForeignScan;
 	routine->AnalyzeForeignTable = ritualAnalyzeForeignTable;
+	routine->IsForeignScanParallelSafe = ritualIsForeignScanParallelSafe;
+	routine->EstimateDSMForeignScan = ritualEstimateDSMForeignScan;
+	routine->InitializeDSMForeignScan = ritualInitializeDSMForeignScan;
+	routine->ReInitializeDSMForeignScan = ritualReInitializeDSMForeignScan;
+	routine->InitializeWorkerForeignScan = ritualInitializeWorkerForeignScan;
+	routine->ShutdownForeignScan = ritualShutdownForeignScan;
 
 	PG_RETURN_POINTER(routine);
 }
@@ -152,10 +198,24 @@ ritualGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	baserel->fdw_private = plan;
 }
 
+static ForeignPath *
+make_scan_path(PlannerInfo *root, RelOptInfo *baserel, double rows,
+			   Cost startup_cost, Cost total_cost)
+{
+	return create_foreignscan_path(root, baserel, NULL, rows,
+								   startup_cost, total_cost,
+								   NIL, NULL, NULL,
+#if PG_VERSION_NUM >= 170000
+								   NIL,
+#endif
+								   NIL);
+}
+
 /*
  * ritualGetForeignPaths
- *		One path: read every file.  Reading a byte costs as a sequential
- *		page does; parsing and converting a row costs ten tuples' CPU.
+ *		Read every file, in one process or, as a partial path, shared by
+ *		parallel workers.  Reading a byte costs as a sequential page does;
+ *		parsing and converting a row costs ten tuples' CPU.
  */
 static void
 ritualGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
@@ -167,15 +227,31 @@ ritualGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 		baserel->baserestrictcost.per_tuple;
 	Cost		run_cost = seq_page_cost * plan->pages +
 		cpu_per_tuple * plan->ntuples;
+	int			workers;
 
-	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
-									 startup_cost, startup_cost + run_cost,
-									 NIL, NULL, NULL,
-#if PG_VERSION_NUM >= 170000
-									 NIL,
-#endif
-									 NIL));
+	add_path(baserel, (Path *) make_scan_path(root, baserel, baserel->rows,
+											  startup_cost,
+											  startup_cost + run_cost));
+
+	if (!baserel->consider_parallel)
+		return;
+	workers = compute_parallel_worker(baserel, plan->pages, -1,
+									  max_parallel_workers_per_gather);
+	if (workers > 0)
+	{
+		/* the share of each process, the leader helping as for a heap */
+		double		divisor = workers;
+		double		leader_share = 1.0 - 0.3 * workers;
+		ForeignPath *path;
+
+		if (parallel_leader_participation && leader_share > 0)
+			divisor += leader_share;
+		path = make_scan_path(root, baserel, clamp_row_est(baserel->rows / divisor),
+							  startup_cost, startup_cost + run_cost / divisor);
+		path->path.parallel_aware = true;
+		path->path.parallel_workers = workers;
+		add_partial_path(baserel, (Path *) path);
+	}
 }
 
 /*
@@ -248,6 +324,25 @@ ritualExplainForeignScan(ForeignScanState *node, ExplainState *es)
 }
 
 /*
+ * The columns the plan needs converted, as a flag per attribute, or NULL for
+ * all of them (a whole-row reference).
+ */
+static bool *
+needed_columns(ForeignScan *plan, Relation rel)
+{
+	int			natts = RelationGetNumberOfAttributes(rel);
+	bool	   *needed;
+	ListCell   *lc;
+
+	if (boolVal(linitial(plan->fdw_private)))
+		return NULL;
+	needed = palloc0(sizeof(bool) * Max(natts, 1));
+	foreach(lc, (List *) lsecond(plan->fdw_private))
+		needed[lfirst_int(lc) - 1] = true;
+	return needed;
+}
+
+/*
  * ritualBeginForeignScan
  *		List the files again (never opening one for a plain EXPLAIN) and
  *		prepare the reader.
@@ -258,33 +353,25 @@ ritualBeginForeignScan(ForeignScanState *node, int eflags)
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	Relation	rel = node->ss.ss_currentRelation;
 	RitualExecState *state = palloc0(sizeof(RitualExecState));
-	bool		whole_row = boolVal(linitial(plan->fdw_private));
-	List	   *needed_attnums = lsecond(plan->fdw_private);
-	int			natts = RelationGetNumberOfAttributes(rel);
-	bool	   *needed = NULL;
-	ListCell   *lc;
 
 	state->opts = ritual_get_options(RelationGetRelid(rel));
+	node->fdw_state = state;
+
+	/* a parallel worker reads the leader's list of files */
+	if (IsParallelWorker())
+		return;
 	state->files = ritual_discover_files(state->opts->paths,
 										 state->opts->missing_ok);
 	state->total_size = ritual_total_size(state->files);
-	node->fdw_state = state;
-
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
-
-	if (!whole_row)
-	{
-		needed = palloc0(sizeof(bool) * Max(natts, 1));
-		foreach(lc, needed_attnums)
-			needed[lfirst_int(lc) - 1] = true;
-	}
-	state->scan = ritual_scan_begin(rel, state->opts, state->files, needed);
+	state->needed = needed_columns(plan, rel);
 }
 
 /*
  * ritualIterateForeignScan
- *		The next row, built in the executor's per-tuple memory.
+ *		The next row, built in the executor's per-tuple memory.  The scan is
+ *		made on the first call, when a parallel scan's shared state is known.
  */
 static TupleTableSlot *
 ritualIterateForeignScan(ForeignScanState *node)
@@ -292,6 +379,16 @@ ritualIterateForeignScan(ForeignScanState *node)
 	RitualExecState *state = node->fdw_state;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 
+	if (state->scan == NULL)
+	{
+		MemoryContext oldcontext =
+			MemoryContextSwitchTo(node->ss.ps.state->es_query_cxt);
+
+		state->scan = ritual_scan_begin(node->ss.ss_currentRelation,
+										state->opts, state->files,
+										state->needed, state->parallel);
+		MemoryContextSwitchTo(oldcontext);
+	}
 	ExecClearTuple(slot);
 	if (ritual_scan_next(state->scan, slot->tts_values, slot->tts_isnull))
 		ExecStoreVirtualTuple(slot);
@@ -307,7 +404,8 @@ ritualReScanForeignScan(ForeignScanState *node)
 {
 	RitualExecState *state = node->fdw_state;
 
-	ritual_scan_rescan(state->scan);
+	if (state->scan)
+		ritual_scan_rescan(state->scan);
 }
 
 /*
@@ -368,7 +466,7 @@ ritual_acquire_sample_rows(Relation onerel, int elevel, HeapTuple *rows,
 	row_context = AllocSetContextCreate(CurrentMemoryContext,
 										"ritual_fdw analyze row",
 										ALLOCSET_DEFAULT_SIZES);
-	scan = ritual_scan_begin(onerel, opts, files, NULL);
+	scan = ritual_scan_begin(onerel, opts, files, NULL, NULL);
 
 	for (;;)
 	{
@@ -412,4 +510,90 @@ ritual_acquire_sample_rows(Relation onerel, int elevel, HeapTuple *rows,
 					RelationGetRelationName(onerel), list_length(files),
 					*totalrows, numrows)));
 	return numrows;
+}
+
+/*
+ * ritualIsForeignScanParallelSafe
+ *		Any process can read the files.
+ */
+static bool
+ritualIsForeignScanParallelSafe(pg_attribute_unused() PlannerInfo *root,
+								pg_attribute_unused() RelOptInfo *rel,
+								pg_attribute_unused() RangeTblEntry *rte)
+{
+	return true;
+}
+
+/*
+ * ritualEstimateDSMForeignScan
+ *		Room for the files and their units.
+ */
+static Size
+ritualEstimateDSMForeignScan(ForeignScanState *node,
+							 pg_attribute_unused() ParallelContext *pcxt)
+{
+	RitualExecState *state = node->fdw_state;
+
+	return ritual_parallel_size(state->files);
+}
+
+/*
+ * ritualInitializeDSMForeignScan
+ *		Share the leader's files.  Large files are split into blocks unless
+ *		an escape other than the quote makes their quoting unknowable from
+ *		the middle.
+ */
+static void
+ritualInitializeDSMForeignScan(ForeignScanState *node,
+							   pg_attribute_unused() ParallelContext *pcxt,
+							   void *coordinate)
+{
+	RitualExecState *state = node->fdw_state;
+
+	ritual_parallel_init(coordinate, state->files,
+						 state->opts->escape == state->opts->quote);
+	state->parallel = coordinate;
+}
+
+/*
+ * ritualReInitializeDSMForeignScan
+ *		Hand out the units again, for a rescan.
+ */
+static void
+ritualReInitializeDSMForeignScan(pg_attribute_unused() ForeignScanState *node,
+								 pg_attribute_unused() ParallelContext *pcxt,
+								 void *coordinate)
+{
+	ritual_parallel_reinit(coordinate);
+}
+
+/*
+ * ritualInitializeWorkerForeignScan
+ *		A worker takes the leader's files and claims units like the leader.
+ */
+static void
+ritualInitializeWorkerForeignScan(ForeignScanState *node,
+								  pg_attribute_unused() shm_toc *toc,
+								  void *coordinate)
+{
+	RitualExecState *state = node->fdw_state;
+
+	state->parallel = coordinate;
+	state->files = ritual_parallel_files(coordinate);
+	state->total_size = ritual_total_size(state->files);
+	state->needed = needed_columns((ForeignScan *) node->ss.ps.plan,
+								   node->ss.ss_currentRelation);
+}
+
+/*
+ * ritualShutdownForeignScan
+ *		Before the shared memory goes, keep what all processes reported.
+ */
+static void
+ritualShutdownForeignScan(ForeignScanState *node)
+{
+	RitualExecState *state = node->fdw_state;
+
+	if (state != NULL && state->scan != NULL)
+		ritual_scan_collect_parallel_totals(state->scan);
 }

@@ -65,11 +65,14 @@ struct CsvReader
 	char		quote;
 	char		escape;			/* equal to quote unless rewritten */
 	bool		at_file_start;	/* a byte-order mark may come */
-	bool		finished;		/* csv_fini has run */
+	bool		finished;		/* no record will be queued any more */
+	int64		stop;			/* file offset of the line where the range
+								 * ends, or -1: the end of the file */
 	bool		libcsv_busy;	/* libcsv is inside a record */
 	char	   *chunk;			/* bytes read from the file, NUL-terminated
 								 * in place by the plain-line splitter */
 	Size		chunk_len;
+	int64		chunk_offset;	/* file offset of chunk[0] */
 	Size		carry_from;		/* start of the incomplete last line */
 	char	   *rewritten;		/* a line with escapes rewritten */
 
@@ -433,9 +436,29 @@ parse_lines(CsvReader *r, Size from, Size to)
 
 	while (p < end)
 	{
-		char	   *newline = memchr(p, '\n', end - p);
-		char	   *line_end = newline ? newline : end;
-		char	   *next = newline ? newline + 1 : end;
+		char	   *newline;
+		char	   *line_end;
+		char	   *next;
+
+		if (r->stop >= 0 && r->chunk_offset + (p - r->chunk) >= r->stop)
+		{
+			/*
+			 * The range ends here: the reader of the next range starts at
+			 * this line, so a record must not run on across it.
+			 */
+			if (r->libcsv_busy)
+				ereport(ERROR,
+						(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+						 errmsg("a quoted field of file \"%s\" runs across byte " INT64_FORMAT ", where a parallel scan split the file",
+								r->path, r->stop),
+						 errdetail("The file's quotes are unbalanced before that point, so it cannot be split safely."),
+						 errhint("Fix the quoting, or read the file without parallel workers: SET max_parallel_workers_per_gather = 0.")));
+			r->finished = true;
+			return;
+		}
+		newline = memchr(p, '\n', end - p);
+		line_end = newline ? newline : end;
+		next = newline ? newline + 1 : end;
 
 		if (r->libcsv_busy || !split_plain_line(r, p, line_end))
 			feed_libcsv(r, p, next - p);
@@ -486,6 +509,7 @@ read_chunk(CsvReader *r)
 
 	CHECK_FOR_INTERRUPTS();
 	memmove(r->chunk, r->chunk + r->carry_from, carry);
+	r->chunk_offset += r->carry_from;
 	r->chunk_len = carry;
 	r->carry_from = 0;
 
@@ -504,6 +528,7 @@ read_chunk(CsvReader *r)
 		if (memcmp(r->chunk, "\xEF\xBB\xBF", 3) == 0)
 		{
 			r->chunk_len -= 3;
+			r->chunk_offset += 3;
 			memmove(r->chunk, r->chunk + 3, r->chunk_len);
 		}
 	}
@@ -513,7 +538,8 @@ read_chunk(CsvReader *r)
 		/* the end of the file: its last line may have no line break */
 		parse_lines(r, 0, r->chunk_len);
 		r->carry_from = r->chunk_len;
-		finish_parse(r);
+		if (!r->finished)
+			finish_parse(r);
 		return;
 	}
 
@@ -537,11 +563,14 @@ read_chunk(CsvReader *r)
 
 /*
  * csv_reader_open
- *		Open 'path' for reading; the reader lives in the current memory
- *		context.
+ *		Open 'path' to read the records that start in [start, stop): start
+ *		must be where a line begins, stop a line start or -1 for the end of
+ *		the file.  Line numbers count from 1 at 'start'.  The reader lives in
+ *		the current memory context.
  */
 CsvReader *
-csv_reader_open(const char *path, const RitualOptions *opts)
+csv_reader_open(const char *path, const RitualOptions *opts, int64 start,
+				int64 stop)
 {
 	CsvReader  *r = palloc0(sizeof(CsvReader));
 
@@ -557,11 +586,18 @@ csv_reader_open(const char *path, const RitualOptions *opts)
 				(errcode_for_file_access(),
 				 errmsg("could not open file \"%s\" for reading: %m", path)));
 
+	if (start > 0 && lseek(r->fd, (off_t) start, SEEK_SET) < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not seek to byte " INT64_FORMAT " of file \"%s\": %m",
+						start, path)));
+	r->chunk_offset = start;
+	r->stop = stop;
 	r->delimiter = opts->delimiter;
 	r->quote = opts->quote;
 	r->escape = opts->escape;
 	init_parser(r, opts->delimiter);
-	r->at_file_start = true;
+	r->at_file_start = (start == 0);
 	/* one spare byte: the splitter may terminate a last line in place */
 	r->chunk = palloc(READ_CHUNK_SIZE + 1);
 	if (r->escape != r->quote)
@@ -644,4 +680,151 @@ csv_reader_close(CsvReader *r)
 	pfree(r->out_values);
 	pfree(r->out_lengths);
 	pfree(r);
+}
+
+#define PREFIX_BUFFER_SIZE	(1024 * 1024)
+
+/* pread() that retries on EINTR; raises an error naming the file. */
+static ssize_t
+read_at(int fd, const char *path, char *buffer, Size len, int64 offset)
+{
+	ssize_t		nread;
+
+	do
+		nread = pread(fd, buffer, len, (off_t) offset);
+	while (nread < 0 && errno == EINTR);
+	if (nread < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not read file \"%s\": %m", path)));
+	return nread;
+}
+
+/*
+ * csv_record_start_at_or_after
+ *		Where the first record that starts at or after 'offset' begins,
+ *		judged as a parallel scan must, without parsing from the start of the
+ *		file: just after the first line break at or after 'offset' with an
+ *		even number of quotes before it.  In a well-quoted file that is a
+ *		line break outside quotes; the reader checks that it agrees when it
+ *		gets there.  Returns the file's size when no record starts there.
+ *		'cache' carries the quote count forward between calls with growing
+ *		offsets on one file.
+ */
+int64
+csv_record_start_at_or_after(const char *path, char quote, int64 offset,
+							 CsvPrefixCount *cache)
+{
+	char	   *buffer = palloc(PREFIX_BUFFER_SIZE);
+	int			fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	int64		position;
+	bool		in_quotes;
+
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\" for reading: %m", path)));
+	if (cache->offset > offset)
+		memset(cache, 0, sizeof(CsvPrefixCount));
+
+	/* count the quotes before 'offset' */
+	while (cache->offset < offset)
+	{
+		ssize_t		nread = read_at(fd, path, buffer,
+									Min(PREFIX_BUFFER_SIZE,
+										offset - cache->offset),
+									cache->offset);
+		const char *p = buffer;
+		const char *end = buffer + nread;
+
+		if (nread == 0)
+			break;
+		while ((p = memchr(p, quote, end - p)) != NULL)
+		{
+			cache->count++;
+			p++;
+		}
+		cache->offset += nread;
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	/* then look for a line break outside quotes */
+	in_quotes = (cache->count % 2) != 0;
+	for (position = offset;;)
+	{
+		ssize_t		nread = read_at(fd, path, buffer, PREFIX_BUFFER_SIZE,
+									position);
+		int64		found = -1;
+
+		if (nread == 0)
+			break;				/* the end of the file */
+		for (ssize_t i = 0; i < nread && found < 0; i++)
+		{
+			if (buffer[i] == quote)
+				in_quotes = !in_quotes;
+			else if (buffer[i] == '\n' && !in_quotes)
+				found = position + i + 1;
+		}
+		if (found >= 0)
+		{
+			position = found;
+			break;
+		}
+		position += nread;
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	CloseTransientFile(fd);
+	pfree(buffer);
+	return position;
+}
+
+/*
+ * csv_count_line_ends
+ *		The line ends (LF, CR LF or a lone CR, as the reader counts them) in
+ *		the first 'upto' bytes of a file, or -1 on an I/O error.  'cache'
+ *		carries the count forward between calls with growing 'upto'.
+ *		It raises no error, as it also runs inside an error-context callback.
+ */
+int64
+csv_count_line_ends(const char *path, int64 upto, CsvPrefixCount *cache)
+{
+	char	   *buffer = malloc(PREFIX_BUFFER_SIZE + 1);
+	int			fd = -1;
+	int64		result = -1;
+
+	if (buffer == NULL)
+		return -1;
+	fd = open(path, O_RDONLY | PG_BINARY, 0);
+	if (fd < 0)
+		goto done;
+	if (cache->offset > upto)
+		memset(cache, 0, sizeof(CsvPrefixCount));
+	while (cache->offset < upto)
+	{
+		/* read one byte more, to see whether a CR is followed by LF */
+		Size		want = Min(PREFIX_BUFFER_SIZE, upto - cache->offset);
+		ssize_t		nread = pread(fd, buffer, want + 1, (off_t) cache->offset);
+		const char *p;
+		const char *end;
+
+		if (nread <= 0)
+			break;
+		end = buffer + Min((Size) nread, want);
+		for (p = buffer; (p = memchr(p, '\n', end - p)) != NULL; p++)
+			cache->count++;
+		for (p = buffer; (p = memchr(p, '\r', end - p)) != NULL; p++)
+		{
+			if (p + 1 >= buffer + nread || p[1] != '\n')
+				cache->count++;
+		}
+		cache->offset += end - buffer;
+	}
+	result = cache->count;
+
+done:
+	if (fd >= 0)
+		close(fd);
+	free(buffer);
+	return result;
 }

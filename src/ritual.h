@@ -92,19 +92,56 @@ typedef struct CsvRecord
 								 * NULL */
 } CsvRecord;
 
-extern CsvReader *csv_reader_open(const char *path, const RitualOptions *opts);
+extern CsvReader *csv_reader_open(const char *path, const RitualOptions *opts,
+								  int64 start, int64 stop);
 extern bool csv_reader_next(CsvReader *reader, CsvRecord *record);
 extern void csv_reader_close(CsvReader *reader);
+
+/* A count of some bytes in a file's first 'offset' bytes, carried forward. */
+typedef struct CsvPrefixCount
+{
+	int64		offset;
+	int64		count;
+} CsvPrefixCount;
+
+extern int64 csv_record_start_at_or_after(const char *path, char quote,
+										  int64 offset,
+										  CsvPrefixCount *cache);
+extern int64 csv_count_line_ends(const char *path, int64 upto,
+								 CsvPrefixCount *cache);
+
+/* parallel.c */
+typedef struct RitualParallelState RitualParallelState;
+
+extern int	ritual_parallel_block_kb;
+
+extern Size ritual_parallel_size(List *files);
+extern void ritual_parallel_init(RitualParallelState *ps, List *files,
+								 bool splittable);
+extern void ritual_parallel_reinit(RitualParallelState *ps);
+extern List *ritual_parallel_files(RitualParallelState *ps);
+extern bool ritual_parallel_next_unit(RitualParallelState *ps,
+									  int *file_index, int64 *start,
+									  int64 *end);
+extern int64 ritual_parallel_count_bad_row(RitualParallelState *ps);
+extern void ritual_parallel_count_file_read(RitualParallelState *ps);
+extern void ritual_parallel_report_first_bad(RitualParallelState *ps,
+											 int file_index, int64 line,
+											 const char *where);
+extern void ritual_parallel_totals(RitualParallelState *ps, int64 *bad_rows,
+								   int *files_read, char **first_bad);
 
 /* scan.c */
 typedef struct RitualScan RitualScan;
 
 extern RitualScan *ritual_scan_begin(Relation rel, RitualOptions *opts,
-									 List *files, const bool *needed);
+									 List *files, const bool *needed,
+									 RitualParallelState *parallel);
 extern bool ritual_scan_next(RitualScan *scan, Datum *values, bool *nulls);
 extern void ritual_scan_rescan(RitualScan *scan);
 extern void ritual_scan_end(RitualScan *scan);
 extern void ritual_scan_report(RitualScan *scan);
+extern void ritual_scan_collect_parallel_totals(RitualScan *scan);
 extern int64 ritual_scan_rows_rejected(RitualScan *scan);
 extern int	ritual_scan_files_read(RitualScan *scan);
 

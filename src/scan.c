@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include "access/parallel.h"
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -44,20 +45,35 @@ struct RitualScan
 	const char *relname;
 	RitualOptions *opts;
 	List	   *files;			/* RitualFile *, in reading order */
-	int			next_file;		/* index in files of the next to open */
+	int			next_file;		/* serial scan: index of the next file */
+	RitualParallelState *parallel;	/* parallel scan: the shared units */
 	ScanColumn *columns;		/* one per attribute */
 	int			natts;
 	bool		wants_errors;	/* some wanted column has meta 'errors' */
+	bool		wants_line;		/* some wanted column has meta 'line' */
 
-	/* the file being read; everything below lives in file_context */
-	MemoryContext file_context;
+	/*
+	 * The unit being read: a whole file, or in a parallel scan a block of
+	 * one.  The reader lives in unit_context.
+	 */
+	MemoryContext unit_context;
 	CsvReader  *reader;
 	const char *path;
+	int			file_index;
+	int64		unit_start;		/* file offset of the unit's first line */
+	int64		line_base;		/* line ends before unit_start, or -1 while
+								 * not yet counted */
+	CsvPrefixCount line_ends;	/* counted in file_index's prefix */
+	CsvPrefixCount quotes;		/* counted in file_index's prefix */
+
+	/* how columns map to the fields of file mapped_file; in map_context */
+	MemoryContext map_context;
+	int			mapped_file;	/* -1: none */
 	int		   *field_of_attr;	/* field index per attribute, -1: none */
 	int			expected_fields;
 
 	/* where we are, for the error-context callback */
-	int64		line;			/* 0 before the first record */
+	int64		line;			/* in the unit, from 1; 0 before a record */
 	int			attnum;			/* 0-based attribute being converted, or -1 */
 	const char *value;
 	int			value_len;
@@ -73,38 +89,57 @@ struct RitualScan
 	char	   *first_bad;		/* where and why the first bad row failed */
 };
 
+/*
+ * The line in the file where the current record starts; counting the line
+ * ends before a block of a parallel scan is left until a line is needed.
+ * -1 if they cannot be counted (only inside the error-context callback,
+ * which must not raise errors).
+ */
+static int64
+absolute_line(RitualScan *scan)
+{
+	if (scan->line_base < 0)
+		scan->line_base = csv_count_line_ends(scan->path, scan->unit_start,
+											  &scan->line_ends);
+	if (scan->line_base < 0)
+		return -1;
+	return scan->line_base + scan->line;
+}
+
 static void
 scan_error_callback(void *arg)
 {
 	RitualScan *scan = arg;
+	int64		line = scan->line > 0 ? absolute_line(scan) : -1;
 
 	if (scan->path == NULL)
 		return;
-	if (scan->attnum >= 0 && scan->value != NULL)
+	if (line < 0)
+		errcontext("ritual_fdw table \"%s\", file \"%s\"",
+				   scan->relname, scan->path);
+	else if (scan->attnum >= 0 && scan->value != NULL)
 		errcontext("ritual_fdw table \"%s\", file \"%s\", line " INT64_FORMAT ", column %s: \"%s\"",
-				   scan->relname, scan->path, scan->line,
+				   scan->relname, scan->path, line,
 				   scan->columns[scan->attnum].name,
 				   ritual_shown_value(scan->value, scan->value_len));
 	else if (scan->attnum >= 0)
 		errcontext("ritual_fdw table \"%s\", file \"%s\", line " INT64_FORMAT ", column %s",
-				   scan->relname, scan->path, scan->line,
+				   scan->relname, scan->path, line,
 				   scan->columns[scan->attnum].name);
-	else if (scan->line > 0)
-		errcontext("ritual_fdw table \"%s\", file \"%s\", line " INT64_FORMAT,
-				   scan->relname, scan->path, scan->line);
 	else
-		errcontext("ritual_fdw table \"%s\", file \"%s\"",
-				   scan->relname, scan->path);
+		errcontext("ritual_fdw table \"%s\", file \"%s\", line " INT64_FORMAT,
+				   scan->relname, scan->path, line);
 }
 
 /*
  * ritual_scan_begin
  *		Prepare to read 'files' into rows of 'rel'.  needed[i] says whether
- *		attribute i must be converted; NULL means all of them.
+ *		attribute i must be converted; NULL means all of them.  With
+ *		'parallel', the files are read in the units this process claims.
  */
 RitualScan *
 ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
-				  const bool *needed)
+				  const bool *needed, RitualParallelState *parallel)
 {
 	RitualScan *scan = palloc0(sizeof(RitualScan));
 	TupleDesc	tupdesc = RelationGetDescr(rel);
@@ -125,6 +160,7 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 	scan->relname = pstrdup(RelationGetRelationName(rel));
 	scan->opts = opts;
 	scan->files = files;
+	scan->parallel = parallel;
 	scan->natts = tupdesc->natts;
 	scan->columns = palloc0(sizeof(ScanColumn) * Max(scan->natts, 1));
 	for (int i = 0; i < scan->natts; i++)
@@ -140,10 +176,17 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 		ritual_converter_init(&col->conv, attr->atttypid, attr->atttypmod);
 		if (col->meta == RITUAL_META_ERRORS)
 			scan->wants_errors = true;
+		if (col->meta == RITUAL_META_LINE)
+			scan->wants_line = true;
 	}
-	scan->file_context = AllocSetContextCreate(CurrentMemoryContext,
-											   "ritual_fdw file",
+	scan->unit_context = AllocSetContextCreate(CurrentMemoryContext,
+											   "ritual_fdw unit",
 											   ALLOCSET_DEFAULT_SIZES);
+	scan->map_context = AllocSetContextCreate(CurrentMemoryContext,
+											  "ritual_fdw column map",
+											  ALLOCSET_SMALL_SIZES);
+	scan->mapped_file = -1;
+	scan->file_index = -1;
 	initStringInfo(&scan->row_errors);
 	scan->attnum = -1;
 	scan->errcallback.callback = scan_error_callback;
@@ -230,55 +273,152 @@ map_by_position(RitualScan *scan)
 	scan->expected_fields = f;
 }
 
-/* Open the next file and read its header; false when none is left. */
-static bool
-open_next_file(RitualScan *scan)
+/*
+ * Map the columns of file 'file_index' to its fields, reading its header
+ * when there is one; 'header_reader' is already at the file's start, or
+ * NULL when the unit starts further on.
+ */
+static void
+map_columns(RitualScan *scan, CsvReader *header_reader)
 {
 	MemoryContext oldcontext;
+	CsvRecord	header;
+	bool		own_reader = false;
+
+	if (scan->mapped_file == scan->file_index && header_reader == NULL)
+		return;					/* a later block of the file mapped last */
+
+	MemoryContextReset(scan->map_context);
+	oldcontext = MemoryContextSwitchTo(scan->map_context);
+	scan->field_of_attr = palloc(sizeof(int) * Max(scan->natts, 1));
+	scan->mapped_file = scan->file_index;
+	MemoryContextSwitchTo(scan->unit_context);
+
+	if (scan->opts->header && header_reader == NULL)
+	{
+		header_reader = csv_reader_open(scan->path, scan->opts, 0, -1);
+		own_reader = true;
+	}
+	if (!scan->opts->header || !csv_reader_next(header_reader, &header))
+		map_by_position(scan);	/* an empty file has no header either */
+	else
+	{
+		scan->line = header.line;
+		if (scan->opts->match_by_name)
+			map_by_header(scan, &header);
+		else
+			map_by_position(scan);
+		scan->line = 0;
+	}
+	if (own_reader)
+		csv_reader_close(header_reader);
+	MemoryContextSwitchTo(oldcontext);
+}
+
+/*
+ * Claim the next unit: in a serial scan the next file, in a parallel scan
+ * the next unit of the shared list, from the first record that starts in
+ * its block to the first that starts in the next.  False when none is left.
+ */
+static bool
+claim_unit(RitualScan *scan, int64 *start, int64 *stop)
+{
+	int			file_index;
+	int64		block_start;
+	int64		block_end;
 	RitualFile *file;
 
-	if (scan->next_file >= list_length(scan->files))
-		return false;
-	file = list_nth(scan->files, scan->next_file++);
-
-	MemoryContextReset(scan->file_context);
-	oldcontext = MemoryContextSwitchTo(scan->file_context);
-	scan->path = file->path;
-	scan->line = 0;
-	scan->reader = csv_reader_open(file->path, scan->opts);
-	scan->files_read++;
-	scan->field_of_attr = palloc(sizeof(int) * Max(scan->natts, 1));
-	if (scan->opts->header)
+	if (scan->parallel == NULL)
 	{
-		CsvRecord	header;
+		if (scan->next_file >= list_length(scan->files))
+			return false;
+		scan->file_index = scan->next_file++;
+		file = list_nth(scan->files, scan->file_index);
+		scan->path = file->path;
+		*start = 0;
+		*stop = -1;
+		return true;
+	}
 
-		if (!csv_reader_next(scan->reader, &header))
+	for (;;)
+	{
+		if (!ritual_parallel_next_unit(scan->parallel, &file_index,
+									   &block_start, &block_end))
+			return false;
+		if (file_index != scan->file_index)
 		{
-			/* an empty file has no header and no rows */
-			map_by_position(scan);
+			memset(&scan->line_ends, 0, sizeof(CsvPrefixCount));
+			memset(&scan->quotes, 0, sizeof(CsvPrefixCount));
 		}
-		else
-		{
-			scan->line = header.line;
-			if (scan->opts->match_by_name)
-				map_by_header(scan, &header);
-			else
-				map_by_position(scan);
-		}
+		scan->file_index = file_index;
+		file = list_nth(scan->files, file_index);
+		scan->path = file->path;
+		*start = block_start == 0 ? 0 :
+			csv_record_start_at_or_after(file->path, scan->opts->quote,
+										 block_start, &scan->quotes);
+		*stop = block_end < 0 ? -1 :
+			csv_record_start_at_or_after(file->path, scan->opts->quote,
+										 block_end, &scan->quotes);
+		/* a block inside one long record holds no record start */
+		if (*stop < 0 || *start < *stop)
+			return true;
+	}
+}
+
+/* Open the next unit and map its columns; false when none is left. */
+static bool
+open_next_unit(RitualScan *scan)
+{
+	MemoryContext oldcontext;
+	int64		start;
+	int64		stop;
+
+	if (!claim_unit(scan, &start, &stop))
+	{
+		scan->path = NULL;
+		return false;
+	}
+
+	MemoryContextReset(scan->unit_context);
+	oldcontext = MemoryContextSwitchTo(scan->unit_context);
+	scan->line = 0;
+	scan->unit_start = start;
+	scan->line_base = (start == 0) ? 0 : -1;
+	scan->reader = csv_reader_open(scan->path, scan->opts, start, stop);
+	if (start == 0)
+	{
+		scan->files_read++;
+		if (scan->parallel)
+			ritual_parallel_count_file_read(scan->parallel);
+		map_columns(scan, scan->reader);
 	}
 	else
-		map_by_position(scan);
+		map_columns(scan, NULL);
 	MemoryContextSwitchTo(oldcontext);
 	return true;
 }
 
 static void
-close_file(RitualScan *scan)
+close_unit(RitualScan *scan)
 {
 	if (scan->reader)
 		csv_reader_close(scan->reader);
 	scan->reader = NULL;
 	scan->path = NULL;
+}
+
+/* absolute_line, for callers that may raise an error. */
+static int64
+checked_line(RitualScan *scan)
+{
+	int64		line = absolute_line(scan);
+
+	if (line < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not count the lines of file \"%s\": %m",
+						scan->path)));
+	return line;
 }
 
 /*
@@ -290,6 +430,7 @@ static void
 note_problem(RitualScan *scan, int attnum, const char *message)
 {
 	const char *column = attnum >= 0 ? scan->columns[attnum].name : NULL;
+	int64		bad_rows;
 
 	if (scan->opts->on_error == RITUAL_ON_ERROR_STOP)
 		ereport(ERROR,
@@ -309,16 +450,25 @@ note_problem(RitualScan *scan, int attnum, const char *message)
 		return;
 	scan->row_is_bad = true;
 	scan->bad_rows++;
+	bad_rows = scan->parallel ?
+		ritual_parallel_count_bad_row(scan->parallel) : scan->bad_rows;
 	if (scan->first_bad == NULL)
+	{
+		int64		line = checked_line(scan);
+
 		scan->first_bad =
 			MemoryContextStrdup(GetMemoryChunkContext(scan),
 								column ?
 								psprintf("file \"%s\", line " INT64_FORMAT ", column %s: %s",
-										 scan->path, scan->line, column, message) :
+										 scan->path, line, column, message) :
 								psprintf("file \"%s\", line " INT64_FORMAT ": %s",
-										 scan->path, scan->line, message));
+										 scan->path, line, message));
+		if (scan->parallel)
+			ritual_parallel_report_first_bad(scan->parallel, scan->file_index,
+											 line, scan->first_bad);
+	}
 	if (scan->opts->reject_limit >= 0 &&
-		scan->bad_rows > scan->opts->reject_limit)
+		bad_rows > scan->opts->reject_limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 				 errmsg("more than " INT64_FORMAT " rows of table \"%s\" have errors",
@@ -345,10 +495,10 @@ fill_meta(RitualScan *scan, int attnum, Datum *value, bool *isnull)
 			break;
 		case RITUAL_META_LINE:
 			if (col->conv.typid == INT8OID)
-				*value = Int64GetDatum(scan->line);
+				*value = Int64GetDatum(checked_line(scan));
 			else
 			{
-				char	   *line = psprintf(INT64_FORMAT, scan->line);
+				char	   *line = psprintf(INT64_FORMAT, checked_line(scan));
 
 				*value = ritual_convert(&col->conv, line, strlen(line));
 			}
@@ -477,11 +627,11 @@ ritual_scan_next(RitualScan *scan, Datum *values, bool *nulls)
 	{
 		CsvRecord	record;
 
-		if (scan->reader == NULL && !open_next_file(scan))
+		if (scan->reader == NULL && !open_next_unit(scan))
 			break;
 		if (!csv_reader_next(scan->reader, &record))
 		{
-			close_file(scan);
+			close_unit(scan);
 			continue;
 		}
 		scan->line = record.line;
@@ -502,8 +652,9 @@ ritual_scan_next(RitualScan *scan, Datum *values, bool *nulls)
 void
 ritual_scan_rescan(RitualScan *scan)
 {
-	close_file(scan);
+	close_unit(scan);
 	scan->next_file = 0;
+	scan->file_index = -1;
 	scan->bad_rows = 0;
 	scan->files_read = 0;
 	scan->first_bad = NULL;
@@ -516,7 +667,8 @@ ritual_scan_rescan(RitualScan *scan)
 void
 ritual_scan_report(RitualScan *scan)
 {
-	if (scan->bad_rows == 0)
+	/* a worker's share is reported by the leader */
+	if (scan->bad_rows == 0 || IsParallelWorker())
 		return;
 	ereport(NOTICE,
 			(errmsg(scan->opts->on_error == RITUAL_ON_ERROR_SKIP ?
@@ -525,6 +677,21 @@ ritual_scan_report(RitualScan *scan)
 					scan->bad_rows, scan->bad_rows == 1 ? "" : "s",
 					scan->relname),
 			 errdetail("The first was at %s.", scan->first_bad)));
+}
+
+/*
+ * ritual_scan_collect_parallel_totals
+ *		In the leader of a parallel scan, once the workers are done, take the
+ *		totals of all processes as this scan's own.
+ */
+void
+ritual_scan_collect_parallel_totals(RitualScan *scan)
+{
+	if (scan->parallel == NULL)
+		return;
+	ritual_parallel_totals(scan->parallel, &scan->bad_rows,
+						   &scan->files_read, &scan->first_bad);
+	scan->parallel = NULL;		/* the shared memory goes away next */
 }
 
 int64
@@ -546,6 +713,7 @@ ritual_scan_files_read(RitualScan *scan)
 void
 ritual_scan_end(RitualScan *scan)
 {
-	close_file(scan);
-	MemoryContextDelete(scan->file_context);
+	close_unit(scan);
+	MemoryContextDelete(scan->unit_context);
+	MemoryContextDelete(scan->map_context);
 }

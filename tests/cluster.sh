@@ -57,11 +57,15 @@ cluster_stop() {
     fi
 }
 
-# Copy a directory where the server's OS user can read it; prints the copy.
+# Copy a directory where the server's OS user can read it, and write next to
+# it (tests make large files with COPY ... TO); prints the copy.
 share_with_server() {
     local copy="$CLUSTER_DIR/files"
     mkdir -p "$copy"
     cp -r "$1"/. "$copy"/
     chmod -R a+rX "$copy"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown -R postgres: "$copy"
+    fi
     echo "$copy"
 }

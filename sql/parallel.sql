@@ -1,0 +1,111 @@
+--
+-- parallel: a parallel scan returns what a serial scan does, whether it
+-- splits the work by files or by blocks of one file, with quoted line
+-- breaks, bad rows and meta columns
+--
+\getenv datadir RITUAL_TESTDATA
+\set big :datadir '/parallel_big.csv'
+\set lake :datadir '/lake'
+\set unbalanced :datadir '/parallel_unbalanced.csv'
+
+-- 40,000 rows; every 97th has a quoted field with line breaks, quotes and
+-- commas, every 1000th a bad id
+COPY (SELECT CASE WHEN i % 1000 = 0 THEN 'x' || i ELSE i::text END AS id,
+             CASE WHEN i % 97 = 0
+                  THEN format(E'note %s\nspans "two" lines,\r\nthree', i)
+                  ELSE 'plain ' || i END AS note,
+             timestamp '2024-03-01' + i * interval '1 minute' AS at
+        FROM generate_series(1, 40000) AS i)
+  TO :'big' WITH (FORMAT csv, HEADER);
+
+CREATE FOREIGN TABLE big (id int, note text, at timestamp,
+    line bigint OPTIONS (meta 'line'), errors text OPTIONS (meta 'errors'))
+  SERVER files OPTIONS (path :'big', header 'true', on_error 'null');
+
+-- small blocks, and parallel plans even for small inputs
+SET ritual.parallel_block_size = '64kB';
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE serial_rows AS SELECT * FROM big;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF) SELECT * FROM big;
+CREATE TEMP TABLE parallel_rows AS SELECT * FROM big;
+
+-- the same rows, line numbers and errors included
+SELECT count(*) AS rows, count(errors) AS bad, max(line) AS last_line
+  FROM parallel_rows;
+SELECT count(*) AS differences FROM (
+  (SELECT * FROM serial_rows EXCEPT ALL SELECT * FROM parallel_rows)
+  UNION ALL
+  (SELECT * FROM parallel_rows EXCEPT ALL SELECT * FROM serial_rows)) AS d;
+SELECT line, id, errors FROM parallel_rows WHERE note LIKE 'note 97%';
+
+-- one NOTICE for the whole scan, naming the first bad row of the file
+ALTER FOREIGN TABLE big OPTIONS (SET on_error 'skip');
+SELECT count(*) FROM big;
+-- reject_limit counts the rows of all processes
+ALTER FOREIGN TABLE big OPTIONS (ADD reject_limit '10');
+\set VERBOSITY terse
+SELECT count(*) FROM big;
+\set VERBOSITY default
+ALTER FOREIGN TABLE big OPTIONS (DROP reject_limit);
+
+-- EXPLAIN ANALYZE sums the work of all processes
+CREATE FUNCTION ritual_figures(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query LOOP
+    IF line ~ 'Ritual|Parallel Foreign Scan' THEN
+      RETURN NEXT regexp_replace(line, '\(actual.*\)', '');
+    END IF;
+  END LOOP;
+END $$;
+SELECT ritual_figures('SELECT count(*) FROM big');
+DROP FUNCTION ritual_figures;
+
+-- several files, each read whole by one process
+CREATE FOREIGN TABLE lake (user_id int, event_type text, event_date timestamp,
+    file text OPTIONS (meta 'filename'), line int OPTIONS (meta 'line'))
+  SERVER files OPTIONS (path :'lake', header 'true');
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE serial_lake AS SELECT * FROM lake;
+SET max_parallel_workers_per_gather = 2;
+CREATE TEMP TABLE parallel_lake AS SELECT * FROM lake;
+SELECT count(*) AS rows, (SELECT count(*) FROM (
+  (SELECT * FROM serial_lake EXCEPT ALL SELECT * FROM parallel_lake)
+  UNION ALL
+  (SELECT * FROM parallel_lake EXCEPT ALL SELECT * FROM serial_lake)) d) AS differences
+  FROM parallel_lake;
+
+-- a quote inside an unquoted field makes quotes unbalanced: a block split
+-- judged by their parity can land inside a quoted field, which the reader
+-- notices instead of returning wrong rows
+COPY (SELECT line FROM (
+        SELECT 0 AS n, 'id,note' AS line
+        UNION ALL SELECT 1, '1,ab"c'
+        UNION ALL SELECT i, i || ',plain' FROM generate_series(2, 9999) AS i
+        UNION ALL SELECT 10000, '10000,"quoted'
+        UNION ALL SELECT 10001, 'on two lines"'
+        UNION ALL SELECT i, i || ',plain' FROM generate_series(10002, 20000) AS i
+      ) AS raw ORDER BY n)
+  TO :'unbalanced' WITH (FORMAT csv, QUOTE E'\x01', DELIMITER E'\x02');
+CREATE FOREIGN TABLE unbalanced (id int, note text)
+  SERVER files OPTIONS (path :'unbalanced', header 'true');
+SET max_parallel_workers_per_gather = 0;
+SELECT count(*), max(id) FROM unbalanced;
+SET max_parallel_workers_per_gather = 2;
+\set VERBOSITY terse
+SELECT count(*), max(id) FROM unbalanced;
+\set VERBOSITY default
+
+RESET max_parallel_workers_per_gather;
+RESET min_parallel_table_scan_size;
+RESET parallel_tuple_cost;
+RESET parallel_setup_cost;
+RESET ritual.parallel_block_size;
+DROP FOREIGN TABLE big, lake, unbalanced;
