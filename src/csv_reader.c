@@ -29,6 +29,8 @@
 
 #include <csv.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "miscadmin.h"
@@ -37,6 +39,7 @@
 #include "ritual.h"
 
 #define READ_CHUNK_SIZE		(1024 * 1024)
+#define UTF8_BOM			"\xEF\xBB\xBF"
 
 /* A field already parsed, in the reader's value buffer. */
 typedef struct FieldSlot
@@ -69,6 +72,7 @@ struct CsvReader
 	int64		stop;			/* file offset of the line where the range
 								 * ends, or -1: the end of the file */
 	bool		libcsv_busy;	/* libcsv is inside a record */
+	bool		is_pipe;		/* not a regular file: reads may wait */
 	char	   *chunk;			/* bytes read from the file, NUL-terminated
 								 * in place by the plain-line splitter */
 	Size		chunk_len;
@@ -296,8 +300,9 @@ compact_queue(CsvReader *r)
 
 /*
  * Rewrite escape sequences inside quotes (escape+quote, escape+escape) into
- * the doubled-quote form libcsv understands.  The output is never longer
- * than the input.
+ * the doubled-quote form libcsv understands.  The output is at most one
+ * byte longer than the input: an escape held back from the previous call
+ * may come out with the byte after it.
  */
 static Size
 rewrite_escapes(CsvReader *r, const char *in, Size len, char *out)
@@ -497,6 +502,36 @@ finish_parse(CsvReader *r)
 }
 
 /*
+ * read() that a cancel can interrupt.  A regular file never makes it wait,
+ * but a pipe or a device can, and PostgreSQL's signal handlers restart a
+ * blocked read: so the file is open non-blocking, and while there is nothing
+ * to read we wait in short polls, checking for interrupts between them.  A
+ * pipe that reads empty is at its end only once a writer has come and gone.
+ */
+static ssize_t
+read_waiting(CsvReader *r, char *buffer, Size len)
+{
+	for (;;)
+	{
+		ssize_t		nread = read(r->fd, buffer, len);
+		struct pollfd pfd = {r->fd, POLLIN, 0};
+
+		if (nread > 0 || (nread == 0 && !r->is_pipe))
+			return nread;
+		if (nread < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+			errno != EINTR)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read file \"%s\": %m", r->path)));
+		if (nread == 0 && poll(&pfd, 1, 0) > 0 &&
+			(pfd.revents & (POLLHUP | POLLIN)) == POLLHUP)
+			return 0;			/* the writer has closed the pipe */
+		(void) poll(&pfd, 1, 100);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
  * Read the next chunk and parse its complete lines; at the end of the file,
  * parse what is left and finish.
  */
@@ -513,19 +548,17 @@ read_chunk(CsvReader *r)
 	r->chunk_len = carry;
 	r->carry_from = 0;
 
-	do
-		nread = read(r->fd, r->chunk + carry, READ_CHUNK_SIZE - carry);
-	while (nread < 0 && errno == EINTR);
-	if (nread < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not read file \"%s\": %m", r->path)));
+	nread = read_waiting(r, r->chunk + carry, READ_CHUNK_SIZE - carry);
 	r->chunk_len += nread;
 
-	if (r->at_file_start && r->chunk_len >= 3)
+	if (r->at_file_start && nread > 0)
 	{
+		/* a pipe may hand over the first bytes one at a time */
+		if (r->chunk_len < 3 &&
+			memcmp(r->chunk, UTF8_BOM, r->chunk_len) == 0)
+			return;
 		r->at_file_start = false;
-		if (memcmp(r->chunk, "\xEF\xBB\xBF", 3) == 0)
+		if (r->chunk_len >= 3 && memcmp(r->chunk, UTF8_BOM, 3) == 0)
 		{
 			r->chunk_len -= 3;
 			r->chunk_offset += 3;
@@ -573,9 +606,10 @@ csv_reader_open(const char *path, const RitualOptions *opts, int64 start,
 				int64 stop)
 {
 	CsvReader  *r = palloc0(sizeof(CsvReader));
+	struct stat st;
 
 	r->path = path;
-	r->fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	r->fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
 	if (r->fd < 0 && errno == ENOENT)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -586,6 +620,8 @@ csv_reader_open(const char *path, const RitualOptions *opts, int64 start,
 				(errcode_for_file_access(),
 				 errmsg("could not open file \"%s\" for reading: %m", path)));
 
+	if (fstat(r->fd, &st) == 0)
+		r->is_pipe = !S_ISREG(st.st_mode);
 	if (start > 0 && lseek(r->fd, (off_t) start, SEEK_SET) < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
@@ -601,7 +637,7 @@ csv_reader_open(const char *path, const RitualOptions *opts, int64 start,
 	/* one spare byte: the splitter may terminate a last line in place */
 	r->chunk = palloc(READ_CHUNK_SIZE + 1);
 	if (r->escape != r->quote)
-		r->rewritten = palloc(READ_CHUNK_SIZE);
+		r->rewritten = palloc(READ_CHUNK_SIZE + 1);
 
 	r->values_size = 64 * 1024;
 	r->values_buf = palloc(r->values_size);
