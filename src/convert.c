@@ -45,6 +45,8 @@ ritual_converter_init(RitualConverter *conv, Oid typid, int32 typmod)
 	fmgr_info(in_func_oid, &conv->in_func);
 	conv->is_domain = (get_typtype(typid) == TYPTYPE_DOMAIN);
 	conv->max_bytes = -1;
+	conv->arena = NULL;
+	memset(conv->last_date, 0, sizeof(conv->last_date));	/* matches no date */
 
 	switch (typid)
 	{
@@ -153,12 +155,32 @@ parse_iso_date(const char *s, int32 *days)
 }
 
 /*
+ * parse_iso_date, remembering the last date read: events come in runs of
+ * the same day.
+ */
+static inline bool
+parse_iso_date_cached(RitualConverter *conv, const char *s, int32 *days)
+{
+	if (memcmp(s, conv->last_date, 10) == 0)
+	{
+		*days = conv->last_days;
+		return true;
+	}
+	if (!parse_iso_date(s, days))
+		return false;
+	memcpy(conv->last_date, s, 10);
+	conv->last_days = *days;
+	return true;
+}
+
+/*
  * YYYY-MM-DD, then optionally a space or 'T' and HH:MM:SS with up to six
  * fractional digits, as microseconds since 2000-01-01; *rest points after
  * what was read.
  */
 static inline bool
-parse_iso_timestamp(const char *s, int len, int64 *usecs, const char **rest)
+parse_iso_timestamp(RitualConverter *conv, const char *s, int len,
+					int64 *usecs, const char **rest)
 {
 	const char *end = s + len;
 	int32		days;
@@ -168,7 +190,7 @@ parse_iso_timestamp(const char *s, int len, int64 *usecs, const char **rest)
 	int64		fraction = 0;
 	const char *p;
 
-	if (len < 10 || !parse_iso_date(s, &days))
+	if (len < 10 || !parse_iso_date_cached(conv, s, &days))
 		return false;
 	*usecs = days * USECS_PER_DAY;
 	*rest = s + 10;
@@ -329,16 +351,28 @@ ritual_convert_fast(RitualConverter *conv, const char *str, int len,
 		case FAST_TEXT:
 			if (conv->max_bytes >= 0 && len > conv->max_bytes)
 				return false;
-			*result = PointerGetDatum(cstring_to_text_with_len(str, len));
+			if (conv->arena == NULL)
+				*result = PointerGetDatum(cstring_to_text_with_len(str, len));
+			else
+			{
+				RitualRowArena *arena = conv->arena;
+				text	   *value = (text *) (arena->data + arena->used);
+
+				Assert(arena->used + RITUAL_ARENA_TEXT_SIZE(len) <= arena->size);
+				SET_VARSIZE(value, VARHDRSZ + len);
+				memcpy(VARDATA(value), str, len);
+				arena->used += RITUAL_ARENA_TEXT_SIZE(len);
+				*result = PointerGetDatum(value);
+			}
 			return true;
 		case FAST_DATE:
-			if (len != 10 || !parse_iso_date(str, &days))
+			if (len != 10 || !parse_iso_date_cached(conv, str, &days))
 				return false;
 			*result = DateADTGetDatum(days);
 			return true;
 		case FAST_TIMESTAMP:
 			/* a time zone is read but ignored, as timestamp_in does */
-			if (!parse_iso_timestamp(str, len, &integer, &rest) ||
+			if (!parse_iso_timestamp(conv, str, len, &integer, &rest) ||
 				(rest != str + len &&
 				 !parse_zone_offset(rest, str + len, &offset)))
 				return false;
@@ -346,7 +380,7 @@ ritual_convert_fast(RitualConverter *conv, const char *str, int len,
 			return true;
 		case FAST_TIMESTAMPTZ:
 			/* without a zone the session's TimeZone decides: not here */
-			if (!parse_iso_timestamp(str, len, &integer, &rest) ||
+			if (!parse_iso_timestamp(conv, str, len, &integer, &rest) ||
 				rest == str + len ||
 				!parse_zone_offset(rest, str + len, &offset))
 				return false;

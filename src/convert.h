@@ -26,6 +26,19 @@ typedef enum RitualFastPath
 	FAST_TIMESTAMPTZ
 } RitualFastPath;
 
+/*
+ * Memory for the text values of one row, used again for the next: the
+ * executor is done with a row's values when it asks for the next row.  The
+ * scan sizes it for the row before converting, so it never moves while a
+ * row's values point into it.
+ */
+typedef struct RitualRowArena
+{
+	char	   *data;
+	Size		used;
+	Size		size;
+} RitualRowArena;
+
 /* How one column's text becomes a value. */
 typedef struct RitualConverter
 {
@@ -37,7 +50,13 @@ typedef struct RitualConverter
 	RitualFastPath fast;
 	int32		max_bytes;		/* FAST_TEXT: longest value that surely fits
 								 * the typmod, or -1 */
+	RitualRowArena *arena;		/* FAST_TEXT: where values go; NULL: palloc */
+	char		last_date[10];	/* FAST_DATE and timestamps: the last date */
+	int32		last_days;		/* ... and its days since 2000-01-01 */
 } RitualConverter;
+
+/* Arena bytes a FAST_TEXT value of 'len' bytes takes. */
+#define RITUAL_ARENA_TEXT_SIZE(len) MAXALIGN(VARHDRSZ + (len))
 
 extern void ritual_converter_init(RitualConverter *conv, Oid typid,
 								  int32 typmod);

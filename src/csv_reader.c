@@ -34,21 +34,13 @@
 #include <unistd.h>
 
 #include "miscadmin.h"
+#include "port/pg_bitutils.h"
 #include "storage/fd.h"
 
 #include "ritual.h"
 
 #define READ_CHUNK_SIZE		(1024 * 1024)
 #define UTF8_BOM			"\xEF\xBB\xBF"
-
-/* A field already parsed, in the reader's value buffer. */
-typedef struct FieldSlot
-{
-	Size		offset;			/* start in the chunk or in values_buf */
-	int			len;
-	bool		isnull;			/* empty and unquoted */
-	bool		in_chunk;		/* split in place, not copied by libcsv */
-} FieldSlot;
 
 /* A complete record waiting in the queue. */
 typedef struct RecordSlot
@@ -57,6 +49,7 @@ typedef struct RecordSlot
 	int			nfields;
 	int64		line;
 	const char *malformed;
+	bool		clean_ascii;	/* fields known to be ASCII without NUL */
 } RecordSlot;
 
 struct CsvReader
@@ -66,6 +59,9 @@ struct CsvReader
 	struct csv_parser parser;
 	char		delimiter;
 	char		quote;
+	uint64		delimiter_bytes;	/* BYTES8(delimiter) */
+	uint64		quote_bytes;	/* BYTES8(quote) */
+	bool		chunk_is_ascii; /* the lines being split are clean ASCII */
 	char		escape;			/* equal to quote unless rewritten */
 	bool		at_file_start;	/* a byte-order mark may come */
 	bool		finished;		/* no record will be queued any more */
@@ -88,7 +84,7 @@ struct CsvReader
 	char	   *values_buf;
 	Size		values_len;
 	Size		values_size;
-	FieldSlot  *fields;
+	CsvField  *fields;
 	int			nfields;
 	int			fields_size;
 
@@ -106,11 +102,6 @@ struct CsvReader
 	/* line accounting */
 	int64		line;			/* physical line the parser is on */
 	bool		last_end_was_cr;	/* a following LF ends no new line */
-
-	/* what csv_reader_next hands out */
-	char	  **out_values;
-	int		   *out_lengths;
-	int			out_size;
 };
 
 /*
@@ -169,13 +160,13 @@ grow_values(CsvReader *r, Size needed)
 }
 
 /* Make room for one more field slot. */
-static inline FieldSlot *
+static inline CsvField *
 new_field(CsvReader *r)
 {
 	if (r->nfields == r->fields_size)
 	{
 		r->fields_size *= 2;
-		r->fields = repalloc_huge(r->fields, sizeof(FieldSlot) * r->fields_size);
+		r->fields = repalloc_huge(r->fields, sizeof(CsvField) * r->fields_size);
 	}
 	return &r->fields[r->nfields++];
 }
@@ -197,6 +188,7 @@ push_record(CsvReader *r)
 	slot->nfields = r->nfields - r->record_first_field;
 	slot->line = r->record_line;
 	slot->malformed = r->record_malformed;
+	slot->clean_ascii = false;
 	r->record_first_field = r->nfields;
 	r->record_malformed = NULL;
 }
@@ -206,7 +198,7 @@ static void
 on_field(void *data, size_t len, void *arg)
 {
 	CsvReader  *r = arg;
-	FieldSlot  *slot;
+	CsvField  *slot;
 	int			in_record = r->nfields - r->record_first_field;
 
 	if (in_record == 0)
@@ -285,7 +277,7 @@ compact_queue(CsvReader *r)
 		memmove(r->values_buf, r->values_buf + keep_from,
 				r->values_len - keep_from);
 		memmove(r->fields, r->fields + r->record_first_field,
-				sizeof(FieldSlot) * keep);
+				sizeof(CsvField) * keep);
 		for (int i = 0; i < keep; i++)
 			r->fields[i].offset -= keep_from;
 		r->values_len -= keep_from;
@@ -370,6 +362,42 @@ feed_libcsv(CsvReader *r, const char *bytes, Size len)
 					   !r->escape_pending);
 }
 
+/* Eight copies of a byte, to compare eight bytes at once. */
+#define BYTES8(b)		(UINT64CONST(0x0101010101010101) * (uint8) (b))
+#define CR_BYTES		BYTES8('\r')
+
+/*
+ * A flag (0x80) in each byte of 'word' that is zero.  Flags above the lowest
+ * one may be wrong: a borrow can carry into them.
+ */
+static inline uint64
+zero_bytes(uint64 word)
+{
+	return (word - BYTES8(0x01)) & ~word & BYTES8(0x80);
+}
+
+/*
+ * Whether bytes are all ASCII and none is NUL, so that they are valid text
+ * in every server encoding and need no further check.
+ */
+static bool
+is_clean_ascii(const char *bytes, Size len)
+{
+	uint64		flags = 0;
+	Size		i = 0;
+
+	for (; i + 8 <= len; i += 8)
+	{
+		uint64		word;
+
+		memcpy(&word, bytes + i, 8);
+		flags |= (word & BYTES8(0x80)) | zero_bytes(word);
+	}
+	for (; i < len; i++)
+		flags |= (bytes[i] == '\0' || IS_HIGHBIT_SET(bytes[i]));
+	return flags == 0;
+}
+
 /*
  * Split one line that holds no quote and no carriage return but at its end,
  * in place.  'end' points at the line's '\n', or just past the last byte of
@@ -394,9 +422,28 @@ split_plain_line(CsvReader *r, char *line, char *end)
 
 	for (char *c = line;; c++)
 	{
+		/* skip eight ordinary bytes at a time */
+		while (end - c >= 8)
+		{
+			uint64		word;
+			uint64		special;
+
+			memcpy(&word, c, 8);
+			special = zero_bytes(word ^ r->delimiter_bytes) |
+				zero_bytes(word ^ r->quote_bytes) |
+				zero_bytes(word ^ CR_BYTES);
+			if (special == 0)
+				c += 8;
+			else
+			{
+				/* the lowest flag is exact; the ones above may not be */
+				c += pg_rightmost_one_pos64(special) / 8;
+				break;
+			}
+		}
 		if (c == end || *c == delimiter)
 		{
-			FieldSlot  *slot;
+			CsvField  *slot;
 
 			if (r->nfields - first == RITUAL_MAX_FIELDS)
 			{
@@ -425,6 +472,7 @@ split_plain_line(CsvReader *r, char *line, char *end)
 	r->record_first_field = first;
 	r->record_line = r->line;
 	push_record(r);
+	r->records[r->nrecords - 1].clean_ascii = r->chunk_is_ascii;
 	r->line++;
 	return true;
 }
@@ -438,6 +486,8 @@ parse_lines(CsvReader *r, Size from, Size to)
 {
 	char	   *p = r->chunk + from;
 	char	   *end = r->chunk + to;
+
+	r->chunk_is_ascii = is_clean_ascii(p, end - p);
 
 	while (p < end)
 	{
@@ -631,6 +681,8 @@ csv_reader_open(const char *path, const RitualOptions *opts, int64 start,
 	r->stop = stop;
 	r->delimiter = opts->delimiter;
 	r->quote = opts->quote;
+	r->delimiter_bytes = BYTES8(opts->delimiter);
+	r->quote_bytes = BYTES8(opts->quote);
 	r->escape = opts->escape;
 	init_parser(r, opts->delimiter);
 	r->at_file_start = (start == 0);
@@ -642,12 +694,9 @@ csv_reader_open(const char *path, const RitualOptions *opts, int64 start,
 	r->values_size = 64 * 1024;
 	r->values_buf = palloc(r->values_size);
 	r->fields_size = 1024;
-	r->fields = palloc(sizeof(FieldSlot) * r->fields_size);
+	r->fields = palloc(sizeof(CsvField) * r->fields_size);
 	r->records_size = 256;
 	r->records = palloc(sizeof(RecordSlot) * r->records_size);
-	r->out_size = 16;
-	r->out_values = palloc(sizeof(char *) * r->out_size);
-	r->out_lengths = palloc(sizeof(int) * r->out_size);
 	r->line = 1;
 	return r;
 }
@@ -671,25 +720,13 @@ csv_reader_next(CsvReader *r, CsvRecord *record)
 	}
 
 	slot = &r->records[r->next_record++];
-	if (slot->nfields > r->out_size)
-	{
-		r->out_size = Max(slot->nfields, r->out_size * 2);
-		r->out_values = repalloc(r->out_values, sizeof(char *) * r->out_size);
-		r->out_lengths = repalloc(r->out_lengths, sizeof(int) * r->out_size);
-	}
-	for (int i = 0; i < slot->nfields; i++)
-	{
-		FieldSlot  *field = &r->fields[slot->first_field + i];
-		char	   *base = field->in_chunk ? r->chunk : r->values_buf;
-
-		r->out_values[i] = field->isnull ? NULL : base + field->offset;
-		r->out_lengths[i] = field->len;
-	}
 	record->nfields = slot->nfields;
-	record->values = r->out_values;
-	record->lengths = r->out_lengths;
+	record->fields = &r->fields[slot->first_field];
+	record->chunk = r->chunk;
+	record->values = r->values_buf;
 	record->line = slot->line;
 	record->malformed = slot->malformed;
+	record->clean_ascii = slot->clean_ascii;
 	return true;
 }
 
@@ -713,8 +750,6 @@ csv_reader_close(CsvReader *r)
 	pfree(r->values_buf);
 	pfree(r->fields);
 	pfree(r->records);
-	pfree(r->out_values);
-	pfree(r->out_lengths);
 	pfree(r);
 }
 

@@ -80,17 +80,45 @@ extern int64 ritual_total_size(List *files);
 /* csv_reader.c */
 typedef struct CsvReader CsvReader;
 
+/* A parsed field: where its NUL-terminated bytes are. */
+typedef struct CsvField
+{
+	Size		offset;			/* in the reader's chunk or its value buffer */
+	int			len;
+	bool		isnull;			/* empty and unquoted */
+	bool		in_chunk;		/* split in place, not copied by libcsv */
+} CsvField;
+
 /* One parsed record; valid until the next call on the reader. */
 typedef struct CsvRecord
 {
 	int			nfields;
-	char	  **values;			/* NUL-terminated; NULL for an empty unquoted
-								 * field */
-	int		   *lengths;
+	const CsvField *fields;
+	char	   *chunk;			/* base of in_chunk fields */
+	char	   *values;			/* base of the other fields */
 	int64		line;			/* physical line where the record starts */
 	const char *malformed;		/* why the record's structure is broken, or
 								 * NULL */
+	bool		clean_ascii;	/* every field is ASCII without NUL, so valid
+								 * in any server encoding */
 } CsvRecord;
+
+/* The text of field i, or NULL for an empty unquoted field. */
+static inline char *
+csv_field_value(const CsvRecord *record, int i)
+{
+	const CsvField *field = &record->fields[i];
+
+	if (field->isnull)
+		return NULL;
+	return (field->in_chunk ? record->chunk : record->values) + field->offset;
+}
+
+static inline int
+csv_field_length(const CsvRecord *record, int i)
+{
+	return record->fields[i].len;
+}
 
 extern CsvReader *csv_reader_open(const char *path, const RitualOptions *opts,
 								  int64 start, int64 stop);

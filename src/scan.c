@@ -79,6 +79,9 @@ struct RitualScan
 	int			value_len;
 	ErrorContextCallback errcallback;
 
+	/* text values of the current row */
+	RitualRowArena arena;
+
 	/* the current row's problems under on_error 'null' */
 	StringInfoData row_errors;
 	bool		row_is_bad;
@@ -174,6 +177,8 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 		if (!col->wanted)
 			continue;
 		ritual_converter_init(&col->conv, attr->atttypid, attr->atttypmod);
+		if (col->meta == RITUAL_META_NONE && col->conv.fast == FAST_TEXT)
+			col->conv.arena = &scan->arena;
 		if (col->meta == RITUAL_META_ERRORS)
 			scan->wants_errors = true;
 		if (col->meta == RITUAL_META_LINE)
@@ -215,8 +220,9 @@ map_by_header(RitualScan *scan, CsvRecord *header)
 
 	for (int f = 0; f < header->nfields; f++)
 	{
-		if (header->values[f] != NULL)
-			pg_verifymbstr(header->values[f], header->lengths[f], false);
+		if (csv_field_value(header, f) != NULL)
+			pg_verifymbstr(csv_field_value(header, f),
+						   csv_field_length(header, f), false);
 	}
 
 	for (int i = 0; i < scan->natts; i++)
@@ -229,8 +235,9 @@ map_by_header(RitualScan *scan, CsvRecord *header)
 		file_columns++;
 		for (int f = 0; f < header->nfields; f++)
 		{
-			if (header->values[f] == NULL ||
-				!header_matches(header->values[f], header->lengths[f],
+			if (csv_field_value(header, f) == NULL ||
+				!header_matches(csv_field_value(header, f),
+								csv_field_length(header, f),
 								column->header_name))
 				continue;
 			if (scan->field_of_attr[i] >= 0)
@@ -248,9 +255,9 @@ map_by_header(RitualScan *scan, CsvRecord *header)
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 				 errmsg("no column of the table is named in the header"),
 				 errdetail("The header's first field is \"%s\".",
-						   header->values[0] ?
-						   ritual_shown_value(header->values[0],
-											  header->lengths[0]) : ""),
+						   csv_field_value(header, 0) ?
+						   ritual_shown_value(csv_field_value(header, 0),
+											  csv_field_length(header, 0)) : ""),
 				 errhint("Check option \"delimiter\", map columns with option \"column_name\", or set match_by 'position'.")));
 	scan->expected_fields = header->nfields;
 }
@@ -533,7 +540,7 @@ convert_field(RitualScan *scan, int attnum, CsvRecord *record,
 	if (field < 0 || field >= record->nfields)
 		return ROW_CLEAN;		/* not in this file, or a short record */
 
-	text = record->values[field];
+	text = csv_field_value(record, field);
 	if (text != NULL && null_string != NULL && strcmp(text, null_string) == 0)
 		text = NULL;
 	if (text == NULL && !col->conv.is_domain)
@@ -541,8 +548,8 @@ convert_field(RitualScan *scan, int attnum, CsvRecord *record,
 
 	scan->attnum = attnum;
 	scan->value = text;
-	scan->value_len = record->lengths[field];
-	if (text != NULL &&
+	scan->value_len = csv_field_length(record, field);
+	if (text != NULL && !record->clean_ascii &&
 		!pg_verifymbstr(text, scan->value_len,
 						scan->opts->on_error != RITUAL_ON_ERROR_STOP))
 	{
@@ -569,6 +576,34 @@ bad:
 		ROW_SKIPPED : ROW_KEPT_WITH_NULLS;
 }
 
+/* Make the arena large enough for every text value of the record. */
+static void
+size_arena(RitualScan *scan, CsvRecord *record)
+{
+	Size		needed = 0;
+
+	for (int i = 0; i < scan->natts; i++)
+	{
+		ScanColumn *col = &scan->columns[i];
+		int			field = scan->field_of_attr[i];
+
+		if (col->conv.arena != NULL && col->wanted && field >= 0 &&
+			field < record->nfields)
+			needed += RITUAL_ARENA_TEXT_SIZE(csv_field_length(record, field));
+	}
+	scan->arena.used = 0;
+	if (needed > scan->arena.size)
+	{
+		Size		size = Max(needed, 2 * scan->arena.size);
+
+		if (scan->arena.data)
+			pfree(scan->arena.data);
+		scan->arena.data = MemoryContextAllocHuge(GetMemoryChunkContext(scan),
+												  size);
+		scan->arena.size = size;
+	}
+}
+
 /* Turn a record into a row; the values live in the current context. */
 static RowOutcome
 convert_record(RitualScan *scan, CsvRecord *record, Datum *values,
@@ -578,6 +613,7 @@ convert_record(RitualScan *scan, CsvRecord *record, Datum *values,
 
 	scan->row_is_bad = false;
 	resetStringInfo(&scan->row_errors);
+	size_arena(scan, record);
 
 	if (record->malformed)
 		note_problem(scan, -1, record->malformed);

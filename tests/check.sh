@@ -37,13 +37,20 @@ if [ "$regress_status" -ne 0 ]; then
     [ "$suite_failed" -gt 0 ] || failed=$((failed + 1))
 fi
 
+# shell tests end with a line "NAME: N passed, M failed"
 for t in tests/robustness.sh; do
-    [ -f "$t" ] || continue
-    if bash "$t"; then
-        passed=$((passed + 1))
-    else
+    set +e
+    bash "$t" 2>&1 | tee "$CLUSTER_DIR/shell.out"
+    status=${PIPESTATUS[0]}
+    set -e
+    counts=$(grep -E '^[a-z_]+: [0-9]+ passed, [0-9]+ failed$' "$CLUSTER_DIR/shell.out" | tail -1)
+    if [ -n "$counts" ]; then
+        passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$counts")))
+        failed=$((failed + $(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$counts")))
+    fi
+    if [ "$status" -ne 0 ]; then
         echo "check: $t failed"
-        failed=$((failed + 1))
+        [ -n "$counts" ] || failed=$((failed + 1))
     fi
 done
 
