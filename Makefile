@@ -12,7 +12,9 @@ OBJS = \
 	src/scan.o
 
 EXTENSION = ritual
-DATA = src/ritual--0.1.sql
+# the install script is made of one piece per part of the extension
+DATA_built = ritual--0.1.sql
+INSTALL_SQL = src/sql/fdw.sql
 PGFILEDESC = "ritual - app-event analytics from raw CSV files"
 
 SHLIB_LINK = -lcsv
@@ -26,8 +28,27 @@ PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
 REGRESS = options discovery reading types on_error meta explain security fast_paths parallel
 REGRESS_OPTS = --launcher=$(CURDIR)/tests/pg_regress_launcher
 
+# the sample-data generator, a program of its own
+GENERATOR = src/generator/ritual-generate
+GENERATOR_SOURCES = $(wildcard src/generator/*.c)
+EXTRA_CLEAN = $(GENERATOR)
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+all: $(GENERATOR)
+
+ritual--0.1.sql: $(INSTALL_SQL)
+	cat $^ > $@
+
+$(GENERATOR): $(GENERATOR_SOURCES) $(wildcard src/generator/*.h)
+	$(CC) -std=gnu99 -O2 -Wall -Wextra -o $@ $(GENERATOR_SOURCES) -lpthread -lm
+
+# bench/scan.sh: ritual_fdw against file_fdw, COPY and DuckDB (not a test)
+bench: all
+	bash bench/scan.sh
+
+.PHONY: bench
 
 $(OBJS): src/ritual.h src/convert.h

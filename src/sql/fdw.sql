@@ -1,4 +1,4 @@
-/* ritual--0.1.sql: the objects CREATE EXTENSION ritual makes. */
+/* src/sql/fdw.sql: the schema and the ritual_fdw foreign data wrapper. */
 
 \echo Use "CREATE EXTENSION ritual" to load this file. \quit
 
