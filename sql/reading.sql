@@ -116,3 +116,16 @@ SELECT * FROM unterminated;
 DROP FOREIGN TABLE quoting, crlf, noheader, semicolon, escaped, unescaped,
   header_case, by_position, two_layouts, dup_header, no_match, empties,
   short_rows, wide_rows, utf8, unterminated;
+
+-- a quoted field is the text between its quotes ("" is an empty string, a
+-- doubled quote is a quote); a quote that neither opens, closes nor doubles
+-- makes its record bad, and reading goes on at the next line
+\set quoted_simple :datadir '/quoted_simple.csv'
+CREATE FOREIGN TABLE quoted_simple (id int, a text, b text,
+    line int OPTIONS (meta 'line'), errors text OPTIONS (meta 'errors'))
+  SERVER files OPTIONS (path :'quoted_simple', header 'true');
+SELECT id, a, b FROM quoted_simple;
+ALTER FOREIGN TABLE quoted_simple OPTIONS (ADD on_error 'null');
+SELECT id, a, b, a IS NULL AS a_null, length(b) AS b_len, line, errors
+  FROM quoted_simple;
+DROP FOREIGN TABLE quoted_simple;

@@ -19,8 +19,9 @@
  * libcsv is set up deliberately: it must not trim spaces (is_space always
  * says no), it reports every line end (CSV_REPALL_NL) so that blank lines
  * can be counted and skipped here, it passes NULL for an empty unquoted field
- * (CSV_EMPTY_IS_NULL) so that "" stays an empty string, and it allocates
- * through palloc.  It knows no escape character other than a doubled quote,
+ * (CSV_EMPTY_IS_NULL) so that "" stays an empty string, it rejects a stray
+ * quote (CSV_STRICT), whose record is then reported as malformed and reading
+ * goes on at the next line, and it allocates through palloc.  It knows no escape character other than a doubled quote,
  * so a different escape is rewritten into that form before parsing.
  *
  *-------------------------------------------------------------------------
@@ -41,6 +42,13 @@
 
 #define READ_CHUNK_SIZE		(1024 * 1024)
 #define UTF8_BOM			"\xEF\xBB\xBF"
+
+/*
+ * Report every line end, pass NULL for an empty unquoted field, and reject a
+ * quote that neither opens, closes nor doubles (strict): the lenient reading
+ * would run the field on into the next lines.
+ */
+#define LIBCSV_OPTIONS	(CSV_REPALL_NL | CSV_EMPTY_IS_NULL | CSV_STRICT)
 
 /* A complete record waiting in the queue. */
 typedef struct RecordSlot
@@ -68,6 +76,7 @@ struct CsvReader
 	int64		stop;			/* file offset of the line where the range
 								 * ends, or -1: the end of the file */
 	bool		libcsv_busy;	/* libcsv is inside a record */
+	bool		skipping_line;	/* passing over the rest of a bad line */
 	bool		is_pipe;		/* not a regular file: reads may wait */
 	char	   *chunk;			/* bytes read from the file, NUL-terminated
 								 * in place by the plain-line splitter */
@@ -139,7 +148,7 @@ csv_no_spaces(pg_attribute_unused() unsigned char c)
 static void
 init_parser(CsvReader *r, char delimiter)
 {
-	csv_init(&r->parser, CSV_REPALL_NL | CSV_EMPTY_IS_NULL);
+	csv_init(&r->parser, LIBCSV_OPTIONS);
 	csv_set_delim(&r->parser, (unsigned char) delimiter);
 	csv_set_quote(&r->parser, (unsigned char) r->quote);
 	csv_set_space_func(&r->parser, csv_no_spaces);
@@ -332,13 +341,51 @@ rewrite_escapes(CsvReader *r, const char *in, Size len, char *out)
 }
 
 /*
+ * libcsv stopped at a stray quote: queue the record so far as malformed,
+ * start libcsv afresh, and pass over the rest of the line.  Returns where
+ * parsing goes on in 'rest', or NULL when the line ends in a later chunk.
+ */
+static const char *
+reject_stray_quote(CsvReader *r, const char *rest, Size len)
+{
+	const char *newline;
+
+	if (r->nfields == r->record_first_field)
+		r->record_line = r->line;
+	r->record_malformed = "a quote in a field neither opens, closes nor doubles a quote";
+	push_record(r);
+
+	/* the unfinished field may hold line breaks not counted yet */
+	for (size_t i = 0; i < r->parser.entry_pos; i++)
+	{
+		if (r->parser.entry_buf[i] == '\n')
+			r->line++;
+	}
+	parsing_reader = r;
+	csv_free(&r->parser);
+	init_parser(r, r->delimiter);
+	r->in_quotes = false;
+	r->escape_pending = false;
+	r->last_end_was_cr = false;
+
+	newline = memchr(rest, '\n', len);
+	if (newline == NULL)
+	{
+		r->skipping_line = true;
+		return NULL;
+	}
+	r->line++;
+	return newline + 1;
+}
+
+/*
  * Give bytes to libcsv.  When they end with a line break outside quotes,
  * libcsv is between records again and plain lines may be split here.
  */
 static void
 feed_libcsv(CsvReader *r, const char *bytes, Size len)
 {
-	size_t		parsed;
+	const char *end;
 
 	if (len == 0)
 		return;
@@ -349,17 +396,26 @@ feed_libcsv(CsvReader *r, const char *bytes, Size len)
 		if (len == 0)
 			return;
 	}
-	parsing_reader = r;
-	parsed = csv_parse(&r->parser, bytes, len, on_field, on_record_end, r);
-	if (parsed != len)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("field on line " INT64_FORMAT " of file \"%s\" is longer than %zu bytes",
-						r->line, r->path, RITUAL_MAX_RECORD_BYTES),
-				 errhint("A quote that is never closed makes the rest of the file one field; check the quoting.")));
-	r->libcsv_busy = !(bytes[len - 1] == '\n' && !r->parser.quoted &&
-					   r->nfields == r->record_first_field &&
-					   !r->escape_pending);
+	end = bytes + len;
+	for (const char *p = bytes; p != NULL && p < end;)
+	{
+		size_t		parsed;
+
+		parsing_reader = r;
+		parsed = csv_parse(&r->parser, p, end - p, on_field, on_record_end, r);
+		if (parsed == (size_t) (end - p))
+			break;
+		if (csv_error(&r->parser) != CSV_EPARSE)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("field on line " INT64_FORMAT " of file \"%s\" is longer than %zu bytes",
+							r->line, r->path, RITUAL_MAX_RECORD_BYTES),
+					 errhint("A quote that is never closed makes the rest of the file one field; check the quoting.")));
+		p = reject_stray_quote(r, p + parsed, end - p - parsed);
+	}
+	r->libcsv_busy = !r->skipping_line &&
+		!(end[-1] == '\n' && !r->parser.quoted &&
+		  r->nfields == r->record_first_field && !r->escape_pending);
 }
 
 /* Eight copies of a byte, to compare eight bytes at once. */
@@ -399,10 +455,31 @@ is_clean_ascii(const char *bytes, Size len)
 }
 
 /*
- * Split one line that holds no quote and no carriage return but at its end,
- * in place.  'end' points at the line's '\n', or just past the last byte of
- * a file that does not end with one.  False, with nothing queued, if the
- * line needs libcsv.
+ * A quoted field that starts at 'open' and that libcsv would read as just
+ * the bytes between the quotes: it closes on the same line, right before a
+ * delimiter or the line's end, with no quote (nor escape) inside.  Returns
+ * what follows the closing quote, or NULL when libcsv must decide.
+ */
+static inline char *
+split_quoted_field(CsvReader *r, char *open, char *end)
+{
+	char	   *close = memchr(open + 1, r->quote, end - open - 1);
+
+	if (close == NULL)
+		return NULL;			/* it may close on a later line */
+	if (close + 1 != end && close[1] != r->delimiter)
+		return NULL;			/* a doubled quote, or text after the quote */
+	if (r->escape != r->quote &&
+		memchr(open + 1, r->escape, close - open - 1) != NULL)
+		return NULL;
+	return close + 1;
+}
+
+/*
+ * Split one line in place, if it holds no quote but around simple quoted
+ * fields, and no carriage return but at its end.  'end' points at the
+ * line's '\n', or just past the last byte of a file that does not end with
+ * one.  False, with nothing queued, if the line needs libcsv.
  */
 static bool
 split_plain_line(CsvReader *r, char *line, char *end)
@@ -460,8 +537,29 @@ split_plain_line(CsvReader *r, char *line, char *end)
 				break;
 			field = c + 1;
 		}
-		else if (*c == quote || *c == '\r')
+		else if (*c == quote && c == field &&
+				 (c = split_quoted_field(r, c, end)) != NULL)
 		{
+			/* a simple quoted field; c is now on what follows it */
+			CsvField   *slot;
+
+			if (r->nfields - first == RITUAL_MAX_FIELDS)
+			{
+				r->nfields = first;
+				return false;
+			}
+			slot = new_field(r);
+			slot->offset = field + 1 - r->chunk;
+			slot->len = c - field - 2;
+			slot->isnull = false;
+			slot->in_chunk = true;
+			if (c == end)
+				break;
+			field = c + 1;
+		}
+		else
+		{
+			/* any other quote, or a lone CR: libcsv decides */
 			r->nfields = first;
 			return false;
 		}
@@ -514,6 +612,15 @@ parse_lines(CsvReader *r, Size from, Size to)
 		newline = memchr(p, '\n', end - p);
 		line_end = newline ? newline : end;
 		next = newline ? newline + 1 : end;
+		if (r->skipping_line)
+		{
+			/* the end of a line a stray quote made bad */
+			r->skipping_line = false;
+			if (newline)
+				r->line++;
+			p = next;
+			continue;
+		}
 
 		if (r->libcsv_busy || !split_plain_line(r, p, line_end))
 			feed_libcsv(r, p, next - p);
@@ -538,12 +645,11 @@ finish_parse(CsvReader *r)
 	 * Strict checking at the very end tells an unclosed quote from a field
 	 * that ends the file without a line break.
 	 */
-	csv_set_opts(&r->parser, CSV_REPALL_NL | CSV_EMPTY_IS_NULL |
-				 CSV_STRICT | CSV_STRICT_FINI);
+	csv_set_opts(&r->parser, LIBCSV_OPTIONS | CSV_STRICT_FINI);
 	if (csv_fini(&r->parser, on_field, on_record_end, r) != 0)
 	{
 		r->record_malformed = "a quoted field is not closed before the end of the file";
-		csv_set_opts(&r->parser, CSV_REPALL_NL | CSV_EMPTY_IS_NULL);
+		csv_set_opts(&r->parser, LIBCSV_OPTIONS & ~CSV_STRICT);
 		csv_fini(&r->parser, on_field, on_record_end, r);
 		/* what follows the stray quote is not a value */
 		r->fields[r->nfields - 1].isnull = true;
@@ -636,7 +742,8 @@ read_chunk(CsvReader *r)
 	if (last_newline == NULL)
 	{
 		/* a line longer than a chunk: libcsv keeps the part in progress */
-		feed_libcsv(r, r->chunk, r->chunk_len);
+		if (!r->skipping_line)
+			feed_libcsv(r, r->chunk, r->chunk_len);
 		r->carry_from = r->chunk_len;
 		return;
 	}
