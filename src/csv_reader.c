@@ -476,6 +476,28 @@ split_quoted_field(CsvReader *r, char *open, char *end)
 }
 
 /*
+ * Queue a field split in place; false, with the line's fields dropped, when
+ * the line has too many (libcsv's path then reports it).
+ */
+static inline bool
+add_split_field(CsvReader *r, int first, char *start, int len, bool isnull)
+{
+	CsvField   *slot;
+
+	if (r->nfields - first == RITUAL_MAX_FIELDS)
+	{
+		r->nfields = first;
+		return false;
+	}
+	slot = new_field(r);
+	slot->offset = start - r->chunk;
+	slot->len = len;
+	slot->isnull = isnull;
+	slot->in_chunk = true;
+	return true;
+}
+
+/*
  * Split one line in place, if it holds no quote but around simple quoted
  * fields, and no carriage return but at its end.  'end' points at the
  * line's '\n', or just past the last byte of a file that does not end with
@@ -520,48 +542,30 @@ split_plain_line(CsvReader *r, char *line, char *end)
 		}
 		if (c == end || *c == delimiter)
 		{
-			CsvField  *slot;
-
-			if (r->nfields - first == RITUAL_MAX_FIELDS)
-			{
-				/* libcsv's path reports it */
-				r->nfields = first;
+			if (!add_split_field(r, first, field, c - field, c == field))
 				return false;
-			}
-			slot = new_field(r);
-			slot->offset = field - r->chunk;
-			slot->len = c - field;
-			slot->isnull = (c == field);
-			slot->in_chunk = true;
 			if (c == end)
 				break;
 			field = c + 1;
 		}
-		else if (*c == quote && c == field &&
-				 (c = split_quoted_field(r, c, end)) != NULL)
+		else if (*c == quote || *c == '\r')
 		{
-			/* a simple quoted field; c is now on what follows it */
-			CsvField   *slot;
+			char	   *after = (*c == quote && c == field) ?
+				split_quoted_field(r, c, end) : NULL;
 
-			if (r->nfields - first == RITUAL_MAX_FIELDS)
-			{
-				r->nfields = first;
-				return false;
-			}
-			slot = new_field(r);
-			slot->offset = field + 1 - r->chunk;
-			slot->len = c - field - 2;
-			slot->isnull = false;
-			slot->in_chunk = true;
-			if (c == end)
-				break;
-			field = c + 1;
-		}
-		else
-		{
 			/* any other quote, or a lone CR: libcsv decides */
-			r->nfields = first;
-			return false;
+			if (after == NULL)
+			{
+				r->nfields = first;
+				return false;
+			}
+			/* a simple quoted field: its text is between the quotes */
+			if (!add_split_field(r, first, field + 1, after - field - 2, false))
+				return false;
+			c = after;
+			if (c == end)
+				break;
+			field = c + 1;
 		}
 	}
 	/* terminate every field where its delimiter or line end was */
