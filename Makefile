@@ -7,6 +7,7 @@ OBJS = \
 	src/convert.o \
 	src/csv_reader.o \
 	src/discovery.o \
+	src/functions.o \
 	src/options.o \
 	src/parallel.o \
 	src/scan.o
@@ -14,7 +15,7 @@ OBJS = \
 EXTENSION = ritual
 # the install script is made of one piece per part of the extension
 DATA_built = ritual--0.1.sql
-INSTALL_SQL = src/sql/fdw.sql
+INSTALL_SQL = src/sql/fdw.sql src/sql/functions.sql
 PGFILEDESC = "ritual - app-event analytics from raw CSV files"
 
 SHLIB_LINK = -lcsv
@@ -25,7 +26,7 @@ PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
 
 # pg_regress suites; tests/pg_regress_launcher masks the test-data path so
 # that expected output is the same on every machine.
-REGRESS = options discovery reading types on_error meta explain security fast_paths parallel
+REGRESS = options discovery reading types on_error meta explain security fast_paths parallel functions
 REGRESS_OPTS = --launcher=$(CURDIR)/tests/pg_regress_launcher
 
 # the sample-data generator, a program of its own

@@ -1,0 +1,586 @@
+/*-------------------------------------------------------------------------
+ *
+ * functions.c
+ *		  The analytics functions of ritual: week since signup, anomaly
+ *		  flags and session numbers.
+ *
+ * Their meaning is fixed by the project's ANALYTICS.md; docs/functions.md
+ * quotes it and writes down every rule decided here where it is silent.
+ * Names given as text (week modes, flag names) are matched
+ * case-insensitively, like the fields of date_trunc(), and an unknown name
+ * is reported with the valid ones and the closest match.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "catalog/pg_type.h"
+#include "common/int128.h"
+#include "datatype/timestamp.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/formatting.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+#include "utils/varlena.h"
+#include "windowapi.h"
+
+PG_FUNCTION_INFO_V1(ritual_week_since_signup_date);
+PG_FUNCTION_INFO_V1(ritual_week_since_signup_timestamp);
+PG_FUNCTION_INFO_V1(ritual_week_since_signup_timestamptz);
+PG_FUNCTION_INFO_V1(ritual_event_flags);
+PG_FUNCTION_INFO_V1(ritual_profile_flags);
+PG_FUNCTION_INFO_V1(ritual_flag_names);
+PG_FUNCTION_INFO_V1(ritual_flag_bits);
+PG_FUNCTION_INFO_V1(ritual_flag_bit);
+PG_FUNCTION_INFO_V1(ritual_session_number);
+
+static void reject_word(const char *what, const char *valid, const char *value,
+						const char *const *words) pg_attribute_noreturn();
+
+
+/* ----------------------------------------------------------------
+ *		Names given as text
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * The index of the word of 'words' (NULL-terminated) that the 'len' bytes
+ * at 's' spell, ignoring case, or -1.
+ */
+static int
+find_word(const char *s, int len, const char *const *words)
+{
+	for (int i = 0; words[i] != NULL; i++)
+	{
+		if (strlen(words[i]) == (size_t) len &&
+			pg_strncasecmp(s, words[i], len) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * The word of 'words' that 'value' most likely misspells, or NULL when none
+ * is close enough to suggest: the rule of the option validator, a
+ * suggestion must share at least half of the longer word.
+ */
+static const char *
+closest_word(const char *value, const char *const *words)
+{
+	const char *best = NULL;
+	int			value_len = strlen(value);
+	int			best_distance = INT_MAX;
+
+	for (; *words != NULL; words++)
+	{
+		int			word_len = strlen(*words);
+		int			max_distance = Max(value_len, word_len) / 2;
+		int			distance;
+
+		distance = varstr_levenshtein_less_equal(value, value_len,
+												 *words, word_len,
+												 1, 1, 1,
+												 max_distance, true);
+		if (distance <= max_distance && distance < best_distance)
+		{
+			best_distance = distance;
+			best = *words;
+		}
+	}
+	return best;
+}
+
+/*
+ * Report 'value', which is none of 'words'.  'what' names the kind of word
+ * in the message ("week mode"), 'valid' starts the hint's list ("Valid
+ * modes are").
+ */
+static void
+reject_word(const char *what, const char *valid, const char *value,
+			const char *const *words)
+{
+	StringInfoData list;
+	const char *suggestion;
+	char	   *lowered;
+
+	initStringInfo(&list);
+	for (const char *const *w = words; *w != NULL; w++)
+		appendStringInfo(&list, "%s'%s'", list.len > 0 ? ", " : "", *w);
+
+	/* names are matched ignoring case, so are suggestions */
+	lowered = asc_tolower(value, strlen(value));
+	suggestion = closest_word(lowered, words);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unrecognized %s \"%s\"", what, value),
+			 suggestion ?
+			 errhint("Perhaps you meant '%s'. %s %s.",
+					 suggestion, valid, list.data) :
+			 errhint("%s %s.", valid, list.data)));
+}
+
+
+/* ----------------------------------------------------------------
+ *		week_since_signup
+ * ----------------------------------------------------------------
+ */
+
+typedef enum WeekMode
+{
+	WEEK_SUNDAY,				/* Sunday-start weeks crossed, BigQuery WEEK */
+	WEEK_MONDAY,				/* Monday-start weeks crossed, ISOWEEK */
+	WEEK_ROLLING				/* 7-day blocks from the signup day */
+} WeekMode;
+
+static const char *const week_mode_names[] = {
+	[WEEK_SUNDAY] = "sunday",
+	[WEEK_MONDAY] = "monday",
+	[WEEK_ROLLING] = "rolling",
+	NULL
+};
+
+/* The mode that 'mode' names, ignoring case; an error for any other. */
+static WeekMode
+parse_week_mode(text *mode)
+{
+	int			i = find_word(VARDATA_ANY(mode), VARSIZE_ANY_EXHDR(mode),
+							  week_mode_names);
+
+	if (i < 0)
+		reject_word("week mode", "Valid modes are",
+					text_to_cstring(mode), week_mode_names);
+	return (WeekMode) i;
+}
+
+/* a / b rounded towards minus infinity, for b > 0 */
+static inline int64
+floor_div(int64 a, int64 b)
+{
+	int64		q = a / b;
+
+	if (a % b < 0)
+		q--;
+	return q;
+}
+
+/*
+ * The week of day 'event' counted from day 'signup', the signup's week being
+ * week 1; both are days since 2000-01-01 (a Saturday), finite.
+ *
+ * Day n + 6 is a multiple of 7 exactly when n is a Sunday, so
+ * floor((n + 6) / 7) numbers the Sunday-start weeks and their difference is
+ * the count of Sunday boundaries crossed, BigQuery's DATE_DIFF(..., WEEK);
+ * likewise n + 5 for Mondays.  Days of dates span less than 2^31, so no
+ * step overflows and the result fits an int32.
+ */
+static int32
+week_number(int64 event, int64 signup, WeekMode mode)
+{
+	int64		weeks = 0;
+
+	switch (mode)
+	{
+		case WEEK_SUNDAY:
+			weeks = floor_div(event + 6, 7) - floor_div(signup + 6, 7);
+			break;
+		case WEEK_MONDAY:
+			weeks = floor_div(event + 5, 7) - floor_div(signup + 5, 7);
+			break;
+		case WEEK_ROLLING:
+			weeks = floor_div(event - signup, 7);
+			break;
+	}
+	return (int32) (weeks + 1);
+}
+
+/* The day of a finite timestamp, as timestamp::date gives it. */
+static inline int64
+timestamp_day(Timestamp ts)
+{
+	return floor_div(ts, USECS_PER_DAY);
+}
+
+/*
+ * week_since_signup(event date, signup date, mode text)
+ *		The week number; NULL when a date is infinite.
+ */
+Datum
+ritual_week_since_signup_date(PG_FUNCTION_ARGS)
+{
+	DateADT		event = PG_GETARG_DATEADT(0);
+	DateADT		signup = PG_GETARG_DATEADT(1);
+	WeekMode	mode = parse_week_mode(PG_GETARG_TEXT_PP(2));
+
+	if (DATE_NOT_FINITE(event) || DATE_NOT_FINITE(signup))
+		PG_RETURN_NULL();
+	PG_RETURN_INT32(week_number(event, signup, mode));
+}
+
+/*
+ * week_since_signup(event timestamp, signup date, mode text)
+ *		The same for the day of a timestamp.
+ */
+Datum
+ritual_week_since_signup_timestamp(PG_FUNCTION_ARGS)
+{
+	Timestamp	event = PG_GETARG_TIMESTAMP(0);
+	DateADT		signup = PG_GETARG_DATEADT(1);
+	WeekMode	mode = parse_week_mode(PG_GETARG_TEXT_PP(2));
+
+	if (TIMESTAMP_NOT_FINITE(event) || DATE_NOT_FINITE(signup))
+		PG_RETURN_NULL();
+	PG_RETURN_INT32(week_number(timestamp_day(event), signup, mode));
+}
+
+/*
+ * week_since_signup(event timestamptz, signup date, mode text)
+ *		The same for the day of a timestamptz in the session's TimeZone,
+ *		as timestamptz::date gives it.
+ */
+Datum
+ritual_week_since_signup_timestamptz(PG_FUNCTION_ARGS)
+{
+	TimestampTz event = PG_GETARG_TIMESTAMPTZ(0);
+	DateADT		signup = PG_GETARG_DATEADT(1);
+	WeekMode	mode = parse_week_mode(PG_GETARG_TEXT_PP(2));
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tz;
+	int64		day;
+
+	if (TIMESTAMP_NOT_FINITE(event) || DATE_NOT_FINITE(signup))
+		PG_RETURN_NULL();
+	if (timestamp2tm(event, &tz, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	day = date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE;
+	PG_RETURN_INT32(week_number(day, signup, mode));
+}
+
+
+/* ----------------------------------------------------------------
+ *		Anomaly flags
+ * ----------------------------------------------------------------
+ */
+
+/* The anomaly kinds; kind i is bit 1 << i.  Names and bits never change. */
+static const char *const flag_names[] = {
+	"missing_user_id",			/* 1 */
+	"missing_event_type",		/* 2 */
+	"missing_event_date",		/* 4 */
+	"unknown_event_type",		/* 8 */
+	"unknown_user",				/* 16 */
+	"event_before_signup",		/* 32 */
+	"future_event",				/* 64 */
+	"duplicate",				/* 128 */
+	"conflicting_profile",		/* 256 */
+	"missing_signup_date",		/* 512 */
+	NULL
+};
+
+#define FLAG_MISSING_USER_ID		0x001
+#define FLAG_MISSING_EVENT_TYPE		0x002
+#define FLAG_MISSING_EVENT_DATE		0x004
+#define FLAG_UNKNOWN_EVENT_TYPE		0x008
+#define FLAG_UNKNOWN_USER			0x010
+#define FLAG_EVENT_BEFORE_SIGNUP	0x020
+#define FLAG_FUTURE_EVENT			0x040
+#define FLAG_CONFLICTING_PROFILE	0x100
+#define FLAG_MISSING_SIGNUP_DATE	0x200
+
+#define NUM_FLAGS		(lengthof(flag_names) - 1)
+#define ALL_FLAGS		((1 << NUM_FLAGS) - 1)
+
+/* true when the text is empty or only spaces, what btrim() leaves empty */
+static bool
+text_is_blank(text *t)
+{
+	const char *p = VARDATA_ANY(t);
+	const char *end = p + VARSIZE_ANY_EXHDR(t);
+
+	for (; p < end; p++)
+	{
+		if (*p != ' ')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * event_flags(user_id, event_type, event_date, known_event_type, known_user,
+ *			   signup_date, reference_time)
+ *		The kinds one event row shows by itself, from its fields and what
+ *		the caller looked up; a NULL lookup answer raises no flag.
+ */
+Datum
+ritual_event_flags(PG_FUNCTION_ARGS)
+{
+	bool		has_user = !PG_ARGISNULL(0);
+	bool		has_type = !PG_ARGISNULL(1) &&
+		!text_is_blank(PG_GETARG_TEXT_PP(1));
+	bool		has_date = !PG_ARGISNULL(2);
+	bool		type_unknown = !PG_ARGISNULL(3) && !PG_GETARG_BOOL(3);
+	bool		user_unknown = !PG_ARGISNULL(4) && !PG_GETARG_BOOL(4);
+	int32		flags = 0;
+
+	if (!has_user)
+		flags |= FLAG_MISSING_USER_ID;
+	if (!has_type)
+		flags |= FLAG_MISSING_EVENT_TYPE;
+	if (!has_date)
+		flags |= FLAG_MISSING_EVENT_DATE;
+
+	/* only a type that is there can be unknown, and only a user id */
+	if (has_type && type_unknown)
+		flags |= FLAG_UNKNOWN_EVENT_TYPE;
+	if (has_user && user_unknown)
+		flags |= FLAG_UNKNOWN_USER;
+
+	/* the signup date is that of a user that is there and not unknown */
+	if (has_user && !user_unknown && has_date && !PG_ARGISNULL(5))
+	{
+		Timestamp	event = PG_GETARG_TIMESTAMP(2);
+		DateADT		signup = PG_GETARG_DATEADT(5);
+		DateADT		event_day;
+
+		/* event_date::date; the infinities sort below and above any day */
+		if (TIMESTAMP_IS_NOBEGIN(event))
+			DATE_NOBEGIN(event_day);
+		else if (TIMESTAMP_IS_NOEND(event))
+			DATE_NOEND(event_day);
+		else
+			event_day = (DateADT) timestamp_day(event);
+
+		if (event_day < signup)
+			flags |= FLAG_EVENT_BEFORE_SIGNUP;
+	}
+
+	if (has_date && !PG_ARGISNULL(6) &&
+		PG_GETARG_TIMESTAMP(2) > PG_GETARG_TIMESTAMP(6))
+		flags |= FLAG_FUTURE_EVENT;
+
+	PG_RETURN_INT32(flags);
+}
+
+/*
+ * profile_flags(signup_date, conflicting)
+ *		The kinds a profile shows: no signup date, or several that differ.
+ */
+Datum
+ritual_profile_flags(PG_FUNCTION_ARGS)
+{
+	int32		flags = 0;
+
+	if (PG_ARGISNULL(0))
+		flags |= FLAG_MISSING_SIGNUP_DATE;
+	if (!PG_ARGISNULL(1) && PG_GETARG_BOOL(1))
+		flags |= FLAG_CONFLICTING_PROFILE;
+	PG_RETURN_INT32(flags);
+}
+
+/*
+ * flag_names(flags)
+ *		The names of the kinds in 'flags', in bit order; an error for a bit
+ *		that is no kind.
+ */
+Datum
+ritual_flag_names(PG_FUNCTION_ARGS)
+{
+	int32		flags = PG_GETARG_INT32(0);
+	uint32		unknown = (uint32) flags & ~(uint32) ALL_FLAGS;
+	Datum		names[NUM_FLAGS];
+	int			n = 0;
+
+	if (unknown != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid anomaly flags %d", flags),
+				 errdetail("Bit %u is not an anomaly flag; the flags are the bits 1 to %u.",
+						   unknown & -unknown, 1U << (NUM_FLAGS - 1))));
+
+	for (int i = 0; i < (int) NUM_FLAGS; i++)
+	{
+		if (flags & (1 << i))
+			names[n++] = CStringGetTextDatum(flag_names[i]);
+	}
+	PG_RETURN_ARRAYTYPE_P(construct_array(names, n, TEXTOID,
+										  -1, false, TYPALIGN_INT));
+}
+
+/* The bit of the kind that 'name' names, ignoring case; an error for none. */
+static int32
+flag_bit(text *name)
+{
+	int			i = find_word(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name),
+							  flag_names);
+
+	if (i < 0)
+		reject_word("anomaly flag", "Valid flags are",
+					text_to_cstring(name), flag_names);
+	return 1 << i;
+}
+
+/*
+ * flag_bits(names)
+ *		The OR of the bits of the kinds named in a one-dimensional array.
+ */
+Datum
+ritual_flag_bits(PG_FUNCTION_ARGS)
+{
+	ArrayType  *names = PG_GETARG_ARRAYTYPE_P(0);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int32		flags = 0;
+
+	if (ARR_NDIM(names) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("anomaly flag names must be a one-dimensional array")));
+
+	deconstruct_array(names, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("anomaly flag names must not contain nulls")));
+		flags |= flag_bit(DatumGetTextPP(elems[i]));
+	}
+	PG_RETURN_INT32(flags);
+}
+
+/*
+ * flag_bit(name)
+ *		The bit of one kind.
+ */
+Datum
+ritual_flag_bit(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(flag_bit(PG_GETARG_TEXT_PP(0)));
+}
+
+
+/* ----------------------------------------------------------------
+ *		session_number
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * What session_number keeps for the partition, in its partition-local
+ * memory, which starts zeroed.
+ */
+typedef struct SessionState
+{
+	int64		session;		/* number of the current session; 0 until
+								 * the partition's first non-null time */
+	Timestamp	last;			/* the latest non-null time seen */
+} SessionState;
+
+/* Show a timestamp or timestamptz argument of session_number in a message. */
+static char *
+session_time_out(FunctionCallInfo fcinfo, Timestamp t)
+{
+	if (get_fn_expr_argtype(fcinfo->flinfo, 0) == TIMESTAMPTZOID)
+		return DatumGetCString(DirectFunctionCall1(timestamptz_out,
+												   TimestampTzGetDatum(t)));
+	return DatumGetCString(DirectFunctionCall1(timestamp_out,
+											   TimestampGetDatum(t)));
+}
+
+/*
+ * The gap as microseconds, a day being 24 hours; an error when it holds
+ * months, which have no fixed length, or is not positive.  Computed in 128
+ * bits: days of an interval can exceed what int64 microseconds hold.
+ */
+static INT128
+session_gap(Interval *gap)
+{
+	INT128		usecs = int64_to_int128(gap->time);
+
+	if (gap->month != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("session gap must not contain months or years"),
+				 errdetail("A month has no fixed length, so \"%s\" is no fixed gap.",
+						   DatumGetCString(DirectFunctionCall1(interval_out,
+															   IntervalPGetDatum(gap)))),
+				 errhint("Give the gap in days, hours, minutes or seconds, such as '30 days'.")));
+
+	int128_add_int64_mul_int64(&usecs, gap->day, USECS_PER_DAY);
+	if (int128_compare(usecs, int64_to_int128(0)) <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("session gap must be greater than zero"),
+				 errdetail("The gap given is \"%s\".",
+						   DatumGetCString(DirectFunctionCall1(interval_out,
+															   IntervalPGetDatum(gap))))));
+	return usecs;
+}
+
+/*
+ * session_number(event_time, gap) OVER (PARTITION BY ... ORDER BY event_time)
+ *		The number of the current row's session in its partition.
+ *
+ * Rows come in the window's order, which must be that of event_time: a row
+ * starts a new session when more than 'gap' has passed since the previous
+ * non-null time.  A NULL time (or gap) gives NULL and leaves the session
+ * as it was.  A time earlier than the previous one means the window is
+ * ordered by something else; the numbers would be wrong, so it is an error.
+ */
+Datum
+ritual_session_number(PG_FUNCTION_ARGS)
+{
+	WindowObject winobj = PG_WINDOW_OBJECT();
+	SessionState *state;
+	Timestamp	t;
+	Interval   *gap_arg;
+	INT128		gap;
+	bool		isnull;
+
+	/* the gap first, so that a bad one is reported even on NULL times */
+	gap_arg = DatumGetIntervalP(WinGetFuncArgCurrent(winobj, 1, &isnull));
+	if (isnull)
+		PG_RETURN_NULL();
+	gap = session_gap(gap_arg);
+
+	t = DatumGetTimestamp(WinGetFuncArgCurrent(winobj, 0, &isnull));
+	if (isnull)
+		PG_RETURN_NULL();
+
+	state = (SessionState *)
+		WinGetPartitionLocalMemory(winobj, sizeof(SessionState));
+
+	if (state->session == 0)
+		state->session = 1;
+	else if (t < state->last)
+		ereport(ERROR,
+				(errcode(ERRCODE_WINDOWING_ERROR),
+				 errmsg("session_number needs the rows of its window in event time order"),
+				 errdetail("A row at %s comes after a row at %s.",
+						   session_time_out(fcinfo, t),
+						   session_time_out(fcinfo, state->last)),
+				 errhint("Order the window by the function's first argument, as in OVER (PARTITION BY user_id ORDER BY event_date).")));
+	else if (t != state->last)
+	{
+		/* t - last, exactly; an infinity is farther than any gap */
+		INT128		elapsed = int64_to_int128(t);
+
+		int128_add_int64_mul_int64(&elapsed, state->last, -1);
+		if (TIMESTAMP_NOT_FINITE(t) || TIMESTAMP_NOT_FINITE(state->last) ||
+			int128_compare(elapsed, gap) > 0)
+			state->session++;
+	}
+	state->last = t;
+
+	PG_RETURN_INT64(state->session);
+}
