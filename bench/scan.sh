@@ -6,7 +6,9 @@
 #
 # Generates N events (default 5,000,000) with the project's generator,
 # starts a throwaway cluster, and runs each query on each peer once per
-# round, peers alternating, then prints medians and ratios.  --memory also
+# round, peers alternating, then prints medians and ratios.  Peer
+# heap_table runs the queries over a table already loaded: PostgreSQL's own
+# cost of the query, the floor under any foreign scan.  --memory also
 # compares the backend's peak memory scanning a 100 MB and a 2 GB file.
 # Not part of the test suite: timings depend on the machine.
 set -euo pipefail
@@ -72,6 +74,10 @@ CREATE FOREIGN TABLE ev_ritual (user_id bigint, event_type text, event_date time
 CREATE FOREIGN TABLE ev_file_fdw (user_id bigint, event_type text, event_date timestamp)
   SERVER plain_files OPTIONS (filename :'file', format 'csv', header 'true');
 CREATE UNLOGGED TABLE ev_copy (user_id bigint, event_type text, event_date timestamp);
+-- the floor: the same queries over a table already loaded
+CREATE UNLOGGED TABLE ev_heap (user_id bigint, event_type text, event_date timestamp);
+COPY ev_heap FROM :'file' WITH (FORMAT csv, HEADER);
+VACUUM ANALYZE ev_heap;
 SQL
 
 # one timed statement in a fresh session; prints milliseconds
@@ -95,7 +101,7 @@ declare -A sql=(
     [all_columns]="SELECT count(*), max(user_id), max(event_date), max(length(event_type)) FROM %s"
     [dau]="SELECT count(*) FROM (SELECT event_date::date, count(DISTINCT user_id) FROM %s GROUP BY 1) d"
 )
-peers=(ritual ritual_2_workers file_fdw copy duckdb_1_thread duckdb_2_threads)
+peers=(ritual ritual_2_workers file_fdw copy heap_table duckdb_1_thread duckdb_2_threads)
 
 run_peer() {
     local peer=$1 query=$2 q=${sql[$2]}
@@ -107,6 +113,7 @@ run_peer() {
             # loading converts every column whatever the query: one figure
             [ "$query" = all_columns ] || return 1
             time_sql "TRUNCATE ev_copy" "COPY ev_copy FROM '$file' WITH (FORMAT csv, HEADER)" ;;
+        heap_table) time_sql "SET max_parallel_workers_per_gather = 0" "$(printf "$q" ev_heap)" ;;
         duckdb_1_thread) time_duck 1 "$(printf "$q" "$duck_csv")" ;;
         duckdb_2_threads) time_duck 2 "$(printf "$q" "$duck_csv")" ;;
     esac
