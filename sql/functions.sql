@@ -15,7 +15,8 @@ SELECT p.oid::regprocedure AS function, p.prokind, p.provolatile,
        obj_description(p.oid, 'pg_proc') IS NOT NULL AS commented
   FROM pg_proc p
  WHERE p.pronamespace = 'ritual'::regnamespace
-   AND p.proname NOT LIKE 'ritual_fdw%'
+   AND p.proname IN ('week_since_signup', 'event_flags', 'profile_flags',
+                     'flag_names', 'flag_bits', 'flag_bit', 'session_number')
  ORDER BY p.proname, p.oid::regprocedure::text;
 
 -- all_functions_belong_to_the_extension: DROP EXTENSION removes them

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# tests/demo.sh: the main job on the bundled sample data.  Installs what is
-# missing (as root, on Debian 12), builds and installs ritual, starts a
-# throwaway cluster, points ritual_fdw at tests/data/sample and prints a short
-# report.  With --keep the cluster stays up and the script says how to
-# connect; otherwise it is stopped and removed.
+# tests/demo.sh: the main job on sample data.  Installs what is missing (as
+# root, on Debian 12), builds and installs ritual, starts a throwaway
+# cluster, generates a raw export with the project's generator (3000 users,
+# 150 days, one spike and one drop-off day; deterministic), points ritual_fdw
+# at it, builds the reporting layer and prints a short report.  With --keep the cluster stays up and the script says how to
+# connect psql and Looker Studio; otherwise it is stopped and removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,65 +17,73 @@ export PG_CONFIG
 source tests/cluster.sh
 $keep || trap cluster_stop EXIT
 cluster_start
-sample=$(share_with_server tests/data/sample)
+sample="$CLUSTER_DIR/sample"
+src/generator/ritual-generate --out "$sample" --users 3000 --days 150 \
+    --spike-days 1 --drop-days 1 --seed 11
+chmod -R a+rX "$sample"
 
 psql -X -q -v ON_ERROR_STOP=1 -v sample="$sample" <<'SQL'
 \pset footer off
+SET client_min_messages = warning;
 CREATE EXTENSION ritual;
-CREATE SERVER raw_files FOREIGN DATA WRAPPER ritual_fdw
-  OPTIONS (header 'true', on_error 'null');
 \set events_path :sample '/user_events.csv'
 \set profiles_path :sample '/user_profiles.csv'
-CREATE FOREIGN TABLE user_events (
-    user_id bigint, event_type text, event_date timestamp,
-    source_file text OPTIONS (meta 'filename'),
-    source_line bigint OPTIONS (meta 'line'),
-    errors text OPTIONS (meta 'errors'))
-  SERVER raw_files OPTIONS (path :'events_path');
-CREATE FOREIGN TABLE user_profiles (
-    user_id bigint, signup_date date, country text, platform text)
-  SERVER raw_files OPTIONS (path :'profiles_path');
-SET client_min_messages = warning;
+\set manifest_path :sample '/manifest.json'
+SELECT pg_read_file(:'manifest_path')::jsonb AS manifest \gset
+SELECT ritual.create_raw_tables(:'events_path', :'profiles_path') \g /dev/null
+SELECT * FROM ritual.build_reports(
+  reference_time => (:'manifest'::jsonb ->> 'reference_time')::timestamp) \g /dev/null
 
 \echo
-\echo '== ritual demo: raw CSV files queried in place =='
+\echo '== ritual demo: the sample export, read in place and reported =='
 \echo
-SELECT count(*) AS rows_read,
-       count(*) FILTER (WHERE errors IS NULL) AS clean_rows,
-       count(*) FILTER (WHERE errors IS NOT NULL) AS rows_with_bad_fields,
-       count(*) FILTER (WHERE user_id IS NULL) AS missing_user_id,
-       count(*) FILTER (WHERE event_date IS NULL) AS missing_event_date
-  FROM user_events;
+SELECT raw_events AS rows_read, clean_events, raw_events - clean_events AS flagged,
+       users, round(seconds::numeric, 2) AS build_seconds
+  FROM ritual.report_builds ORDER BY built_at DESC LIMIT 1;
 
-\echo 'First bad rows, traced to file and line:'
-SELECT regexp_replace(source_file, '^.*/', '') AS file, source_line AS line, errors
-  FROM user_events WHERE errors IS NOT NULL ORDER BY source_line LIMIT 3;
+\echo 'Anomalies by kind (every bad row is kept, flagged and traceable), and what the generator injected:'
+SELECT kind, rows, (:'manifest'::jsonb -> 'anomalies' ->> kind)::bigint AS injected
+  FROM ritual.data_quality WHERE scope = 'total' ORDER BY flag_bit;
 
-\echo 'Events by type (normalised with lower(btrim())):'
-SELECT lower(btrim(event_type)) AS event_type, count(*) AS events
-  FROM user_events GROUP BY 1 ORDER BY 2 DESC;
+\echo 'A flagged row, traced to the bytes it came from:'
+SELECT flag_names, regexp_replace(source_file, '^.*/', '') AS file, source_line AS line,
+       raw_event_type, event_date
+  FROM ritual.enriched_events WHERE flags <> 0 ORDER BY event_id LIMIT 3;
 
 \echo 'Daily active users:'
-WITH dau AS (
-  SELECT event_date::date AS day, count(DISTINCT user_id) AS dau
-    FROM user_events WHERE user_id IS NOT NULL AND event_date IS NOT NULL
-   GROUP BY 1)
-SELECT min(day) AS first_day, max(day) AS last_day,
-       min(dau) AS min_dau, round(avg(dau)) AS avg_dau, max(dau) AS max_dau
-  FROM dau;
+SELECT min(dau) AS min_dau, round(avg(dau)) AS avg_dau, max(dau) AS max_dau,
+       (SELECT dau FROM ritual.daily_activity ORDER BY day DESC LIMIT 1) AS last_day_dau,
+       (SELECT mau FROM ritual.daily_activity ORDER BY day DESC LIMIT 1) AS last_day_mau,
+       min(day) AS first_day, max(day) AS last_day
+  FROM ritual.daily_activity;
 
-\echo 'Users and events by signup week and platform:'
-SELECT date_trunc('week', p.signup_date)::date AS signup_week, p.platform,
-       count(DISTINCT p.user_id) AS users, count(e.*) AS events
-  FROM user_profiles p LEFT JOIN user_events e USING (user_id)
- GROUP BY 1, 2 ORDER BY 1, 2;
+\echo 'Retention over complete cohort weeks (return on week n):'
+SELECT week_number, sum(retained_on) AS retained, sum(cohort_size) AS users,
+       round(100.0 * sum(retained_on) / sum(cohort_size), 1) AS pct
+  FROM ritual.retention_cohorts
+ WHERE week_number IN (1, 2, 4, 8) AND cell_status = 'complete'
+ GROUP BY week_number ORDER BY week_number;
+
+\echo 'Most common transitions:'
+SELECT prev_event_type || ' -> ' || event_type AS transition, transitions
+  FROM ritual.event_transitions ORDER BY transitions DESC, 1 LIMIT 5;
+
+\echo 'Spikes and drop-offs:'
+SELECT series, judged, too_young, too_small, spikes, drop_offs
+  FROM ritual.spike_coverage WHERE series IN ('events', 'dau') ORDER BY series;
+SELECT day, series, value, round(expected::numeric) AS expected, round(z::numeric, 1) AS z, kind
+  FROM ritual.spikes WHERE series IN ('events', 'dau') ORDER BY day, series;
+SELECT d ->> 'date' AS injected_day, d ->> 'kind' AS kind
+  FROM jsonb_array_elements(:'manifest'::jsonb -> 'injected_days') d;
 SQL
 
 if $keep; then
-    echo "The cluster is still running.  Connect with:"
+    echo "The cluster is still running.  Connect psql with:"
     echo "  psql -h $PGHOST -p $PGPORT -U postgres"
+    echo "Looker Studio's PostgreSQL connector: host 127.0.0.1, port $PGPORT, database postgres,"
+    echo "user postgres; the reporting tables are in schema ritual."
     echo "Stop it with:"
     echo "  $( [ "$(id -u)" -eq 0 ] && echo 'runuser -u postgres -- ')$PG_BIN/pg_ctl -D $CLUSTER_DIR/data stop"
 else
-    echo "(Run 'bash tests/demo.sh --keep' to keep the cluster up and connect with psql.)"
+    echo "(Run 'bash tests/demo.sh --keep' to keep the cluster up and connect psql or Looker Studio.)"
 fi

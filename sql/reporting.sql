@@ -1,0 +1,237 @@
+--
+-- reporting: the reporting layer built from raw files equals the
+-- generator's ground truth, and every table equals a plain-SQL reference
+-- written from ANALYTICS.md
+--
+\getenv datadir RITUAL_TESTDATA
+\set sample :datadir '/sample'
+\set sample_events :sample '/user_events.csv'
+\set sample_profiles :sample '/user_profiles.csv'
+\set sample_manifest :sample '/manifest.json'
+\set spikes :datadir '/spikes'
+\set spikes_events :spikes '/user_events.csv'
+\set spikes_profiles :spikes '/user_profiles.csv'
+\set spikes_manifest :spikes '/manifest.json'
+SET client_min_messages = warning;
+
+-- the reporting tables and columns Looker Studio reads have plain types
+SELECT c.table_name, c.column_name, c.data_type
+  FROM information_schema.columns c
+ WHERE c.table_schema = 'ritual' AND c.table_name <> 'event_types'
+   AND c.data_type NOT IN ('text', 'integer', 'bigint', 'double precision',
+                           'date', 'timestamp without time zone')
+   AND c.table_name IN (SELECT table_name FROM information_schema.tables
+                         WHERE table_schema = 'ritual' AND table_type = 'BASE TABLE');
+-- and every one of them says what it holds
+SELECT c.relname FROM pg_class c
+ WHERE c.relnamespace = 'ritual'::regnamespace AND c.relkind = 'r'
+   AND obj_description(c.oid, 'pg_class') IS NULL;
+
+-- build from the committed sample, at the manifest's reference time
+SELECT ritual.create_raw_tables(:'sample_events', :'sample_profiles');
+SELECT pg_read_file(:'sample_manifest')::jsonb AS manifest \gset
+SELECT * FROM ritual.build_reports(
+  reference_time => (:'manifest'::jsonb ->> 'reference_time')::timestamp);
+
+-- ground truth: the rows of every anomaly kind equal the manifest's counts
+SELECT q.kind, q.rows, (:'manifest'::jsonb -> 'anomalies' ->> q.kind)::bigint AS manifest,
+       q.rows = (:'manifest'::jsonb -> 'anomalies' ->> q.kind)::bigint AS equal
+  FROM ritual.data_quality q WHERE q.scope = 'total' ORDER BY q.flag_bit;
+SELECT count(*) AS clean_events,
+       count(*) = (:'manifest'::jsonb ->> 'clean_events')::bigint AS equal
+  FROM ritual.clean_events;
+-- by file and by day, the counts add up to the totals
+SELECT kind, scope, sum(rows) AS rows FROM ritual.data_quality
+ WHERE scope <> 'total' GROUP BY kind, scope
+EXCEPT
+SELECT kind, s.scope, rows FROM ritual.data_quality, (VALUES ('file'), ('day')) s(scope)
+ WHERE data_quality.scope = 'total' AND rows > 0;
+
+--
+-- references, from ANALYTICS.md and the raw tables only
+--
+CREATE TEMP TABLE ref_events AS
+SELECT row_number() OVER (ORDER BY source_file, source_line) AS event_id,
+       user_id, nullif(lower(btrim(event_type)), '') AS event_type, event_date,
+       source_file, source_line
+  FROM ritual.raw_events;
+CREATE TEMP TABLE ref_users AS
+SELECT user_id, min(signup_date) AS signup_date
+  FROM ritual.raw_profiles WHERE user_id IS NOT NULL GROUP BY user_id;
+
+-- flags, one rule of the table at a time
+CREATE TEMP TABLE ref_flags AS
+SELECT e.*, u.signup_date,
+       CASE WHEN e.user_id IS NULL THEN 1 ELSE 0 END
+     | CASE WHEN e.event_type IS NULL THEN 2 ELSE 0 END
+     | CASE WHEN e.event_date IS NULL THEN 4 ELSE 0 END
+     | CASE WHEN e.event_type IS NOT NULL
+             AND e.event_type NOT IN (SELECT event_type FROM ritual.event_types) THEN 8 ELSE 0 END
+     | CASE WHEN e.user_id IS NOT NULL AND u.signup_date IS NULL THEN 16 ELSE 0 END
+     | CASE WHEN e.event_date::date < u.signup_date THEN 32 ELSE 0 END
+     | CASE WHEN e.event_date > (:'manifest'::jsonb ->> 'reference_time')::timestamp THEN 64 ELSE 0 END
+     | CASE WHEN e.event_id > min(e.event_id) OVER (PARTITION BY e.user_id, e.event_type, e.event_date)
+             AND e.user_id IS NOT NULL AND e.event_type IS NOT NULL AND e.event_date IS NOT NULL
+            THEN 128 ELSE 0 END AS flags
+  FROM ref_events e LEFT JOIN ref_users u ON u.user_id = e.user_id;
+SELECT count(*) AS flag_differences FROM (
+  (SELECT event_id, flags, source_line FROM ref_flags
+   EXCEPT ALL SELECT event_id, flags, source_line FROM ritual.enriched_events)
+  UNION ALL
+  (SELECT event_id, flags, source_line FROM ritual.enriched_events
+   EXCEPT ALL SELECT event_id, flags, source_line FROM ref_flags)) d;
+
+-- week numbers: Sunday-start week boundaries crossed, plus one
+SELECT count(*) AS week_differences
+  FROM ritual.enriched_events e JOIN ref_flags r USING (event_id)
+ WHERE e.week_number_since_signup IS DISTINCT FROM
+       ((r.event_date::date - extract(dow FROM r.event_date)::int)
+        - (r.signup_date - extract(dow FROM r.signup_date)::int)) / 7 + 1;
+
+-- previous and next type, and sessions, over clean events only
+CREATE TEMP TABLE ref_clean AS
+SELECT event_id, user_id, event_type, event_date,
+       lag(event_type) OVER w AS prev_event_type,
+       lead(event_type) OVER w AS next_event_type,
+       CASE WHEN lag(event_date) OVER w IS NULL
+              OR event_date - lag(event_date) OVER w > interval '30 minutes'
+            THEN 1 ELSE 0 END AS starts_session
+  FROM ref_flags WHERE flags = 0
+WINDOW w AS (PARTITION BY user_id ORDER BY event_date, source_file, source_line);
+ALTER TABLE ref_clean ADD COLUMN session_number bigint;
+UPDATE ref_clean r SET session_number = s.n
+  FROM (SELECT event_id, sum(starts_session) OVER (PARTITION BY user_id ORDER BY event_date, event_id) AS n
+          FROM ref_clean) s
+ WHERE s.event_id = r.event_id;
+SELECT count(*) AS clean_differences FROM (
+  (SELECT event_id, prev_event_type, next_event_type, session_number FROM ref_clean
+   EXCEPT ALL
+   SELECT event_id, prev_event_type, next_event_type, session_number FROM ritual.clean_events)
+  UNION ALL
+  (SELECT event_id, prev_event_type, next_event_type, session_number FROM ritual.clean_events
+   EXCEPT ALL
+   SELECT event_id, prev_event_type, next_event_type, session_number FROM ref_clean)) d;
+SELECT count(*) AS flagged_with_clean_columns FROM ritual.enriched_events
+ WHERE flags <> 0 AND (prev_event_type IS NOT NULL OR next_event_type IS NOT NULL
+                       OR session_number IS NOT NULL);
+
+-- sessions
+SELECT count(*) AS session_differences FROM (
+  (SELECT user_id, session_number, min(event_date), max(event_date), count(*)::int
+     FROM ref_clean GROUP BY 1, 2
+   EXCEPT ALL
+   SELECT user_id, session_number, session_start, session_end, events FROM ritual.sessions)
+  UNION ALL
+  (SELECT user_id, session_number, session_start, session_end, events FROM ritual.sessions
+   EXCEPT ALL
+   SELECT user_id, session_number, min(event_date), max(event_date), count(*)::int
+     FROM ref_clean GROUP BY 1, 2)) d;
+
+-- activity: DAU, WAU and MAU over the days between the first and last
+CREATE TEMP TABLE ref_activity AS
+SELECT d::date AS day,
+       (SELECT count(DISTINCT user_id) FROM ref_clean c WHERE c.event_date::date = d::date) AS dau,
+       (SELECT count(DISTINCT user_id) FROM ref_clean c
+         WHERE c.event_date::date > d::date - 7 AND c.event_date::date <= d::date) AS wau,
+       (SELECT count(DISTINCT user_id) FROM ref_clean c
+         WHERE c.event_date::date > d::date - 30 AND c.event_date::date <= d::date) AS mau,
+       (SELECT count(*) FROM ref_users u WHERE u.signup_date = d::date) AS new_users,
+       (SELECT count(*) FROM ref_clean c WHERE c.event_date::date = d::date) AS events
+  FROM generate_series((SELECT min(event_date)::date FROM ref_clean),
+                       (SELECT max(event_date)::date FROM ref_clean), interval '1 day') AS d;
+SELECT count(*) AS activity_differences FROM (
+  (SELECT day, dau, wau, mau, new_users, events FROM ref_activity
+   EXCEPT ALL SELECT day, dau, wau, mau, new_users, events FROM ritual.daily_activity)
+  UNION ALL
+  (SELECT day, dau, wau, mau, new_users, events FROM ritual.daily_activity
+   EXCEPT ALL SELECT day, dau, wau, mau, new_users, events FROM ref_activity)) d;
+SELECT count(*) AS stickiness_differences FROM ritual.daily_activity
+ WHERE abs(stickiness - dau::float8 / mau) > 1e-12;
+
+-- retention: every member of a cohort shares the same calendar weeks
+CREATE TEMP TABLE ref_members AS
+SELECT u.user_id, u.signup_date - extract(dow FROM u.signup_date)::int AS cohort
+  FROM ref_users u WHERE u.signup_date IS NOT NULL;
+CREATE TEMP TABLE ref_retention AS
+WITH last AS (SELECT max(event_date)::date AS last_day FROM ref_clean),
+cells AS (
+  SELECT m.cohort, n, count(*) AS cohort_size
+    FROM ref_members m, last, generate_series(1, (last.last_day - m.cohort) / 7 + 1) AS n
+   GROUP BY m.cohort, n)
+SELECT c.cohort, c.n, c.cohort_size,
+       (SELECT count(DISTINCT m.user_id) FROM ref_members m JOIN ref_clean e USING (user_id)
+         WHERE m.cohort = c.cohort
+           AND e.event_date::date BETWEEN c.cohort + 7 * (c.n - 1) AND c.cohort + 7 * c.n - 1) AS retained_on,
+       (SELECT count(DISTINCT m.user_id) FROM ref_members m JOIN ref_clean e USING (user_id)
+         WHERE m.cohort = c.cohort AND e.event_date::date >= c.cohort + 7 * (c.n - 1)) AS retained_on_or_after,
+       CASE WHEN c.cohort + 7 * c.n - 1 <= (SELECT last_day FROM last)
+            THEN 'complete' ELSE 'incomplete' END AS cell_status
+  FROM cells c;
+SELECT count(*) AS retention_differences FROM (
+  (SELECT * FROM ref_retention
+   EXCEPT ALL
+   SELECT cohort_week, week_number, cohort_size, retained_on, retained_on_or_after, cell_status
+     FROM ritual.retention_cohorts)
+  UNION ALL
+  (SELECT cohort_week, week_number, cohort_size, retained_on, retained_on_or_after, cell_status
+     FROM ritual.retention_cohorts
+   EXCEPT ALL
+   SELECT * FROM ref_retention)) d;
+SELECT week_number, sum(retained_on) AS retained, sum(cohort_size) AS of_users
+  FROM ritual.retention_cohorts WHERE week_number IN (1, 4) AND cell_status = 'complete'
+ GROUP BY week_number ORDER BY week_number;
+
+-- transitions
+SELECT count(*) AS transition_differences FROM (
+  (SELECT prev_event_type, event_type, count(*) FROM ref_clean
+    WHERE prev_event_type IS NOT NULL GROUP BY 1, 2
+   EXCEPT ALL SELECT * FROM ritual.event_transitions)
+  UNION ALL
+  (SELECT * FROM ritual.event_transitions
+   EXCEPT ALL
+   SELECT prev_event_type, event_type, count(*) FROM ref_clean
+    WHERE prev_event_type IS NOT NULL GROUP BY 1, 2)) d;
+
+-- building again gives the same tables
+CREATE TEMP TABLE first_build AS SELECT * FROM ritual.enriched_events;
+SELECT count(*) AS reports FROM ritual.build_reports(
+  reference_time => (:'manifest'::jsonb ->> 'reference_time')::timestamp);
+SELECT count(*) AS rebuild_differences FROM (
+  (SELECT * FROM first_build EXCEPT ALL SELECT * FROM ritual.enriched_events)
+  UNION ALL
+  (SELECT * FROM ritual.enriched_events EXCEPT ALL SELECT * FROM first_build)) d;
+
+--
+-- spikes and drop-offs: exactly the days the generator injected
+--
+DROP FOREIGN TABLE ritual.raw_events, ritual.raw_profiles;
+SELECT ritual.create_raw_tables(:'spikes_events', :'spikes_profiles');
+SELECT pg_read_file(:'spikes_manifest')::jsonb AS spikes_manifest \gset
+SELECT count(*) AS reports FROM ritual.build_reports(
+  reference_time => (:'spikes_manifest'::jsonb ->> 'reference_time')::timestamp);
+SELECT d ->> 'date' AS day, d ->> 'kind' AS kind
+  FROM jsonb_array_elements(:'spikes_manifest'::jsonb -> 'injected_days') d ORDER BY 1;
+SELECT day, kind, string_agg(series, ', ' ORDER BY series) AS series
+  FROM ritual.spikes GROUP BY day, kind ORDER BY day;
+SELECT count(*) AS spike_differences FROM (
+  (SELECT (d ->> 'date')::date, d ->> 'kind'
+     FROM jsonb_array_elements(:'spikes_manifest'::jsonb -> 'injected_days') d
+   EXCEPT SELECT day, kind FROM ritual.spikes)
+  UNION ALL
+  (SELECT day, kind FROM ritual.spikes
+   EXCEPT
+   SELECT (d ->> 'date')::date, d ->> 'kind'
+     FROM jsonb_array_elements(:'spikes_manifest'::jsonb -> 'injected_days') d)) x;
+SELECT series, judged > 0 AS judged_some FROM ritual.spike_coverage
+ WHERE series IN ('events', 'dau') ORDER BY series;
+
+-- errors
+SELECT ritual.build_reports('no_such_table');
+CREATE TABLE not_events (user_id bigint, event_date timestamp);
+SELECT ritual.build_reports('not_events');
+SELECT ritual.build_reports(spike_threshold => 0);
+DROP TABLE not_events;
+
+DROP FOREIGN TABLE ritual.raw_events, ritual.raw_profiles;
+DROP SERVER ritual_raw_files;
+RESET client_min_messages;
