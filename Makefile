@@ -6,10 +6,12 @@ OBJS = \
 	ritual_fdw.o \
 	src/convert.o \
 	src/csv_reader.o \
+	src/decompress.o \
 	src/discovery.o \
 	src/functions.o \
 	src/options.o \
 	src/parallel.o \
+	src/partitions.o \
 	src/scan.o
 
 EXTENSION = ritual
@@ -18,7 +20,7 @@ DATA_built = ritual--0.1.sql
 INSTALL_SQL = src/sql/fdw.sql src/sql/functions.sql src/sql/reporting.sql
 PGFILEDESC = "ritual - app-event analytics from raw CSV files"
 
-SHLIB_LINK = -lcsv
+SHLIB_LINK = -lcsv -lz -lzstd
 # PostgreSQL's headers are read as system headers, so that -Wextra judges
 # only this project's code.
 PG_CFLAGS = -Wall -Wextra
@@ -26,7 +28,7 @@ PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
 
 # pg_regress suites; tests/pg_regress_launcher masks the test-data path so
 # that expected output is the same on every machine.
-REGRESS = options discovery reading types on_error meta explain security fast_paths parallel functions reporting
+REGRESS = options discovery reading types on_error meta explain security fast_paths parallel functions reporting lake
 REGRESS_OPTS = --launcher=$(CURDIR)/tests/pg_regress_launcher
 
 # the sample-data generator, a program of its own

@@ -59,6 +59,7 @@ typedef struct RitualExecState
 								 * come or gone since planning; a parallel
 								 * worker takes the leader's list */
 	int64		total_size;
+	int			files_pruned;	/* files the partition conditions ruled out */
 	bool	   *needed;			/* columns to convert, or NULL for all */
 	RitualParallelState *parallel;	/* shared state of a parallel scan */
 	RitualScan *scan;			/* made by the first Iterate */
@@ -173,6 +174,7 @@ ritualGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	plan->opts = ritual_get_options(foreigntableid);
 	plan->files = ritual_discover_files(plan->opts->paths,
 										plan->opts->missing_ok);
+	ritual_find_partition_columns(plan->opts, plan->files);
 	plan->total_size = ritual_total_size(plan->files);
 	plan->pages = size_in_pages(plan->total_size);
 
@@ -256,8 +258,9 @@ ritualGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 
 /*
  * ritualGetForeignPlan
- *		Quals are all checked by the executor; the plan carries only which
- *		columns must be converted.
+ *		Quals are all checked by the executor.  The plan carries which
+ *		columns must be converted, and, as fdw_exprs, the quals on partition
+ *		columns that prune files before the scan.
  */
 static ForeignScan *
 ritualGetForeignPlan(pg_attribute_unused() PlannerInfo *root,
@@ -266,6 +269,7 @@ ritualGetForeignPlan(pg_attribute_unused() PlannerInfo *root,
 					 pg_attribute_unused() ForeignPath *best_path,
 					 List *tlist, List *scan_clauses, Plan *outer_plan)
 {
+	RitualPlanState *plan = baserel->fdw_private;
 	Bitmapset  *attrs = NULL;
 	List	   *needed = NIL;
 	ListCell   *lc;
@@ -287,7 +291,9 @@ ritualGetForeignPlan(pg_attribute_unused() PlannerInfo *root,
 	}
 
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
-	return make_foreignscan(tlist, scan_clauses, baserel->relid, NIL,
+	return make_foreignscan(tlist, scan_clauses, baserel->relid,
+							ritual_pruning_clauses(scan_clauses, baserel->relid,
+												   plan->opts),
 							list_make2(makeBoolean(whole_row), needed),
 							NIL, NIL, outer_plan);
 }
@@ -313,6 +319,8 @@ ritualExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyText("Ritual Path", paths.data, es);
 	}
 	ExplainPropertyInteger("Ritual Files", NULL, list_length(state->files), es);
+	if (((ForeignScan *) node->ss.ps.plan)->fdw_exprs != NIL)
+		ExplainPropertyInteger("Ritual Files Pruned", NULL, state->files_pruned, es);
 	ExplainPropertyInteger("Ritual Bytes", NULL, state->total_size, es);
 	if (es->analyze && state->scan != NULL)
 	{
@@ -362,6 +370,18 @@ ritualBeginForeignScan(ForeignScanState *node, int eflags)
 		return;
 	state->files = ritual_discover_files(state->opts->paths,
 										 state->opts->missing_ok);
+	ritual_find_partition_columns(state->opts, state->files);
+	if (plan->fdw_exprs != NIL)
+	{
+		int			matched = list_length(state->files);
+
+		state->files = ritual_prune_files(node,
+										  ExecInitExprList(plan->fdw_exprs,
+														   &node->ss.ps),
+										  state->opts, state->files,
+										  (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0);
+		state->files_pruned = matched - list_length(state->files);
+	}
 	state->total_size = ritual_total_size(state->files);
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
@@ -462,6 +482,7 @@ ritual_acquire_sample_rows(Relation onerel, int elevel, HeapTuple *rows,
 
 	*totalrows = 0;
 	*totaldeadrows = 0;
+	ritual_find_partition_columns(opts, files);
 	reservoir_init_selection_state(&rstate, targrows);
 	row_context = AllocSetContextCreate(CurrentMemoryContext,
 										"ritual_fdw analyze row",
@@ -539,9 +560,7 @@ ritualEstimateDSMForeignScan(ForeignScanState *node,
 
 /*
  * ritualInitializeDSMForeignScan
- *		Share the leader's files.  Large files are split into blocks unless
- *		an escape other than the quote makes their quoting unknowable from
- *		the middle.
+ *		Share the leader's files, large ones split into blocks.
  */
 static void
 ritualInitializeDSMForeignScan(ForeignScanState *node,
@@ -550,8 +569,7 @@ ritualInitializeDSMForeignScan(ForeignScanState *node,
 {
 	RitualExecState *state = node->fdw_state;
 
-	ritual_parallel_init(coordinate, state->files,
-						 state->opts->escape == state->opts->quote);
+	ritual_parallel_init(coordinate, state->files, state->opts);
 	state->parallel = coordinate;
 }
 
@@ -580,6 +598,7 @@ ritualInitializeWorkerForeignScan(ForeignScanState *node,
 
 	state->parallel = coordinate;
 	state->files = ritual_parallel_files(coordinate);
+	ritual_find_partition_columns(state->opts, state->files);
 	state->total_size = ritual_total_size(state->files);
 	state->needed = needed_columns((ForeignScan *) node->ss.ps.plan,
 								   node->ss.ss_currentRelation);

@@ -78,6 +78,7 @@ struct CsvReader
 	bool		libcsv_busy;	/* libcsv is inside a record */
 	bool		skipping_line;	/* passing over the rest of a bad line */
 	bool		is_pipe;		/* not a regular file: reads may wait */
+	Decompressor *decompressor; /* NULL for a plain file */
 	char	   *chunk;			/* bytes read from the file, NUL-terminated
 								 * in place by the plain-line splitter */
 	Size		chunk_len;
@@ -669,8 +670,10 @@ finish_parse(CsvReader *r)
  * pipe that reads empty is at its end only once a writer has come and gone.
  */
 static ssize_t
-read_waiting(CsvReader *r, char *buffer, Size len)
+read_waiting(void *arg, char *buffer, Size len)
 {
+	CsvReader  *r = arg;
+
 	for (;;)
 	{
 		ssize_t		nread = read(r->fd, buffer, len);
@@ -708,7 +711,11 @@ read_chunk(CsvReader *r)
 	r->chunk_len = carry;
 	r->carry_from = 0;
 
-	nread = read_waiting(r, r->chunk + carry, READ_CHUNK_SIZE - carry);
+	if (r->decompressor)
+		nread = decompress_read(r->decompressor, r->chunk + carry,
+								READ_CHUNK_SIZE - carry, read_waiting, r);
+	else
+		nread = read_waiting(r, r->chunk + carry, READ_CHUNK_SIZE - carry);
 	r->chunk_len += nread;
 
 	if (r->at_file_start && nread > 0)
@@ -788,6 +795,8 @@ csv_reader_open(const char *path, const RitualOptions *opts, int64 start,
 				(errcode_for_file_access(),
 				 errmsg("could not seek to byte " INT64_FORMAT " of file \"%s\": %m",
 						start, path)));
+	r->decompressor =
+		decompress_begin(ritual_compression_of(opts->compression, path), path);
 	r->chunk_offset = start;
 	r->stop = stop;
 	r->delimiter = opts->delimiter;
@@ -853,6 +862,8 @@ csv_reader_close(CsvReader *r)
 				(errcode_for_file_access(),
 				 errmsg("could not close file \"%s\": %m", r->path)));
 	r->fd = -1;
+	if (r->decompressor)
+		decompress_end(r->decompressor);
 	parsing_reader = r;
 	csv_free(&r->parser);
 	pfree(r->chunk);

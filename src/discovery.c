@@ -141,6 +141,7 @@ add_path(Discovery *d, const char *path, const struct stat *st,
 
 		file->path = pstrdup(path);
 		file->size = S_ISREG(st->st_mode) ? (int64) st->st_size : 0;
+		ritual_parse_partitions(file);
 		d->files = lappend(d->files, file);
 		d->matched++;
 	}

@@ -56,6 +56,9 @@ static const RitualOptionDef valid_options[] = {
 	{"on_error", ForeignServerRelationId},
 	{"reject_limit", ForeignTableRelationId},
 	{"reject_limit", ForeignServerRelationId},
+	{"hive_partitioning", ForeignTableRelationId},
+	{"compression", ForeignTableRelationId},
+	{"compression", ForeignServerRelationId},
 	{"column_name", AttributeRelationId},
 	{"meta", AttributeRelationId},
 	{NULL, InvalidOid}
@@ -340,6 +343,14 @@ apply_option(RitualOptions *opts, DefElem *def)
 									  lengthof(on_error_names));
 	else if (strcmp(name, "reject_limit") == 0)
 		opts->reject_limit = parse_reject_limit(value);
+	else if (strcmp(name, "hive_partitioning") == 0)
+		opts->hive_partitioning = parse_bool_option(name, value) ? 1 : 0;
+	else if (strcmp(name, "compression") == 0)
+	{
+		static const char *const compressions[] = {"auto", "none", "gzip", "zstd"};
+
+		opts->compression = parse_choice(name, value, compressions, 4);
+	}
 }
 
 static bool
@@ -405,6 +416,8 @@ init_options(RitualOptions *opts)
 	opts->quote = '"';
 	opts->on_error = RITUAL_ON_ERROR_STOP;
 	opts->reject_limit = -1;
+	opts->compression = RITUAL_COMPRESSION_AUTO;
+	opts->hive_partitioning = -1;
 }
 
 /* Parse the options of one column into 'column'. */

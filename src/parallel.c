@@ -59,10 +59,18 @@ shared_files(RitualParallelState *ps)
 	return (SharedFile *) ps->data;
 }
 
+/*
+ * A file is split into blocks when it is large, and when a block's first
+ * record can be found from the middle: not in a compressed file, nor when an
+ * escape other than the quote hides quotes from the quote count.
+ */
 static int
-units_of_file(const RitualFile *file, bool splittable, int64 block_size)
+units_of_file(const RitualFile *file, const RitualOptions *opts,
+			  int64 block_size)
 {
-	if (!splittable || file->size <= 2 * block_size)
+	if (opts->escape != opts->quote ||
+		ritual_compression_of(opts->compression, file->path) != RITUAL_COMPRESSION_NONE ||
+		file->size <= 2 * block_size)
 		return 1;
 	return (int) Min((file->size + block_size - 1) / block_size, PG_INT32_MAX);
 }
@@ -85,12 +93,11 @@ ritual_parallel_size(List *files)
 
 /*
  * ritual_parallel_init
- *		Lay out 'files' and their units.  Files are split into blocks only
- *		when 'splittable': a block's first record is found by the parity of
- *		the quotes before it, which an escape other than the quote breaks.
+ *		Lay out 'files' and their units.
  */
 void
-ritual_parallel_init(RitualParallelState *ps, List *files, bool splittable)
+ritual_parallel_init(RitualParallelState *ps, List *files,
+					 const RitualOptions *opts)
 {
 	SharedFile *shared;
 	char	   *paths;
@@ -110,7 +117,7 @@ ritual_parallel_init(RitualParallelState *ps, List *files, bool splittable)
 
 		sf->size = file->size;
 		sf->first_unit = nunits;
-		sf->nunits = units_of_file(file, splittable, ps->block_size);
+		sf->nunits = units_of_file(file, opts, ps->block_size);
 		sf->path_offset = path_offset;
 		strcpy(paths + path_offset, file->path);
 		path_offset += strlen(file->path) + 1;
@@ -153,6 +160,7 @@ ritual_parallel_files(RitualParallelState *ps)
 
 		file->path = pstrdup(ps->data + sf->path_offset);
 		file->size = sf->size;
+		ritual_parse_partitions(file);
 		files = lappend(files, file);
 	}
 	return files;

@@ -29,6 +29,14 @@ typedef enum RitualOnError
 	RITUAL_ON_ERROR_SKIP		/* the row is dropped */
 } RitualOnError;
 
+typedef enum RitualCompression
+{
+	RITUAL_COMPRESSION_AUTO,	/* by the file name's ending */
+	RITUAL_COMPRESSION_NONE,
+	RITUAL_COMPRESSION_GZIP,
+	RITUAL_COMPRESSION_ZSTD
+} RitualCompression;
+
 typedef enum RitualMeta
 {
 	RITUAL_META_NONE,			/* an ordinary column read from the file */
@@ -43,6 +51,8 @@ typedef struct RitualColumn
 	bool		dropped;		/* attribute is dropped: always NULL */
 	RitualMeta	meta;			/* filled by the reader, not from the file */
 	char	   *header_name;	/* name to look for in a header */
+	const char *partition_key;	/* filled from key=value directories, or
+								 * NULL */
 } RitualColumn;
 
 /* The options of one foreign table, merged with its server's. */
@@ -58,6 +68,8 @@ typedef struct RitualOptions
 	char	   *null_string;	/* NULL means: an empty unquoted field */
 	RitualOnError on_error;
 	int64		reject_limit;	/* -1: no limit */
+	RitualCompression compression;
+	int			hive_partitioning;	/* 1, 0, or -1: when paths have keys */
 	int			natts;
 	RitualColumn *columns;		/* one per attribute of the table */
 } RitualOptions;
@@ -72,10 +84,36 @@ typedef struct RitualFile
 {
 	char	   *path;
 	int64		size;
+	List	   *partition_keys; /* char *, from key=value directories */
+	List	   *partition_values;	/* char *, decoded; NULL for NULL */
 } RitualFile;
 
 extern List *ritual_discover_files(List *patterns, bool missing_ok);
 extern int64 ritual_total_size(List *files);
+
+/* decompress.c */
+typedef struct Decompressor Decompressor;
+typedef ssize_t (*RitualReadRaw) (void *arg, char *buffer, Size len);
+
+extern RitualCompression ritual_compression_of(RitualCompression option,
+											   const char *path);
+extern Decompressor *decompress_begin(RitualCompression kind, const char *path);
+extern Size decompress_read(Decompressor *d, char *out, Size len,
+							RitualReadRaw read_raw, void *arg);
+extern void decompress_end(Decompressor *d);
+
+/* partitions.c */
+struct ForeignScanState;
+
+extern void ritual_parse_partitions(RitualFile *file);
+extern const char *ritual_partition_value(const RitualFile *file,
+										  const char *key, bool *found);
+extern void ritual_find_partition_columns(RitualOptions *opts, List *files);
+extern List *ritual_pruning_clauses(List *clauses, Index relid,
+									const RitualOptions *opts);
+extern List *ritual_prune_files(struct ForeignScanState *node, List *clauses,
+								const RitualOptions *opts, List *files,
+								bool explain_only);
 
 /* csv_reader.c */
 typedef struct CsvReader CsvReader;
@@ -145,7 +183,7 @@ extern int	ritual_parallel_block_kb;
 
 extern Size ritual_parallel_size(List *files);
 extern void ritual_parallel_init(RitualParallelState *ps, List *files,
-								 bool splittable);
+								 const RitualOptions *opts);
 extern void ritual_parallel_reinit(RitualParallelState *ps);
 extern List *ritual_parallel_files(RitualParallelState *ps);
 extern bool ritual_parallel_next_unit(RitualParallelState *ps,

@@ -31,6 +31,12 @@ typedef struct ScanColumn
 	RitualMeta	meta;
 	bool		wanted;			/* the query needs its value */
 	RitualConverter conv;
+
+	/* a partition column's value for the current unit's file */
+	const char *partition_key;	/* NULL: not a partition column */
+	Datum		partition_value;
+	bool		partition_null;
+	char	   *partition_error;	/* why the value does not convert */
 } ScanColumn;
 
 typedef enum RowOutcome
@@ -173,11 +179,13 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 
 		col->name = pstrdup(NameStr(attr->attname));
 		col->meta = opts->columns[i].meta;
+		col->partition_key = opts->columns[i].partition_key;
 		col->wanted = !attr->attisdropped && (needed == NULL || needed[i]);
 		if (!col->wanted)
 			continue;
 		ritual_converter_init(&col->conv, attr->atttypid, attr->atttypmod);
-		if (col->meta == RITUAL_META_NONE && col->conv.fast == FAST_TEXT)
+		if (col->meta == RITUAL_META_NONE && col->partition_key == NULL &&
+			col->conv.fast == FAST_TEXT)
 			col->conv.arena = &scan->arena;
 		if (col->meta == RITUAL_META_ERRORS)
 			scan->wants_errors = true;
@@ -197,6 +205,14 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 	scan->errcallback.callback = scan_error_callback;
 	scan->errcallback.arg = scan;
 	return scan;
+}
+
+/* Whether a column is read from the file's fields. */
+static inline bool
+is_file_column(const RitualColumn *column)
+{
+	return !column->dropped && column->meta == RITUAL_META_NONE &&
+		column->partition_key == NULL;
 }
 
 /* Is 'name' (a header field) the header name of 'column'? */
@@ -230,7 +246,7 @@ map_by_header(RitualScan *scan, CsvRecord *header)
 		RitualColumn *column = &scan->opts->columns[i];
 
 		scan->field_of_attr[i] = -1;
-		if (column->dropped || column->meta != RITUAL_META_NONE)
+		if (!is_file_column(column))
 			continue;
 		file_columns++;
 		for (int f = 0; f < header->nfields; f++)
@@ -272,7 +288,7 @@ map_by_position(RitualScan *scan)
 	{
 		RitualColumn *column = &scan->opts->columns[i];
 
-		if (column->dropped || column->meta != RITUAL_META_NONE)
+		if (!is_file_column(column))
 			scan->field_of_attr[i] = -1;
 		else
 			scan->field_of_attr[i] = f++;
@@ -372,6 +388,40 @@ claim_unit(RitualScan *scan, int64 *start, int64 *stop)
 	}
 }
 
+/*
+ * The partition columns' values for the current file, converted once; a
+ * value that does not convert is reported on each row, per on_error.
+ */
+static void
+convert_partition_values(RitualScan *scan)
+{
+	RitualFile *file = list_nth(scan->files, scan->file_index);
+
+	for (int i = 0; i < scan->natts; i++)
+	{
+		ScanColumn *col = &scan->columns[i];
+		const char *value;
+		bool		found;
+
+		if (col->partition_key == NULL || !col->wanted)
+			continue;
+		col->partition_null = true;
+		col->partition_error = NULL;
+		value = ritual_partition_value(file, col->partition_key, &found);
+		if (value == NULL && !col->conv.is_domain)
+			continue;
+		if (ritual_convert_soft(&col->conv, value ? pstrdup(value) : NULL,
+								value ? strlen(value) : 0,
+								&col->partition_value, &col->partition_error))
+			col->partition_null = (value == NULL);
+		else
+			col->partition_error =
+				psprintf("partition value \"%s\" of the file's path: %s",
+						 value ? ritual_shown_value(value, strlen(value)) : "",
+						 col->partition_error);
+	}
+}
+
 /* Open the next unit and map its columns; false when none is left. */
 static bool
 open_next_unit(RitualScan *scan)
@@ -388,6 +438,7 @@ open_next_unit(RitualScan *scan)
 
 	MemoryContextReset(scan->unit_context);
 	oldcontext = MemoryContextSwitchTo(scan->unit_context);
+	convert_partition_values(scan);
 	scan->line = 0;
 	scan->unit_start = start;
 	scan->line_base = (start == 0) ? 0 : -1;
@@ -634,6 +685,21 @@ convert_record(RitualScan *scan, CsvRecord *record, Datum *values,
 		nulls[i] = true;
 		if (!col->wanted || col->meta != RITUAL_META_NONE)
 			continue;
+		if (col->partition_key != NULL)
+		{
+			if (col->partition_error == NULL)
+			{
+				values[i] = col->partition_value;
+				nulls[i] = col->partition_null;
+			}
+			else
+			{
+				note_problem(scan, i, col->partition_error);
+				if (on_error == RITUAL_ON_ERROR_SKIP)
+					return ROW_SKIPPED;
+			}
+			continue;
+		}
 		if (convert_field(scan, i, record, &values[i], &nulls[i]) == ROW_SKIPPED)
 			return ROW_SKIPPED;
 	}

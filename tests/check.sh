@@ -19,6 +19,8 @@ echo "check: cluster on port $PGPORT in $CLUSTER_DIR"
 # unreadable to prove that a plain EXPLAIN opens no file.
 RITUAL_TESTDATA=$(share_with_server tests/data)
 chmod 000 "$RITUAL_TESTDATA/unreadable.csv"
+# a lake of 365 daily partitions and compressed files
+bash tests/make_lake.sh "$RITUAL_TESTDATA"
 # a dataset large enough to judge spikes, with two spikes and two drop-offs
 src/generator/ritual-generate --out "$RITUAL_TESTDATA/spikes" --users 3000 \
     --days 150 --spike-days 2 --drop-days 2 --seed 11 >/dev/null

@@ -1,0 +1,138 @@
+--
+-- lake: Hive-partitioned directories, partition pruning, compressed files
+--
+\getenv datadir RITUAL_TESTDATA
+\set lake :datadir '/lake365'
+\set flat :datadir '/lake365_flat.csv'
+\set hive :datadir '/hive'
+\set compressed :datadir '/compressed'
+
+-- how many files a query matched, pruned and read, from EXPLAIN ANALYZE
+CREATE FUNCTION scan_files(query text, OUT matched int, OUT pruned int,
+                           OUT files_read int)
+LANGUAGE plpgsql AS $$
+DECLARE
+  plan jsonb;
+BEGIN
+  EXECUTE 'EXPLAIN (ANALYZE, FORMAT json, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query
+    INTO plan;
+  matched := jsonb_path_query_first(plan, 'strict $.**."Ritual Files"');
+  pruned := jsonb_path_query_first(plan, 'strict $.**."Ritual Files Pruned"');
+  files_read := jsonb_path_query_first(plan, 'strict $.**."Ritual Files Read"');
+END $$;
+
+CREATE FUNCTION count_where(rel text, condition text) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+  n bigint;
+BEGIN
+  EXECUTE format('SELECT count(*) FROM %I WHERE %s', rel, condition) INTO n;
+  RETURN n;
+END $$;
+
+-- 365 daily partitions (a third gzip, a third zstd) and the same events in
+-- one file: the partition column comes from the path
+CREATE FOREIGN TABLE lake (user_id int, event_type text, event_date date,
+    file text OPTIONS (meta 'filename'))
+  SERVER files OPTIONS (path :'lake', header 'true');
+CREATE FOREIGN TABLE flat (user_id int, event_type text, event_date date)
+  SERVER files OPTIONS (path :'flat', header 'true');
+SELECT count(*) AS events, count(DISTINCT event_date) AS days,
+       count(DISTINCT file) AS files,
+       count(DISTINCT file) FILTER (WHERE file LIKE '%.gz') AS gzip_files,
+       count(DISTINCT file) FILTER (WHERE file LIKE '%.zst') AS zstd_files
+  FROM lake;
+SELECT count(*) AS differences FROM (
+  (SELECT user_id, event_type, event_date FROM lake EXCEPT ALL SELECT * FROM flat)
+  UNION ALL
+  (SELECT * FROM flat EXCEPT ALL SELECT user_id, event_type, event_date FROM lake)) d;
+SELECT count(*) AS partitions_with_other_counts FROM (
+  SELECT event_date, count(*) FROM lake GROUP BY 1
+  EXCEPT SELECT event_date, count(*) FROM flat GROUP BY 1) d;
+
+-- each form of condition reads only the files it can match, and returns
+-- what the unpartitioned file returns
+CREATE TABLE pruning_cases (condition text, expected_files int);
+INSERT INTO pruning_cases VALUES
+  ('event_date = ''2024-03-01''', 1),
+  ('event_date <> ''2024-03-01''', 364),
+  ('event_date < ''2024-01-10''', 9),
+  ('event_date <= ''2024-01-10''', 10),
+  ('event_date > ''2024-12-25''', 5),
+  ('event_date >= ''2024-12-25''', 6),
+  ('event_date BETWEEN ''2024-02-01'' AND ''2024-02-29''', 29),
+  ('event_date IN (''2024-01-01'', ''2024-07-04'', ''2024-12-30'')', 3),
+  ('event_date IS NULL', 0),
+  ('event_date IS NOT NULL AND event_date < ''2024-01-03''', 2),
+  ('event_date = ''2024-01-01'' OR event_date = ''2024-01-31''', 2),
+  ('event_date >= ''2024-03-01'' AND event_date < ''2024-03-08'' AND user_id > 0', 7),
+  ('event_date >= to_date(''20241225'', ''YYYYMMDD'')', 6),
+  ('event_date > current_date', 0),
+  ('user_id = 1', 365);
+SELECT c.condition, f.matched, f.pruned, f.files_read,
+       f.files_read = c.expected_files AS expected,
+       count_where('lake', c.condition) = count_where('flat', c.condition) AS same_count
+  FROM pruning_cases c,
+       LATERAL scan_files('SELECT count(*) FROM lake WHERE ' || c.condition) f
+ ORDER BY c.expected_files, c.condition;
+
+-- a prepared statement's generic plan prunes at execution
+PREPARE one_day(date) AS SELECT count(*) FROM lake WHERE event_date = $1;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (COSTS OFF) EXECUTE one_day('2024-05-05');
+SELECT matched, pruned, files_read FROM scan_files('EXECUTE one_day(''2024-05-05'')');
+SELECT matched, pruned, files_read FROM scan_files('EXECUTE one_day(''2024-05-06'')');
+EXECUTE one_day('2024-05-05');
+RESET plan_cache_mode;
+DEALLOCATE one_day;
+
+-- with hive_partitioning off, the column is read from the files, which lack it
+ALTER FOREIGN TABLE lake OPTIONS (ADD hive_partitioning 'false');
+SELECT count(*), count(event_date) FROM lake;
+DROP FOREIGN TABLE lake, flat;
+DROP TABLE pruning_cases;
+
+-- several levels; __HIVE_DEFAULT_PARTITION__ is NULL; values are URL-decoded;
+-- a value that does not convert is reported per on_error, naming the file
+CREATE FOREIGN TABLE hive (user_id int, event_type text, event_date date,
+    platform text) SERVER files OPTIONS (path :'hive', header 'true');
+SELECT * FROM hive;
+ALTER FOREIGN TABLE hive OPTIONS (ADD on_error 'null');
+SELECT event_date, platform, count(*) FROM hive GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT event_date, platform, user_id FROM hive WHERE platform = 'web app';
+-- a file whose partition value does not convert is never pruned: the scan
+-- reports it
+SELECT matched, pruned, files_read FROM scan_files(
+  'SELECT * FROM hive WHERE event_date = ''2024-03-02'' AND platform = ''ios''');
+DROP FOREIGN TABLE hive;
+
+-- compressed files: by the name's ending or by option compression
+\set one :compressed '/one.csv.gz'
+\set two_members :compressed '/two_members.csv.gz'
+\set zst :compressed '/plain.csv.zst'
+\set truncated :compressed '/truncated.csv.gz'
+\set corrupt :compressed '/corrupt.csv.gz'
+\set misnamed :compressed '/misnamed.csv.gz'
+\set plain :compressed '/plain.csv'
+CREATE FOREIGN TABLE packed (user_id int, event_type text)
+  SERVER files OPTIONS (path :'one', header 'true');
+SELECT * FROM packed;
+-- concatenated gzip members are read one after another
+ALTER FOREIGN TABLE packed OPTIONS (SET path :'two_members', ADD on_error 'skip');
+SELECT count(*) FROM packed;
+ALTER FOREIGN TABLE packed OPTIONS (SET path :'zst', DROP on_error);
+SELECT * FROM packed;
+-- truncated and corrupt files are errors naming the file
+ALTER FOREIGN TABLE packed OPTIONS (SET path :'truncated');
+SELECT * FROM packed;
+ALTER FOREIGN TABLE packed OPTIONS (SET path :'corrupt');
+SELECT * FROM packed;
+ALTER FOREIGN TABLE packed OPTIONS (SET path :'misnamed');
+SELECT * FROM packed;
+ALTER FOREIGN TABLE packed OPTIONS (ADD compression 'none');
+SELECT * FROM packed;
+ALTER FOREIGN TABLE packed OPTIONS (SET path :'plain', SET compression 'zstd');
+SELECT * FROM packed;
+ALTER FOREIGN TABLE packed OPTIONS (SET compression 'lz4');
+DROP FOREIGN TABLE packed;
+DROP FUNCTION scan_files, count_where;

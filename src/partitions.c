@@ -1,0 +1,289 @@
+/*-------------------------------------------------------------------------
+ *
+ * partitions.c
+ *		  Hive-style partition columns: values taken from the key=value
+ *		  directories of a file's path, and files pruned by the query's
+ *		  conditions on those columns before any is opened.
+ *
+ * Pruning evaluates, per file, the conditions that refer only to partition
+ * columns, with the file's partition values in the scan tuple, in the
+ * executor: so stable expressions (current_date - 7) and the parameters of a
+ * prepared statement's generic plan prune as constants do.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "executor/executor.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "convert.h"
+#include "ritual.h"
+
+#define HIVE_DEFAULT_PARTITION	"__HIVE_DEFAULT_PARTITION__"
+
+/* The value of a hexadecimal digit, or -1. */
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Undo the %XX escapes Spark writes into partition directory names. */
+static char *
+url_decode(const char *s, int len)
+{
+	char	   *out = palloc(len + 1);
+	int			o = 0;
+
+	for (int i = 0; i < len; i++)
+	{
+		if (s[i] == '%' && i + 2 < len &&
+			hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0)
+		{
+			out[o++] = (char) (hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+			i += 2;
+		}
+		else
+			out[o++] = s[i];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/*
+ * ritual_parse_partitions
+ *		Read the key=value directories of file->path into its partition
+ *		lists.  An empty value and __HIVE_DEFAULT_PARTITION__ stand for NULL.
+ */
+void
+ritual_parse_partitions(RitualFile *file)
+{
+	const char *segment = file->path;
+	const char *last_slash = strrchr(file->path, '/');
+
+	file->partition_keys = NIL;
+	file->partition_values = NIL;
+	while (segment < last_slash)
+	{
+		const char *end = strchr(segment, '/');
+		const char *equals;
+
+		Assert(end != NULL);
+		equals = memchr(segment, '=', end - segment);
+		if (equals != NULL && equals > segment)
+		{
+			char	   *value = url_decode(equals + 1, end - equals - 1);
+
+			if (value[0] == '\0' || strcmp(value, HIVE_DEFAULT_PARTITION) == 0)
+				value = NULL;
+			file->partition_keys = lappend(file->partition_keys,
+										   url_decode(segment, equals - segment));
+			file->partition_values = lappend(file->partition_values, value);
+		}
+		segment = end + 1;
+	}
+}
+
+/*
+ * The value of partition 'key' of 'file' (NULL for a NULL value); *found
+ * says whether the file has the key at all.  Keys compare case-insensitively,
+ * like column names in a header; the deepest directory wins.
+ */
+const char *
+ritual_partition_value(const RitualFile *file, const char *key, bool *found)
+{
+	const char *value = NULL;
+	ListCell   *k,
+			   *v;
+
+	*found = false;
+	forboth(k, file->partition_keys, v, file->partition_values)
+	{
+		if (pg_strcasecmp(lfirst(k), key) == 0)
+		{
+			*found = true;
+			value = lfirst(v);
+		}
+	}
+	return value;
+}
+
+/*
+ * ritual_find_partition_columns
+ *		Mark the columns that take their value from the files' paths: with
+ *		option hive_partitioning 'true', or by default when some file has
+ *		key=value directories, a column named like a key.
+ */
+void
+ritual_find_partition_columns(RitualOptions *opts, List *files)
+{
+	ListCell   *lc;
+
+	if (opts->hive_partitioning == 0)
+		return;
+	for (int i = 0; i < opts->natts; i++)
+	{
+		RitualColumn *column = &opts->columns[i];
+
+		column->partition_key = NULL;
+		if (column->dropped || column->meta != RITUAL_META_NONE)
+			continue;
+		foreach(lc, files)
+		{
+			bool		found;
+
+			(void) ritual_partition_value(lfirst(lc), column->header_name, &found);
+			if (found)
+			{
+				column->partition_key = column->header_name;
+				break;
+			}
+		}
+	}
+}
+
+/* Whether an expression holds a Param, whose value EXPLAIN may not know. */
+static bool
+contains_param(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param))
+		return true;
+	return expression_tree_walker(node, contains_param, context);
+}
+
+/*
+ * ritual_pruning_clauses
+ *		The clauses of 'clauses' that refer to partition columns only and can
+ *		be evaluated once per file: no volatile function, no subplan.
+ */
+List *
+ritual_pruning_clauses(List *clauses, Index relid, const RitualOptions *opts)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, clauses)
+	{
+		Node	   *clause = lfirst(lc);
+		Bitmapset  *attrs = NULL;
+		int			member = -1;
+		bool		usable = true;
+
+		if (contain_volatile_functions(clause) || contain_subplans(clause))
+			continue;
+		pull_varattnos(clause, relid, &attrs);
+		if (bms_is_empty(attrs))
+			continue;
+		while ((member = bms_next_member(attrs, member)) >= 0)
+		{
+			int			attnum = member + FirstLowInvalidHeapAttributeNumber;
+
+			if (attnum <= 0 || attnum > opts->natts ||
+				opts->columns[attnum - 1].partition_key == NULL)
+				usable = false;
+		}
+		if (usable)
+			result = lappend(result, clause);
+	}
+	return result;
+}
+
+/*
+ * ritual_prune_files
+ *		The files whose partition values may satisfy every clause of
+ *		'clauses' (ExprStates of ritual_pruning_clauses, initialised for
+ *		'node').  A file whose partition value does not convert is kept: the
+ *		scan reports it.  With 'explain_only', clauses with parameters are not
+ *		evaluated.
+ */
+List *
+ritual_prune_files(ForeignScanState *node, List *clauses,
+				   const RitualOptions *opts, List *files, bool explain_only)
+{
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	TupleDesc	tupdesc = slot->tts_tupleDescriptor;
+	RitualConverter *converters = palloc0(sizeof(RitualConverter) * Max(opts->natts, 1));
+	List	   *kept = NIL;
+	ListCell   *lc;
+
+	if (clauses == NIL)
+		return files;
+	foreach(lc, clauses)
+	{
+		if (explain_only && contains_param((Node *) ((ExprState *) lfirst(lc))->expr, NULL))
+			return files;
+	}
+	for (int i = 0; i < opts->natts; i++)
+	{
+		if (opts->columns[i].partition_key != NULL)
+			ritual_converter_init(&converters[i], TupleDescAttr(tupdesc, i)->atttypid,
+								  TupleDescAttr(tupdesc, i)->atttypmod);
+	}
+
+	foreach(lc, files)
+	{
+		RitualFile *file = lfirst(lc);
+		bool		keep = true;
+		MemoryContext oldcontext;
+		ListCell   *c;
+
+		ResetExprContext(econtext);
+		oldcontext = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+		ExecClearTuple(slot);
+		for (int i = 0; i < opts->natts; i++)
+		{
+			const char *value;
+			bool		found;
+			char	   *message;
+
+			slot->tts_values[i] = (Datum) 0;
+			slot->tts_isnull[i] = true;
+			if (opts->columns[i].partition_key == NULL)
+				continue;
+			value = ritual_partition_value(file, opts->columns[i].partition_key, &found);
+			if (value == NULL)
+				continue;
+			if (!ritual_convert_soft(&converters[i], pstrdup(value), strlen(value),
+									 &slot->tts_values[i], &message))
+			{
+				keep = true;	/* the scan will say why */
+				goto decided;
+			}
+			slot->tts_isnull[i] = false;
+		}
+		ExecStoreVirtualTuple(slot);
+		econtext->ecxt_scantuple = slot;
+		foreach(c, clauses)
+		{
+			bool		isnull;
+			Datum		result = ExecEvalExpr(lfirst(c), econtext, &isnull);
+
+			if (isnull || !DatumGetBool(result))
+			{
+				keep = false;
+				break;
+			}
+		}
+decided:
+		MemoryContextSwitchTo(oldcontext);
+		if (keep)
+			kept = lappend(kept, file);
+	}
+	ExecClearTuple(slot);
+	ResetExprContext(econtext);
+	return kept;
+}

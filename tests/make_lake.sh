@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# tests/make_lake.sh DIR: write the lake the pg_regress suite 'lake' reads.
+#   DIR/lake365/event_date=2024-01-01/part-0.csv ... 365 daily partitions, with
+#     1 to 5 events each; a third of them gzip, a third zstd
+#   DIR/lake365_flat.csv: the same events in one file, with event_date
+#   DIR/compressed/: a two-member gzip, a truncated gzip, a corrupt gzip, a
+#     zstd file, and the plain file they were made from
+set -euo pipefail
+dir=$1
+lake="$dir/lake365"
+rm -rf "$lake" "$dir/compressed"
+mkdir -p "$lake" "$dir/compressed"
+
+awk -v lake="$lake" -v flat="$dir/lake365_flat.csv" 'BEGIN {
+    split("app_opened ritual_started ritual_completed journal_entry share", types, " ")
+    print "user_id,event_type,event_date" > flat
+    for (day = 0; day < 365; day++) {
+        # 2024-01-01 plus day days (2024 is a leap year)
+        d = day + 1; month = 1
+        split("31 29 31 30 31 30 31 31 30 31 30 31", lengths, " ")
+        while (d > lengths[month]) { d -= lengths[month]; month++ }
+        date = sprintf("2024-%02d-%02d", month, d)
+        path = lake "/event_date=" date
+        system("mkdir -p \"" path "\"")
+        file = path "/part-0.csv"
+        print "user_id,event_type" > file
+        for (i = 0; i <= day % 5; i++) {
+            user = (day * 7 + i * 13) % 50 + 1
+            type = types[(day + i) % 5 + 1]
+            print user "," type > file
+            print user "," type "," date > flat
+        }
+        close(file)
+        files[day] = file
+    }
+    for (day = 0; day < 365; day++) {
+        if (day % 3 == 1) system("gzip \"" files[day] "\"")
+        else if (day % 3 == 2) system("zstd -q --rm \"" files[day] "\"")
+    }
+}'
+
+cd "$dir/compressed"
+printf 'user_id,event_type\n1,app_opened\n2,share\n3,journal_entry\n' > plain.csv
+gzip -c plain.csv > one.csv.gz
+{ gzip -c plain.csv; tail -n +2 plain.csv | gzip -c; } > two_members.csv.gz
+zstd -q -c plain.csv > plain.csv.zst
+head -c 40 one.csv.gz > truncated.csv.gz
+{ head -c 20 one.csv.gz; printf 'not gzip at all'; tail -c +36 one.csv.gz; } > corrupt.csv.gz
+printf 'user_id,event_type\n1,app_opened\n' > misnamed.csv.gz
+chmod -R a+rX "$dir/lake365" "$dir/compressed" "$dir/lake365_flat.csv"
