@@ -12,7 +12,8 @@ OBJS = \
 	src/options.o \
 	src/parallel.o \
 	src/partitions.o \
-	src/scan.o
+	src/scan.o \
+	src/writer.o
 
 EXTENSION = ritual
 # the install script is made of one piece per part of the extension
@@ -28,7 +29,7 @@ PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
 
 # pg_regress suites; tests/pg_regress_launcher masks the test-data path so
 # that expected output is the same on every machine.
-REGRESS = options discovery reading types on_error meta explain security fast_paths parallel functions reporting lake
+REGRESS = options discovery reading types on_error meta explain security fast_paths parallel functions reporting lake write
 REGRESS_OPTS = --launcher=$(CURDIR)/tests/pg_regress_launcher
 
 # the sample-data generator, a program of its own

@@ -101,6 +101,18 @@ static void ritualInitializeWorkerForeignScan(ForeignScanState *node,
 											  shm_toc *toc,
 											  void *coordinate);
 static void ritualShutdownForeignScan(ForeignScanState *node);
+static int	ritualIsForeignRelUpdatable(Relation rel);
+static void ritualBeginForeignModify(ModifyTableState *mtstate,
+									 ResultRelInfo *rinfo, List *fdw_private,
+									 int subplan_index, int eflags);
+static TupleTableSlot *ritualExecForeignInsert(EState *estate,
+											   ResultRelInfo *rinfo,
+											   TupleTableSlot *slot,
+											   TupleTableSlot *planSlot);
+static void ritualEndForeignModify(EState *estate, ResultRelInfo *rinfo);
+static void ritualBeginForeignInsert(ModifyTableState *mtstate,
+									 ResultRelInfo *rinfo);
+static void ritualEndForeignInsert(EState *estate, ResultRelInfo *rinfo);
 static int	ritual_acquire_sample_rows(Relation onerel, int elevel,
 									   HeapTuple *rows, int targrows,
 									   double *totalrows,
@@ -147,6 +159,12 @@ ritual_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ReInitializeDSMForeignScan = ritualReInitializeDSMForeignScan;
 	routine->InitializeWorkerForeignScan = ritualInitializeWorkerForeignScan;
 	routine->ShutdownForeignScan = ritualShutdownForeignScan;
+	routine->IsForeignRelUpdatable = ritualIsForeignRelUpdatable;
+	routine->BeginForeignModify = ritualBeginForeignModify;
+	routine->ExecForeignInsert = ritualExecForeignInsert;
+	routine->EndForeignModify = ritualEndForeignModify;
+	routine->BeginForeignInsert = ritualBeginForeignInsert;
+	routine->EndForeignInsert = ritualEndForeignInsert;
 
 	PG_RETURN_POINTER(routine);
 }
@@ -615,4 +633,71 @@ ritualShutdownForeignScan(ForeignScanState *node)
 
 	if (state != NULL && state->scan != NULL)
 		ritual_scan_collect_parallel_totals(state->scan);
+}
+
+/*
+ * ritualIsForeignRelUpdatable
+ *		Rows can be inserted (written as new files); files are never updated.
+ */
+static int
+ritualIsForeignRelUpdatable(pg_attribute_unused() Relation rel)
+{
+	return 1 << CMD_INSERT;
+}
+
+/*
+ * ritualBeginForeignModify
+ *		Prepare to write the rows of an INSERT into the table's directory.
+ */
+static void
+ritualBeginForeignModify(pg_attribute_unused() ModifyTableState *mtstate,
+						 ResultRelInfo *rinfo,
+						 pg_attribute_unused() List *fdw_private,
+						 pg_attribute_unused() int subplan_index, int eflags)
+{
+	Relation	rel = rinfo->ri_RelationDesc;
+
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return;
+	rinfo->ri_FdwState =
+		ritual_writer_begin(rel, ritual_get_options(RelationGetRelid(rel)));
+}
+
+/*
+ * ritualExecForeignInsert
+ *		Append a row to its partition's file; it is visible at commit.
+ */
+static TupleTableSlot *
+ritualExecForeignInsert(pg_attribute_unused() EState *estate,
+						ResultRelInfo *rinfo, TupleTableSlot *slot,
+						pg_attribute_unused() TupleTableSlot *planSlot)
+{
+	ritual_writer_insert(rinfo->ri_FdwState, slot);
+	return slot;
+}
+
+/*
+ * ritualEndForeignModify
+ *		Nothing to do: the files stay open until the transaction ends.
+ */
+static void
+ritualEndForeignModify(pg_attribute_unused() EState *estate,
+					   pg_attribute_unused() ResultRelInfo *rinfo)
+{
+}
+
+/*
+ * ritualBeginForeignInsert
+ *		COPY FROM into the table writes as INSERT does.
+ */
+static void
+ritualBeginForeignInsert(ModifyTableState *mtstate, ResultRelInfo *rinfo)
+{
+	ritualBeginForeignModify(mtstate, rinfo, NIL, 0, 0);
+}
+
+static void
+ritualEndForeignInsert(pg_attribute_unused() EState *estate,
+					   pg_attribute_unused() ResultRelInfo *rinfo)
+{
 }

@@ -129,9 +129,14 @@ ALTER FOREIGN TABLE packed OPTIONS (SET path :'corrupt');
 SELECT * FROM packed;
 ALTER FOREIGN TABLE packed OPTIONS (SET path :'misnamed');
 SELECT * FROM packed;
-ALTER FOREIGN TABLE packed OPTIONS (ADD compression 'none');
+-- a name ending in .gz, .zst or .csv decides how a file is read; option
+-- compression decides for other names
+\set gzipped :compressed '/gzipped.data'
+ALTER FOREIGN TABLE packed OPTIONS (SET path :'gzipped', ADD compression 'gzip');
 SELECT * FROM packed;
 ALTER FOREIGN TABLE packed OPTIONS (SET path :'plain', SET compression 'zstd');
+SELECT * FROM packed;
+ALTER FOREIGN TABLE packed OPTIONS (SET path :'gzipped', SET compression 'zstd');
 SELECT * FROM packed;
 ALTER FOREIGN TABLE packed OPTIONS (SET compression 'lz4');
 DROP FOREIGN TABLE packed;

@@ -43,22 +43,24 @@ struct Decompressor
 
 /*
  * ritual_compression_of
- *		The compression of file 'path' under option compression 'option':
- *		'auto' goes by the name's ending.
+ *		How file 'path' is read: as its name's ending says (.gz, .zst or
+ *		.zstd, and .csv for none), else as option compression says.  A name
+ *		decides first, so that a table that writes one compression still
+ *		reads the files it wrote before with another.
  */
 RitualCompression
 ritual_compression_of(RitualCompression option, const char *path)
 {
 	size_t		len = strlen(path);
 
-	if (option != RITUAL_COMPRESSION_AUTO)
-		return option;
 	if (len > 3 && strcmp(path + len - 3, ".gz") == 0)
 		return RITUAL_COMPRESSION_GZIP;
 	if ((len > 4 && strcmp(path + len - 4, ".zst") == 0) ||
 		(len > 5 && strcmp(path + len - 5, ".zstd") == 0))
 		return RITUAL_COMPRESSION_ZSTD;
-	return RITUAL_COMPRESSION_NONE;
+	if (len > 4 && strcmp(path + len - 4, ".csv") == 0)
+		return RITUAL_COMPRESSION_NONE;
+	return option == RITUAL_COMPRESSION_AUTO ? RITUAL_COMPRESSION_NONE : option;
 }
 
 /* zlib allocates in the decompressor's memory context. */

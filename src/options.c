@@ -57,6 +57,8 @@ static const RitualOptionDef valid_options[] = {
 	{"reject_limit", ForeignTableRelationId},
 	{"reject_limit", ForeignServerRelationId},
 	{"hive_partitioning", ForeignTableRelationId},
+	{"partition_by", ForeignTableRelationId},
+	{"max_file_size", ForeignTableRelationId},
 	{"compression", ForeignTableRelationId},
 	{"compression", ForeignServerRelationId},
 	{"column_name", AttributeRelationId},
@@ -197,6 +199,64 @@ parse_reject_limit(const char *value)
 				 errmsg("option \"reject_limit\" must be a non-negative integer, not \"%s\"",
 						value)));
 	return limit;
+}
+
+/* A comma-separated list of column names. */
+static List *
+parse_column_list(const char *value)
+{
+	List	   *names = NIL;
+	char	   *copy = pstrdup(value);
+	ListCell   *lc;
+
+	if (!SplitIdentifierString(copy, ',', &names) || names == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"partition_by\" must be a comma-separated list of column names, not \"%s\"",
+						value)));
+	foreach(lc, names)
+	{
+		ListCell   *later;
+
+		for_each_from(later, names, foreach_current_index(lc) + 1)
+		{
+			if (strcmp(lfirst(lc), lfirst(later)) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("option \"partition_by\" names column \"%s\" twice",
+								(char *) lfirst(lc))));
+		}
+	}
+	return names;
+}
+
+/* A size in bytes, with an optional unit: kB, MB or GB. */
+static int64
+parse_size(const char *option, const char *value)
+{
+	char	   *end;
+	int64		size;
+	int64		unit = 1;
+
+	errno = 0;
+	size = strtoi64(value, &end, 10);
+	while (*end == ' ')
+		end++;
+	if (pg_strcasecmp(end, "kB") == 0)
+		unit = 1024;
+	else if (pg_strcasecmp(end, "MB") == 0)
+		unit = 1024 * 1024;
+	else if (pg_strcasecmp(end, "GB") == 0)
+		unit = 1024 * 1024 * 1024;
+	else if (*end != '\0')
+		size = -1;
+	if (errno != 0 || end == value || size < 1 || size > PG_INT64_MAX / unit ||
+		size * unit < 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" must be a size of at least 1kB, such as '64MB', not \"%s\"",
+						option, value)));
+	return size * unit;
 }
 
 /*
@@ -343,6 +403,10 @@ apply_option(RitualOptions *opts, DefElem *def)
 									  lengthof(on_error_names));
 	else if (strcmp(name, "reject_limit") == 0)
 		opts->reject_limit = parse_reject_limit(value);
+	else if (strcmp(name, "partition_by") == 0)
+		opts->partition_by = parse_column_list(value);
+	else if (strcmp(name, "max_file_size") == 0)
+		opts->max_file_size = parse_size(name, value);
 	else if (strcmp(name, "hive_partitioning") == 0)
 		opts->hive_partitioning = parse_bool_option(name, value) ? 1 : 0;
 	else if (strcmp(name, "compression") == 0)
@@ -418,6 +482,7 @@ init_options(RitualOptions *opts)
 	opts->reject_limit = -1;
 	opts->compression = RITUAL_COMPRESSION_AUTO;
 	opts->hive_partitioning = -1;
+	opts->max_file_size = INT64CONST(128) * 1024 * 1024;
 }
 
 /* Parse the options of one column into 'column'. */

@@ -10,6 +10,7 @@
 #define RITUAL_H
 
 #include "access/tupdesc.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "nodes/pg_list.h"
 #include "utils/memutils.h"
@@ -70,6 +71,8 @@ typedef struct RitualOptions
 	int64		reject_limit;	/* -1: no limit */
 	RitualCompression compression;
 	int			hive_partitioning;	/* 1, 0, or -1: when paths have keys */
+	List	   *partition_by;	/* column names, for writing */
+	int64		max_file_size;	/* bytes a written file may grow to */
 	int			natts;
 	RitualColumn *columns;		/* one per attribute of the table */
 } RitualOptions;
@@ -114,6 +117,14 @@ extern List *ritual_pruning_clauses(List *clauses, Index relid,
 extern List *ritual_prune_files(struct ForeignScanState *node, List *clauses,
 								const RitualOptions *opts, List *files,
 								bool explain_only);
+
+/* writer.c */
+typedef struct RitualWriter RitualWriter;
+
+extern RitualWriter *ritual_writer_begin(Relation rel,
+										 const RitualOptions *opts);
+extern void ritual_writer_insert(RitualWriter *writer,
+								 TupleTableSlot *slot);
 
 /* csv_reader.c */
 typedef struct CsvReader CsvReader;

@@ -5,6 +5,7 @@
 #   DIR/lake365_flat.csv: the same events in one file, with event_date
 #   DIR/compressed/: a two-member gzip, a truncated gzip, a corrupt gzip, a
 #     zstd file, and the plain file they were made from
+#   DIR/written/: empty directories for the suite 'write' 
 set -euo pipefail
 dir=$1
 lake="$dir/lake365"
@@ -47,4 +48,10 @@ zstd -q -c plain.csv > plain.csv.zst
 head -c 40 one.csv.gz > truncated.csv.gz
 { head -c 20 one.csv.gz; printf 'not gzip at all'; tail -c +36 one.csv.gz; } > corrupt.csv.gz
 printf 'user_id,event_type\n1,app_opened\n' > misnamed.csv.gz
+gzip -c plain.csv > gzipped.data
 chmod -R a+rX "$dir/lake365" "$dir/compressed" "$dir/lake365_flat.csv"
+
+# empty directories the suite 'write' writes into
+rm -rf "$dir/written"
+mkdir -p "$dir/written/plain" "$dir/written/packed" "$dir/written/denied"
+chmod -R a+rwX "$dir/written"

@@ -1,0 +1,111 @@
+--
+-- write: INSERT writes a Hive-partitioned dataset that reads back the same,
+-- visible only once committed
+--
+\getenv datadir RITUAL_TESTDATA
+\set plain :datadir '/written/plain'
+\set packed :datadir '/written/packed'
+\set denied :datadir '/written/denied'
+\set temp_files :plain '/**/.ritual-tmp-*'
+
+-- the rows written, and whatever hidden temporary files there are
+CREATE FOREIGN TABLE written (user_id bigint, event_type text, event_date date,
+    platform text, note text, file text OPTIONS (meta 'filename'))
+  SERVER files OPTIONS (path :'plain', header 'true', partition_by 'event_date, platform');
+CREATE FOREIGN TABLE leftovers (line text)
+  SERVER files OPTIONS (path :'temp_files', missing_ok 'true');
+
+-- values that need quoting, NULLs, and partition values that need escaping
+INSERT INTO written (user_id, event_type, event_date, platform, note) VALUES
+  (1, 'app_opened', '2024-03-01', 'ios', 'plain'),
+  (2, 'share', '2024-03-01', 'ios', 'a, "quoted" note'),
+  (3, 'share', '2024-03-01', 'android', ''),
+  (4, 'journal_entry', '2024-03-02', 'web/app: 50% = ok?', E'two\nlines'),
+  (5, 'reminder_set', NULL, NULL, NULL),
+  (6, 'share', '2024-03-02', '', '  spaces  ');
+SELECT user_id, event_type, event_date, platform, note, note IS NULL AS null_note
+  FROM written ORDER BY user_id;
+-- the layout, as Spark writes it
+SELECT DISTINCT regexp_replace(replace(file, :'plain', ''), 'part-[0-9-]+', 'part-N') AS file
+  FROM written ORDER BY 1;
+SELECT count(*) AS temporary_files FROM leftovers;
+
+-- an aborted transaction, or savepoint, leaves nothing
+BEGIN;
+INSERT INTO written (user_id, event_type, event_date, platform) VALUES (90, 'gone', '2024-03-09', 'ios');
+SELECT count(*) AS visible_inside FROM written WHERE user_id = 90;
+ROLLBACK;
+BEGIN;
+INSERT INTO written (user_id, event_type, event_date, platform) VALUES (7, 'kept', '2024-03-01', 'ios');
+SAVEPOINT s;
+INSERT INTO written (user_id, event_type, event_date, platform) VALUES (91, 'gone', '2024-03-01', 'ios');
+ROLLBACK TO s;
+SAVEPOINT t;
+INSERT INTO written (user_id, event_type, event_date, platform) VALUES (8, 'kept', '2024-03-01', 'ios');
+RELEASE t;
+COMMIT;
+SELECT user_id, event_type FROM written WHERE user_id >= 7 ORDER BY user_id;
+SELECT count(*) AS temporary_files FROM leftovers;
+
+-- INSERT ... SELECT from a table, and RETURNING
+CREATE TABLE source AS
+  SELECT i AS user_id, 'bulk' AS event_type, date '2024-04-01' + i % 3 AS event_date,
+         'ios' AS platform, repeat('x', i % 5) AS note
+    FROM generate_series(1, 30) AS i;
+INSERT INTO written (user_id, event_type, event_date, platform, note)
+  SELECT * FROM source RETURNING user_id, event_date;
+SELECT count(*) AS differences FROM (
+  (SELECT * FROM source
+   EXCEPT ALL SELECT user_id, event_type, event_date, platform, note FROM written)
+  UNION ALL
+  (SELECT user_id, event_type, event_date, platform, note FROM written WHERE event_type = 'bulk'
+   EXCEPT ALL SELECT * FROM source)) d;
+
+-- compressed, and rolling to a new file past max_file_size
+CREATE FOREIGN TABLE packed (user_id bigint, event_type text, event_date date,
+    file text OPTIONS (meta 'filename'))
+  SERVER files OPTIONS (path :'packed', header 'true', partition_by 'event_date',
+                        compression 'gzip', max_file_size '1kB');
+INSERT INTO packed (user_id, event_type, event_date)
+  SELECT i, repeat('e', 40), date '2024-05-01' + i % 2 FROM generate_series(1, 100) AS i;
+ALTER FOREIGN TABLE packed OPTIONS (SET compression 'zstd', DROP max_file_size);
+INSERT INTO packed (user_id, event_type, event_date)
+  SELECT i, 'z', date '2024-05-03' FROM generate_series(101, 110) AS i;
+SELECT event_date, count(*) AS rows, count(DISTINCT file) AS files,
+       min(regexp_replace(file, '^.*(\.csv.*)$', '\1')) AS kind
+  FROM packed GROUP BY 1 ORDER BY 1;
+SELECT count(*) = 110 AND count(DISTINCT user_id) = 110 AS all_rows_back FROM packed;
+
+-- errors
+CREATE FOREIGN TABLE globbed (a int) SERVER files OPTIONS (path :'temp_files');
+INSERT INTO globbed VALUES (1);
+\set a_file :datadir '/events.csv'
+CREATE FOREIGN TABLE not_a_directory (a int) SERVER files OPTIONS (path :'a_file');
+INSERT INTO not_a_directory VALUES (1);
+CREATE FOREIGN TABLE bad_partition (a int) SERVER files
+  OPTIONS (path :'plain', partition_by 'b');
+INSERT INTO bad_partition VALUES (1);
+CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'plain', partition_by 'a, a');
+CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'plain', max_file_size '10');
+CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'plain', max_file_size 'big');
+UPDATE written SET note = 'no' WHERE user_id = 1;
+DELETE FROM written;
+
+-- writing server files needs pg_write_server_files
+CREATE ROLE regress_ritual_writer;
+CREATE ROLE regress_ritual_no_writer;
+GRANT pg_write_server_files TO regress_ritual_writer;
+CREATE FOREIGN TABLE denied (a int) SERVER files OPTIONS (path :'denied');
+GRANT INSERT, SELECT ON denied TO regress_ritual_writer, regress_ritual_no_writer;
+SET ROLE regress_ritual_no_writer;
+INSERT INTO denied VALUES (1);
+RESET ROLE;
+SET ROLE regress_ritual_writer;
+INSERT INTO denied VALUES (2);
+RESET ROLE;
+SELECT * FROM denied;
+
+DROP FOREIGN TABLE written, leftovers, packed, globbed, not_a_directory,
+  bad_partition, denied;
+DROP TABLE source;
+DROP ROLE regress_ritual_writer, regress_ritual_no_writer;

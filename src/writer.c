@@ -1,0 +1,716 @@
+/*-------------------------------------------------------------------------
+ *
+ * writer.c
+ *		  Write rows of a foreign table into its directory, as Spark lays out
+ *		  a Hive-partitioned dataset, transactionally.
+ *
+ * Rows go to CSV files with a header, under partition_by's col=value
+ * directories (values escaped as Spark does; the partition columns are in
+ * the path, not in the file), gzip- or zstd-compressed per option
+ * compression, a new file past max_file_size.  A file is written under a
+ * hidden temporary name (.ritual-tmp-..., which readers pass over) and gets
+ * its final, unique name at commit, after an fsync; an abort, of the
+ * transaction or of the subtransaction that wrote it, removes it.  A backend
+ * that crashed leaves only hidden files, which the next write into the
+ * directory removes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "access/xact.h"
+#include "catalog/pg_authid.h"
+#include "executor/tuptable.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "storage/fd.h"
+#include "storage/procarray.h"
+#include "utils/acl.h"
+#include "utils/datetime.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "ritual.h"
+
+#define TEMP_PREFIX			".ritual-tmp-"
+#define WRITE_BUFFER_SIZE	(256 * 1024)
+#define MAX_OPEN_FILES		64
+
+/* One file being written. */
+typedef struct OutputFile
+{
+	char		key[MAXPGPATH];	/* partition directory, relative; hash key */
+	SubTransactionId subxid;	/* the subtransaction that wrote it */
+	char	   *temp_path;
+	char	   *final_path;
+	int			fd;				/* -1 once finished */
+	int64		bytes;			/* uncompressed bytes written */
+	uint64		last_use;		/* for closing the least recently used */
+	RitualCompression compression;
+	z_stream	zs;
+	ZSTD_CCtx  *zcs;
+	StringInfoData buffer;		/* CSV text not yet compressed or written */
+} OutputFile;
+
+/* Everything written by this transaction, kept in TopTransactionContext. */
+typedef struct PendingWrites
+{
+	MemoryContext context;
+	List	   *files;			/* OutputFile *, finished or not */
+	HTAB	   *open_files;		/* partition key -> OutputFile *, per
+								 * subtransaction */
+	uint64		uses;
+	int			counter;		/* makes names unique in this backend */
+} PendingWrites;
+
+typedef struct OpenFileEntry
+{
+	char		key[MAXPGPATH + 16];
+	OutputFile *file;
+} OpenFileEntry;
+
+static PendingWrites *pending = NULL;
+static bool callbacks_registered = false;
+
+/* The state of one INSERT into one table. */
+struct RitualWriter
+{
+	Relation	rel;
+	const RitualOptions *opts;
+	char	   *directory;
+	int		   *partition_attnums;	/* 0-based, in partition_by order */
+	int			npartitions;
+	bool	   *in_file;		/* attribute goes into the file */
+	FmgrInfo   *out_funcs;
+	char	   *header;			/* the header line, with its line end */
+	StringInfoData key;
+	StringInfoData row;
+};
+
+static void finish_file(OutputFile *file);
+
+/* write() all of 'len' bytes, or raise an error naming the file. */
+static void
+write_all(int fd, const char *path, const char *data, Size len)
+{
+	while (len > 0)
+	{
+		ssize_t		n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not write file \"%s\": %m", path)));
+		data += n;
+		len -= n;
+	}
+}
+
+/* Compress (or not) and write what the file's buffer holds. */
+static void
+flush_file(OutputFile *file, bool end)
+{
+	static char out[WRITE_BUFFER_SIZE];
+
+	if (file->compression == RITUAL_COMPRESSION_GZIP)
+	{
+		file->zs.next_in = (Bytef *) file->buffer.data;
+		file->zs.avail_in = file->buffer.len;
+		do
+		{
+			file->zs.next_out = (Bytef *) out;
+			file->zs.avail_out = sizeof(out);
+			if (deflate(&file->zs, end ? Z_FINISH : Z_NO_FLUSH) == Z_STREAM_ERROR)
+				elog(ERROR, "could not compress data for file \"%s\"", file->temp_path);
+			write_all(file->fd, file->temp_path, out, sizeof(out) - file->zs.avail_out);
+		} while (file->zs.avail_out == 0);
+	}
+	else if (file->compression == RITUAL_COMPRESSION_ZSTD)
+	{
+		ZSTD_inBuffer input = {file->buffer.data, file->buffer.len, 0};
+		size_t		left;
+
+		do
+		{
+			ZSTD_outBuffer output = {out, sizeof(out), 0};
+
+			left = ZSTD_compressStream2(file->zcs, &output, &input,
+										end ? ZSTD_e_end : ZSTD_e_continue);
+			if (ZSTD_isError(left))
+				ereport(ERROR,
+						(errcode(ERRCODE_INTERNAL_ERROR),
+						 errmsg("could not compress data for file \"%s\": %s",
+								file->temp_path, ZSTD_getErrorName(left))));
+			write_all(file->fd, file->temp_path, out, output.pos);
+		} while (end ? left != 0 : input.pos < input.size);
+	}
+	else
+		write_all(file->fd, file->temp_path, file->buffer.data, file->buffer.len);
+	resetStringInfo(&file->buffer);
+}
+
+/* Close a file whose rows are all written; it keeps its temporary name. */
+static void
+finish_file(OutputFile *file)
+{
+	if (file->fd < 0)
+		return;
+	flush_file(file, true);
+	if (pg_fsync(file->fd) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not fsync file \"%s\": %m", file->temp_path)));
+	CloseTransientFile(file->fd);
+	file->fd = -1;
+	if (file->compression == RITUAL_COMPRESSION_GZIP)
+		deflateEnd(&file->zs);
+	else if (file->compression == RITUAL_COMPRESSION_ZSTD)
+		ZSTD_freeCCtx(file->zcs);
+	file->zcs = NULL;
+}
+
+/* Remove a file of an aborted (sub)transaction.  Never raises an error. */
+static void
+discard_file(OutputFile *file)
+{
+	if (file->fd >= 0)
+		CloseTransientFile(file->fd);
+	file->fd = -1;
+	if (file->compression == RITUAL_COMPRESSION_GZIP)
+		deflateEnd(&file->zs);
+	if (file->zcs)
+		ZSTD_freeCCtx(file->zcs);
+	file->zcs = NULL;
+	if (unlink(file->temp_path) != 0 && errno != ENOENT)
+		ereport(WARNING,
+				(errcode_for_file_access(),
+				 errmsg("could not remove file \"%s\": %m", file->temp_path)));
+}
+
+/* fsync a directory, so that a rename in it survives a crash. */
+static void
+fsync_directory(const char *path)
+{
+	char	   *dir = pstrdup(path);
+	char	   *slash = strrchr(dir, '/');
+
+	if (slash != NULL && slash != dir)
+		*slash = '\0';
+	fsync_fname(dir, true);
+	pfree(dir);
+}
+
+/*
+ * At commit, every file gets its final name; at abort, none survives.  A
+ * prepared transaction cannot hold files: they would be named by a backend
+ * that may be gone when it commits.
+ */
+static void
+writer_xact_callback(XactEvent event, pg_attribute_unused() void *arg)
+{
+	ListCell   *lc;
+
+	if (pending == NULL)
+		return;
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+			foreach(lc, pending->files)
+				finish_file(lfirst(lc));
+			foreach(lc, pending->files)
+			{
+				OutputFile *file = lfirst(lc);
+
+				if (durable_rename(file->temp_path, file->final_path, ERROR) != 0)
+					ereport(ERROR,
+							(errcode_for_file_access(),
+							 errmsg("could not rename file \"%s\": %m", file->temp_path)));
+				fsync_directory(file->final_path);
+			}
+			pending = NULL;
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot prepare a transaction that wrote into a ritual_fdw table")));
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			foreach(lc, pending->files)
+				discard_file(lfirst(lc));
+			pending = NULL;
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * A subtransaction that aborts takes its files with it; one that commits
+ * hands them to its parent.  Each subtransaction writes files of its own
+ * (open files are looked up by subtransaction and partition), so no file
+ * mixes rows that may roll back with rows that may not.
+ */
+static void
+writer_subxact_callback(SubXactEvent event, SubTransactionId subxid,
+						SubTransactionId parent_subxid,
+						pg_attribute_unused() void *arg)
+{
+	List	   *kept = NIL;
+	ListCell   *lc;
+
+	if (pending == NULL)
+		return;
+	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
+		return;
+	foreach(lc, pending->files)
+	{
+		OutputFile *file = lfirst(lc);
+
+		if (file->subxid != subxid)
+			kept = lappend(kept, file);
+		else if (event == SUBXACT_EVENT_ABORT_SUB)
+			discard_file(file);
+		else
+		{
+			file->subxid = parent_subxid;
+			kept = lappend(kept, file);
+		}
+	}
+	pending->files = kept;
+}
+
+static PendingWrites *
+get_pending(void)
+{
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(writer_xact_callback, NULL);
+		RegisterSubXactCallback(writer_subxact_callback, NULL);
+		callbacks_registered = true;
+	}
+	if (pending == NULL)
+	{
+		MemoryContext context = AllocSetContextCreate(TopTransactionContext,
+													  "ritual_fdw writes",
+													  ALLOCSET_DEFAULT_SIZES);
+
+		pending = MemoryContextAllocZero(context, sizeof(PendingWrites));
+		pending->context = context;
+	}
+	if (pending->open_files == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(((OpenFileEntry *) NULL)->key);
+		ctl.entrysize = sizeof(OpenFileEntry);
+		ctl.hcxt = pending->context;
+		pending->open_files = hash_create("ritual_fdw open files", 64, &ctl,
+										  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	return pending;
+}
+
+/*
+ * Remove the hidden files that backends which are gone left below
+ * 'directory' (a crash); the live ones belong to concurrent writers.
+ */
+static void
+remove_leftovers(const char *directory, int depth)
+{
+	DIR		   *dir;
+	struct dirent *de;
+
+	if (depth > 32)
+		return;
+	dir = AllocateDir(directory);
+	while ((de = ReadDir(dir, directory)) != NULL)
+	{
+		char	   *path;
+		struct stat st;
+		int			pid;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		path = psprintf("%s/%s", directory, de->d_name);
+		if (strncmp(de->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0)
+		{
+			if (sscanf(de->d_name + strlen(TEMP_PREFIX), "%d-", &pid) == 1 &&
+				BackendPidGetProc(pid) == NULL && unlink(path) != 0 &&
+				errno != ENOENT)
+				ereport(WARNING,
+						(errcode_for_file_access(),
+						 errmsg("could not remove leftover file \"%s\": %m", path)));
+		}
+		else if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			remove_leftovers(path, depth + 1);
+		pfree(path);
+	}
+	FreeDir(dir);
+}
+
+/* Make each directory of 'path' (relative to 'base') that is missing. */
+static void
+make_directories(const char *base, const char *relative)
+{
+	StringInfoData path;
+	const char *p = relative;
+
+	initStringInfo(&path);
+	appendStringInfoString(&path, base);
+	while (*p != '\0')
+	{
+		const char *slash = strchr(p, '/');
+		int			len = slash ? (int) (slash - p) : (int) strlen(p);
+
+		appendStringInfo(&path, "/%.*s", len, p);
+		if (MakePGDirectory(path.data) != 0 && errno != EEXIST)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not create directory \"%s\": %m", path.data)));
+		if (slash == NULL)
+			break;
+		p = slash + 1;
+	}
+	pfree(path.data);
+}
+
+/* The file that takes the rows of partition 'key', opened when needed. */
+static OutputFile *
+file_for(RitualWriter *w, const char *key)
+{
+	PendingWrites *pw = get_pending();
+	OpenFileEntry *entry;
+	bool		found;
+	OutputFile *file;
+	MemoryContext oldcontext;
+	const char *extension;
+	char		stamp[32];
+	char		lookup[MAXPGPATH + 16];
+
+	snprintf(lookup, sizeof(lookup), "%u/%s", GetCurrentSubTransactionId(), key);
+	entry = hash_search(pw->open_files, lookup, HASH_ENTER, &found);
+	if (found && entry->file->fd >= 0 &&
+		entry->file->bytes < w->opts->max_file_size)
+	{
+		entry->file->last_use = ++pw->uses;
+		return entry->file;
+	}
+	if (found && entry->file->fd >= 0)
+		finish_file(entry->file);	/* past max_file_size: roll over */
+
+	/* too many open: finish the one used longest ago */
+	{
+		HASH_SEQ_STATUS status;
+		OpenFileEntry *e;
+		OutputFile *oldest = NULL;
+		int			open = 0;
+
+		hash_seq_init(&status, pw->open_files);
+		while ((e = hash_seq_search(&status)) != NULL)
+		{
+			if (e == entry || e->file == NULL || e->file->fd < 0)
+				continue;
+			open++;
+			if (oldest == NULL || e->file->last_use < oldest->last_use)
+				oldest = e->file;
+		}
+		if (open >= MAX_OPEN_FILES)
+			finish_file(oldest);
+	}
+
+	oldcontext = MemoryContextSwitchTo(pw->context);
+	file = palloc0(sizeof(OutputFile));
+	strlcpy(file->key, key, sizeof(file->key));
+	file->subxid = GetCurrentSubTransactionId();
+	file->compression = w->opts->compression == RITUAL_COMPRESSION_AUTO ?
+		RITUAL_COMPRESSION_NONE : w->opts->compression;
+	extension = file->compression == RITUAL_COMPRESSION_GZIP ? ".csv.gz" :
+		file->compression == RITUAL_COMPRESSION_ZSTD ? ".csv.zst" : ".csv";
+	/* unique: this backend's pid, its transaction, a counter, the time */
+	snprintf(stamp, sizeof(stamp), "%lld",
+			 (long long) GetCurrentTimestamp());
+	if (key[0] != '\0')
+		make_directories(w->directory, key);
+	file->temp_path = psprintf("%s%s%s/%s%d-%u-%d%s", w->directory,
+							   key[0] ? "/" : "", key, TEMP_PREFIX, MyProcPid,
+							   GetTopTransactionId(), ++pw->counter, extension);
+	file->final_path = psprintf("%s%s%s/part-%s-%d-%u-%d%s", w->directory,
+								key[0] ? "/" : "", key, stamp, MyProcPid,
+								GetTopTransactionId(), pw->counter, extension);
+	initStringInfo(&file->buffer);
+	file->fd = OpenTransientFile(file->temp_path,
+								 O_WRONLY | O_CREAT | O_EXCL | PG_BINARY);
+	if (file->fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not create file \"%s\": %m", file->temp_path)));
+	if (file->compression == RITUAL_COMPRESSION_GZIP)
+	{
+		if (deflateInit2(&file->zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
+						 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+			elog(ERROR, "could not start gzip compression");
+	}
+	else if (file->compression == RITUAL_COMPRESSION_ZSTD)
+	{
+		file->zcs = ZSTD_createCCtx();
+		if (file->zcs == NULL)
+			elog(ERROR, "could not start zstd compression");
+	}
+	pw->files = lappend(pw->files, file);
+	MemoryContextSwitchTo(oldcontext);
+
+	entry->file = file;
+	file->last_use = ++pw->uses;
+	appendStringInfoString(&file->buffer, w->header);
+	file->bytes += strlen(w->header);
+	return file;
+}
+
+/*
+ * Append a value to 'buf' as a CSV field: quoted when it holds the
+ * delimiter, the quote, a line break or spaces at an end, or is empty (an
+ * empty unquoted field reads back as NULL).
+ */
+static void
+append_csv_field(StringInfo buf, const char *value, const RitualOptions *opts)
+{
+	size_t		len = strlen(value);
+	bool		quote = (len == 0) ||
+		value[0] == ' ' || value[len - 1] == ' ' ||
+		strchr(value, opts->delimiter) || strchr(value, opts->quote) ||
+		strchr(value, '\n') || strchr(value, '\r') ||
+		(opts->null_string && strcmp(value, opts->null_string) == 0);
+
+	if (!quote)
+	{
+		appendBinaryStringInfo(buf, value, len);
+		return;
+	}
+	appendStringInfoChar(buf, opts->quote);
+	for (const char *p = value; *p; p++)
+	{
+		if (*p == opts->quote)
+			appendStringInfoChar(buf, opts->quote);
+		appendStringInfoChar(buf, *p);
+	}
+	appendStringInfoChar(buf, opts->quote);
+}
+
+/*
+ * Append a partition value as Spark writes it into a directory name: the
+ * bytes of " # % ' * / : = ? \ DEL { [ ] ^ and control characters as %XX.
+ */
+static void
+append_escaped_partition(StringInfo buf, const char *value)
+{
+	if (value == NULL || value[0] == '\0')
+	{
+		appendStringInfoString(buf, "__HIVE_DEFAULT_PARTITION__");
+		return;
+	}
+	for (const unsigned char *p = (const unsigned char *) value; *p; p++)
+	{
+		if (*p < 0x20 || *p == 0x7f || strchr("\"#%'*/:=?\\{[]^", *p) != NULL)
+			appendStringInfo(buf, "%%%02X", *p);
+		else
+			appendStringInfoChar(buf, (char) *p);
+	}
+}
+
+/*
+ * ritual_writer_begin
+ *		Prepare to insert into 'rel', whose single path is a directory.
+ *		Writing server files needs the privileges of pg_write_server_files.
+ */
+RitualWriter *
+ritual_writer_begin(Relation rel, const RitualOptions *opts)
+{
+	RitualWriter *w = palloc0(sizeof(RitualWriter));
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	StringInfoData header;
+	struct stat st;
+
+	if (!has_privs_of_role(GetUserId(), ROLE_PG_WRITE_SERVER_FILES))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to write into ritual_fdw table \"%s\"",
+						RelationGetRelationName(rel)),
+				 errdetail("Only superusers and members of pg_write_server_files may write server files.")));
+	if (list_length(opts->paths) != 1 ||
+		strpbrk(linitial(opts->paths), "*?[") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot insert into ritual_fdw table \"%s\": its path is not one directory",
+						RelationGetRelationName(rel)),
+				 errhint("Point a table at a single directory to write into it.")));
+	w->directory = pstrdup(linitial(opts->paths));
+	if (stat(w->directory, &st) != 0 || !S_ISDIR(st.st_mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot insert into ritual_fdw table \"%s\": \"%s\" is not a directory",
+						RelationGetRelationName(rel), w->directory),
+				 errhint("Create the directory, readable and writable by the server, first.")));
+
+	w->rel = rel;
+	w->opts = opts;
+	w->in_file = palloc0(sizeof(bool) * Max(tupdesc->natts, 1));
+	w->out_funcs = palloc0(sizeof(FmgrInfo) * Max(tupdesc->natts, 1));
+	w->partition_attnums = palloc(sizeof(int) * Max(list_length(opts->partition_by), 1));
+	initStringInfo(&header);
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(tupdesc, i);
+		Oid			out_func;
+		bool		is_varlena;
+		ListCell   *lc;
+		bool		partition = false;
+
+		if (attr->attisdropped || opts->columns[i].meta != RITUAL_META_NONE)
+			continue;
+		getTypeOutputInfo(attr->atttypid, &out_func, &is_varlena);
+		fmgr_info(out_func, &w->out_funcs[i]);
+		foreach(lc, opts->partition_by)
+		{
+			if (strcmp(lfirst(lc), NameStr(attr->attname)) == 0)
+				partition = true;
+		}
+		if (partition)
+			continue;
+		w->in_file[i] = true;
+		if (header.len > 0)
+			appendStringInfoChar(&header, opts->delimiter);
+		append_csv_field(&header, opts->columns[i].header_name, opts);
+	}
+	appendStringInfoChar(&header, '\n');
+	w->header = opts->header ? header.data : "";
+
+	/* partition columns, in the order partition_by names them */
+	{
+		ListCell   *lc;
+
+		foreach(lc, opts->partition_by)
+		{
+			int			attnum = -1;
+
+			for (int i = 0; i < tupdesc->natts; i++)
+			{
+				if (!TupleDescAttr(tupdesc, i)->attisdropped &&
+					strcmp(NameStr(TupleDescAttr(tupdesc, i)->attname),
+						   (char *) lfirst(lc)) == 0)
+					attnum = i;
+			}
+			if (attnum < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("option partition_by names column \"%s\", which table \"%s\" does not have",
+								(char *) lfirst(lc), RelationGetRelationName(rel))));
+			w->partition_attnums[w->npartitions++] = attnum;
+		}
+	}
+	initStringInfo(&w->key);
+	initStringInfo(&w->row);
+	remove_leftovers(w->directory, 0);
+	return w;
+}
+
+/*
+ * Render a row's partition directory and CSV line into w->key and w->row.
+ */
+static void
+format_row(RitualWriter *w, TupleTableSlot *slot)
+{
+	TupleDesc	tupdesc = RelationGetDescr(w->rel);
+	bool		first = true;
+
+	resetStringInfo(&w->key);
+	for (int p = 0; p < w->npartitions; p++)
+	{
+		int			i = w->partition_attnums[p];
+
+		if (p > 0)
+			appendStringInfoChar(&w->key, '/');
+		append_escaped_partition(&w->key, NameStr(TupleDescAttr(tupdesc, i)->attname));
+		appendStringInfoChar(&w->key, '=');
+		append_escaped_partition(&w->key, slot->tts_isnull[i] ? NULL :
+								 OutputFunctionCall(&w->out_funcs[i], slot->tts_values[i]));
+	}
+
+	resetStringInfo(&w->row);
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		if (!w->in_file[i])
+			continue;
+		if (!first)
+			appendStringInfoChar(&w->row, w->opts->delimiter);
+		first = false;
+		if (slot->tts_isnull[i])
+		{
+			if (w->opts->null_string)
+				appendStringInfoString(&w->row, w->opts->null_string);
+		}
+		else
+			append_csv_field(&w->row,
+							 OutputFunctionCall(&w->out_funcs[i], slot->tts_values[i]),
+							 w->opts);
+	}
+	appendStringInfoChar(&w->row, '\n');
+}
+
+/*
+ * ritual_writer_insert
+ *		Append one row to the file of its partition.
+ */
+void
+ritual_writer_insert(RitualWriter *w, TupleTableSlot *slot)
+{
+	int			saved_date_style = DateStyle;
+	int			saved_date_order = DateOrder;
+	int			saved_interval_style = IntervalStyle;
+	OutputFile *file;
+
+	slot_getallattrs(slot);
+
+	/*
+	 * What is written must read back the same whatever the reader's
+	 * settings, and directory names must not change with them: dates and
+	 * intervals are written in ISO style, as pg_dump does.
+	 */
+	DateStyle = USE_ISO_DATES;
+	DateOrder = DATEORDER_YMD;
+	IntervalStyle = INTSTYLE_POSTGRES;
+	PG_TRY();
+	{
+		format_row(w, slot);
+	}
+	PG_FINALLY();
+	{
+		DateStyle = saved_date_style;
+		DateOrder = saved_date_order;
+		IntervalStyle = saved_interval_style;
+	}
+	PG_END_TRY();
+
+	if (w->key.len >= MAXPGPATH)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("partition directory \"%s\" is too long", w->key.data)));
+	file = file_for(w, w->key.data);
+	appendBinaryStringInfo(&file->buffer, w->row.data, w->row.len);
+	file->bytes += w->row.len;
+	if (file->buffer.len >= WRITE_BUFFER_SIZE)
+		flush_file(file, false);
+}

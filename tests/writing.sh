@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# tests/writing.sh: writing into a ritual_fdw table where several processes
+# and faults are involved: two writers at once, and a backend killed in the
+# middle of a write, whose partial file must never be visible and whose
+# leftovers the next write removes.
+#
+# Needs a running cluster (tests/cluster.sh) and the extension installed;
+# makes and drops its own database.  Prints "ok - NAME" or "not ok - NAME",
+# then "writing: N passed, M failed"; exits non-zero if any check failed.
+set -u
+: "${CLUSTER_DIR:?start a cluster first: source tests/cluster.sh && cluster_start}"
+source "$(dirname "$0")/cluster.sh"
+
+DB=ritual_writing
+OUT="$CLUSTER_DIR/writing"
+PASSED=0
+FAILED=0
+pass() { echo "ok - $1"; PASSED=$((PASSED + 1)); }
+fail() { echo "not ok - $1: $2"; FAILED=$((FAILED + 1)); }
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
+
+cleanup() {
+    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+    rm -rf "$OUT"
+}
+trap cleanup EXIT
+
+mkdir -p "$OUT"
+chmod 777 "$OUT"
+[ "$(id -u)" -eq 0 ] && chown postgres "$OUT"
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
+sql <<SQL
+CREATE EXTENSION ritual;
+CREATE SERVER files FOREIGN DATA WRAPPER ritual_fdw;
+CREATE FOREIGN TABLE events (user_id bigint, event_type text, event_date date)
+  SERVER files OPTIONS (path '$OUT', header 'true', partition_by 'event_date');
+CREATE FOREIGN TABLE temporary_files (line text)
+  SERVER files OPTIONS (path '$OUT/**/.ritual-tmp-*', missing_ok 'true');
+SQL
+
+# 1. two writers at once, each in a transaction that lasts: both commit,
+#    every row is there once, in files of their own
+check_concurrent_writers() {
+    local name=two_writers_at_once a b
+    sql -c "BEGIN" -c "INSERT INTO events SELECT i, 'a', date '2024-01-01' + i % 3 FROM generate_series(1, 5000) i" \
+        -c "SELECT pg_sleep(1)" -c "COMMIT" >/dev/null &
+    a=$!
+    sql -c "BEGIN" -c "INSERT INTO events SELECT i, 'b', date '2024-01-01' + i % 3 FROM generate_series(1, 5000) i" \
+        -c "SELECT pg_sleep(1)" -c "COMMIT" >/dev/null &
+    b=$!
+    if ! wait $a || ! wait $b; then
+        fail $name "a writer failed"
+        return
+    fi
+    local counts
+    counts=$(sql -c "SELECT count(*), count(DISTINCT (user_id, event_type)) FROM events")
+    if [ "$counts" != "10000|10000" ]; then
+        fail $name "expected 10000 distinct rows, got $counts"
+        return
+    fi
+    local files
+    files=$(find "$OUT" -name 'part-*.csv' | wc -l)
+    if [ "$files" -ne 6 ]; then
+        fail $name "expected 6 files (2 writers x 3 days), found $files"
+        return
+    fi
+    pass $name
+}
+
+# 2. a backend killed with SIGKILL while writing: after the restart, no row
+#    of its write is visible, a hidden leftover may remain, and the next
+#    write removes it
+check_killed_writer() {
+    local name=killed_writer_leaves_nothing_visible before pid leftovers after
+    before=$(sql -c "SELECT count(*) FROM events")
+    PGAPPNAME=ritual_killed sql -c "INSERT INTO events SELECT i, 'killed', date '2024-02-01' + i % 5 FROM generate_series(1, 50000000) i" \
+        >/dev/null 2>&1 &
+    local client=$!
+    for _ in $(seq 50); do
+        pid=$(psql -X -At -d "$DB" -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'ritual_killed' AND state = 'active'" 2>/dev/null)
+        [ -n "$pid" ] && break
+        sleep 0.1
+    done
+    if [ -z "$pid" ]; then
+        fail $name "the write never started"
+        return
+    fi
+    # let it write for a while, until its hidden files exist
+    for _ in $(seq 100); do
+        [ -n "$(find "$OUT" -name '.ritual-tmp-*' 2>/dev/null | head -1)" ] && break
+        sleep 0.1
+    done
+    sleep 1
+    kill -9 "$pid"
+    wait "$client" 2>/dev/null
+    # the postmaster restarts every backend after a crash
+    for _ in $(seq 100); do
+        psql -X -At -d "$DB" -c "SELECT 1" >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    leftovers=$(find "$OUT" -name '.ritual-tmp-*' | wc -l)
+    after=$(sql -c "SELECT count(*) FROM events")
+    if [ "$after" != "$before" ]; then
+        fail $name "rows of the killed write are visible: $before before, $after after"
+        return
+    fi
+    if [ -n "$(find "$OUT" -name 'part-*' -newer "$OUT" -path '*2024-02*' | head -1)" ]; then
+        fail $name "a file of the killed write is visible"
+        return
+    fi
+    echo "# the killed write left $leftovers hidden file(s)"
+    if [ "$leftovers" -eq 0 ]; then
+        fail $name "the kill came after the write; nothing was left to clean up"
+        return
+    fi
+    sql -c "INSERT INTO events VALUES (1, 'after', '2024-03-01')" >/dev/null
+    leftovers=$(find "$OUT" -name '.ritual-tmp-*' | wc -l)
+    if [ "$leftovers" -ne 0 ]; then
+        fail $name "the next write left $leftovers leftover file(s)"
+        return
+    fi
+    if [ "$(sql -c "SELECT count(*) FROM temporary_files")" != 0 ]; then
+        fail $name "a temporary file is still readable"
+        return
+    fi
+    pass $name
+}
+
+check_concurrent_writers
+check_killed_writer
+echo "writing: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
