@@ -126,7 +126,60 @@ check_killed_writer() {
     pass $name
 }
 
+# 3. DuckDB reads what ritual writes as a Hive-partitioned dataset, with the
+#    same rows and the escaped partition values decoded
+check_duckdb_reads_the_layout() {
+    local name=duckdb_reads_the_layout dir="$OUT/duck" duck="$CLUSTER_DIR/duckdb-test" ours theirs
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        echo "skip - $name: Node.js and npm are not installed"
+        return
+    fi
+    mkdir -p "$dir" "$duck"
+    chmod 777 "$dir"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
+    sql <<SQL >/dev/null
+CREATE FOREIGN TABLE layout (user_id bigint, event_type text, event_date timestamp,
+    event_day date, platform text)
+  SERVER files OPTIONS (path '$dir', header 'true', partition_by 'event_day, platform',
+                        compression 'gzip');
+INSERT INTO layout
+  SELECT i, CASE WHEN i % 7 = 0 THEN 'a, "b"' ELSE 'share' END,
+         timestamp '2024-03-01 10:00' + i * interval '1 hour', date '2024-03-01' + i / 24,
+         CASE WHEN i % 3 = 0 THEN 'web/app: 1%' WHEN i % 5 = 0 THEN NULL ELSE 'ios' END
+    FROM generate_series(1, 200) AS i;
+SQL
+    ours=$(sql -c "SELECT count(*), count(DISTINCT event_day), sum(user_id),
+                          count(*) FILTER (WHERE platform = 'web/app: 1%'),
+                          count(*) FILTER (WHERE platform IS NULL),
+                          count(*) FILTER (WHERE event_type = 'a, \"b\"')
+                     FROM layout")
+    if ! (cd "$duck" && npm init -y >/dev/null 2>&1 &&
+          npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1 >/dev/null 2>&1); then
+        fail $name "could not install DuckDB from npm"
+        return
+    fi
+    cat >"$duck/read.mjs" <<JS
+import { DuckDBInstance } from '@duckdb/node-api';
+const connection = await (await DuckDBInstance.create(':memory:')).connect();
+const rows = (await connection.runAndReadAll(\`
+  SELECT count(*), count(DISTINCT event_day), sum(user_id),
+         count(*) FILTER (WHERE platform = 'web/app: 1%'),
+         count(*) FILTER (WHERE platform IS NULL),
+         count(*) FILTER (WHERE event_type = 'a, "b"')
+    FROM read_csv('$dir/**/*.csv.gz', hive_partitioning = true, header = true)\`)).getRows();
+console.log(rows[0].join('|'));
+JS
+    theirs=$(cd "$duck" && node read.mjs 2>&1)
+    if [ "$ours" != "$theirs" ]; then
+        fail $name "ritual reads $ours, DuckDB reads $theirs"
+        return
+    fi
+    echo "# ritual and DuckDB both read: $ours"
+    pass $name
+}
+
 check_concurrent_writers
 check_killed_writer
+check_duckdb_reads_the_layout
 echo "writing: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
