@@ -69,7 +69,6 @@ struct CsvReader
 	char		quote;
 	uint64		delimiter_bytes;	/* BYTES8(delimiter) */
 	uint64		quote_bytes;	/* BYTES8(quote) */
-	bool		chunk_is_ascii; /* the lines being split are clean ASCII */
 	char		escape;			/* equal to quote unless rewritten */
 	bool		at_file_start;	/* a byte-order mark may come */
 	bool		finished;		/* no record will be queued any more */
@@ -511,6 +510,7 @@ split_plain_line(CsvReader *r, char *line, char *end)
 	const char	quote = r->quote;
 	char	   *field = line;
 	int			first = r->nfields;
+	uint64		unclean = 0;	/* flags of high-bit or NUL bytes seen */
 
 	if (end > line && end[-1] == '\r')
 		end--;
@@ -529,6 +529,7 @@ split_plain_line(CsvReader *r, char *line, char *end)
 			uint64		special;
 
 			memcpy(&word, c, 8);
+			unclean |= (word & BYTES8(0x80)) | zero_bytes(word);
 			special = zero_bytes(word ^ r->delimiter_bytes) |
 				zero_bytes(word ^ r->quote_bytes) |
 				zero_bytes(word ^ CR_BYTES);
@@ -563,19 +564,35 @@ split_plain_line(CsvReader *r, char *line, char *end)
 			/* a simple quoted field: its text is between the quotes */
 			if (!add_split_field(r, first, field + 1, after - field - 2, false))
 				return false;
+			if (!is_clean_ascii(field + 1, after - field - 2))
+				unclean = 1;
 			c = after;
 			if (c == end)
 				break;
 			field = c + 1;
 		}
 	}
+	/*
+	 * The eight-byte steps saw every byte but those of quoted fields and of
+	 * the last few before the line's end: look at those too.
+	 */
+	if (end - line >= 8)
+	{
+		uint64		word;
+
+		memcpy(&word, end - 8, 8);
+		unclean |= (word & BYTES8(0x80)) | zero_bytes(word);
+	}
+	else if (!is_clean_ascii(line, end - line))
+		unclean = 1;
+
 	/* terminate every field where its delimiter or line end was */
 	for (int i = first; i < r->nfields; i++)
 		r->chunk[r->fields[i].offset + r->fields[i].len] = '\0';
 	r->record_first_field = first;
 	r->record_line = r->line;
 	push_record(r);
-	r->records[r->nrecords - 1].clean_ascii = r->chunk_is_ascii;
+	r->records[r->nrecords - 1].clean_ascii = (unclean == 0);
 	r->line++;
 	return true;
 }
@@ -589,8 +606,6 @@ parse_lines(CsvReader *r, Size from, Size to)
 {
 	char	   *p = r->chunk + from;
 	char	   *end = r->chunk + to;
-
-	r->chunk_is_ascii = is_clean_ascii(p, end - p);
 
 	while (p < end)
 	{

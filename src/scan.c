@@ -57,6 +57,7 @@ struct RitualScan
 	int			natts;
 	bool		wants_errors;	/* some wanted column has meta 'errors' */
 	bool		wants_line;		/* some wanted column has meta 'line' */
+	bool		has_arena_columns;	/* some wanted text column uses the arena */
 
 	/*
 	 * The unit being read: a whole file, or in a parallel scan a block of
@@ -186,7 +187,10 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 		ritual_converter_init(&col->conv, attr->atttypid, attr->atttypmod);
 		if (col->meta == RITUAL_META_NONE && col->partition_key == NULL &&
 			col->conv.fast == FAST_TEXT)
+		{
 			col->conv.arena = &scan->arena;
+			scan->has_arena_columns = true;
+		}
 		if (col->meta == RITUAL_META_ERRORS)
 			scan->wants_errors = true;
 		if (col->meta == RITUAL_META_LINE)
@@ -610,7 +614,11 @@ convert_field(RitualScan *scan, int attnum, CsvRecord *record,
 		goto bad;
 	}
 	if (scan->opts->on_error == RITUAL_ON_ERROR_STOP)
-		*value = ritual_convert(&col->conv, text, scan->value_len);
+	{
+		if (text == NULL ||
+			!ritual_convert_fast(&col->conv, text, scan->value_len, value))
+			*value = ritual_convert(&col->conv, text, scan->value_len);
+	}
 	else if (!ritual_convert_soft(&col->conv, text, scan->value_len, value,
 								 &message))
 	{
@@ -664,7 +672,8 @@ convert_record(RitualScan *scan, CsvRecord *record, Datum *values,
 
 	scan->row_is_bad = false;
 	resetStringInfo(&scan->row_errors);
-	size_arena(scan, record);
+	if (scan->has_arena_columns)
+		size_arena(scan, record);
 
 	if (record->malformed)
 		note_problem(scan, -1, record->malformed);
