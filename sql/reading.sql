@@ -129,3 +129,11 @@ ALTER FOREIGN TABLE quoted_simple OPTIONS (ADD on_error 'null');
 SELECT id, a, b, a IS NULL AS a_null, length(b) AS b_len, line, errors
   FROM quoted_simple;
 DROP FOREIGN TABLE quoted_simple;
+
+-- an invalid byte is found wherever it is in a line: a short line, the last
+-- bytes of a long one, inside quotes, or a NUL
+\set encoding_positions :datadir '/encoding_positions.csv'
+CREATE FOREIGN TABLE encoding_positions (a int, b text, errors text OPTIONS (meta 'errors'))
+  SERVER files OPTIONS (path :'encoding_positions', header 'true', on_error 'null');
+SELECT a, b, errors FROM encoding_positions;
+DROP FOREIGN TABLE encoding_positions;
