@@ -30,6 +30,8 @@
 #include "utils/varlena.h"
 #include "windowapi.h"
 
+#include "ritual.h"
+
 PG_FUNCTION_INFO_V1(ritual_week_since_signup_date);
 PG_FUNCTION_INFO_V1(ritual_week_since_signup_timestamp);
 PG_FUNCTION_INFO_V1(ritual_week_since_signup_timestamptz);
@@ -66,37 +68,6 @@ find_word(const char *s, int len, const char *const *words)
 }
 
 /*
- * The word of 'words' that 'value' most likely misspells, or NULL when none
- * is close enough to suggest: the rule of the option validator, a
- * suggestion must share at least half of the longer word.
- */
-static const char *
-closest_word(const char *value, const char *const *words)
-{
-	const char *best = NULL;
-	int			value_len = strlen(value);
-	int			best_distance = INT_MAX;
-
-	for (; *words != NULL; words++)
-	{
-		int			word_len = strlen(*words);
-		int			max_distance = Max(value_len, word_len) / 2;
-		int			distance;
-
-		distance = varstr_levenshtein_less_equal(value, value_len,
-												 *words, word_len,
-												 1, 1, 1,
-												 max_distance, true);
-		if (distance <= max_distance && distance < best_distance)
-		{
-			best_distance = distance;
-			best = *words;
-		}
-	}
-	return best;
-}
-
-/*
  * Report 'value', which is none of 'words'.  'what' names the kind of word
  * in the message ("week mode"), 'valid' starts the hint's list ("Valid
  * modes are").
@@ -115,7 +86,7 @@ reject_word(const char *what, const char *valid, const char *value,
 
 	/* names are matched ignoring case, so are suggestions */
 	lowered = asc_tolower(value, strlen(value));
-	suggestion = closest_word(lowered, words);
+	suggestion = ritual_closest_word(lowered, words);
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

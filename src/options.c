@@ -83,8 +83,8 @@ static const char *const on_error_names[] = {
  * Pick the word of 'words' (NULL-terminated) that 'value' most likely
  * misspells, or NULL when none is close enough to suggest.
  */
-static const char *
-closest_word(const char *value, const char *const *words)
+const char *
+ritual_closest_word(const char *value, const char *const *words)
 {
 	const char *best = NULL;
 	int			value_len = strlen(value);
@@ -117,7 +117,7 @@ reject_choice(const char *option, const char *value,
 			  const char *const *choices)
 {
 	StringInfoData list;
-	const char *suggestion = closest_word(value, choices);
+	const char *suggestion = ritual_closest_word(value, choices);
 
 	initStringInfo(&list);
 	for (const char *const *c = choices; *c != NULL; c++)
@@ -345,7 +345,7 @@ reject_unknown_option(const char *name, Oid context)
 						 option_is_valid(name, AttributeRelationId) ? "a column" :
 						 option_is_valid(name, ForeignServerRelationId) ?
 						 "a server or a foreign table" : "a foreign table")));
-	suggestion = closest_word(name, words);
+	suggestion = ritual_closest_word(name, words);
 
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
