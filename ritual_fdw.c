@@ -188,11 +188,19 @@ ritualGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 						Oid foreigntableid)
 {
 	RitualPlanState *plan = palloc0(sizeof(RitualPlanState));
+	List	   *pruning;
+	List	   *other_conditions = NIL;
+	ListCell   *lc;
 
 	plan->opts = ritual_get_options(foreigntableid);
 	plan->files = ritual_discover_files(plan->opts->paths,
 										plan->opts->missing_ok);
 	ritual_find_partition_columns(plan->opts, plan->files);
+	pruning = ritual_pruning_clauses(extract_actual_clauses(baserel->baserestrictinfo,
+															false),
+									 baserel->relid, plan->opts);
+	plan->files = ritual_plan_files(root, pruning, baserel->relid, plan->opts,
+									plan->files);
 	plan->total_size = ritual_total_size(plan->files);
 	plan->pages = size_in_pages(plan->total_size);
 
@@ -211,9 +219,16 @@ ritualGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 		plan->ntuples = clamp_row_est((double) plan->total_size / width);
 	}
 
+	/* the files pruned already account for the partition conditions */
+	foreach(lc, baserel->baserestrictinfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		if (!list_member_ptr(pruning, rinfo->clause))
+			other_conditions = lappend(other_conditions, rinfo);
+	}
 	baserel->rows = clamp_row_est(plan->ntuples *
-								  clauselist_selectivity(root,
-														 baserel->baserestrictinfo,
+								  clauselist_selectivity(root, other_conditions,
 														 0, JOIN_INNER, NULL));
 	baserel->fdw_private = plan;
 }

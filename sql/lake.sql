@@ -76,6 +76,21 @@ SELECT c.condition, f.matched, f.pruned, f.files_read,
        LATERAL scan_files('SELECT count(*) FROM lake WHERE ' || c.condition) f
  ORDER BY c.expected_files, c.condition;
 
+-- the planner's estimate counts only the files that may match
+CREATE FUNCTION estimated_rows(query text) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+  plan jsonb;
+BEGIN
+  EXECUTE 'EXPLAIN (FORMAT json) ' || query INTO plan;
+  RETURN jsonb_path_query_first(plan, 'strict $.**."Plan Rows"');
+END $$;
+SELECT estimated_rows('SELECT * FROM lake WHERE event_date = ''2024-03-01''') * 100
+       < estimated_rows('SELECT * FROM lake') AS one_day_estimated_smaller,
+       estimated_rows('SELECT * FROM lake WHERE event_date >= ''2024-12-01''') * 5
+       < estimated_rows('SELECT * FROM lake') AS one_month_estimated_smaller;
+DROP FUNCTION estimated_rows;
+
 -- a prepared statement's generic plan prunes at execution
 PREPARE one_day(date) AS SELECT count(*) FROM lake WHERE event_date = $1;
 SET plan_cache_mode = force_generic_plan;

@@ -18,6 +18,8 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "nodes/makefuncs.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -199,6 +201,91 @@ ritual_pruning_clauses(List *clauses, Index relid, const RitualOptions *opts)
 			result = lappend(result, clause);
 	}
 	return result;
+}
+
+/* Replace the partition columns' Vars with the file's values as Consts. */
+typedef struct FoldContext
+{
+	Index		relid;
+	const RitualOptions *opts;
+	const RitualFile *file;
+	bool		failed;			/* a value did not convert */
+} FoldContext;
+
+static Node *
+fold_partition_values(Node *node, FoldContext *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Var) && (Index) ((Var *) node)->varno == context->relid &&
+		((Var *) node)->varlevelsup == 0)
+	{
+		Var		   *var = (Var *) node;
+		const RitualColumn *column = &context->opts->columns[var->varattno - 1];
+		RitualConverter conv;
+		const char *value;
+		bool		found;
+		Datum		datum = (Datum) 0;
+		char	   *message;
+		int16		typlen;
+		bool		typbyval;
+
+		value = ritual_partition_value(context->file, column->partition_key, &found);
+		ritual_converter_init(&conv, var->vartype, var->vartypmod);
+		if (value != NULL &&
+			!ritual_convert_soft(&conv, pstrdup(value), strlen(value), &datum, &message))
+		{
+			context->failed = true;
+			return node;
+		}
+		get_typlenbyval(var->vartype, &typlen, &typbyval);
+		return (Node *) makeConst(var->vartype, var->vartypmod, var->varcollid,
+								  typlen, datum, value == NULL, typbyval);
+	}
+	return expression_tree_mutator(node, fold_partition_values, context);
+}
+
+/*
+ * ritual_plan_files
+ *		For the planner's estimates: the files whose partition values may
+ *		satisfy 'clauses', judged with what can be folded at plan time
+ *		(constants, stable functions, the values of a custom plan's
+ *		parameters).  The executor prunes again, exactly.
+ */
+List *
+ritual_plan_files(PlannerInfo *root, List *clauses, Index relid,
+				  const RitualOptions *opts, List *files)
+{
+	List	   *kept = NIL;
+	ListCell   *lc;
+
+	if (clauses == NIL)
+		return files;
+	foreach(lc, files)
+	{
+		FoldContext context = {relid, opts, lfirst(lc), false};
+		bool		keep = true;
+		ListCell   *c;
+
+		foreach(c, clauses)
+		{
+			Node	   *folded = fold_partition_values(copyObject(lfirst(c)), &context);
+
+			if (context.failed)
+				break;
+			folded = estimate_expression_value(root, folded);
+			if (IsA(folded, Const) &&
+				(((Const *) folded)->constisnull ||
+				 !DatumGetBool(((Const *) folded)->constvalue)))
+			{
+				keep = false;
+				break;
+			}
+		}
+		if (keep)
+			kept = lappend(kept, lfirst(lc));
+	}
+	return kept;
 }
 
 /*

@@ -109,6 +109,7 @@ extern void decompress_end(Decompressor *d);
 
 /* partitions.c */
 struct ForeignScanState;
+struct PlannerInfo;
 
 extern void ritual_parse_partitions(RitualFile *file);
 extern const char *ritual_partition_value(const RitualFile *file,
@@ -116,6 +117,9 @@ extern const char *ritual_partition_value(const RitualFile *file,
 extern void ritual_find_partition_columns(RitualOptions *opts, List *files);
 extern List *ritual_pruning_clauses(List *clauses, Index relid,
 									const RitualOptions *opts);
+extern List *ritual_plan_files(struct PlannerInfo *root, List *clauses,
+							   Index relid, const RitualOptions *opts,
+							   List *files);
 extern List *ritual_prune_files(struct ForeignScanState *node, List *clauses,
 								const RitualOptions *opts, List *files,
 								bool explain_only);
