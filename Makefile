@@ -18,7 +18,7 @@ OBJS = \
 EXTENSION = ritual
 # the install script is made of one piece per part of the extension
 DATA_built = ritual--0.1.sql
-INSTALL_SQL = src/sql/fdw.sql src/sql/functions.sql src/sql/reporting.sql
+INSTALL_SQL = src/sql/fdw.sql src/sql/functions.sql src/sql/reporting.sql src/sql/looker.sql
 PGFILEDESC = "ritual - app-event analytics from raw CSV files"
 
 SHLIB_LINK = -lcsv -lz -lzstd
@@ -29,7 +29,7 @@ PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
 
 # pg_regress suites; tests/pg_regress_launcher masks the test-data path so
 # that expected output is the same on every machine.
-REGRESS = options discovery reading types on_error meta explain security fast_paths parallel functions reporting lake write
+REGRESS = options discovery reading types on_error meta explain security fast_paths parallel functions reporting lake write looker
 REGRESS_OPTS = --launcher=$(CURDIR)/tests/pg_regress_launcher
 
 # the sample-data generator, a program of its own

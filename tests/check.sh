@@ -44,7 +44,8 @@ if [ "$regress_status" -ne 0 ]; then
 fi
 
 # shell tests end with a line "NAME: N passed, M failed"
-for t in tests/generator.sh tests/robustness.sh tests/writing.sh; do
+# tests/looker.sh last: it restarts the cluster with TLS on
+for t in tests/generator.sh tests/robustness.sh tests/writing.sh tests/looker.sh; do
     set +e
     bash "$t" 2>&1 | tee "$CLUSTER_DIR/shell.out"
     status=${PIPESTATUS[0]}

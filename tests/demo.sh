@@ -3,7 +3,8 @@
 # root, on Debian 12), builds and installs ritual, starts a throwaway
 # cluster, generates a raw export with the project's generator (3000 users,
 # 150 days, one spike and one drop-off day; deterministic), points ritual_fdw
-# at it, builds the reporting layer and prints a short report.  With --keep the cluster stays up and the script says how to
+# at it, builds the reporting layer, prints a short report, and turns TLS on
+# with a read-only role for Looker Studio.  With --keep the cluster stays up and the script says how to
 # connect psql and Looker Studio; otherwise it is stopped and removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +58,9 @@ SELECT min(dau) AS min_dau, round(avg(dau)) AS avg_dau, max(dau) AS max_dau,
        min(day) AS first_day, max(day) AS last_day
   FROM ritual.daily_activity;
 
+\echo 'The DAU trend, one character a day (ritual.sparkline):'
+SELECT ritual.sparkline(dau ORDER BY day) AS dau_trend FROM ritual.daily_activity;
+
 \echo 'Retention over complete cohort weeks (return on week n):'
 SELECT week_number, sum(retained_on) AS retained, sum(cohort_size) AS users,
        round(100.0 * sum(retained_on) / sum(cohort_size), 1) AS pct
@@ -77,11 +81,30 @@ SELECT d ->> 'date' AS injected_day, d ->> 'kind' AS kind
   FROM jsonb_array_elements(:'manifest'::jsonb -> 'injected_days') d;
 SQL
 
+# TLS on, and a read-only role for Looker Studio and psql (docs/looker-studio.md)
+source tests/ssl.sh
+tls="$CLUSTER_DIR/tls"
+export SSL_LOG="$CLUSTER_DIR/openssl.log"
+ssl_make_all "$tls" looker
+ssl_enable "$tls"
+looker_password=$(openssl rand -hex 12)
+psql -X -q -v ON_ERROR_STOP=1 -v password="$looker_password" <<'SQL'
+SET client_min_messages = warning;
+CREATE ROLE looker LOGIN PASSWORD :'password';
+SELECT ritual.grant_report_reader('looker') \g /dev/null
+SQL
+ssl_allow_role looker postgres cert
+
 if $keep; then
     echo "The cluster is still running.  Connect psql with:"
     echo "  psql -h $PGHOST -p $PGPORT -U postgres"
-    echo "Looker Studio's PostgreSQL connector: host 127.0.0.1, port $PGPORT, database postgres,"
-    echo "user postgres; the reporting tables are in schema ritual."
+    echo "psql as the read-only role looker (TLS, client certificate):"
+    echo "  PGPASSWORD=$looker_password psql \"host=127.0.0.1 port=$PGPORT dbname=postgres user=looker sslmode=verify-full sslrootcert=$tls/server-ca.pem sslcert=$tls/client-cert.pem sslkey=$tls/client-key.pem\""
+    echo "Looker Studio's PostgreSQL connector (docs/looker-studio.md): host 127.0.0.1 (open"
+    echo "listen_addresses and pg_hba.conf, or forward a public port, for Looker Studio to reach it),"
+    echo "port $PGPORT, database postgres, user looker, password $looker_password;"
+    echo "the reporting tables are in schema ritual."
+    ssl_print_looker_files "$tls"
     echo "Stop it with:"
     echo "  $( [ "$(id -u)" -eq 0 ] && echo 'runuser -u postgres -- ')$PG_BIN/pg_ctl -D $CLUSTER_DIR/data stop"
 else
