@@ -43,8 +43,8 @@ include $(PGXS)
 
 all: $(GENERATOR)
 
-ritual--0.1.sql: $(INSTALL_SQL)
-	cat $^ > $@
+ritual--0.1.sql: $(INSTALL_SQL) Makefile
+	cat $(INSTALL_SQL) > $@
 
 $(GENERATOR): $(GENERATOR_SOURCES) $(wildcard src/generator/*.h)
 	$(CC) -std=gnu99 -O2 -Wall -Wextra -o $@ $(GENERATOR_SOURCES) -lpthread -lm

@@ -421,6 +421,20 @@ ritualBeginForeignScan(ForeignScanState *node, int eflags)
 	state->needed = needed_columns(plan, rel);
 }
 
+/* The scan of a node, once the parallel scan's shared state is known. */
+static void
+make_scan(ForeignScanState *node)
+{
+	RitualExecState *state = node->fdw_state;
+	MemoryContext oldcontext =
+		MemoryContextSwitchTo(node->ss.ps.state->es_query_cxt);
+
+	state->scan = ritual_scan_begin(node->ss.ss_currentRelation,
+									state->opts, state->files,
+									state->needed, state->parallel);
+	MemoryContextSwitchTo(oldcontext);
+}
+
 /*
  * ritualIterateForeignScan
  *		The next row, built in the executor's per-tuple memory.  The scan is
@@ -433,15 +447,7 @@ ritualIterateForeignScan(ForeignScanState *node)
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 
 	if (state->scan == NULL)
-	{
-		MemoryContext oldcontext =
-			MemoryContextSwitchTo(node->ss.ps.state->es_query_cxt);
-
-		state->scan = ritual_scan_begin(node->ss.ss_currentRelation,
-										state->opts, state->files,
-										state->needed, state->parallel);
-		MemoryContextSwitchTo(oldcontext);
-	}
+		make_scan(node);
 	ExecClearTuple(slot);
 	if (ritual_scan_next(state->scan, slot->tts_values, slot->tts_isnull))
 		ExecStoreVirtualTuple(slot);
@@ -646,7 +652,12 @@ ritualShutdownForeignScan(ForeignScanState *node)
 {
 	RitualExecState *state = node->fdw_state;
 
-	if (state != NULL && state->scan != NULL)
+	if (state == NULL)
+		return;
+	/* a leader that read nothing itself (parallel_leader_participation) */
+	if (state->scan == NULL && state->parallel != NULL && !IsParallelWorker())
+		make_scan(node);
+	if (state->scan != NULL)
 		ritual_scan_collect_parallel_totals(state->scan);
 }
 

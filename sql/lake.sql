@@ -101,6 +101,16 @@ EXECUTE one_day('2024-05-05');
 RESET plan_cache_mode;
 DEALLOCATE one_day;
 
+-- conditions with a value from a subquery or an outer query are evaluated
+-- per row, not used to prune: their value is not known when the scan begins
+CREATE TABLE wanted (d date, p text);
+INSERT INTO wanted VALUES ('2024-03-01', 'ios'), ('2024-05-05', 'android');
+SELECT count(*) = (SELECT count(*) FROM flat WHERE event_date = '2024-05-05') AS right_count
+  FROM lake WHERE event_date = (SELECT max(d) FROM wanted);
+SELECT w.d, (SELECT count(*) FROM lake l WHERE l.event_date = w.d) AS events,
+       (SELECT count(*) FROM flat f WHERE f.event_date = w.d) AS expected
+  FROM wanted w ORDER BY w.d;
+
 -- with hive_partitioning off, the column is read from the files, which lack it
 ALTER FOREIGN TABLE lake OPTIONS (ADD hive_partitioning 'false');
 SELECT count(*), count(event_date) FROM lake;
@@ -119,6 +129,8 @@ SELECT event_date, platform, user_id FROM hive WHERE platform = 'web app';
 -- reports it
 SELECT matched, pruned, files_read FROM scan_files(
   'SELECT * FROM hive WHERE event_date = ''2024-03-02'' AND platform = ''ios''');
+-- a text partition column compared with a subquery's value
+SELECT count(*) FROM hive WHERE platform = (SELECT max(p) FROM wanted);
 DROP FOREIGN TABLE hive;
 
 -- compressed files: by the name's ending or by option compression
@@ -156,3 +168,4 @@ SELECT * FROM packed;
 ALTER FOREIGN TABLE packed OPTIONS (SET compression 'lz4');
 DROP FOREIGN TABLE packed;
 DROP FUNCTION scan_files, count_where;
+DROP TABLE wanted;

@@ -109,3 +109,22 @@ RESET parallel_tuple_cost;
 RESET parallel_setup_cost;
 RESET ritual.parallel_block_size;
 DROP FOREIGN TABLE big, lake, unbalanced;
+
+-- a leader that reads nothing itself still reports the whole scan
+\set big :datadir '/parallel_big.csv'
+CREATE FOREIGN TABLE big_again (id int, note text, at timestamp)
+  SERVER files OPTIONS (path :'big', header 'true', on_error 'skip');
+SET ritual.parallel_block_size = '64kB';
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;
+SELECT count(*) FROM big_again;
+RESET parallel_leader_participation;
+RESET max_parallel_workers_per_gather;
+RESET min_parallel_table_scan_size;
+RESET parallel_tuple_cost;
+RESET parallel_setup_cost;
+RESET ritual.parallel_block_size;
+DROP FOREIGN TABLE big_again;

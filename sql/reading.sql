@@ -137,3 +137,10 @@ CREATE FOREIGN TABLE encoding_positions (a int, b text, errors text OPTIONS (met
   SERVER files OPTIONS (path :'encoding_positions', header 'true', on_error 'null');
 SELECT a, b, errors FROM encoding_positions;
 DROP FOREIGN TABLE encoding_positions;
+
+-- with CR line ends too, a stray quote spoils only its own record
+\set cr_stray_quote :datadir '/cr_stray_quote.csv'
+CREATE FOREIGN TABLE cr_stray_quote (a text, b text, line int OPTIONS (meta 'line'))
+  SERVER files OPTIONS (path :'cr_stray_quote', header 'true', on_error 'skip');
+SELECT * FROM cr_stray_quote;
+DROP FOREIGN TABLE cr_stray_quote;

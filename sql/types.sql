@@ -50,6 +50,25 @@ ALTER FOREIGN TABLE typed ADD COLUMN errors text OPTIONS (meta 'errors');
 SELECT i, bi, n, f, b, d, ts, tstz, arr, mood, pos, vc FROM typed;
 SELECT regexp_split_to_table(errors, '; ') AS reason FROM typed;
 
+-- a domain whose CHECK runs plpgsql, failing on a value: under on_error
+-- 'null' the value is NULL and nothing the CHECK held is left behind
+CREATE FUNCTION not_bad(t text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  n int;
+BEGIN
+  SELECT 1 / (CASE WHEN t = 'bad' THEN 0 ELSE 1 END) INTO n;
+  RETURN true;
+END $$;
+CREATE DOMAIN checked_text AS text CHECK (not_bad(VALUE));
+\set checked :datadir '/domain_check.csv'
+CREATE FOREIGN TABLE checked (v checked_text, errors text OPTIONS (meta 'errors'))
+  SERVER files OPTIONS (path :'checked', header 'true', on_error 'null');
+SELECT v, errors FROM checked;
+SELECT count(*) AS rows_after FROM checked WHERE v IS NOT NULL;
+DROP FOREIGN TABLE checked;
+DROP DOMAIN checked_text;
+DROP FUNCTION not_bad;
+
 -- a NULL must pass a domain's constraints too
 \set quoting :datadir '/quoting.csv'
 CREATE FOREIGN TABLE needs_text (id int, note required_text, tag text)

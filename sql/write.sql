@@ -109,3 +109,19 @@ DROP FOREIGN TABLE written, leftovers, packed, globbed, not_a_directory,
   bad_partition, denied;
 DROP TABLE source;
 DROP ROLE regress_ritual_writer, regress_ritual_no_writer;
+
+-- what is written reads back the same whatever the session's settings:
+-- floats exactly, an escape other than the quote, and a value equal to the
+-- null string is refused rather than read back as NULL
+\set escaped :datadir '/written/escaped'
+CREATE FOREIGN TABLE escaped (id int, f float8, t text)
+  SERVER files OPTIONS (path :'escaped', header 'true', escape '\', null 'NA');
+SET extra_float_digits = -3;
+INSERT INTO escaped VALUES (1, 1::float8 / 3, 'back\slash "quoted"'), (2, 1e-7, NULL);
+RESET extra_float_digits;
+SELECT id, f = 1::float8 / 3 OR f = 1e-7 AS exact, t FROM escaped ORDER BY id;
+INSERT INTO escaped VALUES (3, 0, 'NA');
+CREATE FOREIGN TABLE hidden_partitions (a int, _p int)
+  SERVER files OPTIONS (path :'escaped', partition_by '_p');
+INSERT INTO hidden_partitions VALUES (1, 1);
+DROP FOREIGN TABLE escaped, hidden_partitions;

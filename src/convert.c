@@ -16,6 +16,8 @@
 
 #include <math.h>
 
+#include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
@@ -27,6 +29,7 @@
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/lsyscache.h"
+#include "utils/resowner.h"
 
 #include "convert.h"
 
@@ -406,15 +409,71 @@ ritual_convert(RitualConverter *conv, char *str, int len)
 							 conv->typmod);
 }
 
+#if PG_VERSION_NUM < 160000
+/* An error that says the value is bad, not that something else went wrong. */
+static bool
+is_bad_value_error(const ErrorData *edata)
+{
+	int			category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+
+	return category == ERRCODE_DATA_EXCEPTION ||
+		category == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION;
+}
+
+/*
+ * A domain's CHECK or a type's own input function may run any code (SPI,
+ * plpgsql, catalog caches): its error is caught inside a subtransaction,
+ * whose rollback releases what that code held.
+ */
+static bool
+convert_in_subtransaction(RitualConverter *conv, char *str, Datum *result,
+						  char **message)
+{
+	MemoryContext caller_context = CurrentMemoryContext;
+	ResourceOwner caller_owner = CurrentResourceOwner;
+	volatile bool converted = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(caller_context);
+	PG_TRY();
+	{
+		*result = InputFunctionCall(&conv->in_func, str, conv->typioparam,
+									conv->typmod);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller_context);
+		CurrentResourceOwner = caller_owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(caller_context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller_context);
+		CurrentResourceOwner = caller_owner;
+		if (!is_bad_value_error(edata))
+			ReThrowError(edata);
+		*message = edata->message;
+		converted = false;
+	}
+	PG_END_TRY();
+	return converted;
+}
+#endif
+
 /*
  * ritual_convert_soft
  *		Like ritual_convert, but a value the type rejects returns false and
  *		the reason in *message instead of raising an error.
  *
  * Before PostgreSQL 16 input functions cannot report errors softly, so the
- * error is caught.  Only data exceptions (class 22) and constraint
- * violations of domains (class 23) are taken as a bad value; anything else
- * (out of memory, a cancel) is raised again.
+ * error is caught: around a built-in input function directly, around a
+ * domain or a type's own input function in a subtransaction.  Only data
+ * exceptions (class 22) and constraint violations of domains (class 23) are
+ * taken as a bad value; anything else (out of memory, a cancel) is raised
+ * again.
  */
 bool
 ritual_convert_soft(RitualConverter *conv, char *str, int len, Datum *result,
@@ -438,6 +497,13 @@ ritual_convert_soft(RitualConverter *conv, char *str, int len, Datum *result,
 	*message = escontext.error_data->message;
 	return false;
 #else
+	if (conv->is_domain || conv->in_func.fn_oid >= FirstGenbkiObjectId)
+		return convert_in_subtransaction(conv, str, result, message);
+
+	/*
+	 * A built-in input function leaves nothing behind when it raises an
+	 * error about its input, so catching the error is safe.
+	 */
 	PG_TRY();
 	{
 		*result = InputFunctionCall(&conv->in_func, str, conv->typioparam,
@@ -446,13 +512,10 @@ ritual_convert_soft(RitualConverter *conv, char *str, int len, Datum *result,
 	PG_CATCH();
 	{
 		ErrorData  *edata;
-		int			category;
 
 		MemoryContextSwitchTo(caller_context);
 		edata = CopyErrorData();
-		category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
-		if (category != ERRCODE_DATA_EXCEPTION &&
-			category != ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION)
+		if (!is_bad_value_error(edata))
 			PG_RE_THROW();
 		FlushErrorState();
 		*message = edata->message;

@@ -243,11 +243,16 @@ on_field(void *data, size_t len, void *arg)
 		const char *end = p + len;
 
 		memcpy(r->values_buf + r->values_len, data, len);
-		/* only a quoted field can hold a line break */
+		/* only a quoted field can hold a line break: LF, CR LF or a lone CR */
 		while ((p = memchr(p, '\n', end - p)) != NULL)
 		{
 			r->line++;
 			p++;
+		}
+		for (p = data; (p = memchr(p, '\r', end - p)) != NULL; p++)
+		{
+			if (p + 1 == end || p[1] != '\n')
+				r->line++;
 		}
 	}
 	r->values_buf[r->values_len + len] = '\0';
@@ -340,6 +345,16 @@ rewrite_escapes(CsvReader *r, const char *in, Size len, char *out)
 	return o - out;
 }
 
+/* The first CR or LF in 'bytes', or NULL. */
+static const char *
+first_line_end(const char *bytes, Size len)
+{
+	const char *lf = memchr(bytes, '\n', len);
+	const char *cr = memchr(bytes, '\r', lf ? (Size) (lf - bytes) : len);
+
+	return cr ? cr : lf;
+}
+
 /*
  * libcsv stopped at a stray quote: queue the record so far as malformed,
  * start libcsv afresh, and pass over the rest of the line.  Returns where
@@ -368,13 +383,15 @@ reject_stray_quote(CsvReader *r, const char *rest, Size len)
 	r->escape_pending = false;
 	r->last_end_was_cr = false;
 
-	newline = memchr(rest, '\n', len);
+	newline = first_line_end(rest, len);
 	if (newline == NULL)
 	{
 		r->skipping_line = true;
 		return NULL;
 	}
 	r->line++;
+	if (*newline == '\r' && newline + 1 < rest + len && newline[1] == '\n')
+		newline++;				/* CR LF ends one line */
 	return newline + 1;
 }
 
@@ -598,6 +615,27 @@ split_plain_line(CsvReader *r, char *line, char *end)
 }
 
 /*
+ * Whether the range ends at file offset 'offset', where a line starts; then
+ * the reader of the next range starts at this line, so a record must not run
+ * on across it.
+ */
+static bool
+reached_range_end(CsvReader *r, int64 offset)
+{
+	if (r->stop < 0 || offset < r->stop)
+		return false;
+	if (r->libcsv_busy)
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("a quoted field of file \"%s\" runs across byte " INT64_FORMAT ", where a parallel scan split the file",
+						r->path, r->stop),
+				 errdetail("The file's quotes are unbalanced before that point, so it cannot be split safely."),
+				 errhint("Fix the quoting, or read the file without parallel workers: SET max_parallel_workers_per_gather = 0.")));
+	r->finished = true;
+	return true;
+}
+
+/*
  * Parse the complete lines chunk[from, to): each ends with '\n', except a
  * last line at the end of the file.
  */
@@ -613,32 +651,26 @@ parse_lines(CsvReader *r, Size from, Size to)
 		char	   *line_end;
 		char	   *next;
 
-		if (r->stop >= 0 && r->chunk_offset + (p - r->chunk) >= r->stop)
-		{
-			/*
-			 * The range ends here: the reader of the next range starts at
-			 * this line, so a record must not run on across it.
-			 */
-			if (r->libcsv_busy)
-				ereport(ERROR,
-						(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
-						 errmsg("a quoted field of file \"%s\" runs across byte " INT64_FORMAT ", where a parallel scan split the file",
-								r->path, r->stop),
-						 errdetail("The file's quotes are unbalanced before that point, so it cannot be split safely."),
-						 errhint("Fix the quoting, or read the file without parallel workers: SET max_parallel_workers_per_gather = 0.")));
-			r->finished = true;
+		if (reached_range_end(r, r->chunk_offset + (p - r->chunk)))
 			return;
-		}
 		newline = memchr(p, '\n', end - p);
 		line_end = newline ? newline : end;
 		next = newline ? newline + 1 : end;
 		if (r->skipping_line)
 		{
-			/* the end of a line a stray quote made bad */
+			/* the end of a line a stray quote made bad: its first CR or LF */
+			const char *line_break = first_line_end(p, end - p);
+
+			if (line_break == NULL)
+			{
+				p = end;
+				continue;
+			}
 			r->skipping_line = false;
-			if (newline)
-				r->line++;
-			p = next;
+			r->line++;
+			if (*line_break == '\r' && line_break + 1 < end && line_break[1] == '\n')
+				line_break++;
+			p = (char *) line_break + 1;
 			continue;
 		}
 
@@ -768,6 +800,8 @@ read_chunk(CsvReader *r)
 	if (last_newline == NULL)
 	{
 		/* a line longer than a chunk: libcsv keeps the part in progress */
+		if (reached_range_end(r, r->chunk_offset))
+			return;
 		if (!r->skipping_line)
 			feed_libcsv(r, r->chunk, r->chunk_len);
 		r->carry_from = r->chunk_len;

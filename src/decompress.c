@@ -116,14 +116,14 @@ decompress_begin(RitualCompression kind, const char *path)
 	}
 	else
 	{
+		d->cleanup.func = free_zstd_stream;
+		d->cleanup.arg = d;
+		MemoryContextRegisterResetCallback(CurrentMemoryContext, &d->cleanup);
 		d->zds = ZSTD_createDStream();
 		if (d->zds == NULL || ZSTD_isError(ZSTD_initDStream(d->zds)))
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("could not start decompressing file \"%s\"", path)));
-		d->cleanup.func = free_zstd_stream;
-		d->cleanup.arg = d;
-		MemoryContextRegisterResetCallback(CurrentMemoryContext, &d->cleanup);
 	}
 	return d;
 }

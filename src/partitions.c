@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "executor/executor.h"
+#include "mb/pg_wchar.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
@@ -50,8 +51,10 @@ url_decode(const char *s, int len)
 
 	for (int i = 0; i < len; i++)
 	{
+		/* %00 stays as written: a NUL cannot be in a value */
 		if (s[i] == '%' && i + 2 < len &&
-			hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0)
+			hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0 &&
+			(s[i + 1] != '0' || s[i + 2] != '0'))
 		{
 			out[o++] = (char) (hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
 			i += 2;
@@ -167,6 +170,21 @@ contains_param(Node *node, void *context)
 }
 
 /*
+ * Whether an expression holds an executor parameter (of an initplan or an
+ * outer query): those have no value yet when the scan begins, and change on
+ * rescans, so they cannot prune.
+ */
+static bool
+contains_exec_param(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+		return true;
+	return expression_tree_walker(node, contains_exec_param, context);
+}
+
+/*
  * ritual_pruning_clauses
  *		The clauses of 'clauses' that refer to partition columns only and can
  *		be evaluated once per file: no volatile function, no subplan.
@@ -184,7 +202,8 @@ ritual_pruning_clauses(List *clauses, Index relid, const RitualOptions *opts)
 		int			member = -1;
 		bool		usable = true;
 
-		if (contain_volatile_functions(clause) || contain_subplans(clause))
+		if (contain_volatile_functions(clause) || contain_subplans(clause) ||
+			contains_exec_param(clause, NULL))
 			continue;
 		pull_varattnos(clause, relid, &attrs);
 		if (bms_is_empty(attrs))
@@ -233,7 +252,8 @@ fold_partition_values(Node *node, FoldContext *context)
 		value = ritual_partition_value(context->file, column->partition_key, &found);
 		ritual_converter_init(&conv, var->vartype, var->vartypmod);
 		if (value != NULL &&
-			!ritual_convert_soft(&conv, pstrdup(value), strlen(value), &datum, &message))
+			(!pg_verifymbstr(value, strlen(value), true) ||
+			 !ritual_convert_soft(&conv, pstrdup(value), strlen(value), &datum, &message)))
 		{
 			context->failed = true;
 			return node;
@@ -344,7 +364,8 @@ ritual_prune_files(ForeignScanState *node, List *clauses,
 			value = ritual_partition_value(file, opts->columns[i].partition_key, &found);
 			if (value == NULL)
 				continue;
-			if (!ritual_convert_soft(&converters[i], pstrdup(value), strlen(value),
+			if (!pg_verifymbstr(value, strlen(value), true) ||
+				!ritual_convert_soft(&converters[i], pstrdup(value), strlen(value),
 									 &slot->tts_values[i], &message))
 			{
 				keep = true;	/* the scan will say why */

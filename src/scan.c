@@ -414,7 +414,12 @@ convert_partition_values(RitualScan *scan)
 		value = ritual_partition_value(file, col->partition_key, &found);
 		if (value == NULL && !col->conv.is_domain)
 			continue;
-		if (ritual_convert_soft(&col->conv, value ? pstrdup(value) : NULL,
+		if (value != NULL && !pg_verifymbstr(value, strlen(value), true))
+			col->partition_error =
+				psprintf("partition value \"%s\" of the file's path: invalid byte sequence for encoding \"%s\"",
+						 ritual_shown_value(value, strlen(value)),
+						 GetDatabaseEncodingName());
+		else if (ritual_convert_soft(&col->conv, value ? pstrdup(value) : NULL,
 								value ? strlen(value) : 0,
 								&col->partition_value, &col->partition_error))
 			col->partition_null = (value == NULL);

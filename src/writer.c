@@ -34,6 +34,7 @@
 #include "storage/procarray.h"
 #include "utils/acl.h"
 #include "utils/datetime.h"
+#include "utils/float.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -55,6 +56,7 @@ typedef struct OutputFile
 	char	   *final_path;
 	int			fd;				/* -1 once finished */
 	int64		bytes;			/* uncompressed bytes written */
+	bool		renamed;		/* has its final name (commit under way) */
 	uint64		last_use;		/* for closing the least recently used */
 	RitualCompression compression;
 	z_stream	zs;
@@ -181,10 +183,15 @@ finish_file(OutputFile *file)
 	file->zcs = NULL;
 }
 
-/* Remove a file of an aborted (sub)transaction.  Never raises an error. */
+/*
+ * Remove a file of an aborted (sub)transaction, under whichever name it has:
+ * the commit may fail after the files were renamed.  Never raises an error.
+ */
 static void
 discard_file(OutputFile *file)
 {
+	const char *path = file->renamed ? file->final_path : file->temp_path;
+
 	if (file->fd >= 0)
 		CloseTransientFile(file->fd);
 	file->fd = -1;
@@ -193,10 +200,10 @@ discard_file(OutputFile *file)
 	if (file->zcs)
 		ZSTD_freeCCtx(file->zcs);
 	file->zcs = NULL;
-	if (unlink(file->temp_path) != 0 && errno != ENOENT)
+	if (unlink(path) != 0 && errno != ENOENT)
 		ereport(WARNING,
 				(errcode_for_file_access(),
-				 errmsg("could not remove file \"%s\": %m", file->temp_path)));
+				 errmsg("could not remove file \"%s\": %m", path)));
 }
 
 /* fsync a directory, so that a rename in it survives a crash. */
@@ -238,8 +245,12 @@ writer_xact_callback(XactEvent event, pg_attribute_unused() void *arg)
 					ereport(ERROR,
 							(errcode_for_file_access(),
 							 errmsg("could not rename file \"%s\": %m", file->temp_path)));
+				file->renamed = true;
 				fsync_directory(file->final_path);
 			}
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
 			pending = NULL;
 			break;
 		case XACT_EVENT_PRE_PREPARE:
@@ -403,6 +414,9 @@ file_for(RitualWriter *w, const char *key)
 
 	snprintf(lookup, sizeof(lookup), "%u/%s", GetCurrentSubTransactionId(), key);
 	entry = hash_search(pw->open_files, lookup, HASH_ENTER, &found);
+	if (!found)
+		entry->file = NULL;
+	found = (entry->file != NULL);
 	if (found && entry->file->fd >= 0 &&
 		entry->file->bytes < w->opts->max_file_size)
 	{
@@ -458,6 +472,8 @@ file_for(RitualWriter *w, const char *key)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not create file \"%s\": %m", file->temp_path)));
+	/* from here on an abort removes it */
+	pw->files = lappend(pw->files, file);
 	if (file->compression == RITUAL_COMPRESSION_GZIP)
 	{
 		if (deflateInit2(&file->zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
@@ -470,7 +486,6 @@ file_for(RitualWriter *w, const char *key)
 		if (file->zcs == NULL)
 			elog(ERROR, "could not start zstd compression");
 	}
-	pw->files = lappend(pw->files, file);
 	MemoryContextSwitchTo(oldcontext);
 
 	entry->file = file;
@@ -486,25 +501,35 @@ file_for(RitualWriter *w, const char *key)
  * empty unquoted field reads back as NULL).
  */
 static void
-append_csv_field(StringInfo buf, const char *value, const RitualOptions *opts)
+append_csv_field(StringInfo buf, const char *value, const RitualOptions *opts,
+				 bool is_value)
 {
 	size_t		len = strlen(value);
 	bool		quote = (len == 0) ||
 		value[0] == ' ' || value[len - 1] == ' ' ||
 		strchr(value, opts->delimiter) || strchr(value, opts->quote) ||
-		strchr(value, '\n') || strchr(value, '\r') ||
-		(opts->null_string && strcmp(value, opts->null_string) == 0);
+		(opts->escape != opts->quote && strchr(value, opts->escape)) ||
+		strchr(value, '\n') || strchr(value, '\r');
+
+	/* the reader takes the null string as NULL, quoted or not */
+	if (is_value && opts->null_string && strcmp(value, opts->null_string) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot write value \"%s\": it is the table's null string",
+						value),
+				 errhint("It would read back as NULL; change option \"null\", or the value.")));
 
 	if (!quote)
 	{
 		appendBinaryStringInfo(buf, value, len);
 		return;
 	}
+	/* inside quotes a quote, and an escape other than the quote, is escaped */
 	appendStringInfoChar(buf, opts->quote);
 	for (const char *p = value; *p; p++)
 	{
-		if (*p == opts->quote)
-			appendStringInfoChar(buf, opts->quote);
+		if (*p == opts->quote || *p == opts->escape)
+			appendStringInfoChar(buf, opts->escape);
 		appendStringInfoChar(buf, *p);
 	}
 	appendStringInfoChar(buf, opts->quote);
@@ -593,7 +618,7 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 		w->in_file[i] = true;
 		if (header.len > 0)
 			appendStringInfoChar(&header, opts->delimiter);
-		append_csv_field(&header, opts->columns[i].header_name, opts);
+		append_csv_field(&header, opts->columns[i].header_name, opts, false);
 	}
 	appendStringInfoChar(&header, '\n');
 	w->header = opts->header ? header.data : "";
@@ -618,6 +643,11 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("option partition_by names column \"%s\", which table \"%s\" does not have",
 								(char *) lfirst(lc), RelationGetRelationName(rel))));
+			if (((char *) lfirst(lc))[0] == '_' || ((char *) lfirst(lc))[0] == '.')
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("cannot partition by column \"%s\": directories whose names start with \"%c\" are hidden from readers",
+								(char *) lfirst(lc), ((char *) lfirst(lc))[0])));
 			w->partition_attnums[w->npartitions++] = attnum;
 		}
 	}
@@ -665,7 +695,7 @@ format_row(RitualWriter *w, TupleTableSlot *slot)
 		else
 			append_csv_field(&w->row,
 							 OutputFunctionCall(&w->out_funcs[i], slot->tts_values[i]),
-							 w->opts);
+							 w->opts, true);
 	}
 	appendStringInfoChar(&w->row, '\n');
 }
@@ -680,6 +710,7 @@ ritual_writer_insert(RitualWriter *w, TupleTableSlot *slot)
 	int			saved_date_style = DateStyle;
 	int			saved_date_order = DateOrder;
 	int			saved_interval_style = IntervalStyle;
+	int			saved_float_digits = extra_float_digits;
 	OutputFile *file;
 
 	slot_getallattrs(slot);
@@ -687,11 +718,13 @@ ritual_writer_insert(RitualWriter *w, TupleTableSlot *slot)
 	/*
 	 * What is written must read back the same whatever the reader's
 	 * settings, and directory names must not change with them: dates and
-	 * intervals are written in ISO style, as pg_dump does.
+	 * intervals are written in ISO style and floats exactly, as pg_dump
+	 * does.
 	 */
 	DateStyle = USE_ISO_DATES;
 	DateOrder = DATEORDER_YMD;
 	IntervalStyle = INTSTYLE_POSTGRES;
+	extra_float_digits = 1;		/* floats in the shortest exact form */
 	PG_TRY();
 	{
 		format_row(w, slot);
@@ -701,6 +734,7 @@ ritual_writer_insert(RitualWriter *w, TupleTableSlot *slot)
 		DateStyle = saved_date_style;
 		DateOrder = saved_date_order;
 		IntervalStyle = saved_interval_style;
+		extra_float_digits = saved_float_digits;
 	}
 	PG_END_TRY();
 
