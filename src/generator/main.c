@@ -116,17 +116,26 @@ print_help(void)
 		   "      about 100 million events, for benchmarks\n");
 }
 
+/* Print a message and exit: 2 for a bad argument (with a hint), 1 else. */
+static void
+exit_with(int code, const char *format, va_list args)
+{
+	fprintf(stderr, GENERATOR_NAME ": ");
+	vfprintf(stderr, format, args);
+	if (code == 2)
+		fprintf(stderr, "\nTry \"" GENERATOR_NAME " --help\" for more information.\n");
+	else
+		fprintf(stderr, "\n");
+	exit(code);
+}
+
 static void
 usage_error(const char *format,...)
 {
 	va_list		args;
 
-	fprintf(stderr, GENERATOR_NAME ": ");
 	va_start(args, format);
-	vfprintf(stderr, format, args);
-	va_end(args);
-	fprintf(stderr, "\nTry \"" GENERATOR_NAME " --help\" for more information.\n");
-	exit(2);
+	exit_with(2, format, args);
 }
 
 static void
@@ -134,12 +143,8 @@ fail(const char *format,...)
 {
 	va_list		args;
 
-	fprintf(stderr, GENERATOR_NAME ": ");
 	va_start(args, format);
-	vfprintf(stderr, format, args);
-	va_end(args);
-	fprintf(stderr, "\n");
-	exit(1);
+	exit_with(1, format, args);
 }
 
 static int64_t
