@@ -202,6 +202,26 @@ push_record(CsvReader *r)
 	r->record_malformed = NULL;
 }
 
+/*
+ * The line ends in bytes[0, len): LF, CR LF or a lone CR.  Whether a CR at
+ * the end is followed by LF is seen in bytes[len, visible), if there.
+ */
+static int64
+count_line_ends(const char *bytes, Size len, Size visible)
+{
+	const char *end = bytes + len;
+	int64		count = 0;
+
+	for (const char *p = bytes; (p = memchr(p, '\n', end - p)) != NULL; p++)
+		count++;
+	for (const char *p = bytes; (p = memchr(p, '\r', end - p)) != NULL; p++)
+	{
+		if (p + 1 >= bytes + visible || p[1] != '\n')
+			count++;
+	}
+	return count;
+}
+
 /* libcsv callback: one field has been parsed. */
 static void
 on_field(void *data, size_t len, void *arg)
@@ -239,21 +259,9 @@ on_field(void *data, size_t len, void *arg)
 	slot->in_chunk = false;
 	if (len > 0)
 	{
-		const char *p = data;
-		const char *end = p + len;
-
 		memcpy(r->values_buf + r->values_len, data, len);
-		/* only a quoted field can hold a line break: LF, CR LF or a lone CR */
-		while ((p = memchr(p, '\n', end - p)) != NULL)
-		{
-			r->line++;
-			p++;
-		}
-		for (p = data; (p = memchr(p, '\r', end - p)) != NULL; p++)
-		{
-			if (p + 1 == end || p[1] != '\n')
-				r->line++;
-		}
+		/* only a quoted field can hold a line break */
+		r->line += count_line_ends(data, len, len);
 	}
 	r->values_buf[r->values_len + len] = '\0';
 	r->values_len += len + 1;
@@ -345,14 +353,26 @@ rewrite_escapes(CsvReader *r, const char *in, Size len, char *out)
 	return o - out;
 }
 
-/* The first CR or LF in 'bytes', or NULL. */
+/*
+ * Pass over the rest of a line a stray quote made bad, which ends at its
+ * first CR or LF.  Returns what follows that line end, or NULL, with
+ * skipping_line set, when the line goes on past 'end'.
+ */
 static const char *
-first_line_end(const char *bytes, Size len)
+skip_bad_line(CsvReader *r, const char *p, const char *end)
 {
-	const char *lf = memchr(bytes, '\n', len);
-	const char *cr = memchr(bytes, '\r', lf ? (Size) (lf - bytes) : len);
+	const char *lf = memchr(p, '\n', end - p);
+	const char *line_end = memchr(p, '\r', lf ? lf - p : end - p);
 
-	return cr ? cr : lf;
+	if (line_end == NULL)
+		line_end = lf;
+	r->skipping_line = (line_end == NULL);
+	if (line_end == NULL)
+		return NULL;
+	r->line++;
+	if (*line_end == '\r' && line_end + 1 < end && line_end[1] == '\n')
+		line_end++;				/* CR LF ends one line */
+	return line_end + 1;
 }
 
 /*
@@ -363,8 +383,6 @@ first_line_end(const char *bytes, Size len)
 static const char *
 reject_stray_quote(CsvReader *r, const char *rest, Size len)
 {
-	const char *newline;
-
 	if (r->nfields == r->record_first_field)
 		r->record_line = r->line;
 	r->record_malformed = "a quote in a field neither opens, closes nor doubles a quote";
@@ -382,17 +400,7 @@ reject_stray_quote(CsvReader *r, const char *rest, Size len)
 	r->in_quotes = false;
 	r->escape_pending = false;
 	r->last_end_was_cr = false;
-
-	newline = first_line_end(rest, len);
-	if (newline == NULL)
-	{
-		r->skipping_line = true;
-		return NULL;
-	}
-	r->line++;
-	if (*newline == '\r' && newline + 1 < rest + len && newline[1] == '\n')
-		newline++;				/* CR LF ends one line */
-	return newline + 1;
+	return skip_bad_line(r, rest, rest + len);
 }
 
 /*
@@ -658,19 +666,9 @@ parse_lines(CsvReader *r, Size from, Size to)
 		next = newline ? newline + 1 : end;
 		if (r->skipping_line)
 		{
-			/* the end of a line a stray quote made bad: its first CR or LF */
-			const char *line_break = first_line_end(p, end - p);
+			const char *after = skip_bad_line(r, p, end);
 
-			if (line_break == NULL)
-			{
-				p = end;
-				continue;
-			}
-			r->skipping_line = false;
-			r->line++;
-			if (*line_break == '\r' && line_break + 1 < end && line_break[1] == '\n')
-				line_break++;
-			p = (char *) line_break + 1;
+			p = after ? (char *) after : end;
 			continue;
 		}
 
@@ -1047,20 +1045,13 @@ csv_count_line_ends(const char *path, int64 upto, CsvPrefixCount *cache)
 		/* read one byte more, to see whether a CR is followed by LF */
 		Size		want = Min(PREFIX_BUFFER_SIZE, upto - cache->offset);
 		ssize_t		nread = pread(fd, buffer, want + 1, (off_t) cache->offset);
-		const char *p;
-		const char *end;
+		Size		counted;
 
 		if (nread <= 0)
 			break;
-		end = buffer + Min((Size) nread, want);
-		for (p = buffer; (p = memchr(p, '\n', end - p)) != NULL; p++)
-			cache->count++;
-		for (p = buffer; (p = memchr(p, '\r', end - p)) != NULL; p++)
-		{
-			if (p + 1 >= buffer + nread || p[1] != '\n')
-				cache->count++;
-		}
-		cache->offset += end - buffer;
+		counted = Min((Size) nread, want);
+		cache->count += count_line_ends(buffer, counted, nread);
+		cache->offset += counted;
 	}
 	result = cache->count;
 

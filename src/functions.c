@@ -42,9 +42,6 @@ PG_FUNCTION_INFO_V1(ritual_flag_bits);
 PG_FUNCTION_INFO_V1(ritual_flag_bit);
 PG_FUNCTION_INFO_V1(ritual_session_number);
 
-static void reject_word(const char *what, const char *valid, const char *value,
-						const char *const *words) pg_attribute_noreturn();
-
 
 /* ----------------------------------------------------------------
  *		Names given as text
@@ -52,45 +49,39 @@ static void reject_word(const char *what, const char *valid, const char *value,
  */
 
 /*
- * The index of the word of 'words' (NULL-terminated) that the 'len' bytes
- * at 's' spell, ignoring case, or -1.
+ * The index of the word of 'words' (NULL-terminated) that 'value' spells,
+ * ignoring case.  Any other value is an error that lists the valid words
+ * and suggests the closest: 'what' names the kind of word in the message
+ * ("week mode"), 'valid' starts the hint's list ("Valid modes are").
  */
 static int
-find_word(const char *s, int len, const char *const *words)
+word_index(text *value, const char *const *words, const char *what,
+		   const char *valid)
 {
+	const char *s = VARDATA_ANY(value);
+	int			len = VARSIZE_ANY_EXHDR(value);
+	StringInfoData list;
+	const char *suggestion;
+	char	   *lowered;
+
 	for (int i = 0; words[i] != NULL; i++)
 	{
 		if (strlen(words[i]) == (size_t) len &&
 			pg_strncasecmp(s, words[i], len) == 0)
 			return i;
 	}
-	return -1;
-}
-
-/*
- * Report 'value', which is none of 'words'.  'what' names the kind of word
- * in the message ("week mode"), 'valid' starts the hint's list ("Valid
- * modes are").
- */
-static void
-reject_word(const char *what, const char *valid, const char *value,
-			const char *const *words)
-{
-	StringInfoData list;
-	const char *suggestion;
-	char	   *lowered;
 
 	initStringInfo(&list);
 	for (const char *const *w = words; *w != NULL; w++)
 		appendStringInfo(&list, "%s'%s'", list.len > 0 ? ", " : "", *w);
 
 	/* names are matched ignoring case, so are suggestions */
-	lowered = asc_tolower(value, strlen(value));
+	lowered = asc_tolower(s, len);
 	suggestion = ritual_closest_word(lowered, words);
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("unrecognized %s \"%s\"", what, value),
+			 errmsg("unrecognized %s \"%s\"", what, text_to_cstring(value)),
 			 suggestion ?
 			 errhint("Perhaps you meant '%s'. %s %s.",
 					 suggestion, valid, list.data) :
@@ -121,13 +112,8 @@ static const char *const week_mode_names[] = {
 static WeekMode
 parse_week_mode(text *mode)
 {
-	int			i = find_word(VARDATA_ANY(mode), VARSIZE_ANY_EXHDR(mode),
-							  week_mode_names);
-
-	if (i < 0)
-		reject_word("week mode", "Valid modes are",
-					text_to_cstring(mode), week_mode_names);
-	return (WeekMode) i;
+	return (WeekMode) word_index(mode, week_mode_names, "week mode",
+								 "Valid modes are");
 }
 
 /* a / b rounded towards minus infinity, for b > 0 */
@@ -390,13 +376,8 @@ ritual_flag_names(PG_FUNCTION_ARGS)
 static int32
 flag_bit(text *name)
 {
-	int			i = find_word(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name),
-							  flag_names);
-
-	if (i < 0)
-		reject_word("anomaly flag", "Valid flags are",
-					text_to_cstring(name), flag_names);
-	return 1 << i;
+	return 1 << word_index(name, flag_names, "anomaly flag",
+						   "Valid flags are");
 }
 
 /*

@@ -105,8 +105,8 @@ ritual_parse_partitions(RitualFile *file)
  * says whether the file has the key at all.  Keys compare case-insensitively,
  * like column names in a header; the deepest directory wins.
  */
-const char *
-ritual_partition_value(const RitualFile *file, const char *key, bool *found)
+static const char *
+partition_value(const RitualFile *file, const char *key, bool *found)
 {
 	const char *value = NULL;
 	ListCell   *k,
@@ -122,6 +122,38 @@ ritual_partition_value(const RitualFile *file, const char *key, bool *found)
 		}
 	}
 	return value;
+}
+
+/*
+ * ritual_convert_partition_value
+ *		Partition 'key' of 'file' as a value of conv's type; a missing key
+ *		or a NULL value is NULL, which a domain still checks.  False, with
+ *		why in *message, when the value is not valid text or the type
+ *		rejects it.
+ */
+bool
+ritual_convert_partition_value(RitualConverter *conv, const RitualFile *file,
+							   const char *key, Datum *value, bool *isnull,
+							   char **message)
+{
+	bool		found;
+	const char *text = partition_value(file, key, &found);
+	char	   *reason;
+
+	*value = (Datum) 0;
+	*isnull = (text == NULL);
+	if (text == NULL && !conv->is_domain)
+		return true;
+	if (text != NULL && !pg_verifymbstr(text, strlen(text), true))
+		reason = psprintf("invalid byte sequence for encoding \"%s\"",
+						  GetDatabaseEncodingName());
+	else if (ritual_convert_soft(conv, text ? pstrdup(text) : NULL,
+								 text ? strlen(text) : 0, value, &reason))
+		return true;
+	*message = psprintf("partition value \"%s\" of the file's path: %s",
+						text ? ritual_shown_value(text, strlen(text)) : "",
+						reason);
+	return false;
 }
 
 /*
@@ -148,7 +180,7 @@ ritual_find_partition_columns(RitualOptions *opts, List *files)
 		{
 			bool		found;
 
-			(void) ritual_partition_value(lfirst(lc), column->header_name, &found);
+			(void) partition_value(lfirst(lc), column->header_name, &found);
 			if (found)
 			{
 				column->partition_key = column->header_name;
@@ -158,30 +190,25 @@ ritual_find_partition_columns(RitualOptions *opts, List *files)
 	}
 }
 
-/* Whether an expression holds a Param, whose value EXPLAIN may not know. */
-static bool
-contains_param(Node *node, void *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Param))
-		return true;
-	return expression_tree_walker(node, contains_param, context);
-}
-
 /*
- * Whether an expression holds an executor parameter (of an initplan or an
- * outer query): those have no value yet when the scan begins, and change on
- * rescans, so they cannot prune.
+ * Whether an expression holds a Param; with *exec_only, an executor
+ * parameter only.
  */
 static bool
-contains_exec_param(Node *node, void *context)
+contains_param_walker(Node *node, void *exec_only)
 {
 	if (node == NULL)
 		return false;
-	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+	if (IsA(node, Param) &&
+		(!*(bool *) exec_only || ((Param *) node)->paramkind == PARAM_EXEC))
 		return true;
-	return expression_tree_walker(node, contains_exec_param, context);
+	return expression_tree_walker(node, contains_param_walker, exec_only);
+}
+
+static bool
+contains_param(Node *node, bool exec_only)
+{
+	return contains_param_walker(node, &exec_only);
 }
 
 /*
@@ -202,8 +229,12 @@ ritual_pruning_clauses(List *clauses, Index relid, const RitualOptions *opts)
 		int			member = -1;
 		bool		usable = true;
 
+		/*
+		 * An executor parameter (of an initplan or an outer query) has no
+		 * value yet when the scan begins, and changes on rescans.
+		 */
 		if (contain_volatile_functions(clause) || contain_subplans(clause) ||
-			contains_exec_param(clause, NULL))
+			contains_param(clause, true))
 			continue;
 		pull_varattnos(clause, relid, &attrs);
 		if (bms_is_empty(attrs))
@@ -242,25 +273,23 @@ fold_partition_values(Node *node, FoldContext *context)
 		Var		   *var = (Var *) node;
 		const RitualColumn *column = &context->opts->columns[var->varattno - 1];
 		RitualConverter conv;
-		const char *value;
-		bool		found;
-		Datum		datum = (Datum) 0;
+		Datum		datum;
+		bool		isnull;
 		char	   *message;
 		int16		typlen;
 		bool		typbyval;
 
-		value = ritual_partition_value(context->file, column->partition_key, &found);
 		ritual_converter_init(&conv, var->vartype, var->vartypmod);
-		if (value != NULL &&
-			(!pg_verifymbstr(value, strlen(value), true) ||
-			 !ritual_convert_soft(&conv, pstrdup(value), strlen(value), &datum, &message)))
+		if (!ritual_convert_partition_value(&conv, context->file,
+											column->partition_key,
+											&datum, &isnull, &message))
 		{
 			context->failed = true;
 			return node;
 		}
 		get_typlenbyval(var->vartype, &typlen, &typbyval);
 		return (Node *) makeConst(var->vartype, var->vartypmod, var->varcollid,
-								  typlen, datum, value == NULL, typbyval);
+								  typlen, datum, isnull, typbyval);
 	}
 	return expression_tree_mutator(node, fold_partition_values, context);
 }
@@ -331,7 +360,9 @@ ritual_prune_files(ForeignScanState *node, List *clauses,
 		return files;
 	foreach(lc, clauses)
 	{
-		if (explain_only && contains_param((Node *) ((ExprState *) lfirst(lc))->expr, NULL))
+		/* EXPLAIN may not know a parameter's value */
+		if (explain_only &&
+			contains_param((Node *) ((ExprState *) lfirst(lc))->expr, false))
 			return files;
 	}
 	for (int i = 0; i < opts->natts; i++)
@@ -353,25 +384,21 @@ ritual_prune_files(ForeignScanState *node, List *clauses,
 		ExecClearTuple(slot);
 		for (int i = 0; i < opts->natts; i++)
 		{
-			const char *value;
-			bool		found;
 			char	   *message;
 
 			slot->tts_values[i] = (Datum) 0;
 			slot->tts_isnull[i] = true;
 			if (opts->columns[i].partition_key == NULL)
 				continue;
-			value = ritual_partition_value(file, opts->columns[i].partition_key, &found);
-			if (value == NULL)
-				continue;
-			if (!pg_verifymbstr(value, strlen(value), true) ||
-				!ritual_convert_soft(&converters[i], pstrdup(value), strlen(value),
-									 &slot->tts_values[i], &message))
+			if (!ritual_convert_partition_value(&converters[i], file,
+												opts->columns[i].partition_key,
+												&slot->tts_values[i],
+												&slot->tts_isnull[i],
+												&message))
 			{
 				keep = true;	/* the scan will say why */
 				goto decided;
 			}
-			slot->tts_isnull[i] = false;
 		}
 		ExecStoreVirtualTuple(slot);
 		econtext->ecxt_scantuple = slot;

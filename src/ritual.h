@@ -110,10 +110,13 @@ extern void decompress_end(Decompressor *d);
 /* partitions.c */
 struct ForeignScanState;
 struct PlannerInfo;
+struct RitualConverter;
 
 extern void ritual_parse_partitions(RitualFile *file);
-extern const char *ritual_partition_value(const RitualFile *file,
-										  const char *key, bool *found);
+extern bool ritual_convert_partition_value(struct RitualConverter *conv,
+										   const RitualFile *file,
+										   const char *key, Datum *value,
+										   bool *isnull, char **message);
 extern void ritual_find_partition_columns(RitualOptions *opts, List *files);
 extern List *ritual_pruning_clauses(List *clauses, Index relid,
 									const RitualOptions *opts);

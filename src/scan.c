@@ -404,30 +404,16 @@ convert_partition_values(RitualScan *scan)
 	for (int i = 0; i < scan->natts; i++)
 	{
 		ScanColumn *col = &scan->columns[i];
-		const char *value;
-		bool		found;
 
 		if (col->partition_key == NULL || !col->wanted)
 			continue;
-		col->partition_null = true;
 		col->partition_error = NULL;
-		value = ritual_partition_value(file, col->partition_key, &found);
-		if (value == NULL && !col->conv.is_domain)
-			continue;
-		if (value != NULL && !pg_verifymbstr(value, strlen(value), true))
-			col->partition_error =
-				psprintf("partition value \"%s\" of the file's path: invalid byte sequence for encoding \"%s\"",
-						 ritual_shown_value(value, strlen(value)),
-						 GetDatabaseEncodingName());
-		else if (ritual_convert_soft(&col->conv, value ? pstrdup(value) : NULL,
-								value ? strlen(value) : 0,
-								&col->partition_value, &col->partition_error))
-			col->partition_null = (value == NULL);
-		else
-			col->partition_error =
-				psprintf("partition value \"%s\" of the file's path: %s",
-						 value ? ritual_shown_value(value, strlen(value)) : "",
-						 col->partition_error);
+		if (!ritual_convert_partition_value(&col->conv, file,
+											col->partition_key,
+											&col->partition_value,
+											&col->partition_null,
+											&col->partition_error))
+			col->partition_null = true;
 	}
 }
 

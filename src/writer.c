@@ -568,6 +568,7 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	StringInfoData header;
 	struct stat st;
+	ListCell   *lc;
 
 	if (!has_privs_of_role(GetUserId(), ROLE_PG_WRITE_SERVER_FILES))
 		ereport(ERROR,
@@ -595,62 +596,59 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 	w->in_file = palloc0(sizeof(bool) * Max(tupdesc->natts, 1));
 	w->out_funcs = palloc0(sizeof(FmgrInfo) * Max(tupdesc->natts, 1));
 	w->partition_attnums = palloc(sizeof(int) * Max(list_length(opts->partition_by), 1));
+
+	/* partition columns, in the order partition_by names them */
+	foreach(lc, opts->partition_by)
+	{
+		const char *name = lfirst(lc);
+		int			attnum = -1;
+
+		for (int i = 0; i < tupdesc->natts; i++)
+		{
+			if (!TupleDescAttr(tupdesc, i)->attisdropped &&
+				strcmp(NameStr(TupleDescAttr(tupdesc, i)->attname), name) == 0)
+				attnum = i;
+		}
+		if (attnum < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("option partition_by names column \"%s\", which table \"%s\" does not have",
+							name, RelationGetRelationName(rel))));
+		if (name[0] == '_' || name[0] == '.')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cannot partition by column \"%s\": directories whose names start with \"%c\" are hidden from readers",
+							name, name[0])));
+		w->partition_attnums[w->npartitions++] = attnum;
+	}
+
+	/* the other columns go into the file, in order */
 	initStringInfo(&header);
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
-		Form_pg_attribute attr = TupleDescAttr(tupdesc, i);
 		Oid			out_func;
 		bool		is_varlena;
-		ListCell   *lc;
-		bool		partition = false;
 
-		if (attr->attisdropped || opts->columns[i].meta != RITUAL_META_NONE)
+		if (TupleDescAttr(tupdesc, i)->attisdropped ||
+			opts->columns[i].meta != RITUAL_META_NONE)
 			continue;
-		getTypeOutputInfo(attr->atttypid, &out_func, &is_varlena);
+		getTypeOutputInfo(TupleDescAttr(tupdesc, i)->atttypid, &out_func,
+						  &is_varlena);
 		fmgr_info(out_func, &w->out_funcs[i]);
-		foreach(lc, opts->partition_by)
-		{
-			if (strcmp(lfirst(lc), NameStr(attr->attname)) == 0)
-				partition = true;
-		}
-		if (partition)
-			continue;
 		w->in_file[i] = true;
+		for (int p = 0; p < w->npartitions; p++)
+		{
+			if (w->partition_attnums[p] == i)
+				w->in_file[i] = false;
+		}
+		if (!w->in_file[i])
+			continue;
 		if (header.len > 0)
 			appendStringInfoChar(&header, opts->delimiter);
 		append_csv_field(&header, opts->columns[i].header_name, opts, false);
 	}
 	appendStringInfoChar(&header, '\n');
 	w->header = opts->header ? header.data : "";
-
-	/* partition columns, in the order partition_by names them */
-	{
-		ListCell   *lc;
-
-		foreach(lc, opts->partition_by)
-		{
-			int			attnum = -1;
-
-			for (int i = 0; i < tupdesc->natts; i++)
-			{
-				if (!TupleDescAttr(tupdesc, i)->attisdropped &&
-					strcmp(NameStr(TupleDescAttr(tupdesc, i)->attname),
-						   (char *) lfirst(lc)) == 0)
-					attnum = i;
-			}
-			if (attnum < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_UNDEFINED_COLUMN),
-						 errmsg("option partition_by names column \"%s\", which table \"%s\" does not have",
-								(char *) lfirst(lc), RelationGetRelationName(rel))));
-			if (((char *) lfirst(lc))[0] == '_' || ((char *) lfirst(lc))[0] == '.')
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("cannot partition by column \"%s\": directories whose names start with \"%c\" are hidden from readers",
-								(char *) lfirst(lc), ((char *) lfirst(lc))[0])));
-			w->partition_attnums[w->npartitions++] = attnum;
-		}
-	}
 	initStringInfo(&w->key);
 	initStringInfo(&w->row);
 	remove_leftovers(w->directory, 0);
