@@ -85,6 +85,9 @@ INSERT INTO not_a_directory VALUES (1);
 CREATE FOREIGN TABLE bad_partition (a int) SERVER files
   OPTIONS (path :'plain', partition_by 'b');
 INSERT INTO bad_partition VALUES (1);
+CREATE FOREIGN TABLE meta_partition (a int, file text OPTIONS (meta 'filename'))
+  SERVER files OPTIONS (path :'plain', partition_by 'file');
+INSERT INTO meta_partition VALUES (1, 'x');
 CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'plain', partition_by 'a, a');
 CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'plain', max_file_size '10');
 CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'plain', max_file_size 'big');
@@ -106,7 +109,7 @@ RESET ROLE;
 SELECT * FROM denied;
 
 DROP FOREIGN TABLE written, leftovers, packed, globbed, not_a_directory,
-  bad_partition, denied;
+  bad_partition, meta_partition, denied;
 DROP TABLE source;
 DROP ROLE regress_ritual_writer, regress_ritual_no_writer;
 

@@ -614,6 +614,12 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("option partition_by names column \"%s\", which table \"%s\" does not have",
 							name, RelationGetRelationName(rel))));
+		if (opts->columns[attnum].meta != RITUAL_META_NONE)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cannot partition by meta column \"%s\"", name),
+					 errdetail("A meta column is filled by the reader, so its value is not written."),
+					 errhint("Remove \"%s\" from option partition_by.", name)));
 		if (name[0] == '_' || name[0] == '.')
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
