@@ -128,3 +128,14 @@ CREATE FOREIGN TABLE hidden_partitions (a int, _p int)
   SERVER files OPTIONS (path :'escaped', partition_by '_p');
 INSERT INTO hidden_partitions VALUES (1, 1);
 DROP FOREIGN TABLE escaped, hidden_partitions;
+
+-- a partition column renamed with column_name names its directories as the
+-- header would, so that it reads back
+\set renamed :datadir '/written/renamed'
+CREATE FOREIGN TABLE renamed (id int, day date OPTIONS (column_name 'event_date'),
+    file text OPTIONS (meta 'filename'))
+  SERVER files OPTIONS (path :'renamed', header 'true', partition_by 'day');
+INSERT INTO renamed VALUES (1, '2024-03-01'), (2, NULL);
+SELECT id, day, regexp_replace(replace(file, :'renamed', ''), 'part-[0-9-]+', 'part-N') AS file
+  FROM renamed ORDER BY id;
+DROP FOREIGN TABLE renamed;

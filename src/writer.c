@@ -601,6 +601,7 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 	foreach(lc, opts->partition_by)
 	{
 		const char *name = lfirst(lc);
+		const char *directory;
 		int			attnum = -1;
 
 		for (int i = 0; i < tupdesc->natts; i++)
@@ -620,11 +621,13 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 					 errmsg("cannot partition by meta column \"%s\"", name),
 					 errdetail("A meta column is filled by the reader, so its value is not written."),
 					 errhint("Remove \"%s\" from option partition_by.", name)));
-		if (name[0] == '_' || name[0] == '.')
+		/* its directories are named as the files name the column */
+		directory = opts->columns[attnum].header_name;
+		if (directory[0] == '_' || directory[0] == '.')
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("cannot partition by column \"%s\": directories whose names start with \"%c\" are hidden from readers",
-							name, name[0])));
+							directory, directory[0])));
 		w->partition_attnums[w->npartitions++] = attnum;
 	}
 
@@ -677,7 +680,7 @@ format_row(RitualWriter *w, TupleTableSlot *slot)
 
 		if (p > 0)
 			appendStringInfoChar(&w->key, '/');
-		append_escaped_partition(&w->key, NameStr(TupleDescAttr(tupdesc, i)->attname));
+		append_escaped_partition(&w->key, w->opts->columns[i].header_name);
 		appendStringInfoChar(&w->key, '=');
 		append_escaped_partition(&w->key, slot->tts_isnull[i] ? NULL :
 								 OutputFunctionCall(&w->out_funcs[i], slot->tts_values[i]));
