@@ -144,3 +144,9 @@ CREATE FOREIGN TABLE cr_stray_quote (a text, b text, line int OPTIONS (meta 'lin
   SERVER files OPTIONS (path :'cr_stray_quote', header 'true', on_error 'skip');
 SELECT * FROM cr_stray_quote;
 DROP FOREIGN TABLE cr_stray_quote;
+-- a lone CR inside the spoilt quoted field ends a line too: 3,4 is on line 4
+\set lone_cr_stray_quote :datadir '/lone_cr_stray_quote.csv'
+CREATE FOREIGN TABLE lone_cr_stray_quote (a text, b text, line int OPTIONS (meta 'line'))
+  SERVER files OPTIONS (path :'lone_cr_stray_quote', header 'true', on_error 'skip');
+SELECT * FROM lone_cr_stray_quote;
+DROP FOREIGN TABLE lone_cr_stray_quote;

@@ -389,11 +389,8 @@ reject_stray_quote(CsvReader *r, const char *rest, Size len)
 	push_record(r);
 
 	/* the unfinished field may hold line breaks not counted yet */
-	for (size_t i = 0; i < r->parser.entry_pos; i++)
-	{
-		if (r->parser.entry_buf[i] == '\n')
-			r->line++;
-	}
+	r->line += count_line_ends((const char *) r->parser.entry_buf,
+							   r->parser.entry_pos, r->parser.entry_pos);
 	parsing_reader = r;
 	csv_free(&r->parser);
 	init_parser(r, r->delimiter);
