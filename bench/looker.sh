@@ -69,12 +69,7 @@ psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -v export="$work/export" -v role="$RO
      -v password="$password" <<'SQL' >"$work/build.out"
 SET client_min_messages = warning;
 CREATE EXTENSION ritual;
-\set events :export '/user_events.csv'
-\set profiles :export '/user_profiles.csv'
-\set manifest :export '/manifest.json'
-SELECT ritual.create_raw_tables(:'events', :'profiles') \g /dev/null
-SELECT pg_read_file(:'manifest')::jsonb ->> 'reference_time' AS reference_time \gset
-SELECT * FROM ritual.build_reports(reference_time => :'reference_time') \g /dev/null
+\i tests/report_export.sql
 CREATE ROLE :"role" LOGIN PASSWORD :'password';
 SELECT ritual.grant_report_reader(:'role') \g /dev/null
 SELECT format('%s raw events, %s clean, %s users, %s days', raw_events, clean_events, users,

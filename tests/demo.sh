@@ -23,17 +23,11 @@ src/generator/ritual-generate --out "$sample" --users 3000 --days 150 \
     --spike-days 1 --drop-days 1 --seed 11
 chmod -R a+rX "$sample"
 
-psql -X -q -v ON_ERROR_STOP=1 -v sample="$sample" <<'SQL'
+psql -X -q -v ON_ERROR_STOP=1 -v export="$sample" <<'SQL'
 \pset footer off
 SET client_min_messages = warning;
 CREATE EXTENSION ritual;
-\set events_path :sample '/user_events.csv'
-\set profiles_path :sample '/user_profiles.csv'
-\set manifest_path :sample '/manifest.json'
-SELECT pg_read_file(:'manifest_path')::jsonb AS manifest \gset
-SELECT ritual.create_raw_tables(:'events_path', :'profiles_path') \g /dev/null
-SELECT * FROM ritual.build_reports(
-  reference_time => (:'manifest'::jsonb ->> 'reference_time')::timestamp) \g /dev/null
+\i tests/report_export.sql
 
 \echo
 \echo '== ritual demo: the sample export, read in place and reported =='

@@ -97,12 +97,7 @@ if [ "$(psql -X -At -d "$DB" -c "SELECT to_regprocedure('ritual.grant_report_rea
 fi
 build=$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -v export="$work/export" 2>"$work/build.err" <<'SQL'
 SET client_min_messages = warning;
-\set events :export '/user_events.csv'
-\set profiles :export '/user_profiles.csv'
-\set manifest :export '/manifest.json'
-SELECT ritual.create_raw_tables(:'events', :'profiles') \g /dev/null
-SELECT pg_read_file(:'manifest')::jsonb ->> 'reference_time' AS reference_time \gset
-SELECT * FROM ritual.build_reports(reference_time => :'reference_time') \g /dev/null
+\i tests/report_export.sql
 -- a table of another schema that the role must not read
 CREATE TABLE public.not_for_looker AS SELECT 'secret'::text AS what;
 SELECT clean_events || ' clean events of ' || raw_events FROM ritual.report_builds;
