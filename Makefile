@@ -9,6 +9,7 @@ OBJS = \
 	src/decompress.o \
 	src/discovery.o \
 	src/functions.o \
+	src/ingest.o \
 	src/options.o \
 	src/parallel.o \
 	src/partitions.o \
@@ -18,7 +19,8 @@ OBJS = \
 EXTENSION = ritual
 # the install script is made of one piece per part of the extension
 DATA_built = ritual--0.1.sql
-INSTALL_SQL = src/sql/fdw.sql src/sql/functions.sql src/sql/reporting.sql src/sql/looker.sql
+INSTALL_SQL = src/sql/fdw.sql src/sql/functions.sql src/sql/reporting.sql src/sql/looker.sql \
+	src/sql/ingest.sql
 PGFILEDESC = "ritual - app-event analytics from raw CSV files"
 
 SHLIB_LINK = -lcsv -lz -lzstd

@@ -62,6 +62,7 @@ typedef struct RitualExecState
 	int			files_pruned;	/* files the partition conditions ruled out */
 	bool	   *needed;			/* columns to convert, or NULL for all */
 	RitualParallelState *parallel;	/* shared state of a parallel scan */
+	RitualIngestScan *ingest;	/* the batch of ritual.ingest it reads */
 	RitualScan *scan;			/* made by the first Iterate */
 } RitualExecState;
 
@@ -404,7 +405,10 @@ ritualBeginForeignScan(ForeignScanState *node, int eflags)
 	state->files = ritual_discover_files(state->opts->paths,
 										 state->opts->missing_ok);
 	ritual_find_partition_columns(state->opts, state->files);
-	if (plan->fdw_exprs != NIL)
+	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
+		state->ingest = ritual_ingest_claim(RelationGetRelid(rel),
+											&state->files);
+	if (plan->fdw_exprs != NIL && state->ingest == NULL)
 	{
 		int			matched = list_length(state->files);
 
@@ -431,7 +435,8 @@ make_scan(ForeignScanState *node)
 
 	state->scan = ritual_scan_begin(node->ss.ss_currentRelation,
 									state->opts, state->files,
-									state->needed, state->parallel);
+									state->needed, state->parallel,
+									state->ingest);
 	MemoryContextSwitchTo(oldcontext);
 }
 
@@ -526,7 +531,7 @@ ritual_acquire_sample_rows(Relation onerel, int elevel, HeapTuple *rows,
 	row_context = AllocSetContextCreate(CurrentMemoryContext,
 										"ritual_fdw analyze row",
 										ALLOCSET_DEFAULT_SIZES);
-	scan = ritual_scan_begin(onerel, opts, files, NULL, NULL);
+	scan = ritual_scan_begin(onerel, opts, files, NULL, NULL, NULL);
 
 	for (;;)
 	{
@@ -574,14 +579,15 @@ ritual_acquire_sample_rows(Relation onerel, int elevel, HeapTuple *rows,
 
 /*
  * ritualIsForeignScanParallelSafe
- *		Any process can read the files.
+ *		Any process can read the files, but a batch of ritual.ingest lives in
+ *		the memory of the backend that prepared it.
  */
 static bool
 ritualIsForeignScanParallelSafe(pg_attribute_unused() PlannerInfo *root,
 								pg_attribute_unused() RelOptInfo *rel,
-								pg_attribute_unused() RangeTblEntry *rte)
+								RangeTblEntry *rte)
 {
-	return true;
+	return !ritual_ingest_pending(rte->relid);
 }
 
 /*

@@ -527,25 +527,26 @@ ritual_convert_soft(RitualConverter *conv, char *str, int len, Datum *result,
 }
 
 /*
- * ritual_shown_value
- *		A printable, bounded rendering of a field for error messages: at
- *		most RITUAL_SHOWN_VALUE_BYTES bytes of it, whole characters only,
- *		with control characters and invalid bytes written as \xNN.
+ * ritual_printable_text
+ *		Valid text for some bytes of a file: at most 'max_bytes' of them,
+ *		whole characters only, with invalid bytes and NUL written as \xNN,
+ *		and with 'escape_controls' every other control character too.
  */
 char *
-ritual_shown_value(const char *value, int len)
+ritual_printable_text(const char *value, int len, int max_bytes,
+					  bool escape_controls)
 {
 	StringInfoData buf;
 	int			encoding = GetDatabaseEncoding();
 	int			i = 0;
 
 	initStringInfo(&buf);
-	while (i < len && i < RITUAL_SHOWN_VALUE_BYTES)
+	while (i < len && i < max_bytes)
 	{
 		unsigned char c = (unsigned char) value[i];
 		int			charlen;
 
-		if (c < 0x20 || c == 0x7f)
+		if (c == 0 || (escape_controls && (c < 0x20 || c == 0x7f)))
 		{
 			appendStringInfo(&buf, "\\x%02x", c);
 			i++;
@@ -570,4 +571,14 @@ ritual_shown_value(const char *value, int len)
 	if (i < len)
 		appendStringInfoString(&buf, "...");
 	return buf.data;
+}
+
+/*
+ * ritual_shown_value
+ *		A printable, bounded rendering of a field for error messages.
+ */
+char *
+ritual_shown_value(const char *value, int len)
+{
+	return ritual_printable_text(value, len, RITUAL_SHOWN_VALUE_BYTES, true);
 }

@@ -65,6 +65,8 @@ extern bool ritual_convert_fast(RitualConverter *conv, const char *str,
 extern Datum ritual_convert(RitualConverter *conv, char *str, int len);
 extern bool ritual_convert_soft(RitualConverter *conv, char *str, int len,
 								Datum *result, char **message);
+extern char *ritual_printable_text(const char *value, int len, int max_bytes,
+								   bool escape_controls);
 extern char *ritual_shown_value(const char *value, int len);
 
 #endif							/* RITUAL_CONVERT_H */

@@ -58,6 +58,9 @@ typedef struct RecordSlot
 	int64		line;
 	const char *malformed;
 	bool		clean_ascii;	/* fields known to be ASCII without NUL */
+	int64		end_offset;		/* see CsvRecord */
+	int64		end_line;
+	bool		terminated;
 } RecordSlot;
 
 struct CsvReader
@@ -74,6 +77,8 @@ struct CsvReader
 	bool		finished;		/* no record will be queued any more */
 	int64		stop;			/* file offset of the line where the range
 								 * ends, or -1: the end of the file */
+	int64		limit;			/* no byte at or after this offset is read,
+								 * or -1 */
 	bool		libcsv_busy;	/* libcsv is inside a record */
 	bool		skipping_line;	/* passing over the rest of a bad line */
 	bool		is_pipe;		/* not a regular file: reads may wait */
@@ -83,6 +88,8 @@ struct CsvReader
 	Size		chunk_len;
 	int64		chunk_offset;	/* file offset of chunk[0] */
 	Size		carry_from;		/* start of the incomplete last line */
+	char	   *raw;			/* the chunk as read, before splitting, when
+								 * kept for csv_reader_raw */
 	char	   *rewritten;		/* a line with escapes rewritten */
 
 	/* state of the escape rewriting, carried across chunks */
@@ -102,6 +109,7 @@ struct CsvReader
 	int			nrecords;
 	int			records_size;
 	int			next_record;
+	int			records_ended;	/* records before this one have an end */
 
 	/* the record in progress */
 	int			record_first_field;
@@ -111,6 +119,7 @@ struct CsvReader
 	/* line accounting */
 	int64		line;			/* physical line the parser is on */
 	bool		last_end_was_cr;	/* a following LF ends no new line */
+	char		last_byte;		/* the last byte read so far */
 };
 
 /*
@@ -198,8 +207,27 @@ push_record(CsvReader *r)
 	slot->line = r->record_line;
 	slot->malformed = r->record_malformed;
 	slot->clean_ascii = false;
+	slot->end_offset = -1;
+	slot->end_line = -1;
+	slot->terminated = false;
 	r->record_first_field = r->nfields;
 	r->record_malformed = NULL;
+}
+
+/*
+ * The queued records that have no end yet end at stream offset 'offset',
+ * where the parser is between records (libcsv is not inside one).
+ */
+static void
+mark_record_ends(CsvReader *r, int64 offset, bool terminated)
+{
+	for (int i = r->records_ended; i < r->nrecords; i++)
+	{
+		r->records[i].end_offset = offset;
+		r->records[i].end_line = r->line - 1;
+		r->records[i].terminated = terminated;
+	}
+	r->records_ended = r->nrecords;
 }
 
 /*
@@ -310,6 +338,7 @@ compact_queue(CsvReader *r)
 	r->record_first_field = 0;
 	r->nrecords = 0;
 	r->next_record = 0;
+	r->records_ended = 0;
 }
 
 /*
@@ -666,19 +695,34 @@ parse_lines(CsvReader *r, Size from, Size to)
 			const char *after = skip_bad_line(r, p, end);
 
 			p = after ? (char *) after : end;
-			continue;
 		}
+		else
+		{
+			/* a file's last line may end with no line break at all */
+			bool		no_line_end = newline == NULL &&
+				!(line_end > p && line_end[-1] == '\r');
 
-		if (r->libcsv_busy || !split_plain_line(r, p, line_end))
-			feed_libcsv(r, p, next - p);
-		p = next;
+			if (r->libcsv_busy || !split_plain_line(r, p, line_end))
+				feed_libcsv(r, p, next - p);
+			else if (no_line_end)
+				r->line--;		/* the splitter counted one */
+			p = next;
+		}
+		/* a last line without a line break waits for finish_parse */
+		if (!r->libcsv_busy && !r->skipping_line && newline != NULL)
+			mark_record_ends(r, r->chunk_offset + (p - r->chunk), true);
 	}
 }
 
-/* End of file: flush the last record, which may lack a line end. */
+/*
+ * End of file: flush the last record, which may lack a line end.
+ * 'line_end_last' says whether the file's last byte is a CR or LF.
+ */
 static void
-finish_parse(CsvReader *r)
+finish_parse(CsvReader *r, bool line_end_last)
 {
+	int			queued;
+
 	if (r->escape_pending)
 	{
 		r->escape_pending = false;
@@ -693,6 +737,7 @@ finish_parse(CsvReader *r)
 	 * that ends the file without a line break.
 	 */
 	csv_set_opts(&r->parser, LIBCSV_OPTIONS | CSV_STRICT_FINI);
+	queued = r->nrecords;
 	if (csv_fini(&r->parser, on_field, on_record_end, r) != 0)
 	{
 		r->record_malformed = "a quoted field is not closed before the end of the file";
@@ -701,6 +746,13 @@ finish_parse(CsvReader *r)
 		/* what follows the stray quote is not a value */
 		r->fields[r->nfields - 1].isnull = true;
 	}
+
+	/*
+	 * A record that only the end of the file closed may still be growing in
+	 * a file being written, and so may the records before it on its line.
+	 */
+	mark_record_ends(r, r->chunk_offset + r->chunk_len,
+					 line_end_last && r->nrecords == queued);
 	r->finished = true;
 }
 
@@ -744,7 +796,8 @@ static void
 read_chunk(CsvReader *r)
 {
 	Size		carry = r->chunk_len - r->carry_from;
-	ssize_t		nread;
+	Size		want = READ_CHUNK_SIZE - carry;
+	ssize_t		nread = 0;
 	char	   *last_newline;
 
 	CHECK_FOR_INTERRUPTS();
@@ -753,11 +806,13 @@ read_chunk(CsvReader *r)
 	r->chunk_len = carry;
 	r->carry_from = 0;
 
-	if (r->decompressor)
-		nread = decompress_read(r->decompressor, r->chunk + carry,
-								READ_CHUNK_SIZE - carry, read_waiting, r);
-	else
-		nread = read_waiting(r, r->chunk + carry, READ_CHUNK_SIZE - carry);
+	if (r->limit >= 0)
+		want = Min(want, (Size) Max(r->limit - r->chunk_offset - (int64) carry, 0));
+	if (want > 0 && r->decompressor)
+		nread = decompress_read(r->decompressor, r->chunk + carry, want,
+								read_waiting, r);
+	else if (want > 0)
+		nread = read_waiting(r, r->chunk + carry, want);
 	r->chunk_len += nread;
 
 	if (r->at_file_start && nread > 0)
@@ -775,13 +830,18 @@ read_chunk(CsvReader *r)
 		}
 	}
 
+	if (r->chunk_len > 0)
+		r->last_byte = r->chunk[r->chunk_len - 1];
+	if (r->raw)
+		memcpy(r->raw, r->chunk, r->chunk_len);
+
 	if (nread == 0)
 	{
 		/* the end of the file: its last line may have no line break */
 		parse_lines(r, 0, r->chunk_len);
 		r->carry_from = r->chunk_len;
 		if (!r->finished)
-			finish_parse(r);
+			finish_parse(r, r->last_byte == '\n' || r->last_byte == '\r');
 		return;
 	}
 
@@ -804,6 +864,33 @@ read_chunk(CsvReader *r)
 	}
 	r->carry_from = last_newline + 1 - r->chunk;
 	parse_lines(r, 0, r->carry_from);
+}
+
+/*
+ * A compressed stream cannot seek: decompress and drop its first 'start'
+ * bytes, which an earlier read has already taken.
+ */
+static void
+skip_decompressed(CsvReader *r, int64 start)
+{
+	int64		skipped = 0;
+
+	while (skipped < start)
+	{
+		Size		nread = decompress_read(r->decompressor, r->chunk,
+											(Size) Min((int64) READ_CHUNK_SIZE,
+													   start - skipped),
+											read_waiting, r);
+
+		if (nread == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("file \"%s\" decompresses to " INT64_FORMAT " bytes, fewer than the " INT64_FORMAT " read from it before",
+							r->path, skipped, start),
+					 errhint("The file was replaced by a shorter one.")));
+		skipped += nread;
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 /*
@@ -834,15 +921,17 @@ csv_reader_open(const char *path, const RitualOptions *opts, int64 start,
 
 	if (fstat(r->fd, &st) == 0)
 		r->is_pipe = !S_ISREG(st.st_mode);
-	if (start > 0 && lseek(r->fd, (off_t) start, SEEK_SET) < 0)
+	r->decompressor =
+		decompress_begin(ritual_compression_of(opts->compression, path), path);
+	if (start > 0 && r->decompressor == NULL &&
+		lseek(r->fd, (off_t) start, SEEK_SET) < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not seek to byte " INT64_FORMAT " of file \"%s\": %m",
 						start, path)));
-	r->decompressor =
-		decompress_begin(ritual_compression_of(opts->compression, path), path);
 	r->chunk_offset = start;
 	r->stop = stop;
+	r->limit = -1;
 	r->delimiter = opts->delimiter;
 	r->quote = opts->quote;
 	r->delimiter_bytes = BYTES8(opts->delimiter);
@@ -862,7 +951,38 @@ csv_reader_open(const char *path, const RitualOptions *opts, int64 start,
 	r->records_size = 256;
 	r->records = palloc(sizeof(RecordSlot) * r->records_size);
 	r->line = 1;
+	if (start > 0 && r->decompressor)
+		skip_decompressed(r, start);
 	return r;
+}
+
+/*
+ * csv_reader_limit
+ *		Read no byte at or after stream offset 'limit': what a file being
+ *		appended to held when it was listed.  With 'keep_raw', the bytes of
+ *		each record stay available to csv_reader_raw.
+ */
+void
+csv_reader_limit(CsvReader *r, int64 limit, bool keep_raw)
+{
+	r->limit = limit;
+	if (keep_raw && r->raw == NULL)
+		r->raw = palloc(READ_CHUNK_SIZE + 1);
+}
+
+/*
+ * csv_reader_raw
+ *		The bytes of stream range [from, to) as read, if they are still in
+ *		the reader's chunk (a record handed out last lies there unless it is
+ *		longer than a chunk); else NULL.  Needs csv_reader_limit's keep_raw.
+ */
+const char *
+csv_reader_raw(CsvReader *r, int64 from, int64 to)
+{
+	if (r->raw == NULL || from < r->chunk_offset ||
+		to > r->chunk_offset + (int64) r->chunk_len || from > to)
+		return NULL;
+	return r->raw + (from - r->chunk_offset);
 }
 
 /*
@@ -891,6 +1011,9 @@ csv_reader_next(CsvReader *r, CsvRecord *record)
 	record->line = slot->line;
 	record->malformed = slot->malformed;
 	record->clean_ascii = slot->clean_ascii;
+	record->end_offset = slot->end_offset;
+	record->end_line = slot->end_line;
+	record->terminated = slot->terminated;
 	return true;
 }
 
@@ -911,6 +1034,8 @@ csv_reader_close(CsvReader *r)
 	parsing_reader = r;
 	csv_free(&r->parser);
 	pfree(r->chunk);
+	if (r->raw)
+		pfree(r->raw);
 	if (r->rewritten)
 		pfree(r->rewritten);
 	pfree(r->values_buf);

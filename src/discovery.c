@@ -18,6 +18,7 @@
 
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "utils/timestamp.h"
 
 #include "ritual.h"
 
@@ -141,6 +142,8 @@ add_path(Discovery *d, const char *path, const struct stat *st,
 
 		file->path = pstrdup(path);
 		file->size = S_ISREG(st->st_mode) ? (int64) st->st_size : 0;
+		file->modified = time_t_to_timestamptz(st->st_mtim.tv_sec) +
+			st->st_mtim.tv_nsec / 1000;
 		ritual_parse_partitions(file);
 		d->files = lappend(d->files, file);
 		d->matched++;

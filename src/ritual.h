@@ -10,6 +10,7 @@
 #define RITUAL_H
 
 #include "access/tupdesc.h"
+#include "datatype/timestamp.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "nodes/pg_list.h"
@@ -89,6 +90,7 @@ typedef struct RitualFile
 {
 	char	   *path;
 	int64		size;
+	TimestampTz modified;
 	List	   *partition_keys; /* char *, from key=value directories */
 	List	   *partition_values;	/* char *, decoded; NULL for NULL */
 } RitualFile;
@@ -159,6 +161,12 @@ typedef struct CsvRecord
 								 * NULL */
 	bool		clean_ascii;	/* every field is ASCII without NUL, so valid
 								 * in any server encoding */
+	int64		end_offset;		/* stream offset after the record's line end,
+								 * or -1 if not known (a record closed by a
+								 * lone CR within a longer line) */
+	int64		end_line;		/* line ends from the reader's start to
+								 * end_offset */
+	bool		terminated;		/* a line end closes it: it cannot grow */
 } CsvRecord;
 
 /* The text of field i, or NULL for an empty unquoted field. */
@@ -180,7 +188,9 @@ csv_field_length(const CsvRecord *record, int i)
 
 extern CsvReader *csv_reader_open(const char *path, const RitualOptions *opts,
 								  int64 start, int64 stop);
+extern void csv_reader_limit(CsvReader *reader, int64 limit, bool keep_raw);
 extern bool csv_reader_next(CsvReader *reader, CsvRecord *record);
+extern const char *csv_reader_raw(CsvReader *reader, int64 from, int64 to);
 extern void csv_reader_close(CsvReader *reader);
 
 /* A count of some bytes in a file's first 'offset' bytes, carried forward. */
@@ -195,6 +205,48 @@ extern int64 csv_record_start_at_or_after(const char *path, char quote,
 										  CsvPrefixCount *cache);
 extern int64 csv_count_line_ends(const char *path, int64 upto,
 								 CsvPrefixCount *cache);
+
+/* ingest.c: one file's share of a ritual.ingest batch */
+typedef struct RitualIngestFile
+{
+	char	   *path;
+	RitualFile *file;			/* as the scan found it */
+	int64		start;			/* stream offset where reading resumes */
+	int64		start_line;		/* line ends before 'start' */
+	int64		limit;			/* read nothing from here on (the size when
+								 * listed), or -1: to the end */
+	int64		size;			/* the file's size when listed */
+
+	/* what the scan took: records up to 'end' */
+	int64		end;
+	int64		end_line;		/* line ends before 'end' */
+	int64		rows;
+	int64		rejects;
+	bool		ends_unknown;	/* records were taken after 'end' whose end
+								 * is not known */
+} RitualIngestFile;
+
+/* A batch of ritual.ingest, handed to the next scan of its source table. */
+typedef struct RitualIngestScan
+{
+	Oid			relid;
+	int			nfiles;
+	RitualIngestFile *files;
+	bool		files_complete; /* a last record with no line end is whole */
+	int64		reject_limit;	/* -1: none */
+	struct Tuplestorestate *rejects;	/* (path, line, record, error) */
+	int			files_done;
+	int64		bytes_done;
+	int64		rows_done;
+	int64		rejects_done;
+} RitualIngestScan;
+
+extern RitualIngestScan *ritual_ingest_claim(Oid relid, List **files);
+extern bool ritual_ingest_pending(Oid relid);
+extern void ritual_ingest_reject(RitualIngestScan *ingest, const char *path,
+								 int64 line, const char *record, Size len,
+								 const char *error);
+extern void ritual_ingest_progress(RitualIngestScan *ingest);
 
 /* parallel.c */
 typedef struct RitualParallelState RitualParallelState;
@@ -222,7 +274,8 @@ typedef struct RitualScan RitualScan;
 
 extern RitualScan *ritual_scan_begin(Relation rel, RitualOptions *opts,
 									 List *files, const bool *needed,
-									 RitualParallelState *parallel);
+									 RitualParallelState *parallel,
+									 RitualIngestScan *ingest);
 extern bool ritual_scan_next(RitualScan *scan, Datum *values, bool *nulls);
 extern void ritual_scan_rescan(RitualScan *scan);
 extern void ritual_scan_end(RitualScan *scan);

@@ -93,6 +93,16 @@ struct RitualScan
 	StringInfoData row_errors;
 	bool		row_is_bad;
 
+	/*
+	 * Reading a batch of ritual.ingest: the file being read, where its
+	 * current record starts, and why the current row was rejected.
+	 */
+	RitualIngestScan *ingest;
+	RitualIngestFile *ingest_file;
+	int64		record_start;
+	char	   *reject_reason;
+	bool		unit_held;		/* the file's header is not complete yet */
+
 	/* totals, for the closing NOTICE and EXPLAIN ANALYZE */
 	int64		bad_rows;
 	int			files_read;
@@ -114,6 +124,20 @@ absolute_line(RitualScan *scan)
 	if (scan->line_base < 0)
 		return -1;
 	return scan->line_base + scan->line;
+}
+
+/* absolute_line, for callers that may raise an error. */
+static int64
+checked_line(RitualScan *scan)
+{
+	int64		line = absolute_line(scan);
+
+	if (line < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not count the lines of file \"%s\": %m",
+						scan->path)));
+	return line;
 }
 
 static void
@@ -146,13 +170,27 @@ scan_error_callback(void *arg)
  *		Prepare to read 'files' into rows of 'rel'.  needed[i] says whether
  *		attribute i must be converted; NULL means all of them.  With
  *		'parallel', the files are read in the units this process claims.
+ *		With 'ingest', the batch's files are read from where the last batch
+ *		stopped, and bad rows are set aside for the batch's rejects.
  */
 RitualScan *
 ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
-				  const bool *needed, RitualParallelState *parallel)
+				  const bool *needed, RitualParallelState *parallel,
+				  RitualIngestScan *ingest)
 {
 	RitualScan *scan = palloc0(sizeof(RitualScan));
 	TupleDesc	tupdesc = RelationGetDescr(rel);
+
+	if (ingest)
+	{
+		RitualOptions *batch_opts = palloc(sizeof(RitualOptions));
+
+		*batch_opts = *opts;
+		batch_opts->on_error = RITUAL_ON_ERROR_SKIP;
+		batch_opts->reject_limit = ingest->reject_limit;
+		opts = batch_opts;
+		scan->ingest = ingest;
+	}
 
 	/*
 	 * Whether a row is bad must not depend on the query: under on_error
@@ -301,6 +339,103 @@ map_by_position(RitualScan *scan)
 }
 
 /*
+ * ritual.ingest holds back a last record that no line end closes: the file
+ * may be being written, and the record may grow.
+ */
+static inline bool
+held_back(RitualScan *scan, const CsvRecord *record)
+{
+	return !record->terminated && !scan->ingest->files_complete;
+}
+
+/* ritual.ingest: the batch has taken the file up to the end of 'record'. */
+static void
+advance_ingest_file(RitualScan *scan, const CsvRecord *record)
+{
+	RitualIngestFile *file = scan->ingest_file;
+
+	if (record->end_offset < 0)
+	{
+		file->ends_unknown = true;
+		return;
+	}
+	file->end = record->end_offset;
+	file->end_line = file->start_line + record->end_line;
+	file->ends_unknown = false;
+	scan->record_start = record->end_offset;
+}
+
+/*
+ * ritual.ingest: a file's header is taken like a record, but one that is
+ * still being written holds back the whole file.
+ */
+static void
+take_ingested_header(RitualScan *scan, const CsvRecord *header)
+{
+	if (held_back(scan, header))
+		scan->unit_held = true;
+	else
+		advance_ingest_file(scan, header);
+}
+
+/*
+ * ritual.ingest: the batch is done with the current file.  A record whose
+ * end is unknown cannot be resumed after, so it may not be left behind.
+ */
+static void
+finish_ingest_file(RitualScan *scan)
+{
+	RitualIngestFile *file = scan->ingest_file;
+
+	if (file->ends_unknown)
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("cannot tell where the records of file \"%s\" after byte " INT64_FORMAT " end",
+						file->path, file->end),
+				 errdetail("Its lines end with a lone carriage return, and its last record has no line end yet."),
+				 errhint("Wait until the file is complete and pass files_complete => true, or end its lines with LF.")));
+	scan->ingest->files_done++;
+	scan->ingest->bytes_done += file->end - file->start;
+	ritual_ingest_progress(scan->ingest);
+}
+
+/*
+ * ritual.ingest: keep the row, or set it aside as a reject with its raw
+ * bytes, and move the file's end past it.
+ */
+static void
+take_ingested_row(RitualScan *scan, const CsvRecord *record, bool rejected)
+{
+	RitualIngestScan *ingest = scan->ingest;
+
+	if (rejected)
+	{
+		const char *raw = record->end_offset < 0 ? NULL :
+			csv_reader_raw(scan->reader, scan->record_start,
+						   record->end_offset);
+		Size		len = raw ? record->end_offset - scan->record_start : 0;
+
+		/* blank lines before it and its line end are not the record */
+		while (len > 0 && (*raw == '\n' || *raw == '\r'))
+			raw++, len--;
+		while (len > 0 && (raw[len - 1] == '\n' || raw[len - 1] == '\r'))
+			len--;
+		ritual_ingest_reject(ingest, scan->path, checked_line(scan), raw, len,
+							 scan->reject_reason);
+		scan->ingest_file->rejects++;
+		ingest->rejects_done++;
+	}
+	else
+	{
+		scan->ingest_file->rows++;
+		ingest->rows_done++;
+	}
+	advance_ingest_file(scan, record);
+	if ((ingest->rows_done + ingest->rejects_done) % 4096 == 0)
+		ritual_ingest_progress(ingest);
+}
+
+/*
  * Map the columns of file 'file_index' to its fields, reading its header
  * when there is one; 'header_reader' is already at the file's start, or
  * NULL when the unit starts further on.
@@ -330,6 +465,8 @@ map_columns(RitualScan *scan, CsvReader *header_reader)
 		map_by_position(scan);	/* an empty file has no header either */
 	else
 	{
+		if (scan->ingest && !own_reader)
+			take_ingested_header(scan, &header);
 		scan->line = header.line;
 		if (scan->opts->match_by_name)
 			map_by_header(scan, &header);
@@ -364,6 +501,11 @@ claim_unit(RitualScan *scan, int64 *start, int64 *stop)
 		scan->path = file->path;
 		*start = 0;
 		*stop = -1;
+		if (scan->ingest)
+		{
+			scan->ingest_file = &scan->ingest->files[scan->file_index];
+			*start = scan->ingest_file->start;
+		}
 		return true;
 	}
 
@@ -417,40 +559,6 @@ convert_partition_values(RitualScan *scan)
 	}
 }
 
-/* Open the next unit and map its columns; false when none is left. */
-static bool
-open_next_unit(RitualScan *scan)
-{
-	MemoryContext oldcontext;
-	int64		start;
-	int64		stop;
-
-	if (!claim_unit(scan, &start, &stop))
-	{
-		scan->path = NULL;
-		return false;
-	}
-
-	MemoryContextReset(scan->unit_context);
-	oldcontext = MemoryContextSwitchTo(scan->unit_context);
-	convert_partition_values(scan);
-	scan->line = 0;
-	scan->unit_start = start;
-	scan->line_base = (start == 0) ? 0 : -1;
-	scan->reader = csv_reader_open(scan->path, scan->opts, start, stop);
-	if (start == 0)
-	{
-		scan->files_read++;
-		if (scan->parallel)
-			ritual_parallel_count_file_read(scan->parallel);
-		map_columns(scan, scan->reader);
-	}
-	else
-		map_columns(scan, NULL);
-	MemoryContextSwitchTo(oldcontext);
-	return true;
-}
-
 static void
 close_unit(RitualScan *scan)
 {
@@ -460,18 +568,55 @@ close_unit(RitualScan *scan)
 	scan->path = NULL;
 }
 
-/* absolute_line, for callers that may raise an error. */
-static int64
-checked_line(RitualScan *scan)
+/* Open the next unit and map its columns; false when none is left. */
+static bool
+open_next_unit(RitualScan *scan)
 {
-	int64		line = absolute_line(scan);
+	MemoryContext oldcontext;
+	int64		start;
+	int64		stop;
 
-	if (line < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not count the lines of file \"%s\": %m",
-						scan->path)));
-	return line;
+	for (;;)
+	{
+		if (!claim_unit(scan, &start, &stop))
+		{
+			scan->path = NULL;
+			return false;
+		}
+
+		MemoryContextReset(scan->unit_context);
+		oldcontext = MemoryContextSwitchTo(scan->unit_context);
+		convert_partition_values(scan);
+		scan->line = 0;
+		scan->unit_start = start;
+		scan->line_base = (start == 0) ? 0 : -1;
+		scan->reader = csv_reader_open(scan->path, scan->opts, start, stop);
+		if (scan->ingest)
+		{
+			RitualIngestFile *file = scan->ingest_file;
+
+			scan->line_base = file->start_line;
+			csv_reader_limit(scan->reader, file->limit, true);
+			file->end = start;
+			file->end_line = file->start_line;
+			scan->record_start = start;
+			scan->unit_held = false;
+		}
+		if (start == 0)
+		{
+			scan->files_read++;
+			if (scan->parallel)
+				ritual_parallel_count_file_read(scan->parallel);
+			map_columns(scan, scan->reader);
+		}
+		else
+			map_columns(scan, NULL);
+		MemoryContextSwitchTo(oldcontext);
+		if (!scan->unit_held)
+			return true;
+		finish_ingest_file(scan);
+		close_unit(scan);
+	}
 }
 
 /*
@@ -502,6 +647,9 @@ note_problem(RitualScan *scan, int attnum, const char *message)
 	if (scan->row_is_bad)
 		return;
 	scan->row_is_bad = true;
+	if (scan->ingest)
+		scan->reject_reason = column ? psprintf("%s: %s", column, message) :
+			pstrdup(message);
 	scan->bad_rows++;
 	bad_rows = scan->parallel ?
 		ritual_parallel_count_bad_row(scan->parallel) : scan->bad_rows;
@@ -527,6 +675,8 @@ note_problem(RitualScan *scan, int attnum, const char *message)
 				 errmsg("more than " INT64_FORMAT " rows of table \"%s\" have errors",
 						scan->opts->reject_limit, scan->relname),
 				 errdetail("The first was at %s.", scan->first_bad),
+				 scan->ingest ?
+				 errhint("Raise ritual.ingest's reject_limit, or fix the files.") :
 				 errhint("Raise option reject_limit, or fix the files.")));
 }
 
@@ -662,6 +812,7 @@ convert_record(RitualScan *scan, CsvRecord *record, Datum *values,
 	RitualOnError on_error = scan->opts->on_error;
 
 	scan->row_is_bad = false;
+	scan->reject_reason = NULL;
 	resetStringInfo(&scan->row_errors);
 	if (scan->has_arena_columns)
 		size_arena(scan, record);
@@ -729,15 +880,23 @@ ritual_scan_next(RitualScan *scan, Datum *values, bool *nulls)
 	{
 		CsvRecord	record;
 
+		RowOutcome	outcome;
+
 		if (scan->reader == NULL && !open_next_unit(scan))
 			break;
-		if (!csv_reader_next(scan->reader, &record))
+		if (!csv_reader_next(scan->reader, &record) ||
+			(scan->ingest && held_back(scan, &record)))
 		{
+			if (scan->ingest)
+				finish_ingest_file(scan);
 			close_unit(scan);
 			continue;
 		}
 		scan->line = record.line;
-		if (convert_record(scan, &record, values, nulls) != ROW_SKIPPED)
+		outcome = convert_record(scan, &record, values, nulls);
+		if (scan->ingest)
+			take_ingested_row(scan, &record, outcome == ROW_SKIPPED);
+		if (outcome != ROW_SKIPPED)
 		{
 			found = true;
 			break;
@@ -769,8 +928,8 @@ ritual_scan_rescan(RitualScan *scan)
 void
 ritual_scan_report(RitualScan *scan)
 {
-	/* a worker's share is reported by the leader */
-	if (scan->bad_rows == 0 || IsParallelWorker())
+	/* a worker's share is reported by the leader, a batch's by the ingest */
+	if (scan->bad_rows == 0 || IsParallelWorker() || scan->ingest)
 		return;
 	ereport(NOTICE,
 			(errmsg(scan->opts->on_error == RITUAL_ON_ERROR_SKIP ?
