@@ -17,7 +17,8 @@ SET client_min_messages = warning;
 -- the reporting tables and columns Looker Studio reads have plain types
 SELECT c.table_name, c.column_name, c.data_type
   FROM information_schema.columns c
- WHERE c.table_schema = 'ritual' AND c.table_name <> 'event_types'
+ WHERE c.table_schema = 'ritual'
+   AND format('%I.%I', c.table_schema, c.table_name)::regclass IN (SELECT ritual.report_tables())
    AND c.data_type NOT IN ('text', 'integer', 'bigint', 'double precision',
                            'date', 'timestamp without time zone')
    AND c.table_name IN (SELECT table_name FROM information_schema.tables

@@ -185,8 +185,10 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 	{
 		RitualOptions *batch_opts = palloc(sizeof(RitualOptions));
 
+		/* a bad row is set aside, unless the table keeps it with NULLs */
 		*batch_opts = *opts;
-		batch_opts->on_error = RITUAL_ON_ERROR_SKIP;
+		if (opts->on_error != RITUAL_ON_ERROR_NULL)
+			batch_opts->on_error = RITUAL_ON_ERROR_SKIP;
 		batch_opts->reject_limit = ingest->reject_limit;
 		opts = batch_opts;
 		scan->ingest = ingest;

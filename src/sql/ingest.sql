@@ -19,7 +19,11 @@ CREATE TABLE ritual.ingest_streams (
 );
 COMMENT ON TABLE ritual.ingest_streams IS
   'Each (source foreign table, target table) pair that ritual.ingest has read, and how many batches it took.';
+COMMENT ON COLUMN ritual.ingest_streams.stream_id IS 'the pair''s number, in the other ingest tables';
+COMMENT ON COLUMN ritual.ingest_streams.source IS 'the ritual_fdw foreign table read';
+COMMENT ON COLUMN ritual.ingest_streams.target IS 'the table appended to';
 COMMENT ON COLUMN ritual.ingest_streams.batches IS 'the number of the last batch committed';
+COMMENT ON COLUMN ritual.ingest_streams.created_at IS 'when the pair was first ingested';
 
 -- The checkpoint: how far each file has been read.
 CREATE TABLE ritual.ingest_files (
@@ -40,6 +44,8 @@ CREATE TABLE ritual.ingest_files (
 );
 COMMENT ON TABLE ritual.ingest_files IS
   'The checkpoint of ritual.ingest: per stream and file, how far it has been read.';
+COMMENT ON COLUMN ritual.ingest_files.stream_id IS 'the (source, target) pair, see ingest_streams';
+COMMENT ON COLUMN ritual.ingest_files.path IS 'the file, as the source table names it';
 COMMENT ON COLUMN ritual.ingest_files.size IS 'the file''s size when it was last read';
 COMMENT ON COLUMN ritual.ingest_files.modified IS 'the file''s modification time when it was last read';
 COMMENT ON COLUMN ritual.ingest_files.bytes IS 'bytes taken: up to the end of the last complete record (of the decompressed stream, for a compressed file)';
@@ -67,6 +73,13 @@ CREATE TABLE ritual.ingest_batches (
     PRIMARY KEY (stream_id, batch)
 );
 COMMENT ON TABLE ritual.ingest_batches IS 'The ingest log: one row per committed batch of ritual.ingest.';
+COMMENT ON COLUMN ritual.ingest_batches.stream_id IS 'the (source, target) pair, see ingest_streams';
+COMMENT ON COLUMN ritual.ingest_batches.batch IS 'the batch''s number, from 1 per pair';
+COMMENT ON COLUMN ritual.ingest_batches.started_at IS 'when the ingest call began';
+COMMENT ON COLUMN ritual.ingest_batches.seconds IS 'how long the call took, up to its last write';
+COMMENT ON COLUMN ritual.ingest_batches.files IS 'files read from';
+COMMENT ON COLUMN ritual.ingest_batches.rows IS 'rows appended to the target';
+COMMENT ON COLUMN ritual.ingest_batches.rejects IS 'rows set aside in ingest_rejects';
 COMMENT ON COLUMN ritual.ingest_batches.bytes IS 'bytes taken from the files (decompressed)';
 COMMENT ON COLUMN ritual.ingest_batches.rewritten IS 'files found rewritten or truncated, and re-read or ignored as on_rewrite said';
 COMMENT ON COLUMN ritual.ingest_batches.pending_files IS 'files with new data left for later batches by max_files or max_bytes';
@@ -82,6 +95,9 @@ CREATE TABLE ritual.ingest_rejects (
 );
 CREATE INDEX ON ritual.ingest_rejects (stream_id, batch);
 COMMENT ON TABLE ritual.ingest_rejects IS 'Rows of the raw files that ritual.ingest could not convert.';
+COMMENT ON COLUMN ritual.ingest_rejects.stream_id IS 'the (source, target) pair, see ingest_streams';
+COMMENT ON COLUMN ritual.ingest_rejects.batch IS 'the batch that read the row';
+COMMENT ON COLUMN ritual.ingest_rejects.path IS 'the file the row is in';
 COMMENT ON COLUMN ritual.ingest_rejects.line IS 'the line of the file where the record starts';
 COMMENT ON COLUMN ritual.ingest_rejects.record IS 'the record as the file holds it (up to 64 kB; invalid bytes as \xNN); NULL for a record longer than 1 MB';
 COMMENT ON COLUMN ritual.ingest_rejects.error IS 'the column and why its value did not convert, or what is wrong with the record';
@@ -176,6 +192,19 @@ BEGIN
         RAISE EXCEPTION 'invalid value for on_rewrite: "%"', on_rewrite
               USING ERRCODE = 'invalid_parameter_value',
                     HINT = 'Valid values are "error", "reingest" and "ignore".';
+    END IF;
+    -- say which privilege is missing before anything is read
+    IF NOT has_table_privilege(source, 'SELECT') OR NOT has_table_privilege(target, 'INSERT') THEN
+        RAISE EXCEPTION 'permission denied to ingest from % into %', source, target
+              USING ERRCODE = 'insufficient_privilege',
+                    HINT = 'ritual.ingest needs SELECT on the source and INSERT on the target.';
+    END IF;
+    IF EXISTS (SELECT FROM unnest(ARRAY['ritual.ingest_streams', 'ritual.ingest_files',
+                                        'ritual.ingest_batches', 'ritual.ingest_rejects']) AS t
+                WHERE NOT has_table_privilege(t, 'SELECT, INSERT, UPDATE')) THEN
+        RAISE EXCEPTION 'permission denied for the checkpoint tables of ritual.ingest'
+              USING ERRCODE = 'insufficient_privilege',
+                    HINT = 'A superuser can run: SELECT ritual.grant_ingest(''' || current_user || ''')';
     END IF;
     -- the source's own reject_limit, when ingest is given none
     IF reject_limit IS NULL THEN
@@ -351,3 +380,22 @@ SELECT p.pid, p.param12::oid::regclass AS source, p.relid::regclass AS target,
  WHERE p.param11 = x'72697475616c'::bigint;
 COMMENT ON VIEW ritual.ingest_progress IS
   'Running ritual.ingest batches: files, bytes (done when a file is done) and rows so far.';
+
+/*
+ * ritual.grant_ingest: let a role keep the checkpoint that ritual.ingest
+ * writes.  Reading the source and writing the target are granted as usual.
+ */
+CREATE FUNCTION ritual.grant_ingest(role name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    EXECUTE format('GRANT USAGE ON SCHEMA ritual TO %I', role);
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE ON ritual.ingest_streams, ritual.ingest_files,
+                    ritual.ingest_batches, ritual.ingest_rejects TO %I', role);
+    EXECUTE format('GRANT SELECT ON ritual.ingest_log, ritual.ingest_progress TO %I', role);
+END
+$fn$;
+COMMENT ON FUNCTION ritual.grant_ingest(name) IS
+  'let a role run ritual.ingest: the checkpoint, log and rejects tables';

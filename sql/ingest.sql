@@ -1,0 +1,218 @@
+--
+-- ingest: ritual.ingest appends what is new in a source's files, exactly
+-- once: new files, lines appended to plain and gzip files, a record still
+-- being written held back until it is whole; bad rows kept as rejects;
+-- batches bounded by max_files and max_bytes; clear errors
+--
+\getenv datadir RITUAL_TESTDATA
+\set sample_events :datadir '/sample/user_events.csv'
+\set lake :datadir '/ingest_lake'
+\set bad_lake :datadir '/ingest_bad'
+SET client_min_messages = notice;
+\set SHOW_CONTEXT never
+
+CREATE SERVER ingest_files FOREIGN DATA WRAPPER ritual_fdw;
+
+-- the sample's rows as text, by line, to cut into files of a growing lake
+CREATE FOREIGN TABLE sample_lines (
+    user_id text, event_type text, event_date text,
+    line bigint OPTIONS (meta 'line'))
+  SERVER ingest_files OPTIONS (path :'sample_events', header 'true');
+
+-- write (or append, or gzip) the sample's lines first..last to a file
+CREATE FUNCTION write_lines(file text, first_line bigint, last_line bigint,
+                            mode text DEFAULT 'new')
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('COPY (SELECT user_id, event_type, event_date FROM sample_lines
+                           WHERE line BETWEEN %s AND %s ORDER BY line)
+                    TO PROGRAM %L WITH (FORMAT csv, HEADER %s)',
+                   first_line, last_line,
+                   CASE mode WHEN 'new' THEN 'cat > ' WHEN 'append' THEN 'cat >> '
+                             WHEN 'gzip' THEN 'gzip > ' ELSE 'gzip >> ' END || file,
+                   CASE WHEN mode IN ('new', 'gzip') THEN 'true' ELSE 'false' END);
+END
+$$;
+-- write a part of one sample line: its first n bytes, or the rest after them
+CREATE FUNCTION write_part_of_line(file text, line_no bigint, n integer, rest boolean)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('COPY (SELECT user_id, event_type, event_date FROM sample_lines
+                           WHERE line = %s) TO PROGRAM %L WITH (FORMAT csv)',
+                   line_no,
+                   CASE WHEN rest THEN format('tail -c +%s >> %s', n + 1, file)
+                        ELSE format('head -c %s >> %s', n, file) END);
+END
+$$;
+SELECT format('COPY (SELECT) TO PROGRAM %L',
+              format('rm -rf %s %s && mkdir -p %s %s && cat > /dev/null',
+                     :'lake', :'bad_lake', :'lake', :'bad_lake')) AS mkdirs \gset
+:mkdirs;
+
+-- the lake as raw_events would read it, and a table to ingest into
+CREATE FOREIGN TABLE lake_events (
+    user_id     bigint,
+    event_type  text,
+    event_date  timestamp,
+    source_file text   OPTIONS (meta 'filename'),
+    source_line bigint OPTIONS (meta 'line'),
+    errors      text   OPTIONS (meta 'errors'))
+  SERVER ingest_files OPTIONS (path :'lake', header 'true', on_error 'null');
+CREATE TABLE events (LIKE lake_events);
+
+-- nothing there yet: an error, or with missing_ok no batch
+SELECT * FROM ritual.ingest('lake_events', 'events');
+ALTER FOREIGN TABLE lake_events OPTIONS (ADD missing_ok 'true');
+SELECT batch, files, rows FROM ritual.ingest('lake_events', 'events');
+
+-- 1, 2: two new files; max_files takes the older first
+SELECT write_lines(:'lake' || '/p01.csv', 2, 1201);
+SELECT write_lines(:'lake' || '/p02.csv', 1202, 2401);
+SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events', max_files => 1);
+SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events');
+-- 3, 4: a new gzip file and lines appended to p01; max_bytes takes one file
+SELECT write_lines(:'lake' || '/p03.csv.gz', 2402, 3601, 'gzip');
+SELECT write_lines(:'lake' || '/p01.csv', 3602, 4201, 'append');
+SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events', max_bytes => 1);
+SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events');
+-- 5: a second gzip member appended to p03, a new file p04 whose last
+-- record is only half written: it is held back
+SELECT write_lines(:'lake' || '/p03.csv.gz', 4202, 4801, 'gzip_append');
+SELECT write_lines(:'lake' || '/p04.csv', 4802, 6001);
+SELECT write_part_of_line(:'lake' || '/p04.csv', 6002, 10, false);
+SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events');
+SELECT count(*) AS half_record_taken FROM events
+ WHERE source_file LIKE '%/p04.csv' AND source_line = 1202;
+-- 6, 7: the record is finished, and p05 comes; p04 changed first
+SELECT write_part_of_line(:'lake' || '/p04.csv', 6002, 10, true);
+SELECT write_lines(:'lake' || '/p05.csv', 6003, 7202);
+SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events', max_files => 1);
+SELECT count(*) AS half_record_taken FROM events
+ WHERE source_file LIKE '%/p04.csv' AND source_line = 1202;
+SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events');
+-- 8, 9, 10: more files, and lines appended to p02
+SELECT write_lines(:'lake' || '/p06.csv', 7203, 9000);
+SELECT write_lines(:'lake' || '/p02.csv', 9001, 9500, 'append');
+SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events');
+SELECT write_lines(:'lake' || '/p07.csv', 9501, 11000);
+SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events');
+SELECT write_lines(:'lake' || '/p08.csv', 11001, 12276);
+SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events');
+-- and nothing is left
+SELECT batch, files, rows FROM ritual.ingest('lake_events', 'events');
+
+-- every sample row is in the target exactly once, with its provenance
+SELECT count(*) AS rows, count(DISTINCT (source_file, source_line)) AS distinct_provenance
+  FROM events;
+SELECT (SELECT count(*) FROM sample_lines) AS sample_rows;
+-- the same lake in one batch gives the same target
+CREATE FOREIGN TABLE lake_events_again (
+    user_id     bigint,
+    event_type  text,
+    event_date  timestamp,
+    source_file text   OPTIONS (meta 'filename'),
+    source_line bigint OPTIONS (meta 'line'),
+    errors      text   OPTIONS (meta 'errors'))
+  SERVER ingest_files OPTIONS (path :'lake', header 'true', on_error 'null');
+CREATE TABLE events_once (LIKE lake_events);
+SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events_again', 'events_once');
+SELECT (SELECT count(*) FROM (TABLE events EXCEPT ALL TABLE events_once) a) AS only_in_batches,
+       (SELECT count(*) FROM (TABLE events_once EXCEPT ALL TABLE events) b) AS only_in_one;
+-- the checkpoint and the log agree with the target
+SELECT regexp_replace(path, '.*/', '') AS file, size, bytes, lines, rows, rejects,
+       first_batch, batch, state
+  FROM ritual.ingest_files f JOIN ritual.ingest_streams s USING (stream_id)
+ WHERE s.target = 'events'::regclass ORDER BY path;
+SELECT (SELECT sum(rows) FROM ritual.ingest_log WHERE target = 'events'::regclass) AS logged_rows,
+       (SELECT sum(rows) FROM ritual.ingest_files f JOIN ritual.ingest_streams s USING (stream_id)
+         WHERE s.target = 'events'::regclass) AS checkpoint_rows,
+       (SELECT count(*) FROM events) AS target_rows;
+SELECT batch, files, rows, rejects, rewritten, pending_files FROM ritual.ingest_log
+ WHERE target = 'events'::regclass ORDER BY batch;
+
+-- a plain scan of the source still reads every file whole
+SELECT count(*) FROM lake_events;
+
+-- a batch rolled back leaves neither rows nor checkpoint
+SELECT write_lines(:'lake' || '/p09.csv', 2, 101);
+BEGIN;
+SELECT batch, files, rows FROM ritual.ingest('lake_events', 'events');
+ROLLBACK;
+SELECT count(*) FROM events;
+SELECT batch, files, rows FROM ritual.ingest('lake_events', 'events');
+-- and so does one rolled back to a savepoint
+SELECT write_lines(:'lake' || '/p10.csv', 2, 51);
+BEGIN;
+SAVEPOINT before;
+SELECT batch, files, rows FROM ritual.ingest('lake_events', 'events');
+ROLLBACK TO before;
+SELECT batch, files, rows FROM ritual.ingest('lake_events', 'events');
+COMMIT;
+SELECT count(*) FROM events;
+
+-- bad rows: kept as rejects with file, line, raw record and reason
+SELECT format('COPY (SELECT) TO PROGRAM %L',
+              format('cat > /dev/null; printf ''%s'' > %s',
+                     'user_id,event_type,event_date\n'
+                     '1,a,2024-01-01 00:00:00\n'
+                     'x1,b,2024-01-01 00:00:00\n'
+                     '\n'
+                     '2,c,not a date\n'
+                     '3,d,2024-01-01 00:00:00,extra\n'
+                     '4,"\377",2024-01-02 00:00:00\n'
+                     '5,f,2024-01-02 00:00:00\n',
+                     :'bad_lake' || '/bad.csv')) AS write_bad \gset
+:write_bad;
+CREATE FOREIGN TABLE bad_events (user_id bigint, event_type text, event_date timestamp)
+  SERVER ingest_files OPTIONS (path :'bad_lake', header 'true');
+CREATE TABLE good_events (user_id bigint, event_type text, event_date timestamp);
+-- more rejects than the limit: an error, and nothing taken
+SELECT * FROM ritual.ingest('bad_events', 'good_events', reject_limit => 2);
+SELECT count(*) AS rows, (SELECT count(*) FROM ritual.ingest_rejects) AS rejects FROM good_events;
+SELECT batch, files, rows, rejects FROM ritual.ingest('bad_events', 'good_events');
+SELECT * FROM good_events ORDER BY user_id;
+SELECT batch, regexp_replace(path, '.*/', '') AS file, line, record, error
+  FROM ritual.ingest_rejects ORDER BY line;
+
+-- errors
+SELECT * FROM ritual.ingest('events', 'good_events');
+CREATE EXTENSION file_fdw;
+CREATE SERVER other_files FOREIGN DATA WRAPPER file_fdw;
+CREATE FOREIGN TABLE other_events (user_id bigint)
+  SERVER other_files OPTIONS (filename '/dev/null');
+SELECT * FROM ritual.ingest('other_events', 'good_events');
+CREATE TABLE unrelated (a int, b text);
+SELECT * FROM ritual.ingest('bad_events', 'unrelated');
+SELECT * FROM ritual.ingest('bad_events', 'good_events', on_rewrite => 'reread');
+SELECT * FROM ritual.ingest('bad_events', 'good_events', max_files => 0);
+SELECT * FROM ritual.ingest_batch_results();
+SELECT count(*) AS running FROM ritual.ingest_progress;
+
+-- who may ingest: SELECT on the source, INSERT on the target, and the
+-- checkpoint tables
+CREATE ROLE ingest_nobody;
+CREATE ROLE ingest_pipeline;
+GRANT USAGE ON SCHEMA ritual TO ingest_nobody, ingest_pipeline;
+GRANT SELECT ON bad_events TO ingest_pipeline;
+GRANT INSERT ON good_events TO ingest_pipeline;
+SET ROLE ingest_nobody;
+SELECT * FROM ritual.ingest('bad_events', 'good_events');
+SELECT * FROM ritual.ingest_list_files('bad_events', '{}', '{}');
+SET ROLE ingest_pipeline;
+SELECT * FROM ritual.ingest('bad_events', 'good_events');
+RESET ROLE;
+SELECT ritual.grant_ingest('ingest_pipeline');
+CREATE TABLE pipeline_events (user_id bigint, event_type text, event_date timestamp);
+GRANT INSERT ON pipeline_events TO ingest_pipeline;
+SET ROLE ingest_pipeline;
+SELECT batch, files, rows, rejects FROM ritual.ingest('bad_events', 'pipeline_events');
+RESET ROLE;
+SELECT count(*) FROM pipeline_events;
+
+DROP SERVER ingest_files CASCADE;
+DROP SERVER other_files CASCADE;
+DROP EXTENSION file_fdw;
+DROP TABLE events, events_once, good_events, unrelated, pipeline_events;
+DROP FUNCTION write_lines, write_part_of_line;
+DROP OWNED BY ingest_nobody, ingest_pipeline;
+DROP ROLE ingest_nobody, ingest_pipeline;
