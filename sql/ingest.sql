@@ -174,6 +174,28 @@ SELECT * FROM good_events ORDER BY user_id;
 SELECT batch, regexp_replace(path, '.*/', '') AS file, line, record, error
   FROM ritual.ingest_rejects ORDER BY line;
 
+-- a target that needs the executor (a default, a cast, a trigger) is
+-- written through INSERT ... SELECT; constraints hold on both paths
+CREATE TABLE typed_events (user_id numeric, event_type varchar(40),
+                           event_date timestamp, loaded boolean DEFAULT true);
+CREATE FUNCTION upper_event_type() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.event_type := upper(NEW.event_type);
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER shout BEFORE INSERT ON typed_events FOR EACH ROW EXECUTE FUNCTION upper_event_type();
+SELECT batch, files, rows, rejects FROM ritual.ingest('bad_events', 'typed_events');
+SELECT * FROM typed_events ORDER BY user_id;
+CREATE TABLE checked_events (user_id bigint CHECK (user_id < 5), event_type text,
+                             event_date timestamp);
+SELECT * FROM ritual.ingest('bad_events', 'checked_events');
+SELECT count(*) FROM checked_events;
+CREATE TABLE unique_events (user_id bigint, event_type text UNIQUE, event_date timestamp);
+INSERT INTO unique_events VALUES (9, 'f', NULL);
+SELECT * FROM ritual.ingest('bad_events', 'unique_events');
+SELECT count(*) FROM unique_events;
+
 -- errors
 SELECT * FROM ritual.ingest('events', 'good_events');
 CREATE EXTENSION file_fdw;
@@ -212,7 +234,9 @@ SELECT count(*) FROM pipeline_events;
 DROP SERVER ingest_files CASCADE;
 DROP SERVER other_files CASCADE;
 DROP EXTENSION file_fdw;
-DROP TABLE events, events_once, good_events, unrelated, pipeline_events;
+DROP TABLE events, events_once, good_events, unrelated, pipeline_events, typed_events,
+    checked_events, unique_events;
+DROP FUNCTION upper_event_type;
 DROP FUNCTION write_lines, write_part_of_line;
 DROP OWNED BY ingest_nobody, ingest_pipeline;
 DROP ROLE ingest_nobody, ingest_pipeline;

@@ -19,12 +19,15 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/progress.h"
 #include "common/hashfn.h"
+#include "executor/executor.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -34,6 +37,8 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
@@ -42,6 +47,9 @@
 
 /* How much of a rejected record its row in ritual.ingest_rejects keeps. */
 #define REJECT_RECORD_BYTES		(64 * 1024)
+
+/* Rows the plain-table path inserts at once, as COPY FROM does. */
+#define INSERT_BATCH_ROWS		1000
 
 /* What a fingerprint hashes at each end of a file's prefix. */
 #define FINGERPRINT_BYTES		4096
@@ -67,6 +75,7 @@ PG_FUNCTION_INFO_V1(ritual_ingest_list_files);
 PG_FUNCTION_INFO_V1(ritual_ingest_prepare_batch);
 PG_FUNCTION_INFO_V1(ritual_ingest_batch_rejects);
 PG_FUNCTION_INFO_V1(ritual_ingest_batch_results);
+PG_FUNCTION_INFO_V1(ritual_ingest_insert);
 
 /* Forget the batch; its memory goes with the transaction. */
 static void
@@ -559,4 +568,182 @@ ritual_ingest_batch_results(PG_FUNCTION_ARGS)
 	}
 	forget_pending();
 	return (Datum) 0;
+}
+
+/*
+ * For each attribute of 'target', the attribute of 'source' of the same
+ * name that fills it, or -1 (NULL).  False when the plain path cannot do
+ * what INSERT ... SELECT would: a type to coerce, or a default to compute.
+ */
+static bool
+map_target_columns(Relation source, Relation target, int *source_attr)
+{
+	TupleDesc	sdesc = RelationGetDescr(source);
+	TupleDesc	tdesc = RelationGetDescr(target);
+
+	for (int i = 0; i < tdesc->natts; i++)
+	{
+		Form_pg_attribute tattr = TupleDescAttr(tdesc, i);
+
+		source_attr[i] = -1;
+		if (tattr->attisdropped)
+			continue;
+		for (int j = 0; j < sdesc->natts; j++)
+		{
+			Form_pg_attribute sattr = TupleDescAttr(sdesc, j);
+
+			if (!sattr->attisdropped &&
+				strcmp(NameStr(sattr->attname), NameStr(tattr->attname)) == 0)
+			{
+				source_attr[i] = j;
+				if (sattr->atttypid != tattr->atttypid ||
+					sattr->atttypmod != tattr->atttypmod)
+					return false;
+			}
+		}
+		if (source_attr[i] < 0 &&
+			(tattr->atthasdef || tattr->attidentity || tattr->attgenerated))
+			return false;
+	}
+	return true;
+}
+
+/* Insert the batched rows, and their index entries. */
+static void
+flush_rows(ResultRelInfo *rri, EState *estate, TupleTableSlot **slots,
+		   int nslots, BulkInsertState bistate)
+{
+	table_multi_insert(rri->ri_RelationDesc, slots, nslots,
+					   GetCurrentCommandId(true), 0, bistate);
+	for (int i = 0; i < nslots; i++)
+	{
+		if (rri->ri_NumIndices > 0)
+#if PG_VERSION_NUM >= 160000
+			list_free(ExecInsertIndexTuples(rri, slots[i], estate, false, false,
+											NULL, NIL, false));
+#else
+			list_free(ExecInsertIndexTuples(rri, slots[i], estate, false, false,
+											NULL, NIL));
+#endif
+		ResetPerTupleExprContext(estate);
+		ExecClearTuple(slots[i]);
+	}
+}
+
+/*
+ * ritual.ingest_insert(source, target)
+ *		Read the prepared batch of 'source' into the plain table 'target' as
+ *		COPY FROM writes, a thousand rows at a time, with constraints checked
+ *		and indexes kept: the per-row INSERT of INSERT ... SELECT costs more
+ *		than reading the files.  Returns the rows inserted, or NULL when the
+ *		target needs the executor (triggers, rules, row security, partitions,
+ *		defaults or casts to compute, column privileges): then the caller
+ *		runs INSERT ... SELECT, which takes the batch instead.
+ */
+Datum
+ritual_ingest_insert(PG_FUNCTION_ARGS)
+{
+	Oid			source = PG_GETARG_OID(0);
+	Oid			target = PG_GETARG_OID(1);
+	Relation	srel;
+	Relation	trel;
+	int		   *source_attr;
+	RitualOptions *opts;
+	List	   *files;
+	RitualIngestScan *ingest;
+	RitualScan *scan;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *slots[INSERT_BATCH_ROWS];
+	BulkInsertState bistate;
+	MemoryContext row_context;
+	MemoryContext oldcontext;
+	Datum	   *values;
+	bool	   *nulls;
+	int			nslots = 0;
+	int64		inserted = 0;
+
+	check_source(source);
+	if (!ritual_ingest_pending(source))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no batch of ritual.ingest is prepared for \"%s\"",
+						get_rel_name(source))));
+	if (get_rel_relkind(target) != RELKIND_RELATION ||
+		pg_class_aclcheck(target, GetUserId(), ACL_INSERT) != ACLCHECK_OK ||
+		check_enable_rls(target, InvalidOid, true) != RLS_NONE)
+		PG_RETURN_NULL();
+
+	srel = table_open(source, AccessShareLock);
+	trel = table_open(target, RowExclusiveLock);
+	source_attr = palloc(sizeof(int) * Max(RelationGetDescr(trel)->natts, 1));
+	if (trel->trigdesc != NULL || trel->rd_rules != NULL ||
+		!map_target_columns(srel, trel, source_attr))
+	{
+		table_close(trel, NoLock);
+		table_close(srel, NoLock);
+		PG_RETURN_NULL();
+	}
+
+	opts = ritual_get_options(source);
+	files = ritual_discover_files(opts->paths, opts->missing_ok);
+	ritual_find_partition_columns(opts, files);
+	ingest = ritual_ingest_claim(source, &files);
+	scan = ritual_scan_begin(srel, opts, files, NULL, NULL, ingest);
+
+	estate = CreateExecutorState();
+	rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(rri, trel, 0, NULL, 0);
+	ExecOpenIndices(rri, false);
+	bistate = GetBulkInsertState();
+	for (int i = 0; i < INSERT_BATCH_ROWS; i++)
+		slots[i] = table_slot_create(trel, NULL);
+	values = palloc(sizeof(Datum) * Max(RelationGetDescr(srel)->natts, 1));
+	nulls = palloc(sizeof(bool) * Max(RelationGetDescr(srel)->natts, 1));
+	row_context = AllocSetContextCreate(CurrentMemoryContext,
+										  "ritual.ingest row",
+										  ALLOCSET_DEFAULT_SIZES);
+
+	oldcontext = MemoryContextSwitchTo(row_context);
+	while (ritual_scan_next(scan, values, nulls))
+	{
+		TupleTableSlot *slot = slots[nslots];
+
+		for (int i = 0; i < slot->tts_tupleDescriptor->natts; i++)
+		{
+			slot->tts_isnull[i] = source_attr[i] < 0 || nulls[source_attr[i]];
+			slot->tts_values[i] = slot->tts_isnull[i] ? (Datum) 0 :
+				values[source_attr[i]];
+		}
+		ExecStoreVirtualTuple(slot);
+		if (trel->rd_att->constr)
+			ExecConstraints(rri, slot, estate);
+		ResetPerTupleExprContext(estate);
+
+		/* the scan's values last one row: the slot keeps its own copy */
+		ExecMaterializeSlot(slot);
+		MemoryContextReset(row_context);
+		inserted++;
+		if (++nslots == INSERT_BATCH_ROWS)
+		{
+			flush_rows(rri, estate, slots, nslots, bistate);
+			nslots = 0;
+		}
+	}
+	MemoryContextSwitchTo(oldcontext);
+	if (nslots > 0)
+		flush_rows(rri, estate, slots, nslots, bistate);
+
+	ritual_scan_end(scan);
+	for (int i = 0; i < INSERT_BATCH_ROWS; i++)
+		ExecDropSingleTupleTableSlot(slots[i]);
+	FreeBulkInsertState(bistate);
+	table_finish_bulk_insert(trel, 0);
+	ExecCloseIndices(rri);
+	FreeExecutorState(estate);
+	MemoryContextDelete(row_context);
+	table_close(trel, NoLock);
+	table_close(srel, NoLock);
+	CommandCounterIncrement();
+	PG_RETURN_INT64(inserted);
 }

@@ -136,6 +136,13 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION ritual.ingest_prepare_batch(regclass, regclass, bigint, text[], bigint[], bigint[], bigint[], bigint[], boolean, bigint) IS
   'internal to ritual.ingest: hands a batch of byte ranges to the next scan of the source';
 
+CREATE FUNCTION ritual.ingest_insert(source regclass, target regclass)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ritual_ingest_insert'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION ritual.ingest_insert(regclass, regclass) IS
+  'internal to ritual.ingest: inserts the prepared batch into a plain table as COPY does; NULL when INSERT must';
+
 CREATE FUNCTION ritual.ingest_batch_rejects(OUT path text, OUT line bigint,
                                             OUT record text, OUT error text)
 RETURNS SETOF record
@@ -324,7 +331,10 @@ BEGIN
                 array_agg(CASE WHEN b.compressed THEN -1 ELSE b.size END ORDER BY b.n),
                 array_agg(b.size ORDER BY b.n), files_complete, reject_limit)
        FROM _ritual_ingest_batch b;
-    EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM %s', target, columns, columns, source);
+    -- a plain table is written as COPY writes; anything else through INSERT
+    IF ritual.ingest_insert(source, target) IS NULL THEN
+        EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM %s', target, columns, columns, source);
+    END IF;
 
     INSERT INTO ritual.ingest_rejects (stream_id, batch, path, line, record, error)
     SELECT stream.stream_id, batch_no, r.path, r.line, r.record, r.error
