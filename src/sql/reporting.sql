@@ -279,6 +279,7 @@ CREATE TABLE ritual.user_days (
 CREATE INDEX ON ritual.user_days (day);
 COMMENT ON TABLE ritual.user_days IS
   'Internal to the reporting layer, not a report: clean events per user and day (the rows of clean_events grouped), kept up to date by refresh_reports.';
+COMMENT ON COLUMN ritual.user_days.user_id IS 'a user with a clean event that day';
 COMMENT ON COLUMN ritual.user_days.day IS 'event_day of the clean events';
 COMMENT ON COLUMN ritual.user_days.events IS 'clean events of the user that day, at least 1';
 
@@ -289,6 +290,7 @@ CREATE TABLE ritual.user_weeks (
 );
 COMMENT ON TABLE ritual.user_weeks IS
   'Internal to the reporting layer, not a report: the weeks since signup in which a user has a clean event, what retention counts.';
+COMMENT ON COLUMN ritual.user_weeks.user_id IS 'a user with a clean event in that week';
 COMMENT ON COLUMN ritual.user_weeks.week_number IS 'week_number_since_signup of a clean event of the user';
 
 /*
@@ -579,6 +581,9 @@ CREATE FUNCTION ritual.update_reports(
     incremental     boolean)
 RETURNS void
 LANGUAGE plpgsql
+-- the planner's row guesses for the scratch tables make JIT compile for
+-- longer than the queries run
+SET jit = off
 AS $fn$
 #variable_conflict use_column
 DECLARE
@@ -1011,7 +1016,7 @@ BEGIN
           FROM ritual.user_weeks w JOIN ritual.users u USING (user_id)
     ), on_week AS (
         SELECT cohort_week, week, count(*) AS users FROM user_weeks GROUP BY 1, 2
-    ), last_weeks AS (
+    ), last_weeks AS MATERIALIZED (   -- read once per cell below
         SELECT cohort_week, last_week, count(*) AS users
           FROM (SELECT cohort_week, user_id, max(week) AS last_week
                   FROM user_weeks GROUP BY 1, 2) per_user
@@ -1097,17 +1102,19 @@ BEGIN
     --
     -- what the next refresh starts from
     --
-    INSERT INTO ritual.refresh_watermarks AS w
-    SELECT events_name, source_file, max(source_line) FROM _ritual_new_events
-     WHERE source_file IS NOT NULL AND source_line IS NOT NULL GROUP BY source_file
-    UNION ALL
-    SELECT profiles_name, source_file, max(source_line) FROM _ritual_profile_rows
-     WHERE is_new AND source_file IS NOT NULL AND source_line IS NOT NULL GROUP BY source_file
-    ON CONFLICT (relation, source_file)
-    DO UPDATE SET max_line = greatest(w.max_line, excluded.max_line);
     DELETE FROM ritual.refresh_state;
-    IF ritual.has_columns(events_rel, ARRAY['source_file', 'source_line'])
-       AND ritual.has_columns(profiles_rel, ARRAY['source_file', 'source_line']) THEN
+    IF NOT (ritual.has_columns(events_rel, ARRAY['source_file', 'source_line'])
+            AND ritual.has_columns(profiles_rel, ARRAY['source_file', 'source_line'])) THEN
+        TRUNCATE ritual.refresh_watermarks;
+    ELSE
+        INSERT INTO ritual.refresh_watermarks AS w
+        SELECT events_name, source_file, max(source_line) FROM _ritual_new_events
+         WHERE source_file IS NOT NULL AND source_line IS NOT NULL GROUP BY source_file
+        UNION ALL
+        SELECT profiles_name, source_file, max(source_line) FROM _ritual_profile_rows
+         WHERE is_new AND source_file IS NOT NULL AND source_line IS NOT NULL GROUP BY source_file
+        ON CONFLICT (relation, source_file)
+        DO UPDATE SET max_line = greatest(w.max_line, excluded.max_line);
         INSERT INTO ritual.refresh_state
         VALUES (events_name, profiles_name, reference, extract(epoch FROM session_gap), digest);
     END IF;
