@@ -221,9 +221,77 @@ CREATE TABLE ritual.report_builds (
     raw_events        bigint NOT NULL,
     clean_events      bigint NOT NULL,
     users             bigint NOT NULL,
-    seconds           double precision NOT NULL
+    seconds           double precision NOT NULL,
+    kind              text NOT NULL,
+    new_events        bigint NOT NULL,
+    new_profiles      bigint NOT NULL,
+    recomputed_events bigint NOT NULL
 );
 COMMENT ON TABLE ritual.report_builds IS 'One row per build of the reporting layer.';
+COMMENT ON COLUMN ritual.report_builds.kind IS '''full'' (every table emptied and refilled) or ''incremental'' (refresh_reports touched only what the new rows affect)';
+COMMENT ON COLUMN ritual.report_builds.new_events IS 'raw event rows read as new (all of them in a full build)';
+COMMENT ON COLUMN ritual.report_builds.new_profiles IS 'raw profile rows read as new (all of them in a full build)';
+COMMENT ON COLUMN ritual.report_builds.recomputed_events IS 'events included before that the build wrote again (new flags, event_id, previous or next type, or session); 0 in a full build';
+
+/*
+ * What refresh_reports keeps between builds.  None of it is a report (none
+ * is granted to report readers); all of it is emptied with the reports.
+ */
+
+-- Which raw rows are already in the reports: append-only files, so a line
+-- number per file says it.
+CREATE TABLE ritual.refresh_watermarks (
+    relation    text NOT NULL,
+    source_file text NOT NULL,
+    max_line    bigint NOT NULL,
+    PRIMARY KEY (relation, source_file)
+);
+COMMENT ON TABLE ritual.refresh_watermarks IS
+  'Internal to refresh_reports, not a report: per raw relation and file, the last line already in the reports; rows of a file above it, or of a file not listed, are new.';
+COMMENT ON COLUMN ritual.refresh_watermarks.relation IS 'the raw events or profiles relation, schema-qualified';
+COMMENT ON COLUMN ritual.refresh_watermarks.source_file IS 'a raw file (source_file of its rows)';
+COMMENT ON COLUMN ritual.refresh_watermarks.max_line IS 'the largest source_line of the file already in the reports';
+
+-- The settings of the last build: a refresh with other ones rebuilds.
+CREATE TABLE ritual.refresh_state (
+    events_relation     text NOT NULL,
+    profiles_relation   text NOT NULL,
+    reference_time      timestamp NOT NULL,
+    session_gap_seconds double precision NOT NULL,
+    event_types_digest  text NOT NULL
+);
+COMMENT ON TABLE ritual.refresh_state IS
+  'Internal to refresh_reports, not a report: one row, the settings of the last build when it read relations with provenance; no row when there is nothing to refresh.';
+COMMENT ON COLUMN ritual.refresh_state.events_relation IS 'the raw events relation, schema-qualified';
+COMMENT ON COLUMN ritual.refresh_state.profiles_relation IS 'the raw profiles relation, schema-qualified';
+COMMENT ON COLUMN ritual.refresh_state.reference_time IS 'the time future_event compared with';
+COMMENT ON COLUMN ritual.refresh_state.session_gap_seconds IS 'the session gap, in seconds';
+COMMENT ON COLUMN ritual.refresh_state.event_types_digest IS 'md5 of the event_types catalogue the flags were computed with';
+
+-- Days and weeks with a clean event per user: what DAU, WAU, MAU and
+-- retention count, small enough to read whole or by range.
+CREATE TABLE ritual.user_days (
+    user_id bigint,
+    day     date,
+    events  bigint NOT NULL,
+    PRIMARY KEY (user_id, day)
+);
+CREATE INDEX ON ritual.user_days (day);
+COMMENT ON TABLE ritual.user_days IS
+  'Internal to the reporting layer, not a report: clean events per user and day (the rows of clean_events grouped), kept up to date by refresh_reports.';
+COMMENT ON COLUMN ritual.user_days.user_id IS 'a user with a clean event that day';
+COMMENT ON COLUMN ritual.user_days.day IS 'event_day of the clean events';
+COMMENT ON COLUMN ritual.user_days.events IS 'clean events of the user that day, at least 1';
+
+CREATE TABLE ritual.user_weeks (
+    user_id     bigint,
+    week_number integer,
+    PRIMARY KEY (user_id, week_number)
+);
+COMMENT ON TABLE ritual.user_weeks IS
+  'Internal to the reporting layer, not a report: the weeks since signup in which a user has a clean event, what retention counts.';
+COMMENT ON COLUMN ritual.user_weeks.user_id IS 'a user with a clean event in that week';
+COMMENT ON COLUMN ritual.user_weeks.week_number IS 'week_number_since_signup of a clean event of the user';
 
 /*
  * The flag kinds, by bit, as rows.
@@ -310,7 +378,8 @@ COMMENT ON FUNCTION ritual.detect_spikes(double precision, double precision) IS
  * ritual.build_reports: (re)build every reporting table from the raw events
  * and profiles.  The events relation needs user_id, event_type and
  * event_date, the profiles relation user_id and signup_date; source_file and
- * source_line (and country, platform) are used when present.
+ * source_line (and country, platform) are used when present.  It empties
+ * everything, then runs the refresh machinery with every row new.
  */
 CREATE FUNCTION ritual.build_reports(
     events          text DEFAULT 'ritual.raw_events',
@@ -322,19 +391,224 @@ CREATE FUNCTION ritual.build_reports(
 RETURNS TABLE (report text, row_count bigint)
 LANGUAGE plpgsql
 AS $fn$
+BEGIN
+    PERFORM ritual.update_reports(events, profiles, reference_time, session_gap,
+                                  spike_threshold, min_daily_value, false);
+    RETURN QUERY SELECT * FROM ritual.report_counts();
+END
+$fn$;
+COMMENT ON FUNCTION ritual.build_reports(text, text, timestamp, interval, double precision, double precision) IS
+  'rebuild every reporting table from a raw events relation and a raw profiles relation';
+
+/*
+ * ritual.refresh_reports: bring the reports up to date with the rows
+ * appended to the raw relations since the last build, touching only what
+ * they affect; the result equals build_reports.  Both relations must have
+ * source_file and source_line (they find the new rows); it rebuilds, with a
+ * NOTICE, when it cannot be incremental.
+ */
+CREATE FUNCTION ritual.refresh_reports(
+    events          text DEFAULT 'ritual.raw_events',
+    profiles        text DEFAULT 'ritual.raw_profiles',
+    reference_time  timestamp DEFAULT NULL,
+    session_gap     interval DEFAULT '30 minutes',
+    spike_threshold double precision DEFAULT 5,
+    min_daily_value double precision DEFAULT 200)
+RETURNS TABLE (report text, row_count bigint)
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+    rel regclass;
+BEGIN
+    FOREACH rel IN ARRAY ARRAY[events::regclass, profiles::regclass] LOOP
+        IF NOT ritual.has_columns(rel, ARRAY['source_file', 'source_line']) THEN
+            RAISE EXCEPTION 'relation % has no provenance columns source_file and source_line', rel
+                  USING ERRCODE = 'undefined_column',
+                        HINT = 'refresh_reports finds new rows by file and line; use build_reports for relations without them.';
+        END IF;
+    END LOOP;
+    PERFORM ritual.update_reports(events, profiles, reference_time, session_gap,
+                                  spike_threshold, min_daily_value, true);
+    RETURN QUERY SELECT * FROM ritual.report_counts();
+END
+$fn$;
+COMMENT ON FUNCTION ritual.refresh_reports(text, text, timestamp, interval, double precision, double precision) IS
+  'bring every reporting table up to date with the rows appended to the raw relations since the last build; equal to build_reports';
+
+/* The rows of each report, as build_reports and refresh_reports return them. */
+CREATE FUNCTION ritual.report_counts()
+RETURNS TABLE (report text, row_count bigint)
+LANGUAGE sql STABLE
+AS $$
+    SELECT 'enriched_events', count(*) FROM ritual.enriched_events
+    UNION ALL SELECT 'clean_events', count(*) FROM ritual.clean_events
+    UNION ALL SELECT 'users', count(*) FROM ritual.users
+    UNION ALL SELECT 'sessions', count(*) FROM ritual.sessions
+    UNION ALL SELECT 'daily_activity', count(*) FROM ritual.daily_activity
+    UNION ALL SELECT 'daily_event_types', count(*) FROM ritual.daily_event_types
+    UNION ALL SELECT 'retention_cohorts', count(*) FROM ritual.retention_cohorts
+    UNION ALL SELECT 'event_transitions', count(*) FROM ritual.event_transitions
+    UNION ALL SELECT 'spikes', count(*) FROM ritual.spikes
+    UNION ALL SELECT 'data_quality', count(*) FROM ritual.data_quality
+$$;
+COMMENT ON FUNCTION ritual.report_counts() IS 'internal: rows of each reporting table, what a build returns';
+
+/* A relation's schema-qualified name, as refresh_watermarks keeps it. */
+CREATE FUNCTION ritual.qualified_name(rel regclass)
+RETURNS text
+LANGUAGE sql STABLE
+AS $$
+    SELECT format('%I.%I', n.nspname, c.relname)
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = rel
+$$;
+COMMENT ON FUNCTION ritual.qualified_name(regclass) IS 'internal: schema-qualified name of a relation';
+
+/*
+ * Read the raw rows that are not in the reports yet, by the watermarks
+ * (all rows when there are none): _ritual_new_events, and every profile row
+ * (profiles are small) in _ritual_profile_rows with is_new.  Returns the
+ * first file whose rows went backwards (its last included line is gone),
+ * NULL when none did.
+ */
+CREATE FUNCTION ritual.read_new_rows(events_rel regclass, profiles_rel regclass)
+RETURNS text
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+    events_name   text := ritual.qualified_name(events_rel);
+    profiles_name text := ritual.qualified_name(profiles_rel);
+    events_prov   boolean := ritual.has_columns(events_rel, ARRAY['source_file', 'source_line']);
+    profiles_prov boolean := ritual.has_columns(profiles_rel, ARRAY['source_file', 'source_line']);
+    gone          text;
+BEGIN
+    EXECUTE format($q$
+        CREATE TEMP TABLE _ritual_new_events ON COMMIT DROP AS
+        SELECT e.user_id::bigint AS user_id,
+               nullif(lower(btrim(e.event_type::text)), '') AS event_type,
+               e.event_type::text AS raw_event_type,
+               e.event_date::timestamp AS event_date,
+               %1$s
+          FROM %2$s e %3$s
+        $q$,
+        CASE WHEN events_prov
+             THEN 'e.source_file::text AS source_file, e.source_line::bigint AS source_line'
+             ELSE 'NULL::text AS source_file, NULL::bigint AS source_line' END,
+        events_rel,
+        CASE WHEN events_prov THEN format(
+            'LEFT JOIN ritual.refresh_watermarks w ON w.relation = %L
+                  AND w.source_file = e.source_file::text
+              WHERE w.max_line IS NULL OR e.source_line::bigint > w.max_line', events_name)
+             ELSE '' END);
+    ANALYZE _ritual_new_events;
+
+    EXECUTE format($q$
+        CREATE TEMP TABLE _ritual_profile_rows ON COMMIT DROP AS
+        SELECT row_number() OVER (ORDER BY %1$s) AS profile_id,
+               p.user_id::bigint AS user_id, p.signup_date::date AS signup_date,
+               %2$s, %3$s, %4$s AS is_new
+          FROM %5$s p %6$s
+        $q$,
+        CASE WHEN profiles_prov THEN 'p.source_file, p.source_line' ELSE 'NULL' END,
+        CASE WHEN profiles_prov
+             THEN 'p.source_file::text AS source_file, p.source_line::bigint AS source_line'
+             ELSE 'NULL::text AS source_file, NULL::bigint AS source_line' END,
+        CASE WHEN ritual.has_columns(profiles_rel, ARRAY['country', 'platform'])
+             THEN 'p.country::text AS country, p.platform::text AS platform'
+             ELSE 'NULL::text AS country, NULL::text AS platform' END,
+        CASE WHEN profiles_prov THEN 'w.max_line IS NULL OR p.source_line::bigint > w.max_line'
+             ELSE 'true' END,
+        profiles_rel,
+        CASE WHEN profiles_prov THEN format(
+            'LEFT JOIN ritual.refresh_watermarks w ON w.relation = %L
+                  AND w.source_file = p.source_file::text', profiles_name)
+             ELSE '' END);
+    ANALYZE _ritual_profile_rows;
+
+    -- append-only: the last line included of every file must still be there
+    IF events_prov THEN
+        EXECUTE format($q$
+            SELECT w.source_file FROM ritual.refresh_watermarks w
+             WHERE w.relation = %1$L
+               AND NOT EXISTS (SELECT FROM %2$s e WHERE e.source_file::text = w.source_file
+                                                    AND e.source_line::bigint = w.max_line)
+             ORDER BY 1 LIMIT 1
+            $q$, events_name, events_rel) INTO gone;
+    END IF;
+    IF gone IS NULL THEN
+        SELECT w.source_file INTO gone FROM ritual.refresh_watermarks w
+         WHERE w.relation = profiles_name
+           AND NOT EXISTS (SELECT FROM _ritual_profile_rows p
+                            WHERE p.source_file = w.source_file AND p.source_line = w.max_line)
+         ORDER BY 1 LIMIT 1;
+    END IF;
+    RETURN gone;
+END
+$fn$;
+COMMENT ON FUNCTION ritual.read_new_rows(regclass, regclass) IS
+  'internal to refresh_reports: reads the raw rows above the watermarks into temporary tables; returns a file whose rows went backwards';
+
+/* Empty every reporting table and what refresh_reports keeps. */
+CREATE FUNCTION ritual.empty_reports()
+RETURNS void
+LANGUAGE sql
+AS $$
+    TRUNCATE ritual.users, ritual.enriched_events, ritual.clean_events,
+             ritual.sessions, ritual.daily_activity, ritual.daily_event_types,
+             ritual.retention_cohorts, ritual.event_transitions, ritual.spikes,
+             ritual.spike_coverage, ritual.data_quality,
+             ritual.user_days, ritual.user_weeks,
+             ritual.refresh_watermarks, ritual.refresh_state;
+$$;
+COMMENT ON FUNCTION ritual.empty_reports() IS
+  'internal: empties every reporting table, the helper tables and the watermarks';
+
+/*
+ * ritual.update_reports: the one machinery behind build_reports (every row
+ * new, after emptying everything) and refresh_reports (the rows above the
+ * watermarks new).  From the new raw rows and the stored enriched events it
+ * finds what the new rows affect (their users, duplicate keys, days,
+ * sessions), recomputes those events whole, and moves every aggregate by
+ * the difference between the old and the new versions of them.
+ */
+CREATE FUNCTION ritual.update_reports(
+    events          text,
+    profiles        text,
+    reference_time  timestamp,
+    session_gap     interval,
+    spike_threshold double precision,
+    min_daily_value double precision,
+    incremental     boolean)
+RETURNS void
+LANGUAGE plpgsql
+-- the planner's row guesses for the scratch tables make JIT compile for
+-- longer than the queries run
+SET jit = off
+AS $fn$
 #variable_conflict use_column
 DECLARE
-    events_rel   regclass := events::regclass;
-    profiles_rel regclass := profiles::regclass;
-    started      timestamptz := clock_timestamp();
-    reference    timestamp := coalesce(reference_time,
-                                       (now() AT TIME ZONE 'UTC')::timestamp(0));
-    provenance   text;
-    order_by     text;
-    profile_provenance text;
-    profile_order text;
-    attributes   text;
-    scratch      text;
+    events_rel    regclass := events::regclass;
+    profiles_rel  regclass := profiles::regclass;
+    events_name   text;
+    profiles_name text;
+    started       timestamptz := clock_timestamp();
+    reference     timestamp := coalesce(reference_time,
+                                        (now() AT TIME ZONE 'UTC')::timestamp(0));
+    digest        text;
+    state         ritual.refresh_state;
+    why           text;
+    gone          text;
+    first_file    text;
+    first_line    bigint;
+    last_file     text;
+    last_line     bigint;
+    renumber      boolean := false;
+    base          bigint;
+    old_first     date;
+    old_last      date;
+    new_first     date;
+    new_last      date;
+    scratch       text;
 BEGIN
     IF spike_threshold <= 0 THEN
         RAISE EXCEPTION 'spike_threshold must be positive, not %', spike_threshold
@@ -342,58 +616,77 @@ BEGIN
     END IF;
     PERFORM ritual.require_columns(events_rel, ARRAY['user_id', 'event_type', 'event_date']);
     PERFORM ritual.require_columns(profiles_rel, ARRAY['user_id', 'signup_date']);
+    events_name := ritual.qualified_name(events_rel);
+    profiles_name := ritual.qualified_name(profiles_rel);
+    SELECT md5(coalesce(string_agg(event_type, ',' ORDER BY event_type), ''))
+      INTO digest FROM ritual.event_types;
 
-    -- provenance orders events, and breaks ties, when the relation has it
-    IF ritual.has_columns(events_rel, ARRAY['source_file', 'source_line']) THEN
-        provenance := 'source_file::text AS source_file, source_line::bigint AS source_line';
-        order_by := 'source_file, source_line';
-    ELSE
-        provenance := 'NULL::text AS source_file, NULL::bigint AS source_line';
-        order_by := 'NULL';
-    END IF;
-    IF ritual.has_columns(profiles_rel, ARRAY['source_file', 'source_line']) THEN
-        profile_provenance := 'source_file::text AS source_file';
-        profile_order := 'source_file, source_line';
-    ELSE
-        profile_provenance := 'NULL::text AS source_file';
-        profile_order := 'NULL';
-    END IF;
-    attributes := CASE WHEN ritual.has_columns(profiles_rel, ARRAY['country', 'platform'])
-                       THEN 'country::text AS country, platform::text AS platform'
-                       ELSE 'NULL::text AS country, NULL::text AS platform' END;
+    -- one build at a time
+    LOCK TABLE ritual.refresh_state IN EXCLUSIVE MODE;
 
     -- scratch tables of an earlier build in this transaction
-    FOR scratch IN SELECT unnest(ARRAY['_ritual_profiles', '_ritual_events',
-                                       '_ritual_user_days', '_ritual_series',
-                                       '_ritual_scores', '_ritual_judged'])
+    FOR scratch IN SELECT unnest(ARRAY['_ritual_new_events', '_ritual_profile_rows',
+                                       '_ritual_profile_users', '_ritual_old_users',
+                                       '_ritual_work', '_ritual_flagged',
+                                       '_ritual_anchors', '_ritual_final',
+                                       '_ritual_changes', '_ritual_day_changes',
+                                       '_ritual_window_changes', '_ritual_session_changes',
+                                       '_ritual_week_users', '_ritual_dq',
+                                       '_ritual_series', '_ritual_scores', '_ritual_judged'])
     LOOP
         IF to_regclass('pg_temp.' || scratch) IS NOT NULL THEN
             EXECUTE format('DROP TABLE pg_temp.%I', scratch);
         END IF;
     END LOOP;
 
-    TRUNCATE ritual.users, ritual.enriched_events, ritual.clean_events,
-             ritual.sessions, ritual.daily_activity, ritual.daily_event_types,
-             ritual.retention_cohorts, ritual.event_transitions, ritual.spikes,
-             ritual.spike_coverage, ritual.data_quality;
+    -- can it be incremental?
+    IF incremental THEN
+        SELECT * INTO state FROM ritual.refresh_state;
+        IF NOT FOUND THEN
+            why := 'there is no earlier build from relations with provenance';
+        ELSIF state.events_relation <> events_name OR state.profiles_relation <> profiles_name THEN
+            why := format('the last build read %s and %s', state.events_relation, state.profiles_relation);
+        ELSIF state.session_gap_seconds <> extract(epoch FROM session_gap) THEN
+            why := format('the last build used a session gap of %s seconds', state.session_gap_seconds);
+        ELSIF state.event_types_digest <> digest THEN
+            why := 'the event_types catalogue changed since the last build';
+        ELSE
+            gone := ritual.read_new_rows(events_rel, profiles_rel);
+            IF gone IS NOT NULL THEN
+                why := format('rows of file %s went backwards', gone);
+                DROP TABLE _ritual_new_events, _ritual_profile_rows;
+            END IF;
+        END IF;
+        IF why IS NOT NULL THEN
+            RAISE NOTICE 'refresh_reports rebuilds every report: %', why
+                  USING HINT = 'A refresh is incremental after a build over the same relations and settings, when rows were only appended.';
+            incremental := false;
+        END IF;
+    END IF;
+    IF NOT incremental THEN
+        PERFORM ritual.empty_reports();
+        PERFORM ritual.read_new_rows(events_rel, profiles_rel);
+    END IF;
 
-    -- profiles: one row each, with its flags
-    EXECUTE format($q$
-        CREATE TEMP TABLE _ritual_profiles ON COMMIT DROP AS
-        SELECT row_number() OVER (ORDER BY %1$s) AS profile_id,
-               user_id::bigint AS user_id, signup_date::date AS signup_date, %2$s, %3$s
-          FROM %4$s
-        $q$, profile_order, profile_provenance, attributes, profiles_rel);
+    --
+    -- users: those with a new profile row are computed again
+    --
+    CREATE TEMP TABLE _ritual_profile_users ON COMMIT DROP AS
+    SELECT DISTINCT user_id FROM _ritual_profile_rows WHERE is_new AND user_id IS NOT NULL;
+    CREATE TEMP TABLE _ritual_old_users ON COMMIT DROP AS
+    SELECT u.* FROM ritual.users u JOIN _ritual_profile_users USING (user_id);
+    DELETE FROM ritual.users u USING _ritual_old_users o WHERE u.user_id = o.user_id;
 
     INSERT INTO ritual.users
-    WITH per_user AS (
+    WITH rows AS (
+        SELECT p.* FROM _ritual_profile_rows p JOIN _ritual_profile_users USING (user_id)
+    ), per_user AS (
         SELECT user_id, min(signup_date) AS signup_date, count(*) AS profile_rows,
                count(DISTINCT signup_date) > 1 AS conflicting
-          FROM _ritual_profiles WHERE user_id IS NOT NULL GROUP BY user_id
+          FROM rows GROUP BY user_id
     ), first_row AS (
         SELECT DISTINCT ON (user_id) user_id, country, platform
-          FROM _ritual_profiles WHERE user_id IS NOT NULL
-         ORDER BY user_id, signup_date NULLS LAST, profile_id
+          FROM rows ORDER BY user_id, signup_date NULLS LAST, profile_id
     )
     SELECT u.user_id, u.signup_date,
            u.signup_date - extract(dow FROM u.signup_date)::int,
@@ -402,101 +695,328 @@ BEGIN
       FROM per_user u JOIN first_row r USING (user_id),
            LATERAL (SELECT ritual.profile_flags(u.signup_date, u.conflicting) AS flags) f;
 
-    -- events: flags, then what the original report adds
-    EXECUTE format($q$
-        CREATE TEMP TABLE _ritual_events ON COMMIT DROP AS
-        SELECT row_number() OVER (ORDER BY %2$s) AS event_id,
-               user_id::bigint AS user_id,
-               nullif(lower(btrim(event_type::text)), '') AS event_type,
-               event_type::text AS raw_event_type,
-               event_date::timestamp AS event_date,
-               %1$s
-          FROM %3$s
-        $q$, provenance, order_by, events_rel);
+    --
+    -- event ids: the rank in provenance order.  New rows usually all come
+    -- after the included ones and take the ids after the last; when one
+    -- comes earlier, the included rows after it are numbered again.
+    --
+    SELECT source_file, source_line INTO first_file, first_line
+      FROM _ritual_new_events ORDER BY source_file, source_line LIMIT 1;
+    IF incremental THEN
+        SELECT source_file, max_line INTO last_file, last_line
+          FROM ritual.refresh_watermarks WHERE relation = events_name
+         ORDER BY source_file DESC LIMIT 1;
+        renumber := coalesce((first_file, first_line) < (last_file, last_line), false);
+    END IF;
+    IF renumber THEN
+        SELECT min(event_id) - 1 INTO base FROM ritual.enriched_events
+         WHERE (source_file, source_line) > (first_file, first_line);
+    END IF;
+    base := coalesce(base, (SELECT max(event_id) FROM ritual.enriched_events), 0);
 
+    -- the events to compute again: new ones, renumbered ones, ...
+    CREATE TEMP TABLE _ritual_work ON COMMIT DROP AS
+    SELECT base + row_number() OVER (ORDER BY source_file, source_line) AS event_id, r.*,
+           r.old_event_id IS NULL AS in_new_key
+      FROM (SELECT NULL::bigint AS old_event_id, user_id, event_type, raw_event_type, event_date,
+                   source_file, source_line, NULL::integer AS old_flags,
+                   NULL::text AS old_prev, NULL::bigint AS old_session
+              FROM _ritual_new_events
+            UNION ALL
+            SELECT event_id, user_id, event_type, raw_event_type, event_date,
+                   source_file, source_line, flags, prev_event_type, session_number
+              FROM ritual.enriched_events
+             WHERE renumber AND event_id > base) r;
+
+    IF incremental THEN
+        CREATE INDEX ON _ritual_work (old_event_id);
+        -- ... all events of users whose profile changed, every included row
+        -- of a (user, type, date) a new row has, and rows whose
+        -- future_event changes with the reference time
+        INSERT INTO _ritual_work
+        SELECT e.event_id, e.event_id, e.user_id, e.event_type, e.raw_event_type, e.event_date,
+               e.source_file, e.source_line, e.flags, e.prev_event_type, e.session_number, false
+          FROM ritual.enriched_events e
+         WHERE e.event_id IN (
+                SELECT e.event_id FROM ritual.enriched_events e
+                  JOIN _ritual_profile_users USING (user_id)
+                UNION
+                SELECT e.event_id FROM ritual.enriched_events e
+                  JOIN _ritual_new_events n ON n.user_id = e.user_id
+                   AND n.event_date = e.event_date AND n.event_type = e.event_type
+                UNION
+                SELECT event_id FROM ritual.enriched_events
+                 WHERE flags <> 0 AND flags & 64 <> 0 AND event_date <= reference
+                UNION
+                SELECT event_id FROM ritual.enriched_events
+                 WHERE reference < state.reference_time AND event_day >= reference::date
+                   AND event_date > reference AND flags & 64 = 0)
+           AND NOT EXISTS (SELECT FROM _ritual_work w WHERE w.old_event_id = e.event_id);
+        UPDATE _ritual_work w SET in_new_key = true
+          FROM _ritual_new_events n
+         WHERE w.old_event_id IS NOT NULL AND n.user_id = w.user_id
+           AND n.event_date = w.event_date AND n.event_type = w.event_type;
+    END IF;
+    ANALYZE _ritual_work;
+
+    -- flags; duplicate is decided again over every row of a key a new row has
+    CREATE TEMP TABLE _ritual_flagged ON COMMIT DROP AS
+    SELECT w.*, u.signup_date, u.cohort_week, false AS is_anchor,
+           ritual.event_flags(w.user_id, w.raw_event_type, w.event_date,
+                              t.event_type IS NOT NULL,
+                              u.user_id IS NOT NULL, u.signup_date, reference)
+           | CASE WHEN NOT w.in_new_key THEN w.old_flags & 128
+                  WHEN w.user_id IS NOT NULL AND w.event_type IS NOT NULL
+                       AND w.event_date IS NOT NULL
+                       AND row_number() OVER (PARTITION BY w.user_id, w.event_type, w.event_date
+                                              ORDER BY w.event_id) > 1
+                  THEN 128 ELSE 0 END AS flags
+      FROM _ritual_work w
+      LEFT JOIN ritual.users u ON u.user_id = w.user_id AND u.signup_date IS NOT NULL
+      LEFT JOIN ritual.event_types t ON t.event_type = w.event_type;
+
+    -- per user whose clean events change, the anchor: the last clean event
+    -- before the first change, which keeps its previous type and session
+    CREATE TEMP TABLE _ritual_anchors ON COMMIT DROP AS
+    SELECT f.user_id, a.event_id AS anchor_id, a.event_date AS anchor_date,
+           a.session_number AS anchor_session, s.session_start
+      FROM (SELECT DISTINCT ON (user_id) user_id, event_date, event_id
+              FROM _ritual_flagged WHERE flags = 0 OR old_flags = 0
+             ORDER BY user_id, event_date, event_id) f
+      LEFT JOIN LATERAL (
+            SELECT c.event_id, c.event_date, c.session_number
+              FROM ritual.clean_events c
+             WHERE incremental AND c.user_id = f.user_id AND c.event_date <= f.event_date
+               AND (c.event_date, c.event_id) < (f.event_date, f.event_id)
+               AND c.event_id <= base     -- renumbered rows are in the work already
+             ORDER BY c.event_date DESC, c.event_id DESC LIMIT 1) a ON true
+      LEFT JOIN ritual.sessions s ON s.user_id = f.user_id AND s.session_number = a.session_number;
+    ANALYZE _ritual_anchors;
+
+    -- the anchor and the clean events after it join the work unchanged
+    IF incremental THEN
+        INSERT INTO _ritual_flagged
+        SELECT c.event_id, c.event_id, c.user_id, c.event_type, c.raw_event_type, c.event_date,
+               c.source_file, c.source_line, 0, c.prev_event_type, c.session_number, false,
+               c.signup_date, c.cohort_week, coalesce(c.event_id = a.anchor_id, false), 0
+          FROM _ritual_anchors a
+          JOIN ritual.clean_events c ON c.user_id = a.user_id
+           AND (a.anchor_id IS NULL
+                OR c.event_date >= a.anchor_date
+                   AND (c.event_date, c.event_id) >= (a.anchor_date, a.anchor_id))
+         WHERE NOT EXISTS (SELECT FROM _ritual_work w WHERE w.old_event_id = c.event_id);
+    END IF;
+
+    -- previous and next type and session from the anchor on
+    CREATE TEMP TABLE _ritual_final ON COMMIT DROP AS
+    SELECT f.event_id, f.user_id, f.event_type, f.raw_event_type, f.event_date,
+           f.event_date::date AS event_day, f.signup_date, f.cohort_week,
+           ritual.week_since_signup(f.event_date, f.signup_date) AS week_number_since_signup,
+           CASE WHEN f.flags = 0 THEN CASE WHEN f.is_anchor THEN f.old_prev
+                                           ELSE lag(f.event_type) OVER w END END AS prev_event_type,
+           CASE WHEN f.flags = 0 THEN lead(f.event_type) OVER w END AS next_event_type,
+           CASE WHEN f.flags = 0
+                THEN coalesce(a.anchor_session - 1, 0)
+                     + ritual.session_number(f.event_date, session_gap) OVER w END AS session_number,
+           f.flags, array_to_string(ritual.flag_names(f.flags), ',') AS flag_names,
+           f.source_file, f.source_line, f.old_event_id, f.old_flags, f.old_prev
+      FROM _ritual_flagged f
+      LEFT JOIN _ritual_anchors a ON a.user_id = f.user_id
+    WINDOW w AS (PARTITION BY f.flags = 0, f.user_id ORDER BY f.event_date, f.event_id);
+    ANALYZE _ritual_final;
+
+    --
+    -- what changes in the clean events, by user, day and type, with the
+    -- counts before (read before the events are written)
+    --
+    CREATE TEMP TABLE _ritual_changes ON COMMIT DROP AS
+    SELECT c.*, CASE WHEN incremental
+                     THEN (SELECT count(*) FROM ritual.clean_events e
+                            WHERE e.user_id = c.user_id AND e.event_date >= c.day
+                              AND e.event_date < c.day + 1 AND e.event_type = c.event_type)
+                     ELSE 0 END AS old_n
+      FROM (SELECT user_id, event_day AS day, event_type, sum(d) AS delta
+              FROM (SELECT user_id, event_day, event_type, 1 AS d FROM _ritual_final
+                     WHERE flags = 0 AND (old_flags IS NULL OR old_flags <> 0)
+                    UNION ALL
+                    SELECT user_id, event_day, event_type, -1 FROM _ritual_final
+                     WHERE old_flags = 0 AND flags <> 0) x
+             GROUP BY 1, 2, 3) c;
+    CREATE TEMP TABLE _ritual_day_changes ON COMMIT DROP AS
+    SELECT c.user_id, c.day, sum(c.delta) AS delta, coalesce(min(d.events), 0) AS old_n
+      FROM _ritual_changes c
+      LEFT JOIN ritual.user_days d ON d.user_id = c.user_id AND d.day = c.day
+     GROUP BY c.user_id, c.day;
+    ANALYZE _ritual_day_changes;
+
+    -- WAU and MAU of the days already reported move with the users whose
+    -- active days change: before, then after user_days changes
+    SELECT min(day), max(day) INTO old_first, old_last FROM ritual.daily_activity;
+    CREATE TEMP TABLE _ritual_window_changes ON COMMIT DROP AS
+    SELECT c.user_id, c.day,
+           EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id
+                      AND d.day BETWEEN c.day - 6 AND c.day)::int AS old_w,
+           EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id
+                      AND d.day BETWEEN c.day - 29 AND c.day)::int AS old_m
+      FROM (SELECT DISTINCT p.user_id, x::date AS day
+              FROM _ritual_day_changes p,
+                   generate_series(p.day, p.day + 29, interval '1 day') AS x
+             WHERE (p.old_n > 0) <> (p.old_n + p.delta > 0)
+               AND x BETWEEN old_first AND old_last) c;
+
+    DELETE FROM ritual.user_days d USING _ritual_day_changes c
+     WHERE d.user_id = c.user_id AND d.day = c.day;
+    INSERT INTO ritual.user_days
+    SELECT user_id, day, old_n + delta FROM _ritual_day_changes WHERE old_n + delta > 0;
+
+    --
+    -- the events: old versions out, new versions in
+    --
+    IF incremental THEN
+        DELETE FROM ritual.enriched_events e USING _ritual_final f
+         WHERE e.event_id = f.old_event_id;
+        DELETE FROM ritual.clean_events e USING _ritual_final f
+         WHERE e.event_id = f.old_event_id AND f.old_flags = 0;
+    END IF;
     INSERT INTO ritual.enriched_events
-    WITH flagged AS (
-        SELECT e.*, u.signup_date, u.cohort_week,
-               ritual.event_flags(e.user_id, e.raw_event_type, e.event_date,
-                                  t.event_type IS NOT NULL,
-                                  u.user_id IS NOT NULL, u.signup_date, reference)
-               | CASE WHEN e.user_id IS NOT NULL AND e.event_type IS NOT NULL
-                           AND e.event_date IS NOT NULL
-                           AND row_number() OVER (PARTITION BY e.user_id, e.event_type, e.event_date
-                                                  ORDER BY e.event_id) > 1
-                      THEN 128 ELSE 0 END AS flags
-          FROM _ritual_events e
-          LEFT JOIN ritual.users u ON u.user_id = e.user_id AND u.signup_date IS NOT NULL
-          LEFT JOIN ritual.event_types t ON t.event_type = e.event_type
+    SELECT event_id, user_id, event_type, raw_event_type, event_date, event_day,
+           signup_date, cohort_week, week_number_since_signup, prev_event_type,
+           next_event_type, session_number, flags, flag_names, source_file, source_line
+      FROM _ritual_final;
+    INSERT INTO ritual.clean_events
+    SELECT event_id, user_id, event_type, raw_event_type, event_date, event_day,
+           signup_date, cohort_week, week_number_since_signup, prev_event_type,
+           next_event_type, session_number, flags, flag_names, source_file, source_line
+      FROM _ritual_final WHERE flags = 0;
+    IF NOT incremental THEN
+        ANALYZE ritual.clean_events;
+    END IF;
+
+    -- sessions from the anchor's on
+    CREATE TEMP TABLE _ritual_session_changes (day date, delta integer) ON COMMIT DROP;
+    WITH gone AS (
+        DELETE FROM ritual.sessions s USING _ritual_anchors a
+         WHERE s.user_id = a.user_id AND s.session_number >= coalesce(a.anchor_session, 1)
+        RETURNING s.session_start::date AS day
     )
-    SELECT event_id, user_id, event_type, raw_event_type, event_date,
-           event_date::date, signup_date, cohort_week,
-           ritual.week_since_signup(event_date, signup_date),
-           CASE WHEN flags = 0 THEN lag(event_type) OVER w END,
-           CASE WHEN flags = 0 THEN lead(event_type) OVER w END,
-           CASE WHEN flags = 0 THEN ritual.session_number(event_date, session_gap) OVER w END,
-           flags, array_to_string(ritual.flag_names(flags), ','),
-           source_file, source_line
-      FROM flagged
-    WINDOW w AS (PARTITION BY flags = 0, user_id ORDER BY event_date, event_id);
+    INSERT INTO _ritual_session_changes SELECT day, -1 FROM gone;
+    WITH made AS (
+        INSERT INTO ritual.sessions
+        SELECT c.user_id, c.session_number, min(c.event_date), max(c.event_date),
+               extract(epoch FROM max(c.event_date) - min(c.event_date)), count(*)
+          FROM _ritual_anchors a
+          JOIN ritual.clean_events c ON c.user_id = a.user_id
+           AND c.event_date >= coalesce(a.session_start, '-infinity')
+           AND c.session_number >= coalesce(a.anchor_session, 1)
+         GROUP BY c.user_id, c.session_number
+        RETURNING session_start::date AS day
+    )
+    INSERT INTO _ritual_session_changes SELECT day, 1 FROM made;
 
-    INSERT INTO ritual.clean_events SELECT * FROM ritual.enriched_events WHERE flags = 0;
-    ANALYZE ritual.clean_events;
+    -- transitions, by difference
+    INSERT INTO ritual.event_transitions AS t
+    SELECT prev_event_type, event_type, sum(d)
+      FROM (SELECT prev_event_type, event_type, 1 AS d FROM _ritual_final
+             WHERE flags = 0 AND prev_event_type IS NOT NULL
+            UNION ALL
+            SELECT old_prev, event_type, -1 FROM _ritual_final
+             WHERE old_flags = 0 AND old_prev IS NOT NULL) x
+     GROUP BY 1, 2
+    ON CONFLICT (prev_event_type, event_type)
+    DO UPDATE SET transitions = t.transitions + excluded.transitions;
+    DELETE FROM ritual.event_transitions WHERE transitions = 0;
 
-    INSERT INTO ritual.sessions
-    SELECT user_id, session_number, min(event_date), max(event_date),
-           extract(epoch FROM max(event_date) - min(event_date)), count(*)
-      FROM ritual.clean_events GROUP BY user_id, session_number;
+    -- events and users per day and type, by difference
+    INSERT INTO ritual.daily_event_types AS t
+    SELECT day, event_type, sum(delta),
+           sum((old_n + delta > 0)::int - (old_n > 0)::int)
+      FROM _ritual_changes GROUP BY day, event_type
+    ON CONFLICT (day, event_type)
+    DO UPDATE SET events = t.events + excluded.events, users = t.users + excluded.users;
+    DELETE FROM ritual.daily_event_types t USING (SELECT DISTINCT day FROM _ritual_changes) c
+     WHERE t.day = c.day AND t.events = 0;
 
-    -- activity over every day from the first to the last with a clean event
-    CREATE TEMP TABLE _ritual_user_days ON COMMIT DROP AS
-    SELECT DISTINCT user_id, event_day AS day FROM ritual.clean_events;
-    CREATE INDEX ON _ritual_user_days (day);
-    ANALYZE _ritual_user_days;
+    --
+    -- activity: the days already reported move by difference, the days
+    -- the range gains are computed whole
+    --
+    SELECT min(day), max(day) INTO new_first, new_last FROM ritual.user_days;
+    DELETE FROM ritual.daily_activity
+     WHERE new_first IS NULL OR day NOT BETWEEN new_first AND new_last;
+    WITH changes AS (
+        SELECT day, (old_n + delta > 0)::int - (old_n > 0)::int AS dau, 0 AS wau, 0 AS mau,
+               0 AS new_users, delta AS events, 0 AS sessions
+          FROM _ritual_day_changes
+        UNION ALL
+        SELECT c.day, 0, EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id
+                                    AND d.day BETWEEN c.day - 6 AND c.day)::int - c.old_w,
+               EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id
+                          AND d.day BETWEEN c.day - 29 AND c.day)::int - c.old_m, 0, 0, 0
+          FROM _ritual_window_changes c
+        UNION ALL
+        SELECT signup_date, 0, 0, 0, -1, 0, 0 FROM _ritual_old_users
+        UNION ALL
+        SELECT u.signup_date, 0, 0, 0, 1, 0, 0
+          FROM ritual.users u JOIN _ritual_profile_users USING (user_id)
+        UNION ALL
+        SELECT day, 0, 0, 0, 0, 0, delta FROM _ritual_session_changes
+    ), per_day AS (
+        SELECT day, sum(dau) AS dau, sum(wau) AS wau, sum(mau) AS mau,
+               sum(new_users) AS new_users, sum(events) AS events, sum(sessions) AS sessions
+          FROM changes WHERE day IS NOT NULL GROUP BY day
+    )
+    UPDATE ritual.daily_activity a
+       SET dau = a.dau + c.dau, wau = a.wau + c.wau, mau = a.mau + c.mau,
+           stickiness = (a.dau + c.dau)::double precision / nullif(a.mau + c.mau, 0),
+           new_users = a.new_users + c.new_users, events = a.events + c.events,
+           sessions = a.sessions + c.sessions
+      FROM per_day c
+     WHERE a.day = c.day;
 
     INSERT INTO ritual.daily_activity
-    WITH days AS (
-        SELECT generate_series(min(day), max(day), interval '1 day')::date AS day
-          FROM _ritual_user_days
-    ), dau AS (
-        SELECT day, count(*) AS n FROM _ritual_user_days GROUP BY day
-    ), signups AS (
-        SELECT signup_date AS day, count(*) AS n FROM ritual.users GROUP BY 1
-    ), events AS (
-        SELECT event_day AS day, count(*) AS n FROM ritual.clean_events GROUP BY 1
-    ), sessions AS (
-        SELECT session_start::date AS day, count(*) AS n FROM ritual.sessions GROUP BY 1
-    )
-    SELECT d.day, coalesce(dau.n, 0), w.n, m.n,
-           coalesce(dau.n, 0)::double precision / nullif(m.n, 0),
-           coalesce(signups.n, 0), coalesce(events.n, 0), coalesce(sessions.n, 0)
-      FROM days d
-      LEFT JOIN dau USING (day)
-      LEFT JOIN signups USING (day)
-      LEFT JOIN events USING (day)
-      LEFT JOIN sessions USING (day)
-      CROSS JOIN LATERAL (SELECT count(DISTINCT user_id) AS n FROM _ritual_user_days u
-                           WHERE u.day BETWEEN d.day - 6 AND d.day) w
-      CROSS JOIN LATERAL (SELECT count(DISTINCT user_id) AS n FROM _ritual_user_days u
-                           WHERE u.day BETWEEN d.day - 29 AND d.day) m;
+    SELECT d.day, dau.n, w.n, m.n, dau.n::double precision / nullif(m.n, 0),
+           signups.n, dau.events, sessions.n
+      FROM (SELECT x::date AS day FROM generate_series(new_first, new_last, interval '1 day') AS x
+             WHERE NOT EXISTS (SELECT FROM ritual.daily_activity a WHERE a.day = x::date)) d
+     CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(events), 0)::bigint AS events
+                           FROM ritual.user_days u WHERE u.day = d.day) dau
+     CROSS JOIN LATERAL (SELECT count(*) AS n FROM ritual.users u WHERE u.signup_date = d.day) signups
+     CROSS JOIN LATERAL (SELECT count(*) AS n FROM ritual.sessions s
+                          WHERE s.session_start >= d.day AND s.session_start < d.day + 1) sessions
+     CROSS JOIN LATERAL (SELECT count(DISTINCT user_id) AS n FROM ritual.user_days u
+                          WHERE u.day BETWEEN d.day - 6 AND d.day) w
+     CROSS JOIN LATERAL (SELECT count(DISTINCT user_id) AS n FROM ritual.user_days u
+                          WHERE u.day BETWEEN d.day - 29 AND d.day) m;
 
-    INSERT INTO ritual.daily_event_types
-    SELECT event_day, event_type, count(*), count(DISTINCT user_id)
-      FROM ritual.clean_events GROUP BY event_day, event_type;
+    --
+    -- retention: the weeks of users whose days or signup changed, then the
+    -- cohorts whole from users and user_weeks (both small)
+    --
+    CREATE TEMP TABLE _ritual_week_users ON COMMIT DROP AS
+    SELECT user_id FROM _ritual_day_changes WHERE (old_n > 0) <> (old_n + delta > 0)
+    UNION
+    SELECT user_id FROM _ritual_profile_users;
+    DELETE FROM ritual.user_weeks w USING _ritual_week_users c WHERE w.user_id = c.user_id;
+    INSERT INTO ritual.user_weeks
+    SELECT DISTINCT d.user_id, ritual.week_since_signup(d.day, u.signup_date)
+      FROM _ritual_week_users c
+      JOIN ritual.user_days d USING (user_id)
+      JOIN ritual.users u USING (user_id)
+     WHERE u.signup_date IS NOT NULL;
 
-    -- retention: cohorts of Sunday-start signup weeks
+    TRUNCATE ritual.retention_cohorts;
     INSERT INTO ritual.retention_cohorts
     WITH last AS (
-        SELECT max(event_day) AS last_day FROM ritual.clean_events
+        SELECT new_last AS last_day
     ), cohorts AS (
         SELECT cohort_week, count(*) AS cohort_size
           FROM ritual.users WHERE signup_date IS NOT NULL GROUP BY cohort_week
     ), user_weeks AS (
-        SELECT DISTINCT u.cohort_week, e.user_id, e.week_number_since_signup AS week
-          FROM ritual.clean_events e JOIN ritual.users u USING (user_id)
+        SELECT u.cohort_week, w.user_id, w.week_number AS week
+          FROM ritual.user_weeks w JOIN ritual.users u USING (user_id)
     ), on_week AS (
         SELECT cohort_week, week, count(*) AS users FROM user_weeks GROUP BY 1, 2
-    ), last_weeks AS (
+    ), last_weeks AS MATERIALIZED (   -- read once per cell below
         SELECT cohort_week, last_week, count(*) AS users
           FROM (SELECT cohort_week, user_id, max(week) AS last_week
                   FROM user_weeks GROUP BY 1, 2) per_user
@@ -517,12 +1037,8 @@ BEGIN
                           WHERE l.cohort_week = c.cohort_week
                             AND l.last_week >= c.week_number) a;
 
-    INSERT INTO ritual.event_transitions
-    SELECT prev_event_type, event_type, count(*)
-      FROM ritual.clean_events WHERE prev_event_type IS NOT NULL
-     GROUP BY 1, 2;
-
-    -- spikes and drop-offs of the daily series
+    -- spikes and drop-offs of the daily series, whole (a few thousand rows)
+    TRUNCATE ritual.spikes, ritual.spike_coverage;
     CREATE TEMP TABLE _ritual_series ON COMMIT DROP AS
     SELECT 'events'::text AS series, day, events::double precision AS value
       FROM ritual.daily_activity
@@ -536,51 +1052,96 @@ BEGIN
     CREATE INDEX ON _ritual_series (series, day);
     PERFORM ritual.detect_spikes(spike_threshold, min_daily_value);
 
-    -- data quality: rows of each kind in total, by file and by day
-    INSERT INTO ritual.data_quality
+    --
+    -- data quality, by difference: flagged rows out (old versions) and in
+    -- (new versions), events and the profile rows of changed users
+    --
+    CREATE TEMP TABLE _ritual_dq ON COMMIT DROP AS
     WITH flagged_rows AS (
-        SELECT flags, source_file, event_day AS day FROM ritual.enriched_events WHERE flags <> 0
+        SELECT flags, source_file, event_day AS day, 1 AS d FROM _ritual_final WHERE flags <> 0
         UNION ALL
-        SELECT ritual.profile_flags(p.signup_date, u.flags & 256 <> 0), p.source_file, p.signup_date
-          FROM _ritual_profiles p JOIN ritual.users u USING (user_id)
+        SELECT old_flags, source_file, event_day, -1 FROM _ritual_final WHERE old_flags <> 0
+        UNION ALL
+        SELECT ritual.profile_flags(p.signup_date, u.flags & 256 <> 0), p.source_file,
+               p.signup_date, 1
+          FROM _ritual_profile_rows p JOIN ritual.users u USING (user_id)
+          JOIN _ritual_profile_users USING (user_id)
+        UNION ALL
+        SELECT ritual.profile_flags(p.signup_date, o.flags & 256 <> 0), p.source_file,
+               p.signup_date, -1
+          FROM _ritual_profile_rows p JOIN _ritual_old_users o USING (user_id)
+         WHERE NOT p.is_new
     ), kind_rows AS (
-        SELECT k.kind, k.flag_bit, r.source_file, r.day
+        SELECT k.kind, k.flag_bit, r.source_file, r.day, r.d
           FROM flagged_rows r JOIN ritual.flag_kinds() k ON r.flags & k.flag_bit <> 0
     )
-    SELECT k.kind, k.flag_bit, 'total', NULL::text, NULL::date,
-           (SELECT count(*) FROM kind_rows r WHERE r.flag_bit = k.flag_bit)
-      FROM ritual.flag_kinds() k
+    SELECT kind, flag_bit, 'total'::text AS scope, NULL::text AS source_file, NULL::date AS day,
+           sum(d) AS rows
+      FROM kind_rows GROUP BY 1, 2
     UNION ALL
-    SELECT kind, flag_bit, 'file', source_file, NULL::date, count(*) FROM kind_rows GROUP BY 1, 2, 4
+    SELECT kind, flag_bit, 'file', source_file, NULL::date, sum(d) FROM kind_rows GROUP BY 1, 2, 4
     UNION ALL
-    SELECT kind, flag_bit, 'day', NULL::text, day, count(*) FROM kind_rows GROUP BY 1, 2, 5;
+    SELECT kind, flag_bit, 'day', NULL::text, day, sum(d) FROM kind_rows GROUP BY 1, 2, 5;
+
+    INSERT INTO ritual.data_quality
+    SELECT k.kind, k.flag_bit, 'total', NULL, NULL, 0 FROM ritual.flag_kinds() k
+     WHERE NOT EXISTS (SELECT FROM ritual.data_quality q
+                        WHERE q.scope = 'total' AND q.kind = k.kind);
+    UPDATE ritual.data_quality q SET rows = q.rows + c.rows
+      FROM _ritual_dq c
+     WHERE q.scope = c.scope AND q.kind = c.kind
+       AND q.source_file IS NOT DISTINCT FROM c.source_file AND q.day IS NOT DISTINCT FROM c.day;
+    INSERT INTO ritual.data_quality
+    SELECT kind, flag_bit, scope, source_file, day, rows FROM _ritual_dq c
+     WHERE NOT EXISTS (SELECT FROM ritual.data_quality q
+                        WHERE q.scope = c.scope AND q.kind = c.kind
+                          AND q.source_file IS NOT DISTINCT FROM c.source_file
+                          AND q.day IS NOT DISTINCT FROM c.day);
+    DELETE FROM ritual.data_quality WHERE scope <> 'total' AND rows = 0;
+
+    --
+    -- what the next refresh starts from
+    --
+    DELETE FROM ritual.refresh_state;
+    IF NOT (ritual.has_columns(events_rel, ARRAY['source_file', 'source_line'])
+            AND ritual.has_columns(profiles_rel, ARRAY['source_file', 'source_line'])) THEN
+        TRUNCATE ritual.refresh_watermarks;
+    ELSE
+        INSERT INTO ritual.refresh_watermarks AS w
+        SELECT events_name, source_file, max(source_line) FROM _ritual_new_events
+         WHERE source_file IS NOT NULL AND source_line IS NOT NULL GROUP BY source_file
+        UNION ALL
+        SELECT profiles_name, source_file, max(source_line) FROM _ritual_profile_rows
+         WHERE is_new AND source_file IS NOT NULL AND source_line IS NOT NULL GROUP BY source_file
+        ON CONFLICT (relation, source_file)
+        DO UPDATE SET max_line = greatest(w.max_line, excluded.max_line);
+        INSERT INTO ritual.refresh_state
+        VALUES (events_name, profiles_name, reference, extract(epoch FROM session_gap), digest);
+    END IF;
 
     INSERT INTO ritual.report_builds
+        (built_at, events_relation, profiles_relation, reference_time, session_gap_seconds,
+         raw_events, clean_events, users, seconds, kind, new_events, new_profiles,
+         recomputed_events)
     SELECT now() AT TIME ZONE 'UTC', events_rel::text, profiles_rel::text, reference,
            extract(epoch FROM session_gap),
            (SELECT count(*) FROM ritual.enriched_events),
            (SELECT count(*) FROM ritual.clean_events),
            (SELECT count(*) FROM ritual.users),
-           extract(epoch FROM clock_timestamp() - started);
+           extract(epoch FROM clock_timestamp() - started),
+           CASE WHEN incremental THEN 'incremental' ELSE 'full' END,
+           (SELECT count(*) FROM _ritual_new_events),
+           (SELECT count(*) FROM _ritual_profile_rows WHERE is_new),
+           (SELECT count(*) FROM _ritual_final WHERE old_event_id IS NOT NULL);
 
-    ANALYZE ritual.users, ritual.enriched_events, ritual.sessions,
-            ritual.daily_activity, ritual.retention_cohorts;
-
-    RETURN QUERY
-    SELECT 'enriched_events', count(*) FROM ritual.enriched_events
-    UNION ALL SELECT 'clean_events', count(*) FROM ritual.clean_events
-    UNION ALL SELECT 'users', count(*) FROM ritual.users
-    UNION ALL SELECT 'sessions', count(*) FROM ritual.sessions
-    UNION ALL SELECT 'daily_activity', count(*) FROM ritual.daily_activity
-    UNION ALL SELECT 'daily_event_types', count(*) FROM ritual.daily_event_types
-    UNION ALL SELECT 'retention_cohorts', count(*) FROM ritual.retention_cohorts
-    UNION ALL SELECT 'event_transitions', count(*) FROM ritual.event_transitions
-    UNION ALL SELECT 'spikes', count(*) FROM ritual.spikes
-    UNION ALL SELECT 'data_quality', count(*) FROM ritual.data_quality;
+    IF NOT incremental THEN
+        ANALYZE ritual.users, ritual.enriched_events, ritual.sessions, ritual.daily_activity,
+                ritual.retention_cohorts, ritual.user_days, ritual.user_weeks;
+    END IF;
 END
 $fn$;
-COMMENT ON FUNCTION ritual.build_reports(text, text, timestamp, interval, double precision, double precision) IS
-  'rebuild every reporting table from a raw events relation and a raw profiles relation';
+COMMENT ON FUNCTION ritual.update_reports(text, text, timestamp, interval, double precision, double precision, boolean) IS
+  'internal to build_reports and refresh_reports: brings every reporting table up to date with the raw rows not yet included (all of them after emptying everything when not incremental)';
 
 /* Whether a relation has all the named columns. */
 CREATE FUNCTION ritual.has_columns(rel regclass, names text[])
