@@ -60,6 +60,28 @@ CREATE FOREIGN TABLE lake_events (
   SERVER ingest_files OPTIONS (path :'lake', header 'true', on_error 'null');
 CREATE TABLE events (LIKE lake_events);
 
+-- the sample's profiles, and reports kept up to date after every batch
+\set sample_profiles :datadir '/sample/user_profiles.csv'
+\set sample_manifest :datadir '/sample/manifest.json'
+SELECT pg_read_file(:'sample_manifest')::jsonb ->> 'reference_time' AS reference \gset
+SET ingest_test.reference_time = :'reference';
+CREATE FOREIGN TABLE sample_profiles (
+    user_id bigint, signup_date date, country text, platform text,
+    source_file text OPTIONS (meta 'filename'), source_line bigint OPTIONS (meta 'line'))
+  SERVER ingest_files OPTIONS (path :'sample_profiles', header 'true', on_error 'null');
+CREATE TABLE profiles (user_id bigint, signup_date date, country text, platform text,
+                       source_file text, source_line bigint);
+SELECT batch, files, rows FROM ritual.ingest('sample_profiles', 'profiles');
+CREATE FUNCTION ingest_and_refresh(max_files integer DEFAULT NULL, max_bytes bigint DEFAULT NULL)
+RETURNS TABLE (batch bigint, files integer, bytes bigint, rows bigint, rejects bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY SELECT i.batch, i.files, i.bytes, i.rows, i.rejects
+                   FROM ritual.ingest('lake_events', 'events', max_files, max_bytes) i;
+    PERFORM ritual.refresh_reports('events', 'profiles', reference_time => current_setting('ingest_test.reference_time')::timestamp);
+END
+$$;
+
 -- nothing there yet: an error, or with missing_ok no batch
 SELECT * FROM ritual.ingest('lake_events', 'events');
 ALTER FOREIGN TABLE lake_events OPTIONS (ADD missing_ok 'true');
@@ -68,36 +90,36 @@ SELECT batch, files, rows FROM ritual.ingest('lake_events', 'events');
 -- 1, 2: two new files; max_files takes the older first
 SELECT write_lines(:'lake' || '/p01.csv', 2, 1201);
 SELECT write_lines(:'lake' || '/p02.csv', 1202, 2401);
-SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events', max_files => 1);
-SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events');
+SELECT * FROM ingest_and_refresh(max_files => 1);
+SELECT * FROM ingest_and_refresh();
 -- 3, 4: a new gzip file and lines appended to p01; max_bytes takes one file
 SELECT write_lines(:'lake' || '/p03.csv.gz', 2402, 3601, 'gzip');
 SELECT write_lines(:'lake' || '/p01.csv', 3602, 4201, 'append');
-SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events', max_bytes => 1);
-SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events');
+SELECT * FROM ingest_and_refresh(max_bytes => 1);
+SELECT * FROM ingest_and_refresh();
 -- 5: a second gzip member appended to p03, a new file p04 whose last
 -- record is only half written: it is held back
 SELECT write_lines(:'lake' || '/p03.csv.gz', 4202, 4801, 'gzip_append');
 SELECT write_lines(:'lake' || '/p04.csv', 4802, 6001);
 SELECT write_part_of_line(:'lake' || '/p04.csv', 6002, 10, false);
-SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events');
+SELECT * FROM ingest_and_refresh();
 SELECT count(*) AS half_record_taken FROM events
  WHERE source_file LIKE '%/p04.csv' AND source_line = 1202;
 -- 6, 7: the record is finished, and p05 comes; p04 changed first
 SELECT write_part_of_line(:'lake' || '/p04.csv', 6002, 10, true);
 SELECT write_lines(:'lake' || '/p05.csv', 6003, 7202);
-SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events', max_files => 1);
+SELECT * FROM ingest_and_refresh(max_files => 1);
 SELECT count(*) AS half_record_taken FROM events
  WHERE source_file LIKE '%/p04.csv' AND source_line = 1202;
-SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events');
+SELECT * FROM ingest_and_refresh();
 -- 8, 9, 10: more files, and lines appended to p02
 SELECT write_lines(:'lake' || '/p06.csv', 7203, 9000);
 SELECT write_lines(:'lake' || '/p02.csv', 9001, 9500, 'append');
-SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events');
+SELECT * FROM ingest_and_refresh();
 SELECT write_lines(:'lake' || '/p07.csv', 9501, 11000);
-SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events');
+SELECT * FROM ingest_and_refresh();
 SELECT write_lines(:'lake' || '/p08.csv', 11001, 12276);
-SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events', 'events');
+SELECT * FROM ingest_and_refresh();
 -- and nothing is left
 SELECT batch, files, rows FROM ritual.ingest('lake_events', 'events');
 
@@ -118,7 +140,34 @@ CREATE TABLE events_once (LIKE lake_events);
 SELECT batch, files, bytes, rows, rejects FROM ritual.ingest('lake_events_again', 'events_once');
 SELECT (SELECT count(*) FROM (TABLE events EXCEPT ALL TABLE events_once) a) AS only_in_batches,
        (SELECT count(*) FROM (TABLE events_once EXCEPT ALL TABLE events) b) AS only_in_one;
+-- and so do the reports: refreshed after each batch, or built once
+CREATE FUNCTION report_differences(OUT report text, OUT differences bigint)
+RETURNS SETOF record LANGUAGE plpgsql AS $$
+DECLARE
+    reports text[] := ARRAY['users', 'enriched_events', 'clean_events', 'sessions',
+                            'daily_activity', 'daily_event_types', 'retention_cohorts',
+                            'event_transitions', 'spikes', 'spike_coverage', 'data_quality'];
+BEGIN
+    FOREACH report IN ARRAY reports LOOP
+        EXECUTE format('CREATE TEMP TABLE %I AS TABLE ritual.%I', 'refreshed_' || report, report);
+    END LOOP;
+    PERFORM ritual.build_reports('events_once', 'profiles', reference_time => current_setting('ingest_test.reference_time')::timestamp);
+    FOREACH report IN ARRAY reports LOOP
+        EXECUTE format('SELECT (SELECT count(*) FROM (TABLE %1$I EXCEPT ALL TABLE ritual.%2$I) a)
+                             + (SELECT count(*) FROM (TABLE ritual.%2$I EXCEPT ALL TABLE %1$I) b)',
+                       'refreshed_' || report, report) INTO differences;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+SELECT kind, count(*) AS builds, sum(new_events) AS new_events
+  FROM ritual.report_builds GROUP BY kind ORDER BY kind;
+SELECT (SELECT count(*) FROM ritual.enriched_events) AS enriched_events,
+       (SELECT count(*) FROM ritual.clean_events) AS clean_events;
+SELECT * FROM report_differences();
+
 -- the checkpoint and the log agree with the target
+
 SELECT regexp_replace(path, '.*/', '') AS file, size, bytes, lines, rows, rejects,
        first_batch, batch, state
   FROM ritual.ingest_files f JOIN ritual.ingest_streams s USING (stream_id)
@@ -234,9 +283,9 @@ SELECT count(*) FROM pipeline_events;
 DROP SERVER ingest_files CASCADE;
 DROP SERVER other_files CASCADE;
 DROP EXTENSION file_fdw;
-DROP TABLE events, events_once, good_events, unrelated, pipeline_events, typed_events,
+DROP TABLE events, events_once, profiles, good_events, unrelated, pipeline_events, typed_events,
     checked_events, unique_events;
 DROP FUNCTION upper_event_type;
-DROP FUNCTION write_lines, write_part_of_line;
+DROP FUNCTION write_lines, write_part_of_line, ingest_and_refresh, report_differences;
 DROP OWNED BY ingest_nobody, ingest_pipeline;
 DROP ROLE ingest_nobody, ingest_pipeline;
