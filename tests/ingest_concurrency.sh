@@ -75,6 +75,18 @@ wait_for_lock_wait() {
     return 1
 }
 
+# Wait up to 10 s until the backend with application_name $1 runs pg_sleep:
+# what it ran before is done.
+wait_for_sleep() {
+    local i
+    for i in $(seq 100); do
+        [ "$(sql -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = '$1'
+                        AND state = 'active' AND query LIKE '%pg_sleep%'")" = 1 ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 # 1. two ingests of a pair at once, the second waiting: it reads only what
 #    the first did not, here a file added while the first was not committed
 check_second_waits() {
@@ -86,7 +98,7 @@ check_second_waits() {
     PGAPPNAME=first sql -c "BEGIN" -c "SELECT batch FROM ritual.ingest('pair_raw', 'pair')" \
         -c "SELECT pg_sleep(1.5)" -c "COMMIT" >"$D/first.out" 2>&1 &
     a=$!
-    sleep 0.5
+    wait_for_sleep first
     new_file "$D/pair/d.csv" 1000 30001    # after the first listed its files
     local start; start=$(now_ms)
     PGAPPNAME=second sql -c "SELECT batch || ' ' || files || ' ' || rows FROM ritual.ingest('pair_raw', 'pair')" \
@@ -113,10 +125,10 @@ check_second_waits() {
 check_second_does_not_wait() {
     local name=wait_false_returns_at_once a out start took
     new_file "$D/pair/e.csv" 1000 40001
-    sql -c "BEGIN" -c "SELECT batch FROM ritual.ingest('pair_raw', 'pair')" \
+    PGAPPNAME=holder sql -c "BEGIN" -c "SELECT batch FROM ritual.ingest('pair_raw', 'pair')" \
         -c "SELECT pg_sleep(2)" -c "COMMIT" >"$D/first.out" 2>&1 &
     a=$!
-    sleep 0.5
+    wait_for_sleep holder
     start=$(now_ms)
     out=$(psql -X -At -d "$DB" -c "SELECT coalesce(batch::text, 'NULL') || ' ' || rows FROM ritual.ingest('pair_raw', 'pair', wait => false)" 2>&1)
     took=$(( $(now_ms) - start ))
@@ -140,10 +152,10 @@ check_second_does_not_wait() {
 check_new_pair_does_not_wait() {
     local name=wait_false_returns_at_once_on_a_new_pair a out start took
     new_file "$D/fresh/a.csv" 1000 1
-    sql -c "BEGIN" -c "SELECT batch FROM ritual.ingest('fresh_raw', 'fresh')" \
+    PGAPPNAME=fresh_holder sql -c "BEGIN" -c "SELECT batch FROM ritual.ingest('fresh_raw', 'fresh')" \
         -c "SELECT pg_sleep(2)" -c "COMMIT" >"$D/first.out" 2>&1 &
     a=$!
-    sleep 0.5
+    wait_for_sleep fresh_holder
     start=$(now_ms)
     out=$(psql -X -At -d "$DB" -c "SELECT coalesce(batch::text, 'NULL') || ' ' || rows FROM ritual.ingest('fresh_raw', 'fresh', wait => false)" 2>&1)
     took=$(( $(now_ms) - start ))
@@ -175,9 +187,12 @@ check_long_batch() {
     done | psql -X -q -At -d "$DB" >"$D/reads.out" 2>&1 &
     local reader=$!
     wait $a
-    sleep 0.3    # a few reads after the commit
-    kill $reader 2>/dev/null; wait $reader 2>/dev/null
     after=$(sql -c "SELECT count(*) FROM big")
+    for i in $(seq 100); do    # a read after the commit
+        grep -qE "^$after\|$" "$D/reads.out" && break
+        sleep 0.1
+    done
+    kill $reader 2>/dev/null; wait $reader 2>/dev/null
     local result; result=$(cat "$D/big.out")
     if [ "$result" != "1 1200000" ] || [ "$after" -ne $((before + 1200000)) ]; then
         fail $name_r "the batch returned '$result', the target went from $before to $after rows"
@@ -226,11 +241,11 @@ check_repeatable_read() {
     sql -c "SELECT ritual.ingest('rr_raw', 'rr')" >/dev/null
     new_file "$D/rr/b.csv" 1000 10001
     # B: a snapshot, then a pause, then ingest
-    psql -X -At -d "$DB" -c "BEGIN ISOLATION LEVEL REPEATABLE READ" -c "SELECT count(*) FROM rr" \
+    PGAPPNAME=rr psql -X -At -d "$DB" -c "BEGIN ISOLATION LEVEL REPEATABLE READ" -c "SELECT count(*) FROM rr" \
         -c "SELECT pg_sleep(1)" -c "SELECT batch FROM ritual.ingest('rr_raw', 'rr')" -c "COMMIT" \
         >"$D/rr.out" 2>&1 &
     b=$!
-    sleep 0.3
+    wait_for_sleep rr
     sql -c "SELECT ritual.ingest('rr_raw', 'rr')" >/dev/null    # A takes b.csv
     wait $b
     out=$(cat "$D/rr.out")
