@@ -5,6 +5,8 @@
 # temporary directory and listens on a free port on 127.0.0.1 and on a socket
 # in that directory.  After cluster_start: PGHOST, PGPORT, PGUSER,
 # CLUSTER_DIR, and run_as_server (runs a command as the server's OS user).
+# CLUSTER_CONF, when set, holds more lines for postgresql.conf (such as
+# shared_preload_libraries), added after the ones cluster_start writes.
 
 PG_BIN=${PG_BIN:-$(${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config} --bindir)}
 
@@ -45,6 +47,9 @@ unix_socket_directories = '$CLUSTER_DIR'
 fsync = off
 max_parallel_workers_per_gather = 0
 CONF
+    if [ -n "${CLUSTER_CONF:-}" ]; then
+        printf '%s\n' "$CLUSTER_CONF" >>"$CLUSTER_DIR/data/postgresql.conf"
+    fi
     run_as_server "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" \
         -w start >/dev/null || { cat "$CLUSTER_DIR/server.log" >&2; return 1; }
     export PGHOST=$CLUSTER_DIR PGPORT PGUSER=postgres CLUSTER_DIR
