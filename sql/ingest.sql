@@ -72,6 +72,8 @@ CREATE FOREIGN TABLE sample_profiles (
 CREATE TABLE profiles (user_id bigint, signup_date date, country text, platform text,
                        source_file text, source_line bigint);
 SELECT batch, files, rows FROM ritual.ingest('sample_profiles', 'profiles');
+SELECT count(*) AS reports FROM ritual.build_reports('events', 'profiles',
+    reference_time => current_setting('ingest_test.reference_time')::timestamp);
 CREATE FUNCTION ingest_and_refresh(max_files integer DEFAULT NULL, max_bytes bigint DEFAULT NULL)
 RETURNS TABLE (batch bigint, files integer, bytes bigint, rows bigint, rejects bigint)
 LANGUAGE plpgsql AS $$
@@ -161,7 +163,7 @@ BEGIN
 END
 $$;
 SELECT kind, count(*) AS builds, sum(new_events) AS new_events
-  FROM ritual.report_builds GROUP BY kind ORDER BY kind;
+  FROM ritual.report_builds WHERE events_relation = 'events' GROUP BY kind ORDER BY kind;
 SELECT (SELECT count(*) FROM ritual.enriched_events) AS enriched_events,
        (SELECT count(*) FROM ritual.clean_events) AS clean_events;
 SELECT * FROM report_differences();

@@ -235,7 +235,18 @@ BEGIN
                     HINT = 'ritual.ingest fills each column of the target from the source''s column of the same name.';
     END IF;
 
-    -- one ingest of a pair at a time; the row lock is held to commit
+    -- one ingest of a pair at a time, held to commit: the advisory lock also
+    -- covers a pair's first ingest, before its row exists
+    IF wait THEN
+        PERFORM pg_advisory_xact_lock((source::oid::bigint - 2147483648)::integer,
+                                      (target::oid::bigint - 2147483648)::integer);
+    ELSIF NOT pg_try_advisory_xact_lock((source::oid::bigint - 2147483648)::integer,
+                                        (target::oid::bigint - 2147483648)::integer) THEN
+        RAISE NOTICE 'another ritual.ingest from % into % is running; nothing was read', source, target;
+        RETURN QUERY SELECT NULL::bigint, 0, 0::bigint, 0::bigint, 0::bigint,
+                            extract(epoch FROM clock_timestamp() - started)::double precision;
+        RETURN;
+    END IF;
     IF NOT EXISTS (SELECT FROM ritual.ingest_streams s
                     WHERE s.source = ingest.source AND s.target = ingest.target) THEN
         INSERT INTO ritual.ingest_streams (source, target)
@@ -273,7 +284,8 @@ BEGIN
            k.bytes AS known_bytes, k.lines AS known_lines,
            CASE WHEN k.path IS NULL THEN 'new'
                 WHEN k.state = 'ignored' THEN 'ignored'
-                WHEN l.size = k.size AND l.modified = k.modified THEN 'unchanged'
+                WHEN l.size = k.size AND l.modified = k.modified
+                     AND (NOT files_complete OR l.compressed OR k.bytes >= l.size) THEN 'unchanged'
                 WHEN l.size < k.size THEN 'truncated'
                 WHEN l.fingerprint IS DISTINCT FROM k.fingerprint THEN 'rewritten'
                 ELSE 'grown' END AS change
