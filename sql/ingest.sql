@@ -270,7 +270,7 @@ GRANT SELECT ON bad_events TO ingest_pipeline;
 GRANT INSERT ON good_events TO ingest_pipeline;
 SET ROLE ingest_nobody;
 SELECT * FROM ritual.ingest('bad_events', 'good_events');
-SELECT * FROM ritual.ingest_list_files('bad_events', '{}', '{}');
+SELECT * FROM ritual.ingest_list_files('bad_events', '{}', '{}', '{}', '{}');
 SET ROLE ingest_pipeline;
 SELECT * FROM ritual.ingest('bad_events', 'good_events');
 RESET ROLE;

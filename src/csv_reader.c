@@ -88,7 +88,7 @@ struct CsvReader
 	Size		chunk_len;
 	int64		chunk_offset;	/* file offset of chunk[0] */
 	Size		carry_from;		/* start of the incomplete last line */
-	char	   *raw;			/* the chunk as read, before splitting, when
+	char	   *raw;			/* the chunk as read, before splitting, in a
 								 * kept for csv_reader_raw */
 	char	   *rewritten;		/* a line with escapes rewritten */
 
@@ -216,11 +216,14 @@ push_record(CsvReader *r)
 
 /*
  * The queued records that have no end yet end at stream offset 'offset',
- * where the parser is between records (libcsv is not inside one).
+ * where the parser is between records (libcsv is not inside one).  Only a
+ * reader for ritual.ingest needs to know.
  */
 static void
 mark_record_ends(CsvReader *r, int64 offset, bool terminated)
 {
+	if (r->raw == NULL)
+		return;
 	for (int i = r->records_ended; i < r->nrecords; i++)
 	{
 		r->records[i].end_offset = offset;
@@ -957,16 +960,17 @@ csv_reader_open(const char *path, const RitualOptions *opts, int64 start,
 }
 
 /*
- * csv_reader_limit
- *		Read no byte at or after stream offset 'limit': what a file being
- *		appended to held when it was listed.  With 'keep_raw', the bytes of
- *		each record stay available to csv_reader_raw.
+ * csv_reader_for_ingest
+ *		Read as ritual.ingest does: no byte at or after stream offset
+ *		'limit' (what a file being appended to held when it was listed, or
+ *		-1), each record's end known, and its bytes available to
+ *		csv_reader_raw.
  */
 void
-csv_reader_limit(CsvReader *r, int64 limit, bool keep_raw)
+csv_reader_for_ingest(CsvReader *r, int64 limit)
 {
 	r->limit = limit;
-	if (keep_raw && r->raw == NULL)
+	if (r->raw == NULL)
 		r->raw = palloc(READ_CHUNK_SIZE + 1);
 }
 
@@ -974,7 +978,7 @@ csv_reader_limit(CsvReader *r, int64 limit, bool keep_raw)
  * csv_reader_raw
  *		The bytes of stream range [from, to) as read, if they are still in
  *		the reader's chunk (a record handed out last lies there unless it is
- *		longer than a chunk); else NULL.  Needs csv_reader_limit's keep_raw.
+ *		longer than a chunk); else NULL.  Needs csv_reader_for_ingest.
  */
 const char *
 csv_reader_raw(CsvReader *r, int64 from, int64 to)

@@ -213,10 +213,13 @@ array_elements(ArrayType *array, Oid elemtype, const char *name,
 }
 
 /*
- * ritual.ingest_list_files(source, known_paths, known_upto)
+ * ritual.ingest_list_files(source, known_paths, known_upto, known_sizes,
+ *							known_modified)
  *		Every file of the source: path, size, modification time, whether it
- *		is compressed, and for the files of known_paths the fingerprint of
- *		their first known_upto bytes (NULL when they hold fewer now).
+ *		is compressed, and for a file of the checkpoint (known_paths, sorted
+ *		byte-wise) the fingerprint of its first known_upto bytes, NULL when it
+ *		holds fewer now.  A file whose size and time are as checkpointed and
+ *		whose bytes were all taken is not opened: its fingerprint is NULL.
  */
 Datum
 ritual_ingest_list_files(PG_FUNCTION_ARGS)
@@ -227,21 +230,27 @@ ritual_ingest_list_files(PG_FUNCTION_ARGS)
 	List	   *files;
 	ListCell   *lc;
 	Datum	   *known_paths;
-	Datum	   *known_upto;
+	char	  **known_path;
+	Datum	   *known[3];
+	const char *names[3] = {"known_upto", "known_sizes", "known_modified"};
+	Oid			types[3] = {INT8OID, INT8OID, TIMESTAMPTZOID};
 	int			nknown;
-	char	  **known;
+	int			next_known = 0;
 
 	check_source(relid);
 	nknown = array_elements(PG_GETARG_ARRAYTYPE_P(1), TEXTOID, "known_paths",
 							&known_paths);
-	if (array_elements(PG_GETARG_ARRAYTYPE_P(2), INT8OID, "known_upto",
-					   &known_upto) != nknown)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("known_paths and known_upto differ in length")));
-	known = palloc(sizeof(char *) * Max(nknown, 1));
+	for (int i = 0; i < 3; i++)
+	{
+		if (array_elements(PG_GETARG_ARRAYTYPE_P(2 + i), types[i], names[i],
+						   &known[i]) != nknown)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("known_paths and %s differ in length", names[i])));
+	}
+	known_path = palloc(sizeof(char *) * Max(nknown, 1));
 	for (int i = 0; i < nknown; i++)
-		known[i] = TextDatumGetCString(known_paths[i]);
+		known_path[i] = TextDatumGetCString(known_paths[i]);
 
 	InitMaterializedSRF(fcinfo, 0);
 	opts = ritual_get_options(relid);
@@ -251,23 +260,30 @@ ritual_ingest_list_files(PG_FUNCTION_ARGS)
 		RitualFile *file = lfirst(lc);
 		Datum		values[5];
 		bool		nulls[5] = {false, false, false, false, true};
+		int			cmp = 1;
 		int64		fingerprint;
 
 		values[0] = CStringGetTextDatum(file->path);
 		values[1] = Int64GetDatum(file->size);
 		values[2] = TimestampTzGetDatum(file->modified);
 		values[3] = BoolGetDatum(is_compressed(opts, file->path));
-		for (int i = 0; i < nknown; i++)
+
+		/* both lists are sorted by path: walk them together */
+		while (next_known < nknown &&
+			   (cmp = strcmp(known_path[next_known], file->path)) < 0)
+			next_known++;
+		if (next_known < nknown && cmp == 0)
 		{
-			if (strcmp(known[i], file->path) != 0)
-				continue;
-			if (file_fingerprint(file->path, DatumGetInt64(known_upto[i]),
-								 &fingerprint))
+			int64		upto = DatumGetInt64(known[0][next_known]);
+
+			if (!(file->size == DatumGetInt64(known[1][next_known]) &&
+				  file->modified == DatumGetTimestampTz(known[2][next_known]) &&
+				  upto >= file->size) &&
+				file_fingerprint(file->path, upto, &fingerprint))
 			{
 				values[4] = Int64GetDatum(fingerprint);
 				nulls[4] = false;
 			}
-			break;
 		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		CHECK_FOR_INTERRUPTS();

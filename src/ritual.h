@@ -163,7 +163,8 @@ typedef struct CsvRecord
 								 * in any server encoding */
 	int64		end_offset;		/* stream offset after the record's line end,
 								 * or -1 if not known (a record closed by a
-								 * lone CR within a longer line) */
+								 * lone CR within a longer line, or a reader
+								 * not for ingest) */
 	int64		end_line;		/* line ends from the reader's start to
 								 * end_offset */
 	bool		terminated;		/* a line end closes it: it cannot grow */
@@ -188,7 +189,7 @@ csv_field_length(const CsvRecord *record, int i)
 
 extern CsvReader *csv_reader_open(const char *path, const RitualOptions *opts,
 								  int64 start, int64 stop);
-extern void csv_reader_limit(CsvReader *reader, int64 limit, bool keep_raw);
+extern void csv_reader_for_ingest(CsvReader *reader, int64 limit);
 extern bool csv_reader_next(CsvReader *reader, CsvRecord *record);
 extern const char *csv_reader_raw(CsvReader *reader, int64 from, int64 to);
 extern void csv_reader_close(CsvReader *reader);

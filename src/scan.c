@@ -598,7 +598,7 @@ open_next_unit(RitualScan *scan)
 			RitualIngestFile *file = scan->ingest_file;
 
 			scan->line_base = file->start_line;
-			csv_reader_limit(scan->reader, file->limit, true);
+			csv_reader_for_ingest(scan->reader, file->limit);
 			file->end = start;
 			file->end_line = file->start_line;
 			scan->record_start = start;

@@ -118,13 +118,13 @@ COMMENT ON VIEW ritual.ingest_log IS 'The ingest log with each batch''s source a
  * the files of a source the caller may SELECT from.
  */
 CREATE FUNCTION ritual.ingest_list_files(source regclass, known_paths text[],
-                                         known_upto bigint[],
+    known_upto bigint[], known_sizes bigint[], known_modified timestamptz[],
     OUT path text, OUT size bigint, OUT modified timestamptz,
     OUT compressed boolean, OUT fingerprint bigint)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'ritual_ingest_list_files'
 LANGUAGE C STRICT VOLATILE;
-COMMENT ON FUNCTION ritual.ingest_list_files(regclass, text[], bigint[]) IS
+COMMENT ON FUNCTION ritual.ingest_list_files(regclass, text[], bigint[], bigint[], timestamptz[]) IS
   'internal to ritual.ingest: the files of a source, with fingerprints of the known ones';
 
 CREATE FUNCTION ritual.ingest_prepare_batch(source regclass, target regclass,
@@ -185,6 +185,8 @@ DECLARE
     columns    text;
     known_paths text[];
     known_upto bigint[];
+    known_sizes bigint[];
+    known_modified timestamptz[];
     rewrites   integer;
     pending    integer;
     taken      record;
@@ -267,8 +269,12 @@ BEGIN
     END IF;
 
     -- every file now, against the checkpoint
-    SELECT coalesce(array_agg(k.path), '{}'), coalesce(array_agg(k.fingerprint_bytes), '{}')
-      INTO known_paths, known_upto
+    -- sorted byte-wise, as the files are listed
+    SELECT coalesce(array_agg(k.path ORDER BY k.path COLLATE "C"), '{}'),
+           coalesce(array_agg(k.fingerprint_bytes ORDER BY k.path COLLATE "C"), '{}'),
+           coalesce(array_agg(k.size ORDER BY k.path COLLATE "C"), '{}'),
+           coalesce(array_agg(k.modified ORDER BY k.path COLLATE "C"), '{}')
+      INTO known_paths, known_upto, known_sizes, known_modified
       FROM ritual.ingest_files k
      WHERE k.stream_id = stream.stream_id AND k.state = 'reading';
     -- scratch tables of an earlier ingest in this transaction
@@ -289,7 +295,8 @@ BEGIN
                 WHEN l.size < k.size THEN 'truncated'
                 WHEN l.fingerprint IS DISTINCT FROM k.fingerprint THEN 'rewritten'
                 ELSE 'grown' END AS change
-      FROM ritual.ingest_list_files(source, known_paths, known_upto) l
+      FROM ritual.ingest_list_files(source, known_paths, known_upto, known_sizes,
+                                    known_modified) l
       LEFT JOIN ritual.ingest_files k ON k.stream_id = stream.stream_id AND k.path = l.path;
 
     SELECT f.path, f.change INTO first_rewrite FROM _ritual_ingest_files f
