@@ -17,10 +17,22 @@ OBJS = \
 	src/writer.o
 
 EXTENSION = ritual
-# the install script is made of one piece per part of the extension
-DATA_built = ritual--0.1.sql
-INSTALL_SQL = src/sql/fdw.sql src/sql/functions.sql src/sql/reporting.sql src/sql/looker.sql \
-	src/sql/ingest.sql
+# The version is said once, in ritual.control.
+EXTVERSION := $(shell sed -n "s/^default_version = '\([^']*\)'$$/\1/p" ritual.control)
+
+# What CREATE EXTENSION makes, in two kinds of pieces: tables (what users
+# keep; made once, changed only by migrations) and code (functions and
+# views, written to be run again: every upgrade replaces all of it).
+TABLES_SQL = src/sql/tables/fdw.sql src/sql/tables/reporting.sql src/sql/tables/ingest.sql
+CODE_SQL = src/sql/code/functions.sql src/sql/code/reporting.sql src/sql/code/looker.sql \
+	src/sql/code/ingest.sql
+# Migrations between released versions, oldest first.  Each released
+# version upgrades to this one in one step: the migrations from it on, then
+# the code.
+MIGRATIONS = src/sql/upgrades/0.1--0.2.sql
+RELEASED = 0.1
+UPGRADE_SQL = $(foreach v,$(RELEASED),ritual--$(v)--$(EXTVERSION).sql)
+DATA_built = ritual--$(EXTVERSION).sql $(UPGRADE_SQL)
 PGFILEDESC = "ritual - app-event analytics from raw CSV files"
 
 SHLIB_LINK = -lcsv -lz -lzstd
@@ -45,8 +57,16 @@ include $(PGXS)
 
 all: $(GENERATOR)
 
-ritual--0.1.sql: $(INSTALL_SQL) Makefile
-	cat $(INSTALL_SQL) > $@
+ritual--$(EXTVERSION).sql: $(TABLES_SQL) $(CODE_SQL) Makefile ritual.control
+	cat $(TABLES_SQL) $(CODE_SQL) > $@
+
+$(UPGRADE_SQL): ritual--%--$(EXTVERSION).sql: $(MIGRATIONS) $(CODE_SQL) Makefile ritual.control
+	@from=; for m in $(MIGRATIONS); do \
+		case "$$m" in */$*--*) from=yes;; esac; \
+		if [ -n "$$from" ]; then cat "$$m"; fi; \
+	done > $@.tmp; \
+	[ -s $@.tmp ] || { echo "no migration from version $*" >&2; rm -f $@.tmp; exit 1; }
+	cat $@.tmp $(CODE_SQL) > $@ && rm -f $@.tmp
 
 $(GENERATOR): $(GENERATOR_SOURCES) $(wildcard src/generator/*.h)
 	$(CC) -std=gnu99 -O2 -Wall -Wextra -o $@ $(GENERATOR_SOURCES) -lpthread -lm

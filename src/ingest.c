@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * ingest.c
- *		  The C side of ritual.ingest (src/sql/ingest.sql): list a source
+ *		  The C side of ritual.ingest (src/sql/code/ingest.sql): list a source
  *		  table's files with a fingerprint of what was read of them, hand one
  *		  batch of byte ranges to the next scan of the source, collect what
  *		  the scan took from each file and the rows it rejected, and show the

@@ -93,7 +93,7 @@ psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
 psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -c "CREATE EXTENSION ritual" >/dev/null \
     || die "CREATE EXTENSION ritual failed"
 if [ "$(psql -X -At -d "$DB" -c "SELECT to_regprocedure('ritual.grant_report_reader(name)') IS NOT NULL")" != t ]; then
-    die "the installed ritual has no ritual.grant_report_reader: add src/sql/looker.sql to INSTALL_SQL in the Makefile and run make install"
+    die "the installed ritual has no ritual.grant_report_reader: run make install"
 fi
 build=$(psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -v export="$work/export" 2>"$work/build.err" <<'SQL'
 SET client_min_messages = warning;

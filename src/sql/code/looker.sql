@@ -1,10 +1,10 @@
 /*
- * src/sql/looker.sql: the read-only path for Looker Studio and psql.
+ * src/sql/code/looker.sql: the read-only path for Looker Studio and psql.
  * Which tables are the reports, a function that lets a login role read them
  * and nothing else (and one that takes it back, and one that says what else
  * a role could do), helpers for Looker's 'YYYYMMDD' date parameters, a text
  * sparkline for psql, and the column comments the reporting layer lacks.
- * Appended after reporting.sql; see docs/looker-studio.md.
+ * Runs after the reporting tables and functions; see docs/looker-studio.md.
  */
 
 /*
@@ -13,7 +13,7 @@
  * create_raw_tables, a user's table) is never granted by accident; the
  * editable catalogue event_types is not a report.
  */
-CREATE FUNCTION ritual.report_tables()
+CREATE OR REPLACE FUNCTION ritual.report_tables()
 RETURNS SETOF regclass
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
@@ -34,7 +34,7 @@ COMMENT ON FUNCTION ritual.report_tables() IS
  * means it can read nothing but the reporting tables (and the system
  * catalogs every role reads) and write nothing but its own temporary tables.
  */
-CREATE FUNCTION ritual.report_reader_problems(reader name)
+CREATE OR REPLACE FUNCTION ritual.report_reader_problems(reader name)
 RETURNS TABLE (problem text)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -130,7 +130,7 @@ COMMENT ON FUNCTION ritual.report_reader_problems(name) IS
  * again.  No default privileges are set: they would also cover the raw
  * foreign tables that create_raw_tables makes later.
  */
-CREATE FUNCTION ritual.grant_report_reader(reader name)
+CREATE OR REPLACE FUNCTION ritual.grant_report_reader(reader name)
 RETURNS SETOF regclass
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -181,7 +181,7 @@ COMMENT ON FUNCTION ritual.grant_report_reader(name) IS
   'let a role read the reporting tables and nothing else (read-only sessions, search_path ritual, custom plans); refuses a role that could do more';
 
 /* Take back what grant_report_reader gave; the role itself stays. */
-CREATE FUNCTION ritual.revoke_report_reader(reader name)
+CREATE OR REPLACE FUNCTION ritual.revoke_report_reader(reader name)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -217,7 +217,7 @@ REVOKE EXECUTE ON FUNCTION ritual.revoke_report_reader(name) FROM PUBLIC;
  * strings.  IMMUTABLE, so with a constant argument the planner folds the
  * call and an index on the date column still serves the filter.
  */
-CREATE FUNCTION ritual.looker_date(yyyymmdd text)
+CREATE OR REPLACE FUNCTION ritual.looker_date(yyyymmdd text)
 RETURNS date
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -248,7 +248,7 @@ COMMENT ON FUNCTION ritual.looker_date(text) IS
   'a Looker Studio date parameter (''YYYYMMDD'', e.g. @DS_START_DATE) as a date; an error for anything else';
 
 /* Both ends of Looker's date range, inclusive, as one daterange. */
-CREATE FUNCTION ritual.looker_date_range(start_yyyymmdd text, end_yyyymmdd text)
+CREATE OR REPLACE FUNCTION ritual.looker_date_range(start_yyyymmdd text, end_yyyymmdd text)
 RETURNS daterange
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -273,7 +273,7 @@ COMMENT ON FUNCTION ritual.looker_date_range(text, text) IS
  * default the least and greatest finite value; values outside are clamped);
  * a NULL, NaN or infinite value is a space; all values equal draw ▄.
  */
-CREATE FUNCTION ritual.sparkline(vals double precision[], lo double precision,
+CREATE OR REPLACE FUNCTION ritual.sparkline(vals double precision[], lo double precision,
                                  hi double precision)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -304,14 +304,14 @@ $$;
 COMMENT ON FUNCTION ritual.sparkline(double precision[], double precision, double precision) IS
   'a text sparkline (▁▂▃▄▅▆▇█) of the values, scaled from lo to hi';
 
-CREATE FUNCTION ritual.sparkline(vals double precision[])
+CREATE OR REPLACE FUNCTION ritual.sparkline(vals double precision[])
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT ritual.sparkline(vals, NULL, NULL) $$;
 COMMENT ON FUNCTION ritual.sparkline(double precision[]) IS
   'a text sparkline (▁▂▃▄▅▆▇█) of the values, scaled from their least to their greatest';
 
-CREATE AGGREGATE ritual.sparkline(double precision) (
+CREATE OR REPLACE AGGREGATE ritual.sparkline(double precision) (
     SFUNC = pg_catalog.array_append,
     STYPE = double precision[],
     FINALFUNC = ritual.sparkline,
@@ -319,13 +319,6 @@ CREATE AGGREGATE ritual.sparkline(double precision) (
 );
 COMMENT ON AGGREGATE ritual.sparkline(double precision) IS
   'a text sparkline of the values in the aggregate''s order, e.g. sparkline(dau ORDER BY day)';
-
-/*
- * The data-quality drill-down lists the flagged events of Looker's date
- * range in event order: a small index (flagged rows only) serves it.
- */
-CREATE INDEX enriched_events_flagged_day_idx ON ritual.enriched_events (event_day, event_id)
- WHERE flags <> 0;
 
 /*
  * Column comments the reporting layer lacks, so that \d+ in psql and

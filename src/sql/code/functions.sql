@@ -1,20 +1,20 @@
-/* src/sql/functions.sql: the analytics functions. */
+/* src/sql/code/functions.sql: the analytics functions. */
 
 -- Week since signup (ANALYTICS.md, week_number_since_signup).  The
 -- timestamptz form takes the day in the session's TimeZone, so it is STABLE.
-CREATE FUNCTION ritual.week_since_signup(event date, signup date,
+CREATE OR REPLACE FUNCTION ritual.week_since_signup(event date, signup date,
                                          mode text DEFAULT 'sunday')
 RETURNS integer
 AS 'MODULE_PATHNAME', 'ritual_week_since_signup_date'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE FUNCTION ritual.week_since_signup(event timestamp, signup date,
+CREATE OR REPLACE FUNCTION ritual.week_since_signup(event timestamp, signup date,
                                          mode text DEFAULT 'sunday')
 RETURNS integer
 AS 'MODULE_PATHNAME', 'ritual_week_since_signup_timestamp'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE FUNCTION ritual.week_since_signup(event timestamptz, signup date,
+CREATE OR REPLACE FUNCTION ritual.week_since_signup(event timestamptz, signup date,
                                          mode text DEFAULT 'sunday')
 RETURNS integer
 AS 'MODULE_PATHNAME', 'ritual_week_since_signup_timestamptz'
@@ -29,7 +29,7 @@ COMMENT ON FUNCTION ritual.week_since_signup(timestamptz, date, text) IS
 
 -- Anomaly flags (ANALYTICS.md, Anomaly flags): not strict, a NULL is what
 -- they look at.
-CREATE FUNCTION ritual.event_flags(user_id bigint, event_type text,
+CREATE OR REPLACE FUNCTION ritual.event_flags(user_id bigint, event_type text,
                                    event_date timestamp,
                                    known_event_type boolean,
                                    known_user boolean, signup_date date,
@@ -38,22 +38,22 @@ RETURNS integer
 AS 'MODULE_PATHNAME', 'ritual_event_flags'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
-CREATE FUNCTION ritual.profile_flags(signup_date date, conflicting boolean)
+CREATE OR REPLACE FUNCTION ritual.profile_flags(signup_date date, conflicting boolean)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'ritual_profile_flags'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
-CREATE FUNCTION ritual.flag_names(flags integer)
+CREATE OR REPLACE FUNCTION ritual.flag_names(flags integer)
 RETURNS text[]
 AS 'MODULE_PATHNAME', 'ritual_flag_names'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE FUNCTION ritual.flag_bits(names text[])
+CREATE OR REPLACE FUNCTION ritual.flag_bits(names text[])
 RETURNS integer
 AS 'MODULE_PATHNAME', 'ritual_flag_bits'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE FUNCTION ritual.flag_bit(name text)
+CREATE OR REPLACE FUNCTION ritual.flag_bit(name text)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'ritual_flag_bit'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -71,13 +71,13 @@ COMMENT ON FUNCTION ritual.flag_bit(text) IS
 
 -- Sessions (ANALYTICS.md, Sessions): a window function, to be used as
 -- session_number(t) OVER (PARTITION BY user_id ORDER BY t).
-CREATE FUNCTION ritual.session_number(event_time timestamp,
+CREATE OR REPLACE FUNCTION ritual.session_number(event_time timestamp,
                                       gap interval DEFAULT '30 minutes')
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'ritual_session_number'
 LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
 
-CREATE FUNCTION ritual.session_number(event_time timestamptz,
+CREATE OR REPLACE FUNCTION ritual.session_number(event_time timestamptz,
                                       gap interval DEFAULT '30 minutes')
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'ritual_session_number'

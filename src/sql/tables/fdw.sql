@@ -1,4 +1,9 @@
-/* src/sql/fdw.sql: the schema and the ritual_fdw foreign data wrapper. */
+/*
+ * src/sql/tables/fdw.sql: the schema and the ritual_fdw foreign data
+ * wrapper with its handler and validator.  Foreign servers and tables that
+ * users create depend on the wrapper, so like the tables it is made once
+ * and changed only by migrations in src/sql/upgrades/.
+ */
 
 \echo Use "CREATE EXTENSION ritual" to load this file. \quit
 

@@ -1,0 +1,302 @@
+/*
+ * src/sql/tables/reporting.sql: the reporting layer's tables.  Stable names
+ * and plain column types (what Looker Studio's PostgreSQL connector and
+ * psql read), filled by ritual.build_reports() (src/sql/code/reporting.sql)
+ * from a raw events relation and a raw profiles relation.
+ *
+ * The tables belong to the extension, so DROP EXTENSION removes them; a
+ * build empties and refills them in one transaction.
+ */
+
+-- The event-type catalogue: users may add and remove types.
+CREATE TABLE ritual.event_types (
+    event_type  text PRIMARY KEY
+                CHECK (event_type = lower(btrim(event_type)) AND event_type <> ''),
+    description text,
+    builtin     boolean NOT NULL DEFAULT false
+);
+INSERT INTO ritual.event_types (event_type, description, builtin) VALUES
+    ('app_opened', 'the app came to the foreground', true),
+    ('ritual_started', 'a ritual was started', true),
+    ('ritual_completed', 'a ritual was completed', true),
+    ('journal_entry', 'a journal entry was written', true),
+    ('share', 'something was shared', true),
+    ('reminder_set', 'a reminder was set', true),
+    ('subscription_purchased', 'a subscription was bought', true);
+-- pg_dump keeps the types users added
+SELECT pg_catalog.pg_extension_config_dump('ritual.event_types', 'WHERE NOT builtin');
+COMMENT ON TABLE ritual.event_types IS
+  'The known event types (normalised with lower(btrim())); other types are flagged unknown_event_type. Editable.';
+
+-- One row per user with a profile.
+CREATE TABLE ritual.users (
+    user_id      bigint PRIMARY KEY,
+    signup_date  date,
+    cohort_week  date,
+    profile_rows integer NOT NULL,
+    flags        integer NOT NULL,
+    flag_names   text NOT NULL,
+    country      text,
+    platform     text
+);
+COMMENT ON TABLE ritual.users IS
+  'Users with a profile: the earliest valid signup_date of their profile rows, and the profile flags.';
+COMMENT ON COLUMN ritual.users.signup_date IS 'earliest valid signup date of the user''s profile rows; NULL when none is valid';
+COMMENT ON COLUMN ritual.users.cohort_week IS 'the Sunday that starts the week of signup_date';
+COMMENT ON COLUMN ritual.users.profile_rows IS 'profile rows of the user in the raw files';
+COMMENT ON COLUMN ritual.users.flags IS 'profile flag bits: 256 conflicting_profile, 512 missing_signup_date';
+COMMENT ON COLUMN ritual.users.flag_names IS 'the flags as names, comma-separated; empty when clean';
+COMMENT ON COLUMN ritual.users.country IS 'country of the user''s first profile row';
+COMMENT ON COLUMN ritual.users.platform IS 'platform of the user''s first profile row';
+
+-- Every raw event, flagged, with the columns of the original report.
+CREATE TABLE ritual.enriched_events (
+    event_id                 bigint PRIMARY KEY,
+    user_id                  bigint,
+    event_type               text,
+    raw_event_type           text,
+    event_date               timestamp,
+    event_day                date,
+    signup_date              date,
+    cohort_week              date,
+    week_number_since_signup integer,
+    prev_event_type          text,
+    next_event_type          text,
+    session_number           bigint,
+    flags                    integer NOT NULL,
+    flag_names               text NOT NULL,
+    source_file              text,
+    source_line              bigint
+);
+CREATE INDEX ON ritual.enriched_events (user_id, event_date);
+CREATE INDEX ON ritual.enriched_events (event_day);
+CREATE INDEX ON ritual.enriched_events (flags) WHERE flags <> 0;
+COMMENT ON TABLE ritual.enriched_events IS
+  'Every raw event with its anomaly flags, signup date, week number since signup, previous and next event type and session (the last three for clean events only), and where it came from.';
+COMMENT ON COLUMN ritual.enriched_events.event_id IS 'the event''s rank in provenance order (file, then line)';
+COMMENT ON COLUMN ritual.enriched_events.event_type IS 'lower(btrim(raw_event_type)); NULL when blank';
+COMMENT ON COLUMN ritual.enriched_events.raw_event_type IS 'event_type as the file spells it';
+COMMENT ON COLUMN ritual.enriched_events.event_day IS 'event_date::date (UTC by convention)';
+COMMENT ON COLUMN ritual.enriched_events.signup_date IS 'the user''s earliest valid signup date';
+COMMENT ON COLUMN ritual.enriched_events.cohort_week IS 'the Sunday that starts the week of signup_date';
+COMMENT ON COLUMN ritual.enriched_events.week_number_since_signup IS 'BigQuery DATE_DIFF(event_day, signup_date, WEEK) + 1 (Sunday weeks)';
+COMMENT ON COLUMN ritual.enriched_events.prev_event_type IS 'the user''s previous clean event type by time (ties by file and line); NULL for flagged events';
+COMMENT ON COLUMN ritual.enriched_events.next_event_type IS 'the user''s next clean event type by time; NULL for flagged events';
+COMMENT ON COLUMN ritual.enriched_events.session_number IS 'the user''s session, from 1 (a gap over 30 minutes starts a new one); NULL for flagged events';
+COMMENT ON COLUMN ritual.enriched_events.flags IS 'anomaly flag bits (ANALYTICS.md); 0 for a clean event';
+COMMENT ON COLUMN ritual.enriched_events.flag_names IS 'the flags as names, comma-separated; empty when clean';
+COMMENT ON COLUMN ritual.enriched_events.source_file IS 'the raw file the event came from';
+COMMENT ON COLUMN ritual.enriched_events.source_line IS 'the line of the raw file where the event''s record starts';
+
+-- The events with no flag: what every metric is computed over.
+CREATE TABLE ritual.clean_events (LIKE ritual.enriched_events);
+ALTER TABLE ritual.clean_events ADD PRIMARY KEY (event_id);
+CREATE INDEX ON ritual.clean_events (user_id, event_date);
+CREATE INDEX ON ritual.clean_events (event_day);
+COMMENT ON TABLE ritual.clean_events IS
+  'The enriched events that carry no anomaly flag; every metric is computed over these.';
+
+CREATE TABLE ritual.sessions (
+    user_id          bigint,
+    session_number   bigint,
+    session_start    timestamp NOT NULL,
+    session_end      timestamp NOT NULL,
+    duration_seconds double precision NOT NULL,
+    events           integer NOT NULL,
+    PRIMARY KEY (user_id, session_number)
+);
+CREATE INDEX ON ritual.sessions (session_start);
+COMMENT ON TABLE ritual.sessions IS
+  'Sessions: a user''s clean events with no gap longer than 30 minutes (by default).';
+COMMENT ON COLUMN ritual.sessions.duration_seconds IS 'session_end - session_start, in seconds';
+COMMENT ON COLUMN ritual.sessions.events IS 'clean events in the session';
+
+CREATE TABLE ritual.daily_activity (
+    day        date PRIMARY KEY,
+    dau        bigint NOT NULL,
+    wau        bigint NOT NULL,
+    mau        bigint NOT NULL,
+    stickiness double precision,
+    new_users  bigint NOT NULL,
+    events     bigint NOT NULL,
+    sessions   bigint NOT NULL
+);
+COMMENT ON TABLE ritual.daily_activity IS
+  'One row per day from the first to the last day with a clean event.';
+COMMENT ON COLUMN ritual.daily_activity.dau IS 'distinct users with a clean event that day';
+COMMENT ON COLUMN ritual.daily_activity.wau IS 'distinct users with a clean event in the 7 days ending that day';
+COMMENT ON COLUMN ritual.daily_activity.mau IS 'distinct users with a clean event in the 30 days ending that day';
+COMMENT ON COLUMN ritual.daily_activity.stickiness IS 'dau / mau; NULL when mau is 0';
+COMMENT ON COLUMN ritual.daily_activity.new_users IS 'users whose signup_date is that day';
+COMMENT ON COLUMN ritual.daily_activity.events IS 'clean events that day';
+COMMENT ON COLUMN ritual.daily_activity.sessions IS 'sessions that started that day';
+
+CREATE TABLE ritual.daily_event_types (
+    day        date,
+    event_type text,
+    events     bigint NOT NULL,
+    users      bigint NOT NULL,
+    PRIMARY KEY (day, event_type)
+);
+COMMENT ON TABLE ritual.daily_event_types IS 'Clean events and distinct users per day and event type.';
+
+CREATE TABLE ritual.retention_cohorts (
+    cohort_week          date,
+    week_number          integer,
+    cohort_size          bigint NOT NULL,
+    retained_on          bigint NOT NULL,
+    pct_on               double precision,
+    retained_on_or_after bigint NOT NULL,
+    pct_on_or_after      double precision,
+    cell_status          text NOT NULL,
+    PRIMARY KEY (cohort_week, week_number)
+);
+COMMENT ON TABLE ritual.retention_cohorts IS
+  'Weekly retention: for each signup cohort (Sunday-start week) and week number since signup.';
+COMMENT ON COLUMN ritual.retention_cohorts.cohort_week IS 'the Sunday that starts the cohort''s signup week';
+COMMENT ON COLUMN ritual.retention_cohorts.week_number IS 'week since signup, from 1 (the signup week)';
+COMMENT ON COLUMN ritual.retention_cohorts.cohort_size IS 'users of the cohort with a valid profile';
+COMMENT ON COLUMN ritual.retention_cohorts.retained_on IS 'users of the cohort with a clean event in that week ("return on")';
+COMMENT ON COLUMN ritual.retention_cohorts.pct_on IS 'retained_on / cohort_size';
+COMMENT ON COLUMN ritual.retention_cohorts.retained_on_or_after IS 'users of the cohort with a clean event in that week or later';
+COMMENT ON COLUMN ritual.retention_cohorts.pct_on_or_after IS 'retained_on_or_after / cohort_size';
+COMMENT ON COLUMN ritual.retention_cohorts.cell_status IS '''complete'' when the week ended on or before the last day with a clean event, else ''incomplete''';
+
+CREATE TABLE ritual.event_transitions (
+    prev_event_type text,
+    event_type      text,
+    transitions     bigint NOT NULL,
+    PRIMARY KEY (prev_event_type, event_type)
+);
+COMMENT ON TABLE ritual.event_transitions IS
+  'How often one clean event type follows another for the same user.';
+
+CREATE TABLE ritual.spikes (
+    day      date,
+    series   text,
+    value    double precision NOT NULL,
+    expected double precision NOT NULL,
+    z        double precision NOT NULL,
+    kind     text NOT NULL,
+    PRIMARY KEY (day, series)
+);
+COMMENT ON TABLE ritual.spikes IS
+  'Days on which a daily series deviates from what its weekly pattern predicts (ANALYTICS.md: spikes and drop-offs).';
+COMMENT ON COLUMN ritual.spikes.series IS '''events'' (clean events), ''dau'', or ''events:'' and an event type';
+COMMENT ON COLUMN ritual.spikes.value IS 'the series'' value that day';
+COMMENT ON COLUMN ritual.spikes.expected IS 'median of the same weekday over the previous 4 weeks';
+COMMENT ON COLUMN ritual.spikes.z IS 'robust z-score of ln((value+1)/(expected+1)) against the previous 56 days';
+COMMENT ON COLUMN ritual.spikes.kind IS '''spike'' or ''drop_off''';
+
+CREATE TABLE ritual.spike_coverage (
+    series    text PRIMARY KEY,
+    days      integer NOT NULL,
+    judged    integer NOT NULL,
+    too_young integer NOT NULL,
+    too_small integer NOT NULL,
+    spikes    integer NOT NULL,
+    drop_offs integer NOT NULL
+);
+COMMENT ON TABLE ritual.spike_coverage IS
+  'For each series: days judged, and days too young (not enough history) or too small (expected value under the minimum) to judge.';
+
+CREATE TABLE ritual.data_quality (
+    kind        text NOT NULL,
+    flag_bit    integer NOT NULL,
+    scope       text NOT NULL,
+    source_file text,
+    day         date,
+    rows        bigint NOT NULL
+);
+CREATE INDEX ON ritual.data_quality (scope, kind);
+COMMENT ON TABLE ritual.data_quality IS
+  'Rows carrying each anomaly kind: in total (scope ''total'', every kind, zeros included), by file (scope ''file'') and by day (scope ''day'': the event day, or the signup day for profile kinds).';
+
+CREATE TABLE ritual.report_builds (
+    built_at          timestamp NOT NULL,
+    events_relation   text NOT NULL,
+    profiles_relation text NOT NULL,
+    reference_time    timestamp NOT NULL,
+    session_gap_seconds double precision NOT NULL,
+    raw_events        bigint NOT NULL,
+    clean_events      bigint NOT NULL,
+    users             bigint NOT NULL,
+    seconds           double precision NOT NULL,
+    kind              text NOT NULL,
+    new_events        bigint NOT NULL,
+    new_profiles      bigint NOT NULL,
+    recomputed_events bigint NOT NULL
+);
+COMMENT ON TABLE ritual.report_builds IS 'One row per build of the reporting layer.';
+COMMENT ON COLUMN ritual.report_builds.kind IS '''full'' (every table emptied and refilled) or ''incremental'' (refresh_reports touched only what the new rows affect)';
+COMMENT ON COLUMN ritual.report_builds.new_events IS 'raw event rows read as new (all of them in a full build)';
+COMMENT ON COLUMN ritual.report_builds.new_profiles IS 'raw profile rows read as new (all of them in a full build)';
+COMMENT ON COLUMN ritual.report_builds.recomputed_events IS 'events included before that the build wrote again (new flags, event_id, previous or next type, or session); 0 in a full build';
+
+/*
+ * What refresh_reports keeps between builds.  None of it is a report (none
+ * is granted to report readers); all of it is emptied with the reports.
+ */
+
+-- Which raw rows are already in the reports: append-only files, so a line
+-- number per file says it.
+CREATE TABLE ritual.refresh_watermarks (
+    relation    text NOT NULL,
+    source_file text NOT NULL,
+    max_line    bigint NOT NULL,
+    PRIMARY KEY (relation, source_file)
+);
+COMMENT ON TABLE ritual.refresh_watermarks IS
+  'Internal to refresh_reports, not a report: per raw relation and file, the last line already in the reports; rows of a file above it, or of a file not listed, are new.';
+COMMENT ON COLUMN ritual.refresh_watermarks.relation IS 'the raw events or profiles relation, schema-qualified';
+COMMENT ON COLUMN ritual.refresh_watermarks.source_file IS 'a raw file (source_file of its rows)';
+COMMENT ON COLUMN ritual.refresh_watermarks.max_line IS 'the largest source_line of the file already in the reports';
+
+-- The settings of the last build: a refresh with other ones rebuilds.
+CREATE TABLE ritual.refresh_state (
+    events_relation     text NOT NULL,
+    profiles_relation   text NOT NULL,
+    reference_time      timestamp NOT NULL,
+    session_gap_seconds double precision NOT NULL,
+    event_types_digest  text NOT NULL
+);
+COMMENT ON TABLE ritual.refresh_state IS
+  'Internal to refresh_reports, not a report: one row, the settings of the last build when it read relations with provenance; no row when there is nothing to refresh.';
+COMMENT ON COLUMN ritual.refresh_state.events_relation IS 'the raw events relation, schema-qualified';
+COMMENT ON COLUMN ritual.refresh_state.profiles_relation IS 'the raw profiles relation, schema-qualified';
+COMMENT ON COLUMN ritual.refresh_state.reference_time IS 'the time future_event compared with';
+COMMENT ON COLUMN ritual.refresh_state.session_gap_seconds IS 'the session gap, in seconds';
+COMMENT ON COLUMN ritual.refresh_state.event_types_digest IS 'md5 of the event_types catalogue the flags were computed with';
+
+-- Days and weeks with a clean event per user: what DAU, WAU, MAU and
+-- retention count, small enough to read whole or by range.
+CREATE TABLE ritual.user_days (
+    user_id bigint,
+    day     date,
+    events  bigint NOT NULL,
+    PRIMARY KEY (user_id, day)
+);
+CREATE INDEX ON ritual.user_days (day);
+COMMENT ON TABLE ritual.user_days IS
+  'Internal to the reporting layer, not a report: clean events per user and day (the rows of clean_events grouped), kept up to date by refresh_reports.';
+COMMENT ON COLUMN ritual.user_days.user_id IS 'a user with a clean event that day';
+COMMENT ON COLUMN ritual.user_days.day IS 'event_day of the clean events';
+COMMENT ON COLUMN ritual.user_days.events IS 'clean events of the user that day, at least 1';
+
+CREATE TABLE ritual.user_weeks (
+    user_id     bigint,
+    week_number integer,
+    PRIMARY KEY (user_id, week_number)
+);
+COMMENT ON TABLE ritual.user_weeks IS
+  'Internal to the reporting layer, not a report: the weeks since signup in which a user has a clean event, what retention counts.';
+COMMENT ON COLUMN ritual.user_weeks.user_id IS 'a user with a clean event in that week';
+COMMENT ON COLUMN ritual.user_weeks.week_number IS 'week_number_since_signup of a clean event of the user';
+
+
+/*
+ * The data-quality drill-down lists the flagged events of Looker's date
+ * range in event order: a small index (flagged rows only) serves it.
+ */
+CREATE INDEX enriched_events_flagged_day_idx ON ritual.enriched_events (event_day, event_id)
+ WHERE flags <> 0;

@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# tests/upgrade.sh: a filled installation of the released version 0.1
+# upgrades to the current version with nothing lost, and then equals a fresh
+# install.
+#
+# Release 0.1 is built from the git history (tag v0.1, or its commit) into a
+# private copy of the PostgreSQL installation, so that the old library and
+# the old scripts run as a user had them.  A cluster made with that copy is
+# filled (reports built, an ingest stream with checkpoints and rejects, a
+# customised event-type catalogue, a report reader and an ingest role), then
+# started with $PG_CONFIG's installation, where the current ritual is
+# installed, and upgraded with ALTER EXTENSION ritual UPDATE.  Checked: every
+# table of the extension holds the same rows, the roles keep their
+# privileges, ingest goes on from its checkpoint, the reports rebuild, the
+# reader reads, the catalog (tests/upgrade_catalog.sql) equals that of a fresh
+# install, and DROP EXTENSION removes everything.
+# Prints "upgrade: N passed, M failed"; exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RELEASE_0_1=e53d38e57a81bcf5513262c717db35432de44d6f
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+CURRENT=$(sed -n "s/^default_version = '\([^']*\)'$/\1/p" ritual.control)
+
+passed=0
+failed=0
+check() {
+    local name=$1
+    shift
+    if "$@"; then
+        echo "ok - $name"
+        passed=$((passed + 1))
+    else
+        echo "not ok - $name"
+        failed=$((failed + 1))
+    fi
+}
+finish() {
+    echo "upgrade: $passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+}
+
+release=$(git rev-parse -q --verify 'v0.1^{commit}' 2>/dev/null || echo "$RELEASE_0_1")
+if ! git cat-file -e "$release^{commit}" 2>/dev/null; then
+    echo "not ok - release 0.1 (commit $RELEASE_0_1) is not in this clone's history;" \
+         "a shallow clone lacks it: git fetch --unshallow"
+    failed=1
+    finish
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ritual-upgrade.XXXXXX")
+chmod 755 "$WORK"
+CLUSTER_DIR=
+cleanup() {
+    if [ -n "$CLUSTER_DIR" ] && [ -f "$CLUSTER_DIR/data/postmaster.pid" ]; then
+        run_as_server "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$WORK" ${CLUSTER_DIR:+"$CLUSTER_DIR"}
+}
+trap cleanup EXIT
+
+# A copy of the installation at $1: PostgreSQL finds its share and library
+# directories relative to its programs, so the copy keeps the layout below
+# the directories that the bin and share directories have in common.
+copy_installation() {
+    local root=$1 bindir sharedir incdir common=/ part
+    bindir=$($PG_CONFIG --bindir)
+    sharedir=$($PG_CONFIG --sharedir)
+    incdir=$(dirname "$($PG_CONFIG --includedir-server)")
+    for part in $(tr / ' ' <<<"$bindir"); do
+        case "$sharedir/" in "$common$part/"*) common=$common$part/ ;; *) break ;; esac
+    done
+    bindir=$(dirname "$bindir")     # with the library directory beside it
+    mkdir -p "$root/$(dirname "${bindir#"$common"}")" "$root/$(dirname "${sharedir#"$common"}")" \
+             "$root/$(dirname "${incdir#"$common"}")"
+    cp -a "$bindir" "$root/$(dirname "${bindir#"$common"}")/"
+    cp -a "$sharedir" "$root/$(dirname "${sharedir#"$common"}")/"
+    ln -s "$incdir" "$root/${incdir#"$common"}"      # headers: only read
+    chmod -R a+rX "$root"
+    echo "$root/${bindir#"$common"}/bin/pg_config"
+}
+
+echo "upgrade: building release 0.1 (${release:0:12}) into a copy of the installation"
+OLD_PG_CONFIG=$(copy_installation "$WORK/pg-0.1")
+mkdir "$WORK/src-0.1"
+git archive "$release" | tar -x -C "$WORK/src-0.1"
+make -s -C "$WORK/src-0.1" PG_CONFIG="$OLD_PG_CONFIG" >"$WORK/build.log" 2>&1 \
+    && make -s -C "$WORK/src-0.1" PG_CONFIG="$OLD_PG_CONFIG" install >>"$WORK/build.log" 2>&1 \
+    || { cat "$WORK/build.log"; echo "not ok - release 0.1 builds"; failed=1; finish; }
+
+# the cluster, first with release 0.1's installation
+NEW_PG_BIN=$($PG_CONFIG --bindir)
+PG_BIN=$($OLD_PG_CONFIG --bindir)
+source tests/cluster.sh
+cluster_start
+files=$(share_with_server tests/data)
+mkdir -p "$files/upgrade_in"
+printf 'user_id,event_type,event_date\n1,app_opened,2024-01-01 10:00:00\nten,app_opened,2024-01-01 11:00:00\n2,share,2024-01-02 09:00:00\n' \
+    >"$files/upgrade_in/part-1.csv"
+chmod -R a+rX "$files"
+[ "$(id -u)" -ne 0 ] || chown -R postgres: "$files"
+export PGDATABASE=upgraded
+createdb -h "$PGHOST" -p "$PGPORT" -U postgres upgraded
+createdb -h "$PGHOST" -p "$PGPORT" -U postgres fresh
+
+q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+
+# Fills the installation the way users do.
+q -v files="$files" <<'SQL'
+CREATE EXTENSION ritual;
+SELECT ritual.create_raw_tables(:'files' || '/sample/user_events.csv',
+                                :'files' || '/sample/user_profiles.csv') \g /dev/null
+-- a customised catalogue (a type added, a description changed), then the reports
+INSERT INTO ritual.event_types (event_type, description) VALUES ('app_open', 'the old app''s spelling');
+UPDATE ritual.event_types SET description = 'shared to a friend' WHERE event_type = 'share';
+SET client_min_messages = warning;
+SELECT * FROM ritual.build_reports(reference_time => '2024-07-01') \g /dev/null
+RESET client_min_messages;
+-- a report reader and an ingest role
+CREATE ROLE looker LOGIN;
+SELECT ritual.grant_report_reader('looker') \g /dev/null
+CREATE ROLE ingester;
+SELECT ritual.grant_ingest('ingester') \g /dev/null
+-- an ingest stream: a bad row rejected, a checkpoint kept
+\set incoming :files '/upgrade_in'
+CREATE FOREIGN TABLE public.incoming (user_id bigint, event_type text, event_date timestamp)
+  SERVER ritual_raw_files
+  OPTIONS (path :'incoming', header 'true', on_error 'skip');
+CREATE TABLE public.events_in (user_id bigint, event_type text, event_date timestamp);
+GRANT SELECT ON public.incoming TO ingester;
+GRANT SELECT, INSERT ON public.events_in TO ingester;
+SET ROLE ingester;
+SELECT rows, rejects FROM ritual.ingest('public.incoming', 'public.events_in') \g /dev/null
+RESET ROLE;
+SQL
+check "release 0.1 is installed" test "$(q -c "SELECT extversion FROM pg_extension WHERE extname = 'ritual'")" = 0.1
+
+# Every table's rows, and what the roles may do, as text to compare later.
+snapshot() {
+    q <<'SQL'
+SELECT format('%s %s', c.oid::regclass,
+              (xpath('/row/c/text()',
+                     query_to_xml(format('SELECT count(*) || '' '' || coalesce(md5(string_agg(t::text, E''\n'' ORDER BY t::text)), '''') AS c FROM %s t',
+                                         c.oid::regclass), false, false, '')))[1])
+  FROM pg_class c
+ WHERE c.relnamespace IN ('ritual'::regnamespace, 'public'::regnamespace) AND c.relkind = 'r'
+ ORDER BY 1;
+SELECT format('%s %s %s', r, c.oid::regclass,
+              array_to_string(ARRAY(SELECT p FROM unnest('{SELECT,INSERT,UPDATE,DELETE}'::text[]) p
+                                     WHERE has_table_privilege(r, c.oid, p)), ','))
+  FROM pg_class c, unnest('{looker,ingester}'::text[]) r
+ WHERE c.relnamespace = 'ritual'::regnamespace AND c.relkind IN ('r', 'v', 'f')
+ ORDER BY 1;
+SQL
+}
+snapshot >"$WORK/before.txt"
+check "the filled installation has reports, a checkpoint and rejects" \
+    test "$(q -c "SELECT (SELECT count(*) > 0 FROM ritual.daily_activity)
+                     AND (SELECT count(*) = 1 FROM ritual.ingest_files)
+                     AND (SELECT count(*) = 1 FROM ritual.ingest_rejects)
+                     AND (SELECT count(*) = 2 FROM public.events_in)")" = t
+
+# the same cluster, now with the current installation
+run_as_server "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w stop >/dev/null
+PG_BIN=$NEW_PG_BIN
+run_as_server "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w start >/dev/null
+
+q -c "ALTER EXTENSION ritual UPDATE" 2>"$WORK/update.err" || cat "$WORK/update.err"
+check "ALTER EXTENSION ritual UPDATE reaches $CURRENT" \
+    test "$(q -c "SELECT extversion FROM pg_extension WHERE extname = 'ritual'")" = "$CURRENT"
+
+snapshot >"$WORK/after.txt"
+check "every table keeps its rows and every role its privileges" \
+    diff -u "$WORK/before.txt" "$WORK/after.txt"
+
+# ingest goes on where it stopped: only the new file's rows, once
+printf 'user_id,event_type,event_date\n3,app_opened,2024-01-03 08:00:00\nbad,share,2024-01-03 09:00:00\n' \
+    >"$files/upgrade_in/part-2.csv"
+chmod a+r "$files/upgrade_in/part-2.csv"
+# rows and rejects of two more batches as the ingest role, then the totals
+ingest_goes_on() {
+    local got
+    got=$(q -c "SET ROLE ingester;
+                SELECT rows || ' ' || rejects FROM ritual.ingest('public.incoming', 'public.events_in');
+                SELECT rows || ' ' || rejects FROM ritual.ingest('public.incoming', 'public.events_in');
+                RESET ROLE;
+                SELECT count(*) || ' ' || (SELECT count(*) FROM ritual.ingest_rejects) || ' '
+                       || (SELECT count(*) FROM ritual.ingest_files)
+                  FROM public.events_in" | tr '\n' '/')
+    [ "$got" = "1 1/0 0/3 2 2/" ] || { echo "# got $got"; return 1; }
+}
+check "ingest after the upgrade takes the new file's rows once" ingest_goes_on
+
+daily_activity() {
+    q -c "SELECT md5(string_agg(d::text, ',' ORDER BY day)) FROM ritual.daily_activity d"
+}
+reports_rebuild_the_same() {
+    local before after
+    before=$(daily_activity)
+    q -c "SET client_min_messages = warning" \
+      -c "SELECT * FROM ritual.build_reports(reference_time => '2024-07-01')" >/dev/null
+    after=$(daily_activity)
+    [ -n "$before" ] && [ "$before" = "$after" ]
+}
+check "the reports rebuild and equal the ones built by 0.1" reports_rebuild_the_same
+
+reader_reads_reports_only() {
+    [ "$(psql -X -At -U looker -c 'SELECT count(*) > 0 FROM ritual.daily_activity')" = t ] &&
+        ! psql -X -At -U looker -c 'SELECT count(*) FROM ritual.ingest_files' 2>/dev/null
+}
+check "the report reader reads the reports and nothing else" reader_reads_reports_only
+
+# the catalog of the upgraded installation equals that of a fresh one (with
+# the same grants made)
+q -d fresh <<'SQL'
+CREATE EXTENSION ritual;
+SELECT ritual.grant_report_reader('looker') \g /dev/null
+SELECT ritual.grant_ingest('ingester') \g /dev/null
+SQL
+q -f tests/upgrade_catalog.sql >"$WORK/catalog-upgraded.txt"
+q -d fresh -f tests/upgrade_catalog.sql >"$WORK/catalog-fresh.txt"
+check "the catalog lists the extension's objects" \
+    test "$(grep -c '^function ' "$WORK/catalog-fresh.txt")" -gt 20
+check "the upgraded catalog equals a fresh install of $CURRENT" \
+    diff -u "$WORK/catalog-fresh.txt" "$WORK/catalog-upgraded.txt"
+
+drop_removes_everything() {
+    q -c "SET client_min_messages = warning; DROP EXTENSION ritual CASCADE" &&
+        [ "$(q -c "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = 'ritual')
+                          + (SELECT count(*) FROM pg_foreign_data_wrapper WHERE fdwname = 'ritual_fdw')
+                          + (SELECT count(*) FROM pg_proc WHERE probin LIKE '%ritual%')")" = 0 ]
+}
+check "DROP EXTENSION removes everything it made" drop_removes_everything
+
+finish
