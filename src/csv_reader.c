@@ -752,10 +752,13 @@ finish_parse(CsvReader *r, bool line_end_last)
 
 	/*
 	 * A record that only the end of the file closed may still be growing in
-	 * a file being written, and so may the records before it on its line.
+	 * a file being written, and so may the records before it on its line;
+	 * but a compressed stream that decompressed to its end is complete (one
+	 * cut short is an error), so its last record is whole.
 	 */
 	mark_record_ends(r, r->chunk_offset + r->chunk_len,
-					 line_end_last && r->nrecords == queued);
+					 r->decompressor != NULL ||
+					 (line_end_last && r->nrecords == queued));
 	r->finished = true;
 }
 
