@@ -115,6 +115,8 @@ struct PlannerInfo;
 struct RitualConverter;
 
 extern void ritual_parse_partitions(RitualFile *file);
+extern bool ritual_file_has_partition(const RitualFile *file,
+									  const char *key);
 extern bool ritual_convert_partition_value(struct RitualConverter *conv,
 										   const RitualFile *file,
 										   const char *key, Datum *value,

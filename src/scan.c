@@ -32,8 +32,12 @@ typedef struct ScanColumn
 	bool		wanted;			/* the query needs its value */
 	RitualConverter conv;
 
-	/* a partition column's value for the current unit's file */
+	/*
+	 * A partition column takes its value from the path of a file that has
+	 * its key; from a file that has not, it is read like any other column.
+	 */
 	const char *partition_key;	/* NULL: not a partition column */
+	bool		from_path;		/* the current unit's path has the key */
 	Datum		partition_value;
 	bool		partition_null;
 	char	   *partition_error;	/* why the value does not convert */
@@ -251,12 +255,14 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 	return scan;
 }
 
-/* Whether a column is read from the file's fields. */
+/* Whether attribute 'attnum' is read from the current file's fields. */
 static inline bool
-is_file_column(const RitualColumn *column)
+is_file_column(RitualScan *scan, int attnum)
 {
+	const RitualColumn *column = &scan->opts->columns[attnum];
+
 	return !column->dropped && column->meta == RITUAL_META_NONE &&
-		column->partition_key == NULL;
+		!scan->columns[attnum].from_path;
 }
 
 /* Is 'name' (a header field) the header name of 'column'? */
@@ -290,7 +296,7 @@ map_by_header(RitualScan *scan, CsvRecord *header)
 		RitualColumn *column = &scan->opts->columns[i];
 
 		scan->field_of_attr[i] = -1;
-		if (!is_file_column(column))
+		if (!is_file_column(scan, i))
 			continue;
 		file_columns++;
 		for (int f = 0; f < header->nfields; f++)
@@ -330,9 +336,7 @@ map_by_position(RitualScan *scan)
 
 	for (int i = 0; i < scan->natts; i++)
 	{
-		RitualColumn *column = &scan->opts->columns[i];
-
-		if (!is_file_column(column))
+		if (!is_file_column(scan, i))
 			scan->field_of_attr[i] = -1;
 		else
 			scan->field_of_attr[i] = f++;
@@ -549,7 +553,9 @@ convert_partition_values(RitualScan *scan)
 	{
 		ScanColumn *col = &scan->columns[i];
 
-		if (col->partition_key == NULL || !col->wanted)
+		col->from_path = col->partition_key != NULL &&
+			ritual_file_has_partition(file, col->partition_key);
+		if (!col->from_path || !col->wanted)
 			continue;
 		col->partition_error = NULL;
 		if (!ritual_convert_partition_value(&col->conv, file,
@@ -838,7 +844,7 @@ convert_record(RitualScan *scan, CsvRecord *record, Datum *values,
 		nulls[i] = true;
 		if (!col->wanted || col->meta != RITUAL_META_NONE)
 			continue;
-		if (col->partition_key != NULL)
+		if (col->from_path)
 		{
 			if (col->partition_error == NULL)
 			{
