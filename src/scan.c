@@ -62,6 +62,7 @@ struct RitualScan
 	bool		wants_errors;	/* some wanted column has meta 'errors' */
 	bool		wants_line;		/* some wanted column has meta 'line' */
 	bool		has_arena_columns;	/* some wanted text column uses the arena */
+	int			null_len;		/* of option null */
 
 	/*
 	 * The unit being read: a whole file, or in a parallel scan a block of
@@ -567,6 +568,20 @@ convert_partition_values(RitualScan *scan)
 	}
 }
 
+/*
+ * A file's path as valid text: each byte of an invalid sequence written as
+ * \xNN, as in messages, so that meta column 'filename' is never invalid.
+ */
+static const char *
+path_as_text(const char *path)
+{
+	int			len = strlen(path);
+
+	if (pg_verifymbstr(path, len, true))
+		return path;
+	return ritual_printable_text(path, len, len, false);
+}
+
 static void
 close_unit(RitualScan *scan)
 {
@@ -595,6 +610,7 @@ open_next_unit(RitualScan *scan)
 		MemoryContextReset(scan->unit_context);
 		oldcontext = MemoryContextSwitchTo(scan->unit_context);
 		convert_partition_values(scan);
+		scan->path_text = path_as_text(scan->path);
 		scan->line = 0;
 		scan->unit_start = start;
 		scan->line_base = (start == 0) ? 0 : -1;
@@ -699,10 +715,10 @@ fill_meta(RitualScan *scan, int attnum, Datum *value, bool *isnull)
 	{
 		case RITUAL_META_FILENAME:
 			if (col->conv.typid == TEXTOID)
-				*value = CStringGetTextDatum(scan->path);
+				*value = CStringGetTextDatum(scan->path_text);
 			else
-				*value = ritual_convert(&col->conv, (char *) scan->path,
-										strlen(scan->path));
+				*value = ritual_convert(&col->conv, (char *) scan->path_text,
+										strlen(scan->path_text));
 			break;
 		case RITUAL_META_LINE:
 			if (col->conv.typid == INT8OID)
