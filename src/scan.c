@@ -71,6 +71,7 @@ struct RitualScan
 	MemoryContext unit_context;
 	CsvReader  *reader;
 	const char *path;
+	const char *path_text;		/* the path as valid text, for 'filename' */
 	int			file_index;
 	int64		unit_start;		/* file offset of the unit's first line */
 	int64		line_base;		/* line ends before unit_start, or -1 while
@@ -214,6 +215,7 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 
 	scan->relname = pstrdup(RelationGetRelationName(rel));
 	scan->opts = opts;
+	scan->null_len = opts->null_string ? strlen(opts->null_string) : 0;
 	scan->files = files;
 	scan->parallel = parallel;
 	scan->natts = tupdesc->natts;
@@ -745,6 +747,20 @@ fill_meta(RitualScan *scan, int attnum, Datum *value, bool *isnull)
 	}
 }
 
+/*
+ * Whether field i is the null string: unquoted, as in COPY, and all of it,
+ * so that bytes after a NUL are not overlooked.
+ */
+static inline bool
+is_null_string(RitualScan *scan, const CsvRecord *record, int i)
+{
+	return scan->opts->null_string != NULL && !record->fields[i].isnull &&
+		!record->fields[i].quoted &&
+		csv_field_length(record, i) == scan->null_len &&
+		memcmp(csv_field_value(record, i), scan->opts->null_string,
+			   scan->null_len) == 0;
+}
+
 /* Convert one field of the row into column 'attnum'. */
 static RowOutcome
 convert_field(RitualScan *scan, int attnum, CsvRecord *record,
@@ -754,14 +770,13 @@ convert_field(RitualScan *scan, int attnum, CsvRecord *record,
 	int			field = scan->field_of_attr[attnum];
 	char	   *text;
 	char	   *message;
-	const char *null_string = scan->opts->null_string;
 
 	*isnull = true;
 	if (field < 0 || field >= record->nfields)
 		return ROW_CLEAN;		/* not in this file, or a short record */
 
 	text = csv_field_value(record, field);
-	if (text != NULL && null_string != NULL && strcmp(text, null_string) == 0)
+	if (is_null_string(scan, record, field))
 		text = NULL;
 	if (text == NULL && !col->conv.is_domain)
 		return ROW_CLEAN;
