@@ -155,10 +155,12 @@ csv_free_hook(void *ptr)
 
 /*
  * libcsv trims spaces of unquoted fields unless told nothing is a space.  It
- * asks about the first byte of every field, and after that never about a
- * quote of a quoted field but the second of a doubled one, nor about any
- * byte of a quoted field, so this also tells on_field whether the field was
- * quoted, which libcsv does not say: a quoted null string is not NULL.
+ * also does not say whether a field was quoted, which a null string needs:
+ * but it asks about the first byte of every field, and later only about the
+ * bytes of an unquoted field, which are never the quote, and about the byte
+ * after a quote inside a quoted field, which is the quote when doubled (any
+ * other makes the record bad).  So the last byte asked about before a field
+ * ends tells whether it opened with a quote.
  */
 static int
 csv_space_hook(unsigned char c)
