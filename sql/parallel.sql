@@ -103,12 +103,32 @@ SET max_parallel_workers_per_gather = 2;
 SELECT count(*), max(id) FROM unbalanced;
 \set VERBOSITY default
 
+-- a lone CR inside a simple quoted field ends a line in a block's count of
+-- the lines before it, and so it must in the reader: the line numbers of a
+-- parallel scan are those of a serial one
+\set quoted_cr :datadir '/parallel_quoted_cr.csv'
+COPY (SELECT i AS id, CASE WHEN i % 50 = 0 THEN E'cr\rinside ' || i
+                           ELSE 'plain ' || i END AS note
+        FROM generate_series(1, 20000) AS i)
+  TO :'quoted_cr' WITH (FORMAT csv, HEADER);
+CREATE FOREIGN TABLE quoted_cr (id int, note text, line bigint OPTIONS (meta 'line'))
+  SERVER files OPTIONS (path :'quoted_cr', header 'true');
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE serial_cr AS SELECT * FROM quoted_cr;
+SET max_parallel_workers_per_gather = 2;
+CREATE TEMP TABLE parallel_cr AS SELECT * FROM quoted_cr;
+SELECT count(*) AS rows, max(line) AS last_line, (SELECT count(*) FROM (
+  (SELECT * FROM serial_cr EXCEPT ALL SELECT * FROM parallel_cr)
+  UNION ALL
+  (SELECT * FROM parallel_cr EXCEPT ALL SELECT * FROM serial_cr)) d) AS differences
+  FROM parallel_cr;
+
 RESET max_parallel_workers_per_gather;
 RESET min_parallel_table_scan_size;
 RESET parallel_tuple_cost;
 RESET parallel_setup_cost;
 RESET ritual.parallel_block_size;
-DROP FOREIGN TABLE big, lake, unbalanced;
+DROP FOREIGN TABLE big, lake, unbalanced, quoted_cr;
 
 -- a leader that reads nothing itself still reports the whole scan
 \set big :datadir '/parallel_big.csv'
