@@ -27,10 +27,12 @@
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/sampling.h"
 
+#include "src/convert.h"
 #include "src/ritual.h"
 
 PG_MODULE_MAGIC;
@@ -248,6 +250,82 @@ make_scan_path(PlannerInfo *root, RelOptInfo *baserel, double rows,
 }
 
 /*
+ * The attributes a scan of 'baserel' must convert: those the query reads
+ * and those its conditions test; *whole_row when it reads whole rows.
+ */
+static List *
+planned_columns(RelOptInfo *baserel, bool *whole_row)
+{
+	Bitmapset  *attrs = NULL;
+	List	   *attnums = NIL;
+	ListCell   *lc;
+	int			member = -1;
+
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
+	foreach(lc, baserel->baserestrictinfo)
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
+					   baserel->relid, &attrs);
+
+	*whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
+	while ((member = bms_next_member(attrs, member)) >= 0)
+	{
+		int			attnum = member + FirstLowInvalidHeapAttributeNumber;
+
+		if (attnum > 0)
+			attnums = lappend_int(attnums, attnum);
+	}
+	return attnums;
+}
+
+/* planned_columns as a flag per attribute, or NULL for all of them. */
+static bool *
+column_flags(List *attnums, bool whole_row, int natts)
+{
+	bool	   *flags;
+	ListCell   *lc;
+
+	if (whole_row)
+		return NULL;
+	flags = palloc0(sizeof(bool) * Max(natts, 1));
+	foreach(lc, attnums)
+		flags[lfirst_int(lc) - 1] = true;
+	return flags;
+}
+
+/*
+ * Whether the scan will convert, catching its errors, a value of a type
+ * whose errors only a subtransaction can catch (a domain, citext, ...; see
+ * ritual_soft_input_needs_subtransaction).  No process of a parallel query
+ * may start a subtransaction, so such a scan must stay out of parallel
+ * workers.  Partition values are always converted so, the scan reporting a
+ * bad one per on_error; other columns under on_error 'null' or 'skip'.
+ */
+static bool
+needs_subtransactions(RelOptInfo *baserel, Oid foreigntableid,
+					  const RitualOptions *opts)
+{
+	bool		whole_row;
+	List	   *attnums = planned_columns(baserel, &whole_row);
+	bool	   *needed = column_flags(attnums, whole_row, opts->natts);
+	bool		all = ritual_scan_converts_all(opts, needed);
+
+	for (int i = 0; i < opts->natts; i++)
+	{
+		const RitualColumn *column = &opts->columns[i];
+
+		if (column->dropped || column->meta != RITUAL_META_NONE ||
+			!(all || needed[i]))
+			continue;
+		if ((column->partition_key != NULL ||
+			 opts->on_error != RITUAL_ON_ERROR_STOP) &&
+			ritual_soft_input_needs_subtransaction(get_atttype(foreigntableid,
+															   i + 1)))
+			return true;
+	}
+	return false;
+}
+
+/*
  * ritualGetForeignPaths
  *		Read every file, in one process or, as a partial path, shared by
  *		parallel workers.  Reading a byte costs as a sequential page does;
@@ -255,7 +333,7 @@ make_scan_path(PlannerInfo *root, RelOptInfo *baserel, double rows,
  */
 static void
 ritualGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
-					  pg_attribute_unused() Oid foreigntableid)
+					  Oid foreigntableid)
 {
 	RitualPlanState *plan = baserel->fdw_private;
 	Cost		startup_cost = baserel->baserestrictcost.startup;
@@ -265,6 +343,9 @@ ritualGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 		cpu_per_tuple * plan->ntuples;
 	int			workers;
 
+	if (baserel->consider_parallel &&
+		needs_subtransactions(baserel, foreigntableid, plan->opts))
+		baserel->consider_parallel = false;
 	add_path(baserel, (Path *) make_scan_path(root, baserel, baserel->rows,
 											  startup_cost,
 											  startup_cost + run_cost));
@@ -304,25 +385,8 @@ ritualGetForeignPlan(pg_attribute_unused() PlannerInfo *root,
 					 List *tlist, List *scan_clauses, Plan *outer_plan)
 {
 	RitualPlanState *plan = baserel->fdw_private;
-	Bitmapset  *attrs = NULL;
-	List	   *needed = NIL;
-	ListCell   *lc;
 	bool		whole_row;
-	int			member = -1;
-
-	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
-	foreach(lc, baserel->baserestrictinfo)
-		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
-					   baserel->relid, &attrs);
-
-	whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
-	while ((member = bms_next_member(attrs, member)) >= 0)
-	{
-		int			attnum = member + FirstLowInvalidHeapAttributeNumber;
-
-		if (attnum > 0)
-			needed = lappend_int(needed, attnum);
-	}
+	List	   *needed = planned_columns(baserel, &whole_row);
 
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
@@ -372,16 +436,9 @@ ritualExplainForeignScan(ForeignScanState *node, ExplainState *es)
 static bool *
 needed_columns(ForeignScan *plan, Relation rel)
 {
-	int			natts = RelationGetNumberOfAttributes(rel);
-	bool	   *needed;
-	ListCell   *lc;
-
-	if (boolVal(linitial(plan->fdw_private)))
-		return NULL;
-	needed = palloc0(sizeof(bool) * Max(natts, 1));
-	foreach(lc, (List *) lsecond(plan->fdw_private))
-		needed[lfirst_int(lc) - 1] = true;
-	return needed;
+	return column_flags(lsecond(plan->fdw_private),
+						boolVal(linitial(plan->fdw_private)),
+						RelationGetNumberOfAttributes(rel));
 }
 
 /*
