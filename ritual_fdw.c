@@ -26,6 +26,7 @@
 #include "optimizer/paths.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
+#include "utils/acl.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -49,6 +50,8 @@ typedef struct RitualPlanState
 	int64		total_size;		/* bytes in all files */
 	BlockNumber pages;			/* total_size in blocks, at least 1 */
 	double		ntuples;		/* estimated rows before any qual */
+	bool		role_sees_files;	/* the role may read every row: its plan
+									 * may show what pruning finds */
 } RitualPlanState;
 
 /*
@@ -181,10 +184,29 @@ size_in_pages(int64 size)
 }
 
 /*
+ * Whether the role planning the query may read the table's every row, and
+ * so see in its plan what pruning by the query's conditions finds.
+ *
+ * A role that reads the table only through a view (a security_barrier view
+ * hiding some partitions, say) must not: the planner pushes the role's own
+ * leakproof conditions down into the view, among the view's, and pruning
+ * by them would count, in the plan's estimate and in a plain EXPLAIN, the
+ * files of partitions the view hides.  So the plan depends on the role.
+ */
+static bool
+role_may_read_table(PlannerInfo *root, Oid foreigntableid)
+{
+	root->glob->dependsOnRole = true;
+	return pg_class_aclcheck(foreigntableid, GetUserId(), ACL_SELECT) ==
+		ACLCHECK_OK;
+}
+
+/*
  * ritualGetForeignRelSize
  *		Estimate the rows of the table from the size of its files: by the
  *		tuple density ANALYZE measured if there is one, else by the width of
- *		a row.
+ *		a row.  The files that pruning rules out are not counted, if the role
+ *		may see which they are.
  */
 static void
 ritualGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
@@ -202,6 +224,10 @@ ritualGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	pruning = ritual_pruning_clauses(extract_actual_clauses(baserel->baserestrictinfo,
 															false),
 									 baserel->relid, plan->opts);
+	plan->role_sees_files = (pruning == NIL ||
+							 role_may_read_table(root, foreigntableid));
+	if (!plan->role_sees_files)
+		pruning = NIL;
 	plan->files = ritual_plan_files(root, pruning, baserel->relid, plan->opts,
 									plan->files);
 	plan->total_size = ritual_total_size(plan->files);
@@ -374,8 +400,9 @@ ritualGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 /*
  * ritualGetForeignPlan
  *		Quals are all checked by the executor.  The plan carries which
- *		columns must be converted, and, as fdw_exprs, the quals on partition
- *		columns that prune files before the scan.
+ *		columns must be converted, whether the role may see what pruning
+ *		finds, and, as fdw_exprs, the quals on partition columns that prune
+ *		files before the scan.
  */
 static ForeignScan *
 ritualGetForeignPlan(pg_attribute_unused() PlannerInfo *root,
@@ -392,7 +419,8 @@ ritualGetForeignPlan(pg_attribute_unused() PlannerInfo *root,
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							ritual_pruning_clauses(scan_clauses, baserel->relid,
 												   plan->opts),
-							list_make2(makeBoolean(whole_row), needed),
+							list_make3(makeBoolean(whole_row), needed,
+									   makeBoolean(plan->role_sees_files)),
 							NIL, NIL, outer_plan);
 }
 
@@ -444,7 +472,8 @@ needed_columns(ForeignScan *plan, Relation rel)
 /*
  * ritualBeginForeignScan
  *		List the files again (never opening one for a plain EXPLAIN) and
- *		prepare the reader.
+ *		prepare the reader.  A plain EXPLAIN prunes only if the role may see
+ *		what pruning finds.
  */
 static void
 ritualBeginForeignScan(ForeignScanState *node, int eflags)
@@ -465,7 +494,9 @@ ritualBeginForeignScan(ForeignScanState *node, int eflags)
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
 		state->ingest = ritual_ingest_claim(RelationGetRelid(rel),
 											&state->files);
-	if (plan->fdw_exprs != NIL && state->ingest == NULL)
+	if (plan->fdw_exprs != NIL && state->ingest == NULL &&
+		(boolVal(lthird(plan->fdw_private)) ||
+		 !(eflags & EXEC_FLAG_EXPLAIN_ONLY)))
 	{
 		int			matched = list_length(state->files);
 
