@@ -98,9 +98,16 @@ EXPLAIN (COSTS OFF) SELECT * FROM sec.ios_events WHERE event_date = '2024-03-02'
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
   SELECT * FROM sec.ios_events WHERE event_date = '2024-03-02';
 RESET ROLE;
--- without a security barrier every condition counts in EXPLAIN, as before
+-- a role that may read the table sees in EXPLAIN what every condition prunes
 EXPLAIN (COSTS OFF) SELECT * FROM sec.hive
   WHERE platform = 'ios' AND event_date = '2024-03-02';
+-- a plan made for such a role is made again for one that may not
+PREPARE ios_day AS SELECT * FROM sec.ios_events WHERE event_date = '2024-03-02';
+EXPLAIN (COSTS OFF) EXECUTE ios_day;
+SET ROLE regress_ritual_reader;
+EXPLAIN (COSTS OFF) EXECUTE ios_day;
+RESET ROLE;
+DEALLOCATE ios_day;
 
 -- losing the membership loses the right
 REVOKE pg_read_server_files FROM regress_ritual_admin;
