@@ -122,6 +122,48 @@ SELECT count(*) AS rows, max(line) AS last_line, (SELECT count(*) FROM (
   UNION ALL
   (SELECT * FROM parallel_cr EXCEPT ALL SELECT * FROM serial_cr)) d) AS differences
   FROM parallel_cr;
+-- a domain whose CHECK runs plpgsql, and citext (an input function of an
+-- extension), under on_error 'null': their errors can only be caught in a
+-- subtransaction, which no process of a parallel query may start, so a scan
+-- that converts them is planned serial, and reads what a serial scan reads
+CREATE EXTENSION citext;
+CREATE FUNCTION id_allowed(id int) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  n int;
+BEGIN
+  SELECT 1 / (CASE WHEN id % 1001 = 0 THEN 0 ELSE 1 END) INTO n;
+  RETURN true;
+END $$;
+CREATE DOMAIN checked_id AS int CHECK (id_allowed(VALUE));
+CREATE FOREIGN TABLE checked_big (id checked_id, note citext, at timestamp,
+    errors text OPTIONS (meta 'errors'))
+  SERVER files OPTIONS (path :'big', header 'true', on_error 'null');
+EXPLAIN (COSTS OFF) SELECT count(id) FROM checked_big;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM checked_big WHERE note = 'PLAIN 5';
+SELECT count(*) AS rows, count(id) AS ids, count(note) AS notes,
+       count(errors) AS bad FROM checked_big;
+SELECT count(*) FROM checked_big WHERE note = 'PLAIN 5';
+-- the leader of a parallel query cannot start one either (here forced by
+-- force_parallel_mode): there the values convert as under on_error 'stop'
+SET force_parallel_mode = on;
+SELECT count(note) FROM checked_big;
+SELECT count(id) FROM checked_big;
+RESET force_parallel_mode;
+ALTER FOREIGN TABLE checked_big OPTIONS (SET on_error 'skip');
+EXPLAIN (COSTS OFF) SELECT count(at) FROM checked_big;
+SELECT count(at) FROM checked_big;
+-- a query that converts neither stays parallel
+ALTER FOREIGN TABLE checked_big OPTIONS (SET on_error 'null');
+EXPLAIN (COSTS OFF) SELECT count(at) FROM checked_big;
+SELECT count(at) FROM checked_big;
+-- with on_error 'stop' nothing is caught: parallel
+ALTER FOREIGN TABLE checked_big OPTIONS (SET on_error 'stop');
+EXPLAIN (COSTS OFF) SELECT count(note) FROM checked_big;
+SELECT count(note) FROM checked_big;
+DROP FOREIGN TABLE checked_big;
+DROP DOMAIN checked_id;
+DROP FUNCTION id_allowed;
+DROP EXTENSION citext;
 
 RESET max_parallel_workers_per_gather;
 RESET min_parallel_table_scan_size;

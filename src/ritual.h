@@ -281,6 +281,8 @@ extern void ritual_parallel_totals(RitualParallelState *ps, int64 *bad_rows,
 /* scan.c */
 typedef struct RitualScan RitualScan;
 
+extern bool ritual_scan_converts_all(const RitualOptions *opts,
+									 const bool *needed);
 extern RitualScan *ritual_scan_begin(Relation rel, RitualOptions *opts,
 									 List *files, const bool *needed,
 									 RitualParallelState *parallel,

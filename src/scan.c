@@ -172,6 +172,26 @@ scan_error_callback(void *arg)
 }
 
 /*
+ * ritual_scan_converts_all
+ *		Whether a scan converts every column, not only the 'needed' ones:
+ *		whether a row is bad must not depend on the query, and under
+ *		on_error 'skip' a bad value anywhere drops the row, while meta column
+ *		'errors' lists the problems of the whole row.
+ */
+bool
+ritual_scan_converts_all(const RitualOptions *opts, const bool *needed)
+{
+	if (needed == NULL || opts->on_error == RITUAL_ON_ERROR_SKIP)
+		return true;
+	for (int i = 0; i < opts->natts; i++)
+	{
+		if (needed[i] && opts->columns[i].meta == RITUAL_META_ERRORS)
+			return true;
+	}
+	return false;
+}
+
+/*
  * ritual_scan_begin
  *		Prepare to read 'files' into rows of 'rel'.  needed[i] says whether
  *		attribute i must be converted; NULL means all of them.  With
@@ -200,18 +220,8 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 		scan->ingest = ingest;
 	}
 
-	/*
-	 * Whether a row is bad must not depend on the query: under on_error
-	 * 'skip' a bad value anywhere drops the row, and meta column 'errors'
-	 * lists the problems of the whole row, so then every column is converted.
-	 */
-	if (opts->on_error == RITUAL_ON_ERROR_SKIP)
+	if (ritual_scan_converts_all(opts, needed))
 		needed = NULL;
-	for (int i = 0; needed != NULL && i < tupdesc->natts; i++)
-	{
-		if (needed[i] && opts->columns[i].meta == RITUAL_META_ERRORS)
-			needed = NULL;
-	}
 
 	scan->relname = pstrdup(RelationGetRelationName(rel));
 	scan->opts = opts;
