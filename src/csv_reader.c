@@ -40,7 +40,10 @@
 
 #include "ritual.h"
 
+/* tests/fuzz builds the reader with chunks and buffers of a few bytes */
+#ifndef READ_CHUNK_SIZE
 #define READ_CHUNK_SIZE		(1024 * 1024)
+#endif
 #define UTF8_BOM			"\xEF\xBB\xBF"
 
 /*
@@ -1048,7 +1051,9 @@ csv_reader_close(CsvReader *r)
 	pfree(r);
 }
 
+#ifndef PREFIX_BUFFER_SIZE
 #define PREFIX_BUFFER_SIZE	(1024 * 1024)
+#endif
 
 /* pread() that retries on EINTR; raises an error naming the file. */
 static ssize_t
