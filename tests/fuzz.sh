@@ -65,7 +65,9 @@ compile tests/fuzz/shim.c "$BUILD/obj/shim.o"
 # the reader's buffer sizes become variables each input sets
 compile src/csv_reader.c "$BUILD/obj/csv_reader.o" -include tests/fuzz/shim.h \
     -DREAD_CHUNK_SIZE=fuzz_read_chunk_size -DPREFIX_BUFFER_SIZE=fuzz_prefix_buffer_size
-for f in decompress discovery partitions options; do
+compile src/decompress.c "$BUILD/obj/decompress.o" -include tests/fuzz/shim.h \
+    -DCOMPRESSED_BUFFER_SIZE=fuzz_compressed_buffer_size
+for f in discovery partitions options; do
     compile "src/$f.c" "$BUILD/obj/$f.o"
 done
 EXTENSION_OBJS=("$BUILD"/obj/{csv_reader,decompress,discovery,partitions,options}.o)

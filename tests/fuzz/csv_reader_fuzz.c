@@ -517,6 +517,7 @@ LLVMFuzzerTestOneInput(const uint8 *data, size_t size)
 	rd.plain_len = len;
 	fuzz_read_chunk_size = chunk_sizes[0];
 	fuzz_read_limit = 0;
+	fuzz_compressed_buffer_size = chunk_sizes[0];
 	records_reset(&reference);
 	rd.out = &reference;
 	run_reading(&rd);

@@ -7,17 +7,18 @@
  * The input's first three bytes choose the setting, the rest is the
  * compressed file:
  *
- *	 0  bit 0: gzip or zstd
- *	 1  how many compressed bytes each read hands over (an index)
+ *	 0  bit 0: gzip or zstd; bits 1-7: where to cut the file (x/128)
+ *	 1  bits 0-2: how many compressed bytes each read hands over; bits 3-5:
+ *	    the decompressor's buffer of compressed bytes (indexes)
  *	 2  how many plain bytes each decompress_read asks for (an index)
  *
- * The file is decompressed twice through decompress_read, with the reads the
- * reader makes (256kB in, 1MB out) and with the chosen sizes; both must give
- * the same bytes, or the same ERROR: how the input is cut may not change the
- * output.  A prefix of the file (cut at a byte the input's first byte also
- * picks) must give an ERROR (truncated) or a prefix of the whole file's
- * output: never other bytes.  Output is compared up to 8MB, so a small
- * input that expands enormously stays fast.
+ * The file is decompressed twice through decompress_read: as the reader
+ * reads a small file (in one read, as the server's 256kB buffer takes any
+ * input here, and plain bytes by the chunk), and with the chosen sizes; both
+ * must give the same bytes, or the same ERROR: how the input is cut may not
+ * change the output.  A prefix of the file must give an ERROR (truncated) or
+ * a prefix of the whole file's output: never other bytes.  Output is
+ * compared up to 1MB, so a small input that expands enormously stays fast.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,10 +28,12 @@
 #include "shim.h"
 
 #define HEADER_BYTES	3
-#define MAX_OUTPUT		(8 * 1024 * 1024)
+#define MAX_OUTPUT		(1024 * 1024)
 
-static const size_t in_sizes[] = {256 * 1024, 1, 2, 3, 7, 16, 100, 4096};
-static const size_t out_sizes[] = {1024 * 1024, 1, 2, 5, 64, 1000, 65536};
+/* the first of each is what a small file gets in the server (-max_len 4096) */
+static const size_t read_sizes[] = {8192, 1, 2, 3, 7, 16, 100, 4096};
+static const size_t buffer_sizes[] = {8192, 1, 2, 3, 7, 16, 100, 4096};
+static const size_t out_sizes[] = {65536, 1, 2, 5, 64, 1000, 8192};
 
 typedef struct Source
 {
@@ -89,8 +92,9 @@ decode(void *arg)
 
 static void
 run_decoding(Decoding *dc, const char *data, size_t len, size_t read_size,
-			 size_t out_size)
+			 size_t buffer_size, size_t out_size)
 {
+	fuzz_compressed_buffer_size = buffer_size;
 	dc->source.data = data;
 	dc->source.len = len;
 	dc->source.pos = 0;
@@ -125,14 +129,16 @@ LLVMFuzzerTestOneInput(const uint8 *data, size_t size)
 	whole.kind = cut.kind = (data[0] & 1) ? RITUAL_COMPRESSION_ZSTD :
 		RITUAL_COMPRESSION_GZIP;
 
-	run_decoding(&whole, file, len, in_sizes[0], out_sizes[0]);
-	run_decoding(&cut, file, len, in_sizes[data[1] % lengthof(in_sizes)],
+	run_decoding(&whole, file, len, read_sizes[0], buffer_sizes[0],
+				 out_sizes[0]);
+	run_decoding(&cut, file, len, read_sizes[data[1] % lengthof(read_sizes)],
+				 buffer_sizes[(data[1] >> 3) % lengthof(buffer_sizes)],
 				 out_sizes[data[2] % lengthof(out_sizes)]);
 	if (whole.failed != cut.failed || strcmp(whole.error, cut.error) != 0 ||
 		(!whole.failed && (whole.output_len != cut.output_len ||
 						   memcmp(whole.output, cut.output, whole.output_len) != 0)))
-		fuzz_fail("with %zu-byte reads and %zu-byte requests the decompressor %s %zu bytes%s%s; with the reader's sizes %s %zu bytes%s%s",
-				  cut.source.read_size, cut.out_size,
+		fuzz_fail("with %zu-byte reads, a %zu-byte buffer and %zu-byte requests the decompressor %s %zu bytes%s%s; read whole it %s %zu bytes%s%s",
+				  cut.source.read_size, fuzz_compressed_buffer_size, cut.out_size,
 				  cut.failed ? "raised after" : "gave", cut.output_len,
 				  cut.failed ? ": " : "", cut.error,
 				  whole.failed ? "raised after" : "gave", whole.output_len,
@@ -142,7 +148,8 @@ LLVMFuzzerTestOneInput(const uint8 *data, size_t size)
 	if (whole.failed || len == 0 || whole.output_len == MAX_OUTPUT)
 		return 0;
 	prefix = (size_t) (data[0] >> 1) * len / 128;
-	run_decoding(&cut, file, prefix, in_sizes[0], out_sizes[0]);
+	run_decoding(&cut, file, prefix, read_sizes[0], buffer_sizes[0],
+				 out_sizes[0]);
 	if (!cut.failed &&
 		(cut.output_len > whole.output_len ||
 		 memcmp(cut.output, whole.output, cut.output_len) != 0))

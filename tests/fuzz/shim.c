@@ -50,6 +50,7 @@
 
 size_t		fuzz_read_chunk_size = 1024 * 1024;
 size_t		fuzz_prefix_buffer_size = 1024 * 1024;
+size_t		fuzz_compressed_buffer_size = 256 * 1024;
 size_t		fuzz_read_limit = 0;
 
 /* ---------- memory contexts ---------- */

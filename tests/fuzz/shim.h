@@ -5,10 +5,11 @@
  *		  stand-in for the PostgreSQL backend that the extension's sources
  *		  are linked against outside a server.
  *
- * This header is also forced (clang -include) into src/csv_reader.c, whose
- * READ_CHUNK_SIZE and PREFIX_BUFFER_SIZE the fuzz build sets to the
- * variables below, so that the harness reaches the buffer boundaries with
- * inputs of a few bytes.
+ * This header is also forced (clang -include) into src/csv_reader.c and
+ * src/decompress.c, whose buffer sizes (READ_CHUNK_SIZE, PREFIX_BUFFER_SIZE,
+ * COMPRESSED_BUFFER_SIZE) the fuzz build sets to the variables below, so
+ * that the harnesses reach the buffer boundaries with inputs of a few bytes,
+ * and do not pay for buffers of a megabyte on every input.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,6 +26,9 @@
  */
 extern size_t fuzz_read_chunk_size;
 extern size_t fuzz_prefix_buffer_size;
+
+/* decompress.c's buffer of compressed bytes; 256kB by default, as in the server */
+extern size_t fuzz_compressed_buffer_size;
 
 /* At most this many bytes per read() in csv_reader.c (0: no limit), as a pipe gives */
 extern size_t fuzz_read_limit;
