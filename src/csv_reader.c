@@ -407,6 +407,13 @@ skip_bad_line(CsvReader *r, const char *p, const char *end)
 	r->line++;
 	if (*line_end == '\r' && line_end + 1 < end && line_end[1] == '\n')
 		line_end++;				/* CR LF ends one line */
+
+	/*
+	 * A CR that ends the bytes at hand may be the first half of a CR LF
+	 * split between two chunks: libcsv, which gets what follows, must not
+	 * count that LF as another line end.
+	 */
+	r->last_end_was_cr = (*line_end == '\r' && line_end + 1 == end);
 	return line_end + 1;
 }
 
@@ -863,7 +870,18 @@ read_chunk(CsvReader *r)
 		/* a line longer than a chunk: libcsv keeps the part in progress */
 		if (reached_range_end(r, r->chunk_offset))
 			return;
-		if (!r->skipping_line)
+		if (r->skipping_line)
+		{
+			/* a bad line may end here at a CR: what follows is read */
+			const char *rest = skip_bad_line(r, r->chunk,
+											 r->chunk + r->chunk_len);
+
+			if (rest == r->chunk + r->chunk_len)
+				r->libcsv_busy = true;	/* see skip_bad_line */
+			else if (rest != NULL)
+				feed_libcsv(r, rest, r->chunk + r->chunk_len - rest);
+		}
+		else
 			feed_libcsv(r, r->chunk, r->chunk_len);
 		r->carry_from = r->chunk_len;
 		return;
