@@ -521,7 +521,7 @@ is_clean_ascii(const char *bytes, Size len)
 /*
  * A quoted field that starts at 'open' and that libcsv would read as just
  * the bytes between the quotes: it closes on the same line, right before a
- * delimiter or the line's end, with no quote (nor escape) inside.  Returns
+ * delimiter or the line's end, with no quote (nor escape, nor CR) inside.  Returns
  * what follows the closing quote, or NULL when libcsv must decide.
  */
 static inline char *
@@ -535,6 +535,9 @@ split_quoted_field(CsvReader *r, char *open, char *end)
 		return NULL;			/* a doubled quote, or text after the quote */
 	if (r->escape != r->quote &&
 		memchr(open + 1, r->escape, close - open - 1) != NULL)
+		return NULL;
+	/* a lone CR inside is a line end to count: libcsv's path counts it */
+	if (memchr(open + 1, '\r', close - open - 1) != NULL)
 		return NULL;
 	return close + 1;
 }
