@@ -732,7 +732,9 @@ parse_lines(CsvReader *r, Size from, Size to)
 
 /*
  * End of file: flush the last record, which may lack a line end.
- * 'line_end_last' says whether the file's last byte is a CR or LF.
+ * 'line_end_last' says whether the file's last byte is an LF.  A CR there
+ * does not end the record for good: in a file being written it may be the
+ * first half of a CR LF, whose LF a later read would count as one more line.
  */
 static void
 finish_parse(CsvReader *r, bool line_end_last)
@@ -857,7 +859,7 @@ read_chunk(CsvReader *r)
 		parse_lines(r, 0, r->chunk_len);
 		r->carry_from = r->chunk_len;
 		if (!r->finished)
-			finish_parse(r, r->last_byte == '\n' || r->last_byte == '\r');
+			finish_parse(r, r->last_byte == '\n');
 		return;
 	}
 
