@@ -8,6 +8,8 @@
 #   bash tests/fuzz.sh --runs N [NAME...]    each for N executions
 #   bash tests/fuzz.sh --long [NAME...]      the documented long run: 10M each
 #   bash tests/fuzz.sh --build               build only
+# --runs or --long with --seconds stops at whichever comes first; so does a
+# SIGUSR1 sent to a fuzzer, which then still reports its count.
 #
 # A crash, sanitizer report, leak, timeout or out-of-memory fails the fuzzer,
 # and the input that did it is kept under tests/fuzz/build/artifacts/
@@ -18,12 +20,13 @@ cd "$(dirname "$0")/.."
 
 FUZZERS=(csv_reader_fuzz decompress_fuzz paths_fuzz)
 seconds=20
+seconds_given=false
 runs=
 build_only=false
 selected=()
 while [ $# -gt 0 ]; do
     case "$1" in
-        --seconds) seconds=$2; shift 2 ;;
+        --seconds) seconds=$2; seconds_given=true; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         --long) runs=10000000; shift ;;
         --build) build_only=true; shift ;;
@@ -38,7 +41,7 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 # clang and its fuzzer runtime come with tests/setup.sh's packages
 if ! command -v "$CC" >/dev/null || [ ! -x "$PG_CONFIG" ] ||
    ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' |
-     "$CC" -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null; then
+     "$CC" -x c -fsanitize=fuzzer -fuse-ld=lld -o /dev/null - 2>/dev/null; then
     bash tests/setup.sh
 fi
 
@@ -87,8 +90,9 @@ failed=0
 for name in "${selected[@]}"; do
     [ -x "$BUILD/$name" ] || { echo "fuzz.sh: no fuzzer $name" >&2; exit 2; }
     mkdir -p "$work/$name/corpus" "$work/$name/tmp"
-    limit=(-max_total_time="$seconds")
-    [ -n "$runs" ] && limit=(-runs="$runs")
+    limit=()
+    [ -n "$runs" ] && limit+=(-runs="$runs")
+    if [ -z "$runs" ] || $seconds_given; then limit+=(-max_total_time="$seconds"); fi
     started=$(date +%s)
     # new inputs go to the scratch corpus (first), the seeds stay as committed;
     # a small quarantine and short allocation stacks make AddressSanitizer
