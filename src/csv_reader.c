@@ -521,8 +521,8 @@ is_clean_ascii(const char *bytes, Size len)
 /*
  * A quoted field that starts at 'open' and that libcsv would read as just
  * the bytes between the quotes: it closes on the same line, right before a
- * delimiter or the line's end, with no quote (nor escape, nor CR) inside.  Returns
- * what follows the closing quote, or NULL when libcsv must decide.
+ * delimiter or the line's end, with no quote (nor escape, nor CR) inside.
+ * Returns what follows the closing quote, or NULL when libcsv must decide.
  */
 static inline char *
 split_quoted_field(CsvReader *r, char *open, char *end)
