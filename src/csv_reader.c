@@ -42,7 +42,10 @@
 
 #include "ritual.h"
 
+/* tests/fuzz builds the reader with chunks and buffers of a few bytes */
+#ifndef READ_CHUNK_SIZE
 #define READ_CHUNK_SIZE		(1024 * 1024)
+#endif
 #define UTF8_BOM			"\xEF\xBB\xBF"
 
 /*
@@ -576,6 +579,7 @@ split_quoted_field(CsvReader *r, char *open, char *end)
 	if (r->escape != r->quote &&
 		memchr(open + 1, r->escape, close - open - 1) != NULL)
 		return NULL;
+	/* a lone CR inside is a line end to count: libcsv's path counts it */
 	if (memchr(open + 1, '\r', close - open - 1) != NULL)
 		return NULL;
 	return close + 1;
@@ -778,7 +782,9 @@ parse_lines(CsvReader *r, Size from, Size to)
 
 /*
  * End of file: flush the last record, which may lack a line end.
- * 'line_end_last' says whether the file's last byte is a CR or LF.
+ * 'line_end_last' says whether the file's last byte is an LF.  A CR there
+ * does not end the record for good: in a file being written it may be the
+ * first half of a CR LF, whose LF a later read would count as one more line.
  */
 static void
 finish_parse(CsvReader *r, bool line_end_last)
@@ -906,7 +912,7 @@ read_chunk(CsvReader *r)
 		parse_lines(r, 0, r->chunk_len);
 		r->carry_from = r->chunk_len;
 		if (!r->finished)
-			finish_parse(r, r->last_byte == '\n' || r->last_byte == '\r');
+			finish_parse(r, r->last_byte == '\n');
 		return;
 	}
 
@@ -1111,7 +1117,9 @@ csv_reader_close(CsvReader *r)
 	pfree(r);
 }
 
+#ifndef PREFIX_BUFFER_SIZE
 #define PREFIX_BUFFER_SIZE	(1024 * 1024)
+#endif
 
 /* pread() that retries on EINTR; raises an error naming the file. */
 static ssize_t

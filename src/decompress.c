@@ -19,7 +19,10 @@
 
 #include "ritual.h"
 
+/* tests/fuzz builds the decompressors with a buffer of a few bytes */
+#ifndef COMPRESSED_BUFFER_SIZE
 #define COMPRESSED_BUFFER_SIZE	(256 * 1024)
+#endif
 
 struct Decompressor
 {

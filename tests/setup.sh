@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 packages=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libcsv-dev
           zlib1g-dev libzstd-dev zstd openssl make gcc
-          libipc-run-perl postgresql-15-cron)
+          libipc-run-perl postgresql-15-cron
+          clang lld libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do
