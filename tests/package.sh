@@ -27,6 +27,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ritual-package.XXXXXX")
 chmod 755 "$work"
 PG_CONFIG=$work/pg/lib/postgresql/15/bin/pg_config
 PG_BIN=$work/pg/lib/postgresql/15/bin
+# not the cluster of a caller (tests/check.sh): the trap below stops this one only
+unset CLUSTER_DIR
 source tests/cluster.sh
 trap 'cluster_stop; rm -rf "$work"' EXIT
 
