@@ -34,11 +34,17 @@ trap 'cluster_stop; rm -rf "$work"' EXIT
 
 passed=0
 failed=0
-# run_test NAME FUNCTION: print ok / not ok with the function's output on failure
+# run_test NAME FUNCTION: print ok / not ok with the function's output on
+# failure.  The function runs in a subshell with errexit, so that any
+# failing command fails it (errexit would be off inside an "if").
 run_test() {
-    local name=$1
+    local name=$1 status
     shift
-    if "$@" >"$work/test.log" 2>&1; then
+    set +e
+    (set -e; "$@") >"$work/test.log" 2>&1
+    status=$?
+    set -e
+    if [ "$status" -eq 0 ]; then
         echo "ok - $name"
         passed=$((passed + 1))
     else
@@ -53,6 +59,8 @@ version=$(sed -n "s/^default_version = '\([^']*\)'$/\1/p" ritual.control)
 semver=$version
 [[ $semver =~ ^[0-9]+\.[0-9]+$ ]] && semver=$version.0
 debversion=$(dpkg-parsechangelog -l debian/changelog -S Version)
+# the releases before it: the changelog's older entries (upstream part)
+releases=$(sed -n 's/^ritual (\([^)]*\)).*/\1/p' debian/changelog | sed '1d; s/-[^-]*$//')
 echo "package: version $version (Debian $debversion, PGXN $semver)"
 
 # the tree as git sees it (tracked and new files, nothing ignored)
@@ -79,15 +87,15 @@ dpkg-deb -x "$ext_deb" "$work/ext"
 dpkg-deb -x "$tools_deb" "$work/tools"
 
 # the extension package: the module, the control file, the install script
-# of this version and an update script for every file of src/sql/upgrades
+# of this version and an update script to it from each release, no other
 check_extension_contents() {
     local lib=$work/ext/usr/lib/postgresql/15/lib ext=$work/ext/usr/share/postgresql/15/extension
-    local f expected
+    local old expected
     test -f "$lib/ritual.so"
     cmp ritual.control "$ext/ritual.control"
     expected="ritual--$version.sql"
-    for f in src/sql/upgrades/*--*.sql; do
-        [ -e "$f" ] && expected+=$'\n'"ritual--$(basename "$f")"
+    for old in $releases; do
+        expected+=$'\n'"ritual--$old--$version.sql"
     done
     diff <(sort <<<"$expected") <(cd "$ext" && ls ritual--*.sql | sort)
     dpkg-deb -f "$ext_deb" Depends | grep -q 'postgresql-15'
@@ -127,7 +135,10 @@ check_validator_rejects() {
     perl -MJSON::PP -0777 -ne '$m = decode_json($_); $m->{version} = "0.2";
         delete $m->{license}; $m->{provides}{ritual}{file} = "missing.sql";
         print encode_json($m)' META.json >"$bad"
-    ! perl tests/pgxn_meta.pl --root . "$bad" >"$work/bad.out"
+    if perl tests/pgxn_meta.pl --root . "$bad" >"$work/bad.out"; then
+        echo "accepted: $(cat "$bad")"
+        return 1
+    fi
     cat "$work/bad.out"
     grep -q '/version: "0.2" is not a semantic version' "$work/bad.out"
     grep -q '/license: is required' "$work/bad.out"
@@ -190,8 +201,7 @@ run_test fresh_install_reads_and_reports check_fresh_install
 # update scripts and the packaged module.
 check_updates() {
     local old
-    for old in $(sed -n "s/^ritual (\([^)]*\)).*/\1/p" debian/changelog | sed 1d); do
-        old=${old%-*}
+    for old in $releases; do
         git rev-parse -q --verify "refs/tags/v$old" >/dev/null \
             || { echo "no tag v$old (fetch the tags)"; return 1; }
         rm -rf "$work/old" && mkdir "$work/old"
