@@ -20,7 +20,7 @@ export LC_ALL=C
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source tests/need_packages.sh
-need_packages debhelper dpkg-dev postgresql-server-dev-all postgresql-15 libcsv-dev \
+need_packages debhelper dpkg-dev help2man postgresql-server-dev-all postgresql-15 libcsv-dev \
     zlib1g-dev libzstd-dev make gcc git
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ritual-package.XXXXXX")
@@ -104,6 +104,7 @@ run_test extension_package_holds_module_control_and_scripts check_extension_cont
 
 check_tools_contents() {
     test -x "$work/tools/usr/bin/ritual-generate"
+    test -f "$work/tools/usr/share/man/man1/ritual-generate.1.gz"
     "$work/tools/usr/bin/ritual-generate" --help | grep -q '^Usage:'
 }
 run_test tools_package_holds_the_generator check_tools_contents
