@@ -34,25 +34,7 @@ trap 'cluster_stop; rm -rf "$work"' EXIT
 
 passed=0
 failed=0
-# run_test NAME FUNCTION: print ok / not ok with the function's output on
-# failure.  The function runs in a subshell with errexit, so that any
-# failing command fails it (errexit would be off inside an "if").
-run_test() {
-    local name=$1 status
-    shift
-    set +e
-    (set -e; "$@") >"$work/test.log" 2>&1
-    status=$?
-    set -e
-    if [ "$status" -eq 0 ]; then
-        echo "ok - $name"
-        passed=$((passed + 1))
-    else
-        echo "not ok - $name"
-        sed 's/^/#   /' "$work/test.log"
-        failed=$((failed + 1))
-    fi
-}
+source tests/run_test.sh
 
 # the version, as ritual.control says, and as PGXN wants it (X.Y.Z)
 version=$(sed -n "s/^default_version = '\([^']*\)'$/\1/p" ritual.control)
