@@ -9,7 +9,7 @@
 # installs them in a private copy of PostgreSQL 15 without any ritual file
 # of its own (the system PostgreSQL is never touched) and runs, as the
 # packages left them: CREATE EXTENSION, a generated export read through
-# ritual_fdw and reported, and an update from the previous release with
+# ritual_fdw and reported, and an update from each earlier release with
 # ALTER EXTENSION ... UPDATE.
 #
 # As root on Debian 12 it installs what the build needs.  Prints "ok - NAME"
@@ -48,7 +48,7 @@ echo "package: version $version (Debian $debversion, PGXN $semver)"
 # the tree as git sees it (tracked and new files, nothing ignored)
 mkdir "$work/src" "$work/src/ritual"
 git ls-files -z --cached --others --exclude-standard \
-    | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
+    | while IFS= read -r -d '' f; do if [ -e "$f" ]; then printf '%s\0' "$f"; fi; done \
     | tar --null -T - -cf - | tar -xf - -C "$work/src/ritual"
 
 build_packages() {
@@ -60,11 +60,13 @@ build_packages() {
 run_test builds_with_dpkg_buildpackage build_packages
 ext_deb=$work/src/postgresql-15-ritual_${debversion}_$(dpkg --print-architecture).deb
 tools_deb=$work/src/ritual-tools_${debversion}_$(dpkg --print-architecture).deb
-if [ ! -f "$ext_deb" ] || [ ! -f "$tools_deb" ]; then
-    echo "package: no packages to test"
+# stop here, counting the reason as one more failure
+give_up() {
+    echo "package: $1"
     echo "package: $passed passed, $((failed + 1)) failed"
     exit 1
-fi
+}
+[ -f "$ext_deb" ] && [ -f "$tools_deb" ] || give_up "no packages to test"
 dpkg-deb -x "$ext_deb" "$work/ext"
 dpkg-deb -x "$tools_deb" "$work/tools"
 
@@ -156,7 +158,7 @@ make_private_postgresql() {
 }
 run_test private_postgresql_with_the_packages make_private_postgresql
 
-cluster_start
+cluster_start || give_up "no cluster with the packages"
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 
 # CREATE EXTENSION from the package, an export written by the packaged
