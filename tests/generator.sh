@@ -27,19 +27,7 @@ fi
 passed=0
 failed=0
 
-# run_test NAME FUNCTION: print ok / not ok with the function's output on failure
-run_test() {
-    local name=$1
-    shift
-    if "$@" >"$work/test.log" 2>&1; then
-        echo "ok - $name"
-        passed=$((passed + 1))
-    else
-        echo "not ok - $name"
-        sed 's/^/#   /' "$work/test.log"
-        failed=$((failed + 1))
-    fi
-}
+source "$root/tests/run_test.sh"
 
 # manifest_number FILE KEY: a top-level number of a manifest ("  \"KEY\": N,")
 manifest_number() {
