@@ -30,7 +30,7 @@ CODE_SQL = src/sql/code/functions.sql src/sql/code/reporting.sql src/sql/code/lo
 # version upgrades to this one in one step: the migrations from it on, then
 # the code.
 MIGRATIONS = src/sql/upgrades/0.1--0.2.sql
-RELEASED = 0.1
+RELEASED := $(shell sed -n 's/^\([0-9][^ ]*\) .*/\1/p' src/sql/upgrades/releases.txt)
 UPGRADE_SQL = $(foreach v,$(RELEASED),ritual--$(v)--$(EXTVERSION).sql)
 DATA_built = ritual--$(EXTVERSION).sql $(UPGRADE_SQL)
 PGFILEDESC = "ritual - app-event analytics from raw CSV files"

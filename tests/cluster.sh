@@ -86,6 +86,20 @@ give_to_server() {
     fi
 }
 
+# release_commit VERSION: the commit a released version was made from: its
+# tag vVERSION, or else the commit src/sql/upgrades/releases.txt names.
+release_commit() {
+    local commit
+    commit=$(git rev-parse -q --verify "refs/tags/v$1^{commit}" 2>/dev/null) ||
+        commit=$(awk -v v="$1" '$1 == v { print $2 }' src/sql/upgrades/releases.txt)
+    if [ -z "$commit" ] || ! git cat-file -e "$commit^{commit}" 2>/dev/null; then
+        echo "release $1 (commit ${commit:-unknown}) is not in this clone's history;" \
+             "a shallow clone lacks it: git fetch --unshallow" >&2
+        return 1
+    fi
+    echo "$commit"
+}
+
 # Copy a directory where the server's OS user can read it, and write next to
 # it (tests make large files with COPY ... TO); prints the copy.
 share_with_server() {

@@ -179,18 +179,17 @@ check_fresh_install() {
 }
 run_test fresh_install_reads_and_reports check_fresh_install
 
-# Every version of the changelog before this one is a release, tagged
-# vX.Y: its install script, made by the Makefile of its tag, goes next to
+# Every version of the changelog before this one is a release (tagged vX.Y,
+# see release_commit): its install script, made by its own Makefile, goes next to
 # the packaged files (as if that release had been installed before), and
 # ALTER EXTENSION ... UPDATE must reach this version with the packaged
 # update scripts and the packaged module.
 check_updates() {
-    local old
+    local old commit
     for old in $releases; do
-        git rev-parse -q --verify "refs/tags/v$old" >/dev/null \
-            || { echo "no tag v$old (fetch the tags)"; return 1; }
+        commit=$(release_commit "$old") || return 1
         rm -rf "$work/old" && mkdir "$work/old"
-        git archive "v$old" | tar -xf - -C "$work/old"
+        git archive "$commit" | tar -xf - -C "$work/old"
         make -s -C "$work/old" PG_CONFIG="$PG_CONFIG" "ritual--$old.sql"
         cp "$work/old/ritual--$old.sql" "$work/pg/share/postgresql/15/extension/"
         sql -d postgres -c "CREATE DATABASE update_from_${old//./_}"

@@ -18,7 +18,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RELEASE_0_1=e53d38e57a81bcf5513262c717db35432de44d6f
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 CURRENT=$(sed -n "s/^default_version = '\([^']*\)'$/\1/p" ritual.control)
 
@@ -40,10 +39,9 @@ finish() {
     [ "$failed" -eq 0 ]
 }
 
-release=$(git rev-parse -q --verify 'v0.1^{commit}' 2>/dev/null || echo "$RELEASE_0_1")
-if ! git cat-file -e "$release^{commit}" 2>/dev/null; then
-    echo "not ok - release 0.1 (commit $RELEASE_0_1) is not in this clone's history;" \
-         "a shallow clone lacks it: git fetch --unshallow"
+source tests/cluster.sh
+if ! release=$(release_commit 0.1); then
+    echo "not ok - release 0.1 can be built"
     failed=1
     finish
 fi
@@ -91,7 +89,6 @@ make -s -C "$WORK/src-0.1" PG_CONFIG="$OLD_PG_CONFIG" >"$WORK/build.log" 2>&1 \
 # the cluster, first with release 0.1's installation
 NEW_PG_BIN=$($PG_CONFIG --bindir)
 PG_BIN=$($OLD_PG_CONFIG --bindir)
-source tests/cluster.sh
 cluster_start
 files=$(share_with_server tests/data)
 mkdir -p "$files/upgrade_in"
