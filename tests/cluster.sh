@@ -7,6 +7,9 @@
 # CLUSTER_DIR, and run_as_server (runs a command as the server's OS user).
 # CLUSTER_CONF, when set, holds more lines for postgresql.conf (such as
 # shared_preload_libraries), added after the ones cluster_start writes.
+# RITUAL_SERVER_ENV, when set, holds NAME=VALUE words (no spaces inside a
+# word) put into the environment of every server that server_ctl starts,
+# such as the LD_PRELOAD of a sanitizer runtime (tests/sanitize.sh).
 
 PG_BIN=${PG_BIN:-$(${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config} --bindir)}
 
@@ -16,6 +19,12 @@ run_as_server() {
     else
         "$@"
     fi
+}
+
+# pg_ctl as the server's OS user, with RITUAL_SERVER_ENV
+server_ctl() {
+    # shellcheck disable=SC2086  # the words are meant to split
+    run_as_server env ${RITUAL_SERVER_ENV:-} "$PG_BIN/pg_ctl" "$@"
 }
 
 free_port() {
@@ -50,14 +59,14 @@ CONF
     if [ -n "${CLUSTER_CONF:-}" ]; then
         printf '%s\n' "$CLUSTER_CONF" >>"$CLUSTER_DIR/data/postgresql.conf"
     fi
-    run_as_server "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" \
+    server_ctl -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" \
         -w start >/dev/null || { cat "$CLUSTER_DIR/server.log" >&2; return 1; }
     export PGHOST=$CLUSTER_DIR PGPORT PGUSER=postgres CLUSTER_DIR
 }
 
 cluster_stop() {
     if [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR/data" ]; then
-        run_as_server "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w stop >/dev/null || true
+        server_ctl -D "$CLUSTER_DIR/data" -m fast -w stop >/dev/null || true
         rm -rf "$CLUSTER_DIR"
     fi
 }
