@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# tests/sanitize.sh: every test of ritual (tests/check.sh: the pg_regress
+# suites and the shell tests) against a build of the extension with
+# AddressSanitizer and UndefinedBehaviorSanitizer.
+#
+# In a temporary directory of its own it makes a private copy of the
+# PostgreSQL installation named by PG_CONFIG (Debian's layout: lib/postgresql/N,
+# share/postgresql/N, include/postgresql/N), so that the system installation is
+# never touched, and a copy of this source tree; it builds ritual.so there with
+# -fsanitize=address,undefined (COPT, which PGXS adds to CFLAGS and LDFLAGS)
+# and runs the copy's tests/check.sh with PG_CONFIG pointing at the private
+# copy.  Every server the tests start gets the ASan runtime preloaded and the
+# sanitizer options through RITUAL_SERVER_ENV (see tests/cluster.sh): reports
+# go to files in a log directory, and ASan or UBSan abort the process at the
+# first error.  The run fails if check.sh fails or if any report was written
+# (they are printed).  Ends with a line "sanitize: N passed, M failed".
+#
+# Needs gcc with Debian's libasan and libubsan (as root, installs what is
+# missing).  SANITIZE_KEEP=1 keeps the temporary directory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+
+export CC=${CC:-gcc}
+SANITIZE_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+SOURCE_PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok - $*"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
+finish() {
+    echo "sanitize: $passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+}
+die() {
+    not_ok "$*"
+    finish || true
+    exit 1
+}
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ritual-sanitize.XXXXXX")
+chmod 755 "$WORK"
+cleanup() {
+    if [ -n "${SANITIZE_KEEP:-}" ] || [ "$failed" -ne 0 ]; then
+        echo "sanitize: kept $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+started=$(date +%s)
+
+# -- the compiler and its runtimes -------------------------------------------
+if [ "$(id -u)" -eq 0 ] && [ "$CC" = gcc ]; then
+    missing=()
+    for p in gcc libasan8 libubsan1; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$p")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "sanitize: installing ${missing[*]}"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+    fi
+fi
+asan_runtime=$(readlink -f "$("$CC" -print-file-name=libasan.so)")
+[ -f "$asan_runtime" ] || die "$CC has no libasan.so (install libasan8)"
+ok "$CC $("$CC" -dumpfullversion) with the ASan runtime $asan_runtime"
+
+# -- a private PostgreSQL installation ---------------------------------------
+# The Debian build is relocatable: a copy finds its libraries and extensions
+# relative to its own pg_config, so `make install` reaches the copy only.
+src_lib=$(dirname "$("$SOURCE_PG_CONFIG" --bindir)")        # .../lib/postgresql/15
+version=$(basename "$src_lib")
+src_share=$("$SOURCE_PG_CONFIG" --sharedir)                  # .../share/postgresql/15
+src_include=$(dirname "$("$SOURCE_PG_CONFIG" --includedir-server)")
+[ "$(basename "$(dirname "$src_lib")")" = postgresql ] && [ "$(basename "$src_share")" = "$version" ] \
+    || die "$SOURCE_PG_CONFIG does not have Debian's layout (lib/postgresql/N, share/postgresql/N)"
+pg=$WORK/pg
+mkdir -p "$pg/lib/postgresql" "$pg/share/postgresql" "$pg/include/postgresql"
+cp -a "$src_lib" "$pg/lib/postgresql/"
+cp -a "$src_share" "$pg/share/postgresql/"
+ln -sfn "$src_include" "$pg/include/postgresql/$version"
+chmod -R a+rX "$pg"
+export PG_CONFIG=$pg/lib/postgresql/$version/bin/pg_config
+[ "$("$PG_CONFIG" --pkglibdir)" = "$pg/lib/postgresql/$version/lib" ] \
+    || die "the copy of PostgreSQL in $pg is not relocatable"
+ok "a private copy of PostgreSQL $version in $pg"
+
+# -- the sources, built with the sanitizers -----------------------------------
+# a copy of the tree (committed and uncommitted files, not what git ignores),
+# so that the instrumented objects never mix with an ordinary build here
+src=$WORK/src
+mkdir -p "$src"
+git -C "$repo" ls-files -z --cached --others --exclude-standard \
+    | (cd "$repo" && xargs -0 tar cf - --no-recursion) | tar xf - -C "$src"
+chmod -R a+rX "$src"
+export COPT=$SANITIZE_FLAGS
+(cd "$src" && bash tests/setup.sh) >"$WORK/build.log" 2>&1 \
+    || { cat "$WORK/build.log"; die "building with $SANITIZE_FLAGS failed"; }
+so="$("$PG_CONFIG" --pkglibdir)/ritual.so"
+symbols=$(nm -D "$so")
+if grep -q __asan_report <<<"$symbols" && grep -q __ubsan_handle <<<"$symbols"; then
+    ok "ritual.so is instrumented by ASan and UBSan"
+else
+    die "$so has no ASan or UBSan calls"
+fi
+
+# -- the servers' environment -----------------------------------------------
+# the runtime first, then tests/sanitize_preload.c (why: see there)
+"$CC" -shared -fPIC -O2 -Wall -o "$WORK/sanitize_preload.so" tests/sanitize_preload.c \
+    || die "compiling tests/sanitize_preload.c failed"
+chmod a+rx "$WORK/sanitize_preload.so"
+logs=$WORK/sanitizer-logs
+mkdir -p "$logs"
+chmod 1777 "$logs"
+# detect_leaks=0: the server frees its memory contexts, not malloc'ed memory,
+# when a process exits
+RITUAL_SERVER_ENV="LD_PRELOAD=$asan_runtime:$WORK/sanitize_preload.so"
+RITUAL_SERVER_ENV+=" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:disable_coredump=1:log_path=$logs/asan"
+RITUAL_SERVER_ENV+=" UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan"
+export RITUAL_SERVER_ENV
+
+# A server with the runtime preloaded loads the instrumented library.
+(
+    source tests/cluster.sh
+    trap cluster_stop EXIT
+    cluster_start
+    postmaster=$(head -1 "$CLUSTER_DIR/data/postmaster.pid")
+    maps=$(cat "/proc/$postmaster/maps")
+    grep -q "$asan_runtime" <<<"$maps" || { echo "no $asan_runtime in the postmaster"; exit 1; }
+    psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE EXTENSION ritual" \
+        -c "SELECT count(*) FROM pg_proc WHERE proname LIKE 'ritual%'" >/dev/null
+) >"$WORK/preflight.log" 2>&1 || { cat "$WORK/preflight.log"; die "a server with the ASan runtime preloaded did not run ritual"; }
+ok "a server started with the ASan runtime preloaded runs the instrumented ritual"
+
+# -- every test --------------------------------------------------------------
+set +e
+(cd "$src" && bash tests/check.sh) 2>&1 | tee "$WORK/check.out"
+status=${PIPESTATUS[0]}
+set -e
+counts=$(grep -E '^check: [0-9]+ passed, [0-9]+ failed$' "$WORK/check.out" | tail -1)
+if [ -n "$counts" ]; then
+    passed=$((passed + $(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$counts")))
+    failed=$((failed + $(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$counts")))
+fi
+if [ "$status" -ne 0 ] && { [ -z "$counts" ] || [ "$failed" -eq 0 ]; }; then
+    not_ok "tests/check.sh exited with status $status"
+fi
+
+# -- the sanitizers' reports --------------------------------------------------
+reports=$(find "$logs" -type f -size +0c | sort)
+if [ -z "$reports" ]; then
+    ok "no sanitizer report in $(($(date +%s) - started)) seconds of tests"
+else
+    for f in $reports; do
+        echo "=== $f"
+        head -n 80 "$f"
+    done
+    not_ok "the sanitizers reported errors in $(wc -l <<<"$reports") processes (above)"
+fi
+finish
