@@ -71,6 +71,30 @@ cluster_stop() {
     fi
 }
 
+# copy_installation ROOT: a copy under ROOT of the PostgreSQL installation
+# of $PG_CONFIG, for an extension build that must not reach that
+# installation; prints the copy's pg_config.  PostgreSQL finds its share and
+# library directories relative to its programs (Debian's build is
+# relocatable), so the copy keeps the layout below the directories that the
+# bin and share directories have in common.
+copy_installation() {
+    local root=$1 bindir sharedir incdir common=/ part
+    bindir=$($PG_CONFIG --bindir)
+    sharedir=$($PG_CONFIG --sharedir)
+    incdir=$(dirname "$($PG_CONFIG --includedir-server)")
+    for part in $(tr / ' ' <<<"$bindir"); do
+        case "$sharedir/" in "$common$part/"*) common=$common$part/ ;; *) break ;; esac
+    done
+    bindir=$(dirname "$bindir")     # with the library directory beside it
+    mkdir -p "$root/$(dirname "${bindir#"$common"}")" "$root/$(dirname "${sharedir#"$common"}")" \
+             "$root/$(dirname "${incdir#"$common"}")"
+    cp -a "$bindir" "$root/$(dirname "${bindir#"$common"}")/"
+    cp -a "$sharedir" "$root/$(dirname "${sharedir#"$common"}")/"
+    ln -s "$incdir" "$root/${incdir#"$common"}"      # headers: only read
+    chmod -R a+rX "$root"
+    echo "$root/${bindir#"$common"}/bin/pg_config"
+}
+
 # Copy a directory where the server's OS user can read it, and write next to
 # it (tests make large files with COPY ... TO); prints the copy.
 share_with_server() {

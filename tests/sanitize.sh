@@ -4,9 +4,9 @@
 # AddressSanitizer and UndefinedBehaviorSanitizer.
 #
 # In a temporary directory of its own it makes a private copy of the
-# PostgreSQL installation named by PG_CONFIG (Debian's layout: lib/postgresql/N,
-# share/postgresql/N, include/postgresql/N), so that the system installation is
-# never touched, and a copy of this source tree; it builds ritual.so there with
+# PostgreSQL installation named by PG_CONFIG (copy_installation of
+# tests/cluster.sh), so that the system installation is never touched, and a
+# copy of this source tree; it builds ritual.so there with
 # -fsanitize=address,undefined (COPT, which PGXS adds to CFLAGS and LDFLAGS)
 # and runs the copy's tests/check.sh with PG_CONFIG pointing at the private
 # copy.  Every server the tests start gets the ASan runtime preloaded and the
@@ -69,24 +69,16 @@ asan_runtime=$(readlink -f "$("$CC" -print-file-name=libasan.so)")
 ok "$CC $("$CC" -dumpfullversion) with the ASan runtime $asan_runtime"
 
 # -- a private PostgreSQL installation ---------------------------------------
-# The Debian build is relocatable: a copy finds its libraries and extensions
-# relative to its own pg_config, so `make install` reaches the copy only.
-src_lib=$(dirname "$("$SOURCE_PG_CONFIG" --bindir)")        # .../lib/postgresql/15
-version=$(basename "$src_lib")
-src_share=$("$SOURCE_PG_CONFIG" --sharedir)                  # .../share/postgresql/15
-src_include=$(dirname "$("$SOURCE_PG_CONFIG" --includedir-server)")
-[ "$(basename "$(dirname "$src_lib")")" = postgresql ] && [ "$(basename "$src_share")" = "$version" ] \
-    || die "$SOURCE_PG_CONFIG does not have Debian's layout (lib/postgresql/N, share/postgresql/N)"
+source tests/cluster.sh    # copy_installation
 pg=$WORK/pg
-mkdir -p "$pg/lib/postgresql" "$pg/share/postgresql" "$pg/include/postgresql"
-cp -a "$src_lib" "$pg/lib/postgresql/"
-cp -a "$src_share" "$pg/share/postgresql/"
-ln -sfn "$src_include" "$pg/include/postgresql/$version"
-chmod -R a+rX "$pg"
-export PG_CONFIG=$pg/lib/postgresql/$version/bin/pg_config
-[ "$("$PG_CONFIG" --pkglibdir)" = "$pg/lib/postgresql/$version/lib" ] \
-    || die "the copy of PostgreSQL in $pg is not relocatable"
-ok "a private copy of PostgreSQL $version in $pg"
+PG_CONFIG=$(PG_CONFIG=$SOURCE_PG_CONFIG copy_installation "$pg") \
+    || die "copying the installation of $SOURCE_PG_CONFIG failed"
+export PG_CONFIG
+unset PG_BIN    # tests/cluster.sh takes it from PG_CONFIG when sourced next
+case "$("$PG_CONFIG" --pkglibdir)" in
+    "$pg"/*) ok "a private copy of $("$PG_CONFIG" --version) in $pg" ;;
+    *) die "the copy of PostgreSQL in $pg is not relocatable" ;;
+esac
 
 # -- the sources, built with the sanitizers -----------------------------------
 # a copy of the tree (committed and uncommitted files, not what git ignores),
@@ -137,7 +129,9 @@ ok "a server started with the ASan runtime preloaded runs the instrumented ritua
 
 # -- every test --------------------------------------------------------------
 set +e
-(cd "$src" && bash tests/check.sh) 2>&1 | tee "$WORK/check.out"
+# the copy has no .git: tests/upgrade.sh reads release 0.1 from this clone
+(cd "$src" && GIT_DIR=$(git -C "$repo" rev-parse --absolute-git-dir) bash tests/check.sh) 2>&1 \
+    | tee "$WORK/check.out"
 status=${PIPESTATUS[0]}
 set -e
 counts=$(grep -E '^check: [0-9]+ passed, [0-9]+ failed$' "$WORK/check.out" | tail -1)
