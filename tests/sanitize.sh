@@ -65,8 +65,10 @@ if [ "$(id -u)" -eq 0 ] && [ "$CC" = gcc ]; then
     fi
 fi
 asan_runtime=$(readlink -f "$("$CC" -print-file-name=libasan.so)")
+ubsan_runtime=$(readlink -f "$("$CC" -print-file-name=libubsan.so)")
 [ -f "$asan_runtime" ] || die "$CC has no libasan.so (install libasan8)"
-ok "$CC $("$CC" -dumpfullversion) with the ASan runtime $asan_runtime"
+[ -f "$ubsan_runtime" ] || die "$CC has no libubsan.so (install libubsan1)"
+ok "$CC $("$CC" -dumpfullversion) with the runtimes $asan_runtime and $ubsan_runtime"
 
 # -- a private PostgreSQL installation ---------------------------------------
 source tests/cluster.sh    # copy_installation
@@ -100,21 +102,27 @@ else
 fi
 
 # -- the servers' environment -----------------------------------------------
-# the runtime first, then tests/sanitize_preload.c (why: see there)
+# the runtimes first, then tests/sanitize_preload.c (why: see there)
 "$CC" -shared -fPIC -O2 -Wall -o "$WORK/sanitize_preload.so" tests/sanitize_preload.c \
     || die "compiling tests/sanitize_preload.c failed"
-chmod a+rx "$WORK/sanitize_preload.so"
+for kind in ASAN UBSAN; do
+    "$CC" -shared -fPIC -O1 -DCANARY_$kind $SANITIZE_FLAGS -o "$WORK/canary_$kind.so" \
+        tests/sanitize_canary.c || die "compiling tests/sanitize_canary.c failed"
+done
+chmod a+rx "$WORK"/*.so
 logs=$WORK/sanitizer-logs
 mkdir -p "$logs"
 chmod 1777 "$logs"
 # detect_leaks=0: the server frees its memory contexts, not malloc'ed memory,
 # when a process exits
-RITUAL_SERVER_ENV="LD_PRELOAD=$asan_runtime:$WORK/sanitize_preload.so"
+RITUAL_SERVER_ENV="LD_PRELOAD=$asan_runtime:$ubsan_runtime:$WORK/sanitize_preload.so"
 RITUAL_SERVER_ENV+=" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:disable_coredump=1:log_path=$logs/asan"
 RITUAL_SERVER_ENV+=" UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan"
 export RITUAL_SERVER_ENV
 
-# A server with the runtime preloaded loads the instrumented library.
+# A server with the runtimes preloaded loads the instrumented library, and
+# the reports of either sanitizer in a backend reach the log directory: the
+# canaries of tests/sanitize_canary.c each kill the backend that loads them.
 (
     source tests/cluster.sh
     trap cluster_stop EXIT
@@ -124,8 +132,26 @@ export RITUAL_SERVER_ENV
     grep -q "$asan_runtime" <<<"$maps" || { echo "no $asan_runtime in the postmaster"; exit 1; }
     psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE EXTENSION ritual" \
         -c "SELECT count(*) FROM pg_proc WHERE proname LIKE 'ritual%'" >/dev/null
-) >"$WORK/preflight.log" 2>&1 || { cat "$WORK/preflight.log"; die "a server with the ASan runtime preloaded did not run ritual"; }
-ok "a server started with the ASan runtime preloaded runs the instrumented ritual"
+    for kind in ASAN UBSAN; do
+        psql -X -q -d postgres -c "LOAD '$WORK/canary_$kind.so'" && exit 1
+        for _ in $(seq 120); do
+            psql -X -q -d postgres -c "SELECT 1" >/dev/null 2>&1 && break
+            sleep 0.5
+        done
+    done
+) >"$WORK/preflight.log" 2>&1 || { cat "$WORK/preflight.log"; die "a server with the runtimes preloaded did not run ritual or the canaries"; }
+ok "a server started with the runtimes preloaded runs the instrumented ritual"
+mkdir -p "$WORK/canary-reports"
+for f in "$logs"/*; do
+    [ -f "$f" ] && mv "$f" "$WORK/canary-reports/"
+done
+canaries=$(cat "$WORK/canary-reports"/* 2>/dev/null || true)
+if grep -q "AddressSanitizer: heap-buffer-overflow" <<<"$canaries" \
+    && grep -q "runtime error: load of value 190" <<<"$canaries"; then
+    ok "the canaries' ASan and UBSan reports reached $logs"
+else
+    die "the canaries' reports did not reach $logs (see $WORK/preflight.log, $WORK/canary-reports)"
+fi
 
 # -- every test --------------------------------------------------------------
 set +e
