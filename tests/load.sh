@@ -169,7 +169,9 @@ queries=$((${#readers[@]} / 2))
 # and with the latest report_builds row (docs/reporting.md): every raw row
 # is an enriched event, every clean event is counted once by day, by day and
 # type, and in a session; every user is there; each day counts the sessions
-# that started on it; each clean event after a user's first is a transition.
+# that started on it; each clean event after a user's first is a transition;
+# retention has cells when a user has a signup date; spike coverage has the
+# series 'events' and 'dau' at least.
 cat >"$work/scripts/whole_build.sql" <<'SQL'
 BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
 SELECT raw_events AS b_raw, clean_events AS b_clean, users AS b_users
@@ -182,18 +184,25 @@ SELECT coalesce(sum(events), 0) AS day_events, coalesce(sum(sessions), 0) AS day
 SELECT coalesce(sum(events), 0) AS type_events FROM ritual.daily_event_types \gset
 SELECT count(*) AS n_sessions, coalesce(sum(events), 0) AS session_events FROM ritual.sessions \gset
 SELECT coalesce(sum(transitions), 0) AS n_transitions FROM ritual.event_transitions \gset
+SELECT count(*) FILTER (WHERE signup_date IS NOT NULL) AS n_signed_up FROM ritual.users \gset
+SELECT count(*) AS n_cohort_cells FROM ritual.retention_cohorts \gset
+SELECT count(*) AS n_series FROM ritual.spike_coverage \gset
 SELECT (:n_enriched::bigint = :b_raw::bigint AND :n_clean::bigint = :b_clean::bigint
         AND :n_users::bigint = :b_users::bigint AND :day_events::bigint = :n_clean::bigint
         AND :type_events::bigint = :n_clean::bigint AND :session_events::bigint = :n_clean::bigint
         AND :day_sessions::bigint = :n_sessions::bigint
-        AND :n_transitions::bigint = :n_with_prev::bigint)::int AS whole,
+        AND :n_transitions::bigint = :n_with_prev::bigint
+        AND (:n_cohort_cells::bigint > 0 OR :n_signed_up::bigint = 0)
+        AND (:n_series::bigint >= 2 OR :n_clean::bigint = 0))::int AS whole,
        format('report_builds: %s raw, %s clean, %s users; enriched_events %s, clean_events %s, '
               'users %s, daily_activity events %s sessions %s, daily_event_types %s, '
-              'sessions %s with %s events, transitions %s for %s',
+              'sessions %s with %s events, transitions %s for %s, retention_cohorts %s '
+              'cells for %s users with a signup date, spike_coverage %s series',
               :b_raw::bigint, :b_clean::bigint, :b_users::bigint, :n_enriched::bigint,
               :n_clean::bigint, :n_users::bigint, :day_events::bigint, :day_sessions::bigint,
               :type_events::bigint, :n_sessions::bigint, :session_events::bigint,
-              :n_transitions::bigint, :n_with_prev::bigint) AS detail \gset
+              :n_transitions::bigint, :n_with_prev::bigint, :n_cohort_cells::bigint,
+              :n_signed_up::bigint, :n_series::bigint) AS detail \gset
 \if :whole = 0
 SELECT ('a reader saw a partial build: ' || :detail)::integer;
 \endif
