@@ -43,6 +43,7 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 export PG_CONFIG
 source tests/cluster.sh
 source tests/ssl.sh
+source tests/looker_pgbench.sh
 PGBENCH="$PG_BIN/pgbench"
 [ -x "$PGBENCH" ] || { echo "bench: pgbench not found in $PG_BIN" >&2; exit 1; }
 trap cluster_stop EXIT
@@ -80,60 +81,19 @@ ssl_make_all "$work/tls" "$ROLE"
 ssl_enable "$work/tls"
 ssl_allow_role "$ROLE" "$DB" cert
 
-# 30 date ranges of 28 days, ending on each of the last 30 days
-ranges=$(psql -X -At -d "$DB" -c "
-    SELECT string_agg(format('when :w = %s then %s', n, to_char(d - 27, 'YYYYMMDD')), ' ' ORDER BY n)
-           || '|' ||
-           string_agg(format('when :w = %s then %s', n, to_char(d, 'YYYYMMDD')), ' ' ORDER BY n)
-      FROM (SELECT row_number() OVER (ORDER BY day) - 1 AS n, day AS d
-              FROM (SELECT day FROM ritual.daily_activity ORDER BY day DESC LIMIT 30) last) r")
-start_case=${ranges%%|*}
-end_case=${ranges#*|}
-
-# one pgbench script per query, the date range as variables (with -M
-# extended or prepared they are bound as text parameters, as pgJDBC binds them)
-mkdir -p "$work/scripts"
-awk -v dir="$work/scripts" '
-    /^-- query: / { name = $3; file = dir "/" name ".sql"; next }
-    /^-- page: / { print $3, name; next }
-    /^--/ { next }
-    name != "" { print > file }
-' tests/jdbc/looker_queries.sql >"$work/pages"
-while read -r page name; do
-    f="$work/scripts/$name.sql"
-    {
-        echo "\\set w random(0, 29)"
-        echo "\\set ds_start case $start_case end"
-        echo "\\set ds_end case $end_case end"
-        if [ "$protocol" = simple ]; then
-            # the simple protocol substitutes the text: quote it as a literal
-            sed -e "s/@DS_START_DATE/':ds_start'/g" -e "s/@DS_END_DATE/':ds_end'/g" "$f"
-        else
-            sed -e 's/@DS_START_DATE/:ds_start/g' -e 's/@DS_END_DATE/:ds_end/g' "$f"
-        fi
-    } >"$f.bench"
-done <"$work/pages"
+# one pgbench script per query, a 28-day range ending on one of the last 30 days
+looker_pgbench_scripts "$work" "$DB" "$protocol"
 
 export PGHOST=127.0.0.1 PGUSER=$ROLE PGDATABASE=$DB PGPASSWORD=$password
 export PGSSLMODE=verify-full PGSSLROOTCERT="$work/tls/server-ca.pem"
 export PGSSLCERT="$work/tls/client-cert.pem" PGSSLKEY="$work/tls/client-key.pem"
 
-percentiles() {  # stdin: latencies in microseconds; prints count p50 p95 p99 in ms
-    sort -n | awk '{ v[NR] = $1 } END {
-        if (NR == 0) { print "0 - - -"; exit }
-        p50 = v[int(0.50 * (NR - 1)) + 1]; p95 = v[int(0.95 * (NR - 1)) + 1]; p99 = v[int(0.99 * (NR - 1)) + 1]
-        printf "%d %.2f %.2f %.2f\n", NR, p50 / 1000, p95 / 1000, p99 / 1000 }'
-}
-
 # run_page PAGE: the page's queries, equally weighted (one view of the page
 # runs each once), by $clients clients for $seconds; prints the figures
 run_page() {
     local page=$1 names=() scripts=() name i count p50 p95 p99 tps failed_tx
-    while read -r p name; do
-        [ "$p" = "$page" ] || continue
-        names+=("$name")
-        scripts+=(-f "$work/scripts/$name.sql.bench")
-    done <"$work/pages"
+    mapfile -t names < <(awk -v p="$page" '$1 == p { print $2 }' "$work/pages")
+    mapfile -t scripts < <(looker_pgbench_page_scripts "$work" "$page")
     rm -rf "${work:?}/$page"
     mkdir -p "$work/$page"
     # a short warm-up, then the measured run
@@ -151,11 +111,11 @@ run_page() {
     printf '%-26s %9s %9s %9s %9s\n' query count 'p50 ms' 'p95 ms' 'p99 ms'
     i=0
     for name in "${names[@]}"; do
-        read -r count p50 p95 p99 < <(awk -v s="$i" '$4 == s { print $3 }' "$work/$page/all.log" | percentiles)
+        read -r count p50 p95 p99 < <(awk -v s="$i" '$4 == s { print $3 }' "$work/$page/all.log" | looker_percentiles)
         printf '%-26s %9s %9s %9s %9s\n' "$name" "$count" "$p50" "$p95" "$p99"
         i=$((i + 1))
     done
-    read -r count p50 p95 p99 < <(awk '{ print $3 }' "$work/$page/all.log" | percentiles)
+    read -r count p50 p95 p99 < <(awk '{ print $3 }' "$work/$page/all.log" | looker_percentiles)
     printf '%-26s %9s %9s %9s %9s\n' "all" "$count" "$p50" "$p95" "$p99"
     echo "throughput: ${tps%.*} queries/s; failed: ${failed_tx:-0}"
     LAST_P95=$p95

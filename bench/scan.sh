@@ -43,7 +43,7 @@ work_mem = '256MB'
 max_parallel_workers_per_gather = 0
 jit = off
 CONF
-run_as_server "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -w restart >/dev/null
+server_ctl -D "$CLUSTER_DIR/data" -w restart >/dev/null
 
 # DuckDB from npm, in a scratch folder next to the cluster
 duck="$CLUSTER_DIR/duckdb"

@@ -10,6 +10,7 @@
 \set header_case :datadir '/header_case.csv'
 \set dup_header :datadir '/dup_header.csv'
 \set no_match_header :datadir '/no_match_header.csv'
+\set stray_quote_header :datadir '/stray_quote_header.csv'
 \set empty :datadir '/empty.csv'
 \set header_only :datadir '/header_only.csv'
 \set invalid_utf8 :datadir '/invalid_utf8.csv'
@@ -86,6 +87,10 @@ CREATE FOREIGN TABLE dup_header (user_id int, event_type text)
 SELECT * FROM dup_header;
 CREATE FOREIGN TABLE no_match (user_id int, event_type text)
   SERVER files OPTIONS (path :'no_match_header', header 'true');
+SELECT * FROM no_match;
+-- a stray quote in the header's first field leaves it no field: the detail
+-- must not show the next line's
+ALTER FOREIGN TABLE no_match OPTIONS (SET path :'stray_quote_header');
 SELECT * FROM no_match;
 
 -- empty files and files with only a header have no rows

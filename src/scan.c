@@ -334,7 +334,7 @@ map_by_header(RitualScan *scan, CsvRecord *header)
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 				 errmsg("no column of the table is named in the header"),
 				 errdetail("The header's first field is \"%s\".",
-						   csv_field_value(header, 0) ?
+						   header->nfields > 0 && csv_field_value(header, 0) ?
 						   ritual_shown_value(csv_field_value(header, 0),
 											  csv_field_length(header, 0)) : ""),
 				 errhint("Check option \"delimiter\", map columns with option \"column_name\", or set match_by 'position'.")));

@@ -12,6 +12,9 @@
 # from (a clone in root's home, mode 0700): what it runs starts in a directory
 # of its own, and programs and files it needs are copied out of the clone
 # first (give_to_server).  tests/check.sh runs from such a clone to keep it so.
+# RITUAL_SERVER_ENV, when set, holds NAME=VALUE words (no spaces inside a
+# word) put into the environment of every server that server_ctl starts,
+# such as the LD_PRELOAD of a sanitizer runtime (tests/sanitize.sh).
 
 PG_BIN=${PG_BIN:-$(${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config} --bindir)}
 
@@ -26,6 +29,12 @@ run_as_server() {
         fi
         exec "$@"
     )
+}
+
+# pg_ctl as the server's OS user, with RITUAL_SERVER_ENV
+server_ctl() {
+    # shellcheck disable=SC2086  # the words are meant to split
+    run_as_server env ${RITUAL_SERVER_ENV:-} "$PG_BIN/pg_ctl" "$@"
 }
 
 free_port() {
@@ -60,14 +69,14 @@ CONF
     if [ -n "${CLUSTER_CONF:-}" ]; then
         printf '%s\n' "$CLUSTER_CONF" >>"$CLUSTER_DIR/data/postgresql.conf"
     fi
-    run_as_server "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" \
+    server_ctl -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" \
         -w start >/dev/null || { cat "$CLUSTER_DIR/server.log" >&2; return 1; }
     export PGHOST=$CLUSTER_DIR PGPORT PGUSER=postgres CLUSTER_DIR
 }
 
 cluster_stop() {
     if [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR/data" ]; then
-        run_as_server "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w stop >/dev/null || true
+        server_ctl -D "$CLUSTER_DIR/data" -m fast -w stop >/dev/null || true
         rm -rf "$CLUSTER_DIR"
     fi
 }
@@ -98,6 +107,30 @@ release_commit() {
         return 1
     fi
     echo "$commit"
+}
+
+# copy_installation ROOT: a copy under ROOT of the PostgreSQL installation
+# of $PG_CONFIG, for an extension build that must not reach that
+# installation; prints the copy's pg_config.  PostgreSQL finds its share and
+# library directories relative to its programs (Debian's build is
+# relocatable), so the copy keeps the layout below the directories that the
+# bin and share directories have in common.
+copy_installation() {
+    local root=$1 bindir sharedir incdir common=/ part
+    bindir=$($PG_CONFIG --bindir)
+    sharedir=$($PG_CONFIG --sharedir)
+    incdir=$(dirname "$($PG_CONFIG --includedir-server)")
+    for part in $(tr / ' ' <<<"$bindir"); do
+        case "$sharedir/" in "$common$part/"*) common=$common$part/ ;; *) break ;; esac
+    done
+    bindir=$(dirname "$bindir")     # with the library directory beside it
+    mkdir -p "$root/$(dirname "${bindir#"$common"}")" "$root/$(dirname "${sharedir#"$common"}")" \
+             "$root/$(dirname "${incdir#"$common"}")"
+    cp -a "$bindir" "$root/$(dirname "${bindir#"$common"}")/"
+    cp -a "$sharedir" "$root/$(dirname "${sharedir#"$common"}")/"
+    ln -s "$incdir" "$root/${incdir#"$common"}"      # headers: only read
+    chmod -R a+rX "$root"
+    echo "$root/${bindir#"$common"}/bin/pg_config"
 }
 
 # Copy a directory where the server's OS user can read it, and write next to

@@ -13,7 +13,8 @@
 # every data line of every file.
 #
 # Run by tests/ingest_crash.sh (as the OS user postgres, with PATH, PG_REGRESS,
-# TESTDIR and RITUAL_GENERATOR set); RITUAL_CRASH_SEED repeats a run.
+# TESTDIR, RITUAL_GENERATOR and RITUAL_SERVER_ENV set); RITUAL_CRASH_SEED
+# repeats a run.
 # RITUAL_CRASH_SABOTAGE=unlogged_target or unlogged_checkpoint makes the
 # target or the checkpoint not crash-safe, to see the test fail.
 use strict;
@@ -43,7 +44,19 @@ restart_after_crash = on
 max_parallel_workers_per_gather = 0
 log_min_messages = warning
 });
-$node->start;
+
+# RITUAL_SERVER_ENV (see tests/cluster.sh): NAME=VALUE words for the
+# server's environment only, such as a sanitizer runtime to preload; the
+# postmaster passes them on to the backends it restarts after each crash.
+{
+	local %ENV = %ENV;
+	for my $word (split ' ', $ENV{RITUAL_SERVER_ENV} // '')
+	{
+		my ($name, $value) = split /=/, $word, 2;
+		$ENV{$name} = $value;
+	}
+	$node->start;
+}
 
 my $lake = PostgreSQL::Test::Utils::tempdir('lake');
 

@@ -31,7 +31,7 @@ trap 'rm -rf "$WORK"' EXIT
 give_to_server "$WORK" tests/ingest_crash.pl src/generator/ritual-generate
 
 run_as_server env PATH="$BINDIR:$PATH" PG_REGRESS="$PG_REGRESS" \
-    TESTDIR="$WORK" RITUAL_GENERATOR="$WORK/ritual-generate" \
+    TESTDIR="$WORK" RITUAL_GENERATOR="$WORK/ritual-generate" RITUAL_SERVER_ENV="${RITUAL_SERVER_ENV:-}" \
     ${RITUAL_CRASH_SEED:+RITUAL_CRASH_SEED=$RITUAL_CRASH_SEED} \
     ${RITUAL_CRASH_SABOTAGE:+RITUAL_CRASH_SABOTAGE=$RITUAL_CRASH_SABOTAGE} \
     prove -v -I "$PERL_LIB" "$WORK/ingest_crash.pl" 2>&1 | tee "$WORK/prove.out"

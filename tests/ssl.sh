@@ -119,7 +119,7 @@ ssl_ca_file = 'server-ca.pem'
 ssl_min_protocol_version = 'TLSv1.2'
 password_encryption = 'scram-sha-256'
 CONF
-    run_as_server "$PG_BIN/pg_ctl" -D "$data" -l "$CLUSTER_DIR/server.log" -w restart >/dev/null \
+    server_ctl -D "$data" -l "$CLUSTER_DIR/server.log" -w restart >/dev/null \
         || { echo "ssl: the cluster did not restart with ssl = on" >&2; tail -5 "$CLUSTER_DIR/server.log" >&2; return 1; }
 }
 
@@ -153,7 +153,7 @@ ssl_allow_role() {
 ssl_reload() {
     local log="$CLUSTER_DIR/server.log" before
     before=$(grep -c 'received SIGHUP' "$log" 2>/dev/null || true)
-    run_as_server "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" reload >/dev/null
+    server_ctl -D "$CLUSTER_DIR/data" reload >/dev/null
     for _ in $(seq 1 100); do
         if [ "$(grep -c 'received SIGHUP' "$log" 2>/dev/null || true)" -gt "${before:-0}" ]; then
             if psql -X -At -c "SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL" \

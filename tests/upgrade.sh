@@ -51,32 +51,11 @@ chmod 755 "$WORK"
 CLUSTER_DIR=
 cleanup() {
     if [ -n "$CLUSTER_DIR" ] && [ -f "$CLUSTER_DIR/data/postmaster.pid" ]; then
-        run_as_server "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+        server_ctl -D "$CLUSTER_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
     rm -rf "$WORK" ${CLUSTER_DIR:+"$CLUSTER_DIR"}
 }
 trap cleanup EXIT
-
-# A copy of the installation at $1: PostgreSQL finds its share and library
-# directories relative to its programs, so the copy keeps the layout below
-# the directories that the bin and share directories have in common.
-copy_installation() {
-    local root=$1 bindir sharedir incdir common=/ part
-    bindir=$($PG_CONFIG --bindir)
-    sharedir=$($PG_CONFIG --sharedir)
-    incdir=$(dirname "$($PG_CONFIG --includedir-server)")
-    for part in $(tr / ' ' <<<"$bindir"); do
-        case "$sharedir/" in "$common$part/"*) common=$common$part/ ;; *) break ;; esac
-    done
-    bindir=$(dirname "$bindir")     # with the library directory beside it
-    mkdir -p "$root/$(dirname "${bindir#"$common"}")" "$root/$(dirname "${sharedir#"$common"}")" \
-             "$root/$(dirname "${incdir#"$common"}")"
-    cp -a "$bindir" "$root/$(dirname "${bindir#"$common"}")/"
-    cp -a "$sharedir" "$root/$(dirname "${sharedir#"$common"}")/"
-    ln -s "$incdir" "$root/${incdir#"$common"}"      # headers: only read
-    chmod -R a+rX "$root"
-    echo "$root/${bindir#"$common"}/bin/pg_config"
-}
 
 echo "upgrade: building release 0.1 (${release:0:12}) into a copy of the installation"
 OLD_PG_CONFIG=$(copy_installation "$WORK/pg-0.1")
@@ -158,9 +137,9 @@ check "the filled installation has reports, a checkpoint and rejects" \
                      AND (SELECT count(*) = 2 FROM public.events_in)")" = t
 
 # the same cluster, now with the current installation
-run_as_server "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w stop >/dev/null
+server_ctl -D "$CLUSTER_DIR/data" -m fast -w stop >/dev/null
 PG_BIN=$NEW_PG_BIN
-run_as_server "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w start >/dev/null
+server_ctl -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w start >/dev/null
 
 q -c "ALTER EXTENSION ritual UPDATE" 2>"$WORK/update.err" || cat "$WORK/update.err"
 check "ALTER EXTENSION ritual UPDATE reaches $CURRENT" \
