@@ -339,6 +339,11 @@ SET plan_cache_mode = force_generic_plan;
 PREPARE count_lake AS SELECT count(*) FROM lake_events;
 EXPLAIN (COSTS OFF) EXECUTE count_lake;
 EXECUTE count_lake;
+BEGIN;
+SELECT ritual.ingest_prepare_batch('lake_events', 'events', 99, ARRAY[:'lake' || '/p01.csv'],
+    '{0}', '{0}', '{-1}', '{0}', false, NULL);
+EXECUTE count_lake;
+ROLLBACK;
 CREATE TABLE lake_counts (rows bigint);
 CREATE FUNCTION count_lake_too() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
