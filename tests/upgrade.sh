@@ -176,7 +176,7 @@ sed -E 's/^(ingester ritual\.ingest_(streams|files|batches|rejects)) SELECT,INSE
     "$WORK/before.txt" >"$WORK/expected-after.txt"
 check "every table keeps its rows and every role its privileges" \
     diff -u "$WORK/expected-after.txt" "$WORK/after.txt"
-check "the ingest role lost INSERT and UPDATE on the checkpoint tables" \
+check "0.1 had given the ingest role the INSERT and UPDATE taken back" \
     test "$(grep -c '^ingester ritual\.ingest_[a-z]* SELECT,INSERT,UPDATE$' "$WORK/before.txt")" = 4
 
 # ingest goes on where it stopped: only the new file's rows, once

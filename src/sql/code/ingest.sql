@@ -1,8 +1,8 @@
 /*
  * src/sql/code/ingest.sql: ritual.ingest and its views.  ritual.ingest
- * appends to a table what is new in the files of a ritual_fdw foreign
- * table, writing the checkpoint of src/sql/tables/ingest.sql in the
- * caller's transaction; src/ingest.c reads the files.
+ * (src/ingest.c) appends to a table what is new in the files of a
+ * ritual_fdw foreign table, writing the checkpoint of
+ * src/sql/tables/ingest.sql in the caller's transaction.
  */
 
 -- security_invoker: a role sees through it the rows of ritual.ingest_streams
