@@ -97,6 +97,15 @@ typedef struct IngestCall
 	int64		batch;
 } IngestCall;
 
+/* What a batch took, over its files. */
+typedef struct BatchTotals
+{
+	int			files;
+	int64		bytes;
+	int64		rows;
+	int64		rejects;
+} BatchTotals;
+
 PG_FUNCTION_INFO_V1(ritual_ingest);
 
 static char *
@@ -666,6 +675,63 @@ seconds_since(TimestampTz started)
 	return (double) (GetCurrentTimestamp() - started) / USECS_PER_SEC;
 }
 
+/*
+ * Count the batch in its stream and log it; *totals gets what it took.
+ */
+static void
+write_log(IngestCall *call, RitualIngestScan *ingest, int rewrites,
+		  int pending, BatchTotals *totals)
+{
+	Oid			types[10] = {INT8OID, INT8OID, TIMESTAMPTZOID, FLOAT8OID,
+	INT4OID, INT8OID, INT8OID, INT8OID, INT4OID, INT4OID};
+	Datum		values[10];
+
+	memset(totals, 0, sizeof(BatchTotals));
+	totals->files = ingest->nfiles;
+	for (int i = 0; i < ingest->nfiles; i++)
+	{
+		totals->bytes += ingest->files[i].end - ingest->files[i].start;
+		totals->rows += ingest->files[i].rows;
+		totals->rejects += ingest->files[i].rejects;
+	}
+	values[0] = Int64GetDatum(call->stream_id);
+	values[1] = Int64GetDatum(call->batch);
+	bookkeep(call, "UPDATE ritual.ingest_streams SET batches = $2 "
+			 "WHERE stream_id = $1", 2, types, values, NULL);
+	values[2] = TimestampTzGetDatum(call->started);
+	values[3] = Float8GetDatum(seconds_since(call->started));
+	values[4] = Int32GetDatum(totals->files);
+	values[5] = Int64GetDatum(totals->bytes);
+	values[6] = Int64GetDatum(totals->rows);
+	values[7] = Int64GetDatum(totals->rejects);
+	values[8] = Int32GetDatum(rewrites);
+	values[9] = Int32GetDatum(pending);
+	bookkeep(call, "INSERT INTO ritual.ingest_batches VALUES "
+			 "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+			 10, types, values, NULL);
+	ereport(LOG,
+			(errmsg("ritual.ingest from %s into %s: batch " INT64_FORMAT ", %d files, " INT64_FORMAT " bytes, " INT64_FORMAT " rows, " INT64_FORMAT " rejects",
+					call->source_name, call->target_name, call->batch,
+					totals->files, totals->bytes, totals->rows,
+					totals->rejects)));
+}
+
+/* INSERT INTO target (columns) SELECT columns FROM ONLY source */
+static char *
+insert_statement(IngestCall *call, const char *columns)
+{
+	StringInfoData insert;
+
+	initStringInfo(&insert);
+	appendStringInfo(&insert, "INSERT INTO %s (%s) SELECT %s FROM ONLY %s",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(call->target)),
+												get_rel_name(call->target)),
+					 columns, columns,
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(call->source)),
+												get_rel_name(call->source)));
+	return insert.data;
+}
+
 /* The one row ritual.ingest returns; a NULL batch when nothing was read. */
 static void
 return_row(FunctionCallInfo fcinfo, int64 batch, int files, int64 bytes,
@@ -704,13 +770,7 @@ ritual_ingest(PG_FUNCTION_ARGS)
 	int			rewrites;
 	int			pending;
 	RitualIngestScan *ingest;
-	int			nfiles;
-	StringInfoData insert;
-	Oid			types[1] = {INT8OID};
-	Datum		values[10];
-	int64		bytes = 0;
-	int64		rows = 0;
-	int64		rejects = 0;
+	BatchTotals totals;
 
 	memset(&call, 0, sizeof(call));
 	call.started = GetCurrentTimestamp();
@@ -796,53 +856,15 @@ ritual_ingest(PG_FUNCTION_ARGS)
 	ingest->files_complete = files_complete;
 	ingest->reject_limit = reject_limit;
 
-	/* the rows, as the caller */
-	initStringInfo(&insert);
-	appendStringInfo(&insert, "INSERT INTO %s (%s) SELECT %s FROM ONLY %s",
-					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(call.target)),
-												get_rel_name(call.target)),
-					 columns, columns,
-					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(call.source)),
-												get_rel_name(call.source)));
-	ritual_ingest_batch_insert(ingest, call.target, insert.data);
-
-	/* the bookkeeping, as the owner */
+	/* the rows, as the caller; the bookkeeping, as the owner */
+	ritual_ingest_batch_insert(ingest, call.target,
+							   insert_statement(&call, columns));
 	write_rejects(&call, ingest);
 	write_checkpoint(&call, ingest);
-	nfiles = ingest->nfiles;
-	for (int i = 0; i < nfiles; i++)
-	{
-		bytes += ingest->files[i].end - ingest->files[i].start;
-		rows += ingest->files[i].rows;
-		rejects += ingest->files[i].rejects;
-	}
-	values[0] = Int64GetDatum(call.stream_id);
-	bookkeep(&call, "UPDATE ritual.ingest_streams SET batches = batches + 1 "
-			 "WHERE stream_id = $1", 1, types, values, NULL);
-	{
-		Oid			log_types[10] = {INT8OID, INT8OID, TIMESTAMPTZOID, FLOAT8OID,
-		INT4OID, INT8OID, INT8OID, INT8OID, INT4OID, INT4OID};
-
-		values[1] = Int64GetDatum(call.batch);
-		values[2] = TimestampTzGetDatum(call.started);
-		values[3] = Float8GetDatum(seconds_since(call.started));
-		values[4] = Int32GetDatum(nfiles);
-		values[5] = Int64GetDatum(bytes);
-		values[6] = Int64GetDatum(rows);
-		values[7] = Int64GetDatum(rejects);
-		values[8] = Int32GetDatum(rewrites);
-		values[9] = Int32GetDatum(pending);
-		bookkeep(&call, "INSERT INTO ritual.ingest_batches VALUES "
-				 "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-				 10, log_types, values, NULL);
-	}
+	write_log(&call, ingest, rewrites, pending, &totals);
 	ritual_ingest_batch_end(ingest);
-	ereport(LOG,
-			(errmsg("ritual.ingest from %s into %s: batch " INT64_FORMAT ", %d files, " INT64_FORMAT " bytes, " INT64_FORMAT " rows, " INT64_FORMAT " rejects",
-					call.source_name, call.target_name, call.batch,
-					nfiles, bytes, rows, rejects)));
 	SPI_finish();
-	return_row(fcinfo, call.batch, nfiles, bytes, rows, rejects,
-			   seconds_since(call.started));
+	return_row(fcinfo, call.batch, totals.files, totals.bytes, totals.rows,
+			   totals.rejects, seconds_since(call.started));
 	return (Datum) 0;
 }
