@@ -307,6 +307,7 @@ SET ROLE ingest_pipeline;
 SELECT source, target, batches FROM ritual.ingest_streams ORDER BY stream_id;
 SELECT source, target, batch, rows, rejects FROM ritual.ingest_log ORDER BY source, target, batch;
 SELECT count(*) AS files FROM ritual.ingest_files;
+SELECT fingerprint FROM ritual.ingest_files;
 UPDATE ritual.ingest_files SET bytes = 0, lines = 0;
 INSERT INTO ritual.ingest_streams (source, target) VALUES ('bad_events', 'events');
 DELETE FROM ritual.ingest_rejects;

@@ -61,8 +61,12 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
     EXECUTE format('GRANT USAGE ON SCHEMA ritual TO %I', role);
-    EXECUTE format('GRANT SELECT ON ritual.ingest_streams, ritual.ingest_files,
-                    ritual.ingest_batches, ritual.ingest_rejects TO %I', role);
+    EXECUTE format('GRANT SELECT ON ritual.ingest_streams, ritual.ingest_batches,
+                    ritual.ingest_rejects TO %I', role);
+    -- not the fingerprint: a hash of up to 8 kB of a file, columns the
+    -- source does not map included, that a small file would give away
+    EXECUTE format('GRANT SELECT (stream_id, path, size, modified, bytes, lines, rows, rejects,
+                    fingerprint_bytes, first_batch, batch, state) ON ritual.ingest_files TO %I', role);
     EXECUTE format('GRANT SELECT ON ritual.ingest_log, ritual.ingest_progress TO %I', role);
 END
 $fn$;

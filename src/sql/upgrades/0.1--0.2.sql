@@ -12,7 +12,8 @@
  * ritual.ingest is one C function (src/ingest.c) that keeps the checkpoint
  * as the tables' owner: its internal steps lose their SQL entry, the roles
  * that 0.1's ritual.grant_ingest let write the checkpoint tables keep only
- * SELECT, and row security shows a role the streams it may ingest.
+ * SELECT (not of the fingerprints), and row security shows a role the
+ * streams it may ingest.
  */
 DROP FUNCTION ritual.ingest_list_files(regclass, text[], bigint[], bigint[], timestamptz[]);
 DROP FUNCTION ritual.ingest_prepare_batch(regclass, regclass, bigint, text[], bigint[], bigint[], bigint[], bigint[], boolean, bigint);
@@ -33,6 +34,17 @@ BEGIN
     LOOP
         EXECUTE format('REVOKE INSERT, UPDATE ON ritual.ingest_streams, ritual.ingest_files,
                         ritual.ingest_batches, ritual.ingest_rejects FROM %s', grantee);
+    END LOOP;
+    FOR grantee IN
+        SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END
+          FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+         WHERE c.oid = 'ritual.ingest_files'::regclass
+           AND a.grantee <> c.relowner AND a.privilege_type = 'SELECT'
+    LOOP
+        EXECUTE format('REVOKE SELECT ON ritual.ingest_files FROM %s', grantee);
+        EXECUTE format('GRANT SELECT (stream_id, path, size, modified, bytes, lines, rows, rejects,
+                        fingerprint_bytes, first_batch, batch, state) ON ritual.ingest_files TO %s',
+                       grantee);
     END LOOP;
 END
 $migrate$;
