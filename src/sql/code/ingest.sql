@@ -64,7 +64,9 @@ BEGIN
     EXECUTE format('GRANT SELECT ON ritual.ingest_streams, ritual.ingest_batches,
                     ritual.ingest_rejects TO %I', role);
     -- not the fingerprint: a hash of up to 8 kB of a file, columns the
-    -- source does not map included, that a small file would give away
+    -- source does not map included, that a small file would give away (and
+    -- not the whole table, as 0.1 granted)
+    EXECUTE format('REVOKE SELECT ON ritual.ingest_files FROM %I', role);
     EXECUTE format('GRANT SELECT (stream_id, path, size, modified, bytes, lines, rows, rejects,
                     fingerprint_bytes, first_batch, batch, state) ON ritual.ingest_files TO %I', role);
     EXECUTE format('GRANT SELECT ON ritual.ingest_log, ritual.ingest_progress TO %I', role);
