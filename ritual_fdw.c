@@ -26,11 +26,14 @@
 #include "optimizer/paths.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
+#include "utils/acl.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/sampling.h"
 
+#include "src/convert.h"
 #include "src/ritual.h"
 
 PG_MODULE_MAGIC;
@@ -47,6 +50,8 @@ typedef struct RitualPlanState
 	int64		total_size;		/* bytes in all files */
 	BlockNumber pages;			/* total_size in blocks, at least 1 */
 	double		ntuples;		/* estimated rows before any qual */
+	bool		role_sees_files;	/* the role may read every row: its plan
+									 * may show what pruning finds */
 } RitualPlanState;
 
 /*
@@ -179,10 +184,29 @@ size_in_pages(int64 size)
 }
 
 /*
+ * Whether the role planning the query may read the table's every row, and
+ * so see in its plan what pruning by the query's conditions finds.
+ *
+ * A role that reads the table only through a view (a security_barrier view
+ * hiding some partitions, say) must not: the planner pushes the role's own
+ * leakproof conditions down into the view, among the view's, and pruning
+ * by them would count, in the plan's estimate and in a plain EXPLAIN, the
+ * files of partitions the view hides.  So the plan depends on the role.
+ */
+static bool
+role_may_read_table(PlannerInfo *root, Oid foreigntableid)
+{
+	root->glob->dependsOnRole = true;
+	return pg_class_aclcheck(foreigntableid, GetUserId(), ACL_SELECT) ==
+		ACLCHECK_OK;
+}
+
+/*
  * ritualGetForeignRelSize
  *		Estimate the rows of the table from the size of its files: by the
  *		tuple density ANALYZE measured if there is one, else by the width of
- *		a row.
+ *		a row.  The files that pruning rules out are not counted, if the role
+ *		may see which they are.
  */
 static void
 ritualGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
@@ -200,6 +224,10 @@ ritualGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	pruning = ritual_pruning_clauses(extract_actual_clauses(baserel->baserestrictinfo,
 															false),
 									 baserel->relid, plan->opts);
+	plan->role_sees_files = (pruning == NIL ||
+							 role_may_read_table(root, foreigntableid));
+	if (!plan->role_sees_files)
+		pruning = NIL;
 	plan->files = ritual_plan_files(root, pruning, baserel->relid, plan->opts,
 									plan->files);
 	plan->total_size = ritual_total_size(plan->files);
@@ -248,6 +276,82 @@ make_scan_path(PlannerInfo *root, RelOptInfo *baserel, double rows,
 }
 
 /*
+ * The attributes a scan of 'baserel' must convert: those the query reads
+ * and those its conditions test; *whole_row when it reads whole rows.
+ */
+static List *
+planned_columns(RelOptInfo *baserel, bool *whole_row)
+{
+	Bitmapset  *attrs = NULL;
+	List	   *attnums = NIL;
+	ListCell   *lc;
+	int			member = -1;
+
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
+	foreach(lc, baserel->baserestrictinfo)
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
+					   baserel->relid, &attrs);
+
+	*whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
+	while ((member = bms_next_member(attrs, member)) >= 0)
+	{
+		int			attnum = member + FirstLowInvalidHeapAttributeNumber;
+
+		if (attnum > 0)
+			attnums = lappend_int(attnums, attnum);
+	}
+	return attnums;
+}
+
+/* planned_columns as a flag per attribute, or NULL for all of them. */
+static bool *
+column_flags(List *attnums, bool whole_row, int natts)
+{
+	bool	   *flags;
+	ListCell   *lc;
+
+	if (whole_row)
+		return NULL;
+	flags = palloc0(sizeof(bool) * Max(natts, 1));
+	foreach(lc, attnums)
+		flags[lfirst_int(lc) - 1] = true;
+	return flags;
+}
+
+/*
+ * Whether the scan will convert, catching its errors, a value of a type
+ * whose errors only a subtransaction can catch (a domain, citext, ...; see
+ * ritual_soft_input_needs_subtransaction).  No process of a parallel query
+ * may start a subtransaction, so such a scan must stay out of parallel
+ * workers.  Partition values are always converted so, the scan reporting a
+ * bad one per on_error; other columns under on_error 'null' or 'skip'.
+ */
+static bool
+needs_subtransactions(RelOptInfo *baserel, Oid foreigntableid,
+					  const RitualOptions *opts)
+{
+	bool		whole_row;
+	List	   *attnums = planned_columns(baserel, &whole_row);
+	bool	   *needed = column_flags(attnums, whole_row, opts->natts);
+	bool		all = ritual_scan_converts_all(opts, needed);
+
+	for (int i = 0; i < opts->natts; i++)
+	{
+		const RitualColumn *column = &opts->columns[i];
+
+		if (column->dropped || column->meta != RITUAL_META_NONE ||
+			!(all || needed[i]))
+			continue;
+		if ((column->partition_key != NULL ||
+			 opts->on_error != RITUAL_ON_ERROR_STOP) &&
+			ritual_soft_input_needs_subtransaction(get_atttype(foreigntableid,
+															   i + 1)))
+			return true;
+	}
+	return false;
+}
+
+/*
  * ritualGetForeignPaths
  *		Read every file, in one process or, as a partial path, shared by
  *		parallel workers.  Reading a byte costs as a sequential page does;
@@ -255,7 +359,7 @@ make_scan_path(PlannerInfo *root, RelOptInfo *baserel, double rows,
  */
 static void
 ritualGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
-					  pg_attribute_unused() Oid foreigntableid)
+					  Oid foreigntableid)
 {
 	RitualPlanState *plan = baserel->fdw_private;
 	Cost		startup_cost = baserel->baserestrictcost.startup;
@@ -265,6 +369,9 @@ ritualGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 		cpu_per_tuple * plan->ntuples;
 	int			workers;
 
+	if (baserel->consider_parallel &&
+		needs_subtransactions(baserel, foreigntableid, plan->opts))
+		baserel->consider_parallel = false;
 	add_path(baserel, (Path *) make_scan_path(root, baserel, baserel->rows,
 											  startup_cost,
 											  startup_cost + run_cost));
@@ -293,8 +400,9 @@ ritualGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 /*
  * ritualGetForeignPlan
  *		Quals are all checked by the executor.  The plan carries which
- *		columns must be converted, and, as fdw_exprs, the quals on partition
- *		columns that prune files before the scan.
+ *		columns must be converted, whether the role may see what pruning
+ *		finds, and, as fdw_exprs, the quals on partition columns that prune
+ *		files before the scan.
  */
 static ForeignScan *
 ritualGetForeignPlan(pg_attribute_unused() PlannerInfo *root,
@@ -304,31 +412,15 @@ ritualGetForeignPlan(pg_attribute_unused() PlannerInfo *root,
 					 List *tlist, List *scan_clauses, Plan *outer_plan)
 {
 	RitualPlanState *plan = baserel->fdw_private;
-	Bitmapset  *attrs = NULL;
-	List	   *needed = NIL;
-	ListCell   *lc;
 	bool		whole_row;
-	int			member = -1;
-
-	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
-	foreach(lc, baserel->baserestrictinfo)
-		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
-					   baserel->relid, &attrs);
-
-	whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
-	while ((member = bms_next_member(attrs, member)) >= 0)
-	{
-		int			attnum = member + FirstLowInvalidHeapAttributeNumber;
-
-		if (attnum > 0)
-			needed = lappend_int(needed, attnum);
-	}
+	List	   *needed = planned_columns(baserel, &whole_row);
 
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							ritual_pruning_clauses(scan_clauses, baserel->relid,
 												   plan->opts),
-							list_make2(makeBoolean(whole_row), needed),
+							list_make3(makeBoolean(whole_row), needed,
+									   makeBoolean(plan->role_sees_files)),
 							NIL, NIL, outer_plan);
 }
 
@@ -372,22 +464,16 @@ ritualExplainForeignScan(ForeignScanState *node, ExplainState *es)
 static bool *
 needed_columns(ForeignScan *plan, Relation rel)
 {
-	int			natts = RelationGetNumberOfAttributes(rel);
-	bool	   *needed;
-	ListCell   *lc;
-
-	if (boolVal(linitial(plan->fdw_private)))
-		return NULL;
-	needed = palloc0(sizeof(bool) * Max(natts, 1));
-	foreach(lc, (List *) lsecond(plan->fdw_private))
-		needed[lfirst_int(lc) - 1] = true;
-	return needed;
+	return column_flags(lsecond(plan->fdw_private),
+						boolVal(linitial(plan->fdw_private)),
+						RelationGetNumberOfAttributes(rel));
 }
 
 /*
  * ritualBeginForeignScan
  *		List the files again (never opening one for a plain EXPLAIN) and
- *		prepare the reader.
+ *		prepare the reader.  A plain EXPLAIN prunes only if the role may see
+ *		what pruning finds.
  */
 static void
 ritualBeginForeignScan(ForeignScanState *node, int eflags)
@@ -409,7 +495,9 @@ ritualBeginForeignScan(ForeignScanState *node, int eflags)
 		state->ingest = ritual_ingest_claim(RelationGetRelid(rel),
 											plan->scan.plan.parallel_aware,
 											&state->files);
-	if (plan->fdw_exprs != NIL && state->ingest == NULL)
+	if (plan->fdw_exprs != NIL && state->ingest == NULL &&
+		(boolVal(lthird(plan->fdw_private)) ||
+		 !(eflags & EXEC_FLAG_EXPLAIN_ONLY)))
 	{
 		int			matched = list_length(state->files);
 

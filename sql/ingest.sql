@@ -247,6 +247,21 @@ INSERT INTO unique_events VALUES (9, 'f', NULL);
 SELECT * FROM ritual.ingest('bad_events', 'unique_events');
 SELECT count(*) FROM unique_events;
 
+-- a compressed file is complete when it appears: its last record is taken
+-- though no line break ends it
+\set unterminated :datadir '/ingest_unterminated'
+SELECT format('COPY (SELECT) TO PROGRAM %L',
+              format('cat > /dev/null; mkdir -p %1$s && cd %1$s && printf ''user_id,event_type,event_date\n1,a,2024-01-01\n2,b,2024-01-02'' > .last && gzip -c .last > last.csv.gz && zstd -q -c .last > last.csv.zst && rm .last',
+                     :'unterminated')) AS write_unterminated \gset
+:write_unterminated;
+CREATE FOREIGN TABLE unterminated_events (user_id bigint, event_type text, event_date timestamp)
+  SERVER ingest_files OPTIONS (path :'unterminated', header 'true');
+CREATE TABLE compressed_events (user_id bigint, event_type text, event_date timestamp);
+SELECT files, rows, rejects FROM ritual.ingest('unterminated_events', 'compressed_events');
+SELECT files, rows, rejects FROM ritual.ingest('unterminated_events', 'compressed_events',
+                                               files_complete => true);
+SELECT * FROM compressed_events ORDER BY user_id;
+
 -- errors
 SELECT * FROM ritual.ingest('events', 'good_events');
 CREATE EXTENSION file_fdw;
@@ -413,8 +428,8 @@ DROP SERVER other_files CASCADE;
 DROP SERVER strict_files CASCADE;
 DROP EXTENSION file_fdw;
 DROP TABLE events, events_once, profiles, good_events, unrelated, pipeline_events, typed_events,
-    checked_events, unique_events, ids, lake_counts, counted_events, generated_events,
-    always_events, by_default_events, ranged_events, strict_target;
+    checked_events, unique_events, compressed_events, ids, lake_counts, counted_events,
+    generated_events, always_events, by_default_events, ranged_events, strict_target;
 DROP FUNCTION upper_event_type, count_lake_too;
 DROP FUNCTION write_lines, write_part_of_line, ingest_and_refresh, report_differences;
 DROP OWNED BY ingest_nobody, ingest_pipeline;

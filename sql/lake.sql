@@ -133,6 +133,28 @@ SELECT matched, pruned, files_read FROM scan_files(
 SELECT count(*) FROM hive WHERE platform = (SELECT max(p) FROM wanted);
 DROP FOREIGN TABLE hive;
 
+-- a column named like a key is read from the fields of a file whose path
+-- lacks the key (a flat file beside country=US/), and from the path where it
+-- has the key, which wins over a column of the same name in the file (as in
+-- DuckDB); a file without the key is never pruned by it
+\set mixed_lake :datadir '/mixed_lake'
+CREATE FOREIGN TABLE mixed (user_id int, event_type text, country text,
+    file text OPTIONS (meta 'filename'))
+  SERVER files OPTIONS (path :'mixed_lake', header 'true');
+SELECT user_id, event_type, country, replace(file, :'datadir', '<data>') AS file
+  FROM mixed ORDER BY user_id;
+SELECT user_id, country FROM mixed WHERE country = 'FR';
+SELECT matched, pruned, files_read FROM scan_files(
+  'SELECT * FROM mixed WHERE country = ''FR''');
+SELECT matched, pruned, files_read FROM scan_files(
+  'SELECT * FROM mixed WHERE country = ''US''');
+-- by position too, the flat file's third field is the column
+\set mixed_by_position :mixed_lake '/country=US,' :mixed_lake '/flat.csv'
+ALTER FOREIGN TABLE mixed OPTIONS (SET path :'mixed_by_position',
+                                   ADD match_by 'position');
+SELECT user_id, event_type, country FROM mixed ORDER BY user_id;
+DROP FOREIGN TABLE mixed;
+
 -- compressed files: by the name's ending or by option compression
 \set one :compressed '/one.csv.gz'
 \set two_members :compressed '/two_members.csv.gz'

@@ -131,6 +131,13 @@ SELECT ritual.sparkline(ARRAY[1, 2, 3, 4, 5, 6, 7, 8]::float8[]) AS rising,
        ritual.sparkline(NULL::float8[]) IS NULL AS null_in;
 -- fixed bounds: clamped outside them
 SELECT ritual.sparkline(ARRAY[0, 0.25, 0.5, 1, 2, -1]::float8[], 0, 1) AS fixed;
+-- the extremes of float8 neither overflow nor underflow; non-finite bounds are not bounds
+SELECT ritual.sparkline('{-1e308,0,1e308}'::float8[]) AS widest,
+       ritual.sparkline('{1.7976931348623157e308,-1.7976931348623157e308}'::float8[]) AS extremes,
+       ritual.sparkline('{1e-300,0,1e308}'::float8[]) AS tiny_in_huge,
+       ritual.sparkline('{4.9e-324,0,1e-323}'::float8[]) AS denormals,
+       ritual.sparkline('{1,2,3}'::float8[], 'NaN', 'Infinity') AS nonfinite_bounds,
+       ritual.sparkline('{1,2,3}'::float8[], -1e308, 1e308) AS huge_bounds;
 -- the aggregate, in the order asked for
 SELECT ritual.sparkline(x ORDER BY x) AS up, ritual.sparkline(x ORDER BY x DESC) AS down
   FROM generate_series(1, 8) AS x;

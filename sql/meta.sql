@@ -42,4 +42,15 @@ CREATE FOREIGN TABLE clean (id int, errors text OPTIONS (meta 'errors'))
 SELECT count(*) AS rows, count(errors) AS rows_with_errors FROM clean;
 SELECT DISTINCT errors FROM clean;
 
-DROP FOREIGN TABLE quoting, crlf, noheader, lake, by_position, clean;
+-- a file name that is not valid UTF-8 reaches 'filename' as valid text, each
+-- byte of an invalid sequence written as \xNN
+\set odd_names :datadir '/odd_names'
+SELECT format('COPY (SELECT) TO PROGRAM %L',
+              format('cat > /dev/null; mkdir -p %s && printf ''a\n1\n'' > %s/"$(printf ''caf\303\251-\377\376'')".csv',
+                     :'odd_names', :'odd_names')) AS write_odd \gset
+:write_odd;
+CREATE FOREIGN TABLE odd_names (a int, file text OPTIONS (meta 'filename'))
+  SERVER files OPTIONS (path :'odd_names', header 'true');
+SELECT a, replace(file, :'datadir', '<data>') AS file FROM odd_names;
+
+DROP FOREIGN TABLE quoting, crlf, noheader, lake, by_position, clean, odd_names;

@@ -51,6 +51,10 @@ CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'events', on_error 'i
 CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'events', on_error 'skp');
 CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'events', on_error 'skip', reject_limit '-1');
 CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'events', on_error 'skip', reject_limit 'ten');
+CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'events', max_record_size '0');
+CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'events', max_record_size '64 apples');
+CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'events', max_record_size '2GB');
+CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'events', max_recordsize '1MB');
 CREATE FOREIGN TABLE t (a int OPTIONS (meta 'file')) SERVER files OPTIONS (path :'events');
 CREATE FOREIGN TABLE t (a int OPTIONS (meta 'line', column_name 'b')) SERVER files OPTIONS (path :'events');
 

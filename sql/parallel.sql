@@ -103,12 +103,74 @@ SET max_parallel_workers_per_gather = 2;
 SELECT count(*), max(id) FROM unbalanced;
 \set VERBOSITY default
 
+-- a lone CR inside a simple quoted field ends a line in a block's count of
+-- the lines before it, and so it must in the reader: the line numbers of a
+-- parallel scan are those of a serial one
+\set quoted_cr :datadir '/parallel_quoted_cr.csv'
+COPY (SELECT i AS id, CASE WHEN i % 50 = 0 THEN E'cr\rinside ' || i
+                           ELSE 'plain ' || i END AS note
+        FROM generate_series(1, 20000) AS i)
+  TO :'quoted_cr' WITH (FORMAT csv, HEADER);
+CREATE FOREIGN TABLE quoted_cr (id int, note text, line bigint OPTIONS (meta 'line'))
+  SERVER files OPTIONS (path :'quoted_cr', header 'true');
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE serial_cr AS SELECT * FROM quoted_cr;
+SET max_parallel_workers_per_gather = 2;
+CREATE TEMP TABLE parallel_cr AS SELECT * FROM quoted_cr;
+SELECT count(*) AS rows, max(line) AS last_line, (SELECT count(*) FROM (
+  (SELECT * FROM serial_cr EXCEPT ALL SELECT * FROM parallel_cr)
+  UNION ALL
+  (SELECT * FROM parallel_cr EXCEPT ALL SELECT * FROM serial_cr)) d) AS differences
+  FROM parallel_cr;
+-- a domain whose CHECK runs plpgsql, and citext (an input function of an
+-- extension), under on_error 'null': their errors can only be caught in a
+-- subtransaction, which no process of a parallel query may start, so a scan
+-- that converts them is planned serial, and reads what a serial scan reads
+CREATE EXTENSION citext;
+CREATE FUNCTION id_allowed(id int) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  n int;
+BEGIN
+  SELECT 1 / (CASE WHEN id % 1001 = 0 THEN 0 ELSE 1 END) INTO n;
+  RETURN true;
+END $$;
+CREATE DOMAIN checked_id AS int CHECK (id_allowed(VALUE));
+CREATE FOREIGN TABLE checked_big (id checked_id, note citext, at timestamp,
+    errors text OPTIONS (meta 'errors'))
+  SERVER files OPTIONS (path :'big', header 'true', on_error 'null');
+EXPLAIN (COSTS OFF) SELECT count(id) FROM checked_big;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM checked_big WHERE note = 'PLAIN 5';
+SELECT count(*) AS rows, count(id) AS ids, count(note) AS notes,
+       count(errors) AS bad FROM checked_big;
+SELECT count(*) FROM checked_big WHERE note = 'PLAIN 5';
+-- the leader of a parallel query cannot start one either (here forced by
+-- force_parallel_mode): there the values convert as under on_error 'stop'
+SET force_parallel_mode = on;
+SELECT count(note) FROM checked_big;
+SELECT count(id) FROM checked_big;
+RESET force_parallel_mode;
+ALTER FOREIGN TABLE checked_big OPTIONS (SET on_error 'skip');
+EXPLAIN (COSTS OFF) SELECT count(at) FROM checked_big;
+SELECT count(at) FROM checked_big;
+-- a query that converts neither stays parallel
+ALTER FOREIGN TABLE checked_big OPTIONS (SET on_error 'null');
+EXPLAIN (COSTS OFF) SELECT count(at) FROM checked_big;
+SELECT count(at) FROM checked_big;
+-- with on_error 'stop' nothing is caught: parallel
+ALTER FOREIGN TABLE checked_big OPTIONS (SET on_error 'stop');
+EXPLAIN (COSTS OFF) SELECT count(note) FROM checked_big;
+SELECT count(note) FROM checked_big;
+DROP FOREIGN TABLE checked_big;
+DROP DOMAIN checked_id;
+DROP FUNCTION id_allowed;
+DROP EXTENSION citext;
+
 RESET max_parallel_workers_per_gather;
 RESET min_parallel_table_scan_size;
 RESET parallel_tuple_cost;
 RESET parallel_setup_cost;
 RESET ritual.parallel_block_size;
-DROP FOREIGN TABLE big, lake, unbalanced;
+DROP FOREIGN TABLE big, lake, unbalanced, quoted_cr;
 
 -- a leader that reads nothing itself still reports the whole scan
 \set big :datadir '/parallel_big.csv'

@@ -22,16 +22,68 @@
 #include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #if PG_VERSION_NUM >= 160000
 #include "nodes/miscnodes.h"
 #endif
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/resowner.h"
+#include "utils/typcache.h"
 
 #include "convert.h"
+
+/*
+ * ritual_soft_input_needs_subtransaction
+ *		Whether an error of type 'typid''s input function can only be caught
+ *		safely inside a subtransaction.
+ *
+ * From PostgreSQL 16 input functions report bad input softly and nothing
+ * needs one.  Before, the error is caught after it was raised, which is
+ * safe only when the code that raised it held nothing the error left
+ * behind: true of the built-in input functions of scalar types.  A domain's
+ * CHECK may call any function (SPI, snapshots, plan cache), an input
+ * function of an extension may do anything, and record_in holds the row
+ * type's descriptor while a field fails; array_in, range_in and
+ * multirange_in are only as safe as the input of what they contain.
+ */
+bool
+ritual_soft_input_needs_subtransaction(pg_attribute_unused() Oid typid)
+{
+#if PG_VERSION_NUM >= 160000
+	return false;
+#else
+	Oid			in_func_oid;
+	Oid			typioparam;
+	TypeCacheEntry *typentry;
+
+	check_stack_depth();
+	getTypeInputInfo(typid, &in_func_oid, &typioparam);
+	if (in_func_oid >= FirstGenbkiObjectId)
+		return true;
+	switch (in_func_oid)
+	{
+		case F_DOMAIN_IN:
+		case F_RECORD_IN:
+			return true;
+		case F_ARRAY_IN:
+			return ritual_soft_input_needs_subtransaction(get_element_type(typid));
+		case F_RANGE_IN:
+			typentry = lookup_type_cache(typid, TYPECACHE_RANGE_INFO);
+			/* a range type's canonical function is its own code */
+			return typentry->rng_canonical_finfo.fn_oid >= FirstGenbkiObjectId ||
+				ritual_soft_input_needs_subtransaction(typentry->rngelemtype->type_id);
+		case F_MULTIRANGE_IN:
+			typentry = lookup_type_cache(typid, TYPECACHE_MULTIRANGE_INFO);
+			return ritual_soft_input_needs_subtransaction(typentry->rngtype->type_id);
+		default:
+			return false;
+	}
+#endif
+}
 
 /*
  * ritual_converter_init
@@ -47,6 +99,7 @@ ritual_converter_init(RitualConverter *conv, Oid typid, int32 typmod)
 	getTypeInputInfo(typid, &in_func_oid, &conv->typioparam);
 	fmgr_info(in_func_oid, &conv->in_func);
 	conv->is_domain = (get_typtype(typid) == TYPTYPE_DOMAIN);
+	conv->soft_needs_subtransaction = ritual_soft_input_needs_subtransaction(typid);
 	conv->max_bytes = -1;
 	conv->arena = NULL;
 	memset(conv->last_date, 0, sizeof(conv->last_date));	/* matches no date */
@@ -461,6 +514,42 @@ convert_in_subtransaction(RitualConverter *conv, char *str, Datum *result,
 	PG_END_TRY();
 	return converted;
 }
+
+/*
+ * The error of a value that a parallel query converted without a
+ * subtransaction says why on_error did not apply.
+ */
+static void
+parallel_convert_error_callback(void *arg)
+{
+	errcontext("on_error cannot catch errors of type %s in a parallel query; "
+			   "set max_parallel_workers_per_gather to 0 to read past them",
+			   format_type_be(*(Oid *) arg));
+}
+
+/*
+ * A value whose error only a subtransaction can catch, in a process that
+ * cannot start one: the process of a parallel query that a ritual_fdw scan
+ * did not ask for (the planner keeps such scans out of parallel workers, but
+ * the leader of a Gather elsewhere in the plan, or one forced by
+ * force_parallel_mode, is in parallel mode as well).  The value is
+ * converted as under on_error 'stop', so a bad one is an error.
+ */
+static Datum
+convert_in_parallel_mode(RitualConverter *conv, char *str)
+{
+	ErrorContextCallback callback;
+	Datum		result;
+
+	callback.callback = parallel_convert_error_callback;
+	callback.arg = &conv->typid;
+	callback.previous = error_context_stack;
+	error_context_stack = &callback;
+	result = InputFunctionCall(&conv->in_func, str, conv->typioparam,
+							   conv->typmod);
+	error_context_stack = callback.previous;
+	return result;
+}
 #endif
 
 /*
@@ -469,11 +558,11 @@ convert_in_subtransaction(RitualConverter *conv, char *str, Datum *result,
  *		the reason in *message instead of raising an error.
  *
  * Before PostgreSQL 16 input functions cannot report errors softly, so the
- * error is caught: around a built-in input function directly, around a
- * domain or a type's own input function in a subtransaction.  Only data
- * exceptions (class 22) and constraint violations of domains (class 23) are
- * taken as a bad value; anything else (out of memory, a cancel) is raised
- * again.
+ * error is caught: around a built-in input function of a scalar type
+ * directly, around anything else in a subtransaction (see
+ * ritual_soft_input_needs_subtransaction).  Only data exceptions (class 22)
+ * and constraint violations of domains (class 23) are taken as a bad value;
+ * anything else (out of memory, a cancel) is raised again.
  */
 bool
 ritual_convert_soft(RitualConverter *conv, char *str, int len, Datum *result,
@@ -497,12 +586,17 @@ ritual_convert_soft(RitualConverter *conv, char *str, int len, Datum *result,
 	*message = escontext.error_data->message;
 	return false;
 #else
-	if (conv->is_domain || conv->in_func.fn_oid >= FirstGenbkiObjectId)
-		return convert_in_subtransaction(conv, str, result, message);
+	if (conv->soft_needs_subtransaction)
+	{
+		if (!IsInParallelMode())
+			return convert_in_subtransaction(conv, str, result, message);
+		*result = convert_in_parallel_mode(conv, str);
+		return true;
+	}
 
 	/*
-	 * A built-in input function leaves nothing behind when it raises an
-	 * error about its input, so catching the error is safe.
+	 * A built-in input function of a scalar type leaves nothing behind when
+	 * it raises an error about its input, so catching the error is safe.
 	 */
 	PG_TRY();
 	{

@@ -47,6 +47,8 @@ typedef struct RitualConverter
 	FmgrInfo	in_func;
 	Oid			typioparam;
 	bool		is_domain;		/* NULL must pass the domain's checks too */
+	bool		soft_needs_subtransaction;	/* see
+											 * ritual_soft_input_needs_subtransaction */
 	RitualFastPath fast;
 	int32		max_bytes;		/* FAST_TEXT: longest value that surely fits
 								 * the typmod, or -1 */
@@ -58,6 +60,7 @@ typedef struct RitualConverter
 /* Arena bytes a FAST_TEXT value of 'len' bytes takes. */
 #define RITUAL_ARENA_TEXT_SIZE(len) MAXALIGN(VARHDRSZ + (len))
 
+extern bool ritual_soft_input_needs_subtransaction(Oid typid);
 extern void ritual_converter_init(RitualConverter *conv, Oid typid,
 								  int32 typmod);
 extern bool ritual_convert_fast(RitualConverter *conv, const char *str,

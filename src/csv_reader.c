@@ -17,12 +17,14 @@
  * last line is carried over to the next chunk.
  *
  * libcsv is set up deliberately: it must not trim spaces (is_space always
- * says no), it reports every line end (CSV_REPALL_NL) so that blank lines
- * can be counted and skipped here, it passes NULL for an empty unquoted field
- * (CSV_EMPTY_IS_NULL) so that "" stays an empty string, it rejects a stray
- * quote (CSV_STRICT), whose record is then reported as malformed and reading
- * goes on at the next line, and it allocates through palloc.  It knows no escape character other than a doubled quote,
- * so a different escape is rewritten into that form before parsing.
+ * says no, and notes whether a field opens with a quote), it reports every
+ * line end (CSV_REPALL_NL) so that blank lines can be counted and skipped
+ * here, it passes NULL for an empty unquoted field (CSV_EMPTY_IS_NULL) so
+ * that "" stays an empty string, it rejects a stray quote (CSV_STRICT), whose
+ * record is then reported as malformed and reading goes on at the next line,
+ * and it allocates through palloc, no more than max_record_size.  It knows
+ * no escape character other than a doubled quote, so a different escape is
+ * rewritten into that form before parsing, one line at a time.
  *
  *-------------------------------------------------------------------------
  */
@@ -82,6 +84,8 @@ struct CsvReader
 	bool		libcsv_busy;	/* libcsv is inside a record */
 	bool		skipping_line;	/* passing over the rest of a bad line */
 	bool		is_pipe;		/* not a regular file: reads may wait */
+	Size		max_record;		/* option max_record_size */
+	bool		field_quoted;	/* libcsv's current field opened with a quote */
 	Decompressor *decompressor; /* NULL for a plain file */
 	char	   *chunk;			/* bytes read from the file, NUL-terminated
 								 * in place by the plain-line splitter */
@@ -114,6 +118,7 @@ struct CsvReader
 	/* the record in progress */
 	int			record_first_field;
 	int64		record_line;
+	Size		record_bytes;	/* in its fields so far */
 	const char *record_malformed;
 
 	/* line accounting */
@@ -131,11 +136,12 @@ static CsvReader *parsing_reader = NULL;
 static void *
 csv_realloc_hook(void *ptr, size_t size)
 {
-	if (size > RITUAL_MAX_RECORD_BYTES)
-		return NULL;			/* libcsv then reports CSV_ENOMEM */
+	/* a field and a closing quote; libcsv then reports CSV_ENOMEM */
+	if (size > parsing_reader->max_record + 1)
+		return NULL;
 
 	/* grow by doubling: libcsv's fixed increment would be quadratic */
-	parsing_reader->parser.blk_size = Min(size, RITUAL_MAX_RECORD_BYTES);
+	parsing_reader->parser.blk_size = Min(size, parsing_reader->max_record);
 	if (ptr == NULL)
 		return MemoryContextAlloc(GetMemoryChunkContext(parsing_reader), size);
 	return repalloc(ptr, size);
@@ -147,10 +153,19 @@ csv_free_hook(void *ptr)
 	pfree(ptr);
 }
 
-/* libcsv trims spaces of unquoted fields unless told nothing is a space. */
+/*
+ * libcsv trims spaces of unquoted fields unless told nothing is a space.  It
+ * also does not say whether a field was quoted, which a null string needs:
+ * but it asks about the first byte of every field, and later only about the
+ * bytes of an unquoted field, which are never the quote, and about the byte
+ * after a quote inside a quoted field, which is the quote when doubled (any
+ * other makes the record bad).  So the last byte asked about before a field
+ * ends tells whether it opened with a quote.
+ */
 static int
-csv_no_spaces(pg_attribute_unused() unsigned char c)
+csv_space_hook(unsigned char c)
 {
+	parsing_reader->field_quoted = (c == (unsigned char) parsing_reader->quote);
 	return 0;
 }
 
@@ -160,7 +175,7 @@ init_parser(CsvReader *r, char delimiter)
 	csv_init(&r->parser, LIBCSV_OPTIONS);
 	csv_set_delim(&r->parser, (unsigned char) delimiter);
 	csv_set_quote(&r->parser, (unsigned char) r->quote);
-	csv_set_space_func(&r->parser, csv_no_spaces);
+	csv_set_space_func(&r->parser, csv_space_hook);
 	csv_set_realloc_func(&r->parser, csv_realloc_hook);
 	csv_set_free_func(&r->parser, csv_free_hook);
 	csv_set_blk_size(&r->parser, 1024);
@@ -212,6 +227,24 @@ push_record(CsvReader *r)
 	slot->terminated = false;
 	r->record_first_field = r->nfields;
 	r->record_malformed = NULL;
+	r->record_bytes = 0;
+}
+
+/*
+ * The record in progress holds more than max_record_size bytes: stop before
+ * its buffers grow any further.
+ */
+static void
+report_record_too_long(CsvReader *r)
+{
+	int64		line = r->nfields > r->record_first_field ?
+		r->record_line : r->line;
+
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("record on line " INT64_FORMAT " of file \"%s\" is longer than max_record_size (%zu bytes)",
+					line, r->path, r->max_record),
+			 errhint("Raise option max_record_size, or check the quoting: a quote that is never closed makes the rest of the file one field.")));
 }
 
 /*
@@ -269,24 +302,17 @@ on_field(void *data, size_t len, void *arg)
 				 errmsg("record on line " INT64_FORMAT " of file \"%s\" has more than %d fields",
 						r->record_line, r->path, RITUAL_MAX_FIELDS)));
 
+	r->record_bytes += len;
+	if (r->record_bytes > r->max_record)
+		report_record_too_long(r);
 	if (r->values_len + len + 1 > r->values_size)
-	{
-		Size		record_bytes = r->values_len + len -
-			(in_record > 0 ? r->fields[r->record_first_field].offset : r->values_len);
-
-		if (record_bytes > RITUAL_MAX_RECORD_BYTES)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("record on line " INT64_FORMAT " of file \"%s\" is longer than %zu bytes",
-							r->record_line, r->path, RITUAL_MAX_RECORD_BYTES),
-					 errhint("A quote that is never closed makes the rest of the file one field; check the quoting.")));
 		grow_values(r, r->values_len + len + 1);
-	}
 
 	slot = new_field(r);
 	slot->offset = r->values_len;
 	slot->len = (int) len;
 	slot->isnull = (data == NULL);
+	slot->quoted = r->field_quoted;
 	slot->in_chunk = false;
 	if (len > 0)
 	{
@@ -346,18 +372,20 @@ compact_queue(CsvReader *r)
 
 /*
  * Rewrite escape sequences inside quotes (escape+quote, escape+escape) into
- * the doubled-quote form libcsv understands.  The output is at most one
+ * the doubled-quote form libcsv understands, up to and including the first
+ * CR or LF; *used says how much of 'in' that was.  The output is at most one
  * byte longer than the input: an escape held back from the previous call
  * may come out with the byte after it.
  */
 static Size
-rewrite_escapes(CsvReader *r, const char *in, Size len, char *out)
+rewrite_escapes(CsvReader *r, const char *in, Size len, char *out, Size *used)
 {
 	char	   *o = out;
+	Size		i = 0;
 
-	for (Size i = 0; i < len; i++)
+	while (i < len)
 	{
-		char		c = in[i];
+		char		c = in[i++];
 
 		if (r->escape_pending)
 		{
@@ -381,7 +409,10 @@ rewrite_escapes(CsvReader *r, const char *in, Size len, char *out)
 		if (c == r->quote)
 			r->in_quotes = !r->in_quotes;
 		*o++ = c;
+		if (c == '\n' || c == '\r')
+			break;
 	}
+	*used = i;
 	return o - out;
 }
 
@@ -404,6 +435,8 @@ skip_bad_line(CsvReader *r, const char *p, const char *end)
 	r->line++;
 	if (*line_end == '\r' && line_end + 1 < end && line_end[1] == '\n')
 		line_end++;				/* CR LF ends one line */
+	/* an LF that comes next, in later bytes, ends no other line */
+	r->last_end_was_cr = (*line_end == '\r');
 	return line_end + 1;
 }
 
@@ -432,25 +465,12 @@ reject_stray_quote(CsvReader *r, const char *rest, Size len)
 	return skip_bad_line(r, rest, rest + len);
 }
 
-/*
- * Give bytes to libcsv.  When they end with a line break outside quotes,
- * libcsv is between records again and plain lines may be split here.
- */
+/* Parse bytes with libcsv, setting aside the records of stray quotes. */
 static void
-feed_libcsv(CsvReader *r, const char *bytes, Size len)
+parse_with_libcsv(CsvReader *r, const char *bytes, Size len)
 {
-	const char *end;
+	const char *end = bytes + len;
 
-	if (len == 0)
-		return;
-	if (r->escape != r->quote)
-	{
-		len = rewrite_escapes(r, bytes, len, r->rewritten);
-		bytes = r->rewritten;
-		if (len == 0)
-			return;
-	}
-	end = bytes + len;
 	for (const char *p = bytes; p != NULL && p < end;)
 	{
 		size_t		parsed;
@@ -460,16 +480,45 @@ feed_libcsv(CsvReader *r, const char *bytes, Size len)
 		if (parsed == (size_t) (end - p))
 			break;
 		if (csv_error(&r->parser) != CSV_EPARSE)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("field on line " INT64_FORMAT " of file \"%s\" is longer than %zu bytes",
-							r->line, r->path, RITUAL_MAX_RECORD_BYTES),
-					 errhint("A quote that is never closed makes the rest of the file one field; check the quoting.")));
+			report_record_too_long(r);	/* the field outgrew its buffer */
 		p = reject_stray_quote(r, p + parsed, end - p - parsed);
 	}
-	r->libcsv_busy = !r->skipping_line &&
-		!(end[-1] == '\n' && !r->parser.quoted &&
-		  r->nfields == r->record_first_field && !r->escape_pending);
+}
+
+/*
+ * Give bytes to libcsv, after the rest of a bad line if one is being passed
+ * over.  When they end with a line break outside quotes, libcsv is between
+ * records again and plain lines may be split here.
+ */
+static void
+feed_libcsv(CsvReader *r, const char *bytes, Size len)
+{
+	const char *end = bytes + len;
+	const char *p = bytes;
+
+	if (r->skipping_line && (p = skip_bad_line(r, p, end)) == NULL)
+		return;
+
+	/*
+	 * A stray quote makes the rewriting's count of quotes wrong until the
+	 * line's end, where reject_stray_quote resets it: so each line is parsed
+	 * before the next is rewritten.
+	 */
+	while (r->escape != r->quote && p < end)
+	{
+		Size		used;
+		Size		rewritten = rewrite_escapes(r, p, end - p, r->rewritten,
+												&used);
+
+		parse_with_libcsv(r, r->rewritten, rewritten);
+		p += used;
+	}
+	if (r->escape == r->quote)
+		parse_with_libcsv(r, p, end - p);
+	if (len > 0)
+		r->libcsv_busy = !r->skipping_line &&
+			!(end[-1] == '\n' && !r->parser.quoted &&
+			  r->nfields == r->record_first_field && !r->escape_pending);
 }
 
 /* Eight copies of a byte, to compare eight bytes at once. */
@@ -511,8 +560,9 @@ is_clean_ascii(const char *bytes, Size len)
 /*
  * A quoted field that starts at 'open' and that libcsv would read as just
  * the bytes between the quotes: it closes on the same line, right before a
- * delimiter or the line's end, with no quote (nor escape) inside.  Returns
- * what follows the closing quote, or NULL when libcsv must decide.
+ * delimiter or the line's end, with no quote (nor escape) inside, and no
+ * carriage return, which would end a line inside it.  Returns what follows
+ * the closing quote, or NULL when libcsv must decide.
  */
 static inline char *
 split_quoted_field(CsvReader *r, char *open, char *end)
@@ -526,15 +576,18 @@ split_quoted_field(CsvReader *r, char *open, char *end)
 	if (r->escape != r->quote &&
 		memchr(open + 1, r->escape, close - open - 1) != NULL)
 		return NULL;
+	if (memchr(open + 1, '\r', close - open - 1) != NULL)
+		return NULL;
 	return close + 1;
 }
 
 /*
  * Queue a field split in place; false, with the line's fields dropped, when
- * the line has too many (libcsv's path then reports it).
+ * the line has too many (libcsv's path then reports it).  An unquoted field
+ * is NULL when empty.
  */
 static inline bool
-add_split_field(CsvReader *r, int first, char *start, int len, bool isnull)
+add_split_field(CsvReader *r, int first, char *start, int len, bool quoted)
 {
 	CsvField   *slot;
 
@@ -546,7 +599,8 @@ add_split_field(CsvReader *r, int first, char *start, int len, bool isnull)
 	slot = new_field(r);
 	slot->offset = start - r->chunk;
 	slot->len = len;
-	slot->isnull = isnull;
+	slot->isnull = (len == 0 && !quoted);
+	slot->quoted = quoted;
 	slot->in_chunk = true;
 	return true;
 }
@@ -598,7 +652,7 @@ split_plain_line(CsvReader *r, char *line, char *end)
 		}
 		if (c == end || *c == delimiter)
 		{
-			if (!add_split_field(r, first, field, c - field, c == field))
+			if (!add_split_field(r, first, field, c - field, false))
 				return false;
 			if (c == end)
 				break;
@@ -616,7 +670,7 @@ split_plain_line(CsvReader *r, char *line, char *end)
 				return false;
 			}
 			/* a simple quoted field: its text is between the quotes */
-			if (!add_split_field(r, first, field + 1, after - field - 2, false))
+			if (!add_split_field(r, first, field + 1, after - field - 2, true))
 				return false;
 			if (!is_clean_ascii(field + 1, after - field - 2))
 				unclean = 1;
@@ -642,9 +696,14 @@ split_plain_line(CsvReader *r, char *line, char *end)
 
 	/* terminate every field where its delimiter or line end was */
 	for (int i = first; i < r->nfields; i++)
+	{
 		r->chunk[r->fields[i].offset + r->fields[i].len] = '\0';
+		r->record_bytes += r->fields[i].len;
+	}
 	r->record_first_field = first;
 	r->record_line = r->line;
+	if (r->record_bytes > r->max_record)
+		report_record_too_long(r);
 	push_record(r);
 	r->records[r->nrecords - 1].clean_ascii = (unclean == 0);
 	r->line++;
@@ -752,10 +811,13 @@ finish_parse(CsvReader *r, bool line_end_last)
 
 	/*
 	 * A record that only the end of the file closed may still be growing in
-	 * a file being written, and so may the records before it on its line.
+	 * a file being written, and so may the records before it on its line;
+	 * but a compressed stream that decompressed to its end is complete (one
+	 * cut short is an error), so its last record is whole.
 	 */
 	mark_record_ends(r, r->chunk_offset + r->chunk_len,
-					 line_end_last && r->nrecords == queued);
+					 r->decompressor != NULL ||
+					 (line_end_last && r->nrecords == queued));
 	r->finished = true;
 }
 
@@ -860,8 +922,7 @@ read_chunk(CsvReader *r)
 		/* a line longer than a chunk: libcsv keeps the part in progress */
 		if (reached_range_end(r, r->chunk_offset))
 			return;
-		if (!r->skipping_line)
-			feed_libcsv(r, r->chunk, r->chunk_len);
+		feed_libcsv(r, r->chunk, r->chunk_len);
 		r->carry_from = r->chunk_len;
 		return;
 	}
@@ -940,6 +1001,8 @@ csv_reader_open(const char *path, const RitualOptions *opts, int64 start,
 	r->delimiter_bytes = BYTES8(opts->delimiter);
 	r->quote_bytes = BYTES8(opts->quote);
 	r->escape = opts->escape;
+	/* libcsv's field buffer, one byte longer, is allocated normally */
+	r->max_record = Min(opts->max_record_size, (int64) MaxAllocSize - 1);
 	init_parser(r, opts->delimiter);
 	r->at_file_start = (start == 0);
 	/* one spare byte: the splitter may terminate a last line in place */

@@ -59,6 +59,8 @@ static const RitualOptionDef valid_options[] = {
 	{"hive_partitioning", ForeignTableRelationId},
 	{"partition_by", ForeignTableRelationId},
 	{"max_file_size", ForeignTableRelationId},
+	{"max_record_size", ForeignTableRelationId},
+	{"max_record_size", ForeignServerRelationId},
 	{"compression", ForeignTableRelationId},
 	{"compression", ForeignServerRelationId},
 	{"column_name", AttributeRelationId},
@@ -407,6 +409,15 @@ apply_option(RitualOptions *opts, DefElem *def)
 		opts->partition_by = parse_column_list(value);
 	else if (strcmp(name, "max_file_size") == 0)
 		opts->max_file_size = parse_size(name, value);
+	else if (strcmp(name, "max_record_size") == 0)
+	{
+		opts->max_record_size = parse_size(name, value);
+		if (opts->max_record_size > RITUAL_MAX_RECORD_BYTES)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"max_record_size\" must be at most 1GB, not \"%s\"",
+							value)));
+	}
 	else if (strcmp(name, "hive_partitioning") == 0)
 		opts->hive_partitioning = parse_bool_option(name, value) ? 1 : 0;
 	else if (strcmp(name, "compression") == 0)
@@ -483,6 +494,7 @@ init_options(RitualOptions *opts)
 	opts->compression = RITUAL_COMPRESSION_AUTO;
 	opts->hive_partitioning = -1;
 	opts->max_file_size = INT64CONST(128) * 1024 * 1024;
+	opts->max_record_size = RITUAL_DEFAULT_RECORD_BYTES;
 }
 
 /* Parse the options of one column into 'column'. */

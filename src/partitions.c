@@ -125,6 +125,20 @@ partition_value(const RitualFile *file, const char *key, bool *found)
 }
 
 /*
+ * ritual_file_has_partition
+ *		Whether the path of 'file' has key=value directories for 'key'.  A
+ *		file without them has the column in its own fields, if anywhere.
+ */
+bool
+ritual_file_has_partition(const RitualFile *file, const char *key)
+{
+	bool		found;
+
+	(void) partition_value(file, key, &found);
+	return found;
+}
+
+/*
  * ritual_convert_partition_value
  *		Partition 'key' of 'file' as a value of conv's type; a missing key
  *		or a NULL value is NULL, which a domain still checks.  False, with
@@ -279,6 +293,12 @@ fold_partition_values(Node *node, FoldContext *context)
 		int16		typlen;
 		bool		typbyval;
 
+		/* a file without the key has the column in its fields */
+		if (!ritual_file_has_partition(context->file, column->partition_key))
+		{
+			context->failed = true;
+			return node;
+		}
 		ritual_converter_init(&conv, var->vartype, var->vartypmod);
 		if (!ritual_convert_partition_value(&conv, context->file,
 											column->partition_key,
@@ -342,8 +362,9 @@ ritual_plan_files(PlannerInfo *root, List *clauses, Index relid,
  *		The files whose partition values may satisfy every clause of
  *		'clauses' (ExprStates of ritual_pruning_clauses, initialised for
  *		'node').  A file whose partition value does not convert is kept: the
- *		scan reports it.  With 'explain_only', clauses with parameters are not
- *		evaluated.
+ *		scan reports it; so is a file whose path lacks a key, as its fields
+ *		may hold the column.  With 'explain_only', clauses with parameters
+ *		are not evaluated.
  */
 List *
 ritual_prune_files(ForeignScanState *node, List *clauses,
@@ -390,13 +411,14 @@ ritual_prune_files(ForeignScanState *node, List *clauses,
 			slot->tts_isnull[i] = true;
 			if (opts->columns[i].partition_key == NULL)
 				continue;
-			if (!ritual_convert_partition_value(&converters[i], file,
+			if (!ritual_file_has_partition(file, opts->columns[i].partition_key) ||
+				!ritual_convert_partition_value(&converters[i], file,
 												opts->columns[i].partition_key,
 												&slot->tts_values[i],
 												&slot->tts_isnull[i],
 												&message))
 			{
-				keep = true;	/* the scan will say why */
+				keep = true;	/* the scan reads or reports it */
 				goto decided;
 			}
 		}

@@ -17,8 +17,12 @@
 #include "utils/memutils.h"
 #include "utils/relcache.h"
 
-/* The largest field and the largest record the reader accepts. */
-#define RITUAL_MAX_RECORD_BYTES		((Size) MaxAllocSize - 1)
+/*
+ * The bytes a record may hold: by default, and at most (option
+ * max_record_size); and the fields it may have.
+ */
+#define RITUAL_DEFAULT_RECORD_BYTES	((int64) 64 * 1024 * 1024)
+#define RITUAL_MAX_RECORD_BYTES		((int64) 1024 * 1024 * 1024)
 #define RITUAL_MAX_FIELDS			100000
 
 /* How many bytes of an offending value error messages show. */
@@ -74,6 +78,7 @@ typedef struct RitualOptions
 	int			hive_partitioning;	/* 1, 0, or -1: when paths have keys */
 	List	   *partition_by;	/* column names, for writing */
 	int64		max_file_size;	/* bytes a written file may grow to */
+	int64		max_record_size;	/* bytes a record read may hold */
 	int			natts;
 	RitualColumn *columns;		/* one per attribute of the table */
 } RitualOptions;
@@ -115,6 +120,8 @@ struct PlannerInfo;
 struct RitualConverter;
 
 extern void ritual_parse_partitions(RitualFile *file);
+extern bool ritual_file_has_partition(const RitualFile *file,
+									  const char *key);
 extern bool ritual_convert_partition_value(struct RitualConverter *conv,
 										   const RitualFile *file,
 										   const char *key, Datum *value,
@@ -146,6 +153,7 @@ typedef struct CsvField
 	Size		offset;			/* in the reader's chunk or its value buffer */
 	int			len;
 	bool		isnull;			/* empty and unquoted */
+	bool		quoted;			/* written between quotes */
 	bool		in_chunk;		/* split in place, not copied by libcsv */
 } CsvField;
 
@@ -286,6 +294,8 @@ extern void ritual_parallel_totals(RitualParallelState *ps, int64 *bad_rows,
 /* scan.c */
 typedef struct RitualScan RitualScan;
 
+extern bool ritual_scan_converts_all(const RitualOptions *opts,
+									 const bool *needed);
 extern RitualScan *ritual_scan_begin(Relation rel, RitualOptions *opts,
 									 List *files, const bool *needed,
 									 RitualParallelState *parallel,

@@ -32,8 +32,12 @@ typedef struct ScanColumn
 	bool		wanted;			/* the query needs its value */
 	RitualConverter conv;
 
-	/* a partition column's value for the current unit's file */
+	/*
+	 * A partition column takes its value from the path of a file that has
+	 * its key; from a file that has not, it is read like any other column.
+	 */
 	const char *partition_key;	/* NULL: not a partition column */
+	bool		from_path;		/* the current unit's path has the key */
 	Datum		partition_value;
 	bool		partition_null;
 	char	   *partition_error;	/* why the value does not convert */
@@ -58,6 +62,7 @@ struct RitualScan
 	bool		wants_errors;	/* some wanted column has meta 'errors' */
 	bool		wants_line;		/* some wanted column has meta 'line' */
 	bool		has_arena_columns;	/* some wanted text column uses the arena */
+	int			null_len;		/* of option null */
 
 	/*
 	 * The unit being read: a whole file, or in a parallel scan a block of
@@ -66,6 +71,7 @@ struct RitualScan
 	MemoryContext unit_context;
 	CsvReader  *reader;
 	const char *path;
+	const char *path_text;		/* the path as valid text, for 'filename' */
 	int			file_index;
 	int64		unit_start;		/* file offset of the unit's first line */
 	int64		line_base;		/* line ends before unit_start, or -1 while
@@ -166,6 +172,26 @@ scan_error_callback(void *arg)
 }
 
 /*
+ * ritual_scan_converts_all
+ *		Whether a scan converts every column, not only the 'needed' ones:
+ *		whether a row is bad must not depend on the query, and under
+ *		on_error 'skip' a bad value anywhere drops the row, while meta column
+ *		'errors' lists the problems of the whole row.
+ */
+bool
+ritual_scan_converts_all(const RitualOptions *opts, const bool *needed)
+{
+	if (needed == NULL || opts->on_error == RITUAL_ON_ERROR_SKIP)
+		return true;
+	for (int i = 0; i < opts->natts; i++)
+	{
+		if (needed[i] && opts->columns[i].meta == RITUAL_META_ERRORS)
+			return true;
+	}
+	return false;
+}
+
+/*
  * ritual_scan_begin
  *		Prepare to read 'files' into rows of 'rel'.  needed[i] says whether
  *		attribute i must be converted; NULL means all of them.  With
@@ -196,21 +222,12 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 		scan->ingest = ingest;
 	}
 
-	/*
-	 * Whether a row is bad must not depend on the query: under on_error
-	 * 'skip' a bad value anywhere drops the row, and meta column 'errors'
-	 * lists the problems of the whole row, so then every column is converted.
-	 */
-	if (opts->on_error == RITUAL_ON_ERROR_SKIP)
+	if (ritual_scan_converts_all(opts, needed))
 		needed = NULL;
-	for (int i = 0; needed != NULL && i < tupdesc->natts; i++)
-	{
-		if (needed[i] && opts->columns[i].meta == RITUAL_META_ERRORS)
-			needed = NULL;
-	}
 
 	scan->relname = pstrdup(RelationGetRelationName(rel));
 	scan->opts = opts;
+	scan->null_len = opts->null_string ? strlen(opts->null_string) : 0;
 	scan->files = files;
 	scan->parallel = parallel;
 	scan->natts = tupdesc->natts;
@@ -253,12 +270,14 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 	return scan;
 }
 
-/* Whether a column is read from the file's fields. */
+/* Whether attribute 'attnum' is read from the current file's fields. */
 static inline bool
-is_file_column(const RitualColumn *column)
+is_file_column(RitualScan *scan, int attnum)
 {
+	const RitualColumn *column = &scan->opts->columns[attnum];
+
 	return !column->dropped && column->meta == RITUAL_META_NONE &&
-		column->partition_key == NULL;
+		!scan->columns[attnum].from_path;
 }
 
 /* Is 'name' (a header field) the header name of 'column'? */
@@ -292,7 +311,7 @@ map_by_header(RitualScan *scan, CsvRecord *header)
 		RitualColumn *column = &scan->opts->columns[i];
 
 		scan->field_of_attr[i] = -1;
-		if (!is_file_column(column))
+		if (!is_file_column(scan, i))
 			continue;
 		file_columns++;
 		for (int f = 0; f < header->nfields; f++)
@@ -332,9 +351,7 @@ map_by_position(RitualScan *scan)
 
 	for (int i = 0; i < scan->natts; i++)
 	{
-		RitualColumn *column = &scan->opts->columns[i];
-
-		if (!is_file_column(column))
+		if (!is_file_column(scan, i))
 			scan->field_of_attr[i] = -1;
 		else
 			scan->field_of_attr[i] = f++;
@@ -551,7 +568,9 @@ convert_partition_values(RitualScan *scan)
 	{
 		ScanColumn *col = &scan->columns[i];
 
-		if (col->partition_key == NULL || !col->wanted)
+		col->from_path = col->partition_key != NULL &&
+			ritual_file_has_partition(file, col->partition_key);
+		if (!col->from_path || !col->wanted)
 			continue;
 		col->partition_error = NULL;
 		if (!ritual_convert_partition_value(&col->conv, file,
@@ -561,6 +580,20 @@ convert_partition_values(RitualScan *scan)
 											&col->partition_error))
 			col->partition_null = true;
 	}
+}
+
+/*
+ * A file's path as valid text: each byte of an invalid sequence written as
+ * \xNN, as in messages, so that meta column 'filename' is never invalid.
+ */
+static const char *
+path_as_text(const char *path)
+{
+	int			len = strlen(path);
+
+	if (pg_verifymbstr(path, len, true))
+		return path;
+	return ritual_printable_text(path, len, len, false);
 }
 
 static void
@@ -591,6 +624,7 @@ open_next_unit(RitualScan *scan)
 		MemoryContextReset(scan->unit_context);
 		oldcontext = MemoryContextSwitchTo(scan->unit_context);
 		convert_partition_values(scan);
+		scan->path_text = path_as_text(scan->path);
 		scan->line = 0;
 		scan->unit_start = start;
 		scan->line_base = (start == 0) ? 0 : -1;
@@ -695,10 +729,10 @@ fill_meta(RitualScan *scan, int attnum, Datum *value, bool *isnull)
 	{
 		case RITUAL_META_FILENAME:
 			if (col->conv.typid == TEXTOID)
-				*value = CStringGetTextDatum(scan->path);
+				*value = CStringGetTextDatum(scan->path_text);
 			else
-				*value = ritual_convert(&col->conv, (char *) scan->path,
-										strlen(scan->path));
+				*value = ritual_convert(&col->conv, (char *) scan->path_text,
+										strlen(scan->path_text));
 			break;
 		case RITUAL_META_LINE:
 			if (col->conv.typid == INT8OID)
@@ -725,6 +759,20 @@ fill_meta(RitualScan *scan, int attnum, Datum *value, bool *isnull)
 	}
 }
 
+/*
+ * Whether field i is the null string: unquoted, as in COPY, and all of it,
+ * so that bytes after a NUL are not overlooked.
+ */
+static inline bool
+is_null_string(RitualScan *scan, const CsvRecord *record, int i)
+{
+	return scan->opts->null_string != NULL && !record->fields[i].isnull &&
+		!record->fields[i].quoted &&
+		csv_field_length(record, i) == scan->null_len &&
+		memcmp(csv_field_value(record, i), scan->opts->null_string,
+			   scan->null_len) == 0;
+}
+
 /* Convert one field of the row into column 'attnum'. */
 static RowOutcome
 convert_field(RitualScan *scan, int attnum, CsvRecord *record,
@@ -734,14 +782,13 @@ convert_field(RitualScan *scan, int attnum, CsvRecord *record,
 	int			field = scan->field_of_attr[attnum];
 	char	   *text;
 	char	   *message;
-	const char *null_string = scan->opts->null_string;
 
 	*isnull = true;
 	if (field < 0 || field >= record->nfields)
 		return ROW_CLEAN;		/* not in this file, or a short record */
 
 	text = csv_field_value(record, field);
-	if (text != NULL && null_string != NULL && strcmp(text, null_string) == 0)
+	if (is_null_string(scan, record, field))
 		text = NULL;
 	if (text == NULL && !col->conv.is_domain)
 		return ROW_CLEAN;
@@ -840,7 +887,7 @@ convert_record(RitualScan *scan, CsvRecord *record, Datum *values,
 		nulls[i] = true;
 		if (!col->wanted || col->meta != RITUAL_META_NONE)
 			continue;
-		if (col->partition_key != NULL)
+		if (col->from_path)
 		{
 			if (col->partition_error == NULL)
 			{

@@ -3,7 +3,7 @@
 # pg_regress cannot express: cancelling a scan of an endless FIFO, flat memory
 # while streaming, clear errors for unreadable and vanished files, a few
 # hundred scans of generated hostile files without a crash, an unterminated
-# quote, and a 60 MB field.
+# quote, a 60 MB field, and a small gzip file that expands to one 300 MB line.
 #
 # Needs a running cluster (tests/cluster.sh: PGHOST, PGPORT, PGUSER and
 # CLUSTER_DIR exported) and the extension installed; creates and drops its own
@@ -622,6 +622,57 @@ check_huge_field() {
     pass $name
 }
 
+# 8. A 300 kB gzip file that expands to one 300 MB line: option
+# max_record_size (64MB by default) stops the record before its buffers grow
+# past it, so the backend's peak memory stays far below the line's size.
+check_long_line_bounded() {
+    local name=long_line_stopped_at_max_record_size f="$R/long_line.csv.gz"
+    local out pid hwm psql_pid i mark health
+    head -c 300000000 /dev/zero | tr '\0' 'x' | gzip -1 >"$f"
+    make_file_readable "$f"
+    sql -c "CREATE FOREIGN TABLE long_line (a text) SERVER files OPTIONS (path '$f')" || {
+        fail $name "could not create the table"
+        return
+    }
+    mark=$(log_size)
+    # the session waits after the scan, so that its peak memory can be read
+    PGAPPNAME=ritual_robust_long timeout 120 psql -X -At -d "$DB" \
+        -c "SELECT length(a) FROM long_line" -c "SELECT pg_sleep(60)" \
+        >"$R/long_line.out" 2>&1 &
+    psql_pid=$!
+    pid=
+    for i in $(seq 600); do
+        pid=$(psql -X -At -d "$DB" -c "SELECT pid FROM pg_stat_activity
+                 WHERE application_name = 'ritual_robust_long'
+                   AND query LIKE '%pg_sleep%'" 2>/dev/null)
+        [ -n "$pid" ] && break
+        sleep 0.1
+    done
+    hwm=$([ -n "$pid" ] && awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+    [ -n "$pid" ] && psql -X -At -d "$DB" -c "SELECT pg_cancel_backend($pid)" >/dev/null
+    wait "$psql_pid" 2>/dev/null
+    out=$(cat "$R/long_line.out")
+    health=$(server_health "$mark")
+    if [ -n "$health" ]; then
+        fail $name "$health"
+        return
+    fi
+    if ! grep -q "is longer than max_record_size (67108864 bytes)" <<<"$out"; then
+        fail $name "expected an error naming max_record_size, got: $(head -c 300 <<<"$out")"
+        return
+    fi
+    if [ -z "$hwm" ]; then
+        fail $name "could not read the peak memory (VmHWM) of the backend"
+        return
+    fi
+    note "backend peak memory (VmHWM) after the 300 MB line: ${hwm} kB"
+    if [ "$hwm" -ge 196608 ]; then
+        fail $name "the backend's peak memory reached ${hwm} kB, above 3 x 64 MB"
+        return
+    fi
+    pass $name
+}
+
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -638,6 +689,7 @@ check_missing_file
 check_hostile_input
 check_unterminated_quote
 check_huge_field
+check_long_line_bounded
 
 echo "robustness: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -271,7 +271,10 @@ COMMENT ON FUNCTION ritual.looker_date_range(text, text) IS
 /*
  * A text sparkline: one of ▁▂▃▄▅▆▇█ per value, scaled from lo to hi (by
  * default the least and greatest finite value; values outside are clamped);
- * a NULL, NaN or infinite value is a space; all values equal draw ▄.
+ * a NULL, NaN or infinite value is a space; all values equal draw ▄.  A
+ * non-finite lo or hi counts as not given.  The scaling is done in numeric:
+ * in float8, the span of values near ±1e308 overflows and the share of a
+ * tiny value in a huge span underflows, and both are errors.
  */
 CREATE OR REPLACE FUNCTION ritual.sparkline(vals double precision[], lo double precision,
                                  hi double precision)
@@ -285,8 +288,10 @@ AS $$
                x IS NOT NULL AND x NOT IN ('NaN', 'Infinity', '-Infinity') AS ok
           FROM v
     ), bounds AS (
-        SELECT coalesce(lo, min(x) FILTER (WHERE ok)) AS b_lo,
-               coalesce(hi, max(x) FILTER (WHERE ok)) AS b_hi
+        SELECT coalesce(CASE WHEN lo NOT IN ('NaN', 'Infinity', '-Infinity') THEN lo END,
+                        min(x) FILTER (WHERE ok))::numeric AS b_lo,
+               coalesce(CASE WHEN hi NOT IN ('NaN', 'Infinity', '-Infinity') THEN hi END,
+                        max(x) FILTER (WHERE ok))::numeric AS b_hi
           FROM finite
     )
     SELECT CASE WHEN vals IS NULL THEN NULL
@@ -296,7 +301,7 @@ AS $$
                                     WHEN b.b_hi <= b.b_lo THEN '▄'
                                     ELSE substr('▁▂▃▄▅▆▇█',
                                                 1 + round(7 * least(greatest(
-                                                    (f.x - b.b_lo) / (b.b_hi - b.b_lo), 0), 1))::int,
+                                                    (f.x::numeric - b.b_lo) / (b.b_hi - b.b_lo), 0), 1))::int,
                                                 1)
                                END, '' ORDER BY f.i)
                       FROM finite f CROSS JOIN bounds b), '') END

@@ -104,6 +104,10 @@ RETURNS TABLE (report text, row_count bigint)
 LANGUAGE plpgsql
 AS $fn$
 BEGIN
+    IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'ritual.users'::regclass), 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied to build the reports' USING ERRCODE = 'insufficient_privilege',
+              HINT = 'The reporting tables are written by their owner, the role that created the extension, or a superuser.';
+    END IF;
     PERFORM ritual.update_reports(events, profiles, reference_time, session_gap,
                                   spike_threshold, min_daily_value, false);
     RETURN QUERY SELECT * FROM ritual.report_counts();
@@ -132,6 +136,10 @@ AS $fn$
 DECLARE
     rel regclass;
 BEGIN
+    IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'ritual.users'::regclass), 'USAGE') THEN
+        RAISE EXCEPTION 'permission denied to build the reports' USING ERRCODE = 'insufficient_privilege',
+              HINT = 'The reporting tables are written by their owner, the role that created the extension, or a superuser.';
+    END IF;
     FOREACH rel IN ARRAY ARRAY[events::regclass, profiles::regclass] LOOP
         IF NOT ritual.has_columns(rel, ARRAY['source_file', 'source_line']) THEN
             RAISE EXCEPTION 'relation % has no provenance columns source_file and source_line', rel
@@ -926,3 +934,14 @@ END
 $fn$;
 COMMENT ON FUNCTION ritual.create_raw_tables(text, text, name) IS
   'create foreign tables ritual.raw_events and ritual.raw_profiles over raw export files';
+
+/*
+ * The functions above that only build_reports and refresh_reports call are
+ * not for other roles: building is for the owner of the reporting tables.
+ */
+REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision, double precision),
+    ritual.report_counts(), ritual.qualified_name(regclass),
+    ritual.read_new_rows(regclass, regclass), ritual.empty_reports(),
+    ritual.update_reports(text, text, timestamp, interval, double precision, double precision, boolean),
+    ritual.has_columns(regclass, text[]), ritual.require_columns(regclass, text[])
+  FROM PUBLIC;
