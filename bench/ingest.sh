@@ -52,9 +52,12 @@ echo "bench: $(($(wc -l <"$data/copy/user_events.csv") - 1)) events for COPY," \
      "$(($(wc -l <"$data/export/user_events.csv") - 1)) events in the report export"
 
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 -v data="$data" "$@"; }
+# milliseconds the statements $1 take; an error is shown and fails the bench
 time_sql() {
-    psql -X -q -At -v ON_ERROR_STOP=1 -c '\timing on' -c "$1" 2>&1 |
-        awk '/^Time: / { t += $2 } END { if (t == "") exit 1; print t }'
+    local out
+    out=$(psql -X -q -At -v ON_ERROR_STOP=1 -c '\timing on' -c "$1" 2>&1) \
+        || { echo "bench: failed: $1: $out" >&2; return 1; }
+    awk '/^Time: / { t += $2 } END { print t }' <<<"$out"
 }
 median() {
     awk -v n="$1" '$1 == n { print $2 }' "$results" | sort -n |
@@ -77,9 +80,11 @@ SQL
 copy_file="$data/copy/user_events.csv"
 for round in $(seq "$rounds"); do
     sql -c "TRUNCATE by_copy" -c "CHECKPOINT"
-    echo "copy $(time_sql "COPY by_copy FROM '$copy_file' WITH (FORMAT csv, HEADER)")" >>"$results"
+    ms=$(time_sql "COPY by_copy FROM '$copy_file' WITH (FORMAT csv, HEADER)")
+    echo "copy $ms" >>"$results"
     sql -c "TRUNCATE by_ingest" -c "DELETE FROM ritual.ingest_streams" -c "CHECKPOINT"
-    echo "ingest $(time_sql "SELECT ritual.ingest('copy_source', 'by_ingest')")" >>"$results"
+    ms=$(time_sql "SELECT ritual.ingest('copy_source', 'by_ingest')")
+    echo "ingest $ms" >>"$results"
 done
 rows=$(sql -c "SELECT (SELECT count(*) FROM by_copy) || ' ' || (SELECT count(*) FROM by_ingest)")
 copy_ms=$(median copy)
@@ -109,17 +114,17 @@ COPY (SELECT user_id, event_type, event_date FROM ranked WHERE percentile = 100 
   TO :'late' WITH (FORMAT csv, HEADER);
 \set events_dir :data '/lake/events'
 \set profiles_dir :data '/lake/profiles'
-SELECT ritual.create_raw_tables(:'events_dir', :'profiles_dir', 'bench');
+SELECT ritual.create_raw_tables(:'events_dir', :'profiles_dir', 'bench') \g /dev/null
 CREATE TABLE events (user_id bigint, event_type text, event_date timestamp,
                      source_file text, source_line bigint, errors text);
 CREATE TABLE profiles (user_id bigint, signup_date date, country text, platform text,
                        source_file text, source_line bigint, errors text);
-SELECT ritual.ingest('ritual.raw_events', 'events');
-SELECT ritual.ingest('ritual.raw_profiles', 'profiles');
+SELECT ritual.ingest('ritual.raw_events', 'events') \g /dev/null
+SELECT ritual.ingest('ritual.raw_profiles', 'profiles') \g /dev/null
 SELECT pg_read_file(:'manifest_path')::jsonb ->> 'reference_time' AS reference \gset
 CREATE TABLE bench_settings AS SELECT :'reference'::timestamp AS reference;
 SELECT count(*) FROM ritual.build_reports('events', 'profiles',
-                                          reference_time => :'reference'::timestamp);
+                                          reference_time => :'reference'::timestamp) \g /dev/null
 SQL
 mv "$data/staged/part-1.csv" "$data/lake/events/"
 reference="(SELECT reference FROM bench_settings)"
@@ -135,7 +140,8 @@ for t in $tables; do
     sql -c "CREATE TABLE refreshed_$t AS TABLE ritual.$t"
 done
 for round in $(seq "$rounds"); do
-    echo "rebuild $(time_sql "SELECT count(*) FROM ritual.build_reports('events', 'profiles', reference_time => $reference)")" >>"$results"
+    ms=$(time_sql "SELECT count(*) FROM ritual.build_reports('events', 'profiles', reference_time => $reference)")
+    echo "rebuild $ms" >>"$results"
 done
 differences=0
 for t in $tables; do

@@ -64,9 +64,12 @@ CREATE FOREIGN TABLE ev_gzip (user_id bigint, event_type text, event_date date) 
 CREATE FOREIGN TABLE ev_zstd (user_id bigint, event_type text, event_date date) SERVER lake OPTIONS (path :'zstd');
 SQL
 
+# milliseconds the query $1 takes; an error is shown and fails the bench
 time_sql() {
-    psql -X -q -At -c "SET max_parallel_workers_per_gather = 0" -c '\timing on' -c "$1" 2>&1 |
-        awk '/^Time: / { t = $2 } END { if (t == "") exit 1; print t }'
+    local out
+    out=$(psql -X -q -At -v ON_ERROR_STOP=1 -c "SET max_parallel_workers_per_gather = 0" \
+        -c '\timing on' -c "$1" 2>&1) || { echo "bench: failed: $1: $out" >&2; return 1; }
+    awk '/^Time: / { t = $2 } END { print t }' <<<"$out"
 }
 all="SELECT count(*), max(user_id), max(event_date), max(length(event_type)) FROM"
 declare -A query=(
@@ -80,7 +83,8 @@ results="$CLUSTER_DIR/results"
 : >"$results"
 for round in $(seq "$rounds"); do
     for name in whole_lake one_day_pruned gzip zstd; do
-        echo "$name $(time_sql "${query[$name]}")" >>"$results"
+        ms=$(time_sql "${query[$name]}")
+        echo "$name $ms" >>"$results"
     done
 done
 median() {

@@ -29,7 +29,8 @@ done
 bash tests/setup.sh
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     [ "$(id -u)" -eq 0 ] || { echo "bench: node and npm are needed" >&2; exit 1; }
-    apt-get install -y -qq nodejs npm >/dev/null
+    { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; } \
+        || { echo "bench: could not install nodejs and npm with apt-get" >&2; exit 1; }
 fi
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 export PG_CONFIG
@@ -48,8 +49,12 @@ run_as_server "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -w restart >/dev/null
 duck="$CLUSTER_DIR/duckdb"
 mkdir -p "$duck"
 cp bench/duckdb_query.mjs "$duck/"
-(cd "$duck" && npm init -y >/dev/null 2>&1 &&
-    npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1 >/dev/null 2>&1)
+if ! (cd "$duck" && npm init -y && npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1) \
+    >"$duck/npm.log" 2>&1; then
+    tail -n 20 "$duck/npm.log" >&2
+    echo "bench: could not install DuckDB (@duckdb/node-api) from npm; its output is above" >&2
+    exit 1
+fi
 
 # the data, readable by the server
 data="$CLUSTER_DIR/bench"

@@ -7,15 +7,25 @@
 # CLUSTER_DIR, and run_as_server (runs a command as the server's OS user).
 # CLUSTER_CONF, when set, holds more lines for postgresql.conf (such as
 # shared_preload_libraries), added after the ones cluster_start writes.
+#
+# The server's OS user may not be able to enter the clone these scripts run
+# from (a clone in root's home, mode 0700): what it runs starts in a directory
+# of its own, and programs and files it needs are copied out of the clone
+# first (give_to_server).  tests/check.sh runs from such a clone to keep it so.
 
 PG_BIN=${PG_BIN:-$(${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config} --bindir)}
 
+# Run a command as the server's OS user, in $CLUSTER_DIR (or / without a
+# cluster), so give it absolute paths.  PostgreSQL's programs complain "could
+# not change directory" when started in a directory they cannot enter.
 run_as_server() {
-    if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- "$@"
-    else
-        "$@"
-    fi
+    (
+        cd "${CLUSTER_DIR:-/}" 2>/dev/null || cd /
+        if [ "$(id -u)" -eq 0 ]; then
+            exec runuser -u postgres -- "$@"
+        fi
+        exec "$@"
+    )
 }
 
 free_port() {
@@ -62,15 +72,23 @@ cluster_stop() {
     fi
 }
 
+# give_to_server DIR PATH...: copy files and directories into DIR (made if
+# missing), which the server's OS user then owns and can write in; DIR's
+# parents must let that user through.
+give_to_server() {
+    local dir=$1
+    shift
+    mkdir -p "$dir"
+    cp -r "$@" "$dir"/
+    chmod -R a+rX "$dir"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown -R postgres: "$dir"
+    fi
+}
+
 # Copy a directory where the server's OS user can read it, and write next to
 # it (tests make large files with COPY ... TO); prints the copy.
 share_with_server() {
-    local copy="$CLUSTER_DIR/files"
-    mkdir -p "$copy"
-    cp -r "$1"/. "$copy"/
-    chmod -R a+rX "$copy"
-    if [ "$(id -u)" -eq 0 ]; then
-        chown -R postgres: "$copy"
-    fi
-    echo "$copy"
+    give_to_server "$CLUSTER_DIR/files" "$1"/.
+    echo "$CLUSTER_DIR/files"
 }

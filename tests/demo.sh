@@ -4,8 +4,9 @@
 # cluster, generates a raw export with the project's generator (3000 users,
 # 150 days, one spike and one drop-off day; deterministic), points ritual_fdw
 # at it, builds the reporting layer, prints a short report, and turns TLS on
-# with a read-only role for Looker Studio.  With --keep the cluster stays up and the script says how to
-# connect psql and Looker Studio; otherwise it is stopped and removed.
+# with a read-only role for Looker Studio.  With --keep the cluster stays up
+# and the script says how to connect psql and Looker Studio, and how to stop
+# it and remove its directory; otherwise it is stopped and removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -99,8 +100,9 @@ if $keep; then
     echo "port $PGPORT, database postgres, user looker, password $looker_password;"
     echo "the reporting tables are in schema ritual."
     ssl_print_looker_files "$tls"
-    echo "Stop it with:"
-    echo "  $( [ "$(id -u)" -eq 0 ] && echo 'runuser -u postgres -- ')$PG_BIN/pg_ctl -D $CLUSTER_DIR/data stop"
+    echo "Stop it and remove all the demo made in $CLUSTER_DIR (the data, the sample export,"
+    echo "the certificates) with:"
+    echo "  (cd / && $( [ "$(id -u)" -eq 0 ] && echo 'runuser -u postgres -- ')$PG_BIN/pg_ctl -D $CLUSTER_DIR/data -m fast stop) && rm -rf $CLUSTER_DIR"
 else
     echo "(Run 'bash tests/demo.sh --keep' to keep the cluster up and connect psql or Looker Studio.)"
 fi

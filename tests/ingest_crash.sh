@@ -4,8 +4,9 @@
 #
 # PostgreSQL::Test::Cluster runs initdb and postgres as the current user,
 # which PostgreSQL refuses as root; as root the test runs as the OS user
-# "postgres" in a temporary directory of its own.  The test makes its own
-# cluster with $PG_CONFIG's binaries and the extension installed there.
+# "postgres" (tests/cluster.sh, run_as_server), with the test and the
+# generator copied to a temporary directory of its own.  The test makes its
+# own cluster with $PG_CONFIG's binaries and the extension installed there.
 # Prints prove's verbose output, then "ingest_crash: N passed, M failed";
 # exits non-zero if any check failed.
 set -u
@@ -16,7 +17,6 @@ BINDIR=$($PG_CONFIG --bindir)
 PGXS_DIR=$($PG_CONFIG --pkglibdir)/pgxs
 PERL_LIB=$PGXS_DIR/src/test/perl
 PG_REGRESS=$PGXS_DIR/src/test/regress/pg_regress
-GENERATOR=$PWD/src/generator/ritual-generate
 
 if [ ! -f "$PERL_LIB/PostgreSQL/Test/Cluster.pm" ] || [ ! -x "$PG_REGRESS" ]; then
     echo "not ok - ingest_crash: no PostgreSQL::Test::Cluster or pg_regress under $PGXS_DIR"
@@ -24,21 +24,17 @@ if [ ! -f "$PERL_LIB/PostgreSQL/Test/Cluster.pm" ] || [ ! -x "$PG_REGRESS" ]; th
     exit 1
 fi
 
+source tests/cluster.sh
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ritual-ingest-crash.XXXXXX")
 chmod 755 "$WORK"
 trap 'rm -rf "$WORK"' EXIT
-cp tests/ingest_crash.pl "$WORK/"
-as_test_user=()
-if [ "$(id -u)" -eq 0 ]; then
-    chown -R postgres: "$WORK"
-    as_test_user=(runuser -u postgres --)
-fi
+give_to_server "$WORK" tests/ingest_crash.pl src/generator/ritual-generate
 
-(cd "$WORK" && "${as_test_user[@]}" env PATH="$BINDIR:$PATH" PG_REGRESS="$PG_REGRESS" \
-    TESTDIR="$WORK" RITUAL_GENERATOR="$GENERATOR" \
+run_as_server env PATH="$BINDIR:$PATH" PG_REGRESS="$PG_REGRESS" \
+    TESTDIR="$WORK" RITUAL_GENERATOR="$WORK/ritual-generate" \
     ${RITUAL_CRASH_SEED:+RITUAL_CRASH_SEED=$RITUAL_CRASH_SEED} \
     ${RITUAL_CRASH_SABOTAGE:+RITUAL_CRASH_SABOTAGE=$RITUAL_CRASH_SABOTAGE} \
-    prove -v -I "$PERL_LIB" ingest_crash.pl) 2>&1 | tee "$WORK/prove.out"
+    prove -v -I "$PERL_LIB" "$WORK/ingest_crash.pl" 2>&1 | tee "$WORK/prove.out"
 status=${PIPESTATUS[0]}
 
 passed=$(grep -cE '^ok [0-9]+' "$WORK/prove.out")
