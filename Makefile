@@ -10,6 +10,7 @@ OBJS = \
 	src/discovery.o \
 	src/functions.o \
 	src/ingest.o \
+	src/ingest_batch.o \
 	src/options.o \
 	src/parallel.o \
 	src/partitions.o \

@@ -493,6 +493,7 @@ ritualBeginForeignScan(ForeignScanState *node, int eflags)
 	ritual_find_partition_columns(state->opts, state->files);
 	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
 		state->ingest = ritual_ingest_claim(RelationGetRelid(rel),
+											plan->scan.plan.parallel_aware,
 											&state->files);
 	if (plan->fdw_exprs != NIL && state->ingest == NULL &&
 		(boolVal(lthird(plan->fdw_private)) ||

@@ -1,16 +1,18 @@
 /*-------------------------------------------------------------------------
  *
  * ingest.c
- *		  The C side of ritual.ingest (src/sql/code/ingest.sql): list a source
- *		  table's files with a fingerprint of what was read of them, hand one
- *		  batch of byte ranges to the next scan of the source, collect what
- *		  the scan took from each file and the rows it rejected, and show the
- *		  batch's progress in pg_stat_progress_copy.
+ *		  ritual.ingest: append to a table, exactly once, what is new in the
+ *		  files of a ritual_fdw foreign table, and keep the checkpoint of
+ *		  src/sql/tables/ingest.sql in the caller's transaction.
  *
- * The batch lives in this backend's memory for the rest of the transaction
- * at most; the SQL side prepares it and runs its INSERT ... SELECT at once.
- * Writing rows and checkpoints is the SQL side's, in the caller's
- * transaction, which is what makes a batch count exactly once.
+ * Everything that reads the source or writes the target runs as the calling
+ * role, with that role's privileges, row security and triggers.  Only
+ * ritual's own bookkeeping (the stream, the checkpoint, the rejects and the
+ * log) runs as the owner of those tables, through SPI, with the user id
+ * switched around each statement as PostgreSQL's foreign-key checks do: so
+ * a role needs no privilege on them beyond reading the rows of its own
+ * streams, cannot forge a checkpoint, and no internal step of an ingest is
+ * reachable from SQL.  ingest_batch.c hands the batch to the scan.
  *
  *-------------------------------------------------------------------------
  */
@@ -19,96 +21,103 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "access/heapam.h"
 #include "access/htup_details.h"
-#include "access/tableam.h"
-#include "access/xact.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
-#include "commands/progress.h"
 #include "common/hashfn.h"
-#include "executor/executor.h"
+#include "executor/spi.h"
 #include "foreign/foreign.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "pgstat.h"
 #include "storage/fd.h"
 #include "utils/acl.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/rls.h"
+#include "utils/syscache.h"
+#include "utils/varlena.h"
 #include "utils/timestamp.h"
-#include "utils/tuplestore.h"
 
-#include "convert.h"
 #include "ritual.h"
-
-/* How much of a rejected record its row in ritual.ingest_rejects keeps. */
-#define REJECT_RECORD_BYTES		(64 * 1024)
-
-/* Rows the plain-table path inserts at once, as COPY FROM does. */
-#define INSERT_BATCH_ROWS		1000
 
 /* What a fingerprint hashes at each end of a file's prefix. */
 #define FINGERPRINT_BYTES		4096
 
+/* How a file stands against the checkpoint. */
+typedef enum FileChange
+{
+	FILE_NEW,
+	FILE_UNCHANGED,
+	FILE_GROWN,
+	FILE_TRUNCATED,
+	FILE_REWRITTEN,
+	FILE_IGNORED
+} FileChange;
+
+/* A file of the source as listed now, with its checkpoint if it has one. */
+typedef struct ListedFile
+{
+	RitualFile *file;
+	bool		compressed;
+	FileChange	change;
+	int64		known_bytes;	/* where reading resumes (0 for a new file) */
+	int64		known_lines;	/* line ends before it */
+} ListedFile;
+
+/* A file's row of ritual.ingest_files. */
+typedef struct KnownFile
+{
+	char	   *path;
+	int64		size;
+	TimestampTz modified;
+	int64		bytes;
+	int64		lines;
+	bool		has_fingerprint;
+	int64		fingerprint;
+	int64		fingerprint_bytes;
+	bool		ignored;
+} KnownFile;
+
+/* One call of ritual.ingest. */
+typedef struct IngestCall
+{
+	Oid			source;
+	Oid			target;
+	char	   *source_name;	/* as regclass prints them */
+	char	   *target_name;
+	Oid			owner;			/* of the checkpoint tables */
+	TimestampTz started;
+	int64		stream_id;
+	int64		batch;
+} IngestCall;
+
+/* What a batch took, over its files. */
+typedef struct BatchTotals
+{
+	int			files;
+	int64		bytes;
+	int64		rows;
+	int64		rejects;
+} BatchTotals;
+
+PG_FUNCTION_INFO_V1(ritual_ingest);
+
+static char *
+regclass_name(Oid relid)
+{
+	return DatumGetCString(DirectFunctionCall1(regclassout,
+											   ObjectIdGetDatum(relid)));
+}
+
 /*
- * Progress parameters beyond COPY's own, and a mark that tells a batch of
- * ritual.ingest from a COPY in pg_stat_get_progress_info('COPY').
- */
-#define PROGRESS_INGEST_MARK		10
-#define PROGRESS_INGEST_SOURCE		11
-#define PROGRESS_INGEST_BATCH		12
-#define PROGRESS_INGEST_FILES_TOTAL 13
-#define PROGRESS_INGEST_FILES_DONE	14
-#define INGEST_MARK					INT64CONST(0x72697475616c)	/* "ritual" */
-
-/* The batch prepared and not yet collected, and who prepared it. */
-static RitualIngestScan *pending = NULL;
-static bool pending_claimed = false;
-static SubTransactionId pending_subxact = InvalidSubTransactionId;
-static bool callbacks_registered = false;
-
-PG_FUNCTION_INFO_V1(ritual_ingest_list_files);
-PG_FUNCTION_INFO_V1(ritual_ingest_prepare_batch);
-PG_FUNCTION_INFO_V1(ritual_ingest_batch_rejects);
-PG_FUNCTION_INFO_V1(ritual_ingest_batch_results);
-PG_FUNCTION_INFO_V1(ritual_ingest_insert);
-
-/* Forget the batch; its memory goes with the transaction. */
-static void
-forget_pending(void)
-{
-	if (pending != NULL)
-		pgstat_progress_end_command();
-	pending = NULL;
-	pending_claimed = false;
-}
-
-static void
-ingest_xact_callback(XactEvent event, pg_attribute_unused() void *arg)
-{
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-		event == XACT_EVENT_PARALLEL_COMMIT ||
-		event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PREPARE)
-		forget_pending();
-}
-
-static void
-ingest_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-						pg_attribute_unused() SubTransactionId parentSubid,
-						pg_attribute_unused() void *arg)
-{
-	if (event == SUBXACT_EVENT_ABORT_SUB && pending != NULL &&
-		pending_subxact >= mySubid)
-		forget_pending();
-}
-
-/*
- * The source must be a ritual_fdw foreign table that the caller may read:
- * these functions read its files for the caller.
+ * The source must be a ritual_fdw foreign table: ingest reads its files
+ * for the caller.
  */
 static void
 check_source(Oid relid)
@@ -117,7 +126,6 @@ check_source(Oid relid)
 	ForeignServer *server;
 	ForeignDataWrapper *fdw;
 	char	   *handler;
-	AclResult	aclresult;
 
 	if (get_rel_relkind(relid) != RELKIND_FOREIGN_TABLE)
 		ereport(ERROR,
@@ -134,9 +142,46 @@ check_source(Oid relid)
 				 errmsg("foreign table \"%s\" does not belong to ritual_fdw",
 						get_rel_name(relid)),
 				 errhint("ritual.ingest reads a foreign table of ritual_fdw.")));
-	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_FOREIGN_TABLE, get_rel_name(relid));
+}
+
+/*
+ * The columns the target takes from the source: those of the same name,
+ * but for the ones INSERT computes (generated, or identity GENERATED
+ * ALWAYS), as a list for INSERT and SELECT.
+ */
+static char *
+common_columns(Oid source, Oid target)
+{
+	Relation	srel = table_open(source, AccessShareLock);
+	Relation	trel = table_open(target, AccessShareLock);
+	TupleDesc	sdesc = RelationGetDescr(srel);
+	TupleDesc	tdesc = RelationGetDescr(trel);
+	StringInfoData columns;
+
+	initStringInfo(&columns);
+	for (int i = 0; i < tdesc->natts; i++)
+	{
+		Form_pg_attribute tattr = TupleDescAttr(tdesc, i);
+
+		if (tattr->attisdropped || tattr->attgenerated ||
+			tattr->attidentity == ATTRIBUTE_IDENTITY_ALWAYS)
+			continue;
+		for (int j = 0; j < sdesc->natts; j++)
+		{
+			Form_pg_attribute sattr = TupleDescAttr(sdesc, j);
+
+			if (!sattr->attisdropped &&
+				strcmp(NameStr(sattr->attname), NameStr(tattr->attname)) == 0)
+			{
+				appendStringInfo(&columns, "%s%s", columns.len ? ", " : "",
+								 quote_identifier(NameStr(tattr->attname)));
+				break;
+			}
+		}
+	}
+	table_close(trel, NoLock);
+	table_close(srel, NoLock);
+	return columns.len ? columns.data : NULL;
 }
 
 /*
@@ -181,585 +226,645 @@ file_fingerprint(const char *path, int64 upto, int64 *fingerprint)
 	return true;
 }
 
-static bool
-is_compressed(const RitualOptions *opts, const char *path)
+/*
+ * The owner of ritual's ingest tables, as whom the bookkeeping runs.
+ */
+static Oid
+checkpoint_owner(void)
 {
-	return ritual_compression_of(opts->compression, path) !=
-		RITUAL_COMPRESSION_NONE;
+	Oid			relid = get_relname_relid("ingest_streams",
+										  get_namespace_oid("ritual", false));
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "table ritual.ingest_streams is missing");
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
 }
 
-/* The elements of a one-dimensional array argument with no NULL. */
+/*
+ * Run one statement of the bookkeeping as the owner of the checkpoint
+ * tables, in a restricted security context, and return SPI's result code.
+ * The statements name every object with its schema, and the function runs
+ * with search_path pg_catalog, pg_temp: nothing of the caller's is called
+ * with the owner's rights.
+ */
 static int
-array_elements(ArrayType *array, Oid elemtype, const char *name,
-			   Datum **values)
+execute_as_owner(IngestCall *call, SPIPlanPtr plan, Datum *values,
+				 const char *nulls)
 {
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	bool	   *nulls;
-	int			n;
+	Oid			save_userid;
+	int			save_sec_context;
+	volatile int rc = 0;
 
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	deconstruct_array(array, elemtype, typlen, typbyval, typalign,
-					  values, &nulls, &n);
-	for (int i = 0; i < n; i++)
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(call->owner,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
 	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("array %s holds a NULL", name)));
+		rc = SPI_execute_plan(plan, values, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+	if (rc < 0)
+		elog(ERROR, "ritual.ingest: SPI_execute_plan failed: %s",
+			 SPI_result_code_string(rc));
+	return rc;
+}
+
+static SPIPlanPtr
+prepare(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "ritual.ingest: SPI_prepare failed: %s",
+			 SPI_result_code_string(SPI_result));
+	return plan;
+}
+
+/* Run a one-off statement of the bookkeeping as the owner. */
+static int
+bookkeep(IngestCall *call, const char *sql, int nargs, Oid *argtypes,
+		 Datum *values, const char *nulls)
+{
+	return execute_as_owner(call, prepare(sql, nargs, argtypes), values, nulls);
+}
+
+/*
+ * Lock the (source, target) stream for the rest of the transaction, making
+ * its row first if it has none; with 'wait' false, false when another
+ * ingest of the pair holds it.  The advisory lock also covers a pair's
+ * first ingest, before its row exists.
+ */
+static bool
+lock_stream(IngestCall *call, bool wait)
+{
+	Datum		keys[2] = {
+		Int32GetDatum((int32) ((int64) call->source - INT64CONST(2147483648))),
+		Int32GetDatum((int32) ((int64) call->target - INT64CONST(2147483648)))
+	};
+	Oid			types[2] = {REGCLASSOID, REGCLASSOID};
+	Datum		pair[2] = {ObjectIdGetDatum(call->source),
+	ObjectIdGetDatum(call->target)};
+	bool		isnull;
+
+	if (wait)
+		DirectFunctionCall2(pg_advisory_xact_lock_int4, keys[0], keys[1]);
+	else if (!DatumGetBool(DirectFunctionCall2(pg_try_advisory_xact_lock_int4,
+											   keys[0], keys[1])))
+		return false;
+
+	bookkeep(call,
+			 "INSERT INTO ritual.ingest_streams (source, target) "
+			 "SELECT $1, $2 WHERE NOT EXISTS (SELECT FROM ritual.ingest_streams s "
+			 "WHERE s.source = $1 AND s.target = $2) ON CONFLICT DO NOTHING",
+			 2, types, pair, NULL);
+	bookkeep(call, wait ?
+			 "SELECT stream_id, batches FROM ritual.ingest_streams "
+			 "WHERE source = $1 AND target = $2 FOR UPDATE" :
+			 "SELECT stream_id, batches FROM ritual.ingest_streams "
+			 "WHERE source = $1 AND target = $2 FOR UPDATE SKIP LOCKED",
+			 2, types, pair, NULL);
+	if (SPI_processed == 0)
+	{
+		if (wait)
+			elog(ERROR, "ritual.ingest: the stream's row is missing");
+		return false;
+	}
+	call->stream_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+												  SPI_tuptable->tupdesc, 1,
+												  &isnull));
+	call->batch = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 2,
+											  &isnull)) + 1;
+	return true;
+}
+
+/* The stream's checkpoint, sorted by path byte-wise; *nknown rows. */
+static KnownFile *
+read_checkpoint(IngestCall *call, int *nknown)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(call->stream_id)};
+	KnownFile  *known;
+
+	bookkeep(call,
+			 "SELECT path, size, modified, bytes, lines, fingerprint, "
+			 "fingerprint_bytes, state = 'ignored' FROM ritual.ingest_files "
+			 "WHERE stream_id = $1 ORDER BY path COLLATE \"C\"",
+			 1, types, values, NULL);
+	*nknown = (int) SPI_processed;
+	known = palloc0(sizeof(KnownFile) * Max(*nknown, 1));
+	for (int i = 0; i < *nknown; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		KnownFile  *k = &known[i];
+		bool		isnull;
+
+		k->path = TextDatumGetCString(SPI_getbinval(tuple, desc, 1, &isnull));
+		k->size = DatumGetInt64(SPI_getbinval(tuple, desc, 2, &isnull));
+		k->modified = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 3, &isnull));
+		k->bytes = DatumGetInt64(SPI_getbinval(tuple, desc, 4, &isnull));
+		k->lines = DatumGetInt64(SPI_getbinval(tuple, desc, 5, &isnull));
+		k->fingerprint = DatumGetInt64(SPI_getbinval(tuple, desc, 6, &isnull));
+		k->has_fingerprint = !isnull;
+		k->fingerprint_bytes = DatumGetInt64(SPI_getbinval(tuple, desc, 7, &isnull));
+		k->ignored = DatumGetBool(SPI_getbinval(tuple, desc, 8, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return known;
+}
+
+/*
+ * How a file listed now stands against its checkpoint row 'k' (NULL: none).
+ * A file whose size and time are as checkpointed is unchanged, unless
+ * files_complete asks for a tail held back; otherwise the fingerprint of
+ * the bytes the checkpoint covers tells growth from a rewrite.
+ */
+static FileChange
+file_change(const ListedFile *listed, const KnownFile *k, bool files_complete)
+{
+	RitualFile *file = listed->file;
+	int64		fingerprint;
+	bool		has_fingerprint;
+
+	if (k == NULL)
+		return FILE_NEW;
+	if (k->ignored)
+		return FILE_IGNORED;
+	if (file->size == k->size && file->modified == k->modified &&
+		(!files_complete || listed->compressed || k->bytes >= file->size))
+		return FILE_UNCHANGED;
+	if (file->size < k->size)
+		return FILE_TRUNCATED;
+	/* a fingerprint missing on either side tells only if both are */
+	has_fingerprint = file_fingerprint(file->path, k->fingerprint_bytes,
+									   &fingerprint);
+	if (has_fingerprint != k->has_fingerprint ||
+		(has_fingerprint && fingerprint != k->fingerprint))
+		return FILE_REWRITTEN;
+	return FILE_GROWN;
+}
+
+/*
+ * Every file of the source now, against the checkpoint; *nlisted of them.
+ */
+static ListedFile *
+list_files(IngestCall *call, RitualOptions *opts, bool files_complete,
+		   int *nlisted)
+{
+	List	   *files = ritual_discover_files(opts->paths, opts->missing_ok);
+	int			nknown;
+	KnownFile  *known = read_checkpoint(call, &nknown);
+	ListedFile *listed = palloc0(sizeof(ListedFile) * Max(list_length(files), 1));
+	int			next_known = 0;
+	ListCell   *lc;
+
+	*nlisted = 0;
+	foreach(lc, files)
+	{
+		ListedFile *l = &listed[(*nlisted)++];
+		KnownFile  *k = NULL;
+		int			cmp = 1;
+
+		l->file = lfirst(lc);
+		l->compressed = ritual_compression_of(opts->compression, l->file->path) !=
+			RITUAL_COMPRESSION_NONE;
+		/* both lists are sorted by path byte-wise: walk them together */
+		while (next_known < nknown &&
+			   (cmp = strcmp(known[next_known].path, l->file->path)) < 0)
+			next_known++;
+		if (next_known < nknown && cmp == 0)
+			k = &known[next_known];
+		l->change = file_change(l, k, files_complete);
+		if (k != NULL && (l->change == FILE_GROWN || l->change == FILE_UNCHANGED))
+		{
+			l->known_bytes = k->bytes;
+			l->known_lines = k->lines;
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	return listed;
+}
+
+/* Files in modification-time, then name order (the database's collation). */
+static int
+compare_listed(const void *a, const void *b)
+{
+	const RitualFile *fa = (*(ListedFile *const *) a)->file;
+	const RitualFile *fb = (*(ListedFile *const *) b)->file;
+
+	if (fa->modified != fb->modified)
+		return fa->modified < fb->modified ? -1 : 1;
+	return varstr_cmp(fa->path, strlen(fa->path), fb->path, strlen(fb->path),
+					  DEFAULT_COLLATION_OID);
+}
+
+/* The listed files of the given changes, in compare_listed order. */
+static ListedFile **
+files_of(ListedFile *listed, int nlisted, FileChange one, FileChange other,
+		 int *n)
+{
+	ListedFile **found = palloc(sizeof(ListedFile *) * Max(nlisted, 1));
+
+	*n = 0;
+	for (int i = 0; i < nlisted; i++)
+	{
+		if (listed[i].change == one || listed[i].change == other)
+			found[(*n)++] = &listed[i];
+	}
+	qsort(found, *n, sizeof(ListedFile *), compare_listed);
+	return found;
+}
+
+/*
+ * Files rewritten or truncated since they were read: an error, ignored for
+ * good, or read again from the start, as on_rewrite says.  Returns how many.
+ */
+static int
+handle_rewrites(IngestCall *call, ListedFile *listed, int nlisted,
+				const char *on_rewrite)
+{
+	int			n;
+	ListedFile **rewritten = files_of(listed, nlisted, FILE_TRUNCATED,
+									  FILE_REWRITTEN, &n);
+
+	if (n == 0)
+		return 0;
+	if (strcmp(on_rewrite, "error") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("file \"%s\" was %s since ritual.ingest read it",
+						rewritten[0]->file->path,
+						rewritten[0]->change == FILE_TRUNCATED ? "truncated" : "rewritten"),
+				 errdetail("%d file(s) of %s changed other than by growing.",
+						   n, call->source_name),
+				 errhint("Pass on_rewrite => 'reingest' to read such files again from the start (rows already taken from them stay in the target), or 'ignore' to leave them be.")));
+	if (strcmp(on_rewrite, "ignore") == 0)
+	{
+		Oid			types[2] = {INT8OID, TEXTOID};
+		SPIPlanPtr	plan = prepare("UPDATE ritual.ingest_files SET state = 'ignored' "
+								   "WHERE stream_id = $1 AND path = $2",
+								   2, types);
+
+		for (int i = 0; i < n; i++)
+		{
+			Datum		values[2] = {Int64GetDatum(call->stream_id),
+			CStringGetTextDatum(rewritten[i]->file->path)};
+
+			execute_as_owner(call, plan, values, NULL);
+		}
+		ereport(NOTICE,
+				(errmsg("ignoring %d rewritten or truncated file(s) of %s, the first \"%s\"",
+						n, call->source_name, rewritten[0]->file->path)));
+	}
+	else
+	{
+		for (int i = 0; i < n; i++)
+			rewritten[i]->change = FILE_NEW;
+		ereport(NOTICE,
+				(errmsg("reading %d rewritten or truncated file(s) of %s again from the start, the first \"%s\"",
+						n, call->source_name, rewritten[0]->file->path)));
 	}
 	return n;
 }
 
 /*
- * ritual.ingest_list_files(source, known_paths, known_upto, known_sizes,
- *							known_modified)
- *		Every file of the source: path, size, modification time, whether it
- *		is compressed, and for a file of the checkpoint (known_paths, sorted
- *		byte-wise) the fingerprint of its first known_upto bytes, NULL when it
- *		holds fewer now.  A file whose size and time are as checkpointed and
- *		whose bytes were all taken is not opened: its fingerprint is NULL.
+ * The batch: new and grown files in modification-time then name order, the
+ * first max_files, and while their new bytes (a compressed file's size) stay
+ * within max_bytes, but at least one.  NULL when there is nothing new;
+ * *pending says how many files with new data are left for later.
  */
-Datum
-ritual_ingest_list_files(PG_FUNCTION_ARGS)
+static RitualIngestScan *
+choose_batch(IngestCall *call, ListedFile *listed, int nlisted,
+			 int max_files, int64 max_bytes, int *pending)
 {
-	Oid			relid = PG_GETARG_OID(0);
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	RitualOptions *opts;
-	List	   *files;
-	ListCell   *lc;
-	Datum	   *known_paths;
-	char	  **known_path;
-	Datum	   *known[3];
-	const char *names[3] = {"known_upto", "known_sizes", "known_modified"};
-	Oid			types[3] = {INT8OID, INT8OID, TIMESTAMPTZOID};
-	int			nknown;
-	int			next_known = 0;
-
-	check_source(relid);
-	nknown = array_elements(PG_GETARG_ARRAYTYPE_P(1), TEXTOID, "known_paths",
-							&known_paths);
-	for (int i = 0; i < 3; i++)
-	{
-		if (array_elements(PG_GETARG_ARRAYTYPE_P(2 + i), types[i], names[i],
-						   &known[i]) != nknown)
-			ereport(ERROR,
-					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("known_paths and %s differ in length", names[i])));
-	}
-	known_path = palloc(sizeof(char *) * Max(nknown, 1));
-	for (int i = 0; i < nknown; i++)
-		known_path[i] = TextDatumGetCString(known_paths[i]);
-
-	InitMaterializedSRF(fcinfo, 0);
-	opts = ritual_get_options(relid);
-	files = ritual_discover_files(opts->paths, opts->missing_ok);
-	foreach(lc, files)
-	{
-		RitualFile *file = lfirst(lc);
-		Datum		values[5];
-		bool		nulls[5] = {false, false, false, false, true};
-		int			cmp = 1;
-		int64		fingerprint;
-
-		values[0] = CStringGetTextDatum(file->path);
-		values[1] = Int64GetDatum(file->size);
-		values[2] = TimestampTzGetDatum(file->modified);
-		values[3] = BoolGetDatum(is_compressed(opts, file->path));
-
-		/* both lists are sorted by path: walk them together */
-		while (next_known < nknown &&
-			   (cmp = strcmp(known_path[next_known], file->path)) < 0)
-			next_known++;
-		if (next_known < nknown && cmp == 0)
-		{
-			int64		upto = DatumGetInt64(known[0][next_known]);
-
-			if (!(file->size == DatumGetInt64(known[1][next_known]) &&
-				  file->modified == DatumGetTimestampTz(known[2][next_known]) &&
-				  upto >= file->size) &&
-				file_fingerprint(file->path, upto, &fingerprint))
-			{
-				values[4] = Int64GetDatum(fingerprint);
-				nulls[4] = false;
-			}
-		}
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		CHECK_FOR_INTERRUPTS();
-	}
-	return (Datum) 0;
-}
-
-/*
- * ritual.ingest_prepare_batch(source, target, batch, paths, starts, start_lines,
- *						 limits, sizes, files_complete, reject_limit)
- *		Hand the next scan of 'source' in this transaction the files of a
- *		batch, each read from byte 'starts' (after 'start_lines' line ends)
- *		up to 'limits' (-1: its end), and start showing progress.
- */
-Datum
-ritual_ingest_prepare_batch(PG_FUNCTION_ARGS)
-{
-	Oid			relid = PG_GETARG_OID(0);
-	Oid			target = PG_GETARG_OID(1);
-	int64		batch = PG_GETARG_INT64(2);
-	Datum	   *paths;
-	Datum	   *columns[4];
-	const char *names[4] = {"starts", "start_lines", "limits", "sizes"};
-	int			nfiles;
+	int			ntodo;
+	ListedFile **todo = files_of(listed, nlisted, FILE_NEW, FILE_GROWN, &ntodo);
+	int			n = 0;
+	int64		running = 0;
 	RitualIngestScan *ingest;
-	int64		bytes_total = 0;
-	MemoryContext oldcontext;
 
-	check_source(relid);
-	nfiles = array_elements(PG_GETARG_ARRAYTYPE_P(3), TEXTOID, "paths", &paths);
-	for (int i = 0; i < 4; i++)
+	while (n < ntodo && (max_files < 0 || n < max_files))
 	{
-		if (array_elements(PG_GETARG_ARRAYTYPE_P(4 + i), INT8OID, names[i],
-						   &columns[i]) != nfiles)
-			ereport(ERROR,
-					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("paths and %s differ in length", names[i])));
-	}
-	if (!callbacks_registered)
-	{
-		RegisterXactCallback(ingest_xact_callback, NULL);
-		RegisterSubXactCallback(ingest_subxact_callback, NULL);
-		callbacks_registered = true;
-	}
-	forget_pending();
+		ListedFile *l = todo[n];
 
-	oldcontext = MemoryContextSwitchTo(TopTransactionContext);
-	ingest = palloc0(sizeof(RitualIngestScan));
-	ingest->relid = relid;
-	ingest->nfiles = nfiles;
-	ingest->files = palloc0(sizeof(RitualIngestFile) * Max(nfiles, 1));
-	ingest->files_complete = PG_GETARG_BOOL(8);
-	ingest->reject_limit = PG_ARGISNULL(9) ? -1 : PG_GETARG_INT64(9);
-	for (int i = 0; i < nfiles; i++)
+		running += l->compressed ? l->file->size :
+			l->file->size - l->known_bytes;
+		if (max_bytes >= 0 && n > 0 && running > max_bytes)
+			break;
+		n++;
+	}
+	*pending = ntodo - n;
+	if (n == 0)
+		return NULL;
+
+	/* the bytes to read, for the progress (for a compressed file, a guess) */
+	running = 0;
+	for (int i = 0; i < n; i++)
+		running += todo[i]->file->size - todo[i]->known_bytes;
+	ingest = ritual_ingest_batch_begin(call->source, call->target, call->batch,
+									   n, running);
+	for (int i = 0; i < n; i++)
 	{
 		RitualIngestFile *file = &ingest->files[i];
 
-		file->path = TextDatumGetCString(paths[i]);
-		file->start = DatumGetInt64(columns[0][i]);
-		file->start_line = DatumGetInt64(columns[1][i]);
-		file->limit = DatumGetInt64(columns[2][i]);
-		file->size = DatumGetInt64(columns[3][i]);
-		if (file->start < 0 || file->start_line < 0 || file->limit < -1 ||
-			(file->limit >= 0 && file->limit < file->start))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid byte range for file \"%s\"", file->path)));
-		bytes_total += (file->limit >= 0 ? file->limit : file->size) - file->start;
+		file->path = todo[i]->file->path;
+		file->start = todo[i]->known_bytes;
+		file->start_line = todo[i]->known_lines;
+		file->limit = todo[i]->compressed ? -1 : todo[i]->file->size;
+		file->size = todo[i]->file->size;
+		file->modified = todo[i]->file->modified;
 	}
-	MemoryContextSwitchTo(oldcontext);
-	pending = ingest;
-	pending_subxact = GetCurrentSubTransactionId();
-
-	pgstat_progress_start_command(PROGRESS_COMMAND_COPY, target);
-	{
-		const int	index[] = {PROGRESS_COPY_COMMAND, PROGRESS_COPY_TYPE,
-			PROGRESS_COPY_BYTES_TOTAL, PROGRESS_INGEST_MARK,
-			PROGRESS_INGEST_SOURCE, PROGRESS_INGEST_BATCH,
-		PROGRESS_INGEST_FILES_TOTAL};
-		const int64 value[] = {PROGRESS_COPY_COMMAND_FROM,
-			PROGRESS_COPY_TYPE_FILE, Max(bytes_total, 0), INGEST_MARK,
-		relid, batch, nfiles};
-
-		pgstat_progress_update_multi_param(lengthof(index), index, value);
-	}
-	PG_RETURN_VOID();
-}
-
-/* Binary search of a list of RitualFile sorted by path. */
-static RitualFile *
-find_file(List *files, const char *path)
-{
-	int			low = 0;
-	int			high = list_length(files) - 1;
-
-	while (low <= high)
-	{
-		int			middle = low + (high - low) / 2;
-		RitualFile *file = list_nth(files, middle);
-		int			cmp = strcmp(path, file->path);
-
-		if (cmp == 0)
-			return file;
-		if (cmp < 0)
-			high = middle - 1;
-		else
-			low = middle + 1;
-	}
-	return NULL;
+	return ingest;
 }
 
 /*
- * ritual_ingest_pending
- *		Whether a batch waits for the next scan of 'relid'.
+ * Keep the batch's rejects.  Their raw record may hold columns of the file
+ * that the source does not map (extra columns matched by name, or a
+ * mis-split record), which SELECT on the table does not grant: it is kept
+ * only for a caller who may read any server file.
  */
-bool
-ritual_ingest_pending(Oid relid)
+static void
+write_rejects(IngestCall *call, RitualIngestScan *ingest)
 {
-	return pending != NULL && !pending_claimed && pending->relid == relid;
-}
+	Oid			types[6] = {INT8OID, INT8OID, TEXTOID, INT8OID, TEXTOID, TEXTOID};
+	SPIPlanPtr	plan = prepare("INSERT INTO ritual.ingest_rejects "
+							   "(stream_id, batch, path, line, record, error) "
+							   "VALUES ($1, $2, $3, $4, $5, $6)", 6, types);
+	bool		keep_records = superuser() ||
+		has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES);
+	Datum		values[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
 
-/*
- * ritual_ingest_claim
- *		For the scan of 'relid' that a batch waits for: the batch, with
- *		*files replaced by its files in its order.  'files' are the table's
- *		files as discovered now, sorted by path; a file of the batch that is
- *		no longer among them, or shorter than its range, is an error.
- *		NULL, with *files untouched, for any other scan.
- */
-RitualIngestScan *
-ritual_ingest_claim(Oid relid, List **files)
-{
-	List	   *batch_files = NIL;
-
-	if (!ritual_ingest_pending(relid))
-		return NULL;
-	for (int i = 0; i < pending->nfiles; i++)
+	values[0] = Int64GetDatum(call->stream_id);
+	values[1] = Int64GetDatum(call->batch);
+	for (bool first = true;
+		 ritual_ingest_next_reject(ingest, first, &values[2], &values[3],
+								   &values[4], &values[5]);
+		 first = false)
 	{
-		RitualIngestFile *file = &pending->files[i];
-
-		file->file = find_file(*files, file->path);
-		if (file->file == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_FILE),
-					 errmsg("file \"%s\" was listed for the batch but is gone",
-							file->path),
-					 errhint("Run ritual.ingest again.")));
-		if (file->limit > file->file->size)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("file \"%s\" shrank to " INT64_FORMAT " bytes while the batch began",
-							file->path, file->file->size),
-					 errhint("Run ritual.ingest again once the file is written.")));
-		batch_files = lappend(batch_files, file->file);
-	}
-	pending_claimed = true;
-	*files = batch_files;
-	return pending;
-}
-
-/* The shape of a rejected row, as ritual.ingest_batch_rejects() returns it. */
-static TupleDesc
-rejects_descriptor(void)
-{
-	static TupleDesc descriptor = NULL;
-
-	if (descriptor == NULL)
-	{
-		MemoryContext oldcontext = MemoryContextSwitchTo(TopMemoryContext);
-		TupleDesc	desc = CreateTemplateTupleDesc(4);
-
-		TupleDescInitEntry(desc, 1, "path", TEXTOID, -1, 0);
-		TupleDescInitEntry(desc, 2, "line", INT8OID, -1, 0);
-		TupleDescInitEntry(desc, 3, "record", TEXTOID, -1, 0);
-		TupleDescInitEntry(desc, 4, "error", TEXTOID, -1, 0);
-		descriptor = desc;
-		MemoryContextSwitchTo(oldcontext);
-	}
-	return descriptor;
-}
-
-/*
- * ritual_ingest_reject
- *		Keep a rejected row: its file, line, raw record (NULL when it is not
- *		at hand: a record longer than the reader's chunk) and why.
- */
-void
-ritual_ingest_reject(RitualIngestScan *ingest, const char *path, int64 line,
-					 const char *record, Size len, const char *error)
-{
-	Datum		values[4];
-	bool		nulls[4] = {false, false, record == NULL, false};
-	MemoryContext oldcontext = MemoryContextSwitchTo(TopTransactionContext);
-
-	if (ingest->rejects == NULL)
-		ingest->rejects = tuplestore_begin_heap(false, false, work_mem);
-	MemoryContextSwitchTo(oldcontext);
-
-	values[0] = CStringGetTextDatum(path);
-	values[1] = Int64GetDatum(line);
-	values[2] = record == NULL ? (Datum) 0 :
-		CStringGetTextDatum(ritual_printable_text(record, (int) Min(len, INT_MAX),
-												  REJECT_RECORD_BYTES, false));
-	values[3] = CStringGetTextDatum(error ? error : "rejected");
-	oldcontext = MemoryContextSwitchTo(TopTransactionContext);
-	tuplestore_putvalues(ingest->rejects, rejects_descriptor(), values, nulls);
-	MemoryContextSwitchTo(oldcontext);
-}
-
-/*
- * ritual_ingest_progress
- *		Show the batch's files, bytes and rows so far.
- */
-void
-ritual_ingest_progress(RitualIngestScan *ingest)
-{
-	const int	index[] = {PROGRESS_COPY_BYTES_PROCESSED,
-		PROGRESS_COPY_TUPLES_PROCESSED, PROGRESS_COPY_TUPLES_EXCLUDED,
-	PROGRESS_INGEST_FILES_DONE};
-	const int64 value[] = {ingest->bytes_done, ingest->rows_done,
-	ingest->rejects_done, ingest->files_done};
-
-	pgstat_progress_update_multi_param(lengthof(index), index, value);
-}
-
-/* The batch a collecting function is about, which a scan must have read. */
-static RitualIngestScan *
-read_batch(void)
-{
-	if (pending == NULL || !pending_claimed)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("no batch of ritual.ingest has been read in this transaction")));
-	return pending;
-}
-
-/*
- * ritual.ingest_batch_rejects()
- *		The rows the batch's scan rejected: path, line, record, error.
- */
-Datum
-ritual_ingest_batch_rejects(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	RitualIngestScan *ingest = read_batch();
-	TupleTableSlot *slot;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (ingest->rejects == NULL)
-		return (Datum) 0;
-	slot = MakeSingleTupleTableSlot(rsinfo->setDesc, &TTSOpsMinimalTuple);
-	tuplestore_rescan(ingest->rejects);
-	while (tuplestore_gettupleslot(ingest->rejects, true, false, slot))
-	{
-		tuplestore_puttupleslot(rsinfo->setResult, slot);
+		nulls[4] = (keep_records && values[4] != (Datum) 0) ? ' ' : 'n';
+		execute_as_owner(call, plan, values, nulls);
 		CHECK_FOR_INTERRUPTS();
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	return (Datum) 0;
 }
 
 /*
- * ritual.ingest_batch_results()
- *		What the batch's scan took from each file: path, end (the stream
- *		offset after the last record taken), end_line (line ends before it),
- *		rows, rejects, and the fingerprint that the next batch compares.
- *		The batch is then forgotten and its progress ends.
+ * Checkpoint what the batch took from each file, with the fingerprint the
+ * next batch compares (of the whole file, for a compressed one).
  */
-Datum
-ritual_ingest_batch_results(PG_FUNCTION_ARGS)
+static void
+write_checkpoint(IngestCall *call, RitualIngestScan *ingest)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	RitualIngestScan *ingest = read_batch();
-	RitualOptions *opts = ritual_get_options(ingest->relid);
+	Oid			types[11] = {INT8OID, TEXTOID, INT8OID, TIMESTAMPTZOID, INT8OID,
+	INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
+	SPIPlanPtr	plan = prepare(
+							   "INSERT INTO ritual.ingest_files AS k "
+							   "(stream_id, path, size, modified, bytes, lines, rows, rejects, "
+							   " fingerprint, fingerprint_bytes, first_batch, batch) "
+							   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) "
+							   "ON CONFLICT (stream_id, path) DO UPDATE "
+							   "SET size = excluded.size, modified = excluded.modified, "
+							   "    bytes = excluded.bytes, lines = excluded.lines, "
+							   "    rows = k.rows + excluded.rows, "
+							   "    rejects = k.rejects + excluded.rejects, "
+							   "    fingerprint = excluded.fingerprint, "
+							   "    fingerprint_bytes = excluded.fingerprint_bytes, "
+							   "    batch = excluded.batch, state = 'reading'",
+							   11, types);
 
-	InitMaterializedSRF(fcinfo, 0);
 	for (int i = 0; i < ingest->nfiles; i++)
 	{
 		RitualIngestFile *file = &ingest->files[i];
-		Datum		values[6];
-		bool		nulls[6] = {false, false, false, false, false, true};
-		int64		fingerprint;
+		int64		upto = file->limit < 0 ? file->size : file->end;
+		int64		fingerprint = 0;
+		char		nulls[11] = "           ";
+		Datum		values[11];
 
-		/* a compressed file's prefix is the file as listed */
-		if (file_fingerprint(file->path,
-							 is_compressed(opts, file->path) ? file->size : file->end,
-							 &fingerprint))
-		{
-			values[5] = Int64GetDatum(fingerprint);
-			nulls[5] = false;
-		}
-		values[0] = CStringGetTextDatum(file->path);
-		values[1] = Int64GetDatum(file->end);
-		values[2] = Int64GetDatum(file->end_line);
-		values[3] = Int64GetDatum(file->rows);
-		values[4] = Int64GetDatum(file->rejects);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		if (!file_fingerprint(file->path, upto, &fingerprint))
+			nulls[8] = 'n';
+		values[0] = Int64GetDatum(call->stream_id);
+		values[1] = CStringGetTextDatum(file->path);
+		values[2] = Int64GetDatum(file->size);
+		values[3] = TimestampTzGetDatum(file->modified);
+		values[4] = Int64GetDatum(file->end);
+		values[5] = Int64GetDatum(file->end_line);
+		values[6] = Int64GetDatum(file->rows);
+		values[7] = Int64GetDatum(file->rejects);
+		values[8] = Int64GetDatum(fingerprint);
+		values[9] = Int64GetDatum(upto);
+		values[10] = Int64GetDatum(call->batch);
+		execute_as_owner(call, plan, values, nulls);
+		CHECK_FOR_INTERRUPTS();
 	}
-	forget_pending();
-	return (Datum) 0;
+}
+
+/* Seconds since the call began. */
+static double
+seconds_since(TimestampTz started)
+{
+	return (double) (GetCurrentTimestamp() - started) / USECS_PER_SEC;
 }
 
 /*
- * For each attribute of 'target', the attribute of 'source' of the same
- * name that fills it, or -1 (NULL).  False when the plain path cannot do
- * what INSERT ... SELECT would: a type to coerce, or a default to compute.
+ * Count the batch in its stream and log it; *totals gets what it took.
  */
-static bool
-map_target_columns(Relation source, Relation target, int *source_attr)
+static void
+write_log(IngestCall *call, RitualIngestScan *ingest, int rewrites,
+		  int pending, BatchTotals *totals)
 {
-	TupleDesc	sdesc = RelationGetDescr(source);
-	TupleDesc	tdesc = RelationGetDescr(target);
+	Oid			types[10] = {INT8OID, INT8OID, TIMESTAMPTZOID, FLOAT8OID,
+	INT4OID, INT8OID, INT8OID, INT8OID, INT4OID, INT4OID};
+	Datum		values[10];
 
-	for (int i = 0; i < tdesc->natts; i++)
+	memset(totals, 0, sizeof(BatchTotals));
+	totals->files = ingest->nfiles;
+	for (int i = 0; i < ingest->nfiles; i++)
 	{
-		Form_pg_attribute tattr = TupleDescAttr(tdesc, i);
-
-		source_attr[i] = -1;
-		if (tattr->attisdropped)
-			continue;
-		for (int j = 0; j < sdesc->natts; j++)
-		{
-			Form_pg_attribute sattr = TupleDescAttr(sdesc, j);
-
-			if (!sattr->attisdropped &&
-				strcmp(NameStr(sattr->attname), NameStr(tattr->attname)) == 0)
-			{
-				source_attr[i] = j;
-				if (sattr->atttypid != tattr->atttypid ||
-					sattr->atttypmod != tattr->atttypmod)
-					return false;
-			}
-		}
-		if (source_attr[i] < 0 &&
-			(tattr->atthasdef || tattr->attidentity || tattr->attgenerated))
-			return false;
+		totals->bytes += ingest->files[i].end - ingest->files[i].start;
+		totals->rows += ingest->files[i].rows;
+		totals->rejects += ingest->files[i].rejects;
 	}
-	return true;
+	values[0] = Int64GetDatum(call->stream_id);
+	values[1] = Int64GetDatum(call->batch);
+	bookkeep(call, "UPDATE ritual.ingest_streams SET batches = $2 "
+			 "WHERE stream_id = $1", 2, types, values, NULL);
+	values[2] = TimestampTzGetDatum(call->started);
+	values[3] = Float8GetDatum(seconds_since(call->started));
+	values[4] = Int32GetDatum(totals->files);
+	values[5] = Int64GetDatum(totals->bytes);
+	values[6] = Int64GetDatum(totals->rows);
+	values[7] = Int64GetDatum(totals->rejects);
+	values[8] = Int32GetDatum(rewrites);
+	values[9] = Int32GetDatum(pending);
+	bookkeep(call, "INSERT INTO ritual.ingest_batches VALUES "
+			 "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+			 10, types, values, NULL);
+	ereport(LOG,
+			(errmsg("ritual.ingest from %s into %s: batch " INT64_FORMAT ", %d files, " INT64_FORMAT " bytes, " INT64_FORMAT " rows, " INT64_FORMAT " rejects",
+					call->source_name, call->target_name, call->batch,
+					totals->files, totals->bytes, totals->rows,
+					totals->rejects)));
 }
 
-/* Insert the batched rows, and their index entries. */
-static void
-flush_rows(ResultRelInfo *rri, EState *estate, TupleTableSlot **slots,
-		   int nslots, BulkInsertState bistate)
+/* INSERT INTO target (columns) SELECT columns FROM ONLY source */
+static char *
+insert_statement(IngestCall *call, const char *columns)
 {
-	table_multi_insert(rri->ri_RelationDesc, slots, nslots,
-					   GetCurrentCommandId(true), 0, bistate);
-	for (int i = 0; i < nslots; i++)
-	{
-		if (rri->ri_NumIndices > 0)
-#if PG_VERSION_NUM >= 160000
-			list_free(ExecInsertIndexTuples(rri, slots[i], estate, false, false,
-											NULL, NIL, false));
-#else
-			list_free(ExecInsertIndexTuples(rri, slots[i], estate, false, false,
-											NULL, NIL));
-#endif
-		ResetPerTupleExprContext(estate);
-		ExecClearTuple(slots[i]);
-	}
+	StringInfoData insert;
+
+	initStringInfo(&insert);
+	appendStringInfo(&insert, "INSERT INTO %s (%s) SELECT %s FROM ONLY %s",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(call->target)),
+												get_rel_name(call->target)),
+					 columns, columns,
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(call->source)),
+												get_rel_name(call->source)));
+	return insert.data;
+}
+
+/* The one row ritual.ingest returns; a NULL batch when nothing was read. */
+static void
+return_row(FunctionCallInfo fcinfo, int64 batch, int files, int64 bytes,
+		   int64 rows, int64 rejects, double seconds)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		values[6] = {Int64GetDatum(batch), Int32GetDatum(files),
+		Int64GetDatum(bytes), Int64GetDatum(rows), Int64GetDatum(rejects),
+	Float8GetDatum(seconds)};
+	bool		nulls[6] = {batch == 0, false, false, false, false, false};
+
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
 /*
- * ritual.ingest_insert(source, target)
- *		Read the prepared batch of 'source' into the plain table 'target' as
- *		COPY FROM writes, a thousand rows at a time, with constraints checked
- *		and indexes kept: the per-row INSERT of INSERT ... SELECT costs more
- *		than reading the files.  Returns the rows inserted, or NULL when the
- *		target needs the executor (triggers, rules, row security, partitions,
- *		defaults or casts to compute, column privileges): then the caller
- *		runs INSERT ... SELECT, which takes the batch instead.
+ * ritual.ingest(source, target, max_files, max_bytes, on_rewrite,
+ *				 reject_limit, wait, files_complete)
+ *		Append to 'target' what is new in the files of 'source', exactly
+ *		once.  See docs/ingest.md.
  */
 Datum
-ritual_ingest_insert(PG_FUNCTION_ARGS)
+ritual_ingest(PG_FUNCTION_ARGS)
 {
-	Oid			source = PG_GETARG_OID(0);
-	Oid			target = PG_GETARG_OID(1);
-	Relation	srel;
-	Relation	trel;
-	int		   *source_attr;
+	IngestCall	call;
+	int			max_files = PG_ARGISNULL(2) ? -1 : PG_GETARG_INT32(2);
+	int64		max_bytes = PG_ARGISNULL(3) ? -1 : PG_GETARG_INT64(3);
+	char	   *on_rewrite = PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	int64		reject_limit;
+	bool		wait;
+	bool		files_complete;
+	AclResult	aclresult;
 	RitualOptions *opts;
-	List	   *files;
+	char	   *columns;
+	ListedFile *listed;
+	int			nlisted;
+	int			rewrites;
+	int			pending;
 	RitualIngestScan *ingest;
-	RitualScan *scan;
-	EState	   *estate;
-	ResultRelInfo *rri;
-	TupleTableSlot *slots[INSERT_BATCH_ROWS];
-	BulkInsertState bistate;
-	MemoryContext row_context;
-	MemoryContext oldcontext;
-	Datum	   *values;
-	bool	   *nulls;
-	int			nslots = 0;
-	int64		inserted = 0;
+	BatchTotals totals;
 
-	check_source(source);
-	if (!ritual_ingest_pending(source))
+	memset(&call, 0, sizeof(call));
+	call.started = GetCurrentTimestamp();
+	InitMaterializedSRF(fcinfo, 0);
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(6) || PG_ARGISNULL(7))
 		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("no batch of ritual.ingest is prepared for \"%s\"",
-						get_rel_name(source))));
-	if (get_rel_relkind(target) != RELKIND_RELATION ||
-		pg_class_aclcheck(target, GetUserId(), ACL_INSERT) != ACLCHECK_OK ||
-		check_enable_rls(target, InvalidOid, true) != RLS_NONE)
-		PG_RETURN_NULL();
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source, target, wait and files_complete of ritual.ingest must not be NULL")));
+	call.source = PG_GETARG_OID(0);
+	call.target = PG_GETARG_OID(1);
+	wait = PG_GETARG_BOOL(6);
+	files_complete = PG_GETARG_BOOL(7);
+	if ((!PG_ARGISNULL(2) && max_files < 1) || (!PG_ARGISNULL(3) && max_bytes < 1) ||
+		(!PG_ARGISNULL(5) && PG_GETARG_INT64(5) < 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_files and max_bytes must be positive and reject_limit not negative")));
+	if (on_rewrite == NULL || (strcmp(on_rewrite, "error") != 0 &&
+							   strcmp(on_rewrite, "reingest") != 0 &&
+							   strcmp(on_rewrite, "ignore") != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for on_rewrite: \"%s\"",
+						on_rewrite ? on_rewrite : "<NULL>"),
+				 errhint("Valid values are \"error\", \"reingest\" and \"ignore\".")));
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(call.source)) ||
+		!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(call.target)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the source or the target of ritual.ingest does not exist")));
+	call.source_name = regclass_name(call.source);
+	call.target_name = regclass_name(call.target);
 
-	srel = table_open(source, AccessShareLock);
-	trel = table_open(target, RowExclusiveLock);
-	source_attr = palloc(sizeof(int) * Max(RelationGetDescr(trel)->natts, 1));
-	if (trel->trigdesc != NULL || trel->rd_rules != NULL ||
-		!map_target_columns(srel, trel, source_attr))
+	/* say which privilege is missing before anything is read */
+	aclresult = pg_class_aclcheck(call.source, GetUserId(), ACL_SELECT);
+	if (aclresult == ACLCHECK_OK)
+		aclresult = pg_class_aclcheck(call.target, GetUserId(), ACL_INSERT);
+	if (aclresult != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to ingest from %s into %s",
+						call.source_name, call.target_name),
+				 errhint("ritual.ingest needs SELECT on the whole source and INSERT on the target.")));
+	check_source(call.source);
+
+	/* the source's own reject_limit (of the table or its server) by default */
+	opts = ritual_get_options(call.source);
+	reject_limit = PG_ARGISNULL(5) ? opts->reject_limit : PG_GETARG_INT64(5);
+
+	columns = common_columns(call.source, call.target);
+	if (columns == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("tables %s and %s have no column name in common",
+						call.source_name, call.target_name),
+				 errhint("ritual.ingest fills each column of the target from the source's column of the same name.")));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "ritual.ingest: SPI_connect failed");
+	call.owner = checkpoint_owner();
+
+	/* one ingest of a pair at a time, held to commit */
+	if (!lock_stream(&call, wait))
 	{
-		table_close(trel, NoLock);
-		table_close(srel, NoLock);
-		PG_RETURN_NULL();
+		ereport(NOTICE,
+				(errmsg("another ritual.ingest from %s into %s is running; nothing was read",
+						call.source_name, call.target_name)));
+		SPI_finish();
+		return_row(fcinfo, 0, 0, 0, 0, 0, seconds_since(call.started));
+		return (Datum) 0;
 	}
 
-	opts = ritual_get_options(source);
-	files = ritual_discover_files(opts->paths, opts->missing_ok);
-	ritual_find_partition_columns(opts, files);
-	ingest = ritual_ingest_claim(source, &files);
-	scan = ritual_scan_begin(srel, opts, files, NULL, NULL, ingest);
-
-	estate = CreateExecutorState();
-	rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(rri, trel, 0, NULL, 0);
-	ExecOpenIndices(rri, false);
-	bistate = GetBulkInsertState();
-	for (int i = 0; i < INSERT_BATCH_ROWS; i++)
-		slots[i] = table_slot_create(trel, NULL);
-	values = palloc(sizeof(Datum) * Max(RelationGetDescr(srel)->natts, 1));
-	nulls = palloc(sizeof(bool) * Max(RelationGetDescr(srel)->natts, 1));
-	row_context = AllocSetContextCreate(CurrentMemoryContext,
-										  "ritual.ingest row",
-										  ALLOCSET_DEFAULT_SIZES);
-
-	oldcontext = MemoryContextSwitchTo(row_context);
-	while (ritual_scan_next(scan, values, nulls))
+	listed = list_files(&call, opts, files_complete, &nlisted);
+	rewrites = handle_rewrites(&call, listed, nlisted, on_rewrite);
+	ingest = choose_batch(&call, listed, nlisted, max_files, max_bytes, &pending);
+	if (ingest == NULL)
 	{
-		TupleTableSlot *slot = slots[nslots];
-
-		for (int i = 0; i < slot->tts_tupleDescriptor->natts; i++)
-		{
-			slot->tts_isnull[i] = source_attr[i] < 0 || nulls[source_attr[i]];
-			slot->tts_values[i] = slot->tts_isnull[i] ? (Datum) 0 :
-				values[source_attr[i]];
-		}
-		ExecStoreVirtualTuple(slot);
-		if (trel->rd_att->constr)
-			ExecConstraints(rri, slot, estate);
-		ResetPerTupleExprContext(estate);
-
-		/* the scan's values last one row: the slot keeps its own copy */
-		ExecMaterializeSlot(slot);
-		MemoryContextReset(row_context);
-		inserted++;
-		if (++nslots == INSERT_BATCH_ROWS)
-		{
-			flush_rows(rri, estate, slots, nslots, bistate);
-			nslots = 0;
-		}
+		SPI_finish();
+		return_row(fcinfo, 0, 0, 0, 0, 0, seconds_since(call.started));
+		return (Datum) 0;
 	}
-	MemoryContextSwitchTo(oldcontext);
-	if (nslots > 0)
-		flush_rows(rri, estate, slots, nslots, bistate);
+	ingest->files_complete = files_complete;
+	ingest->reject_limit = reject_limit;
 
-	ritual_scan_end(scan);
-	for (int i = 0; i < INSERT_BATCH_ROWS; i++)
-		ExecDropSingleTupleTableSlot(slots[i]);
-	FreeBulkInsertState(bistate);
-	table_finish_bulk_insert(trel, 0);
-	ExecCloseIndices(rri);
-	FreeExecutorState(estate);
-	MemoryContextDelete(row_context);
-	table_close(trel, NoLock);
-	table_close(srel, NoLock);
-	CommandCounterIncrement();
-	PG_RETURN_INT64(inserted);
+	/* the rows, as the caller; the bookkeeping, as the owner */
+	ritual_ingest_batch_insert(ingest, call.target,
+							   insert_statement(&call, columns));
+	write_rejects(&call, ingest);
+	write_checkpoint(&call, ingest);
+	write_log(&call, ingest, rewrites, pending, &totals);
+	ritual_ingest_batch_end(ingest);
+	SPI_finish();
+	return_row(fcinfo, call.batch, totals.files, totals.bytes, totals.rows,
+			   totals.rejects, seconds_since(call.started));
+	return (Datum) 0;
 }

@@ -215,7 +215,7 @@ extern int64 csv_record_start_at_or_after(const char *path, char quote,
 extern int64 csv_count_line_ends(const char *path, int64 upto,
 								 CsvPrefixCount *cache);
 
-/* ingest.c: one file's share of a ritual.ingest batch */
+/* ingest_batch.c: one file's share of a ritual.ingest batch */
 typedef struct RitualIngestFile
 {
 	char	   *path;
@@ -225,6 +225,7 @@ typedef struct RitualIngestFile
 	int64		limit;			/* read nothing from here on (the size when
 								 * listed), or -1: to the end */
 	int64		size;			/* the file's size when listed */
+	TimestampTz modified;		/* and its modification time */
 
 	/* what the scan took: records up to 'end' */
 	int64		end;
@@ -235,7 +236,7 @@ typedef struct RitualIngestFile
 								 * is not known */
 } RitualIngestFile;
 
-/* A batch of ritual.ingest, handed to the next scan of its source table. */
+/* A batch of ritual.ingest, handed to the scan of its source that its insert runs. */
 typedef struct RitualIngestScan
 {
 	Oid			relid;
@@ -244,13 +245,25 @@ typedef struct RitualIngestScan
 	bool		files_complete; /* a last record with no line end is whole */
 	int64		reject_limit;	/* -1: none */
 	struct Tuplestorestate *rejects;	/* (path, line, record, error) */
+	struct TupleTableSlot *reject_slot; /* to read them back */
 	int			files_done;
 	int64		bytes_done;
 	int64		rows_done;
 	int64		rejects_done;
 } RitualIngestScan;
 
-extern RitualIngestScan *ritual_ingest_claim(Oid relid, List **files);
+/* ingest_batch.c */
+extern RitualIngestScan *ritual_ingest_batch_begin(Oid source, Oid target,
+												   int64 batch, int nfiles,
+												   int64 bytes_total);
+extern void ritual_ingest_batch_insert(RitualIngestScan *ingest, Oid target,
+									   const char *insert);
+extern bool ritual_ingest_next_reject(RitualIngestScan *ingest, bool first,
+									  Datum *path, Datum *line,
+									  Datum *record, Datum *error);
+extern void ritual_ingest_batch_end(RitualIngestScan *ingest);
+extern RitualIngestScan *ritual_ingest_claim(Oid relid, bool parallel_aware,
+											 List **files);
 extern bool ritual_ingest_pending(Oid relid);
 extern void ritual_ingest_reject(RitualIngestScan *ingest, const char *path,
 								 int64 line, const char *record, Size len,

@@ -207,6 +207,8 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 	RitualScan *scan = palloc0(sizeof(RitualScan));
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 
+	/* a batch is claimed only by a serial scan (ritual_ingest_claim) */
+	Assert(ingest == NULL || parallel == NULL);
 	if (ingest)
 	{
 		RitualOptions *batch_opts = palloc(sizeof(RitualOptions));

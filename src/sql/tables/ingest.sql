@@ -99,8 +99,28 @@ COMMENT ON COLUMN ritual.ingest_rejects.stream_id IS 'the (source, target) pair,
 COMMENT ON COLUMN ritual.ingest_rejects.batch IS 'the batch that read the row';
 COMMENT ON COLUMN ritual.ingest_rejects.path IS 'the file the row is in';
 COMMENT ON COLUMN ritual.ingest_rejects.line IS 'the line of the file where the record starts';
-COMMENT ON COLUMN ritual.ingest_rejects.record IS 'the record as the file holds it (up to 64 kB; invalid bytes as \xNN); NULL for a record longer than 1 MB';
+COMMENT ON COLUMN ritual.ingest_rejects.record IS 'the record as the file holds it (up to 64 kB; invalid bytes as \xNN); NULL for a record longer than 1 MB, and when the role that ran the ingest may not read server files (the record may hold columns the source does not map)';
 COMMENT ON COLUMN ritual.ingest_rejects.error IS 'the column and why its value did not convert, or what is wrong with the record';
+
+/*
+ * Only ritual.ingest writes these tables, as their owner.  A role granted
+ * ritual.grant_ingest reads the rows of the streams it may ingest: SELECT
+ * on the source and INSERT on the target.  (src/sql/upgrades/0.1--0.2.sql
+ * makes the same.)
+ */
+ALTER TABLE ritual.ingest_streams ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ritual.ingest_files ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ritual.ingest_batches ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ritual.ingest_rejects ENABLE ROW LEVEL SECURITY;
+CREATE POLICY streams_of_role ON ritual.ingest_streams FOR SELECT
+  USING (pg_catalog.has_table_privilege(source, 'SELECT')
+         AND pg_catalog.has_table_privilege(target, 'INSERT'));
+CREATE POLICY files_of_role ON ritual.ingest_files FOR SELECT
+  USING (EXISTS (SELECT FROM ritual.ingest_streams s WHERE s.stream_id = ingest_files.stream_id));
+CREATE POLICY batches_of_role ON ritual.ingest_batches FOR SELECT
+  USING (EXISTS (SELECT FROM ritual.ingest_streams s WHERE s.stream_id = ingest_batches.stream_id));
+CREATE POLICY rejects_of_role ON ritual.ingest_rejects FOR SELECT
+  USING (EXISTS (SELECT FROM ritual.ingest_streams s WHERE s.stream_id = ingest_rejects.stream_id));
 
 -- the checkpoint is the pipeline's state: pg_dump keeps it
 SELECT pg_catalog.pg_extension_config_dump('ritual.ingest_streams', '');

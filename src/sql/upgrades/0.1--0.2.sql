@@ -7,3 +7,59 @@
  */
 
 \echo Use "ALTER EXTENSION ritual UPDATE" to load this file. \quit
+
+/*
+ * ritual.ingest is one C function (src/ingest.c) that keeps the checkpoint
+ * as the tables' owner: its internal steps lose their SQL entry, the roles
+ * that 0.1's ritual.grant_ingest let write the checkpoint tables keep only
+ * SELECT (not of the fingerprints), and row security shows a role the
+ * streams it may ingest.
+ */
+DROP FUNCTION ritual.ingest_list_files(regclass, text[], bigint[], bigint[], timestamptz[]);
+DROP FUNCTION ritual.ingest_prepare_batch(regclass, regclass, bigint, text[], bigint[], bigint[], bigint[], bigint[], boolean, bigint);
+DROP FUNCTION ritual.ingest_insert(regclass, regclass);
+DROP FUNCTION ritual.ingest_batch_rejects();
+DROP FUNCTION ritual.ingest_batch_results();
+
+DO $migrate$
+DECLARE
+    grantee text;
+BEGIN
+    FOR grantee IN
+        SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END
+          FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+         WHERE c.oid IN ('ritual.ingest_streams'::regclass, 'ritual.ingest_files'::regclass,
+                         'ritual.ingest_batches'::regclass, 'ritual.ingest_rejects'::regclass)
+           AND a.grantee <> c.relowner AND a.privilege_type IN ('INSERT', 'UPDATE')
+    LOOP
+        EXECUTE format('REVOKE INSERT, UPDATE ON ritual.ingest_streams, ritual.ingest_files,
+                        ritual.ingest_batches, ritual.ingest_rejects FROM %s', grantee);
+    END LOOP;
+    FOR grantee IN
+        SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END
+          FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+         WHERE c.oid = 'ritual.ingest_files'::regclass
+           AND a.grantee <> c.relowner AND a.privilege_type = 'SELECT'
+    LOOP
+        EXECUTE format('REVOKE SELECT ON ritual.ingest_files FROM %s', grantee);
+        EXECUTE format('GRANT SELECT (stream_id, path, size, modified, bytes, lines, rows, rejects,
+                        fingerprint_bytes, first_batch, batch, state) ON ritual.ingest_files TO %s',
+                       grantee);
+    END LOOP;
+END
+$migrate$;
+
+ALTER TABLE ritual.ingest_streams ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ritual.ingest_files ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ritual.ingest_batches ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ritual.ingest_rejects ENABLE ROW LEVEL SECURITY;
+CREATE POLICY streams_of_role ON ritual.ingest_streams FOR SELECT
+  USING (pg_catalog.has_table_privilege(source, 'SELECT')
+         AND pg_catalog.has_table_privilege(target, 'INSERT'));
+CREATE POLICY files_of_role ON ritual.ingest_files FOR SELECT
+  USING (EXISTS (SELECT FROM ritual.ingest_streams s WHERE s.stream_id = ingest_files.stream_id));
+CREATE POLICY batches_of_role ON ritual.ingest_batches FOR SELECT
+  USING (EXISTS (SELECT FROM ritual.ingest_streams s WHERE s.stream_id = ingest_batches.stream_id));
+CREATE POLICY rejects_of_role ON ritual.ingest_rejects FOR SELECT
+  USING (EXISTS (SELECT FROM ritual.ingest_streams s WHERE s.stream_id = ingest_rejects.stream_id));
+COMMENT ON COLUMN ritual.ingest_rejects.record IS 'the record as the file holds it (up to 64 kB; invalid bytes as \xNN); NULL for a record longer than 1 MB, and when the role that ran the ingest may not read server files (the record may hold columns the source does not map)';
