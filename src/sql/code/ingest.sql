@@ -74,3 +74,5 @@ END
 $fn$;
 COMMENT ON FUNCTION ritual.grant_ingest(name) IS
   'let a role run ritual.ingest and read the checkpoint, log and rejects of the streams it may ingest';
+-- granting is for the owner, as with grant_report_reader
+REVOKE EXECUTE ON FUNCTION ritual.grant_ingest(name) FROM PUBLIC;
