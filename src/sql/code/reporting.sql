@@ -724,7 +724,9 @@ BEGIN
       JOIN ritual.users u USING (user_id)
      WHERE u.signup_date IS NOT NULL;
 
-    TRUNCATE ritual.retention_cohorts;
+    -- DELETE, not TRUNCATE: a reader whose snapshot is older than this
+    -- refresh must still see the old rows, not an empty table
+    DELETE FROM ritual.retention_cohorts;
     INSERT INTO ritual.retention_cohorts
     WITH last AS (
         SELECT new_last AS last_day
@@ -757,8 +759,10 @@ BEGIN
                           WHERE l.cohort_week = c.cohort_week
                             AND l.last_week >= c.week_number) a;
 
-    -- spikes and drop-offs of the daily series, whole (a few thousand rows)
-    TRUNCATE ritual.spikes, ritual.spike_coverage;
+    -- spikes and drop-offs of the daily series, whole (a few thousand rows;
+    -- DELETE, as for retention_cohorts)
+    DELETE FROM ritual.spikes;
+    DELETE FROM ritual.spike_coverage;
     CREATE TEMP TABLE _ritual_series ON COMMIT DROP AS
     SELECT 'events'::text AS series, day, events::double precision AS value
       FROM ritual.daily_activity
