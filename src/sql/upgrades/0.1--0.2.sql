@@ -7,3 +7,18 @@
  */
 
 \echo Use "ALTER EXTENSION ritual UPDATE" to load this file. \quit
+
+/*
+ * Reporting metrics (docs/metrics.md): spikes judge every day with enough
+ * history, so the minimum daily value goes, with its parameter and the
+ * coverage column it filled; data_quality lists unknown event types one by
+ * one; create_raw_tables may replace the tables.  The functions whose
+ * arguments change are dropped here; src/sql/code/ makes them again.
+ */
+DROP FUNCTION IF EXISTS ritual.build_reports(text, text, timestamp, interval, double precision, double precision);
+DROP FUNCTION IF EXISTS ritual.refresh_reports(text, text, timestamp, interval, double precision, double precision);
+DROP FUNCTION IF EXISTS ritual.update_reports(text, text, timestamp, interval, double precision, double precision, boolean);
+DROP FUNCTION IF EXISTS ritual.detect_spikes(double precision, double precision);
+DROP FUNCTION IF EXISTS ritual.create_raw_tables(text, text, name);
+ALTER TABLE ritual.spike_coverage DROP COLUMN too_small;
+ALTER TABLE ritual.data_quality ADD COLUMN event_type text;
