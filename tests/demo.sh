@@ -67,7 +67,7 @@ SELECT prev_event_type || ' -> ' || event_type AS transition, transitions
   FROM ritual.event_transitions ORDER BY transitions DESC, 1 LIMIT 5;
 
 \echo 'Spikes and drop-offs:'
-SELECT series, judged, too_young, too_small, spikes, drop_offs
+SELECT series, judged, too_young, spikes, drop_offs
   FROM ritual.spike_coverage WHERE series IN ('events', 'dau') ORDER BY series;
 SELECT day, series, value, round(expected::numeric) AS expected, round(z::numeric, 1) AS z, kind
   FROM ritual.spikes WHERE series IN ('events', 'dau') ORDER BY day, series;

@@ -191,8 +191,7 @@ COMMENT ON FUNCTION ritual.qualified_name(regclass) IS 'internal: schema-qualifi
  * Each scan of a ritual_fdw table sums up in a NOTICE the rows whose bad
  * fields it set to NULL, old ones included; their errors column says the
  * same of each row, so update_reports reports the new ones once and the
- * scans here are quiet.  Not under on_error 'skip': the scan's NOTICE is
- * then the only account of the rows it dropped.
+ * scans here are quiet (see quiet_scans).
  */
 CREATE OR REPLACE FUNCTION ritual.read_new_rows(events_rel regclass, profiles_rel regclass)
 RETURNS text
@@ -206,10 +205,7 @@ DECLARE
     gone          text;
     notices       text := current_setting('client_min_messages');
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_foreign_table t
-                     JOIN pg_catalog.pg_foreign_server s ON s.oid = t.ftserver
-                    WHERE t.ftrelid IN (events_rel, profiles_rel)
-                      AND 'on_error=skip' = ANY (t.ftoptions || s.srvoptions)) THEN
+    IF ritual.quiet_scans(events_rel, profiles_rel) THEN
         PERFORM set_config('client_min_messages', 'warning', true);
     END IF;
     EXECUTE format($q$
@@ -323,10 +319,28 @@ COMMENT ON FUNCTION ritual.warn_unknown_types() IS
   'internal to build_reports: warns when unknown event types flag more than 1% of the raw events';
 
 /*
- * One NOTICE for the rows read new whose bad fields were set to NULL (their
- * errors column says why), from new_rows (a temporary table or subquery of
- * read_new_rows): what the scans of ritual_fdw would say of every row, read
- * now or long ago.
+ * Whether read_new_rows keeps the scans of the raw relations quiet: unless
+ * one is a foreign table under on_error 'skip', whose scan's NOTICE is the
+ * only account of the rows it dropped.
+ */
+CREATE OR REPLACE FUNCTION ritual.quiet_scans(events_rel regclass, profiles_rel regclass)
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+    SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_foreign_table t
+                         JOIN pg_catalog.pg_foreign_server s ON s.oid = t.ftserver
+                        WHERE t.ftrelid IN (events_rel, profiles_rel)
+                          AND 'on_error=skip' = ANY (t.ftoptions || s.srvoptions))
+$$;
+COMMENT ON FUNCTION ritual.quiet_scans(regclass, regclass) IS
+  'internal to build_reports: whether the scans of the raw relations run without their NOTICEs';
+
+/*
+ * One NOTICE for the rows of a foreign table read new whose bad fields
+ * were set to NULL (their errors column says why), from new_rows (a
+ * temporary table or subquery of read_new_rows): what the quiet scans of
+ * ritual_fdw would have said of every row, read now or long ago.  Rows of
+ * a plain table were reported when they were ingested.
  */
 CREATE OR REPLACE FUNCTION ritual.report_bad_fields(new_rows text, rel regclass)
 RETURNS void
@@ -336,6 +350,9 @@ DECLARE
     bad   bigint;
     first record;
 BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_foreign_table WHERE ftrelid = rel) THEN
+        RETURN;
+    END IF;
     EXECUTE format('SELECT count(*) FILTER (WHERE errors IS NOT NULL) FROM %s', new_rows)
        INTO bad;
     IF bad = 0 THEN
@@ -475,9 +492,11 @@ BEGIN
         PERFORM ritual.empty_reports();
         PERFORM ritual.read_new_rows(events_rel, profiles_rel);
     END IF;
-    PERFORM ritual.report_bad_fields('pg_temp._ritual_new_events', events_rel);
-    PERFORM ritual.report_bad_fields('(SELECT * FROM pg_temp._ritual_profile_rows WHERE is_new) p',
-                                     profiles_rel);
+    IF ritual.quiet_scans(events_rel, profiles_rel) THEN
+        PERFORM ritual.report_bad_fields('pg_temp._ritual_new_events', events_rel);
+        PERFORM ritual.report_bad_fields('(SELECT * FROM pg_temp._ritual_profile_rows WHERE is_new) p',
+                                         profiles_rel);
+    END IF;
 
     --
     -- users: those with a new profile row are computed again
@@ -1076,7 +1095,8 @@ COMMENT ON FUNCTION ritual.create_raw_tables(text, text, name, boolean) IS
  * not for other roles: building is for the owner of the reporting tables.
  */
 REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision),
-    ritual.warn_unknown_types(), ritual.report_bad_fields(text, regclass), ritual.report_counts(), ritual.qualified_name(regclass),
+    ritual.warn_unknown_types(), ritual.report_bad_fields(text, regclass),
+    ritual.quiet_scans(regclass, regclass), ritual.report_counts(), ritual.qualified_name(regclass),
     ritual.read_new_rows(regclass, regclass), ritual.empty_reports(),
     ritual.update_reports(text, text, timestamp, interval, double precision, boolean),
     ritual.has_columns(regclass, text[]), ritual.require_columns(regclass, text[])
