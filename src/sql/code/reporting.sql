@@ -339,8 +339,9 @@ COMMENT ON FUNCTION ritual.quiet_scans(regclass, regclass) IS
  * One NOTICE for the rows of a foreign table read new whose bad fields
  * were set to NULL (their errors column says why), from new_rows (a
  * temporary table or subquery of read_new_rows): what the quiet scans of
- * ritual_fdw would have said of every row, read now or long ago.  Rows of
- * a plain table were reported when they were ingested.
+ * ritual_fdw would have said of every row, read now or long ago.  A plain
+ * table (an ingest's) is read without such NOTICEs, so the build adds none
+ * for it; its errors column stays queryable.
  */
 CREATE OR REPLACE FUNCTION ritual.report_bad_fields(new_rows text, rel regclass)
 RETURNS void
@@ -773,12 +774,12 @@ BEGIN
     -- every signup counts in new_users, and ends with the data.
     --
     SELECT min(day), max(day) INTO first_clean, last_clean FROM ritual.user_days;
-    SELECT least(first_clean, min(signup_date)), greatest(last_clean, max(signup_date))
-      INTO new_first, new_last
+    SELECT least(first_clean, min(signup_date)), greatest(last_clean, max(signup_date)),
+           max(signup_date)
+      INTO new_first, new_last, last_signup
       FROM ritual.users WHERE signup_date <= reference::date;
     -- an old export built as of now: events its devices dated after it was
     -- taken would count as clean, and stretch the days past its end
-    SELECT max(signup_date) INTO last_signup FROM ritual.users WHERE signup_date <= reference::date;
     IF reference_time IS NULL AND last_signup < reference::date - 7 THEN
         RAISE NOTICE 'the last signup is on %, more than a week before the time of this build, the default reference time',
               last_signup
