@@ -222,6 +222,37 @@ SELECT count(*) AS reports FROM ritual.build_reports(
 SELECT count(*) AS reports FROM ritual.refresh_reports(
   reference_time => (:'manifest'::jsonb ->> 'reference_time')::timestamp);
 SET client_min_messages = warning;
+-- a file more, with one bad row among three: the refresh reports that row;
+-- then nothing new, nothing said
+\set notices :datadir '/written/notices'
+SELECT :'notices' || '/run=' || pg_backend_pid() AS notices_run \gset
+CREATE SERVER notice_files FOREIGN DATA WRAPPER ritual_fdw;
+CREATE FOREIGN TABLE notice_writer (user_id text, event_type text, event_date text, run integer)
+  SERVER notice_files OPTIONS (path :'notices', header 'true', partition_by 'run');
+CREATE FOREIGN TABLE notice_events (user_id bigint, event_type text, event_date timestamp,
+    source_file text OPTIONS (meta 'filename'), source_line bigint OPTIONS (meta 'line'),
+    errors text OPTIONS (meta 'errors'))
+  SERVER notice_files OPTIONS (path :'notices_run', header 'true', on_error 'null');
+INSERT INTO notice_writer VALUES
+  ('1', 'app_opened', '2024-03-01 10:00:00', pg_backend_pid()),
+  ('N/A', 'share', '2024-03-01 11:00:00', pg_backend_pid());
+\set VERBOSITY terse
+SET client_min_messages = notice;
+SELECT count(*) AS reports FROM ritual.build_reports('notice_events', 'ritual.raw_profiles',
+  reference_time => (:'manifest'::jsonb ->> 'reference_time')::timestamp);
+INSERT INTO notice_writer VALUES
+  ('2', 'app_opened', '2024-03-02 10:00:00', pg_backend_pid()),
+  ('x2', 'share', '2024-03-02 11:00:00', pg_backend_pid()),
+  ('3', 'share', '2024-03-02 12:00:00', pg_backend_pid());
+SELECT count(*) AS reports FROM ritual.refresh_reports('notice_events', 'ritual.raw_profiles',
+  reference_time => (:'manifest'::jsonb ->> 'reference_time')::timestamp);
+SELECT count(*) AS reports FROM ritual.refresh_reports('notice_events', 'ritual.raw_profiles',
+  reference_time => (:'manifest'::jsonb ->> 'reference_time')::timestamp);
+SET client_min_messages = warning;
+\set VERBOSITY default
+SELECT kind, new_events FROM ritual.report_builds ORDER BY built_at DESC LIMIT 3;
+DROP FOREIGN TABLE notice_writer, notice_events;
+DROP SERVER notice_files;
 
 -- the raw tables again: an error that says how to replace them, and the way
 SELECT ritual.create_raw_tables(:'spikes_events', :'spikes_profiles');
