@@ -147,7 +147,7 @@ SELECT signup, event,
                (date '2017-10-14', timestamp '4714-11-24 00:00:00 BC')) AS v(signup, event);
 
 -- modes_agree_with_a_plain_sql_reference: for 20,000 date pairs spread
--- over the whole range of the type, the definitions of ANALYTICS.md written
+-- over the whole range of the type, the definitions of docs/metrics.md written
 -- with extract(dow) and extract(isodow)
 WITH pairs AS (
   SELECT date '4714-11-24 BC' + ((i::bigint * 2654435761) % 2147483494)::int AS signup,
@@ -278,7 +278,7 @@ SELECT signup, conflicting, ritual.profile_flags(signup, conflicting) AS flags,
                (NULL, NULL)) AS v(signup, conflicting);
 
 -- flag_bit_and_flag_names_agree_on_every_kind: bit i is name i, in the
--- order of ANALYTICS.md's tables; names -> bits -> names round trips
+-- order of docs/metrics.md's tables; names -> bits -> names round trips
 SELECT name, ritual.flag_bit(name) AS bit,
        ritual.flag_names(ritual.flag_bit(name)) = ARRAY[name] AS single_round_trip,
        ritual.flag_names(ritual.flag_bits(ARRAY[name])) = ARRAY[name] AS array_round_trip

@@ -1,7 +1,7 @@
 --
 -- reporting: the reporting layer built from raw files equals the
 -- generator's ground truth, and every table equals a plain-SQL reference
--- written from ANALYTICS.md
+-- written from docs/metrics.md
 --
 \getenv datadir RITUAL_TESTDATA
 \set sample :datadir '/sample'
@@ -41,15 +41,20 @@ SELECT q.kind, q.rows, (:'manifest'::jsonb -> 'anomalies' ->> q.kind)::bigint AS
 SELECT count(*) AS clean_events,
        count(*) = (:'manifest'::jsonb ->> 'clean_events')::bigint AS equal
   FROM ritual.clean_events;
--- by file and by day, the counts add up to the totals
+-- by file, by day and (unknown types) by type, the counts add up to the totals
 SELECT kind, scope, sum(rows) AS rows FROM ritual.data_quality
  WHERE scope <> 'total' GROUP BY kind, scope
 EXCEPT
-SELECT kind, s.scope, rows FROM ritual.data_quality, (VALUES ('file'), ('day')) s(scope)
- WHERE data_quality.scope = 'total' AND rows > 0;
+SELECT kind, s.scope, rows
+  FROM ritual.data_quality, (VALUES ('file'), ('day'), ('event_type')) s(scope)
+ WHERE data_quality.scope = 'total' AND rows > 0
+   AND (s.scope <> 'event_type' OR kind = 'unknown_event_type');
+-- every unknown type, with its rows
+SELECT event_type, rows FROM ritual.data_quality
+ WHERE scope = 'event_type' ORDER BY rows DESC, event_type;
 
 --
--- references, from ANALYTICS.md and the raw tables only
+-- references, from docs/metrics.md and the raw tables only
 --
 CREATE TEMP TABLE ref_events AS
 SELECT row_number() OVER (ORDER BY source_file, source_line) AS event_id,
@@ -128,7 +133,14 @@ SELECT count(*) AS session_differences FROM (
    SELECT user_id, session_number, min(event_date), max(event_date), count(*)::int
      FROM ref_clean GROUP BY 1, 2)) d;
 
--- activity: DAU, WAU and MAU over the days between the first and last
+-- activity: DAU, WAU and MAU over the days between the first and last with
+-- a clean event or a signup (up to the reference day)
+CREATE TEMP TABLE ref_days AS
+SELECT min(day) AS first_day, max(day) AS last_day
+  FROM (SELECT event_date::date AS day FROM ref_clean
+        UNION ALL
+        SELECT signup_date FROM ref_users
+         WHERE signup_date <= (:'manifest'::jsonb ->> 'reference_time')::timestamp::date) d;
 CREATE TEMP TABLE ref_activity AS
 SELECT d::date AS day,
        (SELECT count(DISTINCT user_id) FROM ref_clean c WHERE c.event_date::date = d::date) AS dau,
@@ -138,8 +150,8 @@ SELECT d::date AS day,
          WHERE c.event_date::date > d::date - 30 AND c.event_date::date <= d::date) AS mau,
        (SELECT count(*) FROM ref_users u WHERE u.signup_date = d::date) AS new_users,
        (SELECT count(*) FROM ref_clean c WHERE c.event_date::date = d::date) AS events
-  FROM generate_series((SELECT min(event_date)::date FROM ref_clean),
-                       (SELECT max(event_date)::date FROM ref_clean), interval '1 day') AS d;
+  FROM generate_series((SELECT first_day FROM ref_days),
+                       (SELECT last_day FROM ref_days), interval '1 day') AS d;
 SELECT count(*) AS activity_differences FROM (
   (SELECT day, dau, wau, mau, new_users, events FROM ref_activity
    EXCEPT ALL SELECT day, dau, wau, mau, new_users, events FROM ritual.daily_activity)
@@ -202,11 +214,54 @@ SELECT count(*) AS rebuild_differences FROM (
   UNION ALL
   (SELECT * FROM ritual.enriched_events EXCEPT ALL SELECT * FROM first_build)) d;
 
---
--- spikes and drop-offs: exactly the days the generator injected
---
-DROP FOREIGN TABLE ritual.raw_events, ritual.raw_profiles;
+-- the fields ritual_fdw set to NULL are reported once a build, for the rows
+-- it read new; a refresh with nothing new says nothing
+SET client_min_messages = notice;
+SELECT count(*) AS reports FROM ritual.build_reports(
+  reference_time => (:'manifest'::jsonb ->> 'reference_time')::timestamp);
+SELECT count(*) AS reports FROM ritual.refresh_reports(
+  reference_time => (:'manifest'::jsonb ->> 'reference_time')::timestamp);
+SET client_min_messages = warning;
+-- a file more, with one bad row among three: the refresh reports that row;
+-- then nothing new, nothing said
+\set notices :datadir '/written/notices'
+SELECT :'notices' || '/run=' || pg_backend_pid() AS notices_run \gset
+CREATE SERVER notice_files FOREIGN DATA WRAPPER ritual_fdw;
+CREATE FOREIGN TABLE notice_writer (user_id text, event_type text, event_date text, run integer)
+  SERVER notice_files OPTIONS (path :'notices', header 'true', partition_by 'run');
+CREATE FOREIGN TABLE notice_events (user_id bigint, event_type text, event_date timestamp,
+    source_file text OPTIONS (meta 'filename'), source_line bigint OPTIONS (meta 'line'),
+    errors text OPTIONS (meta 'errors'))
+  SERVER notice_files OPTIONS (path :'notices_run', header 'true', on_error 'null');
+INSERT INTO notice_writer VALUES
+  ('1', 'app_opened', '2024-03-01 10:00:00', pg_backend_pid()),
+  ('N/A', 'share', '2024-03-01 11:00:00', pg_backend_pid());
+\set VERBOSITY terse
+SET client_min_messages = notice;
+SELECT count(*) AS reports FROM ritual.build_reports('notice_events', 'ritual.raw_profiles',
+  reference_time => (:'manifest'::jsonb ->> 'reference_time')::timestamp);
+INSERT INTO notice_writer VALUES
+  ('2', 'app_opened', '2024-03-02 10:00:00', pg_backend_pid()),
+  ('x2', 'share', '2024-03-02 11:00:00', pg_backend_pid()),
+  ('3', 'share', '2024-03-02 12:00:00', pg_backend_pid());
+SELECT count(*) AS reports FROM ritual.refresh_reports('notice_events', 'ritual.raw_profiles',
+  reference_time => (:'manifest'::jsonb ->> 'reference_time')::timestamp);
+SELECT count(*) AS reports FROM ritual.refresh_reports('notice_events', 'ritual.raw_profiles',
+  reference_time => (:'manifest'::jsonb ->> 'reference_time')::timestamp);
+SET client_min_messages = warning;
+\set VERBOSITY default
+SELECT kind, new_events FROM ritual.report_builds ORDER BY built_at DESC LIMIT 3;
+DROP FOREIGN TABLE notice_writer, notice_events;
+DROP SERVER notice_files;
+
+-- the raw tables again: an error that says how to replace them, and the way
 SELECT ritual.create_raw_tables(:'spikes_events', :'spikes_profiles');
+
+--
+-- spikes and drop-offs: exactly the days the generator injected, in every
+-- series that shows them (no minimum daily value)
+--
+SELECT ritual.create_raw_tables(:'spikes_events', :'spikes_profiles', replace => true);
 SELECT pg_read_file(:'spikes_manifest')::jsonb AS spikes_manifest \gset
 SELECT count(*) AS reports FROM ritual.build_reports(
   reference_time => (:'spikes_manifest'::jsonb ->> 'reference_time')::timestamp);
@@ -223,8 +278,56 @@ SELECT count(*) AS spike_differences FROM (
    EXCEPT
    SELECT (d ->> 'date')::date, d ->> 'kind'
      FROM jsonb_array_elements(:'spikes_manifest'::jsonb -> 'injected_days') d)) x;
-SELECT series, judged > 0 AS judged_some FROM ritual.spike_coverage
- WHERE series IN ('events', 'dau') ORDER BY series;
+SELECT series, days, judged, too_young, spikes, drop_offs FROM ritual.spike_coverage
+ ORDER BY series;
+
+--
+-- the days of the daily table: from the first day with a clean event or a
+-- signup to the last such day, signups after the reference day left out
+--
+CREATE TABLE small_events (user_id bigint, event_type text, event_date timestamp);
+CREATE TABLE small_profiles (user_id bigint, signup_date date);
+-- user 2 signs up before the first event, 3 after the last, 4 far later
+INSERT INTO small_profiles VALUES
+    (1, '2024-03-04'), (2, '2024-02-26'), (3, '2024-03-20'), (4, '2099-01-01');
+INSERT INTO small_events
+SELECT 1, 'app_opened', timestamp '2024-03-04 08:00' + d * interval '1 day'
+  FROM generate_series(0, 9) AS d;
+INSERT INTO small_events VALUES (2, 'share', '2024-03-06 10:00');
+SELECT count(*) AS reports
+  FROM ritual.build_reports('small_events', 'small_profiles', reference_time => '2024-03-25');
+SELECT min(day) AS first_day, max(day) AS last_day, count(*) AS days,
+       sum(new_users) AS new_users, sum(events) AS events
+  FROM ritual.daily_activity;
+-- an old export built with the default reference time (now): the days end
+-- with its data, and a NOTICE says to pass the export's time
+SET client_min_messages = notice;
+SELECT count(*) AS reports FROM ritual.build_reports('small_events', 'small_profiles');
+SET client_min_messages = warning;
+SELECT min(day) AS first_day, max(day) AS last_day, count(*) AS days,
+       sum(new_users) AS new_users
+  FROM ritual.daily_activity;
+SELECT count(*) AS spikes_after_the_data FROM ritual.spikes WHERE day > '2024-03-20';
+
+--
+-- unknown event types: an export that spells app_opened 'app_open' gets a
+-- WARNING naming the types and the statement that adds them
+--
+INSERT INTO small_events
+SELECT 1, CASE WHEN d = 3 THEN ' App_Open' WHEN d = 4 THEN 'push_received' ELSE 'app_open' END,
+       timestamp '2024-03-05 09:00' + d * interval '1 day'
+  FROM generate_series(0, 4) AS d;
+SELECT count(*) AS reports
+  FROM ritual.build_reports('small_events', 'small_profiles', reference_time => '2024-03-25');
+SELECT event_type, rows FROM ritual.data_quality
+ WHERE scope = 'event_type' ORDER BY rows DESC, event_type;
+-- the statement of the hint, and the events are clean
+INSERT INTO ritual.event_types (event_type) VALUES ('app_open'), ('push_received');
+SELECT count(*) AS reports
+  FROM ritual.build_reports('small_events', 'small_profiles', reference_time => '2024-03-25');
+SELECT count(*) AS clean_events FROM ritual.clean_events;
+DELETE FROM ritual.event_types WHERE event_type IN ('app_open', 'push_received');
+DROP TABLE small_events, small_profiles;
 
 -- errors
 SELECT ritual.build_reports('no_such_table');

@@ -4,7 +4,7 @@
  *		  The analytics functions of ritual: week since signup, anomaly
  *		  flags and session numbers.
  *
- * Their meaning is fixed by the project's ANALYTICS.md; docs/functions.md
+ * Their meaning is fixed by docs/metrics.md; docs/functions.md
  * quotes it and writes down every rule decided here where it is silent.
  * Names given as text (week modes, flag names) are matched
  * case-insensitively, like the fields of date_trunc(), and an unknown name

@@ -46,15 +46,18 @@ SELECT flag_names, regexp_replace(source_file, '^.*/', '') AS file, source_line 
        raw_event_type, event_date
   FROM ritual.enriched_events WHERE flags <> 0 ORDER BY event_id LIMIT 3;
 
-\echo 'Daily active users:'
-SELECT min(dau) AS min_dau, round(avg(dau)) AS avg_dau, max(dau) AS max_dau,
+\echo 'Daily active users (the daily table starts with the first signup; DAU from the first event):'
+SELECT min(dau) FILTER (WHERE events > 0) AS min_dau, round(avg(dau) FILTER (WHERE events > 0)) AS avg_dau,
+       max(dau) AS max_dau,
        (SELECT dau FROM ritual.daily_activity ORDER BY day DESC LIMIT 1) AS last_day_dau,
        (SELECT mau FROM ritual.daily_activity ORDER BY day DESC LIMIT 1) AS last_day_mau,
-       min(day) AS first_day, max(day) AS last_day
+       min(day) AS first_signup, min(day) FILTER (WHERE events > 0) AS first_event_day,
+       max(day) AS last_day, sum(new_users) AS signups
   FROM ritual.daily_activity;
 
-\echo 'The DAU trend, one character a day (ritual.sparkline):'
-SELECT ritual.sparkline(dau ORDER BY day) AS dau_trend FROM ritual.daily_activity;
+\echo 'The DAU trend from the first event, one character a day (ritual.sparkline):'
+SELECT ritual.sparkline(dau ORDER BY day) AS dau_trend FROM ritual.daily_activity
+ WHERE day >= (SELECT min(day) FROM ritual.daily_activity WHERE events > 0);
 
 \echo 'Retention over complete cohort weeks (return on week n):'
 SELECT week_number, sum(retained_on) AS retained, sum(cohort_size) AS users,
@@ -68,7 +71,7 @@ SELECT prev_event_type || ' -> ' || event_type AS transition, transitions
   FROM ritual.event_transitions ORDER BY transitions DESC, 1 LIMIT 5;
 
 \echo 'Spikes and drop-offs:'
-SELECT series, judged, too_young, too_small, spikes, drop_offs
+SELECT series, judged, too_young, spikes, drop_offs
   FROM ritual.spike_coverage WHERE series IN ('events', 'dau') ORDER BY series;
 SELECT day, series, value, round(expected::numeric) AS expected, round(z::numeric, 1) AS z, kind
   FROM ritual.spikes WHERE series IN ('events', 'dau') ORDER BY day, series;

@@ -4,7 +4,7 @@
 # Runs ritual-generate (from $RITUAL_GENERATE, else built with make, else
 # compiled here) and checks that its output is deterministic, that files and
 # manifest agree, that an independent recount in awk of every anomaly kind
-# of ANALYTICS.md gives the manifest's counts, and that bad arguments exit 2.
+# of docs/metrics.md gives the manifest's counts, and that bad arguments exit 2.
 # Needs bash, a C compiler (unless $RITUAL_GENERATE is set), awk, cmp.
 set -euo pipefail
 export LC_ALL=C    # glob and string order as bytes, like the generator's
@@ -48,7 +48,7 @@ manifest_files() {
                                              sub(/[^0-9].*/, "", rows); print $4, rows }' "$1"
 }
 
-# recount DIR: every anomaly kind of ANALYTICS.md, counted again in awk from
+# recount DIR: every anomaly kind of docs/metrics.md, counted again in awk from
 # the CSV files, without the generator's code.  Prints "kind count" lines in
 # the manifest's order, then "clean_events N".
 recount() {

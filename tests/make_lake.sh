@@ -5,7 +5,7 @@
 #   DIR/lake365_flat.csv: the same events in one file, with event_date
 #   DIR/compressed/: a two-member gzip, a truncated gzip, a corrupt gzip, a
 #     zstd file, and the plain file they were made from
-#   DIR/written/: empty directories for the suite 'write' 
+#   DIR/written/: empty directories for the suites 'write' and 'reporting'
 set -euo pipefail
 dir=$1
 lake="$dir/lake365"
@@ -54,5 +54,5 @@ chmod -R a+rX "$dir/lake365" "$dir/compressed" "$dir/lake365_flat.csv"
 # empty directories the suite 'write' writes into
 rm -rf "$dir/written"
 mkdir -p "$dir/written/plain" "$dir/written/packed" "$dir/written/denied" "$dir/written/escaped" \
-    "$dir/written/renamed"
+    "$dir/written/renamed" "$dir/written/notices"
 chmod -R a+rwX "$dir/written"

@@ -4,7 +4,7 @@
  *		of the date, timestamp and bigint text that ritual-generate writes.
  *
  * Days are counted from 1970-01-01 (day 0), timestamps in seconds from its
- * midnight, both naive UTC as ANALYTICS.md says.
+ * midnight, both naive UTC as docs/metrics.md says.
  */
 #ifndef RITUAL_GENERATOR_CALENDAR_H
 #define RITUAL_GENERATOR_CALENDAR_H

@@ -1,7 +1,7 @@
 /*
  * generator.h
  *		What the parts of ritual-generate share: the run's configuration, the
- *		anomaly kinds of ANALYTICS.md and the event types.
+ *		anomaly kinds of docs/metrics.md and the event types.
  */
 #ifndef RITUAL_GENERATOR_H
 #define RITUAL_GENERATOR_H
@@ -14,7 +14,7 @@
 #define GENERATOR_VERSION "1.0.0"
 
 /*
- * The anomaly kinds, in the order of their bits in ANALYTICS.md: a row's
+ * The anomaly kinds, in the order of their bits in docs/metrics.md: a row's
  * flags are the OR of 1 << kind.  The first eight are event flags, the last
  * two profile flags.
  */

@@ -104,7 +104,7 @@ print_help(void)
 		   "\n"
 		   "Valid but messy values are not anomalies: event types in other cases, padded\n"
 		   "with spaces or quoted; dates as YYYY-MM-DDTHH:MM:SSZ or a bare date (midnight).\n"
-		   "The manifest's counts follow the rules of ANALYTICS.md, applied to the rows as\n"
+		   "The manifest's counts follow the rules of docs/metrics.md, applied to the rows as\n"
 		   "written.\n"
 		   "\n"
 		   "Exit status: 0 on success, 1 on failure, 2 on invalid arguments.\n"

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Notes on the rules, where ANALYTICS.md leaves a combination open. */
+/* Notes on the rules, where docs/metrics.md leaves a combination open. */
 static const char *const rule_notes[] = {
 	"counts are rows carrying the flag; a row with several flags counts under each",
 	"user_id is missing when NULL, empty or not a bigint; event_date when NULL, empty or not a timestamp",

@@ -9,7 +9,7 @@
  *  - repeated: a second, identical-date row (valid, not an anomaly);
  *  - conflicting: a second row with another signup date, earlier or later;
  *    both rows are conflicting_profile, and the earliest date is the one
- *    used, as ANALYTICS.md says;
+ *    used, as docs/metrics.md says;
  *  - without signup: a single row whose signup_date is empty or invalid
  *    (missing_signup_date), so the user has no usable profile and every event
  *    of theirs is unknown_user.

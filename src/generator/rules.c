@@ -1,8 +1,8 @@
 /*
  * rules.c
- *		The anomaly rules of ANALYTICS.md, applied to rows as written.
+ *		The anomaly rules of docs/metrics.md, applied to rows as written.
  *
- * Where ANALYTICS.md leaves a combination open, the rule a product analyst
+ * Where docs/metrics.md leaves a combination open, the rule a product analyst
  * would expect is taken, and recorded in the manifest ("rules"):
  *  - unknown_event_type needs an event_type (a blank one is only missing);
  *  - unknown_user needs a user_id (a missing one is only missing_user_id);

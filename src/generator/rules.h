@@ -1,6 +1,6 @@
 /*
  * rules.h
- *		The anomaly rules of ANALYTICS.md, applied to rows as written.
+ *		The anomaly rules of docs/metrics.md, applied to rows as written.
  *
  * ritual-generate does not trust what it meant to inject: it reads back the
  * text of every row it writes and flags it by these rules, and the manifest
@@ -60,7 +60,7 @@ extern void event_rules_free(EventRules *rules);
 extern void event_rules_forget_keys(EventRules *rules);
 
 /*
- * Flag one events row (user_id,event_type,event_date), as ANALYTICS.md
+ * Flag one events row (user_id,event_type,event_date), as docs/metrics.md
  * defines the event flags; the row's key is remembered for duplicate
  * unless the row is itself a duplicate.
  */

@@ -97,7 +97,7 @@ SELECT t0.day AS "day", t0.series AS "series", t0.kind AS "kind",
 -- page: dashboard
 -- rows: some
 SELECT t0.series AS "series", SUM(t0.judged) AS "judged", SUM(t0.too_young) AS "too_young",
-       SUM(t0.too_small) AS "too_small", SUM(t0.spikes) AS "spikes", SUM(t0.drop_offs) AS "drop_offs"
+       SUM(t0.spikes) AS "spikes", SUM(t0.drop_offs) AS "drop_offs"
   FROM (SELECT * FROM ritual.spike_coverage) AS t0
  GROUP BY t0.series
  ORDER BY t0.series

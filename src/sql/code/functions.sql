@@ -1,6 +1,6 @@
 /* src/sql/code/functions.sql: the analytics functions. */
 
--- Week since signup (ANALYTICS.md, week_number_since_signup).  The
+-- Week since signup (docs/metrics.md, week_number_since_signup).  The
 -- timestamptz form takes the day in the session's TimeZone, so it is STABLE.
 CREATE OR REPLACE FUNCTION ritual.week_since_signup(event date, signup date,
                                          mode text DEFAULT 'sunday')
@@ -27,7 +27,7 @@ COMMENT ON FUNCTION ritual.week_since_signup(timestamp, date, text) IS
 COMMENT ON FUNCTION ritual.week_since_signup(timestamptz, date, text) IS
   'week of the event''s day in the session time zone counted from the signup''s week (1); mode sunday (default), monday or rolling';
 
--- Anomaly flags (ANALYTICS.md, Anomaly flags): not strict, a NULL is what
+-- Anomaly flags (docs/metrics.md, Anomaly flags): not strict, a NULL is what
 -- they look at.
 CREATE OR REPLACE FUNCTION ritual.event_flags(user_id bigint, event_type text,
                                    event_date timestamp,
@@ -69,7 +69,7 @@ COMMENT ON FUNCTION ritual.flag_bits(text[]) IS
 COMMENT ON FUNCTION ritual.flag_bit(text) IS
   'bit of one anomaly flag';
 
--- Sessions (ANALYTICS.md, Sessions): a window function, to be used as
+-- Sessions (docs/metrics.md, Sessions): a window function, to be used as
 -- session_number(t) OVER (PARTITION BY user_id ORDER BY t).
 CREATE OR REPLACE FUNCTION ritual.session_number(event_time timestamp,
                                       gap interval DEFAULT '30 minutes')

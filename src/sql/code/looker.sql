@@ -358,18 +358,18 @@ COMMENT ON COLUMN ritual.spikes.day IS 'the day judged a spike or a drop-off';
 
 COMMENT ON COLUMN ritual.spike_coverage.series IS '''events'', ''dau'', or ''events:'' and an event type';
 COMMENT ON COLUMN ritual.spike_coverage.days IS 'days of the series, from the first to the last day with a clean event';
-COMMENT ON COLUMN ritual.spike_coverage.judged IS 'days with enough history and a large enough expected value to be judged';
+COMMENT ON COLUMN ritual.spike_coverage.judged IS 'days with enough history to be judged, whatever their volume';
 COMMENT ON COLUMN ritual.spike_coverage.too_young IS 'days without enough history (3 same weekdays, 28 scores) to be judged';
-COMMENT ON COLUMN ritual.spike_coverage.too_small IS 'days whose expected value is under the minimum (200 by default)';
 COMMENT ON COLUMN ritual.spike_coverage.spikes IS 'days judged spikes';
 COMMENT ON COLUMN ritual.spike_coverage.drop_offs IS 'days judged drop-offs';
 
-COMMENT ON COLUMN ritual.data_quality.kind IS 'the anomaly kind (ANALYTICS.md), e.g. missing_user_id';
+COMMENT ON COLUMN ritual.data_quality.kind IS 'the anomaly kind (docs/metrics.md), e.g. missing_user_id';
 COMMENT ON COLUMN ritual.data_quality.flag_bit IS 'the kind''s flag bit';
-COMMENT ON COLUMN ritual.data_quality.scope IS '''total'', ''file'' or ''day'': what the row counts over';
+COMMENT ON COLUMN ritual.data_quality.scope IS '''total'', ''file'', ''day'' or ''event_type'' (unknown_event_type only): what the row counts over';
 COMMENT ON COLUMN ritual.data_quality.source_file IS 'the raw file, for scope ''file''; else NULL';
 COMMENT ON COLUMN ritual.data_quality.day IS 'the event day (the signup day for profile kinds), for scope ''day''; else NULL';
 COMMENT ON COLUMN ritual.data_quality.rows IS 'raw rows carrying the kind';
+COMMENT ON COLUMN ritual.data_quality.event_type IS 'the unknown event type (normalised), for scope ''event_type''; else NULL';
 
 COMMENT ON COLUMN ritual.report_builds.built_at IS 'when the build finished (UTC)';
 COMMENT ON COLUMN ritual.report_builds.events_relation IS 'the raw events relation the build read';
@@ -380,6 +380,19 @@ COMMENT ON COLUMN ritual.report_builds.raw_events IS 'raw event rows read';
 COMMENT ON COLUMN ritual.report_builds.clean_events IS 'events without an anomaly flag';
 COMMENT ON COLUMN ritual.report_builds.users IS 'users with a profile';
 COMMENT ON COLUMN ritual.report_builds.seconds IS 'how long the build took';
+
+-- comments of the reporting tables that changed with version 0.2: code, so
+-- that an upgrade writes them as a fresh install does
+COMMENT ON COLUMN ritual.enriched_events.flags IS 'anomaly flag bits (docs/metrics.md); 0 for a clean event';
+COMMENT ON TABLE ritual.daily_activity IS
+  'One row per day from the first to the last day with a clean event or a signup (signups after the reference time left out).';
+COMMENT ON TABLE ritual.spikes IS
+  'Days on which a daily series deviates from what its weekly pattern predicts (docs/metrics.md: spikes and drop-offs).';
+COMMENT ON COLUMN ritual.spikes.z IS 'robust z-score of ln((value+1)/(expected+1)) against the previous 56 days; sigma at least max(0.1, 1/sqrt(expected+1))';
+COMMENT ON TABLE ritual.spike_coverage IS
+  'For each series: days judged, and days too young (not enough history) to judge; every other day is judged, whatever its volume.';
+COMMENT ON TABLE ritual.data_quality IS
+  'Rows carrying each anomaly kind: in total (scope ''total'', every kind, zeros included), by file (scope ''file''), by day (scope ''day'': the event day, or the signup day for profile kinds), and for unknown_event_type by type (scope ''event_type'').';
 
 -- clean_events has the columns of enriched_events, and says the same of them
 DO $do$
@@ -398,7 +411,8 @@ BEGIN
            AND col_description('ritual.clean_events'::regclass,
                                (SELECT c.attnum FROM pg_catalog.pg_attribute c
                                  WHERE c.attrelid = 'ritual.clean_events'::regclass
-                                   AND c.attname = a.attname)) IS NULL
+                                   AND c.attname = a.attname))
+               IS DISTINCT FROM col_description(a.attrelid, a.attnum)
     LOOP
         EXECUTE format('COMMENT ON COLUMN ritual.clean_events.%I IS %L',
                        col.attname, col.description);

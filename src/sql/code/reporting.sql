@@ -17,11 +17,12 @@ $$;
 COMMENT ON FUNCTION ritual.flag_kinds() IS 'every anomaly kind with its bit';
 
 /*
- * A daily series' spikes and drop-offs, as ANALYTICS.md defines them, for
- * the series in table _ritual_series (series, day, value) of this session.
+ * A daily series' spikes and drop-offs, as docs/metrics.md defines them,
+ * for the series in table _ritual_series (series, day, value) of this
+ * session.  Every day with enough history is judged, whatever its volume:
+ * the Poisson term of sigma keeps small series from false alarms.
  */
-CREATE OR REPLACE FUNCTION ritual.detect_spikes(threshold double precision,
-                                     min_expected double precision)
+CREATE OR REPLACE FUNCTION ritual.detect_spikes(threshold double precision)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -61,29 +62,27 @@ BEGIN
     )
     SELECT series, day, value, expected,
            CASE WHEN l IS NOT NULL AND m IS NOT NULL
-                THEN (l - m) / greatest(1.4826 * mad, 0.1) END AS z,
-           l IS NULL OR m IS NULL AS too_young,
-           l IS NOT NULL AND m IS NOT NULL AND expected < min_expected AS too_small
+                THEN (l - m) / greatest(1.4826 * mad, 0.1, 1 / sqrt(expected + 1)) END AS z,
+           l IS NULL OR m IS NULL AS too_young
       FROM spread;
 
     INSERT INTO ritual.spikes (day, series, value, expected, z, kind)
     SELECT day, series, value, expected, z,
            CASE WHEN z >= threshold THEN 'spike' ELSE 'drop_off' END
       FROM _ritual_judged
-     WHERE NOT too_young AND NOT too_small AND abs(z) >= threshold;
+     WHERE NOT too_young AND abs(z) >= threshold;
 
     INSERT INTO ritual.spike_coverage
     SELECT series, count(*),
-           count(*) FILTER (WHERE NOT too_young AND NOT too_small),
+           count(*) FILTER (WHERE NOT too_young),
            count(*) FILTER (WHERE too_young),
-           count(*) FILTER (WHERE too_small),
-           count(*) FILTER (WHERE NOT too_young AND NOT too_small AND z >= threshold),
-           count(*) FILTER (WHERE NOT too_young AND NOT too_small AND z <= -threshold)
+           count(*) FILTER (WHERE NOT too_young AND z >= threshold),
+           count(*) FILTER (WHERE NOT too_young AND z <= -threshold)
       FROM _ritual_judged
      GROUP BY series;
 END
 $fn$;
-COMMENT ON FUNCTION ritual.detect_spikes(double precision, double precision) IS
+COMMENT ON FUNCTION ritual.detect_spikes(double precision) IS
   'internal to build_reports: fills spikes and spike_coverage from the daily series';
 
 /*
@@ -98,8 +97,7 @@ CREATE OR REPLACE FUNCTION ritual.build_reports(
     profiles        text DEFAULT 'ritual.raw_profiles',
     reference_time  timestamp DEFAULT NULL,
     session_gap     interval DEFAULT '30 minutes',
-    spike_threshold double precision DEFAULT 5,
-    min_daily_value double precision DEFAULT 200)
+    spike_threshold double precision DEFAULT 5)
 RETURNS TABLE (report text, row_count bigint)
 LANGUAGE plpgsql
 AS $fn$
@@ -109,11 +107,11 @@ BEGIN
               HINT = 'The reporting tables are written by their owner, the role that created the extension, or a superuser.';
     END IF;
     PERFORM ritual.update_reports(events, profiles, reference_time, session_gap,
-                                  spike_threshold, min_daily_value, false);
+                                  spike_threshold, false);
     RETURN QUERY SELECT * FROM ritual.report_counts();
 END
 $fn$;
-COMMENT ON FUNCTION ritual.build_reports(text, text, timestamp, interval, double precision, double precision) IS
+COMMENT ON FUNCTION ritual.build_reports(text, text, timestamp, interval, double precision) IS
   'rebuild every reporting table from a raw events relation and a raw profiles relation';
 
 /*
@@ -128,8 +126,7 @@ CREATE OR REPLACE FUNCTION ritual.refresh_reports(
     profiles        text DEFAULT 'ritual.raw_profiles',
     reference_time  timestamp DEFAULT NULL,
     session_gap     interval DEFAULT '30 minutes',
-    spike_threshold double precision DEFAULT 5,
-    min_daily_value double precision DEFAULT 200)
+    spike_threshold double precision DEFAULT 5)
 RETURNS TABLE (report text, row_count bigint)
 LANGUAGE plpgsql
 AS $fn$
@@ -148,11 +145,11 @@ BEGIN
         END IF;
     END LOOP;
     PERFORM ritual.update_reports(events, profiles, reference_time, session_gap,
-                                  spike_threshold, min_daily_value, true);
+                                  spike_threshold, true);
     RETURN QUERY SELECT * FROM ritual.report_counts();
 END
 $fn$;
-COMMENT ON FUNCTION ritual.refresh_reports(text, text, timestamp, interval, double precision, double precision) IS
+COMMENT ON FUNCTION ritual.refresh_reports(text, text, timestamp, interval, double precision) IS
   'bring every reporting table up to date with the rows appended to the raw relations since the last build; equal to build_reports';
 
 /* The rows of each report, as build_reports and refresh_reports return them. */
@@ -190,6 +187,11 @@ COMMENT ON FUNCTION ritual.qualified_name(regclass) IS 'internal: schema-qualifi
  * (profiles are small) in _ritual_profile_rows with is_new.  Returns the
  * first file whose rows went backwards (its last included line is gone),
  * NULL when none did.
+ *
+ * Each scan of a ritual_fdw table sums up in a NOTICE the rows whose bad
+ * fields it set to NULL, old ones included; their errors column says the
+ * same of each row, so update_reports reports the new ones once and the
+ * scans here are quiet (see quiet_scans).
  */
 CREATE OR REPLACE FUNCTION ritual.read_new_rows(events_rel regclass, profiles_rel regclass)
 RETURNS text
@@ -201,14 +203,18 @@ DECLARE
     events_prov   boolean := ritual.has_columns(events_rel, ARRAY['source_file', 'source_line']);
     profiles_prov boolean := ritual.has_columns(profiles_rel, ARRAY['source_file', 'source_line']);
     gone          text;
+    notices       text := current_setting('client_min_messages');
 BEGIN
+    IF ritual.quiet_scans(events_rel, profiles_rel) THEN
+        PERFORM set_config('client_min_messages', 'warning', true);
+    END IF;
     EXECUTE format($q$
         CREATE TEMP TABLE _ritual_new_events ON COMMIT DROP AS
         SELECT e.user_id::bigint AS user_id,
                nullif(lower(btrim(e.event_type::text)), '') AS event_type,
                e.event_type::text AS raw_event_type,
                e.event_date::timestamp AS event_date,
-               %1$s
+               %1$s, %4$s
           FROM %2$s e %3$s
         $q$,
         CASE WHEN events_prov
@@ -219,14 +225,16 @@ BEGIN
             'LEFT JOIN ritual.refresh_watermarks w ON w.relation = %L
                   AND w.source_file = e.source_file::text
               WHERE w.max_line IS NULL OR e.source_line::bigint > w.max_line', events_name)
-             ELSE '' END);
+             ELSE '' END,
+        CASE WHEN ritual.has_columns(events_rel, ARRAY['errors'])
+             THEN 'e.errors::text AS errors' ELSE 'NULL::text AS errors' END);
     ANALYZE _ritual_new_events;
 
     EXECUTE format($q$
         CREATE TEMP TABLE _ritual_profile_rows ON COMMIT DROP AS
         SELECT row_number() OVER (ORDER BY %1$s) AS profile_id,
                p.user_id::bigint AS user_id, p.signup_date::date AS signup_date,
-               %2$s, %3$s, %4$s AS is_new
+               %2$s, %3$s, %4$s AS is_new, %7$s
           FROM %5$s p %6$s
         $q$,
         CASE WHEN profiles_prov THEN 'p.source_file, p.source_line' ELSE 'NULL' END,
@@ -242,7 +250,9 @@ BEGIN
         CASE WHEN profiles_prov THEN format(
             'LEFT JOIN ritual.refresh_watermarks w ON w.relation = %L
                   AND w.source_file = p.source_file::text', profiles_name)
-             ELSE '' END);
+             ELSE '' END,
+        CASE WHEN ritual.has_columns(profiles_rel, ARRAY['errors'])
+             THEN 'p.errors::text AS errors' ELSE 'NULL::text AS errors' END);
     ANALYZE _ritual_profile_rows;
 
     -- append-only: the last line included of every file must still be there
@@ -262,11 +272,105 @@ BEGIN
                             WHERE p.source_file = w.source_file AND p.source_line = w.max_line)
          ORDER BY 1 LIMIT 1;
     END IF;
+    PERFORM set_config('client_min_messages', notices, true);
     RETURN gone;
 END
 $fn$;
 COMMENT ON FUNCTION ritual.read_new_rows(regclass, regclass) IS
   'internal to refresh_reports: reads the raw rows above the watermarks into temporary tables; returns a file whose rows went backwards';
+
+/*
+ * A WARNING when unknown event types flag more than 1% of the raw events,
+ * naming the commonest ones and the statement that adds them to the
+ * catalogue: a type spelled differently by an export (app_open for
+ * app_opened) would otherwise turn its events unclean without a word.
+ */
+CREATE OR REPLACE FUNCTION ritual.warn_unknown_types()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    unknown bigint;
+    total   bigint;
+    top     text;
+    adding  text;
+BEGIN
+    SELECT rows INTO unknown FROM ritual.data_quality
+     WHERE scope = 'total' AND kind = 'unknown_event_type';
+    SELECT count(*) INTO total FROM ritual.enriched_events;
+    IF unknown IS NULL OR unknown * 100 <= total THEN
+        RETURN;
+    END IF;
+    SELECT string_agg(format('%s (%s row%s)', event_type, rows, CASE WHEN rows = 1 THEN '' ELSE 's' END),
+                      ', ' ORDER BY rows DESC, event_type),
+           'INSERT INTO ritual.event_types (event_type) VALUES '
+           || string_agg(format('(%L)', event_type), ', ' ORDER BY rows DESC, event_type) || ';'
+      INTO top, adding
+      FROM (SELECT event_type, rows FROM ritual.data_quality
+             WHERE scope = 'event_type' ORDER BY rows DESC, event_type LIMIT 5) t;
+    RAISE WARNING 'unknown event types flag % of % event rows (%): %', unknown, total,
+          round(100.0 * unknown / total, 1) || '%', top
+          USING DETAIL = 'Their events are not clean, so no metric counts them; ritual.data_quality lists every unknown type (scope ''event_type'').',
+                HINT = format('If they are real types of the app, add them to the catalogue and build again: %s', adding);
+END
+$fn$;
+COMMENT ON FUNCTION ritual.warn_unknown_types() IS
+  'internal to build_reports: warns when unknown event types flag more than 1% of the raw events';
+
+/*
+ * Whether read_new_rows keeps the scans of the raw relations quiet: unless
+ * one is a foreign table under on_error 'skip', whose scan's NOTICE is the
+ * only account of the rows it dropped.
+ */
+CREATE OR REPLACE FUNCTION ritual.quiet_scans(events_rel regclass, profiles_rel regclass)
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+    SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_foreign_table t
+                         JOIN pg_catalog.pg_foreign_server s ON s.oid = t.ftserver
+                        WHERE t.ftrelid IN (events_rel, profiles_rel)
+                          AND 'on_error=skip' = ANY (t.ftoptions || s.srvoptions))
+$$;
+COMMENT ON FUNCTION ritual.quiet_scans(regclass, regclass) IS
+  'internal to build_reports: whether the scans of the raw relations run without their NOTICEs';
+
+/*
+ * One NOTICE for the rows of a foreign table read new whose bad fields
+ * were set to NULL (their errors column says why), from new_rows (a
+ * temporary table or subquery of read_new_rows): what the quiet scans of
+ * ritual_fdw would have said of every row, read now or long ago.  A plain
+ * table (an ingest's) is read without such NOTICEs, so the build adds none
+ * for it; its errors column stays queryable.
+ */
+CREATE OR REPLACE FUNCTION ritual.report_bad_fields(new_rows text, rel regclass)
+RETURNS void
+LANGUAGE plpgsql
+AS $fn$
+DECLARE
+    bad   bigint;
+    first record;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_foreign_table WHERE ftrelid = rel) THEN
+        RETURN;
+    END IF;
+    EXECUTE format('SELECT count(*) FILTER (WHERE errors IS NOT NULL) FROM %s', new_rows)
+       INTO bad;
+    IF bad = 0 THEN
+        RETURN;
+    END IF;
+    EXECUTE format('SELECT source_file, source_line, errors FROM %s
+                     WHERE errors IS NOT NULL ORDER BY source_file, source_line LIMIT 1', new_rows)
+       INTO first;
+    RAISE NOTICE 'ritual_fdw set bad fields to NULL in % new row% of %', bad,
+          CASE WHEN bad = 1 THEN '' ELSE 's' END, rel
+          USING DETAIL = format('The first was at file "%s", line %s, %s.',
+                                first.source_file, first.source_line, first.errors),
+                HINT = 'The rows are kept and flagged; ritual.data_quality counts them.';
+END
+$fn$;
+COMMENT ON FUNCTION ritual.report_bad_fields(text, regclass) IS
+  'internal to build_reports: one NOTICE for the new raw rows whose bad fields were set to NULL';
 
 /* Empty every reporting table and what refresh_reports keeps. */
 CREATE OR REPLACE FUNCTION ritual.empty_reports()
@@ -297,7 +401,6 @@ CREATE OR REPLACE FUNCTION ritual.update_reports(
     reference_time  timestamp,
     session_gap     interval,
     spike_threshold double precision,
-    min_daily_value double precision,
     incremental     boolean)
 RETURNS void
 LANGUAGE plpgsql
@@ -328,6 +431,9 @@ DECLARE
     old_last      date;
     new_first     date;
     new_last      date;
+    first_clean   date;
+    last_clean    date;
+    last_signup   date;
     scratch       text;
 BEGIN
     IF spike_threshold <= 0 THEN
@@ -386,6 +492,11 @@ BEGIN
     IF NOT incremental THEN
         PERFORM ritual.empty_reports();
         PERFORM ritual.read_new_rows(events_rel, profiles_rel);
+    END IF;
+    IF ritual.quiet_scans(events_rel, profiles_rel) THEN
+        PERFORM ritual.report_bad_fields('pg_temp._ritual_new_events', events_rel);
+        PERFORM ritual.report_bad_fields('(SELECT * FROM pg_temp._ritual_profile_rows WHERE is_new) p',
+                                         profiles_rel);
     END IF;
 
     --
@@ -658,9 +769,22 @@ BEGIN
 
     --
     -- activity: the days already reported move by difference, the days
-    -- the range gains are computed whole
+    -- the range gains are computed whole.  The range runs over the days
+    -- with a clean event or a signup (up to the reference day), so that
+    -- every signup counts in new_users, and ends with the data.
     --
-    SELECT min(day), max(day) INTO new_first, new_last FROM ritual.user_days;
+    SELECT min(day), max(day) INTO first_clean, last_clean FROM ritual.user_days;
+    SELECT least(first_clean, min(signup_date)), greatest(last_clean, max(signup_date)),
+           max(signup_date)
+      INTO new_first, new_last, last_signup
+      FROM ritual.users WHERE signup_date <= reference::date;
+    -- an old export built as of now: events its devices dated after it was
+    -- taken would count as clean, and stretch the days past its end
+    IF reference_time IS NULL AND last_signup < reference::date - 7 THEN
+        RAISE NOTICE 'the last signup is on %, more than a week before the time of this build, the default reference time',
+              last_signup
+              USING HINT = 'For an export taken earlier, pass reference_time => the time it was taken, so that events dated after it are flagged future_event.';
+    END IF;
     DELETE FROM ritual.daily_activity
      WHERE new_first IS NULL OR day NOT BETWEEN new_first AND new_last;
     WITH changes AS (
@@ -729,7 +853,7 @@ BEGIN
     DELETE FROM ritual.retention_cohorts;
     INSERT INTO ritual.retention_cohorts
     WITH last AS (
-        SELECT new_last AS last_day
+        SELECT last_clean AS last_day
     ), cohorts AS (
         SELECT cohort_week, count(*) AS cohort_size
           FROM ritual.users WHERE signup_date IS NOT NULL GROUP BY cohort_week
@@ -759,69 +883,85 @@ BEGIN
                           WHERE l.cohort_week = c.cohort_week
                             AND l.last_week >= c.week_number) a;
 
-    -- spikes and drop-offs of the daily series, whole (a few thousand rows;
-    -- DELETE, as for retention_cohorts)
+    -- spikes and drop-offs of the daily series, whole (a few thousand
+    -- rows), over the days with events: the signups before the first or
+    -- after the last would read as quiet days.  DELETE, as for
+    -- retention_cohorts.
     DELETE FROM ritual.spikes;
     DELETE FROM ritual.spike_coverage;
     CREATE TEMP TABLE _ritual_series ON COMMIT DROP AS
-    SELECT 'events'::text AS series, day, events::double precision AS value
-      FROM ritual.daily_activity
+    WITH days AS (
+        SELECT day, events, dau FROM ritual.daily_activity
+         WHERE day BETWEEN first_clean AND last_clean
+    )
+    SELECT 'events'::text AS series, day, events::double precision AS value FROM days
     UNION ALL
-    SELECT 'dau', day, dau FROM ritual.daily_activity
+    SELECT 'dau', day, dau FROM days
     UNION ALL
     SELECT 'events:' || t.event_type, d.day, coalesce(e.events, 0)
-      FROM ritual.daily_activity d
+      FROM days d
      CROSS JOIN (SELECT DISTINCT event_type FROM ritual.daily_event_types) t
       LEFT JOIN ritual.daily_event_types e ON e.day = d.day AND e.event_type = t.event_type;
     CREATE INDEX ON _ritual_series (series, day);
-    PERFORM ritual.detect_spikes(spike_threshold, min_daily_value);
+    PERFORM ritual.detect_spikes(spike_threshold);
 
     --
     -- data quality, by difference: flagged rows out (old versions) and in
-    -- (new versions), events and the profile rows of changed users
+    -- (new versions), events and the profile rows of changed users; the
+    -- unknown types also one by one (scope 'event_type')
     --
     CREATE TEMP TABLE _ritual_dq ON COMMIT DROP AS
     WITH flagged_rows AS (
-        SELECT flags, source_file, event_day AS day, 1 AS d FROM _ritual_final WHERE flags <> 0
+        SELECT flags, source_file, event_day AS day, event_type, 1 AS d
+          FROM _ritual_final WHERE flags <> 0
         UNION ALL
-        SELECT old_flags, source_file, event_day, -1 FROM _ritual_final WHERE old_flags <> 0
+        SELECT old_flags, source_file, event_day, event_type, -1
+          FROM _ritual_final WHERE old_flags <> 0
         UNION ALL
         SELECT ritual.profile_flags(p.signup_date, u.flags & 256 <> 0), p.source_file,
-               p.signup_date, 1
+               p.signup_date, NULL, 1
           FROM _ritual_profile_rows p JOIN ritual.users u USING (user_id)
           JOIN _ritual_profile_users USING (user_id)
         UNION ALL
         SELECT ritual.profile_flags(p.signup_date, o.flags & 256 <> 0), p.source_file,
-               p.signup_date, -1
+               p.signup_date, NULL, -1
           FROM _ritual_profile_rows p JOIN _ritual_old_users o USING (user_id)
          WHERE NOT p.is_new
     ), kind_rows AS (
-        SELECT k.kind, k.flag_bit, r.source_file, r.day, r.d
+        SELECT k.kind, k.flag_bit, r.source_file, r.day, r.event_type, r.d
           FROM flagged_rows r JOIN ritual.flag_kinds() k ON r.flags & k.flag_bit <> 0
     )
     SELECT kind, flag_bit, 'total'::text AS scope, NULL::text AS source_file, NULL::date AS day,
-           sum(d) AS rows
+           NULL::text AS event_type, sum(d) AS rows
       FROM kind_rows GROUP BY 1, 2
     UNION ALL
-    SELECT kind, flag_bit, 'file', source_file, NULL::date, sum(d) FROM kind_rows GROUP BY 1, 2, 4
+    SELECT kind, flag_bit, 'file', source_file, NULL, NULL, sum(d) FROM kind_rows GROUP BY 1, 2, 4
     UNION ALL
-    SELECT kind, flag_bit, 'day', NULL::text, day, sum(d) FROM kind_rows GROUP BY 1, 2, 5;
+    SELECT kind, flag_bit, 'day', NULL, day, NULL, sum(d) FROM kind_rows GROUP BY 1, 2, 5
+    UNION ALL
+    SELECT kind, flag_bit, 'event_type', NULL, NULL, event_type, sum(d) FROM kind_rows
+     WHERE flag_bit = 8 GROUP BY 1, 2, 6;
 
     INSERT INTO ritual.data_quality
-    SELECT k.kind, k.flag_bit, 'total', NULL, NULL, 0 FROM ritual.flag_kinds() k
+    SELECT k.kind, k.flag_bit, 'total', NULL, NULL, 0, NULL FROM ritual.flag_kinds() k
      WHERE NOT EXISTS (SELECT FROM ritual.data_quality q
                         WHERE q.scope = 'total' AND q.kind = k.kind);
     UPDATE ritual.data_quality q SET rows = q.rows + c.rows
       FROM _ritual_dq c
      WHERE q.scope = c.scope AND q.kind = c.kind
-       AND q.source_file IS NOT DISTINCT FROM c.source_file AND q.day IS NOT DISTINCT FROM c.day;
+       AND q.source_file IS NOT DISTINCT FROM c.source_file AND q.day IS NOT DISTINCT FROM c.day
+       AND q.event_type IS NOT DISTINCT FROM c.event_type;
     INSERT INTO ritual.data_quality
-    SELECT kind, flag_bit, scope, source_file, day, rows FROM _ritual_dq c
+    SELECT kind, flag_bit, scope, source_file, day, rows, event_type FROM _ritual_dq c
      WHERE NOT EXISTS (SELECT FROM ritual.data_quality q
                         WHERE q.scope = c.scope AND q.kind = c.kind
                           AND q.source_file IS NOT DISTINCT FROM c.source_file
-                          AND q.day IS NOT DISTINCT FROM c.day);
+                          AND q.day IS NOT DISTINCT FROM c.day
+                          AND q.event_type IS NOT DISTINCT FROM c.event_type);
     DELETE FROM ritual.data_quality WHERE scope <> 'total' AND rows = 0;
+
+    -- an export that spells a known type differently must not go unnoticed
+    PERFORM ritual.warn_unknown_types();
 
     --
     -- what the next refresh starts from
@@ -864,7 +1004,7 @@ BEGIN
     END IF;
 END
 $fn$;
-COMMENT ON FUNCTION ritual.update_reports(text, text, timestamp, interval, double precision, double precision, boolean) IS
+COMMENT ON FUNCTION ritual.update_reports(text, text, timestamp, interval, double precision, boolean) IS
   'internal to build_reports and refresh_reports: brings every reporting table up to date with the raw rows not yet included (all of them after emptying everything when not incremental)';
 
 /* Whether a relation has all the named columns. */
@@ -902,14 +1042,30 @@ COMMENT ON FUNCTION ritual.require_columns(regclass, text[]) IS 'internal: error
  * ritual.create_raw_tables: foreign tables ritual.raw_events and
  * ritual.raw_profiles over raw export files (paths, directories or globs),
  * through a ritual_fdw server, as build_reports reads them by default.
+ * With replace, tables of those names are dropped first (a new export).
  */
 CREATE OR REPLACE FUNCTION ritual.create_raw_tables(events_path text, profiles_path text,
-                                         server name DEFAULT 'ritual_raw_files')
+                                         server name DEFAULT 'ritual_raw_files',
+                                         replace boolean DEFAULT false)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+    existing text;
 BEGIN
+    SELECT format('ritual.%I', c.relname) INTO existing
+      FROM pg_class c
+     WHERE c.relnamespace = 'ritual'::regnamespace AND c.relname IN ('raw_events', 'raw_profiles')
+     ORDER BY c.relname LIMIT 1;
+    IF existing IS NOT NULL AND NOT replace THEN
+        RAISE EXCEPTION 'relation % already exists', existing
+              USING ERRCODE = 'duplicate_table',
+                    HINT = 'Pass replace => true to drop ritual.raw_events and ritual.raw_profiles and create them over the new paths.';
+    END IF;
+    IF replace THEN
+        DROP FOREIGN TABLE IF EXISTS ritual.raw_events, ritual.raw_profiles;
+    END IF;
     IF NOT EXISTS (SELECT FROM pg_foreign_server WHERE srvname = server) THEN
         EXECUTE format('CREATE SERVER %I FOREIGN DATA WRAPPER ritual_fdw', server);
     END IF;
@@ -936,16 +1092,17 @@ BEGIN
         server, profiles_path);
 END
 $fn$;
-COMMENT ON FUNCTION ritual.create_raw_tables(text, text, name) IS
-  'create foreign tables ritual.raw_events and ritual.raw_profiles over raw export files';
+COMMENT ON FUNCTION ritual.create_raw_tables(text, text, name, boolean) IS
+  'create foreign tables ritual.raw_events and ritual.raw_profiles over raw export files; replace drops existing ones first';
 
 /*
  * The functions above that only build_reports and refresh_reports call are
  * not for other roles: building is for the owner of the reporting tables.
  */
-REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision, double precision),
-    ritual.report_counts(), ritual.qualified_name(regclass),
+REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision),
+    ritual.warn_unknown_types(), ritual.report_bad_fields(text, regclass),
+    ritual.quiet_scans(regclass, regclass), ritual.report_counts(), ritual.qualified_name(regclass),
     ritual.read_new_rows(regclass, regclass), ritual.empty_reports(),
-    ritual.update_reports(text, text, timestamp, interval, double precision, double precision, boolean),
+    ritual.update_reports(text, text, timestamp, interval, double precision, boolean),
     ritual.has_columns(regclass, text[]), ritual.require_columns(regclass, text[])
   FROM PUBLIC;

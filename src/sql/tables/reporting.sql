@@ -83,7 +83,6 @@ COMMENT ON COLUMN ritual.enriched_events.week_number_since_signup IS 'BigQuery D
 COMMENT ON COLUMN ritual.enriched_events.prev_event_type IS 'the user''s previous clean event type by time (ties by file and line); NULL for flagged events';
 COMMENT ON COLUMN ritual.enriched_events.next_event_type IS 'the user''s next clean event type by time; NULL for flagged events';
 COMMENT ON COLUMN ritual.enriched_events.session_number IS 'the user''s session, from 1 (a gap over 30 minutes starts a new one); NULL for flagged events';
-COMMENT ON COLUMN ritual.enriched_events.flags IS 'anomaly flag bits (ANALYTICS.md); 0 for a clean event';
 COMMENT ON COLUMN ritual.enriched_events.flag_names IS 'the flags as names, comma-separated; empty when clean';
 COMMENT ON COLUMN ritual.enriched_events.source_file IS 'the raw file the event came from';
 COMMENT ON COLUMN ritual.enriched_events.source_line IS 'the line of the raw file where the event''s record starts';
@@ -121,8 +120,6 @@ CREATE TABLE ritual.daily_activity (
     events     bigint NOT NULL,
     sessions   bigint NOT NULL
 );
-COMMENT ON TABLE ritual.daily_activity IS
-  'One row per day from the first to the last day with a clean event.';
 COMMENT ON COLUMN ritual.daily_activity.dau IS 'distinct users with a clean event that day';
 COMMENT ON COLUMN ritual.daily_activity.wau IS 'distinct users with a clean event in the 7 days ending that day';
 COMMENT ON COLUMN ritual.daily_activity.mau IS 'distinct users with a clean event in the 30 days ending that day';
@@ -180,12 +177,9 @@ CREATE TABLE ritual.spikes (
     kind     text NOT NULL,
     PRIMARY KEY (day, series)
 );
-COMMENT ON TABLE ritual.spikes IS
-  'Days on which a daily series deviates from what its weekly pattern predicts (ANALYTICS.md: spikes and drop-offs).';
 COMMENT ON COLUMN ritual.spikes.series IS '''events'' (clean events), ''dau'', or ''events:'' and an event type';
 COMMENT ON COLUMN ritual.spikes.value IS 'the series'' value that day';
 COMMENT ON COLUMN ritual.spikes.expected IS 'median of the same weekday over the previous 4 weeks';
-COMMENT ON COLUMN ritual.spikes.z IS 'robust z-score of ln((value+1)/(expected+1)) against the previous 56 days';
 COMMENT ON COLUMN ritual.spikes.kind IS '''spike'' or ''drop_off''';
 
 CREATE TABLE ritual.spike_coverage (
@@ -193,12 +187,9 @@ CREATE TABLE ritual.spike_coverage (
     days      integer NOT NULL,
     judged    integer NOT NULL,
     too_young integer NOT NULL,
-    too_small integer NOT NULL,
     spikes    integer NOT NULL,
     drop_offs integer NOT NULL
 );
-COMMENT ON TABLE ritual.spike_coverage IS
-  'For each series: days judged, and days too young (not enough history) or too small (expected value under the minimum) to judge.';
 
 CREATE TABLE ritual.data_quality (
     kind        text NOT NULL,
@@ -206,11 +197,10 @@ CREATE TABLE ritual.data_quality (
     scope       text NOT NULL,
     source_file text,
     day         date,
-    rows        bigint NOT NULL
+    rows        bigint NOT NULL,
+    event_type  text
 );
 CREATE INDEX ON ritual.data_quality (scope, kind);
-COMMENT ON TABLE ritual.data_quality IS
-  'Rows carrying each anomaly kind: in total (scope ''total'', every kind, zeros included), by file (scope ''file'') and by day (scope ''day'': the event day, or the signup day for profile kinds).';
 
 CREATE TABLE ritual.report_builds (
     built_at          timestamp NOT NULL,

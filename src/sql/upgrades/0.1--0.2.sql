@@ -63,3 +63,18 @@ CREATE POLICY batches_of_role ON ritual.ingest_batches FOR SELECT
 CREATE POLICY rejects_of_role ON ritual.ingest_rejects FOR SELECT
   USING (EXISTS (SELECT FROM ritual.ingest_streams s WHERE s.stream_id = ingest_rejects.stream_id));
 COMMENT ON COLUMN ritual.ingest_rejects.record IS 'the record as the file holds it (up to 64 kB; invalid bytes as \xNN); NULL for a record longer than 1 MB, and when the role that ran the ingest may not read server files (the record may hold columns the source does not map)';
+
+/*
+ * Reporting metrics (docs/metrics.md): spikes judge every day with enough
+ * history, so the minimum daily value goes, with its parameter and the
+ * coverage column it filled; data_quality lists unknown event types one by
+ * one; create_raw_tables may replace the tables.  The functions whose
+ * arguments change are dropped here; src/sql/code/ makes them again.
+ */
+DROP FUNCTION IF EXISTS ritual.build_reports(text, text, timestamp, interval, double precision, double precision);
+DROP FUNCTION IF EXISTS ritual.refresh_reports(text, text, timestamp, interval, double precision, double precision);
+DROP FUNCTION IF EXISTS ritual.update_reports(text, text, timestamp, interval, double precision, double precision, boolean);
+DROP FUNCTION IF EXISTS ritual.detect_spikes(double precision, double precision);
+DROP FUNCTION IF EXISTS ritual.create_raw_tables(text, text, name);
+ALTER TABLE ritual.spike_coverage DROP COLUMN too_small;
+ALTER TABLE ritual.data_quality ADD COLUMN event_type text;
