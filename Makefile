@@ -13,7 +13,13 @@ OBJS = \
 	src/ingest_batch.o \
 	src/options.o \
 	src/parallel.o \
+	src/parquet_functions.o \
 	src/partitions.o \
+	src/readers/parquet/footer.o \
+	src/readers/parquet/metadata.o \
+	src/readers/parquet/names.o \
+	src/readers/parquet/thrift.o \
+	src/readers/parquet/values.o \
 	src/scan.o \
 	src/writer.o
 
@@ -26,7 +32,7 @@ EXTVERSION := $(shell sed -n "s/^default_version = '\([^']*\)'$$/\1/p" ritual.co
 # views, written to be run again: every upgrade replaces all of it).
 TABLES_SQL = src/sql/tables/fdw.sql src/sql/tables/reporting.sql src/sql/tables/ingest.sql
 CODE_SQL = src/sql/code/functions.sql src/sql/code/reporting.sql src/sql/code/looker.sql \
-	src/sql/code/ingest.sql
+	src/sql/code/ingest.sql src/sql/code/parquet.sql
 # Migrations between released versions, oldest first.  Each released
 # version upgrades to this one in one step: the migrations from it on, then
 # the code.
