@@ -50,7 +50,7 @@ PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
 
 # pg_regress suites; tests/pg_regress_launcher masks the test-data path so
 # that expected output is the same on every machine.
-REGRESS = options discovery reading types on_error meta explain security roles fast_paths parallel functions reporting refresh lake write ingest chunk_boundaries looker
+REGRESS = options discovery reading types on_error meta explain security roles fast_paths parallel functions reporting refresh lake write ingest chunk_boundaries looker parquet
 REGRESS_OPTS = --launcher=$(CURDIR)/tests/pg_regress_launcher
 
 # the sample-data generator, a program of its own
