@@ -19,7 +19,7 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "parquet.h"
-#include "utils/datetime.h"
+#include "datatype/timestamp.h"
 
 /* parquet.thrift's ConvertedType values this file interprets */
 #define CONVERTED_UTF8				0
@@ -33,6 +33,10 @@
 #define CONVERTED_UINT_8			11
 #define CONVERTED_UINT_64			14
 #define CONVERTED_JSON				19
+
+/* 0001-01-01 and 9999-12-31 in days since 1970-01-01, the dates shown */
+#define FIRST_DAY					(-719162)
+#define LAST_DAY					2932896
 
 /* decimals longer than this are shown as hex (precision 38 takes 16) */
 #define MAX_DECIMAL_BYTES			64
@@ -293,20 +297,38 @@ append_fraction(StringInfo s, int64 fraction, int fraction_digits)
 	appendStringInfo(s, ".%.*s", n, buf);
 }
 
-/* days since 1970-01-01 as YYYY-MM-DD; false if out of the range we show */
+/*
+ * Days since 1970-01-01 as YYYY-MM-DD in the proleptic Gregorian calendar;
+ * false outside years 1 to 9999 (four digits, no era).  The arithmetic is
+ * Howard Hinnant's civil_from_days, which needs none of the server's date
+ * code, so that the fuzz build links this file alone.
+ */
 static bool
 append_date(StringInfo s, int64 days)
 {
-	int			year,
-				month,
-				day;
+	int64		z,
+				era,
+				day_of_era,
+				year_of_era,
+				day_of_year,
+				month_index,
+				year;
 
-	/* Parquet counts from 1970-01-01; shown are years 1 to 9999, with no era */
-	if (days < date2j(1, 1, 1) - UNIX_EPOCH_JDATE ||
-		days > date2j(9999, 12, 31) - UNIX_EPOCH_JDATE)
+	if (days < FIRST_DAY || days > LAST_DAY)
 		return false;
-	j2date((int) (days + UNIX_EPOCH_JDATE), &year, &month, &day);
-	appendStringInfo(s, "%04d-%02d-%02d", year, month, day);
+	/* count from 0000-03-01, so that a leap day ends its year */
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	day_of_era = z - era * 146097;
+	year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 -
+				   day_of_era / 146096) / 365;
+	day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 -
+								year_of_era / 100);
+	month_index = (5 * day_of_year + 2) / 153;	/* 0 is March */
+	year = year_of_era + era * 400 + (month_index >= 10 ? 1 : 0);
+	appendStringInfo(s, "%04d-%02d-%02d", (int) year,
+					 (int) (month_index < 10 ? month_index + 3 : month_index - 9),
+					 (int) (day_of_year - (153 * month_index + 2) / 5 + 1));
 	return true;
 }
 
