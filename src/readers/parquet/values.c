@@ -143,7 +143,8 @@ hex_text(const ParquetValue *v)
 static char *
 string_text(const ParquetValue *v)
 {
-	if (pg_verify_mbstr(PG_UTF8, v->data, v->len, true) &&
+	/* libpgcommon's check, which stops at a NUL byte as at any bad byte */
+	if (pg_encoding_verifymbstr(PG_UTF8, v->data, v->len) == v->len &&
 		(GetDatabaseEncoding() == PG_UTF8 ||
 		 pg_is_ascii(v->data)))
 		return pnstrdup(v->data, v->len);
