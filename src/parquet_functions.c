@@ -44,21 +44,33 @@ check_may_read(const char *path)
 				 errhint("Only superusers and members of pg_read_server_files may read server files.")));
 }
 
+/* adds the rows of one function for a file's footer to the tuplestore */
+typedef void (*RowMaker) (const char *path, const ParquetFileMetaData *md,
+						  ReturnSetInfo *rsinfo);
+
 /*
- * Read the footer of the file named by the function's argument into a new
- * context, made current; the caller deletes it.
+ * The body of both functions: read the footer of the file named by the
+ * argument into a context of its own, have make_rows add the rows, and
+ * delete the context.
  */
-static ParquetFileMetaData *
-read_footer(FunctionCallInfo fcinfo, char **path, MemoryContext *context)
+static Datum
+footer_rows(FunctionCallInfo fcinfo, RowMaker make_rows)
 {
-	*path = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	check_may_read(*path);
+	char	   *path = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext context;
+
+	check_may_read(path);
 	InitMaterializedSRF(fcinfo, 0);
-	*context = AllocSetContextCreate(CurrentMemoryContext,
-									 "ritual parquet footer",
-									 ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(*context);
-	return parquet_read_footer(*path);
+	context = AllocSetContextCreate(CurrentMemoryContext,
+									"ritual parquet footer",
+									ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(context);
+	make_rows(path, parquet_read_footer(path),
+			  (ReturnSetInfo *) fcinfo->resultinfo);
+	MemoryContextSwitchTo(caller);
+	MemoryContextDelete(context);
+	return (Datum) 0;
 }
 
 /* an enum value's name, or its number when parquet.thrift has no name for it */
@@ -201,14 +213,10 @@ column_chunk_row(const char *path, const ParquetFileMetaData *md, int g, int c,
  * ritual.parquet_metadata(path): one row per column chunk of each row
  * group, with its statistics shown by the column's types.
  */
-Datum
-ritual_parquet_metadata(PG_FUNCTION_ARGS)
+static void
+metadata_rows(const char *path, const ParquetFileMetaData *md,
+			  ReturnSetInfo *rsinfo)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext caller = CurrentMemoryContext;
-	MemoryContext context;
-	char	   *path;
-	ParquetFileMetaData *md = read_footer(fcinfo, &path, &context);
 	int			num_leaves;
 	const ParquetSchemaElement **leaves = schema_leaves(md, &num_leaves);
 	Datum		values[METADATA_COLUMNS];
@@ -231,9 +239,12 @@ ritual_parquet_metadata(PG_FUNCTION_ARGS)
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}
-	MemoryContextSwitchTo(caller);
-	MemoryContextDelete(context);
-	return (Datum) 0;
+}
+
+Datum
+ritual_parquet_metadata(PG_FUNCTION_ARGS)
+{
+	return footer_rows(fcinfo, metadata_rows);
 }
 
 static char *
@@ -297,14 +308,10 @@ int32_or_null(bool present, int32 value, bool *isnull)
  * ritual.parquet_schema(path): one row per element of the file's schema,
  * the root first, in the file's (depth-first) order.
  */
-Datum
-ritual_parquet_schema(PG_FUNCTION_ARGS)
+static void
+schema_rows(const char *path, const ParquetFileMetaData *md,
+			ReturnSetInfo *rsinfo)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext caller = CurrentMemoryContext;
-	MemoryContext context;
-	char	   *path;
-	ParquetFileMetaData *md = read_footer(fcinfo, &path, &context);
 	Datum		values[SCHEMA_COLUMNS];
 	bool		nulls[SCHEMA_COLUMNS];
 
@@ -340,7 +347,10 @@ ritual_parquet_schema(PG_FUNCTION_ARGS)
 		Assert(i == SCHEMA_COLUMNS);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	MemoryContextSwitchTo(caller);
-	MemoryContextDelete(context);
-	return (Datum) 0;
+}
+
+Datum
+ritual_parquet_schema(PG_FUNCTION_ARGS)
+{
+	return footer_rows(fcinfo, schema_rows);
 }
