@@ -5,8 +5,9 @@
 # minimums and maximums are put in ritual's hex form first; the logical
 # type, which the two spell differently, is left out).
 #
-# Installs DuckDB from npm as bench/scan.sh does; without node and npm the
-# test says so and counts nothing.  Uses the running cluster (tests/cluster.sh)
+# Installs DuckDB from npm as bench/scan.sh does (node and npm from Debian
+# when missing, as root); when it cannot, the test says why and counts
+# nothing.  Uses the running cluster (tests/cluster.sh)
 # or starts one.  Prints "ok - NAME" or "not ok - NAME" and the difference,
 # then "parquet: N passed, M failed"; exits non-zero if any check failed.
 set -u
@@ -23,12 +24,19 @@ FAILED=0
 pass() { echo "ok - $1"; PASSED=$((PASSED + 1)); }
 fail() { echo "not ok - $1"; FAILED=$((FAILED + 1)); }
 
+# node and npm as bench/scan.sh gets them: from Debian, as root
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    if [ "$(id -u)" -eq 0 ]; then
+        { apt-get update -qq && apt-get install -y -qq nodejs npm; } >/dev/null 2>&1
+    fi
+fi
 duck="$CLUSTER_DIR/duckdb"
 mkdir -p "$duck"
 cp tests/parquet_duckdb.mjs "$duck/"
-if ! (cd "$duck" && npm init -y >/dev/null 2>&1 &&
-      npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1 >/dev/null 2>&1); then
-    echo "parquet: DuckDB could not be installed from npm; nothing compared"
+if ! (cd "$duck" && npm init -y && npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1) \
+    >"$duck/npm.log" 2>&1; then
+    tail -n 20 "$duck/npm.log"
+    echo "parquet: DuckDB (@duckdb/node-api) could not be installed from npm (output above); nothing compared"
     echo "parquet: 0 passed, 0 failed"
     exit 0
 fi
