@@ -13,7 +13,13 @@ OBJS = \
 	src/ingest_batch.o \
 	src/options.o \
 	src/parallel.o \
+	src/parquet_functions.o \
 	src/partitions.o \
+	src/readers/parquet/footer.o \
+	src/readers/parquet/metadata.o \
+	src/readers/parquet/names.o \
+	src/readers/parquet/thrift.o \
+	src/readers/parquet/values.o \
 	src/scan.o \
 	src/writer.o
 
@@ -26,7 +32,7 @@ EXTVERSION := $(shell sed -n "s/^default_version = '\([^']*\)'$$/\1/p" ritual.co
 # views, written to be run again: every upgrade replaces all of it).
 TABLES_SQL = src/sql/tables/fdw.sql src/sql/tables/reporting.sql src/sql/tables/ingest.sql
 CODE_SQL = src/sql/code/functions.sql src/sql/code/reporting.sql src/sql/code/looker.sql \
-	src/sql/code/ingest.sql
+	src/sql/code/ingest.sql src/sql/code/parquet.sql
 # Migrations between released versions, oldest first.  Each released
 # version upgrades to this one in one step: the migrations from it on, then
 # the code.
@@ -44,7 +50,7 @@ PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
 
 # pg_regress suites; tests/pg_regress_launcher masks the test-data path so
 # that expected output is the same on every machine.
-REGRESS = options discovery reading types on_error meta explain security roles fast_paths parallel functions reporting refresh lake write ingest chunk_boundaries looker
+REGRESS = options discovery reading types on_error meta explain security roles fast_paths parallel functions reporting refresh lake write ingest chunk_boundaries looker parquet
 REGRESS_OPTS = --launcher=$(CURDIR)/tests/pg_regress_launcher
 
 # the sample-data generator, a program of its own

@@ -18,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-FUZZERS=(csv_reader_fuzz decompress_fuzz paths_fuzz)
+FUZZERS=(csv_reader_fuzz decompress_fuzz paths_fuzz parquet_footer_fuzz)
 seconds=20
 seconds_given=false
 runs=
@@ -73,7 +73,11 @@ compile src/decompress.c "$BUILD/obj/decompress.o" -include tests/fuzz/shim.h \
 for f in discovery partitions options; do
     compile "src/$f.c" "$BUILD/obj/$f.o"
 done
-EXTENSION_OBJS=("$BUILD"/obj/{csv_reader,decompress,discovery,partitions,options}.o)
+for f in thrift metadata footer values names; do
+    compile "src/readers/parquet/$f.c" "$BUILD/obj/parquet_$f.o"
+done
+EXTENSION_OBJS=("$BUILD"/obj/{csv_reader,decompress,discovery,partitions,options}.o
+                "$BUILD"/obj/parquet_{thrift,metadata,footer,values,names}.o)
 for name in "${FUZZERS[@]}"; do
     compile "tests/fuzz/$name.c" "$BUILD/obj/$name.o"
     "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer -fuse-ld=lld -Wl,--gc-sections -Wl,--wrap=read \

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 corpus=tests/fuzz/corpus
 rm -rf "$corpus"
-mkdir -p "$corpus"/{csv_reader_fuzz,decompress_fuzz,paths_fuzz}
+mkdir -p "$corpus"/{csv_reader_fuzz,decompress_fuzz,paths_fuzz,parquet_footer_fuzz}
 
 # seed DIR NAME SETTING-BYTES FILE: the setting (printf escapes), then FILE
 seed() {
@@ -66,5 +66,17 @@ for option in '@' '@/a.csv' '@/**/*.csv' '@/*/*/*' '@/_*' '@/.*.csv' '@/event_da
     printf '\2%s' "$option" >"$corpus/paths_fuzz/discover-$i"
     printf '\200%s' "$option" >"$corpus/paths_fuzz/discover-missing-ok-$i"
     i=$((i + 1))
+done
+
+# the Parquet footer: the footers of tests/data/parquet (the bytes before
+# the last eight; of a hostile file whose length lies, all between its first
+# four bytes and its last eight)
+for f in tests/data/parquet/*.parquet tests/data/parquet/hostile/*.parquet; do
+    size=$(stat -c %s "$f")
+    [ "$size" -ge 12 ] || continue
+    len=$(tail -c 8 "$f" | head -c 4 | od -An -tu4 | tr -d ' ')
+    [ "$len" -le $((size - 12)) ] || len=$((size - 12))
+    name=$(echo "${f#tests/data/parquet/}" | tr '/' '_')
+    tail -c $((len + 8)) "$f" | head -c "$len" >"$corpus/parquet_footer_fuzz/${name%.parquet}"
 done
 echo "make_seeds: $(find "$corpus" -type f | wc -l) seeds in $corpus"
