@@ -181,9 +181,19 @@ gzip_read(Decompressor *d, char *out, Size len, RitualReadRaw read_raw,
 
 		if (!fill_input(d, read_raw, arg))
 		{
-			if (d->member_open)
+			if (!d->member_open)
+				break;
+			/* no input left, but inflate may hold some: let it finish */
+			d->zs.next_in = (Bytef *) d->input;
+			d->zs.avail_in = 0;
+			ret = inflate(&d->zs, Z_NO_FLUSH);
+			if (ret == Z_STREAM_END)
+				d->member_open = false;
+			else if (ret == Z_BUF_ERROR)
 				report_truncated(d, "gzip");
-			break;
+			else if (ret != Z_OK)
+				report_corrupt(d, "gzip", d->zs.msg);
+			continue;
 		}
 		if (!d->member_open)
 		{
@@ -217,9 +227,20 @@ zstd_read(Decompressor *d, char *out, Size len, RitualReadRaw read_raw,
 
 		if (!fill_input(d, read_raw, arg))
 		{
-			if (d->frame_left != 0)
+			size_t		before = output.pos;
+
+			if (d->frame_left == 0)
+				break;
+			/* no input left, but the frame may still have output to give */
+			input.src = d->input;
+			input.size = input.pos = 0;
+			ret = ZSTD_decompressStream(d->zds, &output, &input);
+			if (ZSTD_isError(ret))
+				report_corrupt(d, "zstd", ZSTD_getErrorName(ret));
+			if (output.pos == before && ret != 0)
 				report_truncated(d, "zstd");
-			break;
+			d->frame_left = ret;
+			continue;
 		}
 		input.src = d->input;
 		input.size = d->input_len;
