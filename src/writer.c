@@ -7,7 +7,8 @@
  * Rows go to CSV files with a header, under partition_by's col=value
  * directories (values escaped as Spark does; the partition columns are in
  * the path, not in the file), gzip- or zstd-compressed per option
- * compression, a new file past max_file_size.  A file is written under a
+ * compression, a new file past max_file_size; whatever is written reads
+ * back the same, or the write is refused.  A file is written under a
  * hidden temporary name (.ritual-tmp-..., which readers pass over) and gets
  * its final, unique name at commit, after an fsync; an abort, of the
  * transaction or of the subtransaction that wrote it, removes it.  A backend
@@ -44,6 +45,8 @@
 #include "ritual.h"
 
 #define TEMP_PREFIX			".ritual-tmp-"
+#define HIVE_DEFAULT_PARTITION	"__HIVE_DEFAULT_PARTITION__"
+#define UTF8_BOM			"\xEF\xBB\xBF"
 #define WRITE_BUFFER_SIZE	(256 * 1024)
 #define MAX_OPEN_FILES		64
 
@@ -93,6 +96,7 @@ struct RitualWriter
 	int		   *partition_attnums;	/* 0-based, in partition_by order */
 	int			npartitions;
 	bool	   *in_file;		/* attribute goes into the file */
+	int			nfile_columns;
 	FmgrInfo   *out_funcs;
 	char	   *header;			/* the header line, with its line end */
 	StringInfoData key;
@@ -496,32 +500,35 @@ file_for(RitualWriter *w, const char *key)
 }
 
 /*
- * Append a value to 'buf' as a CSV field: quoted when it holds the
- * delimiter, the quote, a line break or spaces at an end, or is empty (an
- * empty unquoted field reads back as NULL).
+ * Whether 'value', unquoted, would not read back as itself: it holds the
+ * delimiter, the quote or a line break, or starts with a byte-order mark
+ * (which the reader drops at a file's start).
+ */
+static bool
+unsafe_unquoted(const char *value, const RitualOptions *opts)
+{
+	return strchr(value, opts->delimiter) || strchr(value, opts->quote) ||
+		strchr(value, '\n') || strchr(value, '\r') ||
+		strncmp(value, UTF8_BOM, strlen(UTF8_BOM)) == 0;
+}
+
+/*
+ * Append a value to 'buf' as a CSV field, quoted when it must be, when it
+ * has spaces at an end or the escape (which other readers may take
+ * differently), or when, unquoted, it would read back as NULL: an empty
+ * value, or one equal to the null string.
  */
 static void
-append_csv_field(StringInfo buf, const char *value, const RitualOptions *opts,
-				 bool is_value)
+append_csv_field(StringInfo buf, const char *value, const RitualOptions *opts)
 {
 	size_t		len = strlen(value);
-	bool		quote = (len == 0) ||
-		value[0] == ' ' || value[len - 1] == ' ' ||
-		strchr(value, opts->delimiter) || strchr(value, opts->quote) ||
-		(opts->escape != opts->quote && strchr(value, opts->escape)) ||
-		strchr(value, '\n') || strchr(value, '\r');
-
-	/* the reader takes the null string as NULL, quoted or not */
-	if (is_value && opts->null_string && strcmp(value, opts->null_string) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot write value \"%s\": it is the table's null string",
-						value),
-				 errhint("It would read back as NULL; change option \"null\", or the value.")));
+	bool		quote = len == 0 || value[0] == ' ' || value[len - 1] == ' ' ||
+		unsafe_unquoted(value, opts) || strchr(value, opts->escape) ||
+		(opts->null_string && strcmp(value, opts->null_string) == 0);
 
 	if (!quote)
 	{
-		appendBinaryStringInfo(buf, value, len);
+		appendStringInfoString(buf, value);
 		return;
 	}
 	/* inside quotes a quote, and an escape other than the quote, is escaped */
@@ -537,19 +544,24 @@ append_csv_field(StringInfo buf, const char *value, const RitualOptions *opts,
 
 /*
  * Append a partition value as Spark writes it into a directory name: the
- * bytes of " # % ' * / : = ? \ DEL { [ ] ^ and control characters as %XX.
+ * bytes of " # % ' * / : = ? \ DEL { [ ] ^ and control characters as %XX,
+ * NULL as __HIVE_DEFAULT_PARTITION__.  A value spelled so is escaped too
+ * (%5F_HIVE_DEFAULT_PARTITION__), as readers compare the name as written,
+ * so that it reads back as itself and not as NULL.
  */
 static void
 append_escaped_partition(StringInfo buf, const char *value)
 {
-	if (value == NULL || value[0] == '\0')
+	if (value == NULL)
 	{
-		appendStringInfoString(buf, "__HIVE_DEFAULT_PARTITION__");
+		appendStringInfoString(buf, HIVE_DEFAULT_PARTITION);
 		return;
 	}
 	for (const unsigned char *p = (const unsigned char *) value; *p; p++)
 	{
-		if (*p < 0x20 || *p == 0x7f || strchr("\"#%'*/:=?\\{[]^", *p) != NULL)
+		if (*p < 0x20 || *p == 0x7f || strchr("\"#%'*/:=?\\{[]^", *p) != NULL ||
+			(p == (const unsigned char *) value &&
+			 strcmp(value, HIVE_DEFAULT_PARTITION) == 0))
 			appendStringInfo(buf, "%%%02X", *p);
 		else
 			appendStringInfoChar(buf, (char) *p);
@@ -654,9 +666,27 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 			continue;
 		if (header.len > 0)
 			appendStringInfoChar(&header, opts->delimiter);
-		append_csv_field(&header, opts->columns[i].header_name, opts, false);
+		append_csv_field(&header, opts->columns[i].header_name, opts);
+		w->nfile_columns++;
 	}
 	appendStringInfoChar(&header, '\n');
+
+	/* a row with no field would be a blank line, which readers skip */
+	if (w->nfile_columns == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot insert into ritual_fdw table \"%s\": every column is a partition or meta column",
+						RelationGetRelationName(rel)),
+				 errdetail("Its files would hold no field, and their rows would not read back."),
+				 errhint("Leave a column out of option partition_by.")));
+	/* a NULL is written as the null string, unquoted */
+	if (opts->null_string && unsafe_unquoted(opts->null_string, opts))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot insert into ritual_fdw table \"%s\": its null string \"%s\" would not read back as NULL",
+						RelationGetRelationName(rel), opts->null_string),
+				 errdetail("A NULL is written as the null string, unquoted, so it cannot hold the quote or the delimiter, or start with a byte-order mark."),
+				 errhint("Change option \"null\" to write into the table.")));
 	w->header = opts->header ? header.data : "";
 	initStringInfo(&w->key);
 	initStringInfo(&w->row);
@@ -677,13 +707,23 @@ format_row(RitualWriter *w, TupleTableSlot *slot)
 	for (int p = 0; p < w->npartitions; p++)
 	{
 		int			i = w->partition_attnums[p];
+		const char *value = slot->tts_isnull[i] ? NULL :
+			OutputFunctionCall(&w->out_funcs[i], slot->tts_values[i]);
 
+		/* a directory col= reads back as NULL */
+		if (value != NULL && value[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cannot write an empty string into partition column \"%s\" of ritual_fdw table \"%s\"",
+							NameStr(TupleDescAttr(tupdesc, i)->attname),
+							RelationGetRelationName(w->rel)),
+					 errdetail("A partition directory cannot tell an empty value from NULL, so it would read back as NULL."),
+					 errhint("Write NULL instead, for example with NULLIF(value, '').")));
 		if (p > 0)
 			appendStringInfoChar(&w->key, '/');
 		append_escaped_partition(&w->key, w->opts->columns[i].header_name);
 		appendStringInfoChar(&w->key, '=');
-		append_escaped_partition(&w->key, slot->tts_isnull[i] ? NULL :
-								 OutputFunctionCall(&w->out_funcs[i], slot->tts_values[i]));
+		append_escaped_partition(&w->key, value);
 	}
 
 	resetStringInfo(&w->row);
@@ -694,15 +734,20 @@ format_row(RitualWriter *w, TupleTableSlot *slot)
 		if (!first)
 			appendStringInfoChar(&w->row, w->opts->delimiter);
 		first = false;
-		if (slot->tts_isnull[i])
-		{
-			if (w->opts->null_string)
-				appendStringInfoString(&w->row, w->opts->null_string);
-		}
-		else
+		if (!slot->tts_isnull[i])
 			append_csv_field(&w->row,
 							 OutputFunctionCall(&w->out_funcs[i], slot->tts_values[i]),
-							 w->opts, true);
+							 w->opts);
+		else if (w->opts->null_string && w->opts->null_string[0] != '\0')
+			appendStringInfoString(&w->row, w->opts->null_string);
+		else if (w->nfile_columns == 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("cannot write a NULL into column \"%s\" of ritual_fdw table \"%s\"",
+							NameStr(TupleDescAttr(tupdesc, i)->attname),
+							RelationGetRelationName(w->rel)),
+					 errdetail("It is the only column in the table's files, and without option \"null\" its NULL would be a blank line, which readers skip."),
+					 errhint("Set option \"null\" (for example null 'NULL') to write NULLs.")));
 	}
 	appendStringInfoChar(&w->row, '\n');
 }
