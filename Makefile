@@ -13,6 +13,7 @@ OBJS = \
 	src/options.o \
 	src/parallel.o \
 	src/partitions.o \
+	src/pending_files.o \
 	src/scan.o \
 	src/writer.o
 

@@ -7,19 +7,21 @@
  * Rows go to CSV files with a header, under partition_by's col=value
  * directories (values escaped as Spark does; the partition columns are in
  * the path, not in the file), gzip- or zstd-compressed per option
- * compression, a new file past max_file_size; whatever is written reads
- * back the same, or the write is refused.  A file is written under a
- * hidden temporary name (.ritual-tmp-..., which readers pass over) and gets
- * its final, unique name at commit, after an fsync; an abort, of the
- * transaction or of the subtransaction that wrote it, removes it.  A backend
- * that crashed leaves only hidden files, which the next write into the
- * directory removes.
+ * compression, a new file past max_file_size.  Whatever is written reads
+ * back the same, or the write is refused.
+ *
+ * A file is written under a hidden name that carries the transaction
+ * writing it (pending_files.c).  Before the commit is recorded, the files
+ * and their directories are synced; once it is, the files get their final,
+ * unique names.  An abort, of the transaction or of the subtransaction that
+ * wrote a file, removes it.  Whatever a crash stops, at any point, the next
+ * listing of the directory finishes by the commit log, so the lake shows all
+ * of a committed transaction's files and none of an aborted one's.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,7 +34,6 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
-#include "storage/procarray.h"
 #include "utils/acl.h"
 #include "utils/datetime.h"
 #include "utils/float.h"
@@ -44,7 +45,6 @@
 
 #include "ritual.h"
 
-#define TEMP_PREFIX			".ritual-tmp-"
 #define HIVE_DEFAULT_PARTITION	"__HIVE_DEFAULT_PARTITION__"
 #define UTF8_BOM			"\xEF\xBB\xBF"
 #define WRITE_BUFFER_SIZE	(256 * 1024)
@@ -55,11 +55,11 @@ typedef struct OutputFile
 {
 	char		key[MAXPGPATH];	/* partition directory, relative; hash key */
 	SubTransactionId subxid;	/* the subtransaction that wrote it */
-	char	   *temp_path;
+	char	   *base;			/* the table's directory */
+	char	   *temp_path;		/* hidden, until the commit is recorded */
 	char	   *final_path;
 	int			fd;				/* -1 once finished */
 	int64		bytes;			/* uncompressed bytes written */
-	bool		renamed;		/* has its final name (commit under way) */
 	uint64		last_use;		/* for closing the least recently used */
 	RitualCompression compression;
 	z_stream	zs;
@@ -187,15 +187,10 @@ finish_file(OutputFile *file)
 	file->zcs = NULL;
 }
 
-/*
- * Remove a file of an aborted (sub)transaction, under whichever name it has:
- * the commit may fail after the files were renamed.  Never raises an error.
- */
+/* Remove a file of an aborted (sub)transaction.  Never raises an error. */
 static void
 discard_file(OutputFile *file)
 {
-	const char *path = file->renamed ? file->final_path : file->temp_path;
-
 	if (file->fd >= 0)
 		CloseTransientFile(file->fd);
 	file->fd = -1;
@@ -204,29 +199,80 @@ discard_file(OutputFile *file)
 	if (file->zcs)
 		ZSTD_freeCCtx(file->zcs);
 	file->zcs = NULL;
-	if (unlink(path) != 0 && errno != ENOENT)
+	if (unlink(file->temp_path) != 0 && errno != ENOENT)
 		ereport(WARNING,
 				(errcode_for_file_access(),
-				 errmsg("could not remove file \"%s\": %m", path)));
-}
-
-/* fsync a directory, so that a rename in it survives a crash. */
-static void
-fsync_directory(const char *path)
-{
-	char	   *dir = pstrdup(path);
-	char	   *slash = strrchr(dir, '/');
-
-	if (slash != NULL && slash != dir)
-		*slash = '\0';
-	fsync_fname(dir, true);
-	pfree(dir);
+				 errmsg("could not remove file \"%s\": %m", file->temp_path)));
 }
 
 /*
- * At commit, every file gets its final name; at abort, none survives.  A
- * prepared transaction cannot hold files: they would be named by a backend
- * that may be gone when it commits.
+ * Before the commit is recorded, make every file durable under its hidden
+ * name: its data, and its name in each directory from its own up to the
+ * table's (this write may have made them).
+ */
+static void
+sync_files(void)
+{
+	HASHCTL		ctl;
+	HTAB	   *synced;
+	ListCell   *lc;
+
+	ctl.keysize = MAXPGPATH;
+	ctl.entrysize = MAXPGPATH;
+	ctl.hcxt = pending->context;
+	synced = hash_create("ritual_fdw synced directories", 64, &ctl,
+						 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	foreach(lc, pending->files)
+	{
+		OutputFile *file = lfirst(lc);
+		char	   *dir = pstrdup(file->temp_path);
+		char	   *slash;
+		bool		found = false;
+
+		finish_file(file);
+		while ((slash = strrchr(dir, '/')) != NULL &&
+			   slash - dir >= (ptrdiff_t) strlen(file->base))
+		{
+			*slash = '\0';
+			/* the hash tells only names shorter than its keys apart */
+			if (strlen(dir) < MAXPGPATH)
+				hash_search(synced, dir, HASH_ENTER, &found);
+			if (found)
+				break;			/* so are the directories above it */
+			fsync_fname(dir, true);
+		}
+		pfree(dir);
+	}
+}
+
+/*
+ * Once the commit is recorded, give the files their final names.  Nothing
+ * may fail here: a file that cannot be renamed now keeps its hidden name,
+ * and the next listing of its directory renames it.
+ */
+static void
+publish_files(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending->files)
+	{
+		OutputFile *file = lfirst(lc);
+
+		if (rename(file->temp_path, file->final_path) != 0 && errno != ENOENT)
+			ereport(WARNING,
+					(errcode_for_file_access(),
+					 errmsg("could not rename file \"%s\" to \"%s\": %m",
+							file->temp_path, file->final_path),
+					 errdetail("The transaction committed; the next scan of the table renames the file.")));
+	}
+}
+
+/*
+ * At commit, every file gets its final name; at abort, none survives.  The
+ * commit is made synchronous, so that no file is renamed before the commit
+ * is on disk.  A prepared transaction cannot hold files: they would be named
+ * by a backend that may be gone when it commits.
  */
 static void
 writer_xact_callback(XactEvent event, pg_attribute_unused() void *arg)
@@ -239,22 +285,12 @@ writer_xact_callback(XactEvent event, pg_attribute_unused() void *arg)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PARALLEL_PRE_COMMIT:
-			foreach(lc, pending->files)
-				finish_file(lfirst(lc));
-			foreach(lc, pending->files)
-			{
-				OutputFile *file = lfirst(lc);
-
-				if (durable_rename(file->temp_path, file->final_path, ERROR) != 0)
-					ereport(ERROR,
-							(errcode_for_file_access(),
-							 errmsg("could not rename file \"%s\": %m", file->temp_path)));
-				file->renamed = true;
-				fsync_directory(file->final_path);
-			}
+			sync_files();
+			ForceSyncCommit();
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
+			publish_files();
 			pending = NULL;
 			break;
 		case XACT_EVENT_PRE_PREPARE:
@@ -339,44 +375,6 @@ get_pending(void)
 	return pending;
 }
 
-/*
- * Remove the hidden files that backends which are gone left below
- * 'directory' (a crash); the live ones belong to concurrent writers.
- */
-static void
-remove_leftovers(const char *directory, int depth)
-{
-	DIR		   *dir;
-	struct dirent *de;
-
-	if (depth > 32)
-		return;
-	dir = AllocateDir(directory);
-	while ((de = ReadDir(dir, directory)) != NULL)
-	{
-		char	   *path;
-		struct stat st;
-		int			pid;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		path = psprintf("%s/%s", directory, de->d_name);
-		if (strncmp(de->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0)
-		{
-			if (sscanf(de->d_name + strlen(TEMP_PREFIX), "%d-", &pid) == 1 &&
-				BackendPidGetProc(pid) == NULL && unlink(path) != 0 &&
-				errno != ENOENT)
-				ereport(WARNING,
-						(errcode_for_file_access(),
-						 errmsg("could not remove leftover file \"%s\": %m", path)));
-		}
-		else if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-			remove_leftovers(path, depth + 1);
-		pfree(path);
-	}
-	FreeDir(dir);
-}
-
 /* Make each directory of 'path' (relative to 'base') that is missing. */
 static void
 make_directories(const char *base, const char *relative)
@@ -413,7 +411,7 @@ file_for(RitualWriter *w, const char *key)
 	OutputFile *file;
 	MemoryContext oldcontext;
 	const char *extension;
-	char		stamp[32];
+	char	   *final_name;
 	char		lookup[MAXPGPATH + 16];
 
 	snprintf(lookup, sizeof(lookup), "%u/%s", GetCurrentSubTransactionId(), key);
@@ -458,17 +456,18 @@ file_for(RitualWriter *w, const char *key)
 		RITUAL_COMPRESSION_NONE : w->opts->compression;
 	extension = file->compression == RITUAL_COMPRESSION_GZIP ? ".csv.gz" :
 		file->compression == RITUAL_COMPRESSION_ZSTD ? ".csv.zst" : ".csv";
-	/* unique: this backend's pid, its transaction, a counter, the time */
-	snprintf(stamp, sizeof(stamp), "%lld",
-			 (long long) GetCurrentTimestamp());
+	/* unique: the time, this backend's pid, its transaction, a counter */
 	if (key[0] != '\0')
 		make_directories(w->directory, key);
-	file->temp_path = psprintf("%s%s%s/%s%d-%u-%d%s", w->directory,
-							   key[0] ? "/" : "", key, TEMP_PREFIX, MyProcPid,
-							   GetTopTransactionId(), ++pw->counter, extension);
-	file->final_path = psprintf("%s%s%s/part-%s-%d-%u-%d%s", w->directory,
-								key[0] ? "/" : "", key, stamp, MyProcPid,
-								GetTopTransactionId(), pw->counter, extension);
+	final_name = psprintf("part-%lld-%d-" UINT64_FORMAT "-%d%s",
+						  (long long) GetCurrentTimestamp(), MyProcPid,
+						  U64FromFullTransactionId(GetCurrentFullTransactionId()),
+						  ++pw->counter, extension);
+	file->base = pstrdup(w->directory);
+	file->temp_path = psprintf("%s%s%s/%s", w->directory, key[0] ? "/" : "",
+							   key, ritual_pending_name(final_name));
+	file->final_path = psprintf("%s%s%s/%s", w->directory, key[0] ? "/" : "",
+								key, final_name);
 	initStringInfo(&file->buffer);
 	file->fd = OpenTransientFile(file->temp_path,
 								 O_WRONLY | O_CREAT | O_EXCL | PG_BINARY);
@@ -690,7 +689,8 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 	w->header = opts->header ? header.data : "";
 	initStringInfo(&w->key);
 	initStringInfo(&w->row);
-	remove_leftovers(w->directory, 0);
+	/* settle what crashed writes left in the directory */
+	(void) ritual_discover_files(list_make1(w->directory), true);
 	return w;
 }
 
