@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # tests/writing.sh: writing into a ritual_fdw table where several processes
-# and faults are involved: two writers at once, and a backend killed in the
+# and faults are involved: two writers at once; a backend killed in the
 # middle of a write, whose partial file must never be visible and whose
-# leftovers the next write removes.
+# leftovers the next write removes; backends killed at any moment around a
+# COMMIT, after which the lake holds all of a committed transaction's rows
+# or none of an aborted one's; and the hidden files a crash leaves, settled
+# by the commit log.
 #
 # Needs a running cluster (tests/cluster.sh) and the extension installed;
 # makes and drops its own database.  Prints "ok - NAME" or "not ok - NAME",
@@ -191,10 +194,12 @@ check_killed_commit() {
     mkdir -p "$OUT/moved"
     chmod 777 "$OUT/moved"
     [ "$(id -u)" -eq 0 ] && chown postgres "$OUT/moved"
+    # a file per row, so that the COMMIT has hundreds to deal with
     sql <<SQL >/dev/null
 CREATE TABLE staging AS
-  SELECT i AS id, 1 + i % $rounds AS round, i % 40 AS day FROM generate_series(1, $((rounds * 3000))) i;
-CREATE FOREIGN TABLE moved (id int, round int, day int)
+  SELECT i AS id, 1 + i % $rounds AS round, i % 40 AS day, repeat('x', 1024) AS pad
+    FROM generate_series(1, $((rounds * 500))) i;
+CREATE FOREIGN TABLE moved (id int, round int, day int, pad text)
   SERVER files OPTIONS (path '$OUT/moved', partition_by 'day', max_file_size '1kB');
 CREATE TABLE commit_gate (round int);
 CREATE FUNCTION sleep_at_commit() RETURNS trigger LANGUAGE plpgsql AS
@@ -202,7 +207,7 @@ CREATE FUNCTION sleep_at_commit() RETURNS trigger LANGUAGE plpgsql AS
 CREATE CONSTRAINT TRIGGER sleep_at_commit AFTER INSERT ON commit_gate
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sleep_at_commit();
 SQL
-    total=$((rounds * 3000))
+    total=$((rounds * 500))
     shopt -s nullglob
     for round in $(seq "$rounds"); do
         rm -f "$fifo"
