@@ -127,7 +127,7 @@ ritual_settle_pending(const char *dir, const char *name, char **final_name)
 		system != GetSystemIdentifier() ||
 		!TransactionIdIsNormal(XidFromFullTransactionId(fxid)))
 		return NULL;
-	*final_name = end + 1;
+	*final_name = pstrdup(end + 1);
 
 	pending_path = psprintf("%s/%s", dir, name);
 	final_path = psprintf("%s/%s", dir, *final_name);
