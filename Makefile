@@ -15,6 +15,7 @@ OBJS = \
 	src/parallel.o \
 	src/parquet_functions.o \
 	src/partitions.o \
+	src/pending_files.o \
 	src/readers/parquet/footer.o \
 	src/readers/parquet/metadata.o \
 	src/readers/parquet/names.o \

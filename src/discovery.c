@@ -6,7 +6,8 @@
  *
  * Directories are read recursively.  As Spark and Hive do, names that start
  * with '.' or '_' (temporary files, _SUCCESS markers) are passed over unless
- * a pattern names them explicitly.
+ * a pattern names them explicitly, but for the files of committed writes
+ * that a crash left under their hidden names (see pending_files.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -107,12 +108,15 @@ walk_entry(const char *dir, const char *name, void *arg)
 {
 	WalkArg    *w = arg;
 	char	   *path;
+	char	   *final_name;
 	struct stat st;
 
+	/* of the hidden files, those of committed writes count */
 	if (is_hidden_name(name))
-		return;
-	path = join_path(dir, name);
-	if (stat_path(path, &st))
+		path = ritual_settle_pending(dir, name, &final_name);
+	else
+		path = join_path(dir, name);
+	if (path != NULL && stat_path(path, &st))
 		add_path(w->d, path, &st, w->walked);
 }
 
@@ -169,6 +173,7 @@ glob_entry(const char *dir, const char *name, void *arg)
 	const char *segment = g->segments[g->next];
 	struct stat st;
 	char	   *path;
+	char	   *final_name;
 
 	if (strcmp(segment, "**") == 0)
 	{
@@ -192,10 +197,16 @@ glob_entry(const char *dir, const char *name, void *arg)
 	}
 
 	if (is_hidden_name(name) && segment[0] != name[0])
+	{
+		/* a committed write's file is matched by the name it gets */
+		path = ritual_settle_pending(dir, name, &final_name);
+		if (path == NULL || fnmatch(segment, final_name, FNM_PERIOD) != 0)
+			return;
+	}
+	else if (fnmatch(segment, name, FNM_PERIOD) != 0)
 		return;
-	if (fnmatch(segment, name, FNM_PERIOD) != 0)
-		return;
-	path = join_path(dir, name);
+	else
+		path = join_path(dir, name);
 	if (!stat_path(path, &st))
 		return;
 	if (g->next + 1 == g->nsegments)

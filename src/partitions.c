@@ -88,10 +88,14 @@ ritual_parse_partitions(RitualFile *file)
 		equals = memchr(segment, '=', end - segment);
 		if (equals != NULL && equals > segment)
 		{
-			char	   *value = url_decode(equals + 1, end - equals - 1);
+			int			len = end - equals - 1;
+			char	   *value = NULL;
 
-			if (value[0] == '\0' || strcmp(value, HIVE_DEFAULT_PARTITION) == 0)
-				value = NULL;
+			/* as written, as Spark compares it: %5F_HIVE... is a value */
+			if (len > 0 &&
+				((size_t) len != strlen(HIVE_DEFAULT_PARTITION) ||
+				 strncmp(equals + 1, HIVE_DEFAULT_PARTITION, len) != 0))
+				value = url_decode(equals + 1, len);
 			file->partition_keys = lappend(file->partition_keys,
 										   url_decode(segment, equals - segment));
 			file->partition_values = lappend(file->partition_values, value);

@@ -103,6 +103,11 @@ typedef struct RitualFile
 extern List *ritual_discover_files(List *patterns, bool missing_ok);
 extern int64 ritual_total_size(List *files);
 
+/* pending_files.c */
+extern char *ritual_pending_name(const char *final_name);
+extern char *ritual_settle_pending(const char *dir, const char *name,
+								   char **final_name);
+
 /* decompress.c */
 typedef struct Decompressor Decompressor;
 typedef ssize_t (*RitualReadRaw) (void *arg, char *buffer, Size len);

@@ -7,18 +7,21 @@
  * Rows go to CSV files with a header, under partition_by's col=value
  * directories (values escaped as Spark does; the partition columns are in
  * the path, not in the file), gzip- or zstd-compressed per option
- * compression, a new file past max_file_size.  A file is written under a
- * hidden temporary name (.ritual-tmp-..., which readers pass over) and gets
- * its final, unique name at commit, after an fsync; an abort, of the
- * transaction or of the subtransaction that wrote it, removes it.  A backend
- * that crashed leaves only hidden files, which the next write into the
- * directory removes.
+ * compression, a new file past max_file_size.  Whatever is written reads
+ * back the same, or the write is refused.
+ *
+ * A file is written under a hidden name that carries the transaction
+ * writing it (pending_files.c).  Before the commit is recorded, the files
+ * and their directories are synced; once it is, the files get their final,
+ * unique names.  An abort, of the transaction or of the subtransaction that
+ * wrote a file, removes it.  Whatever a crash stops, at any point, the next
+ * listing of the directory finishes by the commit log, so the lake shows all
+ * of a committed transaction's files and none of an aborted one's.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,7 +34,6 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
-#include "storage/procarray.h"
 #include "utils/acl.h"
 #include "utils/datetime.h"
 #include "utils/float.h"
@@ -43,7 +45,8 @@
 
 #include "ritual.h"
 
-#define TEMP_PREFIX			".ritual-tmp-"
+#define HIVE_DEFAULT_PARTITION	"__HIVE_DEFAULT_PARTITION__"
+#define UTF8_BOM			"\xEF\xBB\xBF"
 #define WRITE_BUFFER_SIZE	(256 * 1024)
 #define MAX_OPEN_FILES		64
 
@@ -52,11 +55,11 @@ typedef struct OutputFile
 {
 	char		key[MAXPGPATH];	/* partition directory, relative; hash key */
 	SubTransactionId subxid;	/* the subtransaction that wrote it */
-	char	   *temp_path;
+	char	   *base;			/* the table's directory */
+	char	   *temp_path;		/* hidden, until the commit is recorded */
 	char	   *final_path;
 	int			fd;				/* -1 once finished */
 	int64		bytes;			/* uncompressed bytes written */
-	bool		renamed;		/* has its final name (commit under way) */
 	uint64		last_use;		/* for closing the least recently used */
 	RitualCompression compression;
 	z_stream	zs;
@@ -93,6 +96,7 @@ struct RitualWriter
 	int		   *partition_attnums;	/* 0-based, in partition_by order */
 	int			npartitions;
 	bool	   *in_file;		/* attribute goes into the file */
+	int			nfile_columns;
 	FmgrInfo   *out_funcs;
 	char	   *header;			/* the header line, with its line end */
 	StringInfoData key;
@@ -183,15 +187,10 @@ finish_file(OutputFile *file)
 	file->zcs = NULL;
 }
 
-/*
- * Remove a file of an aborted (sub)transaction, under whichever name it has:
- * the commit may fail after the files were renamed.  Never raises an error.
- */
+/* Remove a file of an aborted (sub)transaction.  Never raises an error. */
 static void
 discard_file(OutputFile *file)
 {
-	const char *path = file->renamed ? file->final_path : file->temp_path;
-
 	if (file->fd >= 0)
 		CloseTransientFile(file->fd);
 	file->fd = -1;
@@ -200,29 +199,80 @@ discard_file(OutputFile *file)
 	if (file->zcs)
 		ZSTD_freeCCtx(file->zcs);
 	file->zcs = NULL;
-	if (unlink(path) != 0 && errno != ENOENT)
+	if (unlink(file->temp_path) != 0 && errno != ENOENT)
 		ereport(WARNING,
 				(errcode_for_file_access(),
-				 errmsg("could not remove file \"%s\": %m", path)));
-}
-
-/* fsync a directory, so that a rename in it survives a crash. */
-static void
-fsync_directory(const char *path)
-{
-	char	   *dir = pstrdup(path);
-	char	   *slash = strrchr(dir, '/');
-
-	if (slash != NULL && slash != dir)
-		*slash = '\0';
-	fsync_fname(dir, true);
-	pfree(dir);
+				 errmsg("could not remove file \"%s\": %m", file->temp_path)));
 }
 
 /*
- * At commit, every file gets its final name; at abort, none survives.  A
- * prepared transaction cannot hold files: they would be named by a backend
- * that may be gone when it commits.
+ * Before the commit is recorded, make every file durable under its hidden
+ * name: its data, and its name in each directory from its own up to the
+ * table's (this write may have made them).
+ */
+static void
+sync_files(void)
+{
+	HASHCTL		ctl;
+	HTAB	   *synced;
+	ListCell   *lc;
+
+	ctl.keysize = MAXPGPATH;
+	ctl.entrysize = MAXPGPATH;
+	ctl.hcxt = pending->context;
+	synced = hash_create("ritual_fdw synced directories", 64, &ctl,
+						 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	foreach(lc, pending->files)
+	{
+		OutputFile *file = lfirst(lc);
+		char	   *dir = pstrdup(file->temp_path);
+		char	   *slash;
+		bool		found = false;
+
+		finish_file(file);
+		while ((slash = strrchr(dir, '/')) != NULL &&
+			   slash - dir >= (ptrdiff_t) strlen(file->base))
+		{
+			*slash = '\0';
+			/* the hash tells only names shorter than its keys apart */
+			if (strlen(dir) < MAXPGPATH)
+				hash_search(synced, dir, HASH_ENTER, &found);
+			if (found)
+				break;			/* so are the directories above it */
+			fsync_fname(dir, true);
+		}
+		pfree(dir);
+	}
+}
+
+/*
+ * Once the commit is recorded, give the files their final names.  Nothing
+ * may fail here: a file that cannot be renamed now keeps its hidden name,
+ * and the next listing of its directory renames it.
+ */
+static void
+publish_files(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, pending->files)
+	{
+		OutputFile *file = lfirst(lc);
+
+		if (rename(file->temp_path, file->final_path) != 0 && errno != ENOENT)
+			ereport(WARNING,
+					(errcode_for_file_access(),
+					 errmsg("could not rename file \"%s\" to \"%s\": %m",
+							file->temp_path, file->final_path),
+					 errdetail("The transaction committed; the next scan of the table renames the file.")));
+	}
+}
+
+/*
+ * At commit, every file gets its final name; at abort, none survives.  The
+ * commit is made synchronous, so that no file is renamed before the commit
+ * is on disk.  A prepared transaction cannot hold files: they would be named
+ * by a backend that may be gone when it commits.
  */
 static void
 writer_xact_callback(XactEvent event, pg_attribute_unused() void *arg)
@@ -235,22 +285,12 @@ writer_xact_callback(XactEvent event, pg_attribute_unused() void *arg)
 	{
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PARALLEL_PRE_COMMIT:
-			foreach(lc, pending->files)
-				finish_file(lfirst(lc));
-			foreach(lc, pending->files)
-			{
-				OutputFile *file = lfirst(lc);
-
-				if (durable_rename(file->temp_path, file->final_path, ERROR) != 0)
-					ereport(ERROR,
-							(errcode_for_file_access(),
-							 errmsg("could not rename file \"%s\": %m", file->temp_path)));
-				file->renamed = true;
-				fsync_directory(file->final_path);
-			}
+			sync_files();
+			ForceSyncCommit();
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
+			publish_files();
 			pending = NULL;
 			break;
 		case XACT_EVENT_PRE_PREPARE:
@@ -335,44 +375,6 @@ get_pending(void)
 	return pending;
 }
 
-/*
- * Remove the hidden files that backends which are gone left below
- * 'directory' (a crash); the live ones belong to concurrent writers.
- */
-static void
-remove_leftovers(const char *directory, int depth)
-{
-	DIR		   *dir;
-	struct dirent *de;
-
-	if (depth > 32)
-		return;
-	dir = AllocateDir(directory);
-	while ((de = ReadDir(dir, directory)) != NULL)
-	{
-		char	   *path;
-		struct stat st;
-		int			pid;
-
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		path = psprintf("%s/%s", directory, de->d_name);
-		if (strncmp(de->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0)
-		{
-			if (sscanf(de->d_name + strlen(TEMP_PREFIX), "%d-", &pid) == 1 &&
-				BackendPidGetProc(pid) == NULL && unlink(path) != 0 &&
-				errno != ENOENT)
-				ereport(WARNING,
-						(errcode_for_file_access(),
-						 errmsg("could not remove leftover file \"%s\": %m", path)));
-		}
-		else if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-			remove_leftovers(path, depth + 1);
-		pfree(path);
-	}
-	FreeDir(dir);
-}
-
 /* Make each directory of 'path' (relative to 'base') that is missing. */
 static void
 make_directories(const char *base, const char *relative)
@@ -409,7 +411,7 @@ file_for(RitualWriter *w, const char *key)
 	OutputFile *file;
 	MemoryContext oldcontext;
 	const char *extension;
-	char		stamp[32];
+	char	   *final_name;
 	char		lookup[MAXPGPATH + 16];
 
 	snprintf(lookup, sizeof(lookup), "%u/%s", GetCurrentSubTransactionId(), key);
@@ -454,17 +456,18 @@ file_for(RitualWriter *w, const char *key)
 		RITUAL_COMPRESSION_NONE : w->opts->compression;
 	extension = file->compression == RITUAL_COMPRESSION_GZIP ? ".csv.gz" :
 		file->compression == RITUAL_COMPRESSION_ZSTD ? ".csv.zst" : ".csv";
-	/* unique: this backend's pid, its transaction, a counter, the time */
-	snprintf(stamp, sizeof(stamp), "%lld",
-			 (long long) GetCurrentTimestamp());
+	/* unique: the time, this backend's pid, its transaction, a counter */
 	if (key[0] != '\0')
 		make_directories(w->directory, key);
-	file->temp_path = psprintf("%s%s%s/%s%d-%u-%d%s", w->directory,
-							   key[0] ? "/" : "", key, TEMP_PREFIX, MyProcPid,
-							   GetTopTransactionId(), ++pw->counter, extension);
-	file->final_path = psprintf("%s%s%s/part-%s-%d-%u-%d%s", w->directory,
-								key[0] ? "/" : "", key, stamp, MyProcPid,
-								GetTopTransactionId(), pw->counter, extension);
+	final_name = psprintf("part-%lld-%d-" UINT64_FORMAT "-%d%s",
+						  (long long) GetCurrentTimestamp(), MyProcPid,
+						  U64FromFullTransactionId(GetCurrentFullTransactionId()),
+						  ++pw->counter, extension);
+	file->base = pstrdup(w->directory);
+	file->temp_path = psprintf("%s%s%s/%s", w->directory, key[0] ? "/" : "",
+							   key, ritual_pending_name(final_name));
+	file->final_path = psprintf("%s%s%s/%s", w->directory, key[0] ? "/" : "",
+								key, final_name);
 	initStringInfo(&file->buffer);
 	file->fd = OpenTransientFile(file->temp_path,
 								 O_WRONLY | O_CREAT | O_EXCL | PG_BINARY);
@@ -496,32 +499,35 @@ file_for(RitualWriter *w, const char *key)
 }
 
 /*
- * Append a value to 'buf' as a CSV field: quoted when it holds the
- * delimiter, the quote, a line break or spaces at an end, or is empty (an
- * empty unquoted field reads back as NULL).
+ * Whether 'value', unquoted, would not read back as itself: it holds the
+ * delimiter, the quote or a line break, or starts with a byte-order mark
+ * (which the reader drops at a file's start).
+ */
+static bool
+unsafe_unquoted(const char *value, const RitualOptions *opts)
+{
+	return strchr(value, opts->delimiter) || strchr(value, opts->quote) ||
+		strchr(value, '\n') || strchr(value, '\r') ||
+		strncmp(value, UTF8_BOM, strlen(UTF8_BOM)) == 0;
+}
+
+/*
+ * Append a value to 'buf' as a CSV field, quoted when it must be, when it
+ * has spaces at an end or the escape (which other readers may take
+ * differently), or when, unquoted, it would read back as NULL: an empty
+ * value, or one equal to the null string.
  */
 static void
-append_csv_field(StringInfo buf, const char *value, const RitualOptions *opts,
-				 bool is_value)
+append_csv_field(StringInfo buf, const char *value, const RitualOptions *opts)
 {
 	size_t		len = strlen(value);
-	bool		quote = (len == 0) ||
-		value[0] == ' ' || value[len - 1] == ' ' ||
-		strchr(value, opts->delimiter) || strchr(value, opts->quote) ||
-		(opts->escape != opts->quote && strchr(value, opts->escape)) ||
-		strchr(value, '\n') || strchr(value, '\r');
-
-	/* the reader takes the null string as NULL, quoted or not */
-	if (is_value && opts->null_string && strcmp(value, opts->null_string) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot write value \"%s\": it is the table's null string",
-						value),
-				 errhint("It would read back as NULL; change option \"null\", or the value.")));
+	bool		quote = len == 0 || value[0] == ' ' || value[len - 1] == ' ' ||
+		unsafe_unquoted(value, opts) || strchr(value, opts->escape) ||
+		(opts->null_string && strcmp(value, opts->null_string) == 0);
 
 	if (!quote)
 	{
-		appendBinaryStringInfo(buf, value, len);
+		appendStringInfoString(buf, value);
 		return;
 	}
 	/* inside quotes a quote, and an escape other than the quote, is escaped */
@@ -537,19 +543,24 @@ append_csv_field(StringInfo buf, const char *value, const RitualOptions *opts,
 
 /*
  * Append a partition value as Spark writes it into a directory name: the
- * bytes of " # % ' * / : = ? \ DEL { [ ] ^ and control characters as %XX.
+ * bytes of " # % ' * / : = ? \ DEL { [ ] ^ and control characters as %XX,
+ * NULL as __HIVE_DEFAULT_PARTITION__.  A value spelled so is escaped too
+ * (%5F_HIVE_DEFAULT_PARTITION__), as readers compare the name as written,
+ * so that it reads back as itself and not as NULL.
  */
 static void
 append_escaped_partition(StringInfo buf, const char *value)
 {
-	if (value == NULL || value[0] == '\0')
+	if (value == NULL)
 	{
-		appendStringInfoString(buf, "__HIVE_DEFAULT_PARTITION__");
+		appendStringInfoString(buf, HIVE_DEFAULT_PARTITION);
 		return;
 	}
 	for (const unsigned char *p = (const unsigned char *) value; *p; p++)
 	{
-		if (*p < 0x20 || *p == 0x7f || strchr("\"#%'*/:=?\\{[]^", *p) != NULL)
+		if (*p < 0x20 || *p == 0x7f || strchr("\"#%'*/:=?\\{[]^", *p) != NULL ||
+			(p == (const unsigned char *) value &&
+			 strcmp(value, HIVE_DEFAULT_PARTITION) == 0))
 			appendStringInfo(buf, "%%%02X", *p);
 		else
 			appendStringInfoChar(buf, (char) *p);
@@ -654,13 +665,32 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 			continue;
 		if (header.len > 0)
 			appendStringInfoChar(&header, opts->delimiter);
-		append_csv_field(&header, opts->columns[i].header_name, opts, false);
+		append_csv_field(&header, opts->columns[i].header_name, opts);
+		w->nfile_columns++;
 	}
 	appendStringInfoChar(&header, '\n');
+
+	/* a row with no field would be a blank line, which readers skip */
+	if (w->nfile_columns == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot insert into ritual_fdw table \"%s\": every column is a partition or meta column",
+						RelationGetRelationName(rel)),
+				 errdetail("Its files would hold no field, and their rows would not read back."),
+				 errhint("Leave a column out of option partition_by.")));
+	/* a NULL is written as the null string, unquoted */
+	if (opts->null_string && unsafe_unquoted(opts->null_string, opts))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot insert into ritual_fdw table \"%s\": its null string \"%s\" would not read back as NULL",
+						RelationGetRelationName(rel), opts->null_string),
+				 errdetail("A NULL is written as the null string, unquoted, so it cannot hold the quote or the delimiter, or start with a byte-order mark."),
+				 errhint("Change option \"null\" to write into the table.")));
 	w->header = opts->header ? header.data : "";
 	initStringInfo(&w->key);
 	initStringInfo(&w->row);
-	remove_leftovers(w->directory, 0);
+	/* settle what crashed writes left in the directory */
+	(void) ritual_discover_files(list_make1(w->directory), true);
 	return w;
 }
 
@@ -677,13 +707,23 @@ format_row(RitualWriter *w, TupleTableSlot *slot)
 	for (int p = 0; p < w->npartitions; p++)
 	{
 		int			i = w->partition_attnums[p];
+		const char *value = slot->tts_isnull[i] ? NULL :
+			OutputFunctionCall(&w->out_funcs[i], slot->tts_values[i]);
 
+		/* a directory col= reads back as NULL */
+		if (value != NULL && value[0] == '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cannot write an empty string into partition column \"%s\" of ritual_fdw table \"%s\"",
+							NameStr(TupleDescAttr(tupdesc, i)->attname),
+							RelationGetRelationName(w->rel)),
+					 errdetail("A partition directory cannot tell an empty value from NULL, so it would read back as NULL."),
+					 errhint("Write NULL instead, for example with NULLIF(value, '').")));
 		if (p > 0)
 			appendStringInfoChar(&w->key, '/');
 		append_escaped_partition(&w->key, w->opts->columns[i].header_name);
 		appendStringInfoChar(&w->key, '=');
-		append_escaped_partition(&w->key, slot->tts_isnull[i] ? NULL :
-								 OutputFunctionCall(&w->out_funcs[i], slot->tts_values[i]));
+		append_escaped_partition(&w->key, value);
 	}
 
 	resetStringInfo(&w->row);
@@ -694,15 +734,20 @@ format_row(RitualWriter *w, TupleTableSlot *slot)
 		if (!first)
 			appendStringInfoChar(&w->row, w->opts->delimiter);
 		first = false;
-		if (slot->tts_isnull[i])
-		{
-			if (w->opts->null_string)
-				appendStringInfoString(&w->row, w->opts->null_string);
-		}
-		else
+		if (!slot->tts_isnull[i])
 			append_csv_field(&w->row,
 							 OutputFunctionCall(&w->out_funcs[i], slot->tts_values[i]),
-							 w->opts, true);
+							 w->opts);
+		else if (w->opts->null_string && w->opts->null_string[0] != '\0')
+			appendStringInfoString(&w->row, w->opts->null_string);
+		else if (w->nfile_columns == 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("cannot write a NULL into column \"%s\" of ritual_fdw table \"%s\"",
+							NameStr(TupleDescAttr(tupdesc, i)->attname),
+							RelationGetRelationName(w->rel)),
+					 errdetail("It is the only column in the table's files, and without option \"null\" its NULL would be a blank line, which readers skip."),
+					 errhint("Set option \"null\" (for example null 'NULL') to write NULLs.")));
 	}
 	appendStringInfoChar(&w->row, '\n');
 }

@@ -54,5 +54,6 @@ chmod -R a+rX "$dir/lake365" "$dir/compressed" "$dir/lake365_flat.csv"
 # empty directories the suite 'write' writes into
 rm -rf "$dir/written"
 mkdir -p "$dir/written/plain" "$dir/written/packed" "$dir/written/denied" "$dir/written/escaped" \
-    "$dir/written/renamed" "$dir/written/notices"
+    "$dir/written/renamed" "$dir/written/notices" "$dir/written/single" "$dir/written/bom" \
+    "$dir/written/nulls"
 chmod -R a+rwX "$dir/written"

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # tests/writing.sh: writing into a ritual_fdw table where several processes
-# and faults are involved: two writers at once, and a backend killed in the
+# and faults are involved: two writers at once; a backend killed in the
 # middle of a write, whose partial file must never be visible and whose
-# leftovers the next write removes.
+# leftovers the next write removes; backends killed at any moment around a
+# COMMIT, after which the lake holds all of a committed transaction's rows
+# or none of an aborted one's; and the hidden files a crash leaves, settled
+# by the commit log.
 #
 # Needs a running cluster (tests/cluster.sh) and the extension installed;
 # makes and drops its own database.  Prints "ok - NAME" or "not ok - NAME",
@@ -178,8 +181,174 @@ JS
     pass $name
 }
 
+# 4. a backend killed at any moment around the COMMIT of a transaction that
+#    moves rows from a table into the lake: after the restart the lake holds
+#    all of the transaction's rows if it committed and none if it did not, so
+#    the lake and the table together hold every row exactly once.  The kill
+#    comes, in turn: while a deferred trigger sleeps in the COMMIT, before
+#    the files are synced; as soon as a file of the transaction is visible;
+#    and after a random delay.
+check_killed_commit() {
+    local name=killed_commit_is_all_or_nothing rounds=${WRITING_KILL_ROUNDS:-12}
+    local fifo="$CLUSTER_DIR/mover.fifo" total committed=0 aborted=0 round pid client before got
+    mkdir -p "$OUT/moved"
+    chmod 777 "$OUT/moved"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$OUT/moved"
+    # a file per row, so that the COMMIT has hundreds to deal with
+    sql <<SQL >/dev/null
+CREATE TABLE staging AS
+  SELECT i AS id, 1 + i % $rounds AS round, i % 40 AS day, repeat('x', 1024) AS pad
+    FROM generate_series(1, $((rounds * 500))) i;
+CREATE FOREIGN TABLE moved (id int, round int, day int, pad text)
+  SERVER files OPTIONS (path '$OUT/moved', partition_by 'day', max_file_size '1kB');
+CREATE TABLE commit_gate (round int);
+CREATE FUNCTION sleep_at_commit() RETURNS trigger LANGUAGE plpgsql AS
+  \$\$BEGIN PERFORM pg_sleep(3); RETURN NULL; END\$\$;
+CREATE CONSTRAINT TRIGGER sleep_at_commit AFTER INSERT ON commit_gate
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION sleep_at_commit();
+SQL
+    total=$((rounds * 500))
+    shopt -s nullglob
+    for round in $(seq "$rounds"); do
+        rm -f "$fifo"
+        mkfifo "$fifo"
+        PGAPPNAME=mover_$round psql -X -q -d "$DB" -v ON_ERROR_STOP=1 <"$fifo" >/dev/null 2>&1 &
+        client=$!
+        exec 3>"$fifo"
+        # a third of the rounds sleep in their COMMIT
+        echo "BEGIN; INSERT INTO moved SELECT * FROM staging WHERE round = $round;
+              DELETE FROM staging WHERE round = $round;
+              INSERT INTO commit_gate SELECT $round WHERE $round % 3 = 0;" >&3
+        pid=
+        for _ in $(seq 200); do
+            pid=$(psql -X -At -d "$DB" -c "SELECT pid FROM pg_stat_activity
+                    WHERE application_name = 'mover_$round' AND state = 'idle in transaction'
+                      AND query LIKE 'INSERT INTO commit_gate%'")
+            [ -n "$pid" ] && break
+            sleep 0.05
+        done
+        if [ -z "$pid" ]; then
+            exec 3>&-
+            fail $name "round $round: the transaction never got ready to commit"
+            return
+        fi
+        before=("$OUT"/moved/*/part-*)
+        echo "COMMIT;" >&3
+        case $((round % 3)) in
+        0)  for _ in $(seq 100); do
+                [ -n "$(psql -X -At -d "$DB" -c "SELECT 1 FROM pg_stat_activity
+                          WHERE pid = $pid AND wait_event = 'PgSleep'")" ] && break
+                sleep 0.01
+            done ;;
+        1)  for _ in $(seq 5000); do
+                got=("$OUT"/moved/*/part-*)
+                [ "${#got[@]}" -gt "${#before[@]}" ] && break
+            done ;;
+        2)  sleep "0.$((RANDOM % 4))$((RANDOM % 10))" ;;
+        esac
+        kill -9 "$pid" 2>/dev/null
+        exec 3>&-
+        wait "$client" 2>/dev/null
+        for _ in $(seq 100); do
+            psql -X -At -d "$DB" -c "SELECT 1" >/dev/null 2>&1 && break
+            sleep 0.2
+        done
+        if [ "$(sql -c "SELECT count(*) FROM staging WHERE round = $round")" = 0 ]; then
+            committed=$((committed + 1))
+        else
+            aborted=$((aborted + 1))
+        fi
+        got=$(sql -c "SELECT count(*), count(DISTINCT id)
+                        FROM (SELECT id FROM moved UNION ALL SELECT id FROM staging) s")
+        if [ "$got" != "$total|$total" ]; then
+            fail $name "round $round: the lake and the table hold $got rows (all, distinct), not $total"
+            shopt -u nullglob
+            return
+        fi
+    done
+    shopt -u nullglob
+    rm -f "$fifo"
+    echo "# $committed of $rounds killed transactions had committed, $aborted had not"
+    pass $name
+}
+
+# 5. what a crash leaves at any point is settled by the commit log on the
+#    next scan: a committed transaction's files under their hidden names (a
+#    crash after its commit, before the renames) are renamed and read; an
+#    aborted one's are removed; a running one's, another cluster's, and
+#    those of an id this cluster has not reached stay hidden and untouched
+check_settled_by_commit_log() {
+    local name=crash_leftovers_settled_by_commit_log dir="$OUT/settle" system next aborted_xid
+    local fifo="$CLUSTER_DIR/holder.fifo" holder running_xid f got
+    mkdir -p "$dir"
+    chmod 777 "$dir"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
+    sql <<SQL >/dev/null
+CREATE FOREIGN TABLE settle (id int, day int)
+  SERVER files OPTIONS (path '$dir', partition_by 'day');
+INSERT INTO settle SELECT i, i % 3 FROM generate_series(1, 30) i;
+SQL
+    system=$(sql -c "SELECT system_identifier FROM pg_control_system()")
+    # the state a crash between the commit and the renames leaves
+    for f in "$dir"/day=*/part-*; do
+        xid=$(basename "$f" | cut -d- -f4)
+        mv "$f" "$(dirname "$f")/.ritual-tmp-$system-$xid-$(basename "$f")"
+    done
+    aborted_xid=$(sql -c "BEGIN" -c "SELECT pg_current_xact_id()" -c "ROLLBACK" | head -1)
+    printf '101\n102\n' >"$dir/day=0/.ritual-tmp-$system-$aborted_xid-part-1-1-$aborted_xid-1.csv"
+    printf '201\n' >"$dir/day=0/.ritual-tmp-$((system + 1))-$aborted_xid-part-1-1-$aborted_xid-2.csv"
+    next=$(sql -c "SELECT pg_current_xact_id()::text::bigint + 1000")
+    printf '301\n' >"$dir/day=0/.ritual-tmp-$system-$next-part-1-1-$next-3.csv"
+    # a transaction that runs while the table is read, and then commits
+    rm -f "$fifo"
+    mkfifo "$fifo"
+    PGAPPNAME=holder psql -X -q -d "$DB" <"$fifo" >/dev/null &
+    holder=$!
+    exec 4>"$fifo"
+    echo "BEGIN; SELECT pg_current_xact_id();" >&4
+    for _ in $(seq 100); do
+        running_xid=$(sql -c "SELECT backend_xid FROM pg_stat_activity WHERE application_name = 'holder'")
+        [ -n "$running_xid" ] && break
+        sleep 0.05
+    done
+    printf '401\n' >"$dir/day=0/.ritual-tmp-$system-$running_xid-part-1-1-$running_xid-4.csv"
+    chmod -R a+rw "$dir"
+    got=$(sql -c "SELECT count(*), count(*) FILTER (WHERE id > 100) FROM settle" 2>/dev/null)
+    if [ "$got" != "30|0" ]; then
+        exec 4>&-
+        wait $holder
+        fail $name "expected the 30 committed rows alone, read $got (all, other)"
+        return
+    fi
+    if [ -n "$(find "$dir" -name ".ritual-tmp-$system-*-part-*-$aborted_xid-1.csv")" ]; then
+        exec 4>&-
+        wait $holder
+        fail $name "the aborted transaction's file is still there"
+        return
+    fi
+    got=$(find "$dir" -name '.ritual-tmp-*' | wc -l)
+    if [ "$got" != 3 ] || [ "$(find "$dir" -name 'part-*' | wc -l)" != 3 ]; then
+        exec 4>&-
+        wait $holder
+        fail $name "expected 3 files renamed and 3 hidden ones left alone, found $got hidden"
+        return
+    fi
+    echo "COMMIT;" >&4
+    exec 4>&-
+    wait $holder
+    rm -f "$fifo"
+    got=$(sql -c "SELECT count(*), string_agg(id::text, ',') FILTER (WHERE id > 100) FROM settle" 2>/dev/null)
+    if [ "$got" != "31|401" ]; then
+        fail $name "once the running transaction committed, expected its row too, read $got"
+        return
+    fi
+    pass $name
+}
+
 check_concurrent_writers
 check_killed_writer
 check_duckdb_reads_the_layout
+check_killed_commit
+check_settled_by_commit_log
 echo "writing: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]
