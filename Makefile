@@ -21,6 +21,7 @@ OBJS = \
 	src/readers/parquet/names.o \
 	src/readers/parquet/thrift.o \
 	src/readers/parquet/values.o \
+	src/removed_functions.o \
 	src/scan.o \
 	src/writer.o
 

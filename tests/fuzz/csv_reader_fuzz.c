@@ -516,8 +516,7 @@ LLVMFuzzerTestOneInput(const uint8 *data, size_t size)
 	opts.on_error = RITUAL_ON_ERROR_STOP;
 	opts.reject_limit = -1;
 	flags = data[5];
-	/* a record cap the inputs reach, now and then */
-	opts.max_record_size = (flags & 0x80) ? 32 : RITUAL_DEFAULT_RECORD_BYTES;
+	opts.max_record_size = RITUAL_DEFAULT_RECORD_BYTES;
 	compression = flags & 3;
 	if (compression == 3)
 		compression = 0;
