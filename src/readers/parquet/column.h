@@ -1,0 +1,83 @@
+/*-------------------------------------------------------------------------
+ *
+ * column.h
+ *		  Reading the values of one column chunk of a Parquet row group:
+ *		  its pages read, decompressed and decoded into plain values and
+ *		  NULL flags, a batch at a time.
+ *
+ * Only flat columns are read (no repetition levels): one value per row.
+ * The caller (the scan's Parquet source) knows the table; this layer knows
+ * only the chunk, the physical type and the file's bytes, which it reaches
+ * through a callback so that it can be driven from memory.  Problems in
+ * the bytes raise an ERROR (ERRCODE_DATA_CORRUPTED or
+ * ERRCODE_FEATURE_NOT_SUPPORTED) that says what is wrong; the caller's
+ * error-context callback names the file, row group and column.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RITUAL_PARQUET_COLUMN_H
+#define RITUAL_PARQUET_COLUMN_H
+
+#include "parquet.h"
+
+/*
+ * Read exactly 'len' bytes at 'offset' into 'buffer', or raise an ERROR
+ * (a short read included).
+ */
+typedef void (*ParquetReadAt) (void *arg, char *buffer, size_t len,
+							   int64 offset);
+
+/* How the column reader reaches the file's bytes. */
+typedef struct ParquetFileAccess
+{
+	ParquetReadAt read_at;
+	void	   *arg;
+	int64		size;			/* of the file: no offset or length beyond it
+								 * is believed */
+} ParquetFileAccess;
+
+/* One plain value, by physical type. */
+typedef union ParquetPlain
+{
+	int32		i32;			/* BOOLEAN (0 or 1), INT32 */
+	int64		i64;			/* INT64 */
+	float4		f32;			/* FLOAT */
+	float8		f64;			/* DOUBLE */
+	struct
+	{
+		const char *data;
+		int32		len;
+	}			bytes;			/* BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY, INT96
+								 * (12 bytes, as written) */
+} ParquetPlain;
+
+typedef struct ParquetColumnReader ParquetColumnReader;
+
+/*
+ * Prepare to read 'chunk' (of a row group of 'num_rows' rows), whose leaf
+ * has physical type 'type' (type_length for FIXED_LEN_BYTE_ARRAY) and
+ * definition levels up to 'max_definition_level' (0: REQUIRED).  Nothing is
+ * read yet.  Memory lives in a child of the current memory context.
+ */
+extern ParquetColumnReader *parquet_column_open(const ParquetFileAccess *file,
+												const ParquetColumnChunk *chunk,
+												ParquetType type,
+												int32 type_length,
+												int max_definition_level,
+												int64 num_rows);
+
+/*
+ * Decode the next rows, at most 'max': values[i] is set when !isnull[i].
+ * Byte values point into the reader's memory, valid until the next call.
+ * Returns the count, 0 once num_rows rows are read; a chunk whose pages
+ * hold fewer or more values than num_rows is an ERROR.
+ */
+extern int	parquet_column_read(ParquetColumnReader *reader, int max,
+								ParquetPlain *values, bool *isnull);
+
+/* Bytes of the file read so far (page headers and pages). */
+extern int64 parquet_column_bytes_read(const ParquetColumnReader *reader);
+
+extern void parquet_column_close(ParquetColumnReader *reader);
+
+#endif							/* RITUAL_PARQUET_COLUMN_H */
