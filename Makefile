@@ -5,7 +5,8 @@ MODULE_big = ritual
 OBJS = \
 	ritual_fdw.o \
 	src/convert.o \
-	src/csv_reader.o \
+	src/readers/csv/csv_reader.o \
+	src/readers/csv/csv_source.o \
 	src/decompress.o \
 	src/discovery.o \
 	src/functions.o \
@@ -48,7 +49,7 @@ SHLIB_LINK = -lcsv -lz -lzstd
 # PostgreSQL's headers are read as system headers, so that -Wextra judges
 # only this project's code.
 PG_CFLAGS = -Wall -Wextra
-PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
+PG_CPPFLAGS = -Isrc -isystem $(shell $(PG_CONFIG) --includedir-server)
 
 # pg_regress suites; tests/pg_regress_launcher masks the test-data path so
 # that expected output is the same on every machine.

@@ -521,11 +521,14 @@ make_scan(ForeignScanState *node)
 	RitualExecState *state = node->fdw_state;
 	MemoryContext oldcontext =
 		MemoryContextSwitchTo(node->ss.ps.state->es_query_cxt);
+	RitualOptions *opts = state->opts;
+	const RitualScanObserver *observer = state->ingest ?
+		ritual_ingest_observer(state->ingest, &opts) : NULL;
 
 	state->scan = ritual_scan_begin(node->ss.ss_currentRelation,
-									state->opts, state->files,
+									opts, state->files,
 									state->needed, state->parallel,
-									state->ingest);
+									observer);
 	MemoryContextSwitchTo(oldcontext);
 }
 

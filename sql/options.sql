@@ -38,7 +38,7 @@ CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path '/a.csv, relative/b.cs
 CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'events', header 'true', header 'false');
 
 -- values
-CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'events', format 'parquet');
+CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'events', format 'parqet');
 CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'events', header 'yes please');
 CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'events', missing_ok 'maybe');
 CREATE FOREIGN TABLE t (a int) SERVER files OPTIONS (path :'events', match_by 'nme');

@@ -199,12 +199,11 @@ ritual_ingest_claim(Oid relid, bool parallel_aware, List **files)
 }
 
 /*
- * ritual_ingest_reject
- *		Keep a rejected row: its file, line, raw record (NULL when it is not
- *		at hand: a record longer than the reader's chunk) and why.
+ * Keep a rejected row: its file, line, raw record (NULL when it is not at
+ * hand: a record longer than the reader's chunk) and why.
  */
-void
-ritual_ingest_reject(RitualIngestScan *ingest, const char *path, int64 line,
+static void
+keep_reject(RitualIngestScan *ingest, const char *path, int64 line,
 					 const char *record, Size len, const char *error)
 {
 	Datum		values[4];
@@ -245,12 +244,9 @@ ritual_ingest_next_reject(RitualIngestScan *ingest, bool first,
 	return true;
 }
 
-/*
- * ritual_ingest_progress
- *		Show the batch's files, bytes and rows so far.
- */
-void
-ritual_ingest_progress(RitualIngestScan *ingest)
+/* Show the batch's files, bytes and rows so far. */
+static void
+show_progress(RitualIngestScan *ingest)
 {
 	const int	index[] = {PROGRESS_COPY_BYTES_PROCESSED,
 		PROGRESS_COPY_TUPLES_PROCESSED, PROGRESS_COPY_TUPLES_EXCLUDED,
@@ -259,6 +255,138 @@ ritual_ingest_progress(RitualIngestScan *ingest)
 	ingest->rejects_done, ingest->files_done};
 
 	pgstat_progress_update_multi_param(lengthof(index), index, value);
+}
+
+/*
+ * The scan of the batch, followed: each file is read from where the last
+ * batch stopped, and the batch takes it up to the end of the last record
+ * taken.
+ */
+static void
+observe_file_begin(void *arg, RitualUnit *unit)
+{
+	RitualIngestScan *ingest = arg;
+	RitualIngestFile *file = &ingest->files[unit->file_index];
+
+	ingest->current = file;
+	unit->start = file->start;
+	unit->limit = file->limit;
+	unit->start_line = file->start_line;
+	file->end = file->start;
+	file->end_line = file->start_line;
+	ingest->record_start = file->start;
+}
+
+/*
+ * A last record that no line end closes is held back, the file's header
+ * too: the file may be being written, and the record may grow.
+ */
+static bool
+observe_record_read(void *arg, const RitualRecordEnd *end)
+{
+	RitualIngestScan *ingest = arg;
+
+	return end->terminated || ingest->files_complete;
+}
+
+/* The batch has taken the current file up to 'end'. */
+static void
+advance_file(RitualIngestScan *ingest, const RitualRecordEnd *end)
+{
+	RitualIngestFile *file = ingest->current;
+
+	if (end->end_offset < 0)
+	{
+		file->ends_unknown = true;
+		return;
+	}
+	file->end = end->end_offset;
+	file->end_line = file->start_line + end->end_line;
+	file->ends_unknown = false;
+	ingest->record_start = end->end_offset;
+}
+
+/* Keep the row, or set it aside as a reject with its raw bytes. */
+static void
+observe_record_taken(void *arg, RitualScan *scan, RitualTaken kind,
+					 const RitualRecordEnd *end, int64 line,
+					 const char *reason)
+{
+	RitualIngestScan *ingest = arg;
+	RitualIngestFile *file = ingest->current;
+
+	if (kind == RITUAL_TAKEN_REJECT)
+	{
+		const char *raw = end->end_offset < 0 ? NULL :
+			ritual_scan_raw(scan, ingest->record_start, end->end_offset);
+		Size		len = raw ? end->end_offset - ingest->record_start : 0;
+
+		/* blank lines before it and its line end are not the record */
+		while (len > 0 && (*raw == '\n' || *raw == '\r'))
+			raw++, len--;
+		while (len > 0 && (raw[len - 1] == '\n' || raw[len - 1] == '\r'))
+			len--;
+		keep_reject(ingest, file->path, line, raw, len, reason);
+		file->rejects++;
+		ingest->rejects_done++;
+	}
+	else if (kind == RITUAL_TAKEN_ROW)
+	{
+		file->rows++;
+		ingest->rows_done++;
+	}
+	advance_file(ingest, end);
+	if (kind != RITUAL_TAKEN_HEADER &&
+		(ingest->rows_done + ingest->rejects_done) % 4096 == 0)
+		show_progress(ingest);
+}
+
+/*
+ * The scan is done with the current file.  A record whose end is unknown
+ * cannot be resumed after, so it may not be left behind.
+ */
+static void
+observe_file_end(void *arg)
+{
+	RitualIngestScan *ingest = arg;
+	RitualIngestFile *file = ingest->current;
+
+	if (file->ends_unknown)
+		ereport(ERROR,
+				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+				 errmsg("cannot tell where the records of file \"%s\" after byte " INT64_FORMAT " end",
+						file->path, file->end),
+				 errdetail("Its lines end with a lone carriage return, and its last record has no line end yet."),
+				 errhint("Wait until the file is complete and pass files_complete => true, or end its lines with LF.")));
+	ingest->files_done++;
+	ingest->bytes_done += file->end - file->start;
+	show_progress(ingest);
+}
+
+/*
+ * ritual_ingest_observer
+ *		How the scan of a claimed batch is followed, and the options it reads
+ *		with: a bad row is set aside, unless the table keeps it with NULLs,
+ *		up to the batch's reject_limit.
+ */
+const RitualScanObserver *
+ritual_ingest_observer(RitualIngestScan *ingest, RitualOptions **opts)
+{
+	RitualScanObserver *observer = palloc0(sizeof(RitualScanObserver));
+	RitualOptions *batch_opts = palloc(sizeof(RitualOptions));
+
+	*batch_opts = **opts;
+	if (batch_opts->on_error != RITUAL_ON_ERROR_NULL)
+		batch_opts->on_error = RITUAL_ON_ERROR_SKIP;
+	batch_opts->reject_limit = ingest->reject_limit;
+	*opts = batch_opts;
+
+	observer->arg = ingest;
+	observer->file_begin = observe_file_begin;
+	observer->record_read = observe_record_read;
+	observer->record_taken = observe_record_taken;
+	observer->file_end = observe_file_end;
+	return observer;
 }
 
 /*
@@ -354,7 +482,8 @@ insert_plain(Relation srel, Relation trel, const int *source_attr)
 	files = ritual_discover_files(opts->paths, opts->missing_ok);
 	ritual_find_partition_columns(opts, files);
 	ingest = ritual_ingest_claim(RelationGetRelid(srel), false, &files);
-	scan = ritual_scan_begin(srel, opts, files, NULL, NULL, ingest);
+	scan = ritual_scan_begin(srel, opts, files, NULL, NULL,
+							 ingest ? ritual_ingest_observer(ingest, &opts) : NULL);
 
 	estate = CreateExecutorState();
 	rri = makeNode(ResultRelInfo);

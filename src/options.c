@@ -373,10 +373,10 @@ apply_option(RitualOptions *opts, DefElem *def)
 		opts->missing_ok = parse_bool_option(name, value);
 	else if (strcmp(name, "format") == 0)
 	{
-		static const char *const formats[] = {"csv", NULL};
+		static const char *const formats[] = {"csv", "parquet"};
 
-		if (strcmp(value, "csv") != 0)
-			reject_choice(name, value, formats);
+		opts->format = parse_choice(name, value, formats, 2) == 0 ?
+			RITUAL_FORMAT_CSV : RITUAL_FORMAT_PARQUET;
 	}
 	else if (strcmp(name, "header") == 0)
 		opts->header = parse_bool_option(name, value);

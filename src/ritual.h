@@ -43,6 +43,13 @@ typedef enum RitualCompression
 	RITUAL_COMPRESSION_ZSTD
 } RitualCompression;
 
+typedef enum RitualFormat
+{
+	RITUAL_FORMAT_AUTO,			/* by the file name's ending */
+	RITUAL_FORMAT_CSV,
+	RITUAL_FORMAT_PARQUET
+} RitualFormat;
+
 typedef enum RitualMeta
 {
 	RITUAL_META_NONE,			/* an ordinary column read from the file */
@@ -66,6 +73,7 @@ typedef struct RitualOptions
 {
 	List	   *paths;			/* absolute paths or globs, as given */
 	bool		missing_ok;		/* a path that matches nothing is no error */
+	RitualFormat format;
 	bool		header;			/* first line of each file names the columns */
 	bool		match_by_name;	/* map columns by header name, not position */
 	char		delimiter;
@@ -149,77 +157,6 @@ extern RitualWriter *ritual_writer_begin(Relation rel,
 extern void ritual_writer_insert(RitualWriter *writer,
 								 TupleTableSlot *slot);
 
-/* csv_reader.c */
-typedef struct CsvReader CsvReader;
-
-/* A parsed field: where its NUL-terminated bytes are. */
-typedef struct CsvField
-{
-	Size		offset;			/* in the reader's chunk or its value buffer */
-	int			len;
-	bool		isnull;			/* empty and unquoted */
-	bool		quoted;			/* written between quotes */
-	bool		in_chunk;		/* split in place, not copied by libcsv */
-} CsvField;
-
-/* One parsed record; valid until the next call on the reader. */
-typedef struct CsvRecord
-{
-	int			nfields;
-	const CsvField *fields;
-	char	   *chunk;			/* base of in_chunk fields */
-	char	   *values;			/* base of the other fields */
-	int64		line;			/* physical line where the record starts */
-	const char *malformed;		/* why the record's structure is broken, or
-								 * NULL */
-	bool		clean_ascii;	/* every field is ASCII without NUL, so valid
-								 * in any server encoding */
-	int64		end_offset;		/* stream offset after the record's line end,
-								 * or -1 if not known (a record closed by a
-								 * lone CR within a longer line, or a reader
-								 * not for ingest) */
-	int64		end_line;		/* line ends from the reader's start to
-								 * end_offset */
-	bool		terminated;		/* a line end closes it: it cannot grow */
-} CsvRecord;
-
-/* The text of field i, or NULL for an empty unquoted field. */
-static inline char *
-csv_field_value(const CsvRecord *record, int i)
-{
-	const CsvField *field = &record->fields[i];
-
-	if (field->isnull)
-		return NULL;
-	return (field->in_chunk ? record->chunk : record->values) + field->offset;
-}
-
-static inline int
-csv_field_length(const CsvRecord *record, int i)
-{
-	return record->fields[i].len;
-}
-
-extern CsvReader *csv_reader_open(const char *path, const RitualOptions *opts,
-								  int64 start, int64 stop);
-extern void csv_reader_for_ingest(CsvReader *reader, int64 limit);
-extern bool csv_reader_next(CsvReader *reader, CsvRecord *record);
-extern const char *csv_reader_raw(CsvReader *reader, int64 from, int64 to);
-extern void csv_reader_close(CsvReader *reader);
-
-/* A count of some bytes in a file's first 'offset' bytes, carried forward. */
-typedef struct CsvPrefixCount
-{
-	int64		offset;
-	int64		count;
-} CsvPrefixCount;
-
-extern int64 csv_record_start_at_or_after(const char *path, char quote,
-										  int64 offset,
-										  CsvPrefixCount *cache);
-extern int64 csv_count_line_ends(const char *path, int64 upto,
-								 CsvPrefixCount *cache);
-
 /* ingest_batch.c: one file's share of a ritual.ingest batch */
 typedef struct RitualIngestFile
 {
@@ -255,6 +192,10 @@ typedef struct RitualIngestScan
 	int64		bytes_done;
 	int64		rows_done;
 	int64		rejects_done;
+
+	/* while the scan reads a file: which, and where its next record starts */
+	RitualIngestFile *current;
+	int64		record_start;
 } RitualIngestScan;
 
 /* ingest_batch.c */
@@ -269,11 +210,9 @@ extern bool ritual_ingest_next_reject(RitualIngestScan *ingest, bool first,
 extern void ritual_ingest_batch_end(RitualIngestScan *ingest);
 extern RitualIngestScan *ritual_ingest_claim(Oid relid, bool parallel_aware,
 											 List **files);
+extern const struct RitualScanObserver *ritual_ingest_observer(RitualIngestScan *ingest,
+															   RitualOptions **opts);
 extern bool ritual_ingest_pending(Oid relid);
-extern void ritual_ingest_reject(RitualIngestScan *ingest, const char *path,
-								 int64 line, const char *record, Size len,
-								 const char *error);
-extern void ritual_ingest_progress(RitualIngestScan *ingest);
 
 /* parallel.c */
 typedef struct RitualParallelState RitualParallelState;
@@ -297,14 +236,67 @@ extern void ritual_parallel_totals(RitualParallelState *ps, int64 *bad_rows,
 								   int *files_read, char **first_bad);
 
 /* scan.c */
+/* A record's place in its file. */
+typedef struct RitualPosition
+{
+	int64		line;			/* CSV: physical line where it starts;
+								 * Parquet: row number in the file; both
+								 * from 1.  -1 when it cannot be told. */
+	int			row_group;		/* Parquet: row group from 0; else -1 */
+	int64		row_in_group;	/* Parquet: row in the row group, from 1 */
+} RitualPosition;
+
+/* Where a record ends, for callers that resume a file after it. */
+typedef struct RitualRecordEnd
+{
+	int64		end_offset;		/* offset after the record, or -1 if it
+								 * cannot be told */
+	int64		end_line;		/* line ends from the unit's start to there */
+	bool		terminated;		/* complete: it cannot grow */
+} RitualRecordEnd;
+
+/* A unit of work: a byte range of one file (stop -1: to its end). */
+typedef struct RitualUnit
+{
+	int			file_index;
+	const char *path;
+	int64		start;
+	int64		stop;
+	int64		limit;			/* read nothing from here on, or -1 */
+	int64		start_line;		/* line ends before 'start', if known, or -1 */
+} RitualUnit;
+
 typedef struct RitualScan RitualScan;
+
+/* How a caller follows a scan: ritual.ingest keeps its batch's books so. */
+typedef enum RitualTaken
+{
+	RITUAL_TAKEN_HEADER,		/* a file's header */
+	RITUAL_TAKEN_ROW,			/* a record became a row */
+	RITUAL_TAKEN_REJECT			/* a bad record was set aside */
+} RitualTaken;
+
+typedef struct RitualScanObserver
+{
+	void	   *arg;
+	/* a file is about to be read: set where, and up to where */
+	void		(*file_begin) (void *arg, RitualUnit *unit);
+	/* a record was reached: false leaves it, and the rest of the file */
+	bool		(*record_read) (void *arg, const RitualRecordEnd *end);
+	/* a record read was taken; 'line' and 'reason' for rejects */
+	void		(*record_taken) (void *arg, RitualScan *scan,
+								 RitualTaken kind, const RitualRecordEnd *end,
+								 int64 line, const char *reason);
+	/* the scan is done with the file */
+	void		(*file_end) (void *arg);
+} RitualScanObserver;
 
 extern bool ritual_scan_converts_all(const RitualOptions *opts,
 									 const bool *needed);
 extern RitualScan *ritual_scan_begin(Relation rel, RitualOptions *opts,
 									 List *files, const bool *needed,
 									 RitualParallelState *parallel,
-									 RitualIngestScan *ingest);
+									 const RitualScanObserver *observer);
 extern bool ritual_scan_next(RitualScan *scan, Datum *values, bool *nulls);
 extern void ritual_scan_rescan(RitualScan *scan);
 extern void ritual_scan_end(RitualScan *scan);
@@ -312,5 +304,6 @@ extern void ritual_scan_report(RitualScan *scan);
 extern void ritual_scan_collect_parallel_totals(RitualScan *scan);
 extern int64 ritual_scan_rows_rejected(RitualScan *scan);
 extern int	ritual_scan_files_read(RitualScan *scan);
+extern const char *ritual_scan_raw(RitualScan *scan, int64 from, int64 to);
 
 #endif							/* RITUAL_H */

@@ -66,7 +66,7 @@ compile() {     # compile SOURCE OBJECT [FLAGS...]
 
 compile tests/fuzz/shim.c "$BUILD/obj/shim.o"
 # the reader's buffer sizes become variables each input sets
-compile src/csv_reader.c "$BUILD/obj/csv_reader.o" -include tests/fuzz/shim.h \
+compile src/readers/csv/csv_reader.c "$BUILD/obj/csv_reader.o" -include tests/fuzz/shim.h \
     -DREAD_CHUNK_SIZE=fuzz_read_chunk_size -DPREFIX_BUFFER_SIZE=fuzz_prefix_buffer_size
 compile src/decompress.c "$BUILD/obj/decompress.o" -include tests/fuzz/shim.h \
     -DCOMPRESSED_BUFFER_SIZE=fuzz_compressed_buffer_size

@@ -48,7 +48,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "ritual.h"
+#include "readers/csv/csv_reader.h"
 #include "shim.h"
 
 #define HEADER_BYTES	8

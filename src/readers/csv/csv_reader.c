@@ -40,7 +40,7 @@
 #include "port/pg_bitutils.h"
 #include "storage/fd.h"
 
-#include "ritual.h"
+#include "csv_reader.h"
 
 /* tests/fuzz builds the reader with chunks and buffers of a few bytes */
 #ifndef READ_CHUNK_SIZE

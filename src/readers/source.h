@@ -1,0 +1,109 @@
+/*-------------------------------------------------------------------------
+ *
+ * source.h
+ *		  The one way the scan reads records, whatever the file's format: a
+ *		  source reads the units of work the scan hands it (a whole file,
+ *		  or a block of one in a parallel scan) and fills the table's file
+ *		  columns of each record.
+ *
+ * The scan owns everything that does not depend on the format: which unit
+ * comes next, partition and meta columns, on_error, the error context,
+ * totals and whoever observes the scan.  A source owns the rest: how
+ * columns are found in a file (a CSV header, a Parquet schema), how values
+ * become Datums, and where in the file a record is.  A source reports a bad
+ * value to the scan (RitualSourceArgs.problem) and goes on or stops the row
+ * as the scan says.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RITUAL_SOURCE_H
+#define RITUAL_SOURCE_H
+
+#include "convert.h"
+#include "ritual.h"
+
+/* How one attribute of the table is filled, as the source sees it. */
+typedef struct RitualSourceColumn
+{
+	const char *name;			/* the attribute's name, for messages */
+	const char *file_name;		/* the name to look for in the file */
+	bool		from_file;		/* filled from the file by the source */
+	bool		wanted;			/* the query needs its value */
+	RitualConverter *conv;		/* set when wanted */
+} RitualSourceColumn;
+
+/*
+ * Where the record being read is, and what is being converted: the scan's
+ * error-context callback and messages read it, the source keeps it current.
+ */
+typedef struct RitualCursor
+{
+	int			attnum;			/* 0-based attribute being converted, or -1 */
+	const char *value;			/* its text, when it has one */
+	int			value_len;
+} RitualCursor;
+
+/*
+ * A bad value or record: attnum -1 for the whole record.  Returns whether
+ * the source should go on converting the row's other columns.
+ */
+typedef bool (*RitualProblemFn) (void *arg, int attnum, const char *message);
+
+/* What a source is given when the scan begins. */
+typedef struct RitualSourceArgs
+{
+	const RitualOptions *opts;
+	int			natts;
+	RitualSourceColumn *columns;	/* natts entries */
+	RitualCursor *cursor;
+	RitualProblemFn problem;
+	void	   *problem_arg;
+	bool		for_ingest;		/* the caller resumes files after records */
+} RitualSourceArgs;
+
+typedef struct RitualSourceRoutine
+{
+	const char *format;			/* "csv", "parquet": for messages */
+
+	/* Prepare to read; the state lives until end. */
+	void	   *(*begin) (const RitualSourceArgs *args);
+
+	/*
+	 * Open a unit.  False when it holds no record (a block of a parallel scan
+	 * inside one long record).  When the unit starts with a header that the
+	 * caller resuming files must know about, *header is set and its end
+	 * filled.
+	 */
+	bool		(*open) (void *state, const RitualUnit *unit,
+						 bool *header, RitualRecordEnd *header_end);
+
+	/*
+	 * Move to the next record; false at the end of the unit.  'end' is
+	 * filled for callers resuming files.
+	 */
+	bool		(*next) (void *state, RitualRecordEnd *end);
+
+	/*
+	 * Convert the current record into values/nulls of the wanted file
+	 * columns (others are left alone), in the current memory context,
+	 * reporting bad values and records through args->problem.
+	 */
+	void		(*fill) (void *state, Datum *values, bool *nulls);
+
+	/*
+	 * The current record's place; may_fail false when called from an
+	 * error-context callback (line -1 then if it cannot be told).
+	 */
+	void		(*position) (void *state, bool may_fail, RitualPosition *pos);
+
+	/* The bytes of the current unit between two offsets, or NULL. */
+	const char *(*raw) (void *state, int64 from, int64 to);
+
+	void		(*close) (void *state);
+	void		(*end) (void *state);
+} RitualSourceRoutine;
+
+extern const RitualSourceRoutine ritual_csv_source;
+extern const RitualSourceRoutine ritual_parquet_source;
+
+#endif							/* RITUAL_SOURCE_H */
