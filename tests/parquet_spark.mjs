@@ -15,9 +15,10 @@
 import { gzipSync } from 'node:zlib';
 
 // ---- Thrift compact protocol ----
-// A struct is an array of fields {id, type, value}; type is the compact
+// A struct is an array of fields {id, type, value, width}; type is the compact
 // type: 1 true, 2 false (booleans), 3 byte, 4 i16, 5 i32, 6 i64, 7 double,
-// 8 binary, 9 list, 12 struct.  A list is {elem, items}.
+// 8 binary, 9 list, 12 struct.  A list is {elem, items}.  width: the bytes
+// of an integer's varint, as decoded (the encoder keeps at least as many).
 export const T = { BOOL: 1, BYTE: 3, I16: 4, I32: 5, I64: 6, DOUBLE: 7, BINARY: 8, LIST: 9, STRUCT: 12 };
 
 export const i32 = (id, v) => ({ id, type: T.I32, value: BigInt(v) });
@@ -27,9 +28,11 @@ export const bool = (id, v) => ({ id, type: T.BOOL, value: !!v });
 export const struct = (id, fields) => ({ id, type: T.STRUCT, value: fields });
 export const list = (id, elem, items) => ({ id, type: T.LIST, value: { elem, items } });
 
-function varint(out, v) {
+// 'width': at least this many bytes (a varint may carry continuation bytes
+// of zero bits), so that a changed value can keep its field's size
+function varint(out, v, width = 1) {
     v = BigInt.asUintN(64, BigInt(v));
-    while (v >= 0x80n) {
+    for (let n = 1; v >= 0x80n || n < width; n++) {
         out.push(Number(v & 0x7fn) | 0x80);
         v >>= 7n;
     }
@@ -37,11 +40,11 @@ function varint(out, v) {
 }
 const zigzag = (v) => (BigInt(v) << 1n) ^ (BigInt(v) >> 63n);
 
-function encodeValue(out, type, value) {
+function encodeValue(out, type, value, width) {
     switch (type) {
     case T.BOOL: out.push(value ? 1 : 2); break;     // only inside lists
     case T.BYTE: out.push(Number(value) & 0xff); break;
-    case T.I16: case T.I32: case T.I64: varint(out, zigzag(value)); break;
+    case T.I16: case T.I32: case T.I64: varint(out, zigzag(value), width); break;
     case T.DOUBLE: { const b = Buffer.alloc(8); b.writeDoubleLE(value); out.push(...b); break; }
     case T.BINARY: varint(out, value.length); for (const b of value) out.push(b); break;
     case T.LIST: {
@@ -63,7 +66,7 @@ function encodeFields(out, fields) {
         const delta = f.id - last;
         if (delta > 0 && delta <= 15) out.push((delta << 4) | type);
         else { out.push(type); varint(out, zigzag(f.id)); }
-        if (f.type !== T.BOOL) encodeValue(out, f.type, f.value);
+        if (f.type !== T.BOOL) encodeValue(out, f.type, f.value, f.width);
         last = f.id;
     }
     out.push(0);
@@ -130,13 +133,16 @@ function decodeFields(buf, r) {
         let type = h & 0x0f;
         const id = delta ? last + delta : Number(unzigzag(readVarint(buf, r)));
         let value;
+        const start = r.pos;
         if (type === 1 || type === 2) {
             value = type === 1;
             type = T.BOOL;
         } else {
             value = decodeValue(buf, r, type);
         }
-        fields.push({ id, type, value });
+        const f = { id, type, value };
+        if (type === T.I16 || type === T.I32 || type === T.I64) f.width = r.pos - start;
+        fields.push(f);
         last = id;
     }
 }
@@ -345,8 +351,8 @@ export function writeParquet(columns, rowGroups, options = {}) {
     }
     function dictionaryIndices(present, dictionary, keyOf) {
         const index = present.map((v) => dictionary.get(keyOf(v)));
-        const width = Math.max(1, bitWidth(dictionary.size - 1));
         const mapped = options.dictionaryIndex ? index.map(options.dictionaryIndex) : index;
+        const width = Math.max(1, bitWidth(Math.max(dictionary.size - 1, ...mapped)));
         return Buffer.concat([Buffer.from([width]), hybrid(mapped, width)]);
     }
 
