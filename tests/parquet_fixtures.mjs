@@ -9,6 +9,9 @@
 //   OUTDIR/cases/NAME.sql        a psql script: CREATE FOREIGN TABLE, one
 //                                SELECT, DROP; run with psql -X -q -At
 //   OUTDIR/cases/NAME.expected   what that SELECT must print, from DuckDB
+//   OUTDIR/heap/NAME.sql, .csv   the same rows loaded from CSV into a table:
+//                                what PostgreSQL itself prints for DuckDB's
+//                                values, to check the canonical text
 //   OUTDIR/hostile/NAME.parquet  the broken files
 //   OUTDIR/encodings.txt         DuckDB's parquet_metadata of the matrix:
 //                                file, column, type, codec, encodings
@@ -30,7 +33,7 @@ import { hostileFiles } from './parquet_hostile.mjs';
 
 const out = process.argv[2];
 const files = `${out}/files`;
-for (const d of ['files', 'cases', 'hostile', 'files/mixed'])
+for (const d of ['files', 'cases', 'heap', 'hostile', 'files/mixed'])
     mkdirSync(`${out}/${d}`, { recursive: true });
 
 const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
@@ -213,9 +216,9 @@ function pgType(duck) {
     if (d) return `numeric(${d[1]},${d[2]})`;
     throw new Error(`no PostgreSQL type for DuckDB's ${duck}`);
 }
-function duckRender(name, duck) {
+function duckRender(name, duck, csv = false) {
     const c = `"${name}"`;
-    if (duck === 'FLOAT' || duck === 'DOUBLE') return `CAST(${c} AS DOUBLE) AS "${name}"`;
+    if (!csv && (duck === 'FLOAT' || duck === 'DOUBLE')) return `CAST(${c} AS DOUBLE) AS "${name}"`;
     if (duck === 'BLOB') return `'\\x' || lower(hex(${c})) AS "${name}"`;
     if (duck.startsWith('TIMESTAMP_')) return `CAST(CAST(${c} AS TIMESTAMP) AS VARCHAR) AS "${name}"`;
     return `CAST(${c} AS VARCHAR) AS "${name}"`;
@@ -235,8 +238,13 @@ SET max_parallel_workers_per_gather = 2;
 
 // One case: the table over 'path' (columns: [{name, duck, pg, key?}]),
 // its SELECT, and DuckDB's answer to 'source' (a FROM item) rendered alike.
+//
+// With 'heap', also the check of the canonical text itself, which needs no
+// Parquet reader: DuckDB's values of the same rows as CSV, COPY'd into a
+// table of the same columns, must render as the expected rows
+// (OUTDIR/heap/NAME.sql and NAME.csv).
 async function emit(name, { path, columns, select, options = '', extra = '', source, where = '',
-                            pgWhere = '', meta = true, order = true, count = false }) {
+                            pgWhere = '', meta = true, order = true, count = false, heap = false }) {
     const defs = columns.map((c) => `    "${c.as ?? c.name}" ${c.pg}${c.options ? ` OPTIONS (${c.options})` : ''}`);
     if (meta)
         defs.push("    _file text OPTIONS (meta 'filename')", "    _line bigint OPTIONS (meta 'line')");
@@ -267,6 +275,22 @@ RESET ALL;
     }
     writeFileSync(`${out}/cases/${name}.sql`, sql);
     writeFileSync(`${out}/cases/${name}.expected`, expected.map((l) => l + '\n').join(''));
+    if (heap) {
+        const csv = `${out}/heap/${name}.csv`;
+        const wanted = select ?? columns;
+        const exprs = wanted.map((c) => (c.name === '_file' ? 'filename'
+            : c.name === '_line' ? 'file_row_number + 1' : duckRender(c.name, c.duck, true)));
+        await db.run(`COPY (SELECT ${exprs.join(', ')} FROM ${source} ORDER BY filename, file_row_number)
+                      TO ${lit(csv)} (FORMAT csv, HEADER false)`);
+        writeFileSync(`${out}/heap/${name}.sql`, `${settings}CREATE TEMP TABLE ${table} (
+${defs.map((d) => d.replace(/ OPTIONS \(.*\)$/, '')).join(',\n')}
+);
+COPY ${table} FROM ${lit(csv)} (FORMAT csv);
+SELECT ${pgSelect} FROM ${table} ORDER BY _file COLLATE "C", _line;
+DROP TABLE ${table};
+RESET ALL;
+`);
+    }
 }
 
 async function describe(source) {
@@ -283,7 +307,7 @@ for (const [name, path] of Object.entries(single)) {
     // every column and the meta columns, in file order (the events are
     // there for row-group skipping: their rows are those of row_groups)
     if (name !== 'events_sorted')
-        await emit(`full_${name}`, { path, columns, source, select: [...columns, ...meta] });
+        await emit(`full_${name}`, { path, columns, source, select: [...columns, ...meta], heap: true });
     await emit(`count_${name}`, { path, columns, source, count: true, meta: false, order: false });
 }
 for (const name of Object.keys(single).filter((n) => n.startsWith('matrix_'))) {

@@ -7,7 +7,9 @@
 # shapes) and, for each, a psql script and DuckDB's answer in one canonical
 # text form (see that file).  This script then checks:
 #   - the fixtures: ritual.parquet_metadata() finds every codec and encoding
-#     the matrix is meant to hold (and prints which column has which);
+#     the matrix is meant to hold (and prints which column has which); the
+#     canonical text is PostgreSQL's own (DuckDB's values through CSV into a
+#     table print as the expected rows);
 #   - every case: all columns and the meta columns of each file (every
 #     codec x page version x encoding x type, NULLs, one row, no row, many
 #     row groups, Spark's shapes), projections, count(*), names matched
@@ -152,6 +154,26 @@ sql "SELECT '#   ' || rpad(regexp_replace(file_name, '.*_', ''), 11) || rpad(t, 
              SELECT file_name, encodings, regexp_replace(path_in_schema, '_(plain|dict|sparse|null)$', '')
                FROM ritual.parquet_metadata('$files/matrix_snappy_v2.parquet')) m
       GROUP BY file_name, t ORDER BY t, file_name"
+
+# ---- the canonical text: DuckDB's values, loaded into a table from CSV,
+# print as the expected rows say (this checks the fixtures, not the reader) ----
+for script in "$out"/heap/*.sql; do
+    name=$(basename "$script" .sql)
+    printf '\\o %s\n\\warn ==== %s\n\\i %s\n' "$out/heap/$name.out" "$name" "$script"
+done >"$out/all_heap.psql"
+psql -X -q -At -d "$DB" -f "$out/all_heap.psql" 2>&1 >/dev/null | unprefix >"$out/all_heap.messages"
+awk -v dir="$out/heap" '/^==== / { file = dir "/" $2 ".messages"; printf "" >file; next }
+                        file { print >file }' "$out/all_heap.messages"
+for script in "$out"/heap/*.sql; do
+    name=$(basename "$script" .sql)
+    if [ ! -s "$out/heap/$name.messages" ] && cmp -s "$out/cases/$name.expected" "$out/heap/$name.out"; then
+        pass "canonical text of $name: PostgreSQL prints DuckDB's values as expected"
+    else
+        fail "canonical text of $name: PostgreSQL prints DuckDB's values as expected"
+        { cat "$out/heap/$name.messages"
+          diff "$out/cases/$name.expected" "$out/heap/$name.out" 2>&1 | cut -c1-300; } | indent 6
+    fi
+done
 
 # ---- every case: ritual's rows are DuckDB's ----
 # One session runs them all (starting psql costs more than most cases):
