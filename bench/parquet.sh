@@ -22,47 +22,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-events=5000000
-rounds=3
-memory=false
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --events) events=$2; shift 2 ;;
-        --rounds) rounds=$2; shift 2 ;;
-        --memory) memory=true; shift ;;
-        *) echo "usage: bash bench/parquet.sh [--events N] [--rounds N] [--memory]" >&2; exit 2 ;;
-    esac
-done
+source bench/rounds.sh
+bench_options bench/parquet.sh "$@"
 
 bash tests/setup.sh
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    [ "$(id -u)" -eq 0 ] || { echo "bench: node and npm are needed" >&2; exit 1; }
-    { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; } \
-        || { echo "bench: could not install nodejs and npm with apt-get" >&2; exit 1; }
-fi
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 export PG_CONFIG
 source tests/cluster.sh
+source tests/duckdb.sh
+CLUSTER_CONF="shared_buffers = '1GB'
+work_mem = '256MB'
+jit = off"
 trap cluster_stop EXIT
 cluster_start
-cat >>"$CLUSTER_DIR/data/postgresql.conf" <<CONF
-shared_buffers = '1GB'
-work_mem = '256MB'
-max_parallel_workers_per_gather = 0
-jit = off
-CONF
-server_ctl -D "$CLUSTER_DIR/data" -w restart >/dev/null
 
 # DuckDB from npm, in a scratch folder next to the cluster
 duck="$CLUSTER_DIR/duckdb"
-mkdir -p "$duck"
-cp bench/duckdb_query.mjs bench/parquet_data.mjs "$duck/"
-if ! (cd "$duck" && npm init -y && npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1) \
-    >"$duck/npm.log" 2>&1; then
-    tail -n 20 "$duck/npm.log" >&2
-    echo "bench: could not install DuckDB (@duckdb/node-api) from npm; its output is above" >&2
-    exit 1
-fi
+duckdb_install "$duck" bench/duckdb_query.mjs bench/parquet_data.mjs >&2 ||
+    { echo "bench: DuckDB is needed" >&2; exit 1; }
 
 # the data, readable by the server
 data="$CLUSTER_DIR/bench"
@@ -108,17 +85,6 @@ if [ "$got" != "$rows" ]; then
          "the ritual Parquet peers are skipped, the CSV and DuckDB ones run"
 fi
 
-# one timed statement in a fresh session; prints milliseconds
-time_sql() {
-    local out
-    out=$(psql -X -q -At -c "SET max_parallel_workers_per_gather = 0" -c '\timing on' -c "$1" 2>&1)
-    awk '/^Time: / { t = $2 } END { if (t == "") exit 1; print t }' <<<"$out" ||
-        { echo "bench: $1 failed: $out" >&2; return 1; }
-}
-time_duck() {
-    (cd "$duck" && node duckdb_query.mjs "$1" "$2")
-}
-
 day="event_date >= '2024-06-01' AND event_date < '2024-06-02'"
 queries=(count all_columns dau one_day sorted_full)
 declare -A sql=(
@@ -153,29 +119,14 @@ run_peer() {
     from=$(relation "$peer" "$query") || return 1
     [ -n "$from" ] || return 1
     case $peer in
-        ritual_*) time_sql "$(printf "${sql[$query]}" "$from")" ;;
+        ritual_*) time_sql "SET max_parallel_workers_per_gather = 0" "$(printf "${sql[$query]}" "$from")" ;;
         duckdb_1_thread|duckdb_lake_1_thread) time_duck 1 "$(printf "${sql[$query]}" "$from")" ;;
         duckdb_2_threads) time_duck 2 "$(printf "${sql[$query]}" "$from")" ;;
     esac
 }
 
 results="$CLUSTER_DIR/results"
-: >"$results"
-for round in $(seq "$rounds"); do
-    for query in "${queries[@]}"; do
-        for peer in "${peers[@]}"; do
-            if ms=$(run_peer "$peer" "$query"); then
-                echo "$query $peer $ms" >>"$results"
-            fi
-        done
-    done
-    echo "bench: round $round of $rounds done" >&2
-done
-
-median() {
-    awk -v q="$1" -v p="$2" '$1 == q && $2 == p { print $3 }' "$results" | sort -n |
-        awk '{ v[NR] = $1 } END { if (NR == 0) exit; print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+run_rounds "$rounds" "$results"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 
 # medians, each next to ritual over Parquet (or, without it, ritual over CSV)
@@ -185,9 +136,9 @@ echo
 echo "ratios below 1 mean $base is faster than the peer"
 printf '%-12s %-22s %10s %14s\n' query peer "median ms" "$base/peer"
 for query in "${queries[@]}"; do
-    base_ms=$(median "$query" "$base")
+    base_ms=$(median "$results" "$query" "$base")
     for peer in "${peers[@]}"; do
-        ms=$(median "$query" "$peer")
+        ms=$(median "$results" "$query" "$peer")
         [ -n "$ms" ] || continue
         printf '%-12s %-22s %10.0f %14s\n' "$query" "$peer" "$ms" "$(ratio "$base_ms" "$ms")"
     done
@@ -207,24 +158,15 @@ echo
 echo "goals:"
 if $parquet; then
     goal "all columns: ritual Parquet / DuckDB 1 thread" \
-        "$(ratio "$(median all_columns ritual_parquet)" "$(median all_columns duckdb_1_thread)")" 1.0
+        "$(ratio "$(median "$results" all_columns ritual_parquet)" "$(median "$results" all_columns duckdb_1_thread)")" 1.0
     goal "all columns: ritual Parquet / ritual CSV of the same rows" \
-        "$(ratio "$(median all_columns ritual_parquet)" "$(median all_columns ritual_csv)")" 0.5
+        "$(ratio "$(median "$results" all_columns ritual_parquet)" "$(median "$results" all_columns ritual_csv)")" 0.5
     goal "one day / full scan, time-sorted Parquet file" \
-        "$(ratio "$(median one_day ritual_parquet)" "$(median sorted_full ritual_parquet)")" 0.1
+        "$(ratio "$(median "$results" one_day ritual_parquet)" "$(median "$results" sorted_full ritual_parquet)")" 0.1
 else
     echo "  skipped: ritual_fdw does not read Parquet yet"
 fi
 
-# the backend's peak memory (VmHWM) during a scan of all columns
-peak_kb() {
-    psql -X -q -At -v table="$1" <<'SQL' 2>/dev/null | tail -1
-SELECT count(*), max(user_id), max(event_date), max(length(event_type)) FROM :table \g /dev/null
-SELECT pg_backend_pid() AS backend_pid \gset
-\setenv BACKEND_PID :backend_pid
-\! awk '/^VmHWM:/ { print $2 }' /proc/$BACKEND_PID/status
-SQL
-}
 echo
 echo "backend peak memory (VmHWM) after an all-columns scan: ritual CSV $(peak_kb ev_csv) kB" \
      "$($parquet && echo ", ritual Parquet $(peak_kb ev_pq) kB")"

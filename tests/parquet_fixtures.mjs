@@ -120,7 +120,7 @@ for (const [name, type, f] of types) {
     matrixColumns.push(`CAST(NULL AS ${type}) AS ${name}_null`);
 }
 await db.run("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')");
-await db.run(`CREATE TABLE matrix AS SELECT ${matrixColumns.join(',\n')} FROM range(600) r(i)`);
+await db.run(`CREATE TABLE matrix AS SELECT ${matrixColumns.join(',\n')} FROM range(300) r(i)`);
 
 // the single-file fixtures: name -> file
 const single = {};

@@ -3,7 +3,7 @@
 # value with DuckDB's reading of the same files.
 #
 # tests/parquet_fixtures.mjs writes the files at test time (DuckDB from npm,
-# installed as tests/parquet.sh does; tests/parquet_spark.mjs for Spark's
+# installed by tests/duckdb.sh; tests/parquet_spark.mjs for Spark's
 # shapes) and, for each, a psql script and DuckDB's answer in one canonical
 # text form (see that file).  This script then checks:
 #   - the fixtures: ritual.parquet_metadata() finds every codec and encoding
@@ -30,11 +30,7 @@
 set -u
 cd "$(dirname "$0")/.."
 source tests/cluster.sh
-if [ -z "${CLUSTER_DIR:-}" ]; then
-    bash tests/setup.sh >/dev/null
-    cluster_start
-    trap cluster_stop EXIT
-fi
+cluster_use || exit 1
 
 PASSED=0
 FAILED=0
@@ -42,19 +38,10 @@ pass() { echo "ok - $1"; PASSED=$((PASSED + 1)); }
 fail() { echo "not ok - $1"; FAILED=$((FAILED + 1)); }
 indent() { sed 's/^/    /' | head -n "${1:-8}"; }
 
-# node and npm as bench/scan.sh gets them: from Debian, as root
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    if [ "$(id -u)" -eq 0 ]; then
-        { apt-get update -qq && apt-get install -y -qq nodejs npm; } >/dev/null 2>&1
-    fi
-fi
+source tests/duckdb.sh
 duck="$CLUSTER_DIR/duckdb_read"
-mkdir -p "$duck"
-cp tests/parquet_fixtures.mjs tests/parquet_spark.mjs tests/parquet_hostile.mjs "$duck/"
-if ! (cd "$duck" && npm init -y && npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1) \
-    >"$duck/npm.log" 2>&1; then
-    tail -n 20 "$duck/npm.log"
-    echo "parquet_read: DuckDB (@duckdb/node-api) could not be installed from npm (output above); nothing compared"
+if ! duckdb_install "$duck" tests/parquet_fixtures.mjs tests/parquet_spark.mjs tests/parquet_hostile.mjs; then
+    echo "parquet_read: nothing compared"
     echo "parquet_read: 0 passed, 0 failed"
     exit 0
 fi
@@ -155,48 +142,45 @@ sql "SELECT '#   ' || rpad(regexp_replace(file_name, '.*_', ''), 11) || rpad(t, 
                FROM ritual.parquet_metadata('$files/matrix_snappy_v2.parquet')) m
       GROUP BY file_name, t ORDER BY t, file_name"
 
+# run_scripts DIR: every DIR/*.sql in one session (starting psql costs more
+# than most scripts): the rows of NAME.sql go to DIR/NAME.out, its messages
+# to DIR/NAME.messages (cut from one stream at the "==== NAME" before them)
+run_scripts() {
+    local dir=$1 script name
+    for script in "$dir"/*.sql; do
+        name=${script##*/}
+        name=${name%.sql}
+        printf '\\o %s\n\\warn ==== %s\n\\i %s\n' "$dir/$name.out" "$name" "$script"
+    done >"$dir/all.psql"
+    psql -X -q -At -d "$DB" -f "$dir/all.psql" 2>&1 >/dev/null | unprefix >"$dir/all.messages"
+    awk -v dir="$dir" '/^==== / { file = dir "/" $2 ".messages"; printf "" >file; next }
+                       file { print >file }' "$dir/all.messages"
+}
+# compare_scripts DIR WHAT: a check for each script of DIR: no message, and
+# the rows of cases/NAME.expected
+compare_scripts() {
+    local dir=$1 what=$2 script name
+    for script in "$dir"/*.sql; do
+        name=${script##*/}
+        name=${name%.sql}
+        if [ ! -s "$dir/$name.messages" ] && cmp -s "$out/cases/$name.expected" "$dir/$name.out"; then
+            pass "$name: $what"
+        else
+            fail "$name: $what ($(wc -l <"$out/cases/$name.expected") rows expected)"
+            { cat "$dir/$name.messages"
+              diff "$out/cases/$name.expected" "$dir/$name.out" 2>&1 | cut -c1-300; } | indent 6
+        fi
+    done
+}
+
 # ---- the canonical text: DuckDB's values, loaded into a table from CSV,
 # print as the expected rows say (this checks the fixtures, not the reader) ----
-for script in "$out"/heap/*.sql; do
-    name=$(basename "$script" .sql)
-    printf '\\o %s\n\\warn ==== %s\n\\i %s\n' "$out/heap/$name.out" "$name" "$script"
-done >"$out/all_heap.psql"
-psql -X -q -At -d "$DB" -f "$out/all_heap.psql" 2>&1 >/dev/null | unprefix >"$out/all_heap.messages"
-awk -v dir="$out/heap" '/^==== / { file = dir "/" $2 ".messages"; printf "" >file; next }
-                        file { print >file }' "$out/all_heap.messages"
-for script in "$out"/heap/*.sql; do
-    name=$(basename "$script" .sql)
-    if [ ! -s "$out/heap/$name.messages" ] && cmp -s "$out/cases/$name.expected" "$out/heap/$name.out"; then
-        pass "canonical text of $name: PostgreSQL prints DuckDB's values as expected"
-    else
-        fail "canonical text of $name: PostgreSQL prints DuckDB's values as expected"
-        { cat "$out/heap/$name.messages"
-          diff "$out/cases/$name.expected" "$out/heap/$name.out" 2>&1 | cut -c1-300; } | indent 6
-    fi
-done
+run_scripts "$out/heap"
+compare_scripts "$out/heap" "PostgreSQL prints DuckDB's values as the expected rows (canonical text)"
 
 # ---- every case: ritual's rows are DuckDB's ----
-# One session runs them all (starting psql costs more than most cases):
-# each case's rows go to NAME.out, its messages to one stream, cut at the
-# "==== NAME" that precedes them.
-for script in "$out"/cases/*.sql; do
-    name=$(basename "$script" .sql)
-    printf '\\o %s\n\\warn ==== %s\n\\i %s\n' "$out/cases/$name.out" "$name" "$script"
-done >"$out/all_cases.psql"
-psql -X -q -At -d "$DB" -f "$out/all_cases.psql" 2>&1 >/dev/null | unprefix >"$out/all_cases.messages"
-awk -v dir="$out/cases" '/^==== / { file = dir "/" $2 ".messages"; printf "" >file; next }
-                         file { print >file }' "$out/all_cases.messages"
-for script in "$out"/cases/*.sql; do
-    name=$(basename "$script" .sql)
-    if [ -f "$out/cases/$name.out" ] && [ ! -s "$out/cases/$name.messages" ] &&
-       cmp -s "$out/cases/$name.expected" "$out/cases/$name.out"; then
-        pass "$name: ritual's rows are DuckDB's"
-    else
-        fail "$name: ritual's rows are DuckDB's ($(wc -l <"$out/cases/$name.expected") expected)"
-        { cat "$out/cases/$name.messages"
-          diff "$out/cases/$name.expected" "$out/cases/$name.out" 2>&1 | cut -c1-300; } | indent 6
-    fi
-done
+run_scripts "$out/cases"
+compare_scripts "$out/cases" "ritual's rows are DuckDB's"
 
 # ---- a value that does not fit its column, under on_error ----
 # The CONTEXT (stop) and DETAIL (null, skip) name file, row group, row and
