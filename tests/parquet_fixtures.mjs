@@ -15,6 +15,8 @@
 //   OUTDIR/hostile/NAME.parquet  the broken files
 //   OUTDIR/encodings.txt         DuckDB's parquet_metadata of the matrix:
 //                                file, column, type, codec, encodings
+//   OUTDIR/pages.txt             the kinds of page of each file (a page's
+//                                header is not in any metadata function)
 // The scripts expect a server "pq_files" of ritual_fdw and the function
 // pq_text(text) that tests/parquet_read.sh makes; they reset what they set.
 //
@@ -26,9 +28,9 @@
 // PostgreSQL's form for every type used here but floats (formatted here as
 // PostgreSQL's shortest-exact output does), blobs (\x and hex) and
 // nanosecond timestamps (DuckDB's cast to TIMESTAMP, which truncates).
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { sparkFiles } from './parquet_spark.mjs';
+import { decodeStruct, field, sparkFiles, toDataPagesV2 } from './parquet_spark.mjs';
 import { hostileFiles } from './parquet_hostile.mjs';
 
 const out = process.argv[2];
@@ -133,6 +135,21 @@ for (const codec of codecs)
                       (FORMAT parquet, COMPRESSION ${codec}, PARQUET_VERSION ${version.toUpperCase()},
                        DICTIONARY_SIZE_LIMIT 500)`);
         single[name] = `${files}/${name}.parquet`;
+    }
+// DuckDB writes data pages v1 only (PARQUET_VERSION V2 changes the
+// encodings, not the pages): the same files with data pages v2, for the
+// codecs node's zlib has; DuckDB must read them as it reads the originals
+for (const codec of ['uncompressed', 'gzip', 'brotli'])
+    for (const version of ['v1', 'v2']) {
+        const from = single[`matrix_${codec}_${version}`];
+        const name = `matrix_${codec}_${version}_pages_v2`;
+        writeFileSync(`${files}/${name}.parquet`, toDataPagesV2(readFileSync(from)));
+        single[name] = `${files}/${name}.parquet`;
+        const differ = await rows(`SELECT count(*) AS n FROM (
+            (SELECT * FROM ${lit(from)} EXCEPT ALL SELECT * FROM ${lit(single[name])})
+            UNION ALL (SELECT * FROM ${lit(single[name])} EXCEPT ALL SELECT * FROM ${lit(from)}))`);
+        if (differ[0].n !== 0n)
+            throw new Error(`${name}: DuckDB reads ${differ[0].n} rows differently from ${from}`);
     }
 await db.run(`COPY (SELECT * FROM matrix WHERE id = 7) TO '${files}/single_row.parquet' (FORMAT parquet)`);
 single.single_row = `${files}/single_row.parquet`;
@@ -310,7 +327,7 @@ for (const [name, path] of Object.entries(single)) {
         await emit(`full_${name}`, { path, columns, source, select: [...columns, ...meta], heap: true });
     await emit(`count_${name}`, { path, columns, source, count: true, meta: false, order: false });
 }
-for (const name of Object.keys(single).filter((n) => n.startsWith('matrix_'))) {
+for (const name of Object.keys(single).filter((n) => n.startsWith('matrix_') && !n.endsWith('_pages_v2'))) {
     const path = single[name];
     const source = readParquet(path);
     const columns = await describe(`read_parquet(${lit(path)})`);
@@ -388,3 +405,25 @@ const enc = await rows(`SELECT file_name, path_in_schema, type, compression, enc
                         WHERE row_group_id = 0 ORDER BY file_name, column_id`);
 writeFileSync(`${out}/encodings.txt`, enc.map((r) =>
     [r.file_name.replace(`${files}/`, ''), r.path_in_schema, r.type, r.compression, r.encodings].join('|') + '\n').join(''));
+
+// ---- the kinds of page each file holds, every page of every chunk walked ----
+const pageTypes = ['DATA_PAGE', 'INDEX_PAGE', 'DICTIONARY_PAGE', 'DATA_PAGE_V2'];
+const pages = Object.entries(single).map(([name, path]) => {
+    const bytes = readFileSync(path);
+    const length = bytes.readUInt32LE(bytes.length - 8);
+    const footer = decodeStruct(bytes.subarray(bytes.length - 8 - length, bytes.length - 8)).fields;
+    const kinds = new Set();
+    for (const rowGroup of field(footer, 4)?.value.items ?? [])
+        for (const chunk of field(rowGroup, 1).value.items) {
+            const meta = field(chunk, 3).value;
+            let at = Number(field(meta, 11)?.value ?? field(meta, 9).value);
+            const end = at + Number(field(meta, 7).value);
+            while (at < end) {
+                const { fields, end: body } = decodeStruct(bytes, at);
+                kinds.add(pageTypes[Number(field(fields, 1).value)]);
+                at = body + Number(field(fields, 3).value);
+            }
+        }
+    return `${name}|${[...kinds].sort().join(' ')}\n`;
+});
+writeFileSync(`${out}/pages.txt`, pages.join(''));

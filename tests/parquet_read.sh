@@ -7,12 +7,13 @@
 # shapes) and, for each, a psql script and DuckDB's answer in one canonical
 # text form (see that file).  This script then checks:
 #   - the fixtures: ritual.parquet_metadata() finds every codec and encoding
-#     the matrix is meant to hold (and prints which column has which); the
+#     the matrix is meant to hold (and prints which column has which), the
+#     kinds of page are those meant; the
 #     canonical text is PostgreSQL's own (DuckDB's values through CSV into a
 #     table print as the expected rows);
 #   - every case: all columns and the meta columns of each file (every
-#     codec x page version x encoding x type, NULLs, one row, no row, many
-#     row groups, Spark's shapes), projections, count(*), names matched
+#     codec x encoding x type, on data pages v1 and, for the codecs node's
+#     zlib has, v2; NULLs, one row, no row, many row groups, Spark's shapes), projections, count(*), names matched
 #     case-insensitively and by column_name, option format 'parquet', a
 #     Hive-partitioned lake, a lake of CSV and Parquet files, parallel
 #     scans;
@@ -132,6 +133,17 @@ if [ "$got" = "$want" ]; then
 else
     fail "fixture spark_gzip holds PLAIN_DICTIONARY, a fallback to PLAIN and DELTA_BYTE_ARRAY"
     indent <<<"$got"
+fi
+# the kinds of page (tests/parquet_fixtures.mjs walks every page): data
+# pages v2 in the files made for them, v1 in DuckDB's
+bad=$(awk -F'|' '{ v2 = ($1 ~ /_pages_v2$|^spark_v2_/) }
+                 v2 && $2 !~ /DATA_PAGE_V2/ || !v2 && $2 ~ /DATA_PAGE_V2/ || $1 != "zero_rows" && $2 == ""' \
+          "$out/pages.txt")
+if [ -z "$bad" ] && grep -q _pages_v2 "$out/pages.txt"; then
+    pass "fixtures: data pages v2 in *_pages_v2 and spark_v2_*, v1 in the others"
+else
+    fail "fixtures: data pages v2 in *_pages_v2 and spark_v2_*, v1 in the others"
+    indent 20 <<<"$bad"
 fi
 echo "# encodings by type, as ritual.parquet_metadata lists them (matrix_snappy_*):"
 sql "SELECT '#   ' || rpad(regexp_replace(file_name, '.*_', ''), 11) || rpad(t, 14) || string_agg(DISTINCT encodings, ' | ')

@@ -12,7 +12,7 @@
 //
 // Used by tests/parquet_fixtures.mjs (DuckDB reads every file back: that
 // checks this writer, and DuckDB's reading is the expected answer).
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 
 // ---- Thrift compact protocol ----
 // A struct is an array of fields {id, type, value, width}; type is the compact
@@ -155,7 +155,7 @@ export const Type = { BOOLEAN: 0, INT32: 1, INT64: 2, INT96: 3, FLOAT: 4, DOUBLE
                       BYTE_ARRAY: 6, FIXED_LEN_BYTE_ARRAY: 7 };
 export const Enc = { PLAIN: 0, PLAIN_DICTIONARY: 2, RLE: 3, BIT_PACKED: 4, DELTA_BINARY_PACKED: 5,
                      DELTA_LENGTH_BYTE_ARRAY: 6, DELTA_BYTE_ARRAY: 7, RLE_DICTIONARY: 8 };
-export const Codec = { UNCOMPRESSED: 0, GZIP: 2 };
+export const Codec = { UNCOMPRESSED: 0, GZIP: 2, BROTLI: 4 };
 export const Converted = { UTF8: 0, DECIMAL: 5, DATE: 6, TIMESTAMP_MILLIS: 9, TIMESTAMP_MICROS: 10 };
 
 // ---- value encodings ----
@@ -191,6 +191,12 @@ export function hybrid(values, width) {
         if (nbits > 0n) out.push(Number(acc & 0xffn));
     }
     return Buffer.from(out);
+}
+
+function lengthPrefix(b) {
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(b.length);
+    return len;
 }
 
 export const bitWidth = (max) => (max <= 0 ? 0 : Math.floor(Math.log2(max)) + 1);
@@ -311,12 +317,15 @@ export const decimalLength = (precision) => {
 // ---- the file ----
 //
 // columns: [{name, type, typeLength, optional, converted, scale, precision,
-//            encoding: 'plain' | 'dictionary' | 'fallback' | 'delta_byte_array'}]
+//            encoding: 'plain' | 'dictionary' | 'fallback' | 'delta_byte_array'
+//                      | 'rle' (booleans)}]
 // rowGroups: [[row, ...], ...], a row an array of values (null for NULL).
-// options: {codec, lie} where lie(kind, object) may change a page header
-// or the footer before it is written (for tests/parquet_hostile.mjs), and
-// dictionaryIndex(i) the index written for a dictionary value (to write
-// one out of range).
+// options: codec; pageVersion (1, or 2 for data pages v2) and
+// compressV2Pages (false: v2 pages stored uncompressed whatever the codec,
+// as their is_compressed flag allows); lie(kind, fields), which may change
+// a page header or the footer before it is written (for
+// tests/parquet_hostile.mjs); dictionaryIndex(i), the index written for a
+// dictionary value (to write one out of range).
 export function writeParquet(columns, rowGroups, options = {}) {
     const codec = options.codec ?? Codec.UNCOMPRESSED;
     const compress = (b) => (codec === Codec.GZIP ? gzipSync(b) : b);
@@ -325,26 +334,36 @@ export function writeParquet(columns, rowGroups, options = {}) {
     let offset = 4;
     const append = (b) => { chunks.push(b); offset += b.length; };
 
-    function page(headerFields, body) {
-        const compressed = compress(body);
+    // A page: its header, then 'levels' as they are (a v2 page's), then
+    // the body, compressed unless 'compressed' is false.
+    function page(headerFields, body, levels = Buffer.alloc(0), compressed = true) {
+        const stored = compressed ? compress(body) : body;
         const header = encodeStruct(lie('page', [
             ...headerFields,
-            i32(2, body.length),
-            i32(3, compressed.length),
+            i32(2, levels.length + body.length),
+            i32(3, levels.length + stored.length),
         ]));
         append(header);
-        append(compressed);
-        return header.length + body.length;
+        append(levels);
+        append(stored);
+        return header.length + levels.length + body.length;
     }
+    // definition levels: 1 present, 0 NULL; in a v1 page with a 4-byte
+    // length before them, in a v2 page uncompressed before the values
     function dataPage(column, values, encoding, encodedValues) {
-        // definition levels: 1 present, 0 NULL, RLE with a 4-byte length
         let levels = Buffer.alloc(0);
-        if (column.optional) {
-            const encoded = hybrid(values.map((v) => (v === null ? 0 : 1)), 1);
-            const len = Buffer.alloc(4);
-            len.writeUInt32LE(encoded.length);
-            levels = Buffer.concat([len, encoded]);
+        if (column.optional)
+            levels = hybrid(values.map((v) => (v === null ? 0 : 1)), 1);
+        if (options.pageVersion === 2) {
+            const compressed = options.compressV2Pages ?? true;
+            return page([i32(1, 3), struct(8, [i32(1, values.length),
+                                               i32(2, values.filter((v) => v === null).length),
+                                               i32(3, values.length), i32(4, encoding),
+                                               i32(5, levels.length), i32(6, 0), bool(7, compressed)])],
+                        encodedValues, levels, compressed);
         }
+        if (column.optional)
+            levels = Buffer.concat([lengthPrefix(levels), levels]);
         return page([i32(1, 0), struct(5, [i32(1, values.length), i32(2, encoding),
                                             i32(3, Enc.RLE), i32(4, Enc.BIT_PACKED)])],
                      Buffer.concat([levels, encodedValues]));
@@ -395,6 +414,10 @@ export function writeParquet(columns, rowGroups, options = {}) {
                                              plain(column.type, rest.filter((v) => v !== null), column.typeLength));
                     encodings.push(Enc.PLAIN);
                 }
+            } else if (kind === 'rle') {
+                // booleans as an RLE run of 1-bit values, with a 4-byte length
+                const runs = hybrid(present.map((v) => (v ? 1 : 0)), 1);
+                uncompressed += dataPage(column, values, Enc.RLE, Buffer.concat([lengthPrefix(runs), runs]));
             } else if (kind === 'delta_byte_array') {
                 uncompressed += dataPage(column, values, Enc.DELTA_BYTE_ARRAY, deltaByteArray(present));
                 encodings.push(Enc.DELTA_BYTE_ARRAY);
@@ -446,6 +469,108 @@ export function writeParquet(columns, rowGroups, options = {}) {
     return Buffer.concat(chunks);
 }
 
+// ---- data pages v1 made v2 ----
+
+// How many of the first n values of an RLE / bit-packed hybrid run of
+// 1-bit values are 1.
+function countOnes(levels, n) {
+    const r = { pos: 0 };
+    let seen = 0, ones = 0;
+    while (seen < n) {
+        const h = Number(readVarint(levels, r));
+        if (h & 1) {
+            for (let k = 0; k < (h >> 1) * 8 && seen < n; k++, seen++)
+                ones += (levels[r.pos + (k >> 3)] >> (k & 7)) & 1;
+            r.pos += h >> 1;
+        } else {
+            const run = Math.min(h >> 1, n - seen);
+            ones += levels[r.pos++] ? run : 0;
+            seen += run;
+        }
+    }
+    return ones;
+}
+
+// node's zlib has these codecs; the others (snappy, zstd, lz4) it lacks
+const codecs = {
+    [Codec.UNCOMPRESSED]: [(b) => b, (b) => b],
+    [Codec.GZIP]: [gunzipSync, gzipSync],
+    [Codec.BROTLI]: [brotliDecompressSync, brotliCompressSync],
+};
+
+// A copy of a flat Parquet file whose data pages v1 are made data pages v2,
+// values and encodings unchanged: the definition levels, without their
+// length, stand uncompressed before the compressed values.  Dictionary
+// pages are kept as they are; the footer's offsets and sizes follow.
+export function toDataPagesV2(file) {
+    const length = file.readUInt32LE(file.length - 8);
+    const footer = decodeStruct(file.subarray(file.length - 8 - length, file.length - 8)).fields;
+    const leaves = field(footer, 2).value.items.slice(1);
+    const parts = [Buffer.from('PAR1')];
+    let offset = 4;
+    const append = (b) => { parts.push(b); offset += b.length; };
+    const set = (fields, id, v) => { const f = field(fields, id); if (f) f.value = BigInt(v); };
+    for (const rowGroup of field(footer, 4)?.value.items ?? []) {
+        const groupStart = offset;
+        field(rowGroup, 1).value.items.forEach((chunk, c) => {
+            const meta = field(chunk, 3).value;
+            const [decompress, compress] = codecs[Number(field(meta, 4).value)];
+            const optional = Number(field(leaves[c], 3)?.value ?? 0) === 1;
+            const hasDictionary = field(meta, 11) !== undefined;
+            let at = Number(field(meta, 11)?.value ?? field(meta, 9).value);
+            const end = at + Number(field(meta, 7).value);
+            const start = offset;
+            let dataOffset = null, uncompressed = 0;
+            while (at < end) {
+                const { fields: header, end: bodyAt } = decodeStruct(file, at);
+                const stored = file.subarray(bodyAt, bodyAt + Number(field(header, 3).value));
+                if (Number(field(header, 1).value) !== 0) {
+                    append(file.subarray(at, bodyAt));
+                    append(stored);
+                    uncompressed += bodyAt - at + Number(field(header, 2).value);
+                } else {
+                    dataOffset ??= offset;
+                    const body = decompress(stored);
+                    const page = field(header, 5).value;
+                    const n = Number(field(page, 1).value);
+                    let levels = Buffer.alloc(0), values = body, nulls = 0;
+                    if (optional) {
+                        const l = body.readUInt32LE(0);
+                        levels = body.subarray(4, 4 + l);
+                        values = body.subarray(4 + l);
+                        nulls = n - countOnes(levels, n);
+                    }
+                    const packed = compress(values);
+                    const v2 = encodeStruct([i32(1, 3), i32(2, levels.length + values.length),
+                                             i32(3, levels.length + packed.length),
+                                             struct(8, [i32(1, n), i32(2, nulls), i32(3, n),
+                                                        i32(4, field(page, 2).value), i32(5, levels.length),
+                                                        i32(6, 0), bool(7, true)])]);
+                    append(v2);
+                    append(levels);
+                    append(packed);
+                    uncompressed += v2.length + levels.length + values.length;
+                }
+                at = bodyAt + stored.length;
+            }
+            set(chunk, 2, start);
+            set(meta, 9, dataOffset ?? start);
+            if (hasDictionary) set(meta, 11, start);
+            set(meta, 6, uncompressed);
+            set(meta, 7, offset - start);
+        });
+        set(rowGroup, 5, groupStart);
+        set(rowGroup, 6, offset - groupStart);
+    }
+    const bytes = encodeStruct(footer);
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(bytes.length);
+    append(bytes);
+    append(len);
+    append(Buffer.from('PAR1'));
+    return Buffer.concat(parts);
+}
+
 // ---- the files ----
 
 const day0 = Date.UTC(2024, 0, 1);
@@ -487,14 +612,23 @@ export const sparkColumns = [
     { name: 'score', type: Type.DOUBLE, optional: true },
 ];
 
+const v2Columns = sparkColumns.map((c) => (c.type === Type.BOOLEAN ? { ...c, encoding: 'rle' } : c));
+
 // The Spark-shaped files, as {name: bytes}: two row groups (one of 300
 // rows, so the fallback column's dictionary holds the first 150 rows only),
-// uncompressed and gzip; a file with an empty row group between two others.
+// uncompressed and gzip; a file with an empty row group between two others;
+// data pages v2, compressed and stored.
 export function sparkFiles() {
     return {
         'spark_uncompressed.parquet': writeParquet(sparkColumns, [sparkRows(300, 0), sparkRows(37, 300)]),
         'spark_gzip.parquet': writeParquet(sparkColumns, [sparkRows(300, 0), sparkRows(37, 300)],
                                            { codec: Codec.GZIP }),
         'spark_empty_row_group.parquet': writeParquet(sparkColumns, [sparkRows(3, 0), [], sparkRows(2, 3)]),
+        // data pages v2, as parquet-mr's v2 writer makes them (DuckDB
+        // writes v1 pages only), booleans RLE-encoded
+        'spark_v2_gzip.parquet': writeParquet(v2Columns, [sparkRows(300, 0), sparkRows(37, 300)],
+                                              { codec: Codec.GZIP, pageVersion: 2 }),
+        'spark_v2_stored.parquet': writeParquet(v2Columns, [sparkRows(300, 0)],
+                                                { codec: Codec.GZIP, pageVersion: 2, compressV2Pages: false }),
     };
 }
