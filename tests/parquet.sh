@@ -15,10 +15,7 @@ cd "$(dirname "$0")/.."
 source tests/cluster.sh
 cluster_use || exit 1
 
-PASSED=0
-FAILED=0
-pass() { echo "ok - $1"; PASSED=$((PASSED + 1)); }
-fail() { echo "not ok - $1"; FAILED=$((FAILED + 1)); }
+source tests/checks.sh
 
 source tests/duckdb.sh
 duck="$CLUSTER_DIR/duckdb"
@@ -67,5 +64,4 @@ for file in "$data"/parquet/*.parquet; do
 done
 
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null
-echo "parquet: $PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+checks_summary parquet

@@ -30,7 +30,7 @@
 // nanosecond timestamps (DuckDB's cast to TIMESTAMP, which truncates).
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { decodeStruct, field, sparkFiles, toDataPagesV2 } from './parquet_spark.mjs';
+import { decodeStruct, field, readFooter, sparkFiles, toDataPagesV2 } from './parquet_spark.mjs';
 import { hostileFiles } from './parquet_hostile.mjs';
 
 const out = process.argv[2];
@@ -410,8 +410,7 @@ writeFileSync(`${out}/encodings.txt`, enc.map((r) =>
 const pageTypes = ['DATA_PAGE', 'INDEX_PAGE', 'DICTIONARY_PAGE', 'DATA_PAGE_V2'];
 const pages = Object.entries(single).map(([name, path]) => {
     const bytes = readFileSync(path);
-    const length = bytes.readUInt32LE(bytes.length - 8);
-    const footer = decodeStruct(bytes.subarray(bytes.length - 8 - length, bytes.length - 8)).fields;
+    const footer = readFooter(bytes);
     const kinds = new Set();
     for (const rowGroup of field(footer, 4)?.value.items ?? [])
         for (const chunk of field(rowGroup, 1).value.items) {

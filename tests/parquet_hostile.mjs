@@ -8,21 +8,19 @@
 // Thrift codec, one field changed and encoded again; a page header keeps
 // its size (a changed number keeps its varint's bytes), so the offsets
 // that follow stay right and only the one lie is wrong.
-import { decodeStruct, encodeStruct, field, sparkColumns, writeParquet } from './parquet_spark.mjs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { decodeStruct, encodeStruct, field, fileEnd, footerBytes, sparkColumns, writeParquet } from './parquet_spark.mjs';
 
 // the two columns every table over these files reads
 export const hostileColumns = 'id bigint, name text';
 
+// a file as its body (up to the footer), its footer decoded, and its
+// footer's bytes
 function split(file) {
-    const len = file.readUInt32LE(file.length - 8);
-    const footer = file.subarray(file.length - 8 - len, file.length - 8);
-    return { body: file.subarray(0, file.length - 8 - len), footer: decodeStruct(footer).fields, raw: footer };
+    const raw = footerBytes(file);
+    return { body: file.subarray(0, file.length - 8 - raw.length), footer: decodeStruct(raw).fields, raw };
 }
-function join(body, footerBytes, length = footerBytes.length) {
-    const l = Buffer.alloc(4);
-    l.writeUInt32LE(length >>> 0);
-    return Buffer.concat([body, footerBytes, l, Buffer.from('PAR1')]);
-}
+const join = (body, footer, length) => Buffer.concat([body, fileEnd(footer, length)]);
 // the ColumnMetaData of column 'c' of the first row group
 const chunkMeta = (footer, c) =>
     field(field(field(footer, 4).value.items[0], 1).value.items[c], 3).value;
@@ -71,7 +69,6 @@ function noise(n, seed = 12345) {
 // {name: bytes}; 'db' a DuckDB connection, 'dir' where to write the good
 // files they are made from
 export async function hostileFiles(db, dir) {
-    const { readFileSync, mkdirSync } = await import('node:fs');
     mkdirSync(`${dir}/hostile_base`, { recursive: true });
     const base = {};
     for (const codec of ['uncompressed', 'snappy', 'gzip', 'zstd', 'lz4_raw', 'brotli']) {

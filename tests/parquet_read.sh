@@ -33,10 +33,7 @@ cd "$(dirname "$0")/.."
 source tests/cluster.sh
 cluster_use || exit 1
 
-PASSED=0
-FAILED=0
-pass() { echo "ok - $1"; PASSED=$((PASSED + 1)); }
-fail() { echo "not ok - $1"; FAILED=$((FAILED + 1)); }
+source tests/checks.sh
 indent() { sed 's/^/    /' | head -n "${1:-8}"; }
 
 source tests/duckdb.sh
@@ -54,7 +51,7 @@ mkdir -p "$out"
 if ! (cd "$duck" && node parquet_fixtures.mjs "$out") >"$duck/fixtures.log" 2>&1; then
     indent 20 <"$duck/fixtures.log"
     fail "DuckDB writes the fixtures"
-    echo "parquet_read: $PASSED passed, $FAILED failed"
+    checks_summary parquet_read
     exit 1
 fi
 echo "# fixtures made in $SECONDS s"
@@ -364,5 +361,4 @@ fi
 
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null
 echo "# all done in $SECONDS s"
-echo "parquet_read: $PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+checks_summary parquet_read

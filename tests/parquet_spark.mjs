@@ -150,6 +150,23 @@ function decodeFields(buf, r) {
 // the field of a decoded struct with this id
 export const field = (fields, id) => fields.find((f) => f.id === id);
 
+// ---- a file's end: the footer, its length, PAR1 ----
+
+// the footer's bytes, the 4 bytes of a length ('length', the footer's own
+// unless a lie is wanted), and the magic
+export function fileEnd(footer, length = footer.length) {
+    const l = Buffer.alloc(4);
+    l.writeUInt32LE(length >>> 0);
+    return Buffer.concat([footer, l, Buffer.from('PAR1')]);
+}
+
+// the footer's bytes of a file, and its fields decoded
+export function footerBytes(file) {
+    const length = file.readUInt32LE(file.length - 8);
+    return file.subarray(file.length - 8 - length, file.length - 8);
+}
+export const readFooter = (file) => decodeStruct(footerBytes(file)).fields;
+
 // ---- Parquet's enums ----
 export const Type = { BOOLEAN: 0, INT32: 1, INT64: 2, INT96: 3, FLOAT: 4, DOUBLE: 5,
                       BYTE_ARRAY: 6, FIXED_LEN_BYTE_ARRAY: 7 };
@@ -461,11 +478,7 @@ export function writeParquet(columns, rowGroups, options = {}) {
         list(4, T.STRUCT, rowGroupMeta),
         bin(6, 'parquet-mr version 1.12.3 (build ritual tests/parquet_spark.mjs)'),
     ]));
-    const length = Buffer.alloc(4);
-    length.writeUInt32LE(footer.length);
-    append(footer);
-    append(length);
-    append(Buffer.from('PAR1'));
+    append(fileEnd(footer));
     return Buffer.concat(chunks);
 }
 
@@ -503,8 +516,7 @@ const codecs = {
 // length, stand uncompressed before the compressed values.  Dictionary
 // pages are kept as they are; the footer's offsets and sizes follow.
 export function toDataPagesV2(file) {
-    const length = file.readUInt32LE(file.length - 8);
-    const footer = decodeStruct(file.subarray(file.length - 8 - length, file.length - 8)).fields;
+    const footer = readFooter(file);
     const leaves = field(footer, 2).value.items.slice(1);
     const parts = [Buffer.from('PAR1')];
     let offset = 4;
@@ -562,12 +574,7 @@ export function toDataPagesV2(file) {
         set(rowGroup, 5, groupStart);
         set(rowGroup, 6, offset - groupStart);
     }
-    const bytes = encodeStruct(footer);
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(bytes.length);
-    append(bytes);
-    append(len);
-    append(Buffer.from('PAR1'));
+    append(fileEnd(encodeStruct(footer)));
     return Buffer.concat(parts);
 }
 
