@@ -37,7 +37,7 @@ source tests/checks.sh
 indent() { sed 's/^/    /' | head -n "${1:-8}"; }
 
 source tests/duckdb.sh
-duck="$CLUSTER_DIR/duckdb_read"
+duck="$CLUSTER_DIR/duckdb"
 if ! duckdb_install "$duck" tests/parquet_fixtures.mjs tests/parquet_spark.mjs tests/parquet_hostile.mjs; then
     echo "parquet_read: nothing compared"
     echo "parquet_read: 0 passed, 0 failed"
