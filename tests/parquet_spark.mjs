@@ -337,7 +337,8 @@ export const decimalLength = (precision) => {
 //            encoding: 'plain' | 'dictionary' | 'fallback' | 'delta_byte_array'
 //                      | 'rle' (booleans)}]
 // rowGroups: [[row, ...], ...], a row an array of values (null for NULL).
-// options: codec; pageVersion (1, or 2 for data pages v2) and
+// options: codec; pageRows (rows of a data page; default all of a chunk);
+// pageVersion (1, or 2 for data pages v2) and
 // compressV2Pages (false: v2 pages stored uncompressed whatever the codec,
 // as their is_compressed flag allows); lie(kind, fields), which may change
 // a page header or the footer before it is written (for
@@ -405,9 +406,19 @@ export function writeParquet(columns, rowGroups, options = {}) {
             let dataOffset = start;
             const encodings = [Enc.RLE, Enc.BIT_PACKED];
             const kind = column.encoding ?? 'plain';
+            // data pages of at most options.pageRows rows, each encoded
+            // on its own by 'encode' (its values without the NULLs)
+            const pages = (slice, encoding, encode) => {
+                const size = options.pageRows ?? Math.max(slice.length, 1);
+                for (let p = 0; p < Math.max(slice.length, 1); p += size) {
+                    const part = slice.slice(p, p + size);
+                    uncompressed += dataPage(column, part, encoding, encode(part.filter((v) => v !== null)));
+                }
+                if (!encodings.includes(encoding)) encodings.push(encoding);
+            };
             if (kind === 'dictionary' || kind === 'fallback') {
                 // 'fallback': the dictionary takes the first half of the
-                // rows, the rest is a second page, PLAIN
+                // rows, the rest is PLAIN
                 const cut = kind === 'fallback' ? rows.length >> 1 : rows.length;
                 const dictionary = new Map();
                 const dictValues = [];
@@ -421,26 +432,20 @@ export function writeParquet(columns, rowGroups, options = {}) {
                                                             i32(2, Enc.PLAIN_DICTIONARY)])],
                                      plain(column.type, dictValues, column.typeLength));
                 dataOffset = offset;
-                const first = values.slice(0, cut);
-                uncompressed += dataPage(column, first, Enc.PLAIN_DICTIONARY,
-                                         dictionaryIndices(first.filter((v) => v !== null), dictionary, keyOf));
-                encodings.push(Enc.PLAIN_DICTIONARY);
-                if (cut < rows.length) {
-                    const rest = values.slice(cut);
-                    uncompressed += dataPage(column, rest, Enc.PLAIN,
-                                             plain(column.type, rest.filter((v) => v !== null), column.typeLength));
-                    encodings.push(Enc.PLAIN);
-                }
+                pages(values.slice(0, cut), Enc.PLAIN_DICTIONARY,
+                      (part) => dictionaryIndices(part, dictionary, keyOf));
+                if (cut < rows.length)
+                    pages(values.slice(cut), Enc.PLAIN, (part) => plain(column.type, part, column.typeLength));
             } else if (kind === 'rle') {
-                // booleans as an RLE run of 1-bit values, with a 4-byte length
-                const runs = hybrid(present.map((v) => (v ? 1 : 0)), 1);
-                uncompressed += dataPage(column, values, Enc.RLE, Buffer.concat([lengthPrefix(runs), runs]));
+                // booleans as RLE runs of 1-bit values, with a 4-byte length
+                pages(values, Enc.RLE, (part) => {
+                    const runs = hybrid(part.map((v) => (v ? 1 : 0)), 1);
+                    return Buffer.concat([lengthPrefix(runs), runs]);
+                });
             } else if (kind === 'delta_byte_array') {
-                uncompressed += dataPage(column, values, Enc.DELTA_BYTE_ARRAY, deltaByteArray(present));
-                encodings.push(Enc.DELTA_BYTE_ARRAY);
+                pages(values, Enc.DELTA_BYTE_ARRAY, deltaByteArray);
             } else {
-                uncompressed += dataPage(column, values, Enc.PLAIN, plain(column.type, present, column.typeLength));
-                encodings.push(Enc.PLAIN);
+                pages(values, Enc.PLAIN, (part) => plain(column.type, part, column.typeLength));
             }
             const meta = [
                 i32(1, column.type),
@@ -624,7 +629,7 @@ const v2Columns = sparkColumns.map((c) => (c.type === Type.BOOLEAN ? { ...c, enc
 // The Spark-shaped files, as {name: bytes}: two row groups (one of 300
 // rows, so the fallback column's dictionary holds the first 150 rows only),
 // uncompressed and gzip; a file with an empty row group between two others;
-// data pages v2, compressed and stored.
+// data pages v2, compressed and stored; chunks of many pages.
 export function sparkFiles() {
     return {
         'spark_uncompressed.parquet': writeParquet(sparkColumns, [sparkRows(300, 0), sparkRows(37, 300)]),
@@ -637,5 +642,10 @@ export function sparkFiles() {
                                               { codec: Codec.GZIP, pageVersion: 2 }),
         'spark_v2_stored.parquet': writeParquet(v2Columns, [sparkRows(300, 0)],
                                                 { codec: Codec.GZIP, pageVersion: 2, compressV2Pages: false }),
+        // chunks of many pages (64 rows each), v1 and v2
+        'spark_pages.parquet': writeParquet(sparkColumns, [sparkRows(300, 0), sparkRows(37, 300)],
+                                            { codec: Codec.GZIP, pageRows: 64 }),
+        'spark_v2_pages.parquet': writeParquet(v2Columns, [sparkRows(300, 0), sparkRows(37, 300)],
+                                               { pageVersion: 2, pageRows: 64 }),
     };
 }
