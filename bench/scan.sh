@@ -14,24 +14,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-events=5000000
-rounds=5
-memory=false
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --events) events=$2; shift 2 ;;
-        --rounds) rounds=$2; shift 2 ;;
-        --memory) memory=true; shift ;;
-        *) echo "usage: bash bench/scan.sh [--events N] [--rounds N] [--memory]" >&2; exit 2 ;;
-    esac
-done
+source bench/rounds.sh
+bench_options bench/scan.sh "$@"
 
 bash tests/setup.sh
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    [ "$(id -u)" -eq 0 ] || { echo "bench: node and npm are needed" >&2; exit 1; }
-    { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; } \
-        || { echo "bench: could not install nodejs and npm with apt-get" >&2; exit 1; }
-fi
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 export PG_CONFIG
 source tests/cluster.sh
@@ -46,15 +32,9 @@ CONF
 server_ctl -D "$CLUSTER_DIR/data" -w restart >/dev/null
 
 # DuckDB from npm, in a scratch folder next to the cluster
+source tests/duckdb.sh
 duck="$CLUSTER_DIR/duckdb"
-mkdir -p "$duck"
-cp bench/duckdb_query.mjs "$duck/"
-if ! (cd "$duck" && npm init -y && npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1) \
-    >"$duck/npm.log" 2>&1; then
-    tail -n 20 "$duck/npm.log" >&2
-    echo "bench: could not install DuckDB (@duckdb/node-api) from npm; its output is above" >&2
-    exit 1
-fi
+duckdb_install "$duck" bench/duckdb_query.mjs >&2 || { echo "bench: DuckDB is needed" >&2; exit 1; }
 
 # the data, readable by the server
 data="$CLUSTER_DIR/bench"
@@ -85,20 +65,9 @@ COPY ev_heap FROM :'file' WITH (FORMAT csv, HEADER);
 VACUUM ANALYZE ev_heap;
 SQL
 
-# one timed statement in a fresh session; prints milliseconds
-time_sql() {
-    local setup=$1 sql=$2 out
-    out=$(psql -X -q -At -c "$setup" -c '\timing on' -c "$sql" 2>&1)
-    awk '/^Time: / { t = $2 } END { if (t == "") exit 1; print t }' <<<"$out" ||
-        { echo "bench: $sql failed: $out" >&2; return 1; }
-}
-
 duck_csv="read_csv('$file', header = true, auto_detect = false,
   columns = {'user_id': 'BIGINT', 'event_type': 'VARCHAR', 'event_date': 'TIMESTAMP'},
   ignore_errors = true)"
-time_duck() {
-    (cd "$duck" && node duckdb_query.mjs "$1" "$2")
-}
 
 queries=(count all_columns dau)
 declare -A sql=(
@@ -125,31 +94,16 @@ run_peer() {
 }
 
 results="$CLUSTER_DIR/results"
-: >"$results"
-for round in $(seq "$rounds"); do
-    for query in "${queries[@]}"; do
-        for peer in "${peers[@]}"; do
-            if ms=$(run_peer "$peer" "$query"); then
-                echo "$query $peer $ms" >>"$results"
-            fi
-        done
-    done
-    echo "bench: round $round of $rounds done" >&2
-done
-
-median() {
-    awk -v q="$1" -v p="$2" '$1 == q && $2 == p { print $3 }' "$results" | sort -n |
-        awk '{ v[NR] = $1 } END { if (NR == 0) exit; print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+run_rounds "$rounds" "$results"
 
 echo
 echo "ratios below 1 mean ritual_fdw is faster than the peer"
 printf '%-12s %-17s %10s %14s %17s\n' query peer "median ms" "ritual/peer" "ritual 2w/peer"
 for query in "${queries[@]}"; do
-    ritual_ms=$(median "$query" ritual)
-    ritual2_ms=$(median "$query" ritual_2_workers)
+    ritual_ms=$(median "$results" "$query" ritual)
+    ritual2_ms=$(median "$results" "$query" ritual_2_workers)
     for peer in "${peers[@]}"; do
-        ms=$(median "$query" "$peer")
+        ms=$(median "$results" "$query" "$peer")
         [ -n "$ms" ] || continue
         printf '%-12s %-17s %10.0f %14.2f %17.2f\n' "$query" "$peer" "$ms" \
             "$(awk -v a="$ritual_ms" -v b="$ms" 'BEGIN { print a / b }')" \
@@ -157,15 +111,6 @@ for query in "${queries[@]}"; do
     done
 done
 
-# the backend's peak memory (VmHWM) during a scan of all columns
-peak_kb() {
-    psql -X -q -At -v table="$1" <<'SQL' 2>/dev/null | tail -1
-SELECT count(*), max(user_id), max(event_date), max(length(event_type)) FROM :table \g /dev/null
-SELECT pg_backend_pid() AS backend_pid \gset
-\setenv BACKEND_PID :backend_pid
-\! awk '/^VmHWM:/ { print $2 }' /proc/$BACKEND_PID/status
-SQL
-}
 echo
 echo "backend peak memory (VmHWM) after an all-columns scan: ritual $(peak_kb ev_ritual) kB, file_fdw $(peak_kb ev_file_fdw) kB"
 

@@ -74,6 +74,17 @@ CONF
     export PGHOST=$CLUSTER_DIR PGPORT PGUSER=postgres CLUSTER_DIR
 }
 
+# cluster_use: the running cluster when CLUSTER_DIR is set (tests/check.sh
+# started it), else a new one, the extension built and installed first,
+# stopped when the shell exits
+cluster_use() {
+    if [ -z "${CLUSTER_DIR:-}" ]; then
+        bash tests/setup.sh >/dev/null
+        cluster_start || return 1
+        trap cluster_stop EXIT
+    fi
+}
+
 cluster_stop() {
     if [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR/data" ]; then
         server_ctl -D "$CLUSTER_DIR/data" -m fast -w stop >/dev/null || true

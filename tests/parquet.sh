@@ -5,7 +5,7 @@
 # minimums and maximums are put in ritual's hex form first; the logical
 # type, which the two spell differently, is left out).
 #
-# Installs DuckDB from npm as bench/scan.sh does (node and npm from Debian
+# Installs DuckDB from npm (tests/duckdb.sh; node and npm from Debian
 # when missing, as root); when it cannot, the test says why and counts
 # nothing.  Uses the running cluster (tests/cluster.sh)
 # or starts one.  Prints "ok - NAME" or "not ok - NAME" and the difference,
@@ -13,30 +13,14 @@
 set -u
 cd "$(dirname "$0")/.."
 source tests/cluster.sh
-if [ -z "${CLUSTER_DIR:-}" ]; then
-    bash tests/setup.sh >/dev/null
-    cluster_start
-    trap cluster_stop EXIT
-fi
+cluster_use || exit 1
 
-PASSED=0
-FAILED=0
-pass() { echo "ok - $1"; PASSED=$((PASSED + 1)); }
-fail() { echo "not ok - $1"; FAILED=$((FAILED + 1)); }
+source tests/checks.sh
 
-# node and npm as bench/scan.sh gets them: from Debian, as root
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    if [ "$(id -u)" -eq 0 ]; then
-        { apt-get update -qq && apt-get install -y -qq nodejs npm; } >/dev/null 2>&1
-    fi
-fi
+source tests/duckdb.sh
 duck="$CLUSTER_DIR/duckdb"
-mkdir -p "$duck"
-cp tests/parquet_duckdb.mjs "$duck/"
-if ! (cd "$duck" && npm init -y && npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1) \
-    >"$duck/npm.log" 2>&1; then
-    tail -n 20 "$duck/npm.log"
-    echo "parquet: DuckDB (@duckdb/node-api) could not be installed from npm (output above); nothing compared"
+if ! duckdb_install "$duck" tests/parquet_duckdb.mjs; then
+    echo "parquet: nothing compared"
     echo "parquet: 0 passed, 0 failed"
     exit 0
 fi
@@ -80,5 +64,4 @@ for file in "$data"/parquet/*.parquet; do
 done
 
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null
-echo "parquet: $PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+checks_summary parquet
