@@ -214,7 +214,9 @@ role_may_read_table(PlannerInfo *root, Oid foreigntableid)
  *		a row.  The files that pruning rules out are not counted, if the role
  *		may see which they are; the partition directories it rules out by
  *		what is known now are not even listed, and the executor of this
- *		statement takes the listing made here (see listing.c).
+ *		statement takes the listing made here (see listing.c).  A directory
+ *		that cannot be read is passed over here: the executor lists again,
+ *		and reports it if it must read it.
  */
 static void
 ritualGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
@@ -240,7 +242,7 @@ ritualGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	if (plan->role_sees_files && plan->conditions != NIL)
 		filter = ritual_range_filter_plan(root, plan->conditions,
 										  baserel->relid, plan->opts);
-	listing = ritual_list_files(plan->opts, foreigntableid, filter);
+	listing = ritual_list_files(plan->opts, foreigntableid, filter, true);
 	listing->filter = filter;
 	MemoryContextSwitchTo(oldcontext);
 	plan->listing = ritual_listing_keep(listing_context, listing);
@@ -518,11 +520,13 @@ list_files(ForeignScanState *node, RitualOptions *opts, bool prune,
 
 	if (prune && plan->fdw_exprs != NIL)
 		filter = ritual_range_filter_begin(node, plan->fdw_exprs, opts);
-	if (listing != NULL && listing->dirs_skipped > 0 &&
-		(filter == NULL || !ritual_range_filter_agrees(listing->filter, filter)))
+	if (listing != NULL &&
+		(!listing->complete ||
+		 (listing->dirs_skipped > 0 &&
+		  (filter == NULL || !ritual_range_filter_agrees(listing->filter, filter)))))
 		listing = NULL;
 	if (listing == NULL)
-		listing = ritual_list_files(opts, relid, filter);
+		listing = ritual_list_files(opts, relid, filter, false);
 	ritual_find_partition_columns(opts, listing->files);
 	*pruned = listing->dirs_skipped;
 	files = listing->files;

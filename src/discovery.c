@@ -12,6 +12,8 @@
  * A caller may pass a filter that the walk asks, before it enters a
  * key=value directory, whether that directory's partitions may hold what it
  * wants: one it rules out is never read.  Discovery knows nothing of why.
+ * The filter may also ask that a directory that cannot be read be passed
+ * over rather than be an error, for a listing that only estimates.
  *
  *-------------------------------------------------------------------------
  */
@@ -85,7 +87,8 @@ stat_path(const char *path, struct stat *st)
 typedef struct DirEntry
 {
 	const char *dir;			/* the directory */
-	List	   *keys;			/* its partitions, when the filter needs them */
+	List	   *keys;			/* its partitions and a last one for the
+								 * entry's, when there is a filter */
 	List	   *values;
 	const char *name;			/* the entry's name */
 	unsigned char type;			/* its d_type, or 0 (DT_UNKNOWN) */
@@ -103,8 +106,17 @@ for_each_entry(Discovery *d, const char *path,
 	struct dirent *de;
 	DirEntry	entry = {path, NIL, NIL, NULL, 0};
 
-	if (d->filter != NULL)
+	if (dir == NULL && d->filter != NULL && d->filter->pass_unreadable)
+	{
+		d->filter->unreadable++;
+		return;
+	}
+	if (d->filter != NULL && d->filter->may_descend != NULL)
+	{
 		ritual_parse_dir_partitions(path, &entry.keys, &entry.values);
+		entry.keys = lappend(entry.keys, NULL);
+		entry.values = lappend(entry.values, NULL);
+	}
 	while ((de = ReadDir(dir, path)) != NULL)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -117,6 +129,8 @@ for_each_entry(Discovery *d, const char *path,
 		visit(&entry, arg);
 	}
 	FreeDir(dir);
+	list_free(entry.keys);
+	list_free(entry.values);
 }
 
 /*
@@ -130,19 +144,20 @@ filtered_out(Discovery *d, const DirEntry *e)
 	RitualDirFilter *filter = d->filter;
 	char	   *key;
 	char	   *value;
-	List	   *keys;
-	List	   *values;
 	bool		may_match;
 	struct stat st;
 
-	if (filter == NULL || !ritual_parse_partition_name(e->name, strlen(e->name),
-													   &key, &value))
+	if (filter == NULL || filter->may_descend == NULL ||
+		!ritual_parse_partition_name(e->name, strlen(e->name), &key, &value))
 		return false;
-	keys = lappend(list_copy(e->keys), key);
-	values = lappend(list_copy(e->values), value);
-	may_match = filter->may_descend(keys, values, filter->arg);
-	list_free(keys);
-	list_free(values);
+	llast(e->keys) = key;
+	llast(e->values) = value;
+	may_match = filter->may_descend(e->keys, e->values, filter->arg);
+	llast(e->keys) = NULL;
+	llast(e->values) = NULL;
+	pfree(key);
+	if (value != NULL)
+		pfree(value);
 	if (may_match)
 		return false;
 	/* a file named key=value is not a partition directory */

@@ -396,15 +396,16 @@ dir_may_match(List *keys, List *values, void *arg)
  *		The files of the table 'relid' whose options are 'opts', as
  *		ritual_discover_files finds them, but for the key=value directories
  *		whose values cannot satisfy 'filter' (if not NULL): those are not
- *		read at all.
+ *		read at all.  With 'pass_unreadable', for an estimate, a directory
+ *		that cannot be read is passed over (the listing is not complete).
  */
 RitualListing *
 ritual_list_files(const RitualOptions *opts, Oid relid,
-				  const RitualRangeFilter *filter)
+				  const RitualRangeFilter *filter, bool pass_unreadable)
 {
 	RitualListing *listing = palloc0(sizeof(RitualListing));
 	DirPruning	p = {.filter = filter,.opts = opts};
-	RitualDirFilter dir_filter = {dir_may_match, &p, 0};
+	RitualDirFilter dir_filter = {NULL, &p, pass_unreadable, 0, 0};
 	bool		prunes = false;
 
 	if (filter != NULL && opts->hive_partitioning != 0)
@@ -427,19 +428,20 @@ ritual_list_files(const RitualOptions *opts, Oid relid,
 			prunes |= bms_is_member(i, ritual_range_filter_columns(filter));
 		}
 	}
-	if (!prunes)
-		listing->files = ritual_discover_files(opts->paths, opts->missing_ok);
-	else
+	if (prunes)
 	{
+		dir_filter.may_descend = dir_may_match;
 		p.work = AllocSetContextCreate(CurrentMemoryContext,
 									   "ritual_fdw directory pruning",
 									   ALLOCSET_SMALL_SIZES);
-		listing->files = ritual_discover_files_filtered(opts->paths,
-														opts->missing_ok,
-														&dir_filter);
-		MemoryContextDelete(p.work);
 	}
+	listing->files = ritual_discover_files_filtered(opts->paths,
+													opts->missing_ok,
+													&dir_filter);
+	if (prunes)
+		MemoryContextDelete(p.work);
 	listing->dirs_skipped = dir_filter.skipped;
+	listing->complete = (dir_filter.unreadable == 0);
 	listing->key_columns = p.key_columns;
 	return listing;
 }

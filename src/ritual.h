@@ -102,15 +102,18 @@ typedef struct RitualFile
 } RitualFile;
 
 /*
- * Asked by the walk before it enters a key=value directory, with the
- * partitions of that directory's path (deepest last, as a file's): false
- * rules the directory out, and it is not read.
+ * may_descend, if set, is asked by the walk before it enters a key=value
+ * directory, with the partitions of that directory's path (deepest last, as
+ * a file's): false rules the directory out, and it is not read.
  */
 typedef struct RitualDirFilter
 {
 	bool		(*may_descend) (List *keys, List *values, void *arg);
 	void	   *arg;
+	bool		pass_unreadable;	/* a directory that does not open is
+									 * passed over, not an error */
 	int			skipped;		/* directories ruled out */
+	int			unreadable;		/* directories passed over */
 } RitualDirFilter;
 
 extern List *ritual_discover_files(List *patterns, bool missing_ok);
@@ -179,6 +182,7 @@ typedef struct RitualListing
 {
 	List	   *files;			/* RitualFile *, sorted by path */
 	int			dirs_skipped;	/* key=value directories ruled out */
+	bool		complete;		/* no directory was passed over unread */
 	Bitmapset  *key_columns;	/* 0-based attributes the filter uses that
 								 * the key of a directory met names */
 	const RitualRangeFilter *filter;	/* what ruled them out, or NULL */
@@ -200,7 +204,8 @@ extern List *ritual_scan_conditions(List *clauses);
 extern List *ritual_partition_conditions(List *conditions, Index relid,
 										 const RitualOptions *opts);
 extern RitualListing *ritual_list_files(const RitualOptions *opts, Oid relid,
-										const RitualRangeFilter *filter);
+										const RitualRangeFilter *filter,
+										bool pass_unreadable);
 extern List *ritual_plan_files(struct PlannerInfo *root, List *clauses,
 							   Index relid, const RitualOptions *opts,
 							   List *files);
