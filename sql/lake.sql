@@ -196,6 +196,12 @@ SELECT count(*) FROM guarded WHERE event_date::text = '2024-01-02';
 SELECT count(*) FROM guarded WHERE user_id = 1;
 SELECT count(*) FROM guarded
  WHERE event_date = (SELECT max(d) - 64 FROM wanted);
+-- a table over the unreadable directory: the error is the directory's
+\set locked :guarded '/event_date=2024-01-04'
+CREATE FOREIGN TABLE locked (user_id int) SERVER files
+  OPTIONS (path :'locked', header 'true');
+SELECT count(*) FROM locked;
+DROP FOREIGN TABLE locked;
 DROP FOREIGN TABLE guarded;
 DROP TABLE guarded_cases;
 -- a boolean partition column alone is a condition too

@@ -393,7 +393,7 @@ ritual_discover_files(List *patterns, bool missing_ok)
  *		The same, but for the files of the key=value directories that
  *		'filter' (if not NULL) rules out: those directories are not read.  A
  *		pattern is an error (without missing_ok) only if it matches nothing,
- *		not if all it matches is ruled out.
+ *		not if all it matches is ruled out or passed over unread.
  */
 List *
 ritual_discover_files_filtered(List *patterns, bool missing_ok,
@@ -408,7 +408,7 @@ ritual_discover_files_filtered(List *patterns, bool missing_ok,
 	{
 		const char *pattern = lfirst(lc);
 		struct stat st;
-		int			skipped = filter ? filter->skipped : 0;
+		int			passed_over = filter ? filter->skipped + filter->unreadable : 0;
 
 		d.matched = 0;
 		if (has_glob_chars(pattern))
@@ -417,7 +417,8 @@ ritual_discover_files_filtered(List *patterns, bool missing_ok,
 			add_path(&d, pattern, &st, NULL);
 
 		if (d.matched == 0 && !missing_ok &&
-			(filter == NULL || filter->skipped == skipped))
+			(filter == NULL ||
+			 filter->skipped + filter->unreadable == passed_over))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_FILE),
 					 errmsg("path \"%s\" matches no file", pattern),

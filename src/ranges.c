@@ -17,14 +17,20 @@
  * for NOT, and both err on the side of "may": a range is skipped only when
  * no row in it can satisfy the conditions.
  *
- * Text and the other collatable types: the order of a range's bounds is
- * that of the collation "C" (bytes, as Parquet's statistics are), so an
- * ordering comparison (<, <=, >, >=) uses the bounds only when it compares
- * under "C" or "POSIX"; equality, IN and <> use them under any
- * deterministic collation of a type of the text family, where equal means
- * the same bytes.  A range of one value (a directory's) is compared under
- * the comparison's own collation, whatever it is: that is what the
- * operator does.
+ * Text: the order of a range's bounds is that of the collation "C" (bytes,
+ * as Parquet's statistics are), so an ordering comparison (<, <=, >, >=) of
+ * text or varchar uses the bounds only when it compares under "C" or
+ * "POSIX"; equality, IN and <> use them under any deterministic collation,
+ * where equal means the same bytes.  Other collatable types (char(n), whose
+ * trailing blanks do not count; citext) use no bounds.  A range of one
+ * value (a directory's) is compared under the comparison's own collation,
+ * whatever the type: that is what the operator does.
+ *
+ * A caller's bounds must hold in the order of the column type's btree
+ * operator family, in which a float's NaN is above every number (Parquet's
+ * statistics leave NaN out: a row group that may hold one has no bounds for
+ * a filter).  Equal bounds are taken for one value only when they are the
+ * same bytes.
  *
  *-------------------------------------------------------------------------
  */
@@ -89,7 +95,7 @@ typedef struct FilterNode
 	FmgrInfo	cmp;			/* the family's order of the two types */
 	Oid			collation;		/* of the comparison */
 	bool		bounds_ordered; /* a range's bounds may answer ordering */
-	bool		bounds_equal;	/* ... or, else, equality (byte order) */
+	bool		bounds_equal;	/* ... or, if not, equality in byte order */
 	int16		column_typlen;	/* to see that min and max are one value */
 	bool		column_typbyval;
 	int			value;			/* index into the filter's values */
@@ -251,12 +257,12 @@ compare_node(CompileContext *cx, int column, Oid coltype, Oid opno,
 	get_typlenbyval(basetype, &node->column_typlen, &node->column_typbyval);
 	if (!type_is_collatable(basetype))
 		node->bounds_ordered = true;
-	else if (OidIsValid(collation) && lc_collate_is_c(collation))
-		node->bounds_ordered = true;
-	else
-		node->bounds_equal = OidIsValid(collation) &&
-			family == TEXT_BTREE_FAM_OID &&
-			get_collation_isdeterministic(collation);
+	else if (family == TEXT_BTREE_FAM_OID && OidIsValid(collation))
+	{
+		/* text, varchar: byte order under "C", equal bytes when deterministic */
+		node->bounds_ordered = lc_collate_is_c(collation);
+		node->bounds_equal = get_collation_isdeterministic(collation);
+	}
 	cx->filter->columns = bms_add_member(cx->filter->columns, column);
 	return node;
 }

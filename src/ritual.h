@@ -153,8 +153,8 @@ typedef struct RitualColumnRange
 								 * false: nothing is known of them, but that
 								 * there are none when null_count equals
 								 * row_count */
-	Datum		min,			/* in the column's type, inclusive; for a */
-				max;			/* collatable type, in byte order */
+	Datum		min,			/* in the column's type, inclusive; text */
+				max;			/* in byte order (see ranges.c) */
 	int64		null_count;		/* NULLs among the rows; -1: unknown */
 	int64		row_count;		/* rows the range covers; -1: unknown */
 } RitualColumnRange;
