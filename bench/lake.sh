@@ -163,27 +163,23 @@ CREATE FOREIGN TABLE one_day (user_id bigint, event_type text, event_date date) 
 CREATE FOREIGN TABLE hourly (user_id bigint, event_type text, event_date date, hour int) SERVER lake OPTIONS (path :'hourly');
 CREATE FOREIGN TABLE one_hour (user_id bigint, event_type text, event_date date, hour int) SERVER lake OPTIONS (path :'one_hour');
 SQL
-    local day="event_date = '2019-06-01'"
-    local hour="$day AND hour = 13"
-    local all="SELECT count(*), max(user_id) FROM"
-    declare -A query=(
-        [day_lake]="$all daily WHERE $day"
-        [day_dir]="$all one_day WHERE $day"
-        [day_full]="$all daily"
-        [hour_lake]="$all hourly WHERE $hour"
-        [hour_dir]="$all one_hour WHERE $hour"
-        [hour_full]="$all hourly"
-    )
-    local names="day_lake day_dir day_full hour_lake hour_dir hour_full"
     results="$CLUSTER_DIR/results"
     : >"$results"
-    for name in $names; do
-        # one session: a warm-up, then the rounds
-        { echo '\timing on'; for round in $(seq 0 "$rounds"); do echo "${query[$name]};"; done; } |
+    # timed NAME QUERY: in one session, once to warm it, then once per round
+    timed() {
+        { echo '\timing on'; for round in $(seq 0 "$rounds"); do echo "$2;"; done; } |
             psql -X -q -At -v ON_ERROR_STOP=1 >"$CLUSTER_DIR/out" 2>&1 ||
-            { echo "bench: failed: ${query[$name]}" >&2; cat "$CLUSTER_DIR/out" >&2; return 1; }
-        awk -v n="$name" '/^Time: / && seen++ { print n, $2 }' "$CLUSTER_DIR/out" >>"$results"
-    done
+            { echo "bench: failed: $2" >&2; cat "$CLUSTER_DIR/out" >&2; return 1; }
+        awk -v n="$1" '/^Time: / && seen++ { print n, $2 }' "$CLUSTER_DIR/out" >>"$results"
+    }
+    local day="event_date = '2019-06-01'"
+    local all="SELECT count(*), max(user_id) FROM"
+    timed day_lake "$all daily WHERE $day"
+    timed day_dir "$all one_day WHERE $day"
+    timed day_full "$all daily"
+    timed hour_lake "$all hourly WHERE $day AND hour = 13"
+    timed hour_dir "$all one_hour WHERE $day AND hour = 13"
+    timed hour_full "$all hourly"
     printf '%-28s %12s %12s %8s\n' query "lake ms" "one dir ms" ratio
     for unit in day hour; do
         local lake dir
