@@ -445,7 +445,10 @@ ritualGetForeignPlan(pg_attribute_unused() PlannerInfo *root,
 	bool		whole_row;
 	List	   *needed = planned_columns(baserel, &whole_row);
 
-	/* in the order the planner's listing computed their values */
+	/*
+	 * fdw_exprs: the very conditions whose values the planner's listing
+	 * used, in its order, for the executor to compare one by one
+	 */
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
 							plan->conditions,
