@@ -12,11 +12,13 @@ OBJS = \
 	src/functions.o \
 	src/ingest.o \
 	src/ingest_batch.o \
+	src/listing.o \
 	src/options.o \
 	src/parallel.o \
 	src/parquet_functions.o \
 	src/partitions.o \
 	src/pending_files.o \
+	src/ranges.o \
 	src/readers/parquet/footer.o \
 	src/readers/parquet/metadata.o \
 	src/readers/parquet/names.o \

@@ -46,8 +46,12 @@ void		_PG_init(void);
 typedef struct RitualPlanState
 {
 	RitualOptions *opts;		/* merged options of table and server */
-	List	   *files;			/* RitualFile *, as discovered now */
-	int64		total_size;		/* bytes in all files */
+	List	   *conditions;		/* of ritual_scan_conditions: they prune */
+	bool		prunes_files;	/* some condition is on partition columns */
+	int			listing;		/* token of the listing the executor may
+								 * take (see listing.c) */
+	List	   *files;			/* RitualFile *, that may match */
+	int64		total_size;		/* bytes in those files */
 	BlockNumber pages;			/* total_size in blocks, at least 1 */
 	double		ntuples;		/* estimated rows before any qual */
 	bool		role_sees_files;	/* the role may read every row: its plan
@@ -60,11 +64,13 @@ typedef struct RitualPlanState
 typedef struct RitualExecState
 {
 	RitualOptions *opts;
-	List	   *files;			/* rediscovered at execution: files may have
-								 * come or gone since planning; a parallel
-								 * worker takes the leader's list */
+	List	   *files;			/* as the planner listed them in this
+								 * statement, else listed again: files may
+								 * have come or gone since planning; a
+								 * parallel worker takes the leader's list */
 	int64		total_size;
-	int			files_pruned;	/* files the partition conditions ruled out */
+	int			files_pruned;	/* partition directories and files the
+								 * conditions ruled out */
 	bool	   *needed;			/* columns to convert, or NULL for all */
 	RitualParallelState *parallel;	/* shared state of a parallel scan */
 	RitualIngestScan *ingest;	/* the batch of ritual.ingest it reads */
@@ -206,7 +212,11 @@ role_may_read_table(PlannerInfo *root, Oid foreigntableid)
  *		Estimate the rows of the table from the size of its files: by the
  *		tuple density ANALYZE measured if there is one, else by the width of
  *		a row.  The files that pruning rules out are not counted, if the role
- *		may see which they are.
+ *		may see which they are; the partition directories it rules out by
+ *		what is known now are not even listed, and the executor of this
+ *		statement takes the listing made here (see listing.c).  A directory
+ *		that cannot be read is passed over here: the executor lists again,
+ *		and reports it if it must read it.
  */
 static void
 ritualGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
@@ -216,20 +226,39 @@ ritualGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	List	   *pruning;
 	List	   *other_conditions = NIL;
 	ListCell   *lc;
+	MemoryContext listing_context = ritual_listing_context();
+	MemoryContext oldcontext;
+	RitualRangeFilter *filter = NULL;
+	RitualListing *listing;
+	int			member = -1;
 
 	plan->opts = ritual_get_options(foreigntableid);
-	plan->files = ritual_discover_files(plan->opts->paths,
-										plan->opts->missing_ok);
-	ritual_find_partition_columns(plan->opts, plan->files);
-	pruning = ritual_pruning_clauses(extract_actual_clauses(baserel->baserestrictinfo,
-															false),
-									 baserel->relid, plan->opts);
-	plan->role_sees_files = (pruning == NIL ||
+	plan->conditions =
+		ritual_scan_conditions(extract_actual_clauses(baserel->baserestrictinfo,
+													  false));
+	plan->role_sees_files = (plan->conditions == NIL ||
 							 role_may_read_table(root, foreigntableid));
+	oldcontext = MemoryContextSwitchTo(listing_context);
+	if (plan->role_sees_files && plan->conditions != NIL)
+		filter = ritual_range_filter_plan(root, plan->conditions,
+										  baserel->relid, plan->opts);
+	listing = ritual_list_files(plan->opts, foreigntableid, filter, true);
+	listing->filter = filter;
+	MemoryContextSwitchTo(oldcontext);
+	plan->listing = ritual_listing_keep(listing_context, listing);
+
+	/* a key of a directory ruled out names a partition column too */
+	ritual_find_partition_columns(plan->opts, listing->files);
+	while ((member = bms_next_member(listing->key_columns, member)) >= 0)
+		plan->opts->columns[member].partition_key =
+			plan->opts->columns[member].header_name;
+	pruning = ritual_partition_conditions(plan->conditions, baserel->relid,
+										  plan->opts);
+	plan->prunes_files = (pruning != NIL);
 	if (!plan->role_sees_files)
 		pruning = NIL;
 	plan->files = ritual_plan_files(root, pruning, baserel->relid, plan->opts,
-									plan->files);
+									listing->files);
 	plan->total_size = ritual_total_size(plan->files);
 	plan->pages = size_in_pages(plan->total_size);
 
@@ -401,8 +430,9 @@ ritualGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
  * ritualGetForeignPlan
  *		Quals are all checked by the executor.  The plan carries which
  *		columns must be converted, whether the role may see what pruning
- *		finds, and, as fdw_exprs, the quals on partition columns that prune
- *		files before the scan.
+ *		finds, whether some qual is on partition columns, the token of the
+ *		planner's listing, and, as fdw_exprs, the quals that can prune
+ *		before the scan (ritual_scan_conditions).
  */
 static ForeignScan *
 ritualGetForeignPlan(pg_attribute_unused() PlannerInfo *root,
@@ -415,12 +445,17 @@ ritualGetForeignPlan(pg_attribute_unused() PlannerInfo *root,
 	bool		whole_row;
 	List	   *needed = planned_columns(baserel, &whole_row);
 
+	/*
+	 * fdw_exprs: the very conditions whose values the planner's listing
+	 * used, in its order, for the executor to compare one by one
+	 */
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
-							ritual_pruning_clauses(scan_clauses, baserel->relid,
-												   plan->opts),
-							list_make3(makeBoolean(whole_row), needed,
-									   makeBoolean(plan->role_sees_files)),
+							plan->conditions,
+							list_make5(makeBoolean(whole_row), needed,
+									   makeBoolean(plan->role_sees_files),
+									   makeBoolean(plan->prunes_files),
+									   makeInteger(plan->listing)),
 							NIL, NIL, outer_plan);
 }
 
@@ -445,7 +480,7 @@ ritualExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyText("Ritual Path", paths.data, es);
 	}
 	ExplainPropertyInteger("Ritual Files", NULL, list_length(state->files), es);
-	if (((ForeignScan *) node->ss.ps.plan)->fdw_exprs != NIL)
+	if (boolVal(lfourth(((ForeignScan *) node->ss.ps.plan)->fdw_private)))
 		ExplainPropertyInteger("Ritual Files Pruned", NULL, state->files_pruned, es);
 	ExplainPropertyInteger("Ritual Bytes", NULL, state->total_size, es);
 	if (es->analyze && state->scan != NULL)
@@ -470,10 +505,55 @@ needed_columns(ForeignScan *plan, Relation rel)
 }
 
 /*
+ * The files scan 'node' reads, pruned by its conditions when 'prune': the
+ * planner's listing if this statement made it and the conditions' values
+ * are those it knew, else listed now.  *pruned counts the partition
+ * directories and the files ruled out.
+ */
+static List *
+list_files(ForeignScanState *node, RitualOptions *opts, bool prune,
+		   int *pruned)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	Oid			relid = RelationGetRelid(node->ss.ss_currentRelation);
+	RitualRangeFilter *filter = NULL;
+	RitualListing *listing = ritual_listing_take(intVal(list_nth(plan->fdw_private, 4)));
+	List	   *conditions;
+	List	   *files;
+
+	if (prune && plan->fdw_exprs != NIL)
+		filter = ritual_range_filter_begin(node, plan->fdw_exprs, opts);
+	if (listing != NULL &&
+		(!listing->complete ||
+		 (listing->dirs_skipped > 0 &&
+		  (filter == NULL || !ritual_range_filter_agrees(listing->filter, filter)))))
+		listing = NULL;
+	if (listing == NULL)
+		listing = ritual_list_files(opts, relid, filter, false);
+	ritual_find_partition_columns(opts, listing->files);
+	*pruned = listing->dirs_skipped;
+	files = listing->files;
+
+	/* what the directories' ranges could not tell */
+	conditions = ritual_partition_conditions(plan->fdw_exprs, plan->scan.scanrelid,
+											 opts);
+	if (prune && conditions != NIL)
+	{
+		files = ritual_prune_files(node, ExecInitExprList(conditions, &node->ss.ps),
+								   opts, files,
+								   (node->ss.ps.state->es_top_eflags &
+									EXEC_FLAG_EXPLAIN_ONLY) != 0);
+		*pruned += list_length(listing->files) - list_length(files);
+	}
+	return files;
+}
+
+/*
  * ritualBeginForeignScan
- *		List the files again (never opening one for a plain EXPLAIN) and
- *		prepare the reader.  A plain EXPLAIN prunes only if the role may see
- *		what pruning finds.
+ *		Take or make the list of files (never opening one for a plain
+ *		EXPLAIN) and prepare the reader.  A plain EXPLAIN prunes only if the
+ *		role may see what pruning finds; the batch of ritual.ingest that
+ *		the scan reads is never pruned.
  */
 static void
 ritualBeginForeignScan(ForeignScanState *node, int eflags)
@@ -481,6 +561,7 @@ ritualBeginForeignScan(ForeignScanState *node, int eflags)
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	Relation	rel = node->ss.ss_currentRelation;
 	RitualExecState *state = palloc0(sizeof(RitualExecState));
+	bool		ingest;
 
 	state->opts = ritual_get_options(RelationGetRelid(rel));
 	node->fdw_state = state;
@@ -488,26 +569,16 @@ ritualBeginForeignScan(ForeignScanState *node, int eflags)
 	/* a parallel worker reads the leader's list of files */
 	if (IsParallelWorker())
 		return;
-	state->files = ritual_discover_files(state->opts->paths,
-										 state->opts->missing_ok);
-	ritual_find_partition_columns(state->opts, state->files);
-	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
-		state->ingest = ritual_ingest_claim(RelationGetRelid(rel),
-											plan->scan.plan.parallel_aware,
+	ingest = !(eflags & EXEC_FLAG_EXPLAIN_ONLY) &&
+		!plan->scan.plan.parallel_aware &&
+		ritual_ingest_pending(RelationGetRelid(rel));
+	state->files = list_files(node, state->opts,
+							  !ingest && (boolVal(lthird(plan->fdw_private)) ||
+										  !(eflags & EXEC_FLAG_EXPLAIN_ONLY)),
+							  &state->files_pruned);
+	if (ingest)
+		state->ingest = ritual_ingest_claim(RelationGetRelid(rel), false,
 											&state->files);
-	if (plan->fdw_exprs != NIL && state->ingest == NULL &&
-		(boolVal(lthird(plan->fdw_private)) ||
-		 !(eflags & EXEC_FLAG_EXPLAIN_ONLY)))
-	{
-		int			matched = list_length(state->files);
-
-		state->files = ritual_prune_files(node,
-										  ExecInitExprList(plan->fdw_exprs,
-														   &node->ss.ps),
-										  state->opts, state->files,
-										  (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0);
-		state->files_pruned = matched - list_length(state->files);
-	}
 	state->total_size = ritual_total_size(state->files);
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;

@@ -155,6 +155,64 @@ ALTER FOREIGN TABLE mixed OPTIONS (SET path :'mixed_by_position',
 SELECT user_id, event_type, country FROM mixed ORDER BY user_id;
 DROP FOREIGN TABLE mixed;
 
+-- directories_ruled_out_are_never_listed: event_date=2024-01-04 cannot be
+-- read; a query whose conditions rule it out by its key=value never lists
+-- it, and one they do not rule out fails to
+\set guarded :datadir '/guarded'
+CREATE FOREIGN TABLE guarded (user_id int, event_type text, event_date date)
+  SERVER files OPTIONS (path :'guarded', header 'true');
+CREATE TABLE guarded_cases (condition text);
+INSERT INTO guarded_cases VALUES
+  ('event_date = ''2024-01-02'''),
+  ('event_date IN (''2024-01-01'', ''2024-01-05'')'),
+  ('event_date = ANY (ARRAY[''2024-01-01'', NULL]::date[])'),
+  ('event_date NOT IN (''2024-01-04'', ''2024-01-05'')'),
+  ('event_date BETWEEN ''2024-01-01'' AND ''2024-01-03'''),
+  ('event_date < ''2024-01-03'''),
+  ('event_date > ''2024-01-04 12:00''::timestamp'),
+  ('event_date = ''2024-01-01'' OR event_date > ''2024-01-04'''),
+  ('NOT (event_date >= ''2024-01-03'' AND event_date <= ''2024-01-04'')'),
+  ('event_date IS NULL'),
+  ('event_date IS NULL OR event_date = ''2024-01-05'''),
+  ('event_date = nullif(current_date, current_date)'),
+  ('event_date = current_date - (current_date - date ''2024-01-02'')'),
+  ('event_date > current_date');
+SELECT c.condition, count_where('guarded', c.condition) AS events, f.matched, f.pruned
+  FROM guarded_cases c,
+       LATERAL scan_files('SELECT count(*) FROM guarded WHERE ' || c.condition) f
+ ORDER BY c.condition;
+-- a prepared statement's generic plan rules it out when it runs
+PREPARE guarded_day(date) AS SELECT count(*) FROM guarded WHERE event_date = $1;
+SET plan_cache_mode = force_generic_plan;
+EXECUTE guarded_day('2024-01-03');
+SELECT matched, pruned FROM scan_files('EXECUTE guarded_day(''2024-01-05'')');
+EXECUTE guarded_day('2024-01-04');
+RESET plan_cache_mode;
+DEALLOCATE guarded_day;
+-- conditions that do not rule it out
+SELECT count(*) FROM guarded WHERE event_date = '2024-01-04';
+SELECT count(*) FROM guarded WHERE event_date IS NOT NULL;
+SELECT count(*) FROM guarded WHERE event_date::text = '2024-01-02';
+SELECT count(*) FROM guarded WHERE user_id = 1;
+SELECT count(*) FROM guarded
+ WHERE event_date = (SELECT max(d) - 64 FROM wanted);
+-- a table over the unreadable directory: the error is the directory's
+\set locked :guarded '/event_date=2024-01-04'
+CREATE FOREIGN TABLE locked (user_id int) SERVER files
+  OPTIONS (path :'locked', header 'true');
+SELECT count(*) FROM locked;
+DROP FOREIGN TABLE locked;
+DROP FOREIGN TABLE guarded;
+DROP TABLE guarded_cases;
+-- a boolean partition column alone is a condition too
+\set guarded_flags :datadir '/guarded_flags'
+CREATE FOREIGN TABLE guarded_flags (user_id int, ok boolean)
+  SERVER files OPTIONS (path :'guarded_flags', header 'true');
+SELECT user_id, ok FROM guarded_flags WHERE ok;
+SELECT user_id, ok FROM guarded_flags WHERE ok = true AND user_id = 1;
+SELECT user_id, ok FROM guarded_flags WHERE NOT ok;
+DROP FOREIGN TABLE guarded_flags;
+
 -- compressed files: by the name's ending or by option compression
 \set one :compressed '/one.csv.gz'
 \set two_members :compressed '/two_members.csv.gz'

@@ -9,6 +9,12 @@
  * a pattern names them explicitly, but for the files of committed writes
  * that a crash left under their hidden names (see pending_files.c).
  *
+ * A caller may pass a filter that the walk asks, before it enters a
+ * key=value directory, whether that directory's partitions may hold what it
+ * wants: one it rules out is never read.  Discovery knows nothing of why.
+ * The filter may also ask that a directory that cannot be read be passed
+ * over rather than be an error, for a listing that only estimates.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -35,6 +41,8 @@ typedef struct Discovery
 {
 	List	   *files;			/* RitualFile *, in the order found */
 	int			matched;		/* files found for the current pattern */
+	RitualDirFilter *filter;	/* which key=value directories to enter, or
+								 * NULL for all */
 } Discovery;
 
 static void add_path(Discovery *d, const char *path, const struct stat *st,
@@ -75,26 +83,95 @@ stat_path(const char *path, struct stat *st)
 	return false;				/* keep compiler quiet */
 }
 
+/* An entry of a directory being read. */
+typedef struct DirEntry
+{
+	const char *dir;			/* the directory */
+	List	   *keys;			/* its partitions and a last one for the
+								 * entry's, when there is a filter */
+	List	   *values;
+	const char *name;			/* the entry's name */
+	unsigned char type;			/* its d_type, or 0 (DT_UNKNOWN) */
+} DirEntry;
+
 /*
  * Call 'visit' for every entry of directory 'path' but "." and "..".
  * Entries are not sorted here: the whole result is sorted at the end.
  */
 static void
-for_each_entry(const char *path, void (*visit) (const char *dir,
-												 const char *name, void *arg),
-			   void *arg)
+for_each_entry(Discovery *d, const char *path,
+			   void (*visit) (const DirEntry *entry, void *arg), void *arg)
 {
 	DIR		   *dir = AllocateDir(path);
 	struct dirent *de;
+	DirEntry	entry = {path, NIL, NIL, NULL, 0};
 
+	if (dir == NULL && d->filter != NULL && d->filter->pass_unreadable)
+	{
+		d->filter->unreadable++;
+		return;
+	}
+	if (d->filter != NULL && d->filter->may_descend != NULL)
+	{
+		ritual_parse_dir_partitions(path, &entry.keys, &entry.values);
+		entry.keys = lappend(entry.keys, NULL);
+		entry.values = lappend(entry.values, NULL);
+	}
 	while ((de = ReadDir(dir, path)) != NULL)
 	{
 		CHECK_FOR_INTERRUPTS();
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		visit(path, de->d_name, arg);
+		entry.name = de->d_name;
+#ifdef DT_DIR
+		entry.type = de->d_type;
+#endif
+		visit(&entry, arg);
 	}
 	FreeDir(dir);
+	list_free(entry.keys);
+	list_free(entry.values);
+}
+
+/*
+ * Whether the filter rules out entry 'e', a key=value directory (counted in
+ * filter->skipped): then it is not even stat()ed, when readdir() tells it
+ * is a directory.
+ */
+static bool
+filtered_out(Discovery *d, const DirEntry *e)
+{
+	RitualDirFilter *filter = d->filter;
+	char	   *key;
+	char	   *value;
+	bool		may_match;
+	struct stat st;
+
+	if (filter == NULL || filter->may_descend == NULL ||
+		!ritual_parse_partition_name(e->name, strlen(e->name), &key, &value))
+		return false;
+	llast(e->keys) = key;
+	llast(e->values) = value;
+	may_match = filter->may_descend(e->keys, e->values, filter->arg);
+	llast(e->keys) = NULL;
+	llast(e->values) = NULL;
+	pfree(key);
+	if (value != NULL)
+		pfree(value);
+	if (may_match)
+		return false;
+	/* a file named key=value is not a partition directory */
+#ifdef DT_DIR
+	if (e->type != DT_DIR)
+#endif
+	{
+		char	   *path = join_path(e->dir, e->name);
+
+		if (!stat_path(path, &st) || !S_ISDIR(st.st_mode))
+			return false;
+	}
+	filter->skipped++;
+	return true;
 }
 
 typedef struct WalkArg
@@ -104,7 +181,7 @@ typedef struct WalkArg
 } WalkArg;
 
 static void
-walk_entry(const char *dir, const char *name, void *arg)
+walk_entry(const DirEntry *e, void *arg)
 {
 	WalkArg    *w = arg;
 	char	   *path;
@@ -112,10 +189,12 @@ walk_entry(const char *dir, const char *name, void *arg)
 	struct stat st;
 
 	/* of the hidden files, those of committed writes count */
-	if (is_hidden_name(name))
-		path = ritual_settle_pending(dir, name, &final_name);
+	if (is_hidden_name(e->name))
+		path = ritual_settle_pending(e->dir, e->name, &final_name);
+	else if (filtered_out(w->d, e))
+		return;
 	else
-		path = join_path(dir, name);
+		path = join_path(e->dir, e->name);
 	if (path != NULL && stat_path(path, &st))
 		add_path(w->d, path, &st, w->walked);
 }
@@ -138,7 +217,7 @@ add_path(Discovery *d, const char *path, const struct stat *st,
 			if (w->dev == st->st_dev && w->ino == st->st_ino)
 				return;			/* a link back to a directory being walked */
 		}
-		for_each_entry(path, walk_entry, &arg);
+		for_each_entry(d, path, walk_entry, &arg);
 	}
 	else
 	{
@@ -167,9 +246,11 @@ static void match_segments(Discovery *d, const char *dir, char **segments,
 						   int nsegments, int next, const WalkedDir *walked);
 
 static void
-glob_entry(const char *dir, const char *name, void *arg)
+glob_entry(const DirEntry *e, void *arg)
 {
 	GlobArg    *g = arg;
+	const char *dir = e->dir;
+	const char *name = e->name;
 	const char *segment = g->segments[g->next];
 	struct stat st;
 	char	   *path;
@@ -178,7 +259,7 @@ glob_entry(const char *dir, const char *name, void *arg)
 	if (strcmp(segment, "**") == 0)
 	{
 		/* '**' goes one directory deeper and stays in force */
-		if (is_hidden_name(name))
+		if (is_hidden_name(name) || filtered_out(g->d, e))
 			return;
 		path = join_path(dir, name);
 		if (stat_path(path, &st) && S_ISDIR(st.st_mode))
@@ -203,7 +284,7 @@ glob_entry(const char *dir, const char *name, void *arg)
 		if (path == NULL || fnmatch(segment, final_name, FNM_PERIOD) != 0)
 			return;
 	}
-	else if (fnmatch(segment, name, FNM_PERIOD) != 0)
+	else if (fnmatch(segment, name, FNM_PERIOD) != 0 || filtered_out(g->d, e))
 		return;
 	else
 		path = join_path(dir, name);
@@ -239,13 +320,13 @@ match_segments(Discovery *d, const char *dir, char **segments, int nsegments,
 		/* '**' matches zero directories ... */
 		match_segments(d, dir, segments, nsegments, next + 1, walked);
 		/* ... or one more, and then possibly more */
-		for_each_entry(dir, glob_entry, &arg);
+		for_each_entry(d, dir, glob_entry, &arg);
 	}
 	else if (has_glob_chars(segment))
 	{
 		GlobArg		arg = {d, segments, nsegments, next, walked};
 
-		for_each_entry(dir, glob_entry, &arg);
+		for_each_entry(d, dir, glob_entry, &arg);
 	}
 	else
 	{
@@ -304,7 +385,21 @@ compare_file_paths(const ListCell *a, const ListCell *b)
 List *
 ritual_discover_files(List *patterns, bool missing_ok)
 {
-	Discovery	d = {NIL, 0};
+	return ritual_discover_files_filtered(patterns, missing_ok, NULL);
+}
+
+/*
+ * ritual_discover_files_filtered
+ *		The same, but for the files of the key=value directories that
+ *		'filter' (if not NULL) rules out: those directories are not read.  A
+ *		pattern is an error (without missing_ok) only if it matches nothing,
+ *		not if all it matches is ruled out or passed over unread.
+ */
+List *
+ritual_discover_files_filtered(List *patterns, bool missing_ok,
+							   RitualDirFilter *filter)
+{
+	Discovery	d = {NIL, 0, filter};
 	List	   *unique = NIL;
 	ListCell   *lc;
 	const char *previous = NULL;
@@ -313,6 +408,7 @@ ritual_discover_files(List *patterns, bool missing_ok)
 	{
 		const char *pattern = lfirst(lc);
 		struct stat st;
+		int			passed_over = filter ? filter->skipped + filter->unreadable : 0;
 
 		d.matched = 0;
 		if (has_glob_chars(pattern))
@@ -320,7 +416,9 @@ ritual_discover_files(List *patterns, bool missing_ok)
 		else if (stat_path(pattern, &st))
 			add_path(&d, pattern, &st, NULL);
 
-		if (d.matched == 0 && !missing_ok)
+		if (d.matched == 0 && !missing_ok &&
+			(filter == NULL ||
+			 filter->skipped + filter->unreadable == passed_over))
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_FILE),
 					 errmsg("path \"%s\" matches no file", pattern),

@@ -67,41 +67,79 @@ url_decode(const char *s, int len)
 }
 
 /*
+ * ritual_parse_partition_name
+ *		Whether the 'len' bytes of 'name' (one segment of a path) are a
+ *		key=value directory name; if so, its key and value, decoded.  An
+ *		empty value and __HIVE_DEFAULT_PARTITION__ stand for NULL.
+ */
+bool
+ritual_parse_partition_name(const char *name, int len, char **key,
+							char **value)
+{
+	const char *equals = memchr(name, '=', len);
+	int			value_len;
+
+	if (equals == NULL || equals == name)
+		return false;
+	value_len = name + len - equals - 1;
+	*key = url_decode(name, equals - name);
+	*value = NULL;
+	/* as written, as Spark compares it: %5F_HIVE... is a value */
+	if (value_len > 0 &&
+		((size_t) value_len != strlen(HIVE_DEFAULT_PARTITION) ||
+		 strncmp(equals + 1, HIVE_DEFAULT_PARTITION, value_len) != 0))
+		*value = url_decode(equals + 1, value_len);
+	return true;
+}
+
+/* The key=value segments of path up to 'end' (a slash), appended. */
+static void
+parse_segments(const char *path, const char *end, List **keys, List **values)
+{
+	const char *segment = path;
+
+	while (segment < end)
+	{
+		const char *slash = memchr(segment, '/', end - segment);
+		char	   *key;
+		char	   *value;
+
+		if (slash == NULL)
+			slash = end;
+		if (ritual_parse_partition_name(segment, slash - segment, &key, &value))
+		{
+			*keys = lappend(*keys, key);
+			*values = lappend(*values, value);
+		}
+		segment = slash + 1;
+	}
+}
+
+/*
  * ritual_parse_partitions
  *		Read the key=value directories of file->path into its partition
- *		lists.  An empty value and __HIVE_DEFAULT_PARTITION__ stand for NULL.
+ *		lists.
  */
 void
 ritual_parse_partitions(RitualFile *file)
 {
-	const char *segment = file->path;
-	const char *last_slash = strrchr(file->path, '/');
-
 	file->partition_keys = NIL;
 	file->partition_values = NIL;
-	while (segment < last_slash)
-	{
-		const char *end = strchr(segment, '/');
-		const char *equals;
+	parse_segments(file->path, strrchr(file->path, '/'),
+				   &file->partition_keys, &file->partition_values);
+}
 
-		Assert(end != NULL);
-		equals = memchr(segment, '=', end - segment);
-		if (equals != NULL && equals > segment)
-		{
-			int			len = end - equals - 1;
-			char	   *value = NULL;
-
-			/* as written, as Spark compares it: %5F_HIVE... is a value */
-			if (len > 0 &&
-				((size_t) len != strlen(HIVE_DEFAULT_PARTITION) ||
-				 strncmp(equals + 1, HIVE_DEFAULT_PARTITION, len) != 0))
-				value = url_decode(equals + 1, len);
-			file->partition_keys = lappend(file->partition_keys,
-										   url_decode(segment, equals - segment));
-			file->partition_values = lappend(file->partition_values, value);
-		}
-		segment = end + 1;
-	}
+/*
+ * ritual_parse_dir_partitions
+ *		The key=value directories of directory 'path', itself included, as
+ *		ritual_parse_partitions reads a file's.
+ */
+void
+ritual_parse_dir_partitions(const char *path, List **keys, List **values)
+{
+	*keys = NIL;
+	*values = NIL;
+	parse_segments(path, path + strlen(path), keys, values);
 }
 
 /*
@@ -110,14 +148,14 @@ ritual_parse_partitions(RitualFile *file)
  * like column names in a header; the deepest directory wins.
  */
 static const char *
-partition_value(const RitualFile *file, const char *key, bool *found)
+lookup_partition(List *keys, List *values, const char *key, bool *found)
 {
 	const char *value = NULL;
 	ListCell   *k,
 			   *v;
 
 	*found = false;
-	forboth(k, file->partition_keys, v, file->partition_values)
+	forboth(k, keys, v, values)
 	{
 		if (pg_strcasecmp(lfirst(k), key) == 0)
 		{
@@ -126,6 +164,13 @@ partition_value(const RitualFile *file, const char *key, bool *found)
 		}
 	}
 	return value;
+}
+
+static const char *
+partition_value(const RitualFile *file, const char *key, bool *found)
+{
+	return lookup_partition(file->partition_keys, file->partition_values, key,
+							found);
 }
 
 /*
@@ -143,19 +188,14 @@ ritual_file_has_partition(const RitualFile *file, const char *key)
 }
 
 /*
- * ritual_convert_partition_value
- *		Partition 'key' of 'file' as a value of conv's type; a missing key
- *		or a NULL value is NULL, which a domain still checks.  False, with
- *		why in *message, when the value is not valid text or the type
- *		rejects it.
+ * A partition value 'text' (NULL for NULL) as a value of conv's type, which
+ * checks a NULL too if it is a domain.  False, with why in *message, when
+ * it is not valid text or the type rejects it.
  */
-bool
-ritual_convert_partition_value(RitualConverter *conv, const RitualFile *file,
-							   const char *key, Datum *value, bool *isnull,
-							   char **message)
+static bool
+convert_partition_text(RitualConverter *conv, const char *text, Datum *value,
+					   bool *isnull, char **message)
 {
-	bool		found;
-	const char *text = partition_value(file, key, &found);
 	char	   *reason;
 
 	*value = (Datum) 0;
@@ -172,6 +212,24 @@ ritual_convert_partition_value(RitualConverter *conv, const RitualFile *file,
 						text ? ritual_shown_value(text, strlen(text)) : "",
 						reason);
 	return false;
+}
+
+/*
+ * ritual_convert_partition_value
+ *		Partition 'key' of 'file' as a value of conv's type; a missing key
+ *		or a NULL value is NULL, which a domain still checks.  False, with
+ *		why in *message, when the value is not valid text or the type
+ *		rejects it.
+ */
+bool
+ritual_convert_partition_value(RitualConverter *conv, const RitualFile *file,
+							   const char *key, Datum *value, bool *isnull,
+							   char **message)
+{
+	bool		found;
+
+	return convert_partition_text(conv, partition_value(file, key, &found),
+								  value, isnull, message);
 }
 
 /*
@@ -209,33 +267,15 @@ ritual_find_partition_columns(RitualOptions *opts, List *files)
 }
 
 /*
- * Whether an expression holds a Param; with *exec_only, an executor
- * parameter only.
- */
-static bool
-contains_param_walker(Node *node, void *exec_only)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Param) &&
-		(!*(bool *) exec_only || ((Param *) node)->paramkind == PARAM_EXEC))
-		return true;
-	return expression_tree_walker(node, contains_param_walker, exec_only);
-}
-
-static bool
-contains_param(Node *node, bool exec_only)
-{
-	return contains_param_walker(node, &exec_only);
-}
-
-/*
- * ritual_pruning_clauses
- *		The clauses of 'clauses' that refer to partition columns only and can
- *		be evaluated once per file: no volatile function, no subplan.
+ * ritual_scan_conditions
+ *		The clauses of 'clauses' that can be evaluated once per scan, before
+ *		any row is read, for pruning: they read a column, and have no
+ *		volatile function, no subplan and no parameter of an initplan or an
+ *		outer query (it has no value yet when the scan begins, and changes
+ *		on rescans).
  */
 List *
-ritual_pruning_clauses(List *clauses, Index relid, const RitualOptions *opts)
+ritual_scan_conditions(List *clauses)
 {
 	List	   *result = NIL;
 	ListCell   *lc;
@@ -243,20 +283,34 @@ ritual_pruning_clauses(List *clauses, Index relid, const RitualOptions *opts)
 	foreach(lc, clauses)
 	{
 		Node	   *clause = lfirst(lc);
+
+		if (contain_var_clause(clause) && !contain_volatile_functions(clause) &&
+			!contain_subplans(clause) && !ritual_contains_param(clause, true))
+			result = lappend(result, clause);
+	}
+	return result;
+}
+
+/*
+ * ritual_partition_conditions
+ *		The conditions (of ritual_scan_conditions) that read partition
+ *		columns only: they can be evaluated for a file from its path.
+ */
+List *
+ritual_partition_conditions(List *conditions, Index relid,
+							const RitualOptions *opts)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, conditions)
+	{
+		Node	   *clause = lfirst(lc);
 		Bitmapset  *attrs = NULL;
 		int			member = -1;
 		bool		usable = true;
 
-		/*
-		 * An executor parameter (of an initplan or an outer query) has no
-		 * value yet when the scan begins, and changes on rescans.
-		 */
-		if (contain_volatile_functions(clause) || contain_subplans(clause) ||
-			contains_param(clause, true))
-			continue;
 		pull_varattnos(clause, relid, &attrs);
-		if (bms_is_empty(attrs))
-			continue;
 		while ((member = bms_next_member(attrs, member)) >= 0)
 		{
 			int			attnum = member + FirstLowInvalidHeapAttributeNumber;
@@ -269,6 +323,127 @@ ritual_pruning_clauses(List *clauses, Index relid, const RitualOptions *opts)
 			result = lappend(result, clause);
 	}
 	return result;
+}
+
+/*
+ * What the walk asks before it enters a key=value directory: whether rows
+ * with the partition values of the directory's path may satisfy the
+ * filter.  Each column named like a key of the path gets the range of that
+ * one value (deepest wins, as for a file), and every other column may hold
+ * anything.  A directory with a value that does not convert is entered, as
+ * a file with one is never pruned: the scan reports it.
+ */
+typedef struct DirPruning
+{
+	const RitualRangeFilter *filter;
+	const RitualOptions *opts;
+	int			ncolumns;
+	int		   *columns;		/* 0-based attributes that may be partition
+								 * columns */
+	RitualConverter *converters;	/* one per entry of 'columns' */
+	RitualColumnRange *ranges;	/* one per attribute */
+	Bitmapset  *key_columns;	/* of 'columns', those a directory's key
+								 * named */
+	MemoryContext work;			/* reset for each directory */
+} DirPruning;
+
+static bool
+dir_may_match(List *keys, List *values, void *arg)
+{
+	DirPruning *p = arg;
+	MemoryContext oldcontext = MemoryContextSwitchTo(p->work);
+	bool		may_match = false;
+
+	for (int i = 0; i < p->ncolumns && !may_match; i++)
+	{
+		int			attr = p->columns[i];
+		RitualColumnRange *r = &p->ranges[attr];
+		bool		found;
+		const char *text = lookup_partition(keys, values,
+											p->opts->columns[attr].header_name,
+											&found);
+		bool		isnull;
+		char	   *message;
+
+		r->known = false;
+		if (!found)
+			continue;
+		if (!bms_is_member(attr, p->key_columns))
+		{
+			MemoryContextSwitchTo(oldcontext);
+			p->key_columns = bms_add_member(p->key_columns, attr);
+			MemoryContextSwitchTo(p->work);
+		}
+		if (!convert_partition_text(&p->converters[i], text, &r->min, &isnull,
+									&message))
+			may_match = true;
+		/* every row below has the one value, or NULL */
+		r->known = true;
+		r->has_bounds = !isnull;
+		r->max = r->min;
+		r->null_count = isnull ? 1 : 0;
+		r->row_count = 1;
+	}
+	if (!may_match)
+		may_match = ritual_range_may_match(p->filter, p->ranges);
+	MemoryContextSwitchTo(oldcontext);
+	MemoryContextReset(p->work);
+	return may_match;
+}
+
+/*
+ * ritual_list_files
+ *		The files of the table 'relid' whose options are 'opts', as
+ *		ritual_discover_files finds them, but for the key=value directories
+ *		whose values cannot satisfy 'filter' (if not NULL): those are not
+ *		read at all.  With 'pass_unreadable', for an estimate, a directory
+ *		that cannot be read is passed over (the listing is not complete).
+ */
+RitualListing *
+ritual_list_files(const RitualOptions *opts, Oid relid,
+				  const RitualRangeFilter *filter, bool pass_unreadable)
+{
+	RitualListing *listing = palloc0(sizeof(RitualListing));
+	DirPruning	p = {.filter = filter,.opts = opts};
+	RitualDirFilter dir_filter = {NULL, &p, pass_unreadable, 0, 0};
+	bool		prunes = false;
+
+	if (filter != NULL && opts->hive_partitioning != 0)
+	{
+		p.columns = palloc(sizeof(int) * Max(opts->natts, 1));
+		p.converters = palloc0(sizeof(RitualConverter) * Max(opts->natts, 1));
+		p.ranges = palloc0(sizeof(RitualColumnRange) * Max(opts->natts, 1));
+		for (int i = 0; i < opts->natts; i++)
+		{
+			const RitualColumn *column = &opts->columns[i];
+			Oid			typid;
+			int32		typmod;
+			Oid			collid;
+
+			if (column->dropped || column->meta != RITUAL_META_NONE)
+				continue;
+			get_atttypetypmodcoll(relid, i + 1, &typid, &typmod, &collid);
+			ritual_converter_init(&p.converters[p.ncolumns], typid, typmod);
+			p.columns[p.ncolumns++] = i;
+			prunes |= bms_is_member(i, ritual_range_filter_columns(filter));
+		}
+	}
+	if (prunes)
+	{
+		dir_filter.may_descend = dir_may_match;
+		p.work = AllocSetContextCreate(CurrentMemoryContext,
+									   "ritual_fdw directory pruning",
+									   ALLOCSET_SMALL_SIZES);
+	}
+	listing->files = ritual_discover_files_filtered(opts->paths,
+													opts->missing_ok,
+													&dir_filter);
+	if (prunes)
+		MemoryContextDelete(p.work);
+	listing->dirs_skipped = dir_filter.skipped;
+	listing->complete = (dir_filter.unreadable == 0);
+	listing->key_columns = p.key_columns;
+	return listing;
 }
 
 /* Replace the partition columns' Vars with the file's values as Consts. */
@@ -364,7 +539,7 @@ ritual_plan_files(PlannerInfo *root, List *clauses, Index relid,
 /*
  * ritual_prune_files
  *		The files whose partition values may satisfy every clause of
- *		'clauses' (ExprStates of ritual_pruning_clauses, initialised for
+ *		'clauses' (ExprStates of ritual_partition_conditions, initialised for
  *		'node').  A file whose partition value does not convert is kept: the
  *		scan reports it; so is a file whose path lacks a key, as its fields
  *		may hold the column.  With 'explain_only', clauses with parameters
@@ -387,7 +562,7 @@ ritual_prune_files(ForeignScanState *node, List *clauses,
 	{
 		/* EXPLAIN may not know a parameter's value */
 		if (explain_only &&
-			contains_param((Node *) ((ExprState *) lfirst(lc))->expr, false))
+			ritual_contains_param((Node *) ((ExprState *) lfirst(lc))->expr, false))
 			return files;
 	}
 	for (int i = 0; i < opts->natts; i++)

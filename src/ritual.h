@@ -13,6 +13,7 @@
 #include "datatype/timestamp.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
+#include "nodes/bitmapset.h"
 #include "nodes/pg_list.h"
 #include "utils/memutils.h"
 #include "utils/relcache.h"
@@ -108,7 +109,24 @@ typedef struct RitualFile
 	List	   *partition_values;	/* char *, decoded; NULL for NULL */
 } RitualFile;
 
+/*
+ * may_descend, if set, is asked by the walk before it enters a key=value
+ * directory, with the partitions of that directory's path (deepest last, as
+ * a file's): false rules the directory out, and it is not read.
+ */
+typedef struct RitualDirFilter
+{
+	bool		(*may_descend) (List *keys, List *values, void *arg);
+	void	   *arg;
+	bool		pass_unreadable;	/* a directory that does not open is
+									 * passed over, not an error */
+	int			skipped;		/* directories ruled out */
+	int			unreadable;		/* directories passed over */
+} RitualDirFilter;
+
 extern List *ritual_discover_files(List *patterns, bool missing_ok);
+extern List *ritual_discover_files_filtered(List *patterns, bool missing_ok,
+											RitualDirFilter *filter);
 extern int64 ritual_total_size(List *files);
 
 /* pending_files.c */
@@ -127,11 +145,61 @@ extern Size decompress_read(Decompressor *d, char *out, Size len,
 							RitualReadRaw read_raw, void *arg);
 extern void decompress_end(Decompressor *d);
 
-/* partitions.c */
+/* ranges.c */
 struct ForeignScanState;
 struct PlannerInfo;
+
+/*
+ * What is known of one column over some rows (a directory's, a Parquet row
+ * group's).  Only whether there are no NULLs, some, or only NULLs matters
+ * of the counts.
+ */
+typedef struct RitualColumnRange
+{
+	bool		known;			/* false: nothing is known (may be anything) */
+	bool		has_bounds;		/* every non-NULL value is in [min, max];
+								 * false: nothing is known of them, but that
+								 * there are none when null_count equals
+								 * row_count */
+	Datum		min,			/* in the column's type, inclusive; text */
+				max;			/* in byte order (see ranges.c) */
+	int64		null_count;		/* NULLs among the rows; -1: unknown */
+	int64		row_count;		/* rows the range covers; -1: unknown */
+} RitualColumnRange;
+
+typedef struct RitualRangeFilter RitualRangeFilter;
+
+extern RitualRangeFilter *ritual_range_filter_begin(struct ForeignScanState *node,
+													List *clauses,
+													const RitualOptions *opts);
+extern RitualRangeFilter *ritual_range_filter_plan(struct PlannerInfo *root,
+												   List *clauses, Index relid,
+												   const RitualOptions *opts);
+extern bool ritual_range_filter_agrees(const RitualRangeFilter *planned,
+									   const RitualRangeFilter *filter);
+extern Bitmapset *ritual_range_filter_columns(const RitualRangeFilter *filter);
+extern bool ritual_range_may_match(const RitualRangeFilter *filter,
+								   const RitualColumnRange *ranges);
+extern bool ritual_contains_param(Node *node, bool exec_only);
+
+/* partitions.c */
 struct RitualConverter;
 
+/* The files of a table, listed with its partition directories pruned. */
+typedef struct RitualListing
+{
+	List	   *files;			/* RitualFile *, sorted by path */
+	int			dirs_skipped;	/* key=value directories ruled out */
+	bool		complete;		/* no directory was passed over unread */
+	Bitmapset  *key_columns;	/* 0-based attributes the filter uses that
+								 * the key of a directory met names */
+	const RitualRangeFilter *filter;	/* what ruled them out, or NULL */
+} RitualListing;
+
+extern bool ritual_parse_partition_name(const char *name, int len, char **key,
+										char **value);
+extern void ritual_parse_dir_partitions(const char *path, List **keys,
+										List **values);
 extern void ritual_parse_partitions(RitualFile *file);
 extern bool ritual_file_has_partition(const RitualFile *file,
 									  const char *key);
@@ -140,14 +208,23 @@ extern bool ritual_convert_partition_value(struct RitualConverter *conv,
 										   const char *key, Datum *value,
 										   bool *isnull, char **message);
 extern void ritual_find_partition_columns(RitualOptions *opts, List *files);
-extern List *ritual_pruning_clauses(List *clauses, Index relid,
-									const RitualOptions *opts);
+extern List *ritual_scan_conditions(List *clauses);
+extern List *ritual_partition_conditions(List *conditions, Index relid,
+										 const RitualOptions *opts);
+extern RitualListing *ritual_list_files(const RitualOptions *opts, Oid relid,
+										const RitualRangeFilter *filter,
+										bool pass_unreadable);
 extern List *ritual_plan_files(struct PlannerInfo *root, List *clauses,
 							   Index relid, const RitualOptions *opts,
 							   List *files);
 extern List *ritual_prune_files(struct ForeignScanState *node, List *clauses,
 								const RitualOptions *opts, List *files,
 								bool explain_only);
+
+/* listing.c */
+extern MemoryContext ritual_listing_context(void);
+extern int	ritual_listing_keep(MemoryContext context, RitualListing *listing);
+extern RitualListing *ritual_listing_take(int token);
 
 /* writer.c */
 typedef struct RitualWriter RitualWriter;

@@ -6,10 +6,16 @@
 #   DIR/compressed/: a two-member gzip, a truncated gzip, a corrupt gzip, a
 #     zstd file, and the plain file they were made from
 #   DIR/written/: empty directories for the suites 'write' and 'reporting'
+#   DIR/guarded/event_date=2024-01-01 ... 2024-01-05, __HIVE_DEFAULT_PARTITION__
+#     and DIR/guarded_flags/ok=true, ok=false: partitions of two rows, the
+#     directories event_date=2024-01-04 and ok=false unreadable, to prove
+#     that a query they cannot match never lists them
 set -euo pipefail
 dir=$1
 lake="$dir/lake365"
-rm -rf "$lake" "$dir/compressed"
+# an unreadable directory cannot be removed by its owner
+[ -d "$dir/guarded" ] && chmod -R u+rwX "$dir/guarded" "$dir/guarded_flags"
+rm -rf "$lake" "$dir/compressed" "$dir/guarded" "$dir/guarded_flags"
 mkdir -p "$lake" "$dir/compressed"
 
 awk -v lake="$lake" -v flat="$dir/lake365_flat.csv" 'BEGIN {
@@ -50,6 +56,17 @@ head -c 40 one.csv.gz > truncated.csv.gz
 printf 'user_id,event_type\n1,app_opened\n' > misnamed.csv.gz
 gzip -c plain.csv > gzipped.data
 chmod -R a+rX "$dir/lake365" "$dir/compressed" "$dir/lake365_flat.csv"
+
+for day in 2024-01-01 2024-01-02 2024-01-03 2024-01-04 2024-01-05 __HIVE_DEFAULT_PARTITION__; do
+    mkdir -p "$dir/guarded/event_date=$day"
+    printf 'user_id,event_type\n1,app_opened\n2,share\n' >"$dir/guarded/event_date=$day/part-0.csv"
+done
+for ok in true false; do
+    mkdir -p "$dir/guarded_flags/ok=$ok"
+    printf 'user_id\n1\n' >"$dir/guarded_flags/ok=$ok/part-0.csv"
+done
+chmod -R a+rX "$dir/guarded" "$dir/guarded_flags"
+chmod 000 "$dir/guarded/event_date=2024-01-04" "$dir/guarded_flags/ok=false"
 
 # empty directories the suite 'write' writes into
 rm -rf "$dir/written"

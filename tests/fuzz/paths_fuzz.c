@@ -22,6 +22,11 @@
  *	            the first byte is missing_ok.  The paths are split, and
  *	            those that stay inside the tree are discovered: the files
  *	            found are sorted, each once, and are files of the tree.
+ *	            Discovered again with a filter of key=value directories
+ *	            (bit 6 chooses which it rules out), the files found are
+ *	            among those, and each one missing is below a directory the
+ *	            filter ruled out; what succeeded without the filter
+ *	            succeeds with it.
  *
  * A value equal to __HIVE_DEFAULT_PARTITION__ is NULL by Spark's own
  * convention, so that value is not written; nor is a key that starts with
@@ -334,7 +339,95 @@ typedef struct Discover
 {
 	const char *option;
 	bool		missing_ok;
+	int			rule;			/* which directories the filter rules out */
+	bool		found;			/* discovery without the filter succeeded */
 } Discover;
+
+/*
+ * The filter's rule: by the parity of the value's length (NULL counting as
+ * length 0) and the rule's bit.
+ */
+static bool
+rule_admits(int rule, List *keys, List *values)
+{
+	const char *value;
+
+	if (list_length(keys) != list_length(values) || keys == NIL)
+		fuzz_fail("a filter asked with %d keys and %d values",
+				  list_length(keys), list_length(values));
+	if (((char *) llast(keys))[0] == '\0')
+		fuzz_fail("a filter asked with an empty key");
+	value = llast(values);
+	return (strlen(value ? value : "") + rule) % 2 == 0;
+}
+
+static bool
+fuzz_may_descend(List *keys, List *values, void *arg)
+{
+	return rule_admits(*(int *) arg, keys, values);
+}
+
+/* Whether a directory of the path, below the tree, is one the rule rules out. */
+static bool
+below_ruled_out(const char *path, int rule)
+{
+	char		prefix[MAXPGPATH];
+	size_t		tree_len = strlen(tree);
+
+	for (const char *slash = strchr(path + tree_len + 1, '/'); slash != NULL;
+		 slash = strchr(slash + 1, '/'))
+	{
+		List	   *keys;
+		List	   *values;
+		const char *segment = slash;
+
+		while (segment > path && segment[-1] != '/')
+			segment--;
+		memcpy(prefix, path, slash - path);
+		prefix[slash - path] = '\0';
+		if (memchr(segment, '=', slash - segment) == NULL ||
+			segment[0] == '=')
+			continue;
+		ritual_parse_dir_partitions(prefix, &keys, &values);
+		if (!rule_admits(rule, keys, values))
+			return true;
+	}
+	return false;
+}
+
+
+/* Discovery with the filter, against 'files', found without it. */
+static void
+discover_filtered(Discover *d, List *paths, List *files)
+{
+	RitualDirFilter filter = {fuzz_may_descend, &d->rule, false, 0, 0};
+	List	   *filtered = ritual_discover_files_filtered(paths, d->missing_ok,
+														  &filter);
+	ListCell   *f = list_head(filtered);
+	ListCell   *lc;
+	int			missing = 0;
+
+	foreach(lc, files)
+	{
+		const char *path = ((RitualFile *) lfirst(lc))->path;
+
+		if (f != NULL && strcmp(((RitualFile *) lfirst(f))->path, path) == 0)
+		{
+			f = lnext(filtered, f);
+			continue;
+		}
+		missing++;
+		if (!below_ruled_out(path, d->rule))
+			fuzz_fail("the filter lost %s, below no directory it rules out",
+					  path);
+	}
+	if (f != NULL)
+		fuzz_fail("the filter found %s, which discovery does not",
+				  ((RitualFile *) lfirst(f))->path);
+	if (missing > 0 && filter.skipped == 0)
+		fuzz_fail("the filter lost %d files but ruled out no directory",
+				  missing);
+}
 
 static void
 discover(void *arg)
@@ -371,11 +464,13 @@ discover(void *arg)
 			fuzz_fail("%s found, but it is not a file", file->path);
 		previous = file->path;
 	}
+	d->found = true;
+	discover_filtered(d, paths, files);
 }
 
 /* Run discovery on an option value, '@' standing for the tree. */
 static int
-fuzz_discover(const char *rest, size_t len, bool missing_ok)
+fuzz_discover(const char *rest, size_t len, bool missing_ok, int rule)
 {
 	Discover	d;
 	size_t		needed = 1;
@@ -397,8 +492,12 @@ fuzz_discover(const char *rest, size_t len, bool missing_ok)
 	*o = '\0';
 	d.option = option;
 	d.missing_ok = missing_ok;
+	d.rule = rule;
+	d.found = false;
 	/* an ERROR (a relative path, no match) is the expected answer to many */
-	(void) fuzz_run(discover, &d);
+	if (!fuzz_run(discover, &d) && d.found)
+		fuzz_fail("discovery of %s with a filter raised: %s", option,
+				  fuzz_error_message());
 	free(option);
 	return 0;
 }
@@ -428,6 +527,7 @@ LLVMFuzzerTestOneInput(const uint8 *data, size_t size)
 			free(path);
 			return 0;
 		default:
-			return fuzz_discover(rest, len, (data[0] & 0x80) != 0);
+			return fuzz_discover(rest, len, (data[0] & 0x80) != 0,
+								 (data[0] >> 6) & 1);
 	}
 }

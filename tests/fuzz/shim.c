@@ -252,7 +252,7 @@ MemoryContextRegisterResetCallback(MemoryContext context,
 	context->reset_cbs = cb;
 }
 
-/* ---------- lists (pg_list.h's array lists, the two calls used) ---------- */
+/* ---------- lists (pg_list.h's array lists, the calls used) ---------- */
 
 List *
 lappend(List *list, void *datum)
@@ -277,6 +277,16 @@ lappend(List *list, void *datum)
 	}
 	list->elements[list->length++].ptr_value = datum;
 	return list;
+}
+
+void
+list_free(List *list)
+{
+	if (list == NIL)
+		return;
+	if (list->elements != list->initial_elements)
+		pfree(list->elements);
+	pfree(list);
 }
 
 void
