@@ -208,6 +208,8 @@ BEGIN
     IF ritual.quiet_scans(events_rel, profiles_rel) THEN
         PERFORM set_config('client_min_messages', 'warning', true);
     END IF;
+    -- one scan: the rows above the watermarks, and the last included row
+    -- of each file, which must still be there (append-only)
     EXECUTE format($q$
         CREATE TEMP TABLE _ritual_new_events ON COMMIT DROP AS
         SELECT e.user_id::bigint AS user_id,
@@ -224,10 +226,19 @@ BEGIN
         CASE WHEN events_prov THEN format(
             'LEFT JOIN ritual.refresh_watermarks w ON w.relation = %L
                   AND w.source_file = e.source_file::text
-              WHERE w.max_line IS NULL OR e.source_line::bigint > w.max_line', events_name)
+              WHERE w.max_line IS NULL OR e.source_line::bigint >= w.max_line', events_name)
              ELSE '' END,
         CASE WHEN ritual.has_columns(events_rel, ARRAY['errors'])
-             THEN 'e.errors::text AS errors' ELSE 'NULL::text AS errors' END);
+             THEN 'e.errors::text AS errors' ELSE 'NULL::text AS errors' END
+        || CASE WHEN events_prov THEN ', w.max_line AS included_line'
+                ELSE ', NULL::bigint AS included_line' END);
+    SELECT w.source_file INTO gone FROM ritual.refresh_watermarks w
+     WHERE w.relation = events_name
+       AND NOT EXISTS (SELECT FROM _ritual_new_events n
+                        WHERE n.source_file = w.source_file AND n.source_line = w.max_line)
+     ORDER BY 1 LIMIT 1;
+    DELETE FROM _ritual_new_events WHERE source_line = included_line;
+    ALTER TABLE _ritual_new_events DROP COLUMN included_line;
     ANALYZE _ritual_new_events;
 
     EXECUTE format($q$
@@ -255,16 +266,7 @@ BEGIN
              THEN 'p.errors::text AS errors' ELSE 'NULL::text AS errors' END);
     ANALYZE _ritual_profile_rows;
 
-    -- append-only: the last line included of every file must still be there
-    IF events_prov THEN
-        EXECUTE format($q$
-            SELECT w.source_file FROM ritual.refresh_watermarks w
-             WHERE w.relation = %1$L
-               AND NOT EXISTS (SELECT FROM %2$s e WHERE e.source_file::text = w.source_file
-                                                    AND e.source_line::bigint = w.max_line)
-             ORDER BY 1 LIMIT 1
-            $q$, events_name, events_rel) INTO gone;
-    END IF;
+    -- append-only, for the profiles too
     IF gone IS NULL THEN
         SELECT w.source_file INTO gone FROM ritual.refresh_watermarks w
          WHERE w.relation = profiles_name
@@ -348,22 +350,20 @@ RETURNS void
 LANGUAGE plpgsql
 AS $fn$
 DECLARE
-    bad   bigint;
     first record;
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_foreign_table WHERE ftrelid = rel) THEN
         RETURN;
     END IF;
-    EXECUTE format('SELECT count(*) FILTER (WHERE errors IS NOT NULL) FROM %s', new_rows)
-       INTO bad;
-    IF bad = 0 THEN
-        RETURN;
-    END IF;
-    EXECUTE format('SELECT source_file, source_line, errors FROM %s
+    -- one scan: the first bad row, and how many there are
+    EXECUTE format('SELECT source_file, source_line, errors, count(*) OVER () AS bad FROM %s
                      WHERE errors IS NOT NULL ORDER BY source_file, source_line LIMIT 1', new_rows)
        INTO first;
-    RAISE NOTICE 'ritual_fdw set bad fields to NULL in % new row% of %', bad,
-          CASE WHEN bad = 1 THEN '' ELSE 's' END, rel
+    IF first.bad IS NULL THEN
+        RETURN;
+    END IF;
+    RAISE NOTICE 'ritual_fdw set bad fields to NULL in % new row% of %', first.bad,
+          CASE WHEN first.bad = 1 THEN '' ELSE 's' END, rel
           USING DETAIL = format('The first was at file "%s", line %s, %s.',
                                 first.source_file, first.source_line, first.errors),
                 HINT = 'The rows are kept and flagged; ritual.data_quality counts them.';
@@ -449,8 +449,9 @@ BEGIN
              || ritual.drop_indexes('ritual.user_days') || ritual.drop_indexes('ritual.sessions');
 
     WITH numbered AS (
-        SELECT row_number() OVER (ORDER BY source_file, source_line) AS event_id, n.*
-          FROM _ritual_new_events n
+        SELECT row_number() OVER (ORDER BY source_file, source_line) AS event_id,
+               user_id, event_type, raw_event_type, event_date, source_file, source_line
+          FROM _ritual_new_events
     ), flagged AS (
         SELECT e.*, u.signup_date, u.cohort_week,
                ritual.event_flags(e.user_id, e.raw_event_type, e.event_date,
@@ -523,6 +524,10 @@ LANGUAGE plpgsql
 -- the planner's row guesses for the scratch tables make JIT compile for
 -- longer than the queries run
 SET jit = off
+-- the tables a refresh reads are in shared buffers: looking up the affected
+-- users' rows by index costs a fraction of scanning every event, which the
+-- default cost of a random page (4) would have the planner do
+SET random_page_cost = 1.1
 AS $fn$
 #variable_conflict use_column
 DECLARE
