@@ -157,8 +157,12 @@ CREATE OR REPLACE FUNCTION ritual.report_counts()
 RETURNS TABLE (report text, row_count bigint)
 LANGUAGE sql STABLE
 AS $$
-    SELECT 'enriched_events', count(*) FROM ritual.enriched_events
-    UNION ALL SELECT 'clean_events', count(*) FROM ritual.clean_events
+    -- the build kept the rows of the two large tables, when it could
+    SELECT 'enriched_events', coalesce((SELECT event_rows FROM ritual.refresh_state),
+                                       (SELECT count(*) FROM ritual.enriched_events))
+    UNION ALL
+    SELECT 'clean_events', coalesce((SELECT clean_rows FROM ritual.refresh_state),
+                                    (SELECT count(*) FROM ritual.clean_events))
     UNION ALL SELECT 'users', count(*) FROM ritual.users
     UNION ALL SELECT 'sessions', count(*) FROM ritual.sessions
     UNION ALL SELECT 'daily_activity', count(*) FROM ritual.daily_activity
@@ -232,12 +236,14 @@ BEGIN
              THEN 'e.errors::text AS errors' ELSE 'NULL::text AS errors' END
         || CASE WHEN events_prov THEN ', w.max_line AS included_line'
                 ELSE ', NULL::bigint AS included_line' END);
-    SELECT w.source_file INTO gone FROM ritual.refresh_watermarks w
-     WHERE w.relation = events_name
-       AND NOT EXISTS (SELECT FROM _ritual_new_events n
-                        WHERE n.source_file = w.source_file AND n.source_line = w.max_line)
-     ORDER BY 1 LIMIT 1;
-    DELETE FROM _ritual_new_events WHERE source_line = included_line;
+    IF EXISTS (SELECT FROM ritual.refresh_watermarks WHERE relation = events_name) THEN
+        SELECT w.source_file INTO gone FROM ritual.refresh_watermarks w
+         WHERE w.relation = events_name
+           AND NOT EXISTS (SELECT FROM _ritual_new_events n
+                            WHERE n.source_file = w.source_file AND n.source_line = w.max_line)
+         ORDER BY 1 LIMIT 1;
+        DELETE FROM _ritual_new_events WHERE source_line = included_line;
+    END IF;
     ALTER TABLE _ritual_new_events DROP COLUMN included_line;
     ANALYZE _ritual_new_events;
 
@@ -287,21 +293,19 @@ COMMENT ON FUNCTION ritual.read_new_rows(regclass, regclass) IS
  * catalogue: a type spelled differently by an export (app_open for
  * app_opened) would otherwise turn its events unclean without a word.
  */
-CREATE OR REPLACE FUNCTION ritual.warn_unknown_types()
+CREATE OR REPLACE FUNCTION ritual.warn_unknown_types(total bigint)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     unknown bigint;
-    total   bigint;
     top     text;
     adding  text;
 BEGIN
     SELECT rows INTO unknown FROM ritual.data_quality
      WHERE scope = 'total' AND kind = 'unknown_event_type';
-    SELECT count(*) INTO total FROM ritual.enriched_events;
-    IF unknown IS NULL OR unknown * 100 <= total THEN
+    IF unknown IS NULL OR total IS NULL OR total <= 0 OR unknown * 100 <= total THEN
         RETURN;
     END IF;
     SELECT string_agg(format('%s (%s row%s)', event_type, rows, CASE WHEN rows = 1 THEN '' ELSE 's' END),
@@ -317,7 +321,7 @@ BEGIN
                 HINT = format('If they are real types of the app, add them to the catalogue and build again: %s', adding);
 END
 $fn$;
-COMMENT ON FUNCTION ritual.warn_unknown_types() IS
+COMMENT ON FUNCTION ritual.warn_unknown_types(bigint) IS
   'internal to build_reports: warns when unknown event types flag more than 1% of the raw events';
 
 /*
@@ -428,9 +432,10 @@ COMMENT ON FUNCTION ritual.drop_indexes(regclass) IS
   'internal to build_reports: drops the indexes of a reporting table and returns the statements that make them again';
 
 /*
- * A full build's events, all new: enriched_events and clean_events in one
- * statement (three sorts: provenance for event_id, the duplicate keys, and
- * each user's events by time for previous and next type and session), then
+ * A full build's events, all new: enriched_events in one statement (a sort
+ * by provenance for event_id, one by user, day and type for duplicates,
+ * and, within each user, an incremental sort by time for previous and next
+ * type and session), clean_events copied from it, then
  * what is counted from the clean events: user_days, sessions, transitions
  * and daily_event_types.  The tables are empty; their indexes are made
  * after the rows are in.  The rules are those of the incremental path in
@@ -459,27 +464,26 @@ BEGIN
                                   u.user_id IS NOT NULL, u.signup_date, reference)
                | CASE WHEN e.user_id IS NOT NULL AND e.event_type IS NOT NULL
                            AND e.event_date IS NOT NULL
-                           AND row_number() OVER (PARTITION BY e.user_id, e.event_type, e.event_date
+                           AND row_number() OVER (PARTITION BY e.user_id, e.event_date, e.event_type
                                                   ORDER BY e.event_id) > 1
                       THEN 128 ELSE 0 END AS flags
           FROM numbered e
           LEFT JOIN ritual.users u ON u.user_id = e.user_id AND u.signup_date IS NOT NULL
           LEFT JOIN ritual.event_types t ON t.event_type = e.event_type
-    ), written AS (
-        INSERT INTO ritual.enriched_events
-        SELECT f.event_id, f.user_id, f.event_type, f.raw_event_type, f.event_date,
-               f.event_date::date, f.signup_date, f.cohort_week,
-               ritual.week_since_signup(f.event_date, f.signup_date),
-               CASE WHEN f.flags = 0 THEN lag(f.event_type) OVER w END,
-               CASE WHEN f.flags = 0 THEN lead(f.event_type) OVER w END,
-               CASE WHEN f.flags = 0 THEN ritual.session_number(f.event_date, session_gap) OVER w END,
-               f.flags, array_to_string(ritual.flag_names(f.flags), ','),
-               f.source_file, f.source_line
-          FROM flagged f
-        WINDOW w AS (PARTITION BY f.flags = 0, f.user_id ORDER BY f.event_date, f.event_id)
-        RETURNING *
     )
-    INSERT INTO ritual.clean_events SELECT * FROM written WHERE flags = 0;
+    INSERT INTO ritual.enriched_events
+    SELECT f.event_id, f.user_id, f.event_type, f.raw_event_type, f.event_date,
+           f.event_date::date, f.signup_date, f.cohort_week,
+           ritual.week_since_signup(f.event_date, f.signup_date),
+           CASE WHEN f.flags = 0 THEN lag(f.event_type) OVER w END,
+           CASE WHEN f.flags = 0 THEN lead(f.event_type) OVER w END,
+           CASE WHEN f.flags = 0 THEN ritual.session_number(f.event_date, session_gap) OVER w END,
+           f.flags, array_to_string(ritual.flag_names(f.flags), ','),
+           f.source_file, f.source_line
+      FROM flagged f
+    WINDOW w AS (PARTITION BY f.user_id, f.flags = 0 ORDER BY f.event_date, f.event_id);
+    -- the clean rows of what was just written, still in shared buffers
+    INSERT INTO ritual.clean_events SELECT * FROM ritual.enriched_events WHERE flags = 0;
 
     INSERT INTO ritual.user_days
     SELECT user_id, event_day, count(*) FROM ritual.clean_events GROUP BY 1, 2;
@@ -1122,8 +1126,19 @@ BEGIN
                           AND q.event_type IS NOT DISTINCT FROM c.event_type);
     DELETE FROM ritual.data_quality WHERE scope <> 'total' AND rows = 0;
 
+    -- the rows of enriched_events and clean_events, by difference when the
+    -- last build kept them (counting a million rows costs a refresh more than
+    -- most of its work)
+    IF incremental AND state.event_rows IS NOT NULL THEN
+        state.event_rows := state.event_rows + (SELECT count(*) FROM _ritual_new_events);
+        state.clean_rows := state.clean_rows + (SELECT coalesce(sum(delta), 0) FROM _ritual_changes);
+    ELSE
+        state.event_rows := (SELECT count(*) FROM ritual.enriched_events);
+        state.clean_rows := (SELECT count(*) FROM ritual.clean_events);
+    END IF;
+
     -- an export that spells a known type differently must not go unnoticed
-    PERFORM ritual.warn_unknown_types();
+    PERFORM ritual.warn_unknown_types(state.event_rows);
 
     --
     -- what the next refresh starts from
@@ -1142,7 +1157,8 @@ BEGIN
         ON CONFLICT (relation, source_file)
         DO UPDATE SET max_line = greatest(w.max_line, excluded.max_line);
         INSERT INTO ritual.refresh_state
-        VALUES (events_name, profiles_name, reference, extract(epoch FROM session_gap), digest);
+        VALUES (events_name, profiles_name, reference, extract(epoch FROM session_gap), digest,
+                state.event_rows, state.clean_rows);
     END IF;
 
     INSERT INTO ritual.report_builds
@@ -1151,8 +1167,7 @@ BEGIN
          recomputed_events)
     SELECT now() AT TIME ZONE 'UTC', events_rel::text, profiles_rel::text, reference,
            extract(epoch FROM session_gap),
-           (SELECT count(*) FROM ritual.enriched_events),
-           (SELECT count(*) FROM ritual.clean_events),
+           state.event_rows, state.clean_rows,
            (SELECT count(*) FROM ritual.users),
            extract(epoch FROM clock_timestamp() - started),
            CASE WHEN incremental THEN 'incremental' ELSE 'full' END,
@@ -1264,7 +1279,7 @@ COMMENT ON FUNCTION ritual.create_raw_tables(text, text, name, boolean) IS
  * not for other roles: building is for the owner of the reporting tables.
  */
 REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision),
-    ritual.warn_unknown_types(), ritual.report_bad_fields(text, regclass),
+    ritual.warn_unknown_types(bigint), ritual.report_bad_fields(text, regclass),
     ritual.quiet_scans(regclass, regclass), ritual.report_counts(), ritual.qualified_name(regclass),
     ritual.read_new_rows(regclass, regclass), ritual.empty_reports(),
     ritual.drop_indexes(regclass), ritual.build_events(timestamp, interval),
