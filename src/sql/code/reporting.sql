@@ -435,11 +435,11 @@ COMMENT ON FUNCTION ritual.drop_indexes(regclass) IS
  * A full build's events, all new: enriched_events in one statement (a sort
  * by provenance for event_id, one by user, day and type for duplicates,
  * and, within each user, an incremental sort by time for previous and next
- * type and session), clean_events copied from it, then
- * what is counted from the clean events: user_days, sessions, transitions
- * and daily_event_types.  The tables are empty; their indexes are made
- * after the rows are in.  The rules are those of the incremental path in
- * update_reports with every row new and no anchor.
+ * type and session), clean_events copied from it, then what is counted from
+ * the clean events: user_days, sessions, transitions and daily_event_types.
+ * The tables are empty; their indexes are made after the rows are in.  The
+ * rules are those of the incremental path in update_reports with every row
+ * new and no anchor.
  */
 CREATE OR REPLACE FUNCTION ritual.build_events(reference timestamp, session_gap interval)
 RETURNS void
