@@ -35,11 +35,6 @@ while [ $# -gt 0 ]; do
 done
 
 bash tests/setup.sh
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    [ "$(id -u)" -eq 0 ] || { echo "bench: node and npm are needed" >&2; exit 1; }
-    { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; } \
-        || { echo "bench: could not install nodejs and npm with apt-get" >&2; exit 1; }
-fi
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 export PG_CONFIG
 source tests/cluster.sh
@@ -51,14 +46,9 @@ max_wal_size = '4GB'" cluster_start
 
 # DuckDB from npm, in a scratch folder next to the cluster
 duck="$CLUSTER_DIR/duckdb"
-mkdir -p "$duck"
+source bench/duckdb.sh
+duckdb_install "$duck"
 cp bench/duckdb_script.mjs "$duck/"
-if ! (cd "$duck" && npm init -y && npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1) \
-    >"$duck/npm.log" 2>&1; then
-    tail -n 20 "$duck/npm.log" >&2
-    echo "bench: could not install DuckDB (@duckdb/node-api) from npm; its output is above" >&2
-    exit 1
-fi
 
 data="$CLUSTER_DIR/bench"
 mkdir -p "$data"
