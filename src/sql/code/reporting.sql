@@ -157,8 +157,12 @@ CREATE OR REPLACE FUNCTION ritual.report_counts()
 RETURNS TABLE (report text, row_count bigint)
 LANGUAGE sql STABLE
 AS $$
-    SELECT 'enriched_events', count(*) FROM ritual.enriched_events
-    UNION ALL SELECT 'clean_events', count(*) FROM ritual.clean_events
+    -- the build kept the rows of the two large tables, when it could
+    SELECT 'enriched_events', coalesce((SELECT event_rows FROM ritual.refresh_state),
+                                       (SELECT count(*) FROM ritual.enriched_events))
+    UNION ALL
+    SELECT 'clean_events', coalesce((SELECT clean_rows FROM ritual.refresh_state),
+                                    (SELECT count(*) FROM ritual.clean_events))
     UNION ALL SELECT 'users', count(*) FROM ritual.users
     UNION ALL SELECT 'sessions', count(*) FROM ritual.sessions
     UNION ALL SELECT 'daily_activity', count(*) FROM ritual.daily_activity
@@ -208,6 +212,8 @@ BEGIN
     IF ritual.quiet_scans(events_rel, profiles_rel) THEN
         PERFORM set_config('client_min_messages', 'warning', true);
     END IF;
+    -- one scan: the rows above the watermarks, and the last included row
+    -- of each file, which must still be there (append-only)
     EXECUTE format($q$
         CREATE TEMP TABLE _ritual_new_events ON COMMIT DROP AS
         SELECT e.user_id::bigint AS user_id,
@@ -224,10 +230,21 @@ BEGIN
         CASE WHEN events_prov THEN format(
             'LEFT JOIN ritual.refresh_watermarks w ON w.relation = %L
                   AND w.source_file = e.source_file::text
-              WHERE w.max_line IS NULL OR e.source_line::bigint > w.max_line', events_name)
+              WHERE w.max_line IS NULL OR e.source_line::bigint >= w.max_line', events_name)
              ELSE '' END,
         CASE WHEN ritual.has_columns(events_rel, ARRAY['errors'])
-             THEN 'e.errors::text AS errors' ELSE 'NULL::text AS errors' END);
+             THEN 'e.errors::text AS errors' ELSE 'NULL::text AS errors' END
+        || CASE WHEN events_prov THEN ', w.max_line AS included_line'
+                ELSE ', NULL::bigint AS included_line' END);
+    IF EXISTS (SELECT FROM ritual.refresh_watermarks WHERE relation = events_name) THEN
+        SELECT w.source_file INTO gone FROM ritual.refresh_watermarks w
+         WHERE w.relation = events_name
+           AND NOT EXISTS (SELECT FROM _ritual_new_events n
+                            WHERE n.source_file = w.source_file AND n.source_line = w.max_line)
+         ORDER BY 1 LIMIT 1;
+        DELETE FROM _ritual_new_events WHERE source_line = included_line;
+    END IF;
+    ALTER TABLE _ritual_new_events DROP COLUMN included_line;
     ANALYZE _ritual_new_events;
 
     EXECUTE format($q$
@@ -255,16 +272,7 @@ BEGIN
              THEN 'p.errors::text AS errors' ELSE 'NULL::text AS errors' END);
     ANALYZE _ritual_profile_rows;
 
-    -- append-only: the last line included of every file must still be there
-    IF events_prov THEN
-        EXECUTE format($q$
-            SELECT w.source_file FROM ritual.refresh_watermarks w
-             WHERE w.relation = %1$L
-               AND NOT EXISTS (SELECT FROM %2$s e WHERE e.source_file::text = w.source_file
-                                                    AND e.source_line::bigint = w.max_line)
-             ORDER BY 1 LIMIT 1
-            $q$, events_name, events_rel) INTO gone;
-    END IF;
+    -- append-only, for the profiles too
     IF gone IS NULL THEN
         SELECT w.source_file INTO gone FROM ritual.refresh_watermarks w
          WHERE w.relation = profiles_name
@@ -285,21 +293,19 @@ COMMENT ON FUNCTION ritual.read_new_rows(regclass, regclass) IS
  * catalogue: a type spelled differently by an export (app_open for
  * app_opened) would otherwise turn its events unclean without a word.
  */
-CREATE OR REPLACE FUNCTION ritual.warn_unknown_types()
+CREATE OR REPLACE FUNCTION ritual.warn_unknown_types(total bigint)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     unknown bigint;
-    total   bigint;
     top     text;
     adding  text;
 BEGIN
     SELECT rows INTO unknown FROM ritual.data_quality
      WHERE scope = 'total' AND kind = 'unknown_event_type';
-    SELECT count(*) INTO total FROM ritual.enriched_events;
-    IF unknown IS NULL OR unknown * 100 <= total THEN
+    IF unknown IS NULL OR total IS NULL OR total <= 0 OR unknown * 100 <= total THEN
         RETURN;
     END IF;
     SELECT string_agg(format('%s (%s row%s)', event_type, rows, CASE WHEN rows = 1 THEN '' ELSE 's' END),
@@ -315,7 +321,7 @@ BEGIN
                 HINT = format('If they are real types of the app, add them to the catalogue and build again: %s', adding);
 END
 $fn$;
-COMMENT ON FUNCTION ritual.warn_unknown_types() IS
+COMMENT ON FUNCTION ritual.warn_unknown_types(bigint) IS
   'internal to build_reports: warns when unknown event types flag more than 1% of the raw events';
 
 /*
@@ -348,22 +354,20 @@ RETURNS void
 LANGUAGE plpgsql
 AS $fn$
 DECLARE
-    bad   bigint;
     first record;
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_foreign_table WHERE ftrelid = rel) THEN
         RETURN;
     END IF;
-    EXECUTE format('SELECT count(*) FILTER (WHERE errors IS NOT NULL) FROM %s', new_rows)
-       INTO bad;
-    IF bad = 0 THEN
-        RETURN;
-    END IF;
-    EXECUTE format('SELECT source_file, source_line, errors FROM %s
+    -- one scan: the first bad row, and how many there are
+    EXECUTE format('SELECT source_file, source_line, errors, count(*) OVER () AS bad FROM %s
                      WHERE errors IS NOT NULL ORDER BY source_file, source_line LIMIT 1', new_rows)
        INTO first;
-    RAISE NOTICE 'ritual_fdw set bad fields to NULL in % new row% of %', bad,
-          CASE WHEN bad = 1 THEN '' ELSE 's' END, rel
+    IF first.bad IS NULL THEN
+        RETURN;
+    END IF;
+    RAISE NOTICE 'ritual_fdw set bad fields to NULL in % new row% of %', first.bad,
+          CASE WHEN first.bad = 1 THEN '' ELSE 's' END, rel
           USING DETAIL = format('The first was at file "%s", line %s, %s.',
                                 first.source_file, first.source_line, first.errors),
                 HINT = 'The rows are kept and flagged; ritual.data_quality counts them.';
@@ -388,6 +392,123 @@ COMMENT ON FUNCTION ritual.empty_reports() IS
   'internal: empties every reporting table, the helper tables and the watermarks';
 
 /*
+ * Drop the indexes (primary key included) of a reporting table that is
+ * about to be filled whole, and return the statements that make them again:
+ * building an index once over the loaded rows costs a fraction of inserting
+ * every row into it.
+ */
+CREATE OR REPLACE FUNCTION ritual.drop_indexes(rel regclass)
+RETURNS text[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    again text[] := '{}';
+    i     record;
+BEGIN
+    IF (SELECT relnamespace FROM pg_class WHERE oid = rel) <> 'ritual'::regnamespace THEN
+        RAISE EXCEPTION '% is not a table of the reporting layer', rel
+              USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR i IN SELECT x.indexrelid::regclass AS index, pg_get_indexdef(x.indexrelid) AS def,
+                    c.conname, pg_get_constraintdef(c.oid) AS condef
+               FROM pg_index x
+               LEFT JOIN pg_constraint c ON c.conrelid = x.indrelid AND c.conindid = x.indexrelid
+              WHERE x.indrelid = rel
+              ORDER BY x.indexrelid
+    LOOP
+        IF i.conname IS NOT NULL THEN
+            EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', rel, i.conname);
+            again := again || format('ALTER TABLE %s ADD CONSTRAINT %I %s', rel, i.conname, i.condef);
+        ELSE
+            EXECUTE format('DROP INDEX %s', i.index);
+            again := again || i.def;
+        END IF;
+    END LOOP;
+    RETURN again;
+END
+$fn$;
+COMMENT ON FUNCTION ritual.drop_indexes(regclass) IS
+  'internal to build_reports: drops the indexes of a reporting table and returns the statements that make them again';
+
+/*
+ * A full build's events, all new: enriched_events in one statement (a sort
+ * by provenance for event_id, one by user, day and type for duplicates,
+ * and, within each user, an incremental sort by time for previous and next
+ * type and session), clean_events copied from it, then what is counted from
+ * the clean events: user_days, sessions, transitions and daily_event_types.
+ * The tables are empty; their indexes are made after the rows are in.  The
+ * rules are those of the incremental path in update_reports with every row
+ * new and no anchor.
+ */
+CREATE OR REPLACE FUNCTION ritual.build_events(reference timestamp, session_gap interval)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    again     text[];
+    statement text;
+BEGIN
+    again := ritual.drop_indexes('ritual.enriched_events') || ritual.drop_indexes('ritual.clean_events')
+             || ritual.drop_indexes('ritual.user_days') || ritual.drop_indexes('ritual.sessions');
+
+    WITH numbered AS (
+        SELECT row_number() OVER (ORDER BY source_file, source_line) AS event_id,
+               user_id, event_type, raw_event_type, event_date, source_file, source_line
+          FROM _ritual_new_events
+    ), flagged AS (
+        SELECT e.*, u.signup_date, u.cohort_week,
+               ritual.event_flags(e.user_id, e.raw_event_type, e.event_date,
+                                  t.event_type IS NOT NULL,
+                                  u.user_id IS NOT NULL, u.signup_date, reference)
+               | CASE WHEN e.user_id IS NOT NULL AND e.event_type IS NOT NULL
+                           AND e.event_date IS NOT NULL
+                           AND row_number() OVER (PARTITION BY e.user_id, e.event_date, e.event_type
+                                                  ORDER BY e.event_id) > 1
+                      THEN 128 ELSE 0 END AS flags
+          FROM numbered e
+          LEFT JOIN ritual.users u ON u.user_id = e.user_id AND u.signup_date IS NOT NULL
+          LEFT JOIN ritual.event_types t ON t.event_type = e.event_type
+    )
+    INSERT INTO ritual.enriched_events
+    SELECT f.event_id, f.user_id, f.event_type, f.raw_event_type, f.event_date,
+           f.event_date::date, f.signup_date, f.cohort_week,
+           ritual.week_since_signup(f.event_date, f.signup_date),
+           CASE WHEN f.flags = 0 THEN lag(f.event_type) OVER w END,
+           CASE WHEN f.flags = 0 THEN lead(f.event_type) OVER w END,
+           CASE WHEN f.flags = 0 THEN ritual.session_number(f.event_date, session_gap) OVER w END,
+           f.flags, array_to_string(ritual.flag_names(f.flags), ','),
+           f.source_file, f.source_line
+      FROM flagged f
+    WINDOW w AS (PARTITION BY f.user_id, f.flags = 0 ORDER BY f.event_date, f.event_id);
+    -- the clean rows of what was just written, still in shared buffers
+    INSERT INTO ritual.clean_events SELECT * FROM ritual.enriched_events WHERE flags = 0;
+
+    INSERT INTO ritual.user_days
+    SELECT user_id, event_day, count(*) FROM ritual.clean_events GROUP BY 1, 2;
+    INSERT INTO ritual.sessions
+    SELECT user_id, session_number, min(event_date), max(event_date),
+           extract(epoch FROM max(event_date) - min(event_date)), count(*)
+      FROM ritual.clean_events GROUP BY user_id, session_number;
+    INSERT INTO ritual.event_transitions
+    SELECT prev_event_type, event_type, count(*) FROM ritual.clean_events
+     WHERE prev_event_type IS NOT NULL GROUP BY 1, 2;
+    INSERT INTO ritual.daily_event_types
+    SELECT day, event_type, sum(n), count(*)
+      FROM (SELECT user_id, event_day AS day, event_type, count(*) AS n
+              FROM ritual.clean_events GROUP BY 1, 2, 3) per_user
+     GROUP BY 1, 2;
+
+    FOREACH statement IN ARRAY again LOOP
+        EXECUTE statement;
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION ritual.build_events(timestamp, interval) IS
+  'internal to build_reports: fills the event tables and what is counted from them, all rows new';
+
+/*
  * ritual.update_reports: the one machinery behind build_reports (every row
  * new, after emptying everything) and refresh_reports (the rows above the
  * watermarks new).  From the new raw rows and the stored enriched events it
@@ -407,6 +528,10 @@ LANGUAGE plpgsql
 -- the planner's row guesses for the scratch tables make JIT compile for
 -- longer than the queries run
 SET jit = off
+-- the tables a refresh reads are in shared buffers: looking up the affected
+-- users' rows by index costs a fraction of scanning every event, which the
+-- default cost of a random page (4) would have the planner do
+SET random_page_cost = 1.1
 AS $fn$
 #variable_conflict use_column
 DECLARE
@@ -461,7 +586,10 @@ BEGIN
                                        '_ritual_series', '_ritual_scores', '_ritual_judged'])
     LOOP
         IF to_regclass('pg_temp.' || scratch) IS NOT NULL THEN
-            EXECUTE format('DROP TABLE pg_temp.%I', scratch);
+            EXECUTE format('DROP %s pg_temp.%I',
+                           CASE WHEN (SELECT relkind FROM pg_class
+                                       WHERE oid = to_regclass('pg_temp.' || scratch)) = 'v'
+                                THEN 'VIEW' ELSE 'TABLE' END, scratch);
         END IF;
     END LOOP;
 
@@ -526,40 +654,38 @@ BEGIN
       FROM per_user u JOIN first_row r USING (user_id),
            LATERAL (SELECT ritual.profile_flags(u.signup_date, u.conflicting) AS flags) f;
 
-    --
-    -- event ids: the rank in provenance order.  New rows usually all come
-    -- after the included ones and take the ids after the last; when one
-    -- comes earlier, the included rows after it are numbered again.
-    --
-    SELECT source_file, source_line INTO first_file, first_line
-      FROM _ritual_new_events ORDER BY source_file, source_line LIMIT 1;
     IF incremental THEN
+        --
+        -- event ids: the rank in provenance order.  New rows usually all come
+        -- after the included ones and take the ids after the last; when one
+        -- comes earlier, the included rows after it are numbered again.
+        --
+        SELECT source_file, source_line INTO first_file, first_line
+          FROM _ritual_new_events ORDER BY source_file, source_line LIMIT 1;
         SELECT source_file, max_line INTO last_file, last_line
           FROM ritual.refresh_watermarks WHERE relation = events_name
          ORDER BY source_file DESC LIMIT 1;
         renumber := coalesce((first_file, first_line) < (last_file, last_line), false);
-    END IF;
-    IF renumber THEN
-        SELECT min(event_id) - 1 INTO base FROM ritual.enriched_events
-         WHERE (source_file, source_line) > (first_file, first_line);
-    END IF;
-    base := coalesce(base, (SELECT max(event_id) FROM ritual.enriched_events), 0);
+        IF renumber THEN
+            SELECT min(event_id) - 1 INTO base FROM ritual.enriched_events
+             WHERE (source_file, source_line) > (first_file, first_line);
+        END IF;
+        base := coalesce(base, (SELECT max(event_id) FROM ritual.enriched_events), 0);
 
-    -- the events to compute again: new ones, renumbered ones, ...
-    CREATE TEMP TABLE _ritual_work ON COMMIT DROP AS
-    SELECT base + row_number() OVER (ORDER BY source_file, source_line) AS event_id, r.*,
-           r.old_event_id IS NULL AS in_new_key
-      FROM (SELECT NULL::bigint AS old_event_id, user_id, event_type, raw_event_type, event_date,
-                   source_file, source_line, NULL::integer AS old_flags,
-                   NULL::text AS old_prev, NULL::bigint AS old_session
-              FROM _ritual_new_events
-            UNION ALL
-            SELECT event_id, user_id, event_type, raw_event_type, event_date,
-                   source_file, source_line, flags, prev_event_type, session_number
-              FROM ritual.enriched_events
-             WHERE renumber AND event_id > base) r;
+        -- the events to compute again: new ones, renumbered ones, ...
+        CREATE TEMP TABLE _ritual_work ON COMMIT DROP AS
+        SELECT base + row_number() OVER (ORDER BY source_file, source_line) AS event_id, r.*,
+               r.old_event_id IS NULL AS in_new_key
+          FROM (SELECT NULL::bigint AS old_event_id, user_id, event_type, raw_event_type, event_date,
+                       source_file, source_line, NULL::integer AS old_flags,
+                       NULL::text AS old_prev, NULL::bigint AS old_session
+                  FROM _ritual_new_events
+                UNION ALL
+                SELECT event_id, user_id, event_type, raw_event_type, event_date,
+                       source_file, source_line, flags, prev_event_type, session_number
+                  FROM ritual.enriched_events
+                 WHERE renumber AND event_id > base) r;
 
-    IF incremental THEN
         CREATE INDEX ON _ritual_work (old_event_id);
         -- ... all events of users whose profile changed, every included row
         -- of a (user, type, date) a new row has, and rows whose
@@ -587,45 +713,43 @@ BEGIN
           FROM _ritual_new_events n
          WHERE w.old_event_id IS NOT NULL AND n.user_id = w.user_id
            AND n.event_date = w.event_date AND n.event_type = w.event_type;
-    END IF;
-    ANALYZE _ritual_work;
+        ANALYZE _ritual_work;
 
-    -- flags; duplicate is decided again over every row of a key a new row has
-    CREATE TEMP TABLE _ritual_flagged ON COMMIT DROP AS
-    SELECT w.*, u.signup_date, u.cohort_week, false AS is_anchor,
-           ritual.event_flags(w.user_id, w.raw_event_type, w.event_date,
-                              t.event_type IS NOT NULL,
-                              u.user_id IS NOT NULL, u.signup_date, reference)
-           | CASE WHEN NOT w.in_new_key THEN w.old_flags & 128
-                  WHEN w.user_id IS NOT NULL AND w.event_type IS NOT NULL
-                       AND w.event_date IS NOT NULL
-                       AND row_number() OVER (PARTITION BY w.user_id, w.event_type, w.event_date
-                                              ORDER BY w.event_id) > 1
-                  THEN 128 ELSE 0 END AS flags
-      FROM _ritual_work w
-      LEFT JOIN ritual.users u ON u.user_id = w.user_id AND u.signup_date IS NOT NULL
-      LEFT JOIN ritual.event_types t ON t.event_type = w.event_type;
+        -- flags; duplicate is decided again over every row of a key a new row has
+        CREATE TEMP TABLE _ritual_flagged ON COMMIT DROP AS
+        SELECT w.*, u.signup_date, u.cohort_week, false AS is_anchor,
+               ritual.event_flags(w.user_id, w.raw_event_type, w.event_date,
+                                  t.event_type IS NOT NULL,
+                                  u.user_id IS NOT NULL, u.signup_date, reference)
+               | CASE WHEN NOT w.in_new_key THEN w.old_flags & 128
+                      WHEN w.user_id IS NOT NULL AND w.event_type IS NOT NULL
+                           AND w.event_date IS NOT NULL
+                           AND row_number() OVER (PARTITION BY w.user_id, w.event_type, w.event_date
+                                                  ORDER BY w.event_id) > 1
+                      THEN 128 ELSE 0 END AS flags
+          FROM _ritual_work w
+          LEFT JOIN ritual.users u ON u.user_id = w.user_id AND u.signup_date IS NOT NULL
+          LEFT JOIN ritual.event_types t ON t.event_type = w.event_type;
 
-    -- per user whose clean events change, the anchor: the last clean event
-    -- before the first change, which keeps its previous type and session
-    CREATE TEMP TABLE _ritual_anchors ON COMMIT DROP AS
-    SELECT f.user_id, a.event_id AS anchor_id, a.event_date AS anchor_date,
-           a.session_number AS anchor_session, s.session_start
-      FROM (SELECT DISTINCT ON (user_id) user_id, event_date, event_id
-              FROM _ritual_flagged WHERE flags = 0 OR old_flags = 0
-             ORDER BY user_id, event_date, event_id) f
-      LEFT JOIN LATERAL (
-            SELECT c.event_id, c.event_date, c.session_number
-              FROM ritual.clean_events c
-             WHERE incremental AND c.user_id = f.user_id AND c.event_date <= f.event_date
-               AND (c.event_date, c.event_id) < (f.event_date, f.event_id)
-               AND c.event_id <= base     -- renumbered rows are in the work already
-             ORDER BY c.event_date DESC, c.event_id DESC LIMIT 1) a ON true
-      LEFT JOIN ritual.sessions s ON s.user_id = f.user_id AND s.session_number = a.session_number;
-    ANALYZE _ritual_anchors;
+        -- per user whose clean events change, the anchor: the last clean event
+        -- before the first change, which keeps its previous type and session
+        CREATE TEMP TABLE _ritual_anchors ON COMMIT DROP AS
+        SELECT f.user_id, a.event_id AS anchor_id, a.event_date AS anchor_date,
+               a.session_number AS anchor_session, s.session_start
+          FROM (SELECT DISTINCT ON (user_id) user_id, event_date, event_id
+                  FROM _ritual_flagged WHERE flags = 0 OR old_flags = 0
+                 ORDER BY user_id, event_date, event_id) f
+          LEFT JOIN LATERAL (
+                SELECT c.event_id, c.event_date, c.session_number
+                  FROM ritual.clean_events c
+                 WHERE c.user_id = f.user_id AND c.event_date <= f.event_date
+                   AND (c.event_date, c.event_id) < (f.event_date, f.event_id)
+                   AND c.event_id <= base     -- renumbered rows are in the work already
+                 ORDER BY c.event_date DESC, c.event_id DESC LIMIT 1) a ON true
+          LEFT JOIN ritual.sessions s ON s.user_id = f.user_id AND s.session_number = a.session_number;
+        ANALYZE _ritual_anchors;
 
-    -- the anchor and the clean events after it join the work unchanged
-    IF incremental THEN
+        -- the anchor and the clean events after it join the work unchanged
         INSERT INTO _ritual_flagged
         SELECT c.event_id, c.event_id, c.user_id, c.event_type, c.raw_event_type, c.event_date,
                c.source_file, c.source_line, 0, c.prev_event_type, c.session_number, false,
@@ -636,136 +760,137 @@ BEGIN
                 OR c.event_date >= a.anchor_date
                    AND (c.event_date, c.event_id) >= (a.anchor_date, a.anchor_id))
          WHERE NOT EXISTS (SELECT FROM _ritual_work w WHERE w.old_event_id = c.event_id);
-    END IF;
 
-    -- previous and next type and session from the anchor on
-    CREATE TEMP TABLE _ritual_final ON COMMIT DROP AS
-    SELECT f.event_id, f.user_id, f.event_type, f.raw_event_type, f.event_date,
-           f.event_date::date AS event_day, f.signup_date, f.cohort_week,
-           ritual.week_since_signup(f.event_date, f.signup_date) AS week_number_since_signup,
-           CASE WHEN f.flags = 0 THEN CASE WHEN f.is_anchor THEN f.old_prev
-                                           ELSE lag(f.event_type) OVER w END END AS prev_event_type,
-           CASE WHEN f.flags = 0 THEN lead(f.event_type) OVER w END AS next_event_type,
-           CASE WHEN f.flags = 0
-                THEN coalesce(a.anchor_session - 1, 0)
-                     + ritual.session_number(f.event_date, session_gap) OVER w END AS session_number,
-           f.flags, array_to_string(ritual.flag_names(f.flags), ',') AS flag_names,
-           f.source_file, f.source_line, f.old_event_id, f.old_flags, f.old_prev
-      FROM _ritual_flagged f
-      LEFT JOIN _ritual_anchors a ON a.user_id = f.user_id
-    WINDOW w AS (PARTITION BY f.flags = 0, f.user_id ORDER BY f.event_date, f.event_id);
-    ANALYZE _ritual_final;
+        -- previous and next type and session from the anchor on
+        CREATE TEMP TABLE _ritual_final ON COMMIT DROP AS
+        SELECT f.event_id, f.user_id, f.event_type, f.raw_event_type, f.event_date,
+               f.event_date::date AS event_day, f.signup_date, f.cohort_week,
+               ritual.week_since_signup(f.event_date, f.signup_date) AS week_number_since_signup,
+               CASE WHEN f.flags = 0 THEN CASE WHEN f.is_anchor THEN f.old_prev
+                                               ELSE lag(f.event_type) OVER w END END AS prev_event_type,
+               CASE WHEN f.flags = 0 THEN lead(f.event_type) OVER w END AS next_event_type,
+               CASE WHEN f.flags = 0
+                    THEN coalesce(a.anchor_session - 1, 0)
+                         + ritual.session_number(f.event_date, session_gap) OVER w END AS session_number,
+               f.flags, array_to_string(ritual.flag_names(f.flags), ',') AS flag_names,
+               f.source_file, f.source_line, f.old_event_id, f.old_flags, f.old_prev
+          FROM _ritual_flagged f
+          LEFT JOIN _ritual_anchors a ON a.user_id = f.user_id
+        WINDOW w AS (PARTITION BY f.flags = 0, f.user_id ORDER BY f.event_date, f.event_id);
+        ANALYZE _ritual_final;
 
-    --
-    -- what changes in the clean events, by user, day and type, with the
-    -- counts before (read before the events are written)
-    --
-    CREATE TEMP TABLE _ritual_changes ON COMMIT DROP AS
-    SELECT c.*, CASE WHEN incremental
-                     THEN (SELECT count(*) FROM ritual.clean_events e
-                            WHERE e.user_id = c.user_id AND e.event_date >= c.day
-                              AND e.event_date < c.day + 1 AND e.event_type = c.event_type)
-                     ELSE 0 END AS old_n
-      FROM (SELECT user_id, event_day AS day, event_type, sum(d) AS delta
-              FROM (SELECT user_id, event_day, event_type, 1 AS d FROM _ritual_final
-                     WHERE flags = 0 AND (old_flags IS NULL OR old_flags <> 0)
-                    UNION ALL
-                    SELECT user_id, event_day, event_type, -1 FROM _ritual_final
-                     WHERE old_flags = 0 AND flags <> 0) x
-             GROUP BY 1, 2, 3) c;
-    CREATE TEMP TABLE _ritual_day_changes ON COMMIT DROP AS
-    SELECT c.user_id, c.day, sum(c.delta) AS delta, coalesce(min(d.events), 0) AS old_n
-      FROM _ritual_changes c
-      LEFT JOIN ritual.user_days d ON d.user_id = c.user_id AND d.day = c.day
-     GROUP BY c.user_id, c.day;
-    ANALYZE _ritual_day_changes;
+        --
+        -- what changes in the clean events, by user, day and type, with the
+        -- counts before (read before the events are written)
+        --
+        CREATE TEMP TABLE _ritual_changes ON COMMIT DROP AS
+        SELECT c.*, (SELECT count(*) FROM ritual.clean_events e
+                      WHERE e.user_id = c.user_id AND e.event_date >= c.day
+                        AND e.event_date < c.day + 1 AND e.event_type = c.event_type) AS old_n
+          FROM (SELECT user_id, event_day AS day, event_type, sum(d) AS delta
+                  FROM (SELECT user_id, event_day, event_type, 1 AS d FROM _ritual_final
+                         WHERE flags = 0 AND (old_flags IS NULL OR old_flags <> 0)
+                        UNION ALL
+                        SELECT user_id, event_day, event_type, -1 FROM _ritual_final
+                         WHERE old_flags = 0 AND flags <> 0) x
+                 GROUP BY 1, 2, 3) c;
+        CREATE TEMP TABLE _ritual_day_changes ON COMMIT DROP AS
+        SELECT c.user_id, c.day, sum(c.delta) AS delta, coalesce(min(d.events), 0) AS old_n
+          FROM _ritual_changes c
+          LEFT JOIN ritual.user_days d ON d.user_id = c.user_id AND d.day = c.day
+         GROUP BY c.user_id, c.day;
+        ANALYZE _ritual_day_changes;
 
-    -- WAU and MAU of the days already reported move with the users whose
-    -- active days change: before, then after user_days changes
-    SELECT min(day), max(day) INTO old_first, old_last FROM ritual.daily_activity;
-    CREATE TEMP TABLE _ritual_window_changes ON COMMIT DROP AS
-    SELECT c.user_id, c.day,
-           EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id
-                      AND d.day BETWEEN c.day - 6 AND c.day)::int AS old_w,
-           EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id
-                      AND d.day BETWEEN c.day - 29 AND c.day)::int AS old_m
-      FROM (SELECT DISTINCT p.user_id, x::date AS day
-              FROM _ritual_day_changes p,
-                   generate_series(p.day, p.day + 29, interval '1 day') AS x
-             WHERE (p.old_n > 0) <> (p.old_n + p.delta > 0)
-               AND x BETWEEN old_first AND old_last) c;
+        -- WAU and MAU of the days already reported move with the users whose
+        -- active days change: before, then after user_days changes
+        SELECT min(day), max(day) INTO old_first, old_last FROM ritual.daily_activity;
+        CREATE TEMP TABLE _ritual_window_changes ON COMMIT DROP AS
+        SELECT c.user_id, c.day,
+               EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id
+                          AND d.day BETWEEN c.day - 6 AND c.day)::int AS old_w,
+               EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id
+                          AND d.day BETWEEN c.day - 29 AND c.day)::int AS old_m
+          FROM (SELECT DISTINCT p.user_id, x::date AS day
+                  FROM _ritual_day_changes p,
+                       generate_series(p.day, p.day + 29, interval '1 day') AS x
+                 WHERE (p.old_n > 0) <> (p.old_n + p.delta > 0)
+                   AND x BETWEEN old_first AND old_last) c;
 
-    DELETE FROM ritual.user_days d USING _ritual_day_changes c
-     WHERE d.user_id = c.user_id AND d.day = c.day;
-    INSERT INTO ritual.user_days
-    SELECT user_id, day, old_n + delta FROM _ritual_day_changes WHERE old_n + delta > 0;
+        DELETE FROM ritual.user_days d USING _ritual_day_changes c
+         WHERE d.user_id = c.user_id AND d.day = c.day;
+        INSERT INTO ritual.user_days
+        SELECT user_id, day, old_n + delta FROM _ritual_day_changes WHERE old_n + delta > 0;
 
-    --
-    -- the events: old versions out, new versions in
-    --
-    IF incremental THEN
+        --
+        -- the events: old versions out, new versions in
+        --
         DELETE FROM ritual.enriched_events e USING _ritual_final f
          WHERE e.event_id = f.old_event_id;
         DELETE FROM ritual.clean_events e USING _ritual_final f
          WHERE e.event_id = f.old_event_id AND f.old_flags = 0;
+        INSERT INTO ritual.enriched_events
+        SELECT event_id, user_id, event_type, raw_event_type, event_date, event_day,
+               signup_date, cohort_week, week_number_since_signup, prev_event_type,
+               next_event_type, session_number, flags, flag_names, source_file, source_line
+          FROM _ritual_final;
+        INSERT INTO ritual.clean_events
+        SELECT event_id, user_id, event_type, raw_event_type, event_date, event_day,
+               signup_date, cohort_week, week_number_since_signup, prev_event_type,
+               next_event_type, session_number, flags, flag_names, source_file, source_line
+          FROM _ritual_final WHERE flags = 0;
+
+        -- sessions from the anchor's on
+        CREATE TEMP TABLE _ritual_session_changes (day date, delta integer) ON COMMIT DROP;
+        WITH gone AS (
+            DELETE FROM ritual.sessions s USING _ritual_anchors a
+             WHERE s.user_id = a.user_id AND s.session_number >= coalesce(a.anchor_session, 1)
+            RETURNING s.session_start::date AS day
+        )
+        INSERT INTO _ritual_session_changes SELECT day, -1 FROM gone;
+        WITH made AS (
+            INSERT INTO ritual.sessions
+            SELECT c.user_id, c.session_number, min(c.event_date), max(c.event_date),
+                   extract(epoch FROM max(c.event_date) - min(c.event_date)), count(*)
+              FROM _ritual_anchors a
+              JOIN ritual.clean_events c ON c.user_id = a.user_id
+               AND c.event_date >= coalesce(a.session_start, '-infinity')
+               AND c.session_number >= coalesce(a.anchor_session, 1)
+             GROUP BY c.user_id, c.session_number
+            RETURNING session_start::date AS day
+        )
+        INSERT INTO _ritual_session_changes SELECT day, 1 FROM made;
+
+        -- transitions, by difference
+        INSERT INTO ritual.event_transitions AS t
+        SELECT prev_event_type, event_type, sum(d)
+          FROM (SELECT prev_event_type, event_type, 1 AS d FROM _ritual_final
+                 WHERE flags = 0 AND prev_event_type IS NOT NULL
+                UNION ALL
+                SELECT old_prev, event_type, -1 FROM _ritual_final
+                 WHERE old_flags = 0 AND old_prev IS NOT NULL) x
+         GROUP BY 1, 2
+        ON CONFLICT (prev_event_type, event_type)
+        DO UPDATE SET transitions = t.transitions + excluded.transitions;
+        DELETE FROM ritual.event_transitions WHERE transitions = 0;
+
+        -- events and users per day and type, by difference
+        INSERT INTO ritual.daily_event_types AS t
+        SELECT day, event_type, sum(delta),
+               sum((old_n + delta > 0)::int - (old_n > 0)::int)
+          FROM _ritual_changes GROUP BY day, event_type
+        ON CONFLICT (day, event_type)
+        DO UPDATE SET events = t.events + excluded.events, users = t.users + excluded.users;
+        DELETE FROM ritual.daily_event_types t USING (SELECT DISTINCT day FROM _ritual_changes) c
+         WHERE t.day = c.day AND t.events = 0;
+    ELSE
+        -- everything is new: the events in one pass, the rest from them
+        PERFORM ritual.build_events(reference, session_gap);
+        -- the final versions are the enriched events, none of them old
+        CREATE TEMP VIEW _ritual_final AS
+        SELECT flags, source_file, event_day, event_type, NULL::integer AS old_flags,
+               NULL::bigint AS old_event_id
+          FROM ritual.enriched_events;
     END IF;
-    INSERT INTO ritual.enriched_events
-    SELECT event_id, user_id, event_type, raw_event_type, event_date, event_day,
-           signup_date, cohort_week, week_number_since_signup, prev_event_type,
-           next_event_type, session_number, flags, flag_names, source_file, source_line
-      FROM _ritual_final;
-    INSERT INTO ritual.clean_events
-    SELECT event_id, user_id, event_type, raw_event_type, event_date, event_day,
-           signup_date, cohort_week, week_number_since_signup, prev_event_type,
-           next_event_type, session_number, flags, flag_names, source_file, source_line
-      FROM _ritual_final WHERE flags = 0;
-    IF NOT incremental THEN
-        ANALYZE ritual.clean_events;
-    END IF;
-
-    -- sessions from the anchor's on
-    CREATE TEMP TABLE _ritual_session_changes (day date, delta integer) ON COMMIT DROP;
-    WITH gone AS (
-        DELETE FROM ritual.sessions s USING _ritual_anchors a
-         WHERE s.user_id = a.user_id AND s.session_number >= coalesce(a.anchor_session, 1)
-        RETURNING s.session_start::date AS day
-    )
-    INSERT INTO _ritual_session_changes SELECT day, -1 FROM gone;
-    WITH made AS (
-        INSERT INTO ritual.sessions
-        SELECT c.user_id, c.session_number, min(c.event_date), max(c.event_date),
-               extract(epoch FROM max(c.event_date) - min(c.event_date)), count(*)
-          FROM _ritual_anchors a
-          JOIN ritual.clean_events c ON c.user_id = a.user_id
-           AND c.event_date >= coalesce(a.session_start, '-infinity')
-           AND c.session_number >= coalesce(a.anchor_session, 1)
-         GROUP BY c.user_id, c.session_number
-        RETURNING session_start::date AS day
-    )
-    INSERT INTO _ritual_session_changes SELECT day, 1 FROM made;
-
-    -- transitions, by difference
-    INSERT INTO ritual.event_transitions AS t
-    SELECT prev_event_type, event_type, sum(d)
-      FROM (SELECT prev_event_type, event_type, 1 AS d FROM _ritual_final
-             WHERE flags = 0 AND prev_event_type IS NOT NULL
-            UNION ALL
-            SELECT old_prev, event_type, -1 FROM _ritual_final
-             WHERE old_flags = 0 AND old_prev IS NOT NULL) x
-     GROUP BY 1, 2
-    ON CONFLICT (prev_event_type, event_type)
-    DO UPDATE SET transitions = t.transitions + excluded.transitions;
-    DELETE FROM ritual.event_transitions WHERE transitions = 0;
-
-    -- events and users per day and type, by difference
-    INSERT INTO ritual.daily_event_types AS t
-    SELECT day, event_type, sum(delta),
-           sum((old_n + delta > 0)::int - (old_n > 0)::int)
-      FROM _ritual_changes GROUP BY day, event_type
-    ON CONFLICT (day, event_type)
-    DO UPDATE SET events = t.events + excluded.events, users = t.users + excluded.users;
-    DELETE FROM ritual.daily_event_types t USING (SELECT DISTINCT day FROM _ritual_changes) c
-     WHERE t.day = c.day AND t.events = 0;
 
     --
     -- activity: the days already reported move by difference, the days
@@ -787,59 +912,100 @@ BEGIN
     END IF;
     DELETE FROM ritual.daily_activity
      WHERE new_first IS NULL OR day NOT BETWEEN new_first AND new_last;
-    WITH changes AS (
-        SELECT day, (old_n + delta > 0)::int - (old_n > 0)::int AS dau, 0 AS wau, 0 AS mau,
-               0 AS new_users, delta AS events, 0 AS sessions
-          FROM _ritual_day_changes
-        UNION ALL
-        SELECT c.day, 0, EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id
-                                    AND d.day BETWEEN c.day - 6 AND c.day)::int - c.old_w,
-               EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id
-                          AND d.day BETWEEN c.day - 29 AND c.day)::int - c.old_m, 0, 0, 0
-          FROM _ritual_window_changes c
-        UNION ALL
-        SELECT signup_date, 0, 0, 0, -1, 0, 0 FROM _ritual_old_users
-        UNION ALL
-        SELECT u.signup_date, 0, 0, 0, 1, 0, 0
-          FROM ritual.users u JOIN _ritual_profile_users USING (user_id)
-        UNION ALL
-        SELECT day, 0, 0, 0, 0, 0, delta FROM _ritual_session_changes
-    ), per_day AS (
-        SELECT day, sum(dau) AS dau, sum(wau) AS wau, sum(mau) AS mau,
-               sum(new_users) AS new_users, sum(events) AS events, sum(sessions) AS sessions
-          FROM changes WHERE day IS NOT NULL GROUP BY day
-    )
-    UPDATE ritual.daily_activity a
-       SET dau = a.dau + c.dau, wau = a.wau + c.wau, mau = a.mau + c.mau,
-           stickiness = (a.dau + c.dau)::double precision / nullif(a.mau + c.mau, 0),
-           new_users = a.new_users + c.new_users, events = a.events + c.events,
-           sessions = a.sessions + c.sessions
-      FROM per_day c
-     WHERE a.day = c.day;
+    IF incremental THEN
+        WITH changes AS (
+            SELECT day, (old_n + delta > 0)::int - (old_n > 0)::int AS dau, 0 AS wau, 0 AS mau,
+                   0 AS new_users, delta AS events, 0 AS sessions
+              FROM _ritual_day_changes
+            UNION ALL
+            SELECT c.day, 0, EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id
+                                        AND d.day BETWEEN c.day - 6 AND c.day)::int - c.old_w,
+                   EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id
+                              AND d.day BETWEEN c.day - 29 AND c.day)::int - c.old_m, 0, 0, 0
+              FROM _ritual_window_changes c
+            UNION ALL
+            SELECT signup_date, 0, 0, 0, -1, 0, 0 FROM _ritual_old_users
+            UNION ALL
+            SELECT u.signup_date, 0, 0, 0, 1, 0, 0
+              FROM ritual.users u JOIN _ritual_profile_users USING (user_id)
+            UNION ALL
+            SELECT day, 0, 0, 0, 0, 0, delta FROM _ritual_session_changes
+        ), per_day AS (
+            SELECT day, sum(dau) AS dau, sum(wau) AS wau, sum(mau) AS mau,
+                   sum(new_users) AS new_users, sum(events) AS events, sum(sessions) AS sessions
+              FROM changes WHERE day IS NOT NULL GROUP BY day
+        )
+        UPDATE ritual.daily_activity a
+           SET dau = a.dau + c.dau, wau = a.wau + c.wau, mau = a.mau + c.mau,
+               stickiness = (a.dau + c.dau)::double precision / nullif(a.mau + c.mau, 0),
+               new_users = a.new_users + c.new_users, events = a.events + c.events,
+               sessions = a.sessions + c.sessions
+          FROM per_day c
+         WHERE a.day = c.day;
 
-    INSERT INTO ritual.daily_activity
-    SELECT d.day, dau.n, w.n, m.n, dau.n::double precision / nullif(m.n, 0),
-           signups.n, dau.events, sessions.n
-      FROM (SELECT x::date AS day FROM generate_series(new_first, new_last, interval '1 day') AS x
-             WHERE NOT EXISTS (SELECT FROM ritual.daily_activity a WHERE a.day = x::date)) d
-     CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(events), 0)::bigint AS events
-                           FROM ritual.user_days u WHERE u.day = d.day) dau
-     CROSS JOIN LATERAL (SELECT count(*) AS n FROM ritual.users u WHERE u.signup_date = d.day) signups
-     CROSS JOIN LATERAL (SELECT count(*) AS n FROM ritual.sessions s
-                          WHERE s.session_start >= d.day AND s.session_start < d.day + 1) sessions
-     CROSS JOIN LATERAL (SELECT count(DISTINCT user_id) AS n FROM ritual.user_days u
-                          WHERE u.day BETWEEN d.day - 6 AND d.day) w
-     CROSS JOIN LATERAL (SELECT count(DISTINCT user_id) AS n FROM ritual.user_days u
-                          WHERE u.day BETWEEN d.day - 29 AND d.day) m;
+        INSERT INTO ritual.daily_activity
+        SELECT d.day, dau.n, w.n, m.n, dau.n::double precision / nullif(m.n, 0),
+               signups.n, dau.events, sessions.n
+          FROM (SELECT x::date AS day FROM generate_series(new_first, new_last, interval '1 day') AS x
+                 WHERE NOT EXISTS (SELECT FROM ritual.daily_activity a WHERE a.day = x::date)) d
+         CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(events), 0)::bigint AS events
+                               FROM ritual.user_days u WHERE u.day = d.day) dau
+         CROSS JOIN LATERAL (SELECT count(*) AS n FROM ritual.users u WHERE u.signup_date = d.day) signups
+         CROSS JOIN LATERAL (SELECT count(*) AS n FROM ritual.sessions s
+                              WHERE s.session_start >= d.day AND s.session_start < d.day + 1) sessions
+         CROSS JOIN LATERAL (SELECT count(DISTINCT user_id) AS n FROM ritual.user_days u
+                              WHERE u.day BETWEEN d.day - 6 AND d.day) w
+         CROSS JOIN LATERAL (SELECT count(DISTINCT user_id) AS n FROM ritual.user_days u
+                              WHERE u.day BETWEEN d.day - 29 AND d.day) m;
+    ELSE
+        -- every day whole: WAU and MAU by the days each active day of a user
+        -- covers until the user's next active day, as a running sum of the
+        -- starts and ends of those stretches
+        INSERT INTO ritual.daily_activity
+        WITH stretches AS (
+            SELECT day, events, lead(day) OVER (PARTITION BY user_id ORDER BY day) AS next_day
+              FROM ritual.user_days
+        ), edges AS (
+            SELECT e.day, sum(e.dau)::bigint AS dau, sum(e.wau)::bigint AS wau,
+                   sum(e.mau)::bigint AS mau, sum(e.events)::bigint AS events
+              FROM stretches s
+             CROSS JOIN LATERAL (VALUES (s.day, 1, 1, 1, s.events),
+                                        (least(s.day + 7, s.next_day), 0, -1, 0, 0),
+                                        (least(s.day + 30, s.next_day), 0, 0, -1, 0))
+                   AS e(day, dau, wau, mau, events)
+             GROUP BY e.day
+        ), signups AS (
+            SELECT signup_date AS day, count(*) AS n FROM ritual.users GROUP BY 1
+        ), started AS (
+            SELECT session_start::date AS day, count(*) AS n FROM ritual.sessions GROUP BY 1
+        ), days AS (
+            SELECT d.day, coalesce(e.dau, 0) AS dau,
+                   (sum(coalesce(e.wau, 0)) OVER (ORDER BY d.day))::bigint AS wau,
+                   (sum(coalesce(e.mau, 0)) OVER (ORDER BY d.day))::bigint AS mau,
+                   coalesce(e.events, 0) AS events
+              FROM (SELECT x::date AS day
+                      FROM generate_series(new_first, new_last, interval '1 day') AS x) d
+              LEFT JOIN edges e USING (day)
+        )
+        SELECT d.day, d.dau, d.wau, d.mau, d.dau::double precision / nullif(d.mau, 0),
+               coalesce(s.n, 0), d.events, coalesce(t.n, 0)
+          FROM days d LEFT JOIN signups s USING (day) LEFT JOIN started t USING (day);
+    END IF;
 
     --
     -- retention: the weeks of users whose days or signup changed, then the
     -- cohorts whole from users and user_weeks (both small)
     --
-    CREATE TEMP TABLE _ritual_week_users ON COMMIT DROP AS
-    SELECT user_id FROM _ritual_day_changes WHERE (old_n > 0) <> (old_n + delta > 0)
-    UNION
-    SELECT user_id FROM _ritual_profile_users;
+    IF incremental THEN
+        CREATE TEMP TABLE _ritual_week_users ON COMMIT DROP AS
+        SELECT user_id FROM _ritual_day_changes WHERE (old_n > 0) <> (old_n + delta > 0)
+        UNION
+        SELECT user_id FROM _ritual_profile_users;
+    ELSE
+        -- every user with a profile is new
+        CREATE TEMP TABLE _ritual_week_users ON COMMIT DROP AS
+        SELECT user_id FROM _ritual_profile_users;
+    END IF;
     DELETE FROM ritual.user_weeks w USING _ritual_week_users c WHERE w.user_id = c.user_id;
     INSERT INTO ritual.user_weeks
     SELECT DISTINCT d.user_id, ritual.week_since_signup(d.day, u.signup_date)
@@ -960,8 +1126,19 @@ BEGIN
                           AND q.event_type IS NOT DISTINCT FROM c.event_type);
     DELETE FROM ritual.data_quality WHERE scope <> 'total' AND rows = 0;
 
+    -- the rows of enriched_events and clean_events, by difference when the
+    -- last build kept them (counting a million rows costs a refresh more than
+    -- most of its work)
+    IF incremental AND state.event_rows IS NOT NULL THEN
+        state.event_rows := state.event_rows + (SELECT count(*) FROM _ritual_new_events);
+        state.clean_rows := state.clean_rows + (SELECT coalesce(sum(delta), 0) FROM _ritual_changes);
+    ELSE
+        state.event_rows := (SELECT count(*) FROM ritual.enriched_events);
+        state.clean_rows := (SELECT count(*) FROM ritual.clean_events);
+    END IF;
+
     -- an export that spells a known type differently must not go unnoticed
-    PERFORM ritual.warn_unknown_types();
+    PERFORM ritual.warn_unknown_types(state.event_rows);
 
     --
     -- what the next refresh starts from
@@ -980,7 +1157,8 @@ BEGIN
         ON CONFLICT (relation, source_file)
         DO UPDATE SET max_line = greatest(w.max_line, excluded.max_line);
         INSERT INTO ritual.refresh_state
-        VALUES (events_name, profiles_name, reference, extract(epoch FROM session_gap), digest);
+        VALUES (events_name, profiles_name, reference, extract(epoch FROM session_gap), digest,
+                state.event_rows, state.clean_rows);
     END IF;
 
     INSERT INTO ritual.report_builds
@@ -989,8 +1167,7 @@ BEGIN
          recomputed_events)
     SELECT now() AT TIME ZONE 'UTC', events_rel::text, profiles_rel::text, reference,
            extract(epoch FROM session_gap),
-           (SELECT count(*) FROM ritual.enriched_events),
-           (SELECT count(*) FROM ritual.clean_events),
+           state.event_rows, state.clean_rows,
            (SELECT count(*) FROM ritual.users),
            extract(epoch FROM clock_timestamp() - started),
            CASE WHEN incremental THEN 'incremental' ELSE 'full' END,
@@ -999,8 +1176,10 @@ BEGIN
            (SELECT count(*) FROM _ritual_final WHERE old_event_id IS NOT NULL);
 
     IF NOT incremental THEN
-        ANALYZE ritual.users, ritual.enriched_events, ritual.sessions, ritual.daily_activity,
-                ritual.retention_cohorts, ritual.user_days, ritual.user_weeks;
+        DROP VIEW _ritual_final;
+        ANALYZE ritual.users, ritual.enriched_events, ritual.clean_events, ritual.sessions,
+                ritual.daily_activity, ritual.retention_cohorts, ritual.user_days,
+                ritual.user_weeks;
     END IF;
 END
 $fn$;
@@ -1100,9 +1279,10 @@ COMMENT ON FUNCTION ritual.create_raw_tables(text, text, name, boolean) IS
  * not for other roles: building is for the owner of the reporting tables.
  */
 REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision),
-    ritual.warn_unknown_types(), ritual.report_bad_fields(text, regclass),
+    ritual.warn_unknown_types(bigint), ritual.report_bad_fields(text, regclass),
     ritual.quiet_scans(regclass, regclass), ritual.report_counts(), ritual.qualified_name(regclass),
     ritual.read_new_rows(regclass, regclass), ritual.empty_reports(),
+    ritual.drop_indexes(regclass), ritual.build_events(timestamp, interval),
     ritual.update_reports(text, text, timestamp, interval, double precision, boolean),
     ritual.has_columns(regclass, text[]), ritual.require_columns(regclass, text[])
   FROM PUBLIC;

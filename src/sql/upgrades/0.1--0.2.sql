@@ -78,3 +78,12 @@ DROP FUNCTION IF EXISTS ritual.detect_spikes(double precision, double precision)
 DROP FUNCTION IF EXISTS ritual.create_raw_tables(text, text, name);
 ALTER TABLE ritual.spike_coverage DROP COLUMN too_small;
 ALTER TABLE ritual.data_quality ADD COLUMN event_type text;
+
+/*
+ * The reporting build (issue 14): refresh_state keeps the rows of
+ * enriched_events and clean_events, which a refresh moves by difference
+ * instead of counting them (NULL in a state an older build left: counted).
+ */
+ALTER TABLE ritual.refresh_state ADD COLUMN event_rows bigint, ADD COLUMN clean_rows bigint;
+COMMENT ON COLUMN ritual.refresh_state.event_rows IS 'rows of enriched_events after the last build, which the next refresh moves by difference; NULL when not kept';
+COMMENT ON COLUMN ritual.refresh_state.clean_rows IS 'rows of clean_events after the last build, as event_rows';
