@@ -64,18 +64,24 @@ AS $$
                                CASE WHEN last - first < 62 THEN interval '7 days'
                                     ELSE interval '1 month' END) AS d
     )
-    SELECT '<g class="axis">'
+    SELECT '<g class="axis time">'
         || (SELECT string_agg(format('<line x1="56" x2="790" y1="%s" y2="%s"/>'
                                      '<text x="50" y="%s" text-anchor="end">%s</text>',
-                                     y, y, y + 4, to_char(v, 'FM999G999G999G990')), '')
-              FROM (SELECT round(184 - 170.0 * f, 1) AS y, round(top * f) AS v
+                                     y, y, y + 4,
+                                     CASE WHEN v >= 1e6 THEN round(v / 1e6, 1) || 'M'
+                                          WHEN v >= 1e4 THEN round(v / 1e3) || 'k'
+                                          WHEN v >= 1e3 THEN round(v / 1e3, 1) || 'k'
+                                          ELSE v::text END), '')
+              FROM (SELECT round(184 - 170.0 * f, 1) AS y, round((top * f)::numeric) AS v
                       FROM unnest(ARRAY[0, 0.5, 1]) AS f) g)
         || coalesce((SELECT string_agg(format('<line class="tick" x1="%1$s" x2="%1$s" y1="184" y2="190"/>'
                                               '<text x="%1$s" y="204" text-anchor="middle">%2$s</text>',
                                               round((56 + 734 * (day - first) / s.days)::numeric, 1),
                                               to_char(day, CASE WHEN last - first < 62 THEN 'Mon DD'
                                                                 WHEN extract(month FROM day) = 1
-                                                                  OR day = (SELECT min(day) FROM ticks)
+                                                                  OR (day = (SELECT min(day) FROM ticks)
+                                                                      AND NOT EXISTS (SELECT FROM ticks t
+                                                                             WHERE extract(month FROM t.day) = 1))
                                                                 THEN 'Mon YYYY' ELSE 'Mon' END)),
                                        '' ORDER BY day)
                        FROM ticks, span s), '')
@@ -98,7 +104,8 @@ COMMENT ON FUNCTION ritual.dashboard_xy(date, double precision, date, date, doub
 
 /*
  * Horizontal bars, one per label, in the order given (the last one grey
- * when it sums the rest); the labels are data and escaped.  Each bar carries its label and value as data-*
+ * when it sums the rest); the labels are data and escaped.  HTML, not SVG,
+ * so that long labels wrap and stay legible at phone width.  Each bar carries its label and value as data-*
  * attributes, for a reader's tools and the tests.
  */
 CREATE OR REPLACE FUNCTION ritual.dashboard_bars(labels text[], vals bigint[], last_is_rest boolean DEFAULT false)
@@ -110,18 +117,15 @@ AS $$
                CASE WHEN last_is_rest AND i = cardinality(labels) THEN 'bar rest' ELSE 'bar' END AS css
           FROM unnest(labels, vals) WITH ORDINALITY AS u(l, v, i)
     )
-    SELECT CASE WHEN count(*) = 0 THEN NULL ELSE
-           format('<svg viewBox="0 0 800 %s" role="img">', count(*) * 24 + 4)
-        || string_agg(format('<text class="label" x="246" y="%1$s" text-anchor="end">%2$s</text>'
-                             '<rect class="%3$s" data-mark="bar" data-label="%4$s" data-value="%5$s"'
-                             ' x="252" y="%6$s" width="%7$s" height="18"><title>%4$s: %8$s</title></rect>'
-                             '<text class="value" x="%9$s" y="%1$s">%8$s</text>',
-                             (i - 1) * 24 + 17, ritual.html_text(l, 36), css,
-                             ritual.html_text(l, 200), v, (i - 1) * 24 + 4,
-                             round(440.0 * v / greatest(top, 1), 1),
-                             to_char(v, 'FM999G999G999G990'),
-                             round(258 + 440.0 * v / greatest(top, 1), 1)), '' ORDER BY i)
-        || '</svg>' END
+    SELECT '<div class="bars">'
+        || string_agg(format('<div class="%s" data-mark="bar" data-label="%s" data-value="%s">'
+                             '<span class="label" title="%s">%s</span>'
+                             '<span class="track"><span style="width:%s%%"></span></span>'
+                             '<span class="value">%s</span></div>',
+                             css, ritual.html_text(l, 200), v, ritual.html_text(l, 200),
+                             ritual.html_text(l, 48), round(100.0 * v / greatest(top, 1), 1),
+                             to_char(v, 'FM999G999G999G990')), '' ORDER BY i)
+        || '</div>'
       FROM b
 $$;
 COMMENT ON FUNCTION ritual.dashboard_bars(text[], bigint[], boolean) IS
@@ -250,10 +254,11 @@ AS $$
         || (SELECT string_agg(svg, '' ORDER BY i) FROM lines)
         || coalesce((SELECT svg FROM marks), '')
         || '</svg><p class="legend">'
-        || (SELECT string_agg(format('<span class="key s%s"></span>%s', i, name), ' ' ORDER BY i)
+        || (SELECT string_agg(format('<span class="item"><span class="key s%s"></span>%s</span>', i, name), ' ' ORDER BY i)
               FROM unnest(names) WITH ORDINALITY AS n(name, i))
         || CASE WHEN spike_series IS NULL THEN ''
-                ELSE ' <span class="key spike"></span>spike <span class="key drop_off"></span>drop-off' END
+                ELSE ' <span class="item"><span class="key spike"></span>spike</span>'
+                     ' <span class="item"><span class="key drop_off"></span>drop-off</span>' END
         || '</p>'
       FROM r
      WHERE r.first IS NOT NULL
@@ -375,8 +380,9 @@ AS $$
                              round(r.w::numeric, 2), round((170 * q.rows / r.top)::numeric, 2),
                              q.day, q.kind, q.rows), '' ORDER BY q.day, q.flag_bit)
         || '</svg><p class="legend">'
-        || (SELECT string_agg(DISTINCT format('<span class="key k%s"></span>%s', flag_bit, kind), ' ')
-              FROM q)
+        || (SELECT string_agg(format('<span class="item"><span class="key k%s"></span>%s</span>', flag_bit, kind),
+                              ' ' ORDER BY flag_bit)
+              FROM (SELECT DISTINCT flag_bit, kind FROM q) k)
         || '</p>'
       FROM q, r
      GROUP BY r.first, r.last, r.top, r.w
@@ -508,7 +514,7 @@ body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#
 main{max-width:1100px;margin:0 auto;padding:12px 16px 40px}
 h1{font-size:1.6em;margin:.4em 0 .1em}h2{font-size:1.25em;margin:1.6em 0 .4em;border-bottom:2px solid #d5dbe3}
 h3{font-size:1em;margin:0}p{margin:.3em 0}code{font-size:.9em}
-nav a{margin-right:.8em;white-space:nowrap}
+nav{display:flex;flex-wrap:wrap;gap:.2em 1em}
 .kpis{display:flex;flex-wrap:wrap;gap:10px;margin:10px 0}
 .kpi{flex:1 1 150px;background:#fff;border:1px solid #d5dbe3;border-radius:6px;padding:8px 12px}
 .kpi b{display:block;font-size:1.5em}.kpi span{font-weight:600}.kpi small{display:block;color:#5b6675}
@@ -523,10 +529,13 @@ svg text{font-size:13px;fill:#5b6675}
 .spike circle,.key.spike{fill:#d62d20;background:#d62d20}.drop_off circle,.key.drop_off{fill:#7b3fb5;background:#7b3fb5}
 .spike line{stroke:#d62d20;stroke-dasharray:3 3}.drop_off line{stroke:#7b3fb5;stroke-dasharray:3 3}
 td.spike{color:#d62d20}td.drop_off{color:#7b3fb5}
-.bar{fill:#1f6fd1}.bar.rest{fill:#9aa4b2}.value{fill:#1d2430}svg .label{fill:#1d2430}
+.bars{margin-top:6px}.bars .bar{display:grid;grid-template-columns:minmax(0,16em) 1fr 5.5em;gap:8px;align-items:center;margin:2px 0}
+.bars .label{text-align:right;overflow-wrap:anywhere;font-size:.92em}.bars .value{font-variant-numeric:tabular-nums}
+.track span{display:block;height:16px;background:#1f6fd1;border-radius:2px;min-width:1px}.rest .track span{background:#9aa4b2}
+rect.bar{fill:#1f6fd1}
 .cell.incomplete{fill-opacity:.45;stroke:#5b6675;stroke-width:1;stroke-dasharray:2 2}
 svg text.in{font-size:11px;fill:#1d2430}svg text.in.dark{fill:#fff}
-.key{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:-1px;margin:0 4px 0 8px}
+.legend .item{white-space:nowrap}.key{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:-1px;margin:0 4px 0 8px}
 .key.incomplete{background:#a9c8ef;opacity:.6;outline:1px dashed #5b6675}
 .k1{fill:#8c564b;background:#8c564b}.k2{fill:#e377c2;background:#e377c2}.k4{fill:#7f7f7f;background:#7f7f7f}
 .k8{fill:#d62728;background:#d62728}.k16{fill:#ff7f0e;background:#ff7f0e}.k32{fill:#1f77b4;background:#1f77b4}
@@ -534,9 +543,10 @@ svg text.in{font-size:11px;fill:#1d2430}svg text.in.dark{fill:#fff}
 .k512{fill:#17becf;background:#17becf}
 .scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.9em;background:#fff}
 th,td{text-align:left;padding:3px 8px;border-bottom:1px solid #e3e7ed;vertical-align:top}
-td code{word-break:break-all}
+td code{word-break:break-all}td:first-child{white-space:nowrap}
 .empty{color:#5b6675;font-style:italic}
 footer{color:#5b6675;font-size:.85em;margin-top:2em}
+@media (max-width:600px){.axis.time text{font-size:19px}.bars .bar{grid-template-columns:minmax(0,40%) 1fr 4.5em}}
 @media print{body{background:#fff}nav{display:none}figure.chart,section{break-inside:avoid}h2{break-after:avoid}}
 $css$
 $$;
