@@ -103,8 +103,9 @@ COMMENT ON FUNCTION ritual.dashboard_xy(date, double precision, date, date, doub
   'internal to dashboard_html: a point of a time chart';
 
 /*
- * Horizontal bars, one per label, in the order given (the last one grey
- * when it sums the rest); the labels are data and escaped.  HTML, not SVG,
+ * Horizontal bars, one per label, in the order given; when the last one
+ * sums the rest it is grey and cut at the scale of the others, which it
+ * would dwarf.  The labels are data and escaped.  HTML, not SVG,
  * so that long labels wrap and stay legible at phone width.  Each bar carries its label and value as data-*
  * attributes, for a reader's tools and the tests.
  */
@@ -113,9 +114,10 @@ RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
     WITH b AS (
-        SELECT l, v, i, max(v) OVER () AS top,
-               CASE WHEN last_is_rest AND i = cardinality(labels) THEN 'bar rest' ELSE 'bar' END AS css
-          FROM unnest(labels, vals) WITH ORDINALITY AS u(l, v, i)
+        SELECT l, v, i, rest, CASE WHEN rest THEN 'bar rest' ELSE 'bar' END AS css,
+               max(v) FILTER (WHERE NOT rest) OVER () AS top
+          FROM unnest(labels, vals) WITH ORDINALITY AS u(l, v, i),
+               LATERAL (SELECT last_is_rest AND i = cardinality(labels) AS rest) r
     )
     SELECT '<div class="bars">'
         || string_agg(format('<div class="%s" data-mark="bar" data-label="%s" data-value="%s">'
@@ -123,7 +125,7 @@ AS $$
                              '<span class="track"><span style="width:%s%%"></span></span>'
                              '<span class="value">%s</span></div>',
                              css, ritual.html_text(l, 200), v, ritual.html_text(l, 200),
-                             ritual.html_text(l, 48), round(100.0 * v / greatest(top, 1), 1),
+                             ritual.html_text(l, 48), least(round(100.0 * v / greatest(top, 1), 1), 100),
                              to_char(v, 'FM999G999G999G990')), '' ORDER BY i)
         || '</div>'
       FROM b
@@ -467,14 +469,15 @@ AS $$
     ), shown AS (
         SELECT * FROM s WHERE series IN ('events', 'dau') OR strength <= 10
     )
-    SELECT '<div class="scroll"><table class="spikes"><tr><th>day</th><th>series</th><th>kind</th>'
+    SELECT CASE WHEN count(*) = 0 THEN '<p class="empty">No spikes or drop-offs.</p>' ELSE
+           '<div class="scroll"><table class="spikes"><tr><th>day</th><th>series</th><th>kind</th>'
         || '<th>value</th><th>expected</th><th>z</th></tr>'
         || coalesce(string_agg(format('<tr data-mark="row" data-day="%s" data-series="%s"><td>%s</td><td>%s</td><td class="%s">%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
                                       day, ritual.html_text(series, 200), day, ritual.html_text(series, 40),
                                       kind, replace(kind, '_', '-'), value, round(expected::numeric),
                                       round(z::numeric, 1)),
                                '' ORDER BY series NOT IN ('events', 'dau'), day, series), '')
-        || '</table></div>'
+        || '</table></div>' END
         || coalesce((SELECT format('<p class="note">and %s more in the per-type series, weaker than these.</p>', count(*))
                        FROM s WHERE series NOT IN ('events', 'dau') AND strength > 10
                      HAVING count(*) > 0), '')
