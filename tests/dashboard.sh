@@ -23,22 +23,10 @@ HOSTILE_DB=ritual_dashboard_hostile
 READER=dashboard_reader
 MAX_PAGE_BYTES=$((3 * 1024 * 1024))
 
+test_name=dashboard
 passed=0
 failed=0
-ok() { passed=$((passed + 1)); echo "ok - $*"; }
-not_ok() { failed=$((failed + 1)); echo "not ok - $*"; }
-expect() {
-    if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1: got '$2', expected '$3'"; fi
-}
-finish() {
-    echo "dashboard: $passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-}
-die() {
-    not_ok "$*"
-    finish || true
-    exit 1
-}
+source tests/run_test.sh
 
 # -- Chromium and node --------------------------------------------------------
 need=()

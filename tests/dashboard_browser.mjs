@@ -215,7 +215,8 @@ async function main() {
         if (name === 'desktop') {
             // the top of the page, as the README shows it
             const top = await send('Page.captureScreenshot',
-                                   { format: 'png', clip: { x: 0, y: 0, width, height: Math.min(scrollHeight, 1000), scale: 1 } },
+                                   { format: 'png', captureBeyondViewport: true,
+                                     clip: { x: 0, y: 0, width, height: Math.min(scrollHeight, 1000), scale: 1 } },
                                    sessionId);
             writeFileSync(join(outDir, 'dashboard-top.png'), Buffer.from(top.data, 'base64'));
         }
