@@ -242,10 +242,10 @@ AS $$
         SELECT string_agg(format('<g class="%1$s" data-mark="%1$s" data-day="%2$s" data-value="%3$s" data-expected="%4$s">'
                                  '<line x1="%5$s" x2="%5$s" y1="14" y2="184"/><circle cx="%5$s" cy="%6$s" r="6"/>'
                                  '<title>%7$s on %2$s: %8$s, expected %9$s (z = %10$s)</title></g>',
-                                 s.kind, s.day, s.value, s.expected,
+                                 ritual.html_text(s.kind, 20), s.day, s.value, s.expected,
                                  split_part(ritual.dashboard_xy(s.day, s.value, r.first, r.last, r.top), ',', 1),
                                  split_part(ritual.dashboard_xy(s.day, s.value, r.first, r.last, r.top), ',', 2),
-                                 replace(s.kind, '_', '-'), to_char(s.value, 'FM999G999G990'),
+                                 ritual.html_text(replace(s.kind, '_', '-'), 20), to_char(s.value, 'FM999G999G990'),
                                  to_char(s.expected, 'FM999G999G990'), round(s.z::numeric, 1)),
                           '' ORDER BY s.day) AS svg
           FROM ritual.spikes s, r
@@ -375,14 +375,15 @@ AS $$
         || ritual.dashboard_time_axes(r.first, r.last, r.top)
         || string_agg(format('<rect class="k%s" data-mark="bar" data-day="%s" data-kind="%s" data-value="%s"'
                              ' x="%s" y="%s" width="%s" height="%s"><title>%s, %s: %s rows</title></rect>',
-                             q.flag_bit, q.day, q.kind, q.rows,
+                             q.flag_bit, q.day, ritual.html_text(q.kind, 40), q.rows,
                              round(split_part(ritual.dashboard_xy(q.day, q.upto, r.first, r.last, r.top), ',', 1)::numeric
                                    - r.w / 2, 1),
                              split_part(ritual.dashboard_xy(q.day, q.upto, r.first, r.last, r.top), ',', 2),
                              round(r.w::numeric, 2), round((170 * q.rows / r.top)::numeric, 2),
-                             q.day, q.kind, q.rows), '' ORDER BY q.day, q.flag_bit)
+                             q.day, ritual.html_text(q.kind, 40), q.rows), '' ORDER BY q.day, q.flag_bit)
         || '</svg><p class="legend">'
-        || (SELECT string_agg(format('<span class="item"><span class="key k%s"></span>%s</span>', flag_bit, kind),
+        || (SELECT string_agg(format('<span class="item"><span class="key k%s"></span>%s</span>', flag_bit,
+                                     ritual.html_text(kind, 40)),
                               ' ' ORDER BY flag_bit)
               FROM (SELECT DISTINCT flag_bit, kind FROM q) k)
         || '</p>'
@@ -443,7 +444,8 @@ LANGUAGE sql STABLE
 AS $$
     SELECT '<div class="scroll"><table class="examples"><tr><th>kind</th><th>file</th><th>line</th><th>the bad value</th></tr>'
         || string_agg(format('<tr data-mark="row" data-kind="%s" data-line="%s"><td>%s</td><td title="%s">%s</td><td>%s</td><td><code>%s</code></td></tr>',
-                             kind, source_line, kind, ritual.html_text(source_file, 300),
+                             ritual.html_text(kind, 40), source_line, ritual.html_text(kind, 40),
+                             ritual.html_text(source_file, 300),
                              ritual.html_text(regexp_replace(source_file, '^.*/', ''), 40),
                              source_line, ritual.html_text(bad_value, 120)), '')
         || '</table></div>'
@@ -474,7 +476,8 @@ AS $$
         || '<th>value</th><th>expected</th><th>z</th></tr>'
         || coalesce(string_agg(format('<tr data-mark="row" data-day="%s" data-series="%s"><td>%s</td><td>%s</td><td class="%s">%s</td><td>%s</td><td>%s</td><td>%s</td></tr>',
                                       day, ritual.html_text(series, 200), day, ritual.html_text(series, 40),
-                                      kind, replace(kind, '_', '-'), value, round(expected::numeric),
+                                      ritual.html_text(kind, 20), ritual.html_text(replace(kind, '_', '-'), 20),
+                                      value, round(expected::numeric),
                                       round(z::numeric, 1)),
                                '' ORDER BY series NOT IN ('events', 'dau'), day, series), '')
         || '</table></div>' END
