@@ -685,12 +685,27 @@ $$;
 COMMENT ON FUNCTION ritual.report_functions() IS
   'the functions that ritual.grant_report_reader lets a role execute: the dashboard and its parts';
 
+/*
+ * None is for PUBLIC.  An upgrade runs this again: the report readers that
+ * a version without the page granted (the roles granted SELECT on
+ * ritual.daily_activity) get the page too, as grant_report_reader would
+ * give it them now.
+ */
 DO $$
 DECLARE
-    f regprocedure;
+    f      regprocedure;
+    reader regrole;
 BEGIN
     FOR f IN SELECT * FROM ritual.report_functions() LOOP
         EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
+        FOR reader IN
+            SELECT DISTINCT a.grantee::regrole
+              FROM pg_class c, aclexplode(c.relacl) AS a
+             WHERE c.oid = 'ritual.daily_activity'::regclass AND a.privilege_type = 'SELECT'
+               AND a.grantee <> 0 AND a.grantee <> c.relowner
+        LOOP
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', f, reader);
+        END LOOP;
     END LOOP;
 END
 $$;
