@@ -23,10 +23,15 @@ HOSTILE_DB=ritual_dashboard_hostile
 READER=dashboard_reader
 MAX_PAGE_BYTES=$((3 * 1024 * 1024))
 
-test_name=dashboard
-passed=0
-failed=0
-source tests/run_test.sh
+source tests/checks.sh
+expect() {
+    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', expected '$3'"; fi
+}
+die() {
+    fail "$*"
+    checks_summary dashboard || true
+    exit 1
+}
 
 # -- Chromium and node --------------------------------------------------------
 need=()
@@ -37,17 +42,13 @@ if [ ${#need[@]} -gt 0 ]; then
     need_packages "${need[@]}" || die "missing ${need[*]}; run as root to install them"
     hash -r
 fi
-ok "$(chromium --version 2>/dev/null | head -1) and node $(node --version) are there"
+pass "$(chromium --version 2>/dev/null | head -1) and node $(node --version) are there"
 
 # -- the cluster ----------------------------------------------------------------
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 export PG_CONFIG
 source tests/cluster.sh
-if [ -z "${CLUSTER_DIR:-}" ]; then
-    bash tests/setup.sh
-    trap cluster_stop EXIT
-    cluster_start
-fi
+cluster_use || die "cannot start a cluster"
 [ -d "$CLUSTER_DIR/data" ] || die "CLUSTER_DIR=$CLUSTER_DIR is not a cluster of tests/cluster.sh"
 work="$CLUSTER_DIR/dashboard"
 rm -rf "$work"
@@ -80,7 +81,7 @@ CREATE EXTENSION ritual;
 \i tests/report_export.sql
 SELECT ritual.grant_report_reader('$READER');
 SQL
-ok "reports built in database $DB from the demo's export"
+pass "reports built in database $DB from the demo's export"
 
 # check_page DB NAME [TEXT...]: the reader writes the page of DB, the browser checks it
 check_page() {
@@ -88,28 +89,28 @@ check_page() {
     shift 2
     if ! psql -X -At -v ON_ERROR_STOP=1 -U "$READER" -d "$db" -c 'SELECT ritual.dashboard_html()' \
             -o "$out/page.html" 2>"$out/page.err"; then
-        not_ok "report reader $READER writes the $name page: $(head -3 "$out/page.err")"
+        fail "report reader $READER writes the $name page: $(head -3 "$out/page.err")"
         return
     fi
     bytes=$(stat -c %s "$out/page.html")
-    ok "report reader $READER writes the $name page ($bytes bytes) with psql"
+    pass "report reader $READER writes the $name page ($bytes bytes) with psql"
     if [ "$bytes" -le "$MAX_PAGE_BYTES" ]; then
-        ok "the $name page is at most 3 MB"
+        pass "the $name page is at most 3 MB"
     else
-        not_ok "the $name page is $bytes bytes, over 3 MB"
+        fail "the $name page is $bytes bytes, over 3 MB"
     fi
     psql -X -At -v ON_ERROR_STOP=1 -d "$db" -f tests/dashboard_expected.sql >"$out/expected.json" \
-        || { not_ok "tests/dashboard_expected.sql failed on $db"; return; }
+        || { fail "tests/dashboard_expected.sql failed on $db"; return; }
     set +e
     node tests/dashboard_browser.mjs "$out/page.html" "$out" "$out/expected.json" "$@" \
         >"$out/browser.out" 2>&1
     status=$?
     set -e
     sed "s/^\(not \)\{0,1\}ok - /&$name: /" "$out/browser.out" | grep -v '^dashboard_browser: '
-    passed=$((passed + $(grep -c '^ok ' "$out/browser.out" || true)))
-    failed=$((failed + $(grep -c '^not ok ' "$out/browser.out" || true)))
+    PASSED=$((PASSED + $(grep -c '^ok ' "$out/browser.out" || true)))
+    FAILED=$((FAILED + $(grep -c '^not ok ' "$out/browser.out" || true)))
     if [ "$status" -ne 0 ] && ! grep -q '^not ok ' "$out/browser.out"; then
-        not_ok "$name: the browser check exited with status $status"
+        fail "$name: the browser check exited with status $status"
     fi
 }
 
@@ -122,7 +123,7 @@ fi
 # -- who may run it: with USAGE on the schema, only EXECUTE stands in the way ------
 psql -X -q -d "$DB" -c "GRANT USAGE ON SCHEMA ritual TO ${READER}_not" >/dev/null
 if psql -X -At -U "${READER}_not" -d "$DB" -c 'SELECT ritual.dashboard_html()' >/dev/null 2>"$work/not.err"; then
-    not_ok "a role that is not a report reader could write the page"
+    fail "a role that is not a report reader could write the page"
 else
     expect "a role that is not a report reader cannot run ritual.dashboard_html()" \
         "$(grep -o 'permission denied for function dashboard_html' "$work/not.err" | head -1)" \
@@ -136,18 +137,18 @@ expect "ritual.report_reader_problems('$READER') finds nothing more it could do"
 
 # -- the hostile export ---------------------------------------------------------------
 if wait "$hostile_build"; then
-    ok "reports built in database $HOSTILE_DB from a hostile export ($(psql -X -At -d "$HOSTILE_DB" \
+    pass "reports built in database $HOSTILE_DB from a hostile export ($(psql -X -At -d "$HOSTILE_DB" \
         -c "SELECT count(*) || ' events of ' || count(DISTINCT event_type) || ' types' FROM hostile.events"))"
     check_page "$HOSTILE_DB" hostile '<script>alert(1)</script>' '"><img src=x onerror=alert(2)>' \
         '<svg onload=alert(4)>' '"><img src=x onerror=alert(3)>.csv'
 else
     cat "$work/hostile/build.out" >&2
-    not_ok "building the hostile export's reports failed"
+    fail "building the hostile export's reports failed"
 fi
 
 # DASHBOARD_KEEP=1 keeps the databases and the role to look at
-if [ "$failed" -eq 0 ] && [ -z "${DASHBOARD_KEEP:-}" ]; then
+if [ "$FAILED" -eq 0 ] && [ -z "${DASHBOARD_KEEP:-}" ]; then
     psql -X -q -c "DROP DATABASE $DB" -c "DROP DATABASE $HOSTILE_DB" \
         -c "DROP ROLE $READER" -c "DROP ROLE ${READER}_not" >/dev/null 2>&1 || true
 fi
-finish
+checks_summary dashboard
