@@ -74,7 +74,7 @@ function send(method, params = {}, sessionId) {
     toBrowser.write(JSON.stringify(msg) + '\0');
     return new Promise((done, reject) => waiting.set(id, { resolve: done, reject }));
 }
-function once(method, sessionId, timeoutMs = 30000) {
+function once(method, sessionId, timeoutMs = 240000) {
     return new Promise((done, reject) => {
         const timer = setTimeout(() => reject(new Error(`timed out waiting for ${method}`)), timeoutMs);
         const l = (msg) => {
@@ -174,6 +174,7 @@ const inspect = `(() => {
 })()`;
 
 async function main() {
+    step = 'opening a tab';
     const { targetId } = await send('Target.createTarget', { url: 'about:blank' });
     const { sessionId } = await send('Target.attachToTarget', { targetId, flatten: true });
     const problems = [];
@@ -197,6 +198,7 @@ async function main() {
 
     const shots = {};
     for (const [name, width, mobile] of [['desktop', 1280, false], ['phone', 390, true]]) {
+        step = `loading the page at ${name} width`;
         await send('Emulation.setDeviceMetricsOverride',
                    { width, height: 900, deviceScaleFactor: 1, mobile }, sessionId);
         const loaded = once('Page.loadEventFired', sessionId);
@@ -208,6 +210,7 @@ async function main() {
                     .slice(0, 3).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className?.baseVal ?? e.className ? '.' + (e.className.baseVal ?? e.className) : ''))])`,
             returnByValue: true }, sessionId);
         const [scrollWidth, scrollHeight, wide] = JSON.parse(result.value);
+        step = `taking the ${name} screenshot`;
         const { data } = await send('Page.captureScreenshot',
                                     { format: 'png', captureBeyondViewport: true,
                                       clip: { x: 0, y: 0, width, height: scrollHeight, scale: 1 } }, sessionId);
@@ -225,6 +228,7 @@ async function main() {
         shots[name] = { file, scrollWidth, width, wide, ...differingShare(png) };
     }
 
+    step = 'reading the page';
     const { result } = await send('Runtime.evaluate', { expression: inspect, returnByValue: true }, sessionId);
     const page = JSON.parse(result.value);
 
@@ -266,7 +270,9 @@ async function main() {
     writeFileSync(join(outDir, 'dashboard-page.json'), JSON.stringify(page, null, 1));
 }
 
-const watchdog = setTimeout(() => { notOk('the browser check timed out after 90 s'); finish(); }, 90000);
+// a guard against a hung browser, not a timing check: generous, for a loaded machine
+let step = 'starting chromium';
+const watchdog = setTimeout(() => { notOk(`the browser check hung for 5 minutes while ${step}`); finish(); }, 300000);
 let finishing = false;
 function finish() {
     if (finishing) return;
