@@ -2,7 +2,8 @@
 -- looker: the read-only path for Looker Studio and psql.  A role granted
 -- with ritual.grant_report_reader reads the reporting tables and nothing
 -- else; every column Looker reads has a plain type, a plain name and a
--- comment; Looker's 'YYYYMMDD' date parameters; the text sparkline.
+-- comment; Looker's 'YYYYMMDD' date parameters; the text sparkline; the
+-- report page.
 -- Runs alone or after the other suites.
 --
 \getenv datadir RITUAL_TESTDATA
@@ -138,6 +139,10 @@ SELECT ritual.sparkline('{-1e308,0,1e308}'::float8[]) AS widest,
        ritual.sparkline('{4.9e-324,0,1e-323}'::float8[]) AS denormals,
        ritual.sparkline('{1,2,3}'::float8[], 'NaN', 'Infinity') AS nonfinite_bounds,
        ritual.sparkline('{1,2,3}'::float8[], -1e308, 1e308) AS huge_bounds;
+-- text from the data, as the report page shows it: escaped, and cut
+SELECT ritual.html_text('<script>"x" & ''y''</script>') AS escaped,
+       ritual.html_text(repeat('a', 100), 10) AS cut, ritual.html_text(NULL) AS null_in,
+       ritual.html_text('<b>', 0) AS at_least_two;
 -- the aggregate, in the order asked for
 SELECT ritual.sparkline(x ORDER BY x) AS up, ritual.sparkline(x ORDER BY x DESC) AS down
   FROM generate_series(1, 8) AS x;
@@ -186,6 +191,10 @@ SELECT (SELECT count(*) FROM ritual.data_quality) > 0 AS data_quality,
 SELECT ritual.sparkline(dau ORDER BY day) IS NOT NULL AS sparkline, count(*) AS march_days
   FROM ritual.daily_activity
  WHERE day <@ ritual.looker_date_range('20240301', '20240331');
+-- and writes the report page (docs/dashboard.md)
+SELECT left(ritual.dashboard_html(), 15) AS page_start,
+       ritual.dashboard_html() LIKE '%<figure class="chart" id="retention_on"%' AS has_retention,
+       (SELECT count(*) FROM ritual.flagged_examples()) AS traced_kinds;
 -- no raw file access: not the raw tables, not the file functions, not a
 -- new foreign table, not COPY from a file
 SELECT count(*) FROM ritual.raw_events;
@@ -257,6 +266,8 @@ SELECT count(*) AS problems FROM ritual.report_reader_problems('regress_looker')
 SELECT ritual.revoke_report_reader('regress_looker');
 SELECT count(*) AS still_granted FROM ritual.report_tables() AS t
  WHERE has_table_privilege('regress_looker', t, 'SELECT');
+SELECT count(*) AS functions_still_granted FROM ritual.report_functions() AS f
+ WHERE has_function_privilege('regress_looker', f, 'EXECUTE');
 SELECT count(*) AS settings FROM pg_db_role_setting WHERE setrole = 'regress_looker'::regrole;
 SELECT ritual.revoke_report_reader('regress_no_such_role');
 DROP ROLE regress_looker, regress_looker_creator, regress_looker_files, regress_looker_super;

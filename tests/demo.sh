@@ -3,10 +3,13 @@
 # root, on Debian 12), builds and installs ritual, starts a throwaway
 # cluster, generates a raw export with the project's generator (3000 users,
 # 150 days, one spike and one drop-off day; deterministic), points ritual_fdw
-# at it, builds the reporting layer, prints a short report, and turns TLS on
-# with a read-only role for Looker Studio.  With --keep the cluster stays up
-# and the script says how to connect psql and Looker Studio, and how to stop
-# it and remove its directory; otherwise it is stopped and removed.
+# at it, builds the reporting layer, prints a short report, writes the HTML
+# dashboard (ritual.dashboard_html()) to $DEMO_PAGE (by default
+# ritual-demo-report.html in $TMPDIR or /tmp) and prints its path, and turns
+# TLS on with a read-only role for Looker Studio.  With --keep the cluster
+# stays up and the script says how to open the page, connect psql and Looker
+# Studio, and how to stop it and remove its directory; otherwise it is
+# stopped and removed (the page stays).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +27,9 @@ src/generator/ritual-generate --out "$sample" --users 3000 --days 150 \
     --spike-days 1 --drop-days 1 --seed 11
 chmod -R a+rX "$sample"
 
-psql -X -q -v ON_ERROR_STOP=1 -v export="$sample" <<'SQL'
+# the page outlives the cluster: it is written outside it
+page=${DEMO_PAGE:-${TMPDIR:-/tmp}/ritual-demo-report.html}
+psql -X -q -v ON_ERROR_STOP=1 -v export="$sample" -v page="$page" <<'SQL'
 \pset footer off
 SET client_min_messages = warning;
 CREATE EXTENSION ritual;
@@ -41,10 +46,9 @@ SELECT raw_events AS rows_read, clean_events, raw_events - clean_events AS flagg
 SELECT kind, rows, (:'manifest'::jsonb -> 'anomalies' ->> kind)::bigint AS injected
   FROM ritual.data_quality WHERE scope = 'total' ORDER BY flag_bit;
 
-\echo 'A flagged row, traced to the bytes it came from:'
-SELECT flag_names, regexp_replace(source_file, '^.*/', '') AS file, source_line AS line,
-       raw_event_type, event_date
-  FROM ritual.enriched_events WHERE flags <> 0 ORDER BY event_id LIMIT 3;
+\echo 'Flagged rows traced to the bytes they came from, one per kind, with the value that got each flagged:'
+SELECT kind, regexp_replace(source_file, '^.*/', '') AS file, source_line AS line, bad_value
+  FROM ritual.flagged_examples();
 
 \echo 'Daily active users (the daily table starts with the first signup; DAU from the first event):'
 SELECT min(dau) FILTER (WHERE events > 0) AS min_dau, round(avg(dau) FILTER (WHERE events > 0)) AS avg_dau,
@@ -55,12 +59,25 @@ SELECT min(dau) FILTER (WHERE events > 0) AS min_dau, round(avg(dau) FILTER (WHE
        max(day) AS last_day, sum(new_users) AS signups
   FROM ritual.daily_activity;
 
-\echo 'The DAU trend from the first event, one character a day (ritual.sparkline):'
-SELECT ritual.sparkline(dau ORDER BY day) AS dau_trend FROM ritual.daily_activity
- WHERE day >= (SELECT min(day) FROM ritual.daily_activity WHERE events > 0);
+\echo 'The DAU trend from the first event, one character a day (ritual.sparkline), months marked below:'
+WITH days AS (
+    SELECT day, dau FROM ritual.daily_activity
+     WHERE day >= (SELECT min(day) FROM ritual.daily_activity WHERE events > 0)
+)
+SELECT to_char(min(day), 'YYYY-MM-DD') AS "from", ritual.sparkline(dau ORDER BY day) AS dau_trend,
+       to_char(max(day), 'YYYY-MM-DD') AS "to"
+  FROM days
+UNION ALL
+SELECT '', string_agg(CASE WHEN day - date_trunc('month', day)::date < 3
+                            AND date_trunc('month', day)::date >= (SELECT min(day) FROM days)
+                           THEN substr(to_char(day, 'Mon'), day - date_trunc('month', day)::date + 1, 1)
+                           ELSE ' ' END, '' ORDER BY day), ''
+  FROM days;
 
-\echo 'Retention over complete cohort weeks (return on week n):'
-SELECT week_number, sum(retained_on) AS retained, sum(cohort_size) AS users,
+\echo 'Retention over complete cohort weeks (users with a clean event in week n after signup;'
+\echo 'week 1 is the signup week, so it is activity, not a return: returns start at week 2):'
+SELECT CASE WHEN week_number = 1 THEN '1 (signup week)' ELSE week_number::text END AS week,
+       sum(retained_on) AS retained, sum(cohort_size) AS users,
        round(100.0 * sum(retained_on) / sum(cohort_size), 1) AS pct
   FROM ritual.retention_cohorts
  WHERE week_number IN (1, 2, 4, 8) AND cell_status = 'complete'
@@ -70,14 +87,33 @@ SELECT week_number, sum(retained_on) AS retained, sum(cohort_size) AS users,
 SELECT prev_event_type || ' -> ' || event_type AS transition, transitions
   FROM ritual.event_transitions ORDER BY transitions DESC, 1 LIMIT 5;
 
-\echo 'Spikes and drop-offs:'
+\echo 'Spikes and drop-offs: the days the generator injected beside what ritual found on them'
+\echo '(and any other day it found), in clean events and in DAU:'
 SELECT series, judged, too_young, spikes, drop_offs
   FROM ritual.spike_coverage WHERE series IN ('events', 'dau') ORDER BY series;
-SELECT day, series, value, round(expected::numeric) AS expected, round(z::numeric, 1) AS z, kind
-  FROM ritual.spikes WHERE series IN ('events', 'dau') ORDER BY day, series;
-SELECT d ->> 'date' AS injected_day, d ->> 'kind' AS kind
-  FROM jsonb_array_elements(:'manifest'::jsonb -> 'injected_days') d;
+WITH injected AS (
+    SELECT (d ->> 'date')::date AS day, d ->> 'kind' AS kind
+      FROM jsonb_array_elements(:'manifest'::jsonb -> 'injected_days') d
+), found AS (
+    SELECT day, series, format('%s (%s, expected %s, z %s)', kind, value, round(expected::numeric),
+                               round(z::numeric, 1)) AS what
+      FROM ritual.spikes WHERE series IN ('events', 'dau')
+)
+SELECT day, coalesce(i.kind, '-') AS injected,
+       coalesce((SELECT what FROM found f WHERE f.day = d.day AND series = 'events'), 'nothing') AS found_in_events,
+       coalesce((SELECT what FROM found f WHERE f.day = d.day AND series = 'dau'), 'nothing') AS found_in_dau
+  FROM (SELECT day FROM injected UNION SELECT day FROM found) d
+  LEFT JOIN injected i USING (day)
+ ORDER BY day;
+
+\echo 'The same as a page to look at (ritual.dashboard_html(), docs/dashboard.md):'
+\pset format unaligned
+\pset tuples_only on
+\o :page
+SELECT ritual.dashboard_html();
+\o
 SQL
+echo "  $page"
 
 # TLS on, and a read-only role for Looker Studio and psql (docs/looker-studio.md)
 source tests/ssl.sh
@@ -94,6 +130,10 @@ SQL
 ssl_allow_role looker postgres cert
 
 if $keep; then
+    echo "Open the report page in a browser (one file, nothing fetched; mail it or attach it as it is):"
+    echo "  xdg-open $page      (or: scp this-host:$page . and open it there)"
+    echo "Write it again from the running cluster (any report reader may, e.g. looker):"
+    echo "  psql -h $PGHOST -p $PGPORT -U postgres -XAt -c 'SELECT ritual.dashboard_html()' -o $page"
     echo "The cluster is still running.  Connect psql with:"
     echo "  psql -h $PGHOST -p $PGPORT -U postgres"
     echo "psql as the read-only role looker (TLS, client certificate):"

@@ -121,7 +121,8 @@ COMMENT ON FUNCTION ritual.report_reader_problems(name) IS
 
 /*
  * Let a role read the reporting tables and nothing else: CONNECT on this
- * database, USAGE on schema ritual, SELECT on each reporting table; in this
+ * database, USAGE on schema ritual, SELECT on each reporting table, EXECUTE
+ * on the dashboard's functions (report_functions); in this
  * database its sessions are read-only by default, search ritual, and plan
  * every query with its parameters' values (plan_cache_mode).
  * Refuses, changing nothing, when the role could do more than that (see
@@ -137,6 +138,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     t        regclass;
+    f        regprocedure;
     problems text;
 BEGIN
     IF reader IS NULL OR NOT EXISTS (SELECT FROM pg_roles WHERE rolname = reader) THEN
@@ -154,6 +156,10 @@ BEGIN
     FOR t IN SELECT * FROM ritual.report_tables() LOOP
         EXECUTE format('GRANT SELECT ON TABLE %s TO %I', t, reader);
         RETURN NEXT t;
+    END LOOP;
+    -- the dashboard (src/sql/code/dashboard.sql), run as the reader
+    FOR f IN SELECT * FROM ritual.report_functions() LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I', f, reader);
     END LOOP;
     EXECUTE format('ALTER ROLE %I IN DATABASE %I SET default_transaction_read_only = on',
                    reader, current_database());
@@ -188,12 +194,16 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     t regclass;
+    f regprocedure;
 BEGIN
     IF reader IS NULL OR NOT EXISTS (SELECT FROM pg_roles WHERE rolname = reader) THEN
         RAISE EXCEPTION 'role "%" does not exist', reader USING ERRCODE = 'undefined_object';
     END IF;
     FOR t IN SELECT * FROM ritual.report_tables() LOOP
         EXECUTE format('REVOKE SELECT ON TABLE %s FROM %I', t, reader);
+    END LOOP;
+    FOR f IN SELECT * FROM ritual.report_functions() LOOP
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %I', f, reader);
     END LOOP;
     EXECUTE format('REVOKE USAGE ON SCHEMA ritual FROM %I', reader);
     EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM %I', current_database(), reader);
