@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# tests/doc_examples.sh: the SQL examples of README.md and docs/*.md, run.
+# Each document's ```sql blocks run in order in one psql session, in a fresh
+# database named analytics, against the demo's export; a block that fails,
+# or prints other than the ```text block shown after it, fails the test
+# (tests/doc_examples.pl; the conventions are in docs/testing.md).
+#
+# Starts and stops its own cluster (tests/cluster.sh), with pg_cron
+# preloaded as docs/ingest.md sets it up.  Paths in the examples that start
+# with /srv/ are read in a sandbox that the server's OS user owns:
+#   /srv/exports/events/user_events.csv, /srv/exports/profiles/user_profiles.csv
+#       the demo's export (tests/demo.sh: 3000 users, 150 days, seed 11)
+#   /srv/lake/events/event_date=YYYY-MM-DD/part-0.csv
+#       its events with a valid date, as a lake partitioned by day
+#   /srv/parquet/part-0.parquet
+#       tests/data/parquet/row_groups.parquet
+# Prints "ok - DOC:LINE" or "not ok - DOC:LINE: reason" per block, then
+# "doc_examples: N passed, M failed"; exits non-zero if any block failed.
+set -u
+cd "$(dirname "$0")/.."
+
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+export PG_CONFIG
+if [ ! -f "$($PG_CONFIG --pkglibdir)/pg_cron.so" ]; then
+    echo "not ok - pg_cron_installed: no pg_cron.so in $($PG_CONFIG --pkglibdir)"
+    echo "doc_examples: 0 passed, 1 failed"
+    exit 1
+fi
+
+unset PG_BIN CLUSTER_DIR
+source tests/cluster.sh
+trap cluster_stop EXIT
+CLUSTER_CONF="shared_preload_libraries = 'pg_cron'
+cron.database_name = 'analytics'
+cron.use_background_workers = on
+max_worker_processes = 16" cluster_start || { echo "doc_examples: 0 passed, 1 failed"; exit 1; }
+
+stage="$CLUSTER_DIR/stage"
+mkdir "$stage"
+src/generator/ritual-generate --out "$stage/demo" --users 3000 --days 150 \
+    --spike-days 1 --drop-days 1 --seed 11 >/dev/null
+mkdir -p "$stage/srv/exports/events" "$stage/srv/exports/profiles" "$stage/srv/lake/events" \
+    "$stage/srv/parquet"
+mv "$stage/demo/user_events.csv" "$stage/srv/exports/events/"
+mv "$stage/demo/user_profiles.csv" "$stage/srv/exports/profiles/"
+# the lake: user_id and event_type of the rows whose date starts YYYY-MM-DD,
+# in the directory of their day
+tail -n +2 "$stage/srv/exports/events/user_events.csv" \
+    | grep -E '^[0-9]+,[a-z_]+,[0-9]{4}-[0-9]{2}-[0-9]{2}' | sort -t, -k3,3 \
+    | awk -F, -v lake="$stage/srv/lake/events" '{
+        day = substr($3, 1, 10)
+        if (day != open_day) {
+            if (file != "") close(file)
+            system("mkdir -p \"" lake "/event_date=" day "\"")
+            file = lake "/event_date=" day "/part-0.csv"
+            print "user_id,event_type" > file
+            open_day = day
+        }
+        print $1 "," $2 > file
+    }'
+cp tests/data/parquet/row_groups.parquet "$stage/srv/parquet/part-0.parquet"
+give_to_server "$CLUSTER_DIR/doc" "$stage/srv"
+
+passed=0
+failed=0
+not_run=0
+for doc in README.md docs/*.md; do
+    psql -X -q -d postgres -v ON_ERROR_STOP=1 \
+        -c 'DROP DATABASE IF EXISTS analytics WITH (FORCE)' -c 'CREATE DATABASE analytics' \
+        || { echo "not ok - $doc: no fresh database"; failed=$((failed + 1)); continue; }
+    perl tests/doc_examples.pl "$doc" "$CLUSTER_DIR/doc" | tee "$CLUSTER_DIR/doc.out" \\
+        | grep -v '^BLOCKS '
+    counts=$(grep -E '^BLOCKS [0-9]+ passed, [0-9]+ failed, [0-9]+ not run$' "$CLUSTER_DIR/doc.out")
+    if [ -z "$counts" ]; then
+        echo "not ok - $doc: tests/doc_examples.pl did not finish"
+        failed=$((failed + 1))
+        continue
+    fi
+    read -r p f n <<<"$(sed -E 's/^BLOCKS ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) not run$/\1 \2 \3/' <<<"$counts")"
+    passed=$((passed + p))
+    failed=$((failed + f))
+    not_run=$((not_run + n))
+done
+
+echo "# $not_run blocks marked not run"
+echo "doc_examples: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
