@@ -12,6 +12,8 @@
 #       the demo's export (tests/demo.sh: 3000 users, 150 days, seed 11)
 #   /srv/lake/events/event_date=YYYY-MM-DD/part-0.csv
 #       its events with a valid date, as a lake partitioned by day
+#   /srv/lake/clean/
+#       an empty directory, for README.md's example of writing a lake
 #   /srv/parquet/part-0.parquet
 #       tests/data/parquet/row_groups.parquet
 # Prints "ok - DOC:LINE" or "not ok - DOC:LINE: reason" per block, then
@@ -40,15 +42,20 @@ mkdir "$stage"
 src/generator/ritual-generate --out "$stage/demo" --users 3000 --days 150 \
     --spike-days 1 --drop-days 1 --seed 11 >/dev/null
 mkdir -p "$stage/srv/exports/events" "$stage/srv/exports/profiles" "$stage/srv/lake/events" \
-    "$stage/srv/parquet"
+    "$stage/srv/lake/clean" "$stage/srv/parquet"
 mv "$stage/demo/user_events.csv" "$stage/srv/exports/events/"
 mv "$stage/demo/user_profiles.csv" "$stage/srv/exports/profiles/"
-# the lake: user_id and event_type of the rows whose date starts YYYY-MM-DD,
-# in the directory of their day
+# the lake: user_id and event_type of the rows whose event_date starts with a
+# valid date, in the directory of their day
 tail -n +2 "$stage/srv/exports/events/user_events.csv" \
     | grep -E '^[0-9]+,[a-z_]+,[0-9]{4}-[0-9]{2}-[0-9]{2}' | sort -t, -k3,3 \
-    | awk -F, -v lake="$stage/srv/lake/events" '{
+    | awk -F, -v lake="$stage/srv/lake/events" 'BEGIN {
+        split("31 29 31 30 31 30 31 31 30 31 30 31", days, " ")
+    } {
         day = substr($3, 1, 10)
+        y = substr(day, 1, 4) + 0; m = substr(day, 6, 2) + 0; d = substr(day, 9, 2) + 0
+        if (m < 1 || m > 12 || d < 1 || d > days[m] || (m == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0))))
+            next
         if (day != open_day) {
             if (file != "") close(file)
             system("mkdir -p \"" lake "/event_date=" day "\"")
