@@ -64,6 +64,14 @@ for my $k (0 .. $#fences)
         {
             $b{looker} = 1;
         }
+        elsif ($lines[$i] =~ /^\s*<!-- as role: (\w+) -->\s*$/)
+        {
+            $b{role} = $1;
+        }
+        else
+        {
+            push @problems, "$where: an unknown marker: " . ($lines[$i] =~ s/^\s+//r);
+        }
     }
 
     # the output: a ```text block after it, with only blank lines and
@@ -136,6 +144,7 @@ my $tmp = tempdir(CLEANUP => 1);
 my (@script, @origin);
 sub emit { my ($text, $origin) = @_; push @script, $text; push @origin, $origin; }
 emit('\pset footer off', 0);
+emit('SELECT current_user AS doc_user \gset', 0);
 # a document that does not create the extension is read in a database that
 # has it
 emit('CREATE EXTENSION ritual;', 0)
@@ -143,6 +152,7 @@ emit('CREATE EXTENSION ritual;', 0)
 for my $n (0 .. $#run)
 {
     my $b = $run[$n];
+    emit("\\c - $b->{role}", $b->{line}) if $b->{role};
     emit("\\echo '\@\@block $n\@\@'", $b->{line});
     emit('SELECT * FROM (', $b->{line}) if $b->{looker};
     for my $i (0 .. $#{ $b->{sql} })
@@ -153,6 +163,7 @@ for my $n (0 .. $#run)
         emit($l, $b->{line} + 1 + $i);
     }
     emit(') AS t0 LIMIT 10;', $b->{line}) if $b->{looker};
+    emit('\c - :doc_user', $b->{line}) if $b->{role};
 }
 emit("\\echo '\@\@end\@\@'", 0);
 open my $sf, '>', "$tmp/doc.sql" or die "$tmp/doc.sql: $!\n";
