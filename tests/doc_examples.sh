@@ -21,22 +21,12 @@
 set -u
 cd "$(dirname "$0")/.."
 
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-export PG_CONFIG
-if [ ! -f "$($PG_CONFIG --pkglibdir)/pg_cron.so" ]; then
-    echo "not ok - pg_cron_installed: no pg_cron.so in $($PG_CONFIG --pkglibdir)"
-    echo "doc_examples: 0 passed, 1 failed"
-    exit 1
-fi
-
 unset PG_BIN CLUSTER_DIR
 source tests/cluster.sh
 trap cluster_stop EXIT
 # pg_cron as docs/ingest.md sets it up; little WAL, as the builds write much
-CLUSTER_CONF="shared_preload_libraries = 'pg_cron'
-cron.database_name = 'analytics'
-wal_level = minimal
-max_wal_senders = 0" cluster_start || { echo "doc_examples: 0 passed, 1 failed"; exit 1; }
+cron_cluster_start analytics "wal_level = minimal
+max_wal_senders = 0" || { echo "doc_examples: 0 passed, 1 failed"; exit 1; }
 
 stage="$CLUSTER_DIR/stage"
 mkdir "$stage"
