@@ -1,6 +1,7 @@
 #!/usr/bin/perl
 # tests/doc_examples.pl DOC SANDBOX: run the ```sql blocks of one document
-# in order, in one psql session (the connection comes from PG* variables),
+# in order, in one psql session to database analytics (the server from PG*
+# variables), paths that start with /srv/ read below SANDBOX,
 # and compare what each prints with the ```text block shown after it.  The
 # conventions are in docs/testing.md (Examples in the docs).  Prints
 # "ok - DOC:LINE" or "not ok - DOC:LINE: reason" per block that runs and
@@ -170,8 +171,7 @@ open my $sf, '>', "$tmp/doc.sql" or die "$tmp/doc.sql: $!\n";
 print $sf "$_\n" for @script;
 close $sf;
 
-system("psql -X -q -v ON_ERROR_STOP=1 -d \"\${DOC_DATABASE:-analytics}\" "
-      . "-f '$tmp/doc.sql' >'$tmp/out' 2>'$tmp/err'");
+system("psql -X -q -v ON_ERROR_STOP=1 -d analytics -f '$tmp/doc.sql' >'$tmp/out' 2>'$tmp/err'");
 my $status = $? >> 8;
 my $out = do { local $/; open my $o, '<', "$tmp/out" or die; <$o> };
 my @err = do { open my $e, '<', "$tmp/err" or die; <$e> };
