@@ -85,6 +85,21 @@ cluster_use() {
     fi
 }
 
+# cron_cluster_start DATABASE [LINES]: cluster_start with pg_cron preloaded
+# and running its jobs in DATABASE, LINES added to postgresql.conf after;
+# fails saying why when pg_cron is not installed for $PG_CONFIG.
+cron_cluster_start() {
+    local lib
+    lib=$(${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config} --pkglibdir)
+    if [ ! -f "$lib/pg_cron.so" ]; then
+        echo "no pg_cron.so in $lib" >&2
+        return 1
+    fi
+    CLUSTER_CONF="shared_preload_libraries = 'pg_cron'
+cron.database_name = '$1'
+${2:-}" cluster_start
+}
+
 cluster_stop() {
     if [ -n "${CLUSTER_DIR:-}" ] && [ -d "$CLUSTER_DIR/data" ]; then
         server_ctl -D "$CLUSTER_DIR/data" -m fast -w stop >/dev/null || true

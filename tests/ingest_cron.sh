@@ -20,21 +20,12 @@ fail() { echo "not ok - $1: $2"; FAILED=$((FAILED + 1)); }
 note() { echo "# $*"; }
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-if [ ! -f "$($PG_CONFIG --pkglibdir)/pg_cron.so" ]; then
-    fail pg_cron_installed "no pg_cron.so in $($PG_CONFIG --pkglibdir)"
-    echo "ingest_cron: $PASSED passed, $FAILED failed"
-    exit 1
-fi
-
 unset PG_BIN CLUSTER_DIR
 source tests/cluster.sh
 trap cluster_stop EXIT
-CLUSTER_CONF="shared_preload_libraries = 'pg_cron'
-cron.database_name = '$DB'
-cron.use_background_workers = on
+cron_cluster_start "$DB" "cron.use_background_workers = on
 max_worker_processes = 16
-cron.log_run = on" cluster_start || { echo "ingest_cron: 0 passed, 1 failed"; exit 1; }
+cron.log_run = on" || { echo "ingest_cron: 0 passed, 1 failed"; exit 1; }
 
 LAKE="$CLUSTER_DIR/lake"
 src/generator/ritual-generate --out "$CLUSTER_DIR/gen" --users 300 --days 20 --seed 5 \
