@@ -8,7 +8,10 @@
  * followed by blocks, each a minimum delta, one bit width per miniblock and
  * the miniblocks, whose values are deltas above the minimum.  Arithmetic
  * wraps, as the format says (an INT32's is taken modulo 2^32).  Unused
- * miniblocks of the last block have a width but no bytes.
+ * miniblocks of the last block have a width but no bytes.  Miniblocks of
+ * INT32 values may be up to 64 bits wide: DuckDB computes the deltas of
+ * INT32 values in 64 bits, so that a column spanning the whole INT32 range
+ * has deltas of 33 bits.
  *
  *-------------------------------------------------------------------------
  */
@@ -41,16 +44,16 @@ unzigzag(uint64 u)
 }
 
 /*
- * Start decoding 'len' bytes of DELTA_BINARY_PACKED integers of up to
- * 'max_width' bits (32 or 64).
+ * Start decoding 'len' bytes of DELTA_BINARY_PACKED integers of
+ * 'value_bits' bits (32 or 64).
  */
 void
-delta_init(DeltaDecoder *d, const uint8 *data, size_t len, int max_width)
+delta_init(DeltaDecoder *d, const uint8 *data, size_t len, int value_bits)
 {
 	memset(d, 0, sizeof(*d));
 	d->pos = data;
 	d->end = data + len;
-	d->max_width = max_width;
+	d->value_bits = value_bits;
 	d->block_size = parquet_read_uleb(&d->pos, d->end, WHAT);
 	d->miniblocks = parquet_read_uleb(&d->pos, d->end, WHAT);
 	d->total_left = parquet_read_uleb(&d->pos, d->end, WHAT);
@@ -92,9 +95,9 @@ next_miniblock(DeltaDecoder *d)
 		d->miniblock = 0;
 	}
 	width = d->widths[d->miniblock];
-	if (width > (uint64) d->max_width)
-		corrupt("a miniblock has a bit width of " UINT64_FORMAT ", more than %d",
-				width, d->max_width);
+	if (width > 64)
+		corrupt("a miniblock has a bit width of " UINT64_FORMAT ", more than 64",
+				width);
 	d->width = (int) width;
 	d->count = Min(d->per_miniblock, d->total_left);
 	/* the last miniblock is padded, but a writer may not have padded it */
@@ -128,7 +131,7 @@ delta_read(DeltaDecoder *d, int64 *out, int n)
 			d->packed_next++;
 		}
 		d->total_left--;
-		out[i] = (d->max_width == 32) ? (int64) (int32) (uint32) d->last :
+		out[i] = (d->value_bits == 32) ? (int64) (int32) (uint32) d->last :
 			(int64) d->last;
 	}
 }
@@ -138,11 +141,11 @@ delta_read(DeltaDecoder *d, int64 *out, int n)
  * encodings put more after it), passing over its miniblocks unread.
  */
 const uint8 *
-delta_end(const uint8 *data, size_t len, int max_width)
+delta_end(const uint8 *data, size_t len, int value_bits)
 {
 	DeltaDecoder d;
 
-	delta_init(&d, data, len, max_width);
+	delta_init(&d, data, len, value_bits);
 	if (d.total_left > 0)
 		d.total_left--;			/* the first value, in the header */
 	while (d.total_left > 0)

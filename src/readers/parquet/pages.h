@@ -106,7 +106,7 @@ typedef struct DeltaDecoder
 {
 	const uint8 *pos;			/* the next block's header */
 	const uint8 *end;
-	int			max_width;		/* 32 for INT32, 64 for INT64 */
+	int			value_bits;		/* of the values: 32 (INT32) or 64 */
 	uint64		block_size;
 	uint64		miniblocks;		/* per block */
 	uint64		per_miniblock;	/* values */
@@ -123,9 +123,9 @@ typedef struct DeltaDecoder
 } DeltaDecoder;
 
 extern void delta_init(DeltaDecoder *d, const uint8 *data, size_t len,
-					   int max_width);
+					   int value_bits);
 extern void delta_read(DeltaDecoder *d, int64 *out, int n);
-extern const uint8 *delta_end(const uint8 *data, size_t len, int max_width);
+extern const uint8 *delta_end(const uint8 *data, size_t len, int value_bits);
 
 /* encodings.c: the values of one page, in any encoding */
 typedef struct ParquetDictionary
