@@ -6,11 +6,13 @@
 // writes, under every codec, page version v1 and v2, with a dictionary or
 // without: each whole (whole-file mode), and each of its column chunks
 // alone (chunk mode), plus chunks whose dictionary pages are followed by
-// another chunk's plain or delta pages (a dictionary fallback).  The
+// another chunk's plain or delta pages (a dictionary fallback), and the
+// chunks of tests/parquet_crafted.mjs.  The
 // harness's settings bytes are described at the top of
 // tests/fuzz/parquet_pages_fuzz.c.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { crafted } from './parquet_crafted.mjs';
 
 const out = process.argv[2];
 const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
@@ -90,4 +92,9 @@ for (const version of ['v1', 'v2'])
             written++;
         }
     }
+// what DuckDB does not write (tests/parquet_crafted.mjs)
+for (const c of crafted()) {
+    writeFileSync(`${out}/crafted-${c.name}`, c.chunk);
+    written++;
+}
 console.log(`make_parquet_seeds: ${written} seeds`);

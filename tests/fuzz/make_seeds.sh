@@ -93,7 +93,7 @@ for f in tests/data/parquet/*.parquet tests/data/parquet/hostile/*.parquet; do
 done
 duck="$work/duckdb"
 mkdir -p "$duck/out"
-cp tests/fuzz/make_parquet_seeds.mjs "$duck/"
+cp tests/fuzz/make_parquet_seeds.mjs tests/parquet_crafted.mjs "$duck/"
 (cd "$duck" && npm init -y && npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1) >"$duck/npm.log" 2>&1 ||
     { cat "$duck/npm.log"; echo "make_seeds: DuckDB could not be installed from npm" >&2; exit 1; }
 (cd "$duck" && node make_parquet_seeds.mjs "$duck/out")

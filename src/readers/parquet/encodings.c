@@ -356,7 +356,8 @@ delta_byte_array_read(ValueDecoder *d, ParquetPlain *out, int n)
 						len, d->type_length);
 			/* within the page's bytes and the previous value's */
 			value = palloc(len + 1);
-			memcpy(value, d->previous, prefixes[i]);
+			if (prefixes[i] > 0)
+				memcpy(value, d->previous, prefixes[i]);
 			memcpy(value + prefixes[i], d->pos, suffixes[i]);
 			d->pos += suffixes[i];
 			out[done + i].bytes.data = value;
@@ -369,7 +370,8 @@ delta_byte_array_read(ValueDecoder *d, ParquetPlain *out, int n)
 				d->previous_size = Max(len, 64) * 2;
 				d->previous = MemoryContextAlloc(d->page_context, d->previous_size);
 			}
-			memcpy(d->previous, value, len);
+			if (len > 0)
+				memcpy(d->previous, value, len);
 			d->previous_len = (int32) len;
 		}
 	}
