@@ -7,10 +7,12 @@
 // %.17g floats, lower-case hex bytes, NULL).  Also NAME.chunk inputs (the
 // chunk mode of tests/fuzz/parquet_pages_fuzz.c) whose pages are a
 // dictionary-encoded chunk followed by the plain or delta pages of another,
-// as a writer falling back from a dictionary mid-chunk writes them.
+// as a writer falling back from a dictionary mid-chunk writes them; and
+// the chunks of tests/parquet_crafted.mjs, with the values they hold.
 // OUTDIR/coverage lists each file's column types, encodings and codecs.
 import { writeFileSync, readFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { crafted } from './parquet_crafted.mjs';
 
 const out = process.argv[2];
 const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
@@ -56,20 +58,17 @@ function expr(name, type) {
     return `coalesce(${e}, 'NULL')`;
 }
 
-// what DuckDB reads of column number 'index', 'limit' rows from 'offset', as lines
-async function values(file, index, limit, offset = 0, as = index) {
-    const columns = await rows(`DESCRIBE SELECT * FROM read_parquet('${file}')`);
-    const [name, type] = columns[index];
-    const got = await rows(`SELECT ${expr(name, type)} FROM read_parquet('${file}')
-                            LIMIT ${limit} OFFSET ${offset}`);
-    return got.map((r) => `${as}\t${r[0]}\n`).join('');
-}
-
-async function expected(file) {
-    const columns = await rows(`DESCRIBE SELECT * FROM read_parquet('${file}')`);
+// what DuckDB reads of the columns of 'file', its first 'limit' rows,
+// as lines, each column's values together; 'only' keeps one column, printed as 0
+async function values(file, limit = 1e12, only = null) {
+    let columns = await rows(`DESCRIBE SELECT * FROM read_parquet('${file}')`);
+    if (only !== null)
+        columns = columns.filter((c) => c[0] === only);
+    const got = await rows(`SELECT ${columns.map(([name, type]) => expr(name, type)).join(', ')}
+                              FROM read_parquet('${file}') LIMIT ${limit}`);
     let text = '';
     for (let i = 0; i < columns.length; i++)
-        text += await values(file, i, 1e12);
+        text += got.map((r) => `${only === null ? i : 0}\t${r[i]}\n`).join('');
     return text;
 }
 
@@ -77,7 +76,7 @@ const coverage = [];
 async function write(name, select, options) {
     const file = `${out}/${name}.parquet`;
     await db.run(`COPY (${select}) TO '${file}' (FORMAT parquet, ${options})`);
-    writeFileSync(`${out}/${name}.expected`, await expected(file));
+    writeFileSync(`${out}/${name}.expected`, await values(file));
     for (const [path, type, encodings, codec] of await rows(
         `SELECT DISTINCT path_in_schema, type, encodings, compression
            FROM parquet_metadata('${file}') ORDER BY ALL`))
@@ -90,13 +89,10 @@ for (const version of ['v1', 'v2'])
         for (const low of [true, false])
             await write(`${version}_${codec}_${low ? 'dict' : 'plain'}`, table(5000, low),
                         `COMPRESSION ${codec}, PARQUET_VERSION ${version}, ROW_GROUP_SIZE 2048`);
-// one row; no rows; many pages in a chunk (large row groups)
+// one row; no rows
 await write('v1_single_row', table(1, false), 'COMPRESSION snappy');
 await write('v2_single_row', table(1, true), 'COMPRESSION zstd, PARQUET_VERSION v2');
 await write('v1_empty', `${table(10, false)} LIMIT 0`, 'COMPRESSION snappy');
-for (const version of ['v1', 'v2'])
-    await write(`${version}_many_pages`, table(300000, false),
-                `COMPRESSION zstd, PARQUET_VERSION ${version}, ROW_GROUP_SIZE 300000`);
 
 // Dictionary fallback: the first row group's chunk of a column in a
 // dictionary file, then the data pages of the same column's first chunk in
@@ -129,13 +125,15 @@ for (const version of ['v1', 'v2'])
             settings[10] = 99;
             const name = `fallback_${version}_${codec}_${column}`;
             writeFileSync(`${out}/${name}.chunk`, Buffer.concat([settings, a.all, b.data]));
-            const index_in_file = (await rows(`DESCRIBE SELECT * FROM read_parquet('${dict}')`))
-                .findIndex((c) => c[0] === column);
             writeFileSync(`${out}/${name}.expected`,
-                          await values(dict, index_in_file, a.rows, 0, 0) +
-                          await values(plain, index_in_file, b.rows, 0, 0));
+                          await values(dict, a.rows, column) + await values(plain, b.rows, column));
             const [[encA], [encB]] = [await rows(`SELECT encodings FROM parquet_metadata('${dict}') WHERE row_group_id = 0 AND path_in_schema = '${column}'`),
                                       await rows(`SELECT encodings FROM parquet_metadata('${plain}') WHERE row_group_id = 0 AND path_in_schema = '${column}'`)];
             coverage.push(`${name}\t${column}\t${physical[column]}\t${encA} then ${encB}\t${codec}`);
         }
+// what DuckDB does not write, built byte by byte
+for (const c of crafted()) {
+    writeFileSync(`${out}/crafted_${c.name}.chunk`, c.chunk);
+    writeFileSync(`${out}/crafted_${c.name}.expected`, c.expected);
+}
 writeFileSync(`${out}/coverage`, coverage.join('\n') + '\n');
