@@ -24,18 +24,11 @@ FAILED=0
 pass() { echo "ok - $1"; PASSED=$((PASSED + 1)); }
 fail() { echo "not ok - $1"; FAILED=$((FAILED + 1)); }
 
-# node and npm as bench/scan.sh gets them: from Debian, as root
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    if [ "$(id -u)" -eq 0 ]; then
-        { apt-get update -qq && apt-get install -y -qq nodejs npm; } >/dev/null 2>&1
-    fi
-fi
+source tests/install_duckdb.sh
 duck="$CLUSTER_DIR/duckdb"
 mkdir -p "$duck"
 cp tests/parquet_duckdb.mjs "$duck/"
-if ! (cd "$duck" && npm init -y && npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1) \
-    >"$duck/npm.log" 2>&1; then
-    tail -n 20 "$duck/npm.log"
+if ! install_duckdb "$duck"; then
     echo "parquet: DuckDB (@duckdb/node-api) could not be installed from npm (output above); nothing compared"
     echo "parquet: 0 passed, 0 failed"
     exit 0

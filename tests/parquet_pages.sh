@@ -34,17 +34,11 @@ if ! bash tests/fuzz.sh --build >"$work/build.log" 2>&1; then
 fi
 dump=tests/fuzz/build/parquet_dump
 
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    if [ "$(id -u)" -eq 0 ]; then
-        { apt-get update -qq && apt-get install -y -qq nodejs npm; } >/dev/null 2>&1
-    fi
-fi
+source tests/install_duckdb.sh
 duck="$work/duckdb"
 mkdir -p "$duck/out"
 cp tests/parquet_pages_duckdb.mjs tests/parquet_crafted.mjs "$duck/"
-if ! (cd "$duck" && npm init -y && npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1) \
-    >"$duck/npm.log" 2>&1; then
-    tail -n 20 "$duck/npm.log"
+if ! install_duckdb "$duck"; then
     echo "parquet_pages: DuckDB (@duckdb/node-api) could not be installed from npm (output above); nothing compared"
     echo "parquet_pages: 0 passed, 0 failed"
     exit 0

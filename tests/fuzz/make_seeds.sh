@@ -94,8 +94,8 @@ done
 duck="$work/duckdb"
 mkdir -p "$duck/out"
 cp tests/fuzz/make_parquet_seeds.mjs tests/parquet_crafted.mjs "$duck/"
-(cd "$duck" && npm init -y && npm install --no-audit --no-fund @duckdb/node-api@1.5.6-r.1) >"$duck/npm.log" 2>&1 ||
-    { cat "$duck/npm.log"; echo "make_seeds: DuckDB could not be installed from npm" >&2; exit 1; }
+source tests/install_duckdb.sh
+install_duckdb "$duck" || { echo "make_seeds: DuckDB could not be installed from npm" >&2; exit 1; }
 (cd "$duck" && node make_parquet_seeds.mjs "$duck/out")
 find "$duck/out" -type f ! -name '*.parquet' -exec cp {} "$corpus/parquet_pages_fuzz/" \;
 cp -r "$found"/. "$corpus"/

@@ -17,6 +17,8 @@
 #include "parquet_columns.h"
 #include "shim.h"
 
+int64		parquet_max_rows = PG_INT64_MAX;
+
 typedef struct Memory
 {
 	const char *data;
@@ -81,7 +83,12 @@ read_chunk(ParquetFileAccess *file, const ParquetColumnChunk *chunk,
 			fuzz_fail("parquet_column_read returned %d rows, asked for %d", n, batch);
 		rows += n;
 		visit(arg, row_group, column, name, type, values, isnull, n);
-	} while (n > 0);
+	} while (n > 0 && rows < parquet_max_rows);
+	if (n > 0)
+	{
+		parquet_column_close(reader);
+		return;
+	}
 	if (rows != num_rows)
 		fuzz_fail("a column chunk gave " INT64_FORMAT " rows, not its " INT64_FORMAT,
 				  rows, num_rows);

@@ -22,6 +22,13 @@ typedef void (*ColumnBatch) (void *arg, int row_group, int column,
 							 const ParquetPlain *values, const bool *isnull,
 							 int rows);
 
+/*
+ * Rows read of a chunk at most (all by default): a few bytes of runs can
+ * say two billion NULLs, which a fuzzer cannot wait for.  A chunk read only
+ * in part is not checked against its row group's rows.
+ */
+extern int64 parquet_max_rows;
+
 /* bytes of a chunk-mode input before its pages */
 #define CHUNK_SETTINGS	11
 

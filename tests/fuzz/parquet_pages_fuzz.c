@@ -113,6 +113,7 @@ LLVMFuzzerTestOneInput(const uint8 *data, size_t size)
 
 	if (size < CHUNK_SETTINGS)
 		return -1;
+	parquet_max_rows = 100000;
 	if (data[0] & 1)
 	{
 		if (path[0] == '\0')

@@ -7,8 +7,9 @@
  * A page says its compressed and uncompressed sizes; the uncompressed
  * buffer is allocated before decompressing, so parquet_check_codec_sizes
  * first refuses a size no compressed bytes of that length could give (the
- * codec's own preamble, or its largest ratio), so that a lying header costs
- * no memory.  Decompressing must then give exactly that many bytes.  The
+ * size the data itself says, or the codec's largest ratio), so that a lying
+ * header costs little memory; BROTLI, and zstd frames that do not say their
+ * size, are believed up to the page limit.  Decompressing must then give exactly that many bytes.  The
  * libraries run in their own memory and are ended before any ERROR.
  *
  *-------------------------------------------------------------------------
@@ -107,16 +108,12 @@ parquet_check_codec_sizes(int32 codec, const char *src, size_t src_len,
 						  size_t dst_len)
 {
 	uint64		bound = PG_UINT64_MAX;
+	unsigned long long holds = ZSTD_CONTENTSIZE_UNKNOWN;	/* as the data says */
 
 	switch (codec)
 	{
 		case PARQUET_CODEC_UNCOMPRESSED:
-			bound = src_len;
-			if (dst_len != src_len)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("uncompressed Parquet page has a compressed size of %zu bytes and an uncompressed size of %zu",
-								src_len, dst_len)));
+			holds = src_len;
 			break;
 		case PARQUET_CODEC_SNAPPY:
 			{
@@ -124,12 +121,7 @@ parquet_check_codec_sizes(int32 codec, const char *src, size_t src_len,
 
 				if (snappy_uncompressed_length(src, src_len, &length) != SNAPPY_OK)
 					corrupt(codec, "its length preamble is invalid");
-				bound = length;
-				if (length != dst_len)
-					ereport(ERROR,
-							(errcode(ERRCODE_DATA_CORRUPTED),
-							 errmsg("SNAPPY-compressed Parquet page holds %zu bytes, but its header says %zu",
-									length, dst_len)));
+				holds = length;
 				break;
 			}
 		case PARQUET_CODEC_GZIP:
@@ -140,21 +132,18 @@ parquet_check_codec_sizes(int32 codec, const char *src, size_t src_len,
 			bound = (uint64) src_len * LZ4_MAX_RATIO + 16;
 			break;
 		case PARQUET_CODEC_ZSTD:
-			{
-				unsigned long long size = zstd_content_size(src, src_len);
-
-				if (size == ZSTD_CONTENTSIZE_ERROR)
-					corrupt(codec, "its frames are invalid");
-				if (size != ZSTD_CONTENTSIZE_UNKNOWN && size != dst_len)
-					ereport(ERROR,
-							(errcode(ERRCODE_DATA_CORRUPTED),
-							 errmsg("ZSTD-compressed Parquet page holds %llu bytes, but its header says %zu",
-									size, dst_len)));
-				break;
-			}
+			holds = zstd_content_size(src, src_len);
+			if (holds == ZSTD_CONTENTSIZE_ERROR)
+				corrupt(codec, "its frames are invalid");
+			break;
 		default:
 			break;
 	}
+	if (holds != ZSTD_CONTENTSIZE_UNKNOWN && holds != dst_len)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("%s Parquet page holds %llu bytes, but its header says %zu",
+						codec_name(codec), holds, dst_len)));
 	if (dst_len > bound)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),

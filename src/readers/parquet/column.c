@@ -65,23 +65,6 @@ struct ParquetColumnReader
 	char		header_what[64];	/* names the header in errors */
 };
 
-static void
-chunk_error(const char *format,...) pg_attribute_printf(1, 2) pg_attribute_noreturn();
-
-static void
-chunk_error(const char *format,...)
-{
-	char		message[256];
-	va_list		args;
-
-	va_start(args, format);
-	vsnprintf(message, sizeof(message), format, args);
-	va_end(args);
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("%s", message)));
-}
-
 ParquetColumnReader *
 parquet_column_open(const ParquetFileAccess *file,
 					const ParquetColumnChunk *chunk, ParquetType type,
@@ -94,26 +77,26 @@ parquet_column_open(const ParquetFileAccess *file,
 	int64		start;
 
 	if (!chunk->has_meta_data)
-		chunk_error("Parquet column chunk has no ColumnMetaData");
+		parquet_corrupt(NULL, "Parquet column chunk has no ColumnMetaData");
 	if (chunk->file_path != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("Parquet column chunk in another file (\"%s\") is not supported",
 						chunk->file_path)));
 	if (m->type != type)
-		chunk_error("Parquet column chunk has physical type %d, but its schema says %d",
-					(int) m->type, (int) type);
+		parquet_corrupt(NULL, "Parquet column chunk has physical type %d, but its schema says %d",
+						(int) m->type, (int) type);
 	if (type < PARQUET_BOOLEAN || type > PARQUET_FIXED_LEN_BYTE_ARRAY)
-		chunk_error("Parquet column has an unknown physical type %d", (int) type);
+		parquet_corrupt(NULL, "Parquet column has an unknown physical type %d", (int) type);
 	if (type == PARQUET_FIXED_LEN_BYTE_ARRAY &&
 		(type_length <= 0 || type_length > PARQUET_MAX_PAGE_SIZE))
-		chunk_error("Parquet FIXED_LEN_BYTE_ARRAY column has a length of %d bytes",
-					type_length);
+		parquet_corrupt(NULL, "Parquet FIXED_LEN_BYTE_ARRAY column has a length of %d bytes",
+						type_length);
 	if (max_definition_level < 0 || max_definition_level > PG_INT16_MAX)
-		chunk_error("Parquet column has a maximum definition level of %d",
-					max_definition_level);
+		parquet_corrupt(NULL, "Parquet column has a maximum definition level of %d",
+						max_definition_level);
 	if (num_rows < 0)
-		chunk_error("Parquet row group has " INT64_FORMAT " rows", num_rows);
+		parquet_corrupt(NULL, "Parquet row group has " INT64_FORMAT " rows", num_rows);
 	parquet_check_codec(m->codec);
 
 	/* the dictionary page comes first, when there is one */
@@ -122,12 +105,12 @@ parquet_column_open(const ParquetFileAccess *file,
 		m->dictionary_page_offset < start)
 		start = m->dictionary_page_offset;
 	if (start < 0 || start > file->size)
-		chunk_error("Parquet column chunk starts at byte " INT64_FORMAT ", outside the file of " INT64_FORMAT " bytes",
-					start, file->size);
+		parquet_corrupt(NULL, "Parquet column chunk starts at byte " INT64_FORMAT ", outside the file of " INT64_FORMAT " bytes",
+						start, file->size);
 	if (m->total_compressed_size < 0 ||
 		m->total_compressed_size > file->size - start)
-		chunk_error("Parquet column chunk of " INT64_FORMAT " bytes at byte " INT64_FORMAT " runs past the end of the file of " INT64_FORMAT " bytes",
-					m->total_compressed_size, start, file->size);
+		parquet_corrupt(NULL, "Parquet column chunk of " INT64_FORMAT " bytes at byte " INT64_FORMAT " runs past the end of the file of " INT64_FORMAT " bytes",
+						m->total_compressed_size, start, file->size);
 
 	context = AllocSetContextCreate(CurrentMemoryContext, "Parquet column",
 									ALLOCSET_DEFAULT_SIZES);
@@ -214,14 +197,14 @@ read_page_header(ParquetColumnReader *reader, ParquetPageHeader *h)
 	reader->next += header_len;
 
 	if (h->compressed_page_size < 0 || h->uncompressed_page_size < 0)
-		chunk_error("Parquet page at byte " INT64_FORMAT " has a negative size",
-					reader->header_offset);
+		parquet_corrupt(NULL, "Parquet page at byte " INT64_FORMAT " has a negative size",
+						reader->header_offset);
 	if (h->compressed_page_size > reader->end - reader->next)
-		chunk_error("Parquet page of %d bytes at byte " INT64_FORMAT " runs past the end of its column chunk (byte " INT64_FORMAT ")",
-					h->compressed_page_size, reader->next, reader->end);
+		parquet_corrupt(NULL, "Parquet page of %d bytes at byte " INT64_FORMAT " runs past the end of its column chunk (byte " INT64_FORMAT ")",
+						h->compressed_page_size, reader->next, reader->end);
 	if (h->uncompressed_page_size > PARQUET_MAX_PAGE_SIZE)
-		chunk_error("Parquet page at byte " INT64_FORMAT " is of %d bytes, more than the limit of " INT64_FORMAT,
-					reader->next, h->uncompressed_page_size, PARQUET_MAX_PAGE_SIZE);
+		parquet_corrupt(NULL, "Parquet page at byte " INT64_FORMAT " is of %d bytes, more than the limit of " INT64_FORMAT,
+						reader->next, h->uncompressed_page_size, PARQUET_MAX_PAGE_SIZE);
 	return header_len;
 }
 
@@ -269,11 +252,11 @@ read_dictionary_page(ParquetColumnReader *reader, const ParquetPageHeader *h,
 	size_t		len = h->uncompressed_page_size;
 
 	if (reader->has_dictionary)
-		chunk_error("Parquet column chunk has a second dictionary page, at byte " INT64_FORMAT,
-					reader->header_offset);
+		parquet_corrupt(NULL, "Parquet column chunk has a second dictionary page, at byte " INT64_FORMAT,
+						reader->header_offset);
 	if (reader->rows_in_pages > 0)
-		chunk_error("Parquet column chunk has a dictionary page after its data pages, at byte " INT64_FORMAT,
-					reader->header_offset);
+		parquet_corrupt(NULL, "Parquet column chunk has a dictionary page after its data pages, at byte " INT64_FORMAT,
+						reader->header_offset);
 	if (h->encoding != PARQUET_ENC_PLAIN &&
 		h->encoding != PARQUET_ENC_PLAIN_DICTIONARY)
 		ereport(ERROR,
@@ -284,8 +267,8 @@ read_dictionary_page(ParquetColumnReader *reader, const ParquetPageHeader *h,
 	if (h->num_values < 0 ||
 		(size == 0 ? (uint64) h->num_values > (uint64) len * 8 :
 		 (uint64) h->num_values > len / size))
-		chunk_error("Parquet dictionary page of %zu bytes cannot hold %d values",
-					len, h->num_values);
+		parquet_corrupt(NULL, "Parquet dictionary page of %zu bytes cannot hold %d values",
+						len, h->num_values);
 
 	old = MemoryContextSwitchTo(reader->dictionary_context);
 	data = decompress(reader, raw, h->compressed_page_size, len);
@@ -321,13 +304,13 @@ start_data_page(ParquetColumnReader *reader, const ParquetPageHeader *h,
 							name ? name : "unknown", h->definition_level_encoding)));
 		}
 		if (len < 4)
-			chunk_error("Parquet page at byte " INT64_FORMAT " ends before its definition levels' length",
-						reader->header_offset);
+			parquet_corrupt(NULL, "Parquet page at byte " INT64_FORMAT " ends before its definition levels' length",
+							reader->header_offset);
 		levels_len = (uint32) data[0] | ((uint32) data[1] << 8) |
 			((uint32) data[2] << 16) | ((uint32) data[3] << 24);
 		if (levels_len > len - 4)
-			chunk_error("Parquet page at byte " INT64_FORMAT " has %u bytes of definition levels, more than its %zu bytes",
-						reader->header_offset, levels_len, len - 4);
+			parquet_corrupt(NULL, "Parquet page at byte " INT64_FORMAT " has %u bytes of definition levels, more than its %zu bytes",
+							reader->header_offset, levels_len, len - 4);
 		rle_init(&reader->levels, data + 4, levels_len, reader->level_width);
 		data += 4 + levels_len;
 		len -= 4 + levels_len;
@@ -350,9 +333,9 @@ start_data_page_v2(ParquetColumnReader *reader, const ParquetPageHeader *h,
 		h->definition_levels_byte_length < 0 ||
 		levels_len > h->compressed_page_size ||
 		levels_len > h->uncompressed_page_size)
-		chunk_error("Parquet page at byte " INT64_FORMAT " has levels of %d and %d bytes in a page of %d",
-					reader->header_offset, h->repetition_levels_byte_length,
-					h->definition_levels_byte_length, h->compressed_page_size);
+		parquet_corrupt(NULL, "Parquet page at byte " INT64_FORMAT " has levels of %d and %d bytes in a page of %d",
+						reader->header_offset, h->repetition_levels_byte_length,
+						h->definition_levels_byte_length, h->compressed_page_size);
 	/* a flat column has no repetition levels: any there are passed over */
 	if (reader->max_definition_level > 0)
 		rle_init(&reader->levels,
@@ -363,9 +346,9 @@ start_data_page_v2(ParquetColumnReader *reader, const ParquetPageHeader *h,
 		values = decompress(reader, raw + levels_len,
 							h->compressed_page_size - levels_len, values_len);
 	else if (h->compressed_page_size != h->uncompressed_page_size)
-		chunk_error("Parquet page at byte " INT64_FORMAT " is not compressed, but its sizes differ (%d and %d)",
-					reader->header_offset, h->compressed_page_size,
-					h->uncompressed_page_size);
+		parquet_corrupt(NULL, "Parquet page at byte " INT64_FORMAT " is not compressed, but its sizes differ (%d and %d)",
+						reader->header_offset, h->compressed_page_size,
+						h->uncompressed_page_size);
 	else
 		values = raw + levels_len;
 	values_init(&reader->values, h->encoding, reader->type, reader->type_length,
@@ -399,9 +382,9 @@ read_page(ParquetColumnReader *reader)
 		case PARQUET_PAGE_DATA_V2:
 			if (h.num_values < 0 ||
 				h.num_values > reader->num_rows - reader->rows_in_pages)
-				chunk_error("Parquet column chunk's pages hold more values than the row group's " INT64_FORMAT " rows: the page at byte " INT64_FORMAT " has %d values after " INT64_FORMAT,
-							reader->num_rows, reader->header_offset, h.num_values,
-							reader->rows_in_pages);
+				parquet_corrupt(NULL, "Parquet column chunk's pages hold more values than the row group's " INT64_FORMAT " rows: the page at byte " INT64_FORMAT " has %d values after " INT64_FORMAT,
+								reader->num_rows, reader->header_offset, h.num_values,
+								reader->rows_in_pages);
 			if (h.type == PARQUET_PAGE_DATA)
 				start_data_page(reader, &h, raw);
 			else
@@ -412,8 +395,8 @@ read_page(ParquetColumnReader *reader)
 		case PARQUET_PAGE_INDEX:
 			break;
 		default:
-			chunk_error("Parquet page at byte " INT64_FORMAT " has an unknown type %d",
-						reader->header_offset, h.type);
+			parquet_corrupt(NULL, "Parquet page at byte " INT64_FORMAT " has an unknown type %d",
+							reader->header_offset, h.type);
 	}
 	MemoryContextSwitchTo(old);
 }
@@ -434,8 +417,8 @@ parquet_column_read(ParquetColumnReader *reader, int max,
 		if (reader->next >= reader->end)
 		{
 			if (reader->rows_in_pages < reader->num_rows)
-				chunk_error("Parquet column chunk's pages hold " INT64_FORMAT " values, fewer than the row group's " INT64_FORMAT " rows",
-							reader->rows_in_pages, reader->num_rows);
+				parquet_corrupt(NULL, "Parquet column chunk's pages hold " INT64_FORMAT " values, fewer than the row group's " INT64_FORMAT " rows",
+								reader->rows_in_pages, reader->num_rows);
 			return 0;
 		}
 		read_page(reader);
@@ -457,8 +440,8 @@ parquet_column_read(ParquetColumnReader *reader, int max,
 		for (int i = 0; i < rows; i++)
 		{
 			if (levels[i] > (uint32) reader->max_definition_level)
-				chunk_error("Parquet definition level %u is above the column's maximum of %d",
-							levels[i], reader->max_definition_level);
+				parquet_corrupt(NULL, "Parquet definition level %u is above the column's maximum of %d",
+								levels[i], reader->max_definition_level);
 			isnull[i] = levels[i] < (uint32) reader->max_definition_level;
 			present += !isnull[i];
 		}

@@ -19,23 +19,7 @@
 
 #include "pages.h"
 
-#define WHAT "DELTA_BINARY_PACKED data"
-
-static void corrupt(const char *format,...) pg_attribute_printf(1, 2) pg_attribute_noreturn();
-
-static void
-corrupt(const char *format,...)
-{
-	char		why[256];
-	va_list		args;
-
-	va_start(args, format);
-	vsnprintf(why, sizeof(why), format, args);
-	va_end(args);
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("%s is corrupt: %s", WHAT, why)));
-}
+#define WHAT "corrupt Parquet DELTA_BINARY_PACKED data"
 
 static uint64
 unzigzag(uint64 u)
@@ -54,18 +38,18 @@ delta_init(DeltaDecoder *d, const uint8 *data, size_t len, int value_bits)
 	d->pos = data;
 	d->end = data + len;
 	d->value_bits = value_bits;
-	d->block_size = parquet_read_uleb(&d->pos, d->end, WHAT);
-	d->miniblocks = parquet_read_uleb(&d->pos, d->end, WHAT);
-	d->total_left = parquet_read_uleb(&d->pos, d->end, WHAT);
-	d->last = unzigzag(parquet_read_uleb(&d->pos, d->end, WHAT));
+	d->block_size = parquet_read_uleb(&d->pos, d->end, "Parquet DELTA_BINARY_PACKED data");
+	d->miniblocks = parquet_read_uleb(&d->pos, d->end, "Parquet DELTA_BINARY_PACKED data");
+	d->total_left = parquet_read_uleb(&d->pos, d->end, "Parquet DELTA_BINARY_PACKED data");
+	d->last = unzigzag(parquet_read_uleb(&d->pos, d->end, "Parquet DELTA_BINARY_PACKED data"));
 	if (d->block_size == 0 || d->block_size % 128 != 0 ||
 		d->block_size > PG_INT32_MAX)
-		corrupt("its block size " UINT64_FORMAT " is not a multiple of 128",
-				d->block_size);
+		parquet_corrupt(WHAT, "its block size " UINT64_FORMAT " is not a multiple of 128",
+						d->block_size);
 	if (d->miniblocks == 0 || d->block_size % d->miniblocks != 0 ||
 		(d->block_size / d->miniblocks) % 32 != 0)
-		corrupt("its blocks of " UINT64_FORMAT " values cannot have " UINT64_FORMAT " miniblocks of a multiple of 32 values",
-				d->block_size, d->miniblocks);
+		parquet_corrupt(WHAT, "its blocks of " UINT64_FORMAT " values cannot have " UINT64_FORMAT " miniblocks of a multiple of 32 values",
+						d->block_size, d->miniblocks);
 	d->per_miniblock = d->block_size / d->miniblocks;
 	d->first_pending = d->total_left > 0;
 	/* no block read yet: the next miniblock starts one */
@@ -86,18 +70,18 @@ next_miniblock(DeltaDecoder *d)
 
 	if (++d->miniblock >= d->miniblocks)
 	{
-		d->min_delta = unzigzag(parquet_read_uleb(&d->pos, d->end, WHAT));
+		d->min_delta = unzigzag(parquet_read_uleb(&d->pos, d->end, "Parquet DELTA_BINARY_PACKED data"));
 		if (d->miniblocks > (uint64) (d->end - d->pos))
-			corrupt("it ends in a block's " UINT64_FORMAT " bit widths",
-					d->miniblocks);
+			parquet_corrupt(WHAT, "it ends in a block's " UINT64_FORMAT " bit widths",
+							d->miniblocks);
 		d->widths = d->pos;
 		d->pos += d->miniblocks;
 		d->miniblock = 0;
 	}
 	width = d->widths[d->miniblock];
 	if (width > 64)
-		corrupt("a miniblock has a bit width of " UINT64_FORMAT ", more than 64",
-				width);
+		parquet_corrupt(WHAT, "a miniblock has a bit width of " UINT64_FORMAT ", more than 64",
+						width);
 	d->width = (int) width;
 	d->count = Min(d->per_miniblock, d->total_left);
 	/* the last miniblock is padded, but a writer may not have padded it */
@@ -105,8 +89,8 @@ next_miniblock(DeltaDecoder *d)
 	needed = (d->count * width + 7) / 8;
 	left = d->end - d->pos;
 	if (needed > left)
-		corrupt("a miniblock needs " UINT64_FORMAT " bytes, but %zu are left",
-				needed, left);
+		parquet_corrupt(WHAT, "a miniblock needs " UINT64_FORMAT " bytes, but %zu are left",
+						needed, left);
 	d->packed = d->pos;
 	d->packed_next = 0;
 	d->pos += Min(bytes, (uint64) left);
@@ -119,7 +103,7 @@ delta_read(DeltaDecoder *d, int64 *out, int n)
 	for (int i = 0; i < n; i++)
 	{
 		if (d->total_left == 0)
-			corrupt("it holds fewer values than the page");
+			parquet_corrupt(WHAT, "it holds fewer values than the page");
 		if (d->first_pending)
 			d->first_pending = false;
 		else

@@ -24,24 +24,6 @@
 /* values decoded at a time through a buffer on the stack */
 #define STEP		256
 
-static void corrupt(const ValueDecoder *d, const char *format,...) pg_attribute_printf(2, 3) pg_attribute_noreturn();
-
-static void
-corrupt(const ValueDecoder *d, const char *format,...)
-{
-	char		why[256];
-	va_list		args;
-	const char *name = parquet_encoding_name(d->encoding);
-
-	va_start(args, format);
-	vsnprintf(why, sizeof(why), format, args);
-	va_end(args);
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("%s-encoded Parquet values are corrupt: %s",
-					name ? name : "unknown", why)));
-}
-
 static uint32
 le32(const uint8 *p)
 {
@@ -110,6 +92,8 @@ values_init(ValueDecoder *d, int32 encoding, ParquetType type,
 
 	memset(d, 0, sizeof(*d));
 	d->encoding = encoding;
+	snprintf(d->what, sizeof(d->what), "corrupt %s-encoded Parquet values",
+			 parquet_encoding_name(encoding) ? parquet_encoding_name(encoding) : "unknown");
 	d->type = type;
 	d->type_length = type_length;
 	d->start = d->pos = data;
@@ -134,14 +118,14 @@ values_init(ValueDecoder *d, int32 encoding, ParquetType type,
 						(errcode(ERRCODE_DATA_CORRUPTED),
 						 errmsg("Parquet page is dictionary-encoded, but its column chunk has no dictionary page")));
 			if (data[0] > 32)
-				corrupt(d, "the bit width of its indices is %d, more than 32", data[0]);
+				parquet_corrupt(d->what, "the bit width of its indices is %d, more than 32", data[0]);
 			rle_init(&d->rle, data + 1, len - 1, data[0]);
 			break;
 		case PARQUET_ENC_RLE:
 			if (type != PARQUET_BOOLEAN)
 				not_supported(encoding, type);
 			if (len < 4 || le32(data) > len - 4)
-				corrupt(d, "its length prefix says more than the %zu bytes of the page", len);
+				parquet_corrupt(d->what, "its length prefix says more than the %zu bytes of the page", len);
 			rle_init(&d->rle, data + 4, le32(data), 1);
 			break;
 		case PARQUET_ENC_DELTA_BINARY_PACKED:
@@ -175,8 +159,8 @@ values_init(ValueDecoder *d, int32 encoding, ParquetType type,
 					type == PARQUET_INT96)
 					not_supported(encoding, type);
 				if (len % width != 0)
-					corrupt(d, "its %zu bytes are not a multiple of the %d of a value",
-							len, width);
+					parquet_corrupt(d->what, "its %zu bytes are not a multiple of the %d of a value",
+									len, width);
 				d->split_count = len / width;
 				break;
 			}
@@ -210,13 +194,13 @@ plain_read(ValueDecoder *d, ParquetPlain *out, int n)
 	if (d->type == PARQUET_BOOLEAN)
 	{
 		if ((uint64) n > (uint64) left * 8 - d->bit)
-			corrupt(d, "the page holds fewer values than its levels say");
+			parquet_corrupt(d->what, "the page holds fewer values than its levels say");
 		for (int i = 0; i < n; i++, d->bit++)
 			out[i].i32 = (d->pos[d->bit >> 3] >> (d->bit & 7)) & 1;
 		return;
 	}
 	if (d->type != PARQUET_BYTE_ARRAY && (uint64) n * size > left)
-		corrupt(d, "the page holds fewer values than its levels say");
+		parquet_corrupt(d->what, "the page holds fewer values than its levels say");
 	for (int i = 0; i < n; i++)
 	{
 		switch (d->type)
@@ -244,7 +228,7 @@ plain_read(ValueDecoder *d, ParquetPlain *out, int n)
 			case PARQUET_BYTE_ARRAY:
 				left = d->end - d->pos;
 				if (left < 4 || le32(d->pos) > left - 4)
-					corrupt(d, "a value's length runs past the end of the page");
+					parquet_corrupt(d->what, "a value's length runs past the end of the page");
 				size = 4 + le32(d->pos);
 				out[i].bytes.data = (const char *) d->pos + 4;
 				out[i].bytes.len = size - 4;
@@ -302,7 +286,7 @@ read_lengths(ValueDecoder *d, DeltaDecoder *delta, int64 *lengths, int n)
 	delta_read(delta, lengths, n);
 	for (int i = 0; i < n; i++)
 		if (lengths[i] < 0)
-			corrupt(d, "a length is negative (" INT64_FORMAT ")", lengths[i]);
+			parquet_corrupt(d->what, "a length is negative (" INT64_FORMAT ")", lengths[i]);
 }
 
 static void
@@ -318,8 +302,8 @@ delta_length_read(ValueDecoder *d, ParquetPlain *out, int n)
 		for (int i = 0; i < step; i++)
 		{
 			if (lengths[i] > d->end - d->pos)
-				corrupt(d, "a value of " INT64_FORMAT " bytes runs past the end of the page",
-						lengths[i]);
+				parquet_corrupt(d->what, "a value of " INT64_FORMAT " bytes runs past the end of the page",
+								lengths[i]);
 			out[done + i].bytes.data = (const char *) d->pos;
 			out[done + i].bytes.len = (int32) lengths[i];
 			d->pos += lengths[i];
@@ -345,15 +329,15 @@ delta_byte_array_read(ValueDecoder *d, ParquetPlain *out, int n)
 			char	   *value;
 
 			if (prefixes[i] > d->previous_len)
-				corrupt(d, "a prefix of " INT64_FORMAT " bytes is longer than the value before it (%d)",
-						prefixes[i], d->previous_len);
+				parquet_corrupt(d->what, "a prefix of " INT64_FORMAT " bytes is longer than the value before it (%d)",
+								prefixes[i], d->previous_len);
 			if (suffixes[i] > d->end - d->pos)
-				corrupt(d, "a suffix of " INT64_FORMAT " bytes runs past the end of the page",
-						suffixes[i]);
+				parquet_corrupt(d->what, "a suffix of " INT64_FORMAT " bytes runs past the end of the page",
+								suffixes[i]);
 			len = prefixes[i] + suffixes[i];
 			if (d->type == PARQUET_FIXED_LEN_BYTE_ARRAY && len != d->type_length)
-				corrupt(d, "a value has " INT64_FORMAT " bytes, not the column's %d",
-						len, d->type_length);
+				parquet_corrupt(d->what, "a value has " INT64_FORMAT " bytes, not the column's %d",
+								len, d->type_length);
 			/* within the page's bytes and the previous value's */
 			value = palloc(len + 1);
 			if (prefixes[i] > 0)
@@ -367,7 +351,7 @@ delta_byte_array_read(ValueDecoder *d, ParquetPlain *out, int n)
 			{
 				if (d->previous)
 					pfree(d->previous);
-				d->previous_size = Max(len, 64) * 2;
+				d->previous_size = Min(Max(len, 64) * 2, (int64) MaxAllocSize);
 				d->previous = MemoryContextAlloc(d->page_context, d->previous_size);
 			}
 			if (len > 0)
@@ -384,7 +368,7 @@ byte_stream_split_read(ValueDecoder *d, ParquetPlain *out, int n)
 	uint8		bytes[8];
 
 	if ((uint64) n > d->split_count - d->split_next)
-		corrupt(d, "the page holds fewer values than its levels say");
+		parquet_corrupt(d->what, "the page holds fewer values than its levels say");
 	for (int i = 0; i < n; i++, d->split_next++)
 	{
 		uint8	   *value = bytes;

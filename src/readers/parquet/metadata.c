@@ -194,7 +194,7 @@ schema_element_field(ThriftReader *r, void *element, const ThriftField *f)
 		case 10:
 			expect_struct(r, f->type, "LogicalType");
 			thrift_decode_struct(r, &e->logical_type, logical_type_field, 0,
-						  "LogicalType");
+								 "LogicalType");
 			return true;
 		default:
 			return false;
@@ -205,7 +205,7 @@ static void
 decode_schema_element(ThriftReader *r, void *element)
 {
 	thrift_decode_struct(r, element, schema_element_field, FIELD_BIT(4),
-				  "SchemaElement");
+						 "SchemaElement");
 }
 
 static bool
@@ -319,9 +319,9 @@ column_chunk_field(ThriftReader *r, void *element, const ThriftField *f)
 			expect_struct(r, f->type, "ColumnMetaData");
 			c->has_meta_data = true;
 			thrift_decode_struct(r, &c->meta_data, column_meta_data_field,
-						  FIELD_BIT(1) | FIELD_BIT(2) | FIELD_BIT(3) | FIELD_BIT(4) |
-						  FIELD_BIT(5) | FIELD_BIT(6) | FIELD_BIT(7) | FIELD_BIT(9),
-						  "ColumnMetaData");
+								 FIELD_BIT(1) | FIELD_BIT(2) | FIELD_BIT(3) | FIELD_BIT(4) |
+								 FIELD_BIT(5) | FIELD_BIT(6) | FIELD_BIT(7) | FIELD_BIT(9),
+								 "ColumnMetaData");
 			return true;
 		default:
 			return false;
@@ -361,7 +361,7 @@ static void
 decode_row_group(ThriftReader *r, void *element)
 {
 	thrift_decode_struct(r, element, row_group_field,
-				  FIELD_BIT(1) | FIELD_BIT(2) | FIELD_BIT(3), "RowGroup");
+						 FIELD_BIT(1) | FIELD_BIT(2) | FIELD_BIT(3), "RowGroup");
 }
 
 static bool
@@ -436,7 +436,7 @@ parquet_decode_metadata(const char *data, size_t len, const char *file)
 
 	thrift_init(&r, data, len, file);
 	thrift_decode_struct(&r, md, file_meta_data_field,
-				  FIELD_BIT(1) | FIELD_BIT(2) | FIELD_BIT(3) | FIELD_BIT(4),
-				  "FileMetaData");
+						 FIELD_BIT(1) | FIELD_BIT(2) | FIELD_BIT(3) | FIELD_BIT(4),
+						 "FileMetaData");
 	return md;
 }

@@ -16,83 +16,77 @@
 
 #include "pages.h"
 
-static bool
-data_page_field(ThriftReader *r, void *element, const ThriftField *f)
+/* one integer (or boolean) field of a page's header and where it goes */
+typedef struct HeaderField
 {
-	ParquetPageHeader *h = element;
+	int			id;
+	size_t		offset;			/* in ParquetPageHeader */
+	bool		boolean;
+} HeaderField;
 
-	switch (f->id)
-	{
-		case 1:
-			h->num_values = thrift_read_i32(r, f->type);
-			return true;
-		case 2:
-			h->encoding = thrift_read_i32(r, f->type);
-			return true;
-		case 3:
-			h->definition_level_encoding = thrift_read_i32(r, f->type);
-			return true;
-		case 4:
-			h->repetition_level_encoding = thrift_read_i32(r, f->type);
-			return true;
-		default:
-			return false;
-	}
-}
-
-static bool
-data_page_v2_field(ThriftReader *r, void *element, const ThriftField *f)
+/* decoding one of the headers inside a PageHeader, by its table */
+typedef struct HeaderDecoding
 {
-	ParquetPageHeader *h = element;
+	ParquetPageHeader *header;
+	const HeaderField *fields;
+	int			count;
+} HeaderDecoding;
 
-	switch (f->id)
-	{
-		case 1:
-			h->num_values = thrift_read_i32(r, f->type);
-			return true;
-		case 2:
-			h->num_nulls = thrift_read_i32(r, f->type);
-			return true;
-		case 4:
-			h->encoding = thrift_read_i32(r, f->type);
-			return true;
-		case 5:
-			h->definition_levels_byte_length = thrift_read_i32(r, f->type);
-			return true;
-		case 6:
-			h->repetition_levels_byte_length = thrift_read_i32(r, f->type);
-			return true;
-		case 7:
-			h->is_compressed = thrift_read_bool(r, f->type);
-			return true;
-		default:
-			return false;
-	}
-}
+#define INT_FIELD(id, member) {id, offsetof(ParquetPageHeader, member), false}
+
+static const HeaderField data_page_fields[] = {
+	INT_FIELD(1, num_values),
+	INT_FIELD(2, encoding),
+	INT_FIELD(3, definition_level_encoding),
+	INT_FIELD(4, repetition_level_encoding),
+};
+
+static const HeaderField data_page_v2_fields[] = {
+	INT_FIELD(1, num_values),
+	INT_FIELD(2, num_nulls),
+	INT_FIELD(4, encoding),
+	INT_FIELD(5, definition_levels_byte_length),
+	INT_FIELD(6, repetition_levels_byte_length),
+	{7, offsetof(ParquetPageHeader, is_compressed), true},
+};
+
+static const HeaderField dictionary_page_fields[] = {
+	INT_FIELD(1, num_values),
+	INT_FIELD(2, encoding),
+};
 
 static bool
-dictionary_page_field(ThriftReader *r, void *element, const ThriftField *f)
+header_field(ThriftReader *r, void *element, const ThriftField *f)
 {
-	ParquetPageHeader *h = element;
+	HeaderDecoding *d = element;
 
-	switch (f->id)
+	for (int i = 0; i < d->count; i++)
 	{
-		case 1:
-			h->num_values = thrift_read_i32(r, f->type);
-			return true;
-		case 2:
-			h->encoding = thrift_read_i32(r, f->type);
-			return true;
-		default:
-			return false;
+		char	   *member = (char *) d->header + d->fields[i].offset;
+
+		if (d->fields[i].id != f->id)
+			continue;
+		if (d->fields[i].boolean)
+			*(bool *) member = thrift_read_bool(r, f->type);
+		else
+			*(int32 *) member = thrift_read_i32(r, f->type);
+		return true;
 	}
+	return false;
 }
 
+/* the header of a page of type 'type', by its table */
 static void
-expect_struct(ThriftReader *r, const ThriftField *f, const char *what)
+decode_header(ThriftReader *r, ParquetPageHeader *h, const ThriftField *f,
+			  int32 type, const HeaderField *fields, int count,
+			  uint64 required, const char *name)
 {
+	HeaderDecoding d = {h, fields, count};
+
 	if (f->type != THRIFT_STRUCT)
-		thrift_error(r, "%s has type %d, not a struct", what, f->type);
+		thrift_error(r, "%s has type %d, not a struct", name, f->type);
+	h->header_of = type;
+	thrift_decode_struct(r, &d, header_field, required, name);
 }
 
 static bool
@@ -112,28 +106,25 @@ page_header_field(ThriftReader *r, void *element, const ThriftField *f)
 			h->compressed_page_size = thrift_read_i32(r, f->type);
 			return true;
 		case 5:
-			expect_struct(r, f, "DataPageHeader");
-			h->header_of = PARQUET_PAGE_DATA;
-			thrift_decode_struct(r, h, data_page_field,
-								 THRIFT_FIELD_BIT(1) | THRIFT_FIELD_BIT(2) |
-								 THRIFT_FIELD_BIT(3) | THRIFT_FIELD_BIT(4),
-								 "DataPageHeader");
+			decode_header(r, h, f, PARQUET_PAGE_DATA, data_page_fields,
+						  lengthof(data_page_fields),
+						  THRIFT_FIELD_BIT(1) | THRIFT_FIELD_BIT(2) |
+						  THRIFT_FIELD_BIT(3) | THRIFT_FIELD_BIT(4),
+						  "DataPageHeader");
 			return true;
 		case 7:
-			expect_struct(r, f, "DictionaryPageHeader");
-			h->header_of = PARQUET_PAGE_DICTIONARY;
-			thrift_decode_struct(r, h, dictionary_page_field,
-								 THRIFT_FIELD_BIT(1) | THRIFT_FIELD_BIT(2),
-								 "DictionaryPageHeader");
+			decode_header(r, h, f, PARQUET_PAGE_DICTIONARY, dictionary_page_fields,
+						  lengthof(dictionary_page_fields),
+						  THRIFT_FIELD_BIT(1) | THRIFT_FIELD_BIT(2),
+						  "DictionaryPageHeader");
 			return true;
 		case 8:
-			expect_struct(r, f, "DataPageHeaderV2");
-			h->header_of = PARQUET_PAGE_DATA_V2;
-			thrift_decode_struct(r, h, data_page_v2_field,
-								 THRIFT_FIELD_BIT(1) | THRIFT_FIELD_BIT(2) |
-								 THRIFT_FIELD_BIT(3) | THRIFT_FIELD_BIT(4) |
-								 THRIFT_FIELD_BIT(5) | THRIFT_FIELD_BIT(6),
-								 "DataPageHeaderV2");
+			decode_header(r, h, f, PARQUET_PAGE_DATA_V2, data_page_v2_fields,
+						  lengthof(data_page_v2_fields),
+						  THRIFT_FIELD_BIT(1) | THRIFT_FIELD_BIT(2) |
+						  THRIFT_FIELD_BIT(3) | THRIFT_FIELD_BIT(4) |
+						  THRIFT_FIELD_BIT(5) | THRIFT_FIELD_BIT(6),
+						  "DataPageHeaderV2");
 			return true;
 		default:
 			return false;

@@ -77,7 +77,9 @@ extern void parquet_check_codec_sizes(int32 codec, const char *src,
 extern void parquet_decompress(int32 codec, const char *src, size_t src_len,
 							   char *dst, size_t dst_len);
 
-/* rle.c: bits */
+/* rle.c: the error, and bits */
+extern void parquet_corrupt(const char *what, const char *format,...)
+			pg_attribute_printf(2, 3) pg_attribute_noreturn();
 extern uint64 parquet_unpack_bits(const uint8 *data, uint64 bit, int width);
 extern uint64 parquet_read_uleb(const uint8 **pos, const uint8 *end,
 								const char *what);
@@ -137,6 +139,7 @@ typedef struct ParquetDictionary
 typedef struct ValueDecoder
 {
 	int32		encoding;
+	char		what[64];		/* names the values in errors */
 	ParquetType type;
 	int32		type_length;	/* FIXED_LEN_BYTE_ARRAY */
 	const uint8 *pos;			/* PLAIN, the data of the delta byte arrays */

@@ -3,7 +3,8 @@
  * rle.c
  *		  Parquet's bit-level building blocks: unsigned LEB128 integers,
  *		  little-endian bit unpacking, and the RLE/bit-packed hybrid
- *		  encoding of levels, dictionary indices and RLE booleans.
+ *		  encoding of levels, dictionary indices and RLE booleans; and the
+ *		  error page decoding raises when the bytes lie.
  *
  * The hybrid is a sequence of runs, each after a ULEB128 header: an RLE
  * run repeats one value (in ceil(width / 8) bytes) header >> 1 times; a
@@ -17,6 +18,28 @@
 #include "postgres.h"
 
 #include "pages.h"
+
+/*
+ * Raise ERRCODE_DATA_CORRUPTED: "WHAT: DETAIL", or DETAIL alone when 'what'
+ * is NULL.
+ */
+void
+parquet_corrupt(const char *what, const char *format,...)
+{
+	char		detail[256];
+	va_list		args;
+
+	va_start(args, format);
+	vsnprintf(detail, sizeof(detail), format, args);
+	va_end(args);
+	if (what == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("%s", detail)));
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("%s: %s", what, detail)));
+}
 
 /*
  * The 'width'-bit value (0..64) at bit 'bit' of 'data', least significant
