@@ -5,6 +5,7 @@
 // 2 bits wide, Hadoop-framed LZ4, index pages, DELTA_BINARY_PACKED deltas
 // that wrap, encodings changing from page to page.  Each comes with the
 // values it holds, as tests/fuzz/parquet_dump.c prints them.
+// hostile() gives broken chunks, each with the start of the error it must raise.
 // Used by tests/parquet_pages_duckdb.mjs and tests/fuzz/make_parquet_seeds.mjs.
 
 const PLAIN = 0, RLE = 3, DBP = 5, DLBA = 6, DBA = 7, RLE_DICT = 8, BSS = 9;
@@ -258,5 +259,40 @@ export function crafted() {
              v1(plain.length, PLAIN, plainBytes(plain))],
             lines([...indices.map((i) => hex(dict[i])), ...plain.map(hex)]));
     }
+    return cases;
+}
+
+export function hostile() {
+    const cases = [];
+    const add = (name, settingsBytes, pages, error) =>
+        cases.push({ name, chunk: Buffer.concat([settingsBytes, ...pages]), error });
+    const ints = [5, 6, 7];
+    const plain = v1(3, PLAIN, Buffer.concat(ints.map(le32)));
+
+    add('dictionary_index_out_of_range', settings(1, 0, 0, 0, 3),
+        [dictionary(2, Buffer.concat([le32(1), le32(2)])),
+         v1(3, RLE_DICT, Buffer.concat([Buffer.from([2]), hybrid([0, 1, 3], 2)]))],
+        'dictionary index 3 is out of range: the dictionary has 2 values');
+    add('fewer_values_than_rows', settings(1, 0, 0, 0, 4), [plain],
+        "Parquet column chunk's pages hold 3 values, fewer than the row group's 4 rows");
+    add('more_values_than_rows', settings(1, 0, 0, 0, 2), [plain],
+        "Parquet column chunk's pages hold more values than the row group's 2 rows");
+    add('page_past_chunk_end', settings(1, 0, 0, 0, 3), [plain.subarray(0, plain.length - 1)],
+        'Parquet page of 12 bytes at byte');
+    add('definition_level_above_maximum', settings(1, 0, 2, 0, 3),
+        [v1(3, PLAIN, Buffer.concat([lengthPrefixed(hybrid([2, 3, 2], 2)), le32(1), le32(2)]))],
+        "Parquet definition level 3 is above the column's maximum of 2");
+    const wide = deltaPacked([0, 1, 2], 64);
+    wide[wide.length - 4] = 65;     // the first miniblock's width (its deltas are all 0: no bytes follow)
+    add('delta_width_above_64', settings(2, 0, 0, 0, 3), [v1(3, DBP, wide)],
+        'corrupt Parquet DELTA_BINARY_PACKED data: a miniblock has a bit width of 65, more than 64');
+    add('lzo_not_supported', settings(1, 3, 0, 0, 3), [plain],
+        'Parquet compression codec LZO (3) is not supported');
+    add('snappy_size_lie', settings(1, 1, 0, 0, 3),
+        [v1(3, PLAIN, Buffer.from([12, 44, 5, 0, 0, 0, 6, 0, 0, 0, 7, 0, 0, 0]), 13)],
+        'SNAPPY Parquet page holds 12 bytes, but its header says 13');
+    add('byte_array_length_past_page', settings(6, 0, 0, 0, 1),
+        [v1(1, PLAIN, Buffer.concat([le32(100), Buffer.from('short')]))],
+        "corrupt PLAIN-encoded Parquet values: a value's length runs past the end of the page");
     return cases;
 }

@@ -7,10 +7,12 @@
 # BYTE_STREAM_SPLIT), NULLs, empty strings, several row groups, one row, no
 # rows; chunks whose dictionary pages are followed by another chunk's plain
 # or delta pages (a dictionary fallback); and the chunks of
-# tests/parquet_crafted.mjs (DELTA_BYTE_ARRAY, RLE booleans, INT96, ...),
-# and what each holds.  tests/fuzz/build/parquet_dump (tests/fuzz.sh
-# --build) prints what column.c reads of each, read 1000 rows at a time and
-# one at a time: it must be DuckDB's.
+# tests/parquet_crafted.mjs (DELTA_BYTE_ARRAY, RLE booleans, INT96, ...)
+# with what each holds.  tests/fuzz/build/parquet_dump (tests/fuzz.sh
+# --build) prints what column.c reads of each, 1000 rows at a time and one
+# at a time: it must be DuckDB's (or what the chunk was built with).
+# Broken chunks of tests/parquet_crafted.mjs must each raise their error,
+# and print nothing else (no sanitizer report).
 #
 # Installs DuckDB from npm as tests/parquet.sh does; when it cannot, says
 # why and counts nothing.  Needs no cluster.  Prints "ok - NAME" or
@@ -58,6 +60,18 @@ for file in "$duck"/out/*.parquet "$duck"/out/*.chunk; do
     [ -e "$file" ] || continue
     name=$(basename "$file")
     expected="${file%.*}.expected"
+    if [ -f "${file%.*}.error" ]; then
+        error=$(cat "${file%.*}.error")
+        if "$dump" --chunk "$file" >/dev/null 2>"$work/stderr"; then
+            fail "$name raises \"$error\": it reads"
+        elif [[ $(head -n 1 "$work/stderr") == "ERROR: $error"* ]] &&
+             [ "$(wc -l <"$work/stderr")" -eq 1 ]; then
+            pass "$name raises \"$error\""
+        else
+            fail "$name raises \"$error\": $(head -c 300 "$work/stderr")"
+        fi
+        continue
+    fi
     what="is what DuckDB reads"
     case $name in crafted_*) what="holds what it was built with" ;; esac
     for batch in 1000 1; do

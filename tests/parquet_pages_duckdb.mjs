@@ -8,11 +8,12 @@
 // chunk mode of tests/fuzz/parquet_pages_fuzz.c) whose pages are a
 // dictionary-encoded chunk followed by the plain or delta pages of another,
 // as a writer falling back from a dictionary mid-chunk writes them; and
-// the chunks of tests/parquet_crafted.mjs, with the values they hold.
+// the chunks of tests/parquet_crafted.mjs, with the values they hold (or,
+// broken ones, NAME.error: the error they must raise).
 // OUTDIR/coverage lists each file's column types, encodings and codecs.
 import { writeFileSync, readFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { crafted } from './parquet_crafted.mjs';
+import { crafted, hostile } from './parquet_crafted.mjs';
 
 const out = process.argv[2];
 const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
@@ -135,5 +136,10 @@ for (const version of ['v1', 'v2'])
 for (const c of crafted()) {
     writeFileSync(`${out}/crafted_${c.name}.chunk`, c.chunk);
     writeFileSync(`${out}/crafted_${c.name}.expected`, c.expected);
+}
+// and broken, with the error each must raise
+for (const c of hostile()) {
+    writeFileSync(`${out}/hostile_${c.name}.chunk`, c.chunk);
+    writeFileSync(`${out}/hostile_${c.name}.error`, c.error);
 }
 writeFileSync(`${out}/coverage`, coverage.join('\n') + '\n');

@@ -12,7 +12,7 @@
 // tests/fuzz/parquet_pages_fuzz.c.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { crafted } from './parquet_crafted.mjs';
+import { crafted, hostile } from './parquet_crafted.mjs';
 
 const out = process.argv[2];
 const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
@@ -92,8 +92,8 @@ for (const version of ['v1', 'v2'])
             written++;
         }
     }
-// what DuckDB does not write (tests/parquet_crafted.mjs)
-for (const c of crafted()) {
+// what DuckDB does not write, and broken chunks (tests/parquet_crafted.mjs)
+for (const c of [...crafted(), ...hostile()]) {
     writeFileSync(`${out}/crafted-${c.name}`, c.chunk);
     written++;
 }

@@ -84,8 +84,11 @@ parquet_column_open(const ParquetFileAccess *file,
 				 errmsg("Parquet column chunk in another file (\"%s\") is not supported",
 						chunk->file_path)));
 	if (m->type != type)
-		parquet_corrupt(NULL, "Parquet column chunk has physical type %d, but its schema says %d",
-						(int) m->type, (int) type);
+		parquet_corrupt(NULL, "Parquet column chunk has physical type %s (%d), but its schema says %s (%d)",
+						parquet_type_name(m->type) ? parquet_type_name(m->type) : "unknown",
+						(int) m->type,
+						parquet_type_name(type) ? parquet_type_name(type) : "unknown",
+						(int) type);
 	if (type < PARQUET_BOOLEAN || type > PARQUET_FIXED_LEN_BYTE_ARRAY)
 		parquet_corrupt(NULL, "Parquet column has an unknown physical type %d", (int) type);
 	if (type == PARQUET_FIXED_LEN_BYTE_ARRAY &&
