@@ -272,6 +272,10 @@ read_dictionary_page(ParquetColumnReader *reader, const ParquetPageHeader *h,
 		 (uint64) h->num_values > len / size))
 		parquet_corrupt(NULL, "Parquet dictionary page of %zu bytes cannot hold %d values",
 						len, h->num_values);
+	if ((Size) h->num_values > MaxAllocSize / sizeof(ParquetPlain))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("Parquet dictionary of %d values is too large", h->num_values)));
 
 	old = MemoryContextSwitchTo(reader->dictionary_context);
 	data = decompress(reader, raw, h->compressed_page_size, len);
