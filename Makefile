@@ -19,9 +19,15 @@ OBJS = \
 	src/partitions.o \
 	src/pending_files.o \
 	src/ranges.o \
+	src/readers/parquet/codecs.o \
+	src/readers/parquet/column.o \
+	src/readers/parquet/delta.o \
+	src/readers/parquet/encodings.o \
 	src/readers/parquet/footer.o \
 	src/readers/parquet/metadata.o \
 	src/readers/parquet/names.o \
+	src/readers/parquet/page.o \
+	src/readers/parquet/rle.o \
 	src/readers/parquet/thrift.o \
 	src/readers/parquet/values.o \
 	src/removed_functions.o \
@@ -47,7 +53,7 @@ UPGRADE_SQL = $(foreach v,$(RELEASED),ritual--$(v)--$(EXTVERSION).sql)
 DATA_built = ritual--$(EXTVERSION).sql $(UPGRADE_SQL)
 PGFILEDESC = "ritual - app-event analytics from raw CSV files"
 
-SHLIB_LINK = -lcsv -lz -lzstd
+SHLIB_LINK = -lcsv -lz -lzstd -lsnappy -llz4 -lbrotlidec
 # PostgreSQL's headers are read as system headers, so that -Wextra judges
 # only this project's code.
 PG_CFLAGS = -Wall -Wextra

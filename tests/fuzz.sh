@@ -7,7 +7,7 @@
 #   bash tests/fuzz.sh --seconds N [NAME...] each (or the named) for N seconds
 #   bash tests/fuzz.sh --runs N [NAME...]    each for N executions
 #   bash tests/fuzz.sh --long [NAME...]      the documented long run: 10M each
-#   bash tests/fuzz.sh --build               build only
+#   bash tests/fuzz.sh --build               build only (and tests/fuzz/build/parquet_dump)
 # --runs or --long with --seconds stops at whichever comes first; so does a
 # SIGUSR1 sent to a fuzzer, which then still reports its count.
 #
@@ -18,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-FUZZERS=(csv_reader_fuzz decompress_fuzz paths_fuzz parquet_footer_fuzz)
+FUZZERS=(csv_reader_fuzz decompress_fuzz paths_fuzz parquet_footer_fuzz parquet_pages_fuzz)
 seconds=20
 seconds_given=false
 runs=
@@ -73,17 +73,24 @@ compile src/decompress.c "$BUILD/obj/decompress.o" -include tests/fuzz/shim.h \
 for f in discovery partitions options; do
     compile "src/$f.c" "$BUILD/obj/$f.o"
 done
-for f in thrift metadata footer values names; do
+EXTENSION_OBJS=("$BUILD"/obj/{csv_reader,decompress,discovery,partitions,options}.o)
+for f in thrift metadata footer values names page codecs rle delta encodings column; do
     compile "src/readers/parquet/$f.c" "$BUILD/obj/parquet_$f.o"
+    EXTENSION_OBJS+=("$BUILD/obj/parquet_$f.o")
 done
-EXTENSION_OBJS=("$BUILD"/obj/{csv_reader,decompress,discovery,partitions,options}.o
-                "$BUILD"/obj/parquet_{thrift,metadata,footer,values,names}.o)
+compile tests/fuzz/parquet_columns.c "$BUILD/obj/parquet_columns.o"
+LIBS=("$PGLIB/libpgcommon.a" "$PGLIB/libpgport.a" -lcsv -lz -lzstd -lsnappy -llz4 -lbrotlidec -lm)
 for name in "${FUZZERS[@]}"; do
     compile "tests/fuzz/$name.c" "$BUILD/obj/$name.o"
     "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer -fuse-ld=lld -Wl,--gc-sections -Wl,--wrap=read \
-        -o "$BUILD/$name" "$BUILD/obj/$name.o" "$BUILD/obj/shim.o" "${EXTENSION_OBJS[@]}" \
-        "$PGLIB/libpgcommon.a" "$PGLIB/libpgport.a" -lcsv -lz -lzstd -lm
+        -o "$BUILD/$name" "$BUILD/obj/$name.o" "$BUILD/obj/shim.o" \
+        "$BUILD/obj/parquet_columns.o" "${EXTENSION_OBJS[@]}" "${LIBS[@]}"
 done
+# the values column.c reads, printed (tests/parquet_pages.sh compares them with DuckDB's)
+compile tests/fuzz/parquet_dump.c "$BUILD/obj/parquet_dump.o"
+"$CC" "${CFLAGS[@]}" -fsanitize=fuzzer-no-link -fuse-ld=lld -Wl,--gc-sections -Wl,--wrap=read \
+    -o "$BUILD/parquet_dump" "$BUILD/obj/parquet_dump.o" "$BUILD/obj/shim.o" \
+    "$BUILD/obj/parquet_columns.o" "${EXTENSION_OBJS[@]}" "${LIBS[@]}"
 $build_only && { echo "fuzz: built ${FUZZERS[*]} in $BUILD"; exit 0; }
 
 # the harnesses write every input to a file: in memory when there is /dev/shm

@@ -21,7 +21,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 source tests/need_packages.sh
 need_packages debhelper dpkg-dev help2man postgresql-server-dev-all postgresql-15 libcsv-dev \
-    zlib1g-dev libzstd-dev make gcc git
+    zlib1g-dev libzstd-dev libsnappy-dev liblz4-dev libbrotli-dev make gcc git
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ritual-package.XXXXXX")
 chmod 755 "$work"
@@ -83,6 +83,10 @@ check_extension_contents() {
     done
     diff <(sort <<<"$expected") <(cd "$ext" && ls ritual--*.sql | sort)
     dpkg-deb -f "$ext_deb" Depends | grep -q 'postgresql-15'
+    # the libraries of Parquet's codecs, found by dpkg-shlibdeps
+    for lib in libsnappy1v5 liblz4-1 libbrotli1 libzstd1 zlib1g; do
+        dpkg-deb -f "$ext_deb" Depends | grep -q "$lib" || { echo "Depends lacks $lib"; return 1; }
+    done
 }
 run_test extension_package_holds_module_control_and_scripts check_extension_contents
 

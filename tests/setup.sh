@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(postgresql-15 postgresql-server-dev-15 postgresql-contrib libcsv-dev
-          zlib1g-dev libzstd-dev zstd openssl make gcc
+          zlib1g-dev libzstd-dev zstd libsnappy-dev liblz4-dev libbrotli-dev openssl make gcc
           libipc-run-perl postgresql-15-cron
           clang lld libclang-rt-14-dev)
 

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # tests/fuzz/make_seeds.sh: write the seed corpora of tests/fuzz/corpus/ from
-# the test data in tests/data (run from anywhere; the result is committed).
+# the test data in tests/data, and Parquet files DuckDB writes (installed
+# from npm as tests/parquet.sh does); run from anywhere; the result is
+# committed.
 # Each seed is a harness's setting bytes followed by a test file; see the
 # top comment of each harness for what the bytes mean.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 corpus=tests/fuzz/corpus
+# the inputs of findings (found-*) are kept as they are
+found=$(mktemp -d)
+[ ! -d "$corpus" ] || (cd "$corpus" && find . -name 'found-*' -exec cp --parents {} "$found" \;)
 rm -rf "$corpus"
-mkdir -p "$corpus"/{csv_reader_fuzz,decompress_fuzz,paths_fuzz,parquet_footer_fuzz}
+mkdir -p "$corpus"/{csv_reader_fuzz,decompress_fuzz,paths_fuzz,parquet_footer_fuzz,parquet_pages_fuzz}
 
 # seed DIR NAME SETTING-BYTES FILE: the setting (printf escapes), then FILE
 seed() {
@@ -79,4 +84,20 @@ for f in tests/data/parquet/*.parquet tests/data/parquet/hostile/*.parquet; do
     name=$(echo "${f#tests/data/parquet/}" | tr '/' '_')
     tail -c $((len + 8)) "$f" | head -c "$len" >"$corpus/parquet_footer_fuzz/${name%.parquet}"
 done
+# the Parquet pages: the files of tests/data/parquet whole (mode byte 1,
+# then 6 rows per read), and DuckDB's files of every codec, page version and
+# encoding it writes, whole and chunk by chunk (tests/fuzz/make_parquet_seeds.mjs)
+for f in tests/data/parquet/*.parquet tests/data/parquet/hostile/*.parquet; do
+    [ "$(stat -c %s "$f")" -le 4094 ] || continue
+    seed parquet_pages_fuzz "file-$(echo "${f#tests/data/parquet/}" | tr '/' '_')" '\1\5' "$f"
+done
+duck="$work/duckdb"
+mkdir -p "$duck/out"
+source tests/duckdb.sh
+duckdb_install "$duck" tests/fuzz/make_parquet_seeds.mjs tests/parquet_crafted.mjs ||
+    { echo "make_seeds: DuckDB could not be installed from npm" >&2; exit 1; }
+(cd "$duck" && node make_parquet_seeds.mjs "$duck/out")
+find "$duck/out" -type f ! -name '*.parquet' -exec cp {} "$corpus/parquet_pages_fuzz/" \;
+cp -r "$found"/. "$corpus"/
+rm -rf "$found"
 echo "make_seeds: $(find "$corpus" -type f | wc -l) seeds in $corpus"

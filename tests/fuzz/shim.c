@@ -12,8 +12,8 @@
  * lists, and no more:
  *
  * - memory contexts over malloc: every chunk is preceded by its context, as
- *   GetMemoryChunkContext expects; a context frees all its chunks, after its
- *   reset callbacks, when it is reset.  Sizes are checked against
+ *   GetMemoryChunkContext expects; a context deletes its children and frees
+ *   all its chunks, after its reset callbacks, when it is reset.  Sizes are checked against
  *   MaxAllocSize as palloc checks them.
  * - ereport/elog: the message and its details are formatted with the
  *   arguments given (so a wrong argument shows); an ERROR jumps to the
@@ -89,6 +89,8 @@ shim_context_create(const char *name)
 	return &c->header;
 }
 
+static void shim_context_delete(MemoryContext context);
+
 static void
 link_chunk(MemoryContext context, ShimChunk *chunk)
 {
@@ -113,6 +115,9 @@ shim_context_reset(MemoryContext context)
 {
 	ShimContext *c = (ShimContext *) context;
 
+	/* children are deleted, as MemoryContextReset does */
+	while (context->firstchild != NULL)
+		shim_context_delete(context->firstchild);
 	/* callbacks first, newest first, as MemoryContextResetOnly does */
 	while (context->reset_cbs != NULL)
 	{
@@ -128,6 +133,50 @@ shim_context_reset(MemoryContext context)
 		unlink_chunk(chunk);
 		free(chunk);
 	}
+}
+
+static void
+shim_context_delete(MemoryContext context)
+{
+	shim_context_reset(context);
+	if (context->prevchild != NULL)
+		context->prevchild->nextchild = context->nextchild;
+	else if (context->parent != NULL)
+		context->parent->firstchild = context->nextchild;
+	if (context->nextchild != NULL)
+		context->nextchild->prevchild = context->prevchild;
+	free(context);
+}
+
+/* a child context (of any kind: here all are the shim's) */
+MemoryContext
+AllocSetContextCreateInternal(MemoryContext parent, const char *name,
+							  Size minContextSize, Size initBlockSize,
+							  Size maxBlockSize)
+{
+	MemoryContext context = shim_context_create(name);
+
+	context->parent = parent;
+	if (parent != NULL)
+	{
+		context->nextchild = parent->firstchild;
+		if (parent->firstchild != NULL)
+			parent->firstchild->prevchild = context;
+		parent->firstchild = context;
+	}
+	return context;
+}
+
+void
+MemoryContextReset(MemoryContext context)
+{
+	shim_context_reset(context);
+}
+
+void
+MemoryContextDelete(MemoryContext context)
+{
+	shim_context_delete(context);
 }
 
 static void *
@@ -191,6 +240,12 @@ void *
 MemoryContextAllocExtended(MemoryContext context, Size size, int flags)
 {
 	return shim_alloc(context, size, flags);
+}
+
+void *
+MemoryContextAllocZero(MemoryContext context, Size size)
+{
+	return shim_alloc(context, size, MCXT_ALLOC_ZERO);
 }
 
 void *

@@ -17,46 +17,10 @@
 #include "parquet.h"
 #include "thrift.h"
 
-#define FIELD_BIT(id)	(UINT64CONST(1) << (id))
-
-/*
- * Decodes one field of a struct into 'element' when it is a field this
- * decoder reads: false leaves the field to be skipped.
- */
-typedef bool (*FieldDecoder) (ThriftReader *r, void *element, const ThriftField *f);
+#define FIELD_BIT(id)	THRIFT_FIELD_BIT(id)
 
 /* decodes one struct of a list into 'element', zeroed */
 typedef void (*StructDecoder) (ThriftReader *r, void *element);
-
-/*
- * Decode a struct, field by field: what decode_field does not read is
- * skipped whatever its type; then the fields of 'required' (bits by field
- * id) must have been seen.  Ids outside 1..63 are never ones this decoder
- * reads, so they need no bit.
- */
-static void
-decode_struct(ThriftReader *r, void *element, FieldDecoder decode_field,
-			  uint64 required, const char *struct_name)
-{
-	int			last_id = 0;
-	ThriftField f;
-	uint64		seen = 0;
-	uint64		missing;
-
-	thrift_struct_begin(r);
-	while (thrift_next_field(r, &last_id, &f))
-	{
-		if (f.id > 0 && f.id < 64)
-			seen |= FIELD_BIT(f.id);
-		if (!decode_field(r, element, &f))
-			thrift_skip(r, f.type);
-	}
-	thrift_struct_end(r);
-	missing = required & ~seen;
-	for (int id = 1; missing != 0 && id < 64; id++)
-		if (missing & FIELD_BIT(id))
-			thrift_error(r, "%s lacks its required field %d", struct_name, id);
-}
 
 /*
  * Grow an array of structs so that element i fits, new elements zeroed.  A
@@ -153,7 +117,7 @@ logical_member_field(ThriftReader *r, void *element, const ThriftField *f)
 			else if (f->id == 2)
 			{
 				expect_struct(r, f->type, "TimeUnit");
-				decode_struct(r, &lt->unit, time_unit_field, 0, "TimeUnit");
+				thrift_decode_struct(r, &lt->unit, time_unit_field, 0, "TimeUnit");
 			}
 			else
 				return false;
@@ -181,7 +145,7 @@ logical_type_field(ThriftReader *r, void *element, const ThriftField *f)
 		return false;
 	memset(lt, 0, sizeof(*lt));
 	lt->kind = f->id;
-	decode_struct(r, lt, logical_member_field, 0, "LogicalType");
+	thrift_decode_struct(r, lt, logical_member_field, 0, "LogicalType");
 	return true;
 }
 
@@ -229,8 +193,8 @@ schema_element_field(ThriftReader *r, void *element, const ThriftField *f)
 			return true;
 		case 10:
 			expect_struct(r, f->type, "LogicalType");
-			decode_struct(r, &e->logical_type, logical_type_field, 0,
-						  "LogicalType");
+			thrift_decode_struct(r, &e->logical_type, logical_type_field, 0,
+								 "LogicalType");
 			return true;
 		default:
 			return false;
@@ -240,8 +204,8 @@ schema_element_field(ThriftReader *r, void *element, const ThriftField *f)
 static void
 decode_schema_element(ThriftReader *r, void *element)
 {
-	decode_struct(r, element, schema_element_field, FIELD_BIT(4),
-				  "SchemaElement");
+	thrift_decode_struct(r, element, schema_element_field, FIELD_BIT(4),
+						 "SchemaElement");
 }
 
 static bool
@@ -331,7 +295,7 @@ column_meta_data_field(ThriftReader *r, void *element, const ThriftField *f)
 		case 12:
 			expect_struct(r, f->type, "Statistics");
 			m->has_statistics = true;
-			decode_struct(r, &m->statistics, statistics_field, 0, "Statistics");
+			thrift_decode_struct(r, &m->statistics, statistics_field, 0, "Statistics");
 			return true;
 		default:
 			return false;
@@ -354,10 +318,10 @@ column_chunk_field(ThriftReader *r, void *element, const ThriftField *f)
 		case 3:
 			expect_struct(r, f->type, "ColumnMetaData");
 			c->has_meta_data = true;
-			decode_struct(r, &c->meta_data, column_meta_data_field,
-						  FIELD_BIT(1) | FIELD_BIT(2) | FIELD_BIT(3) | FIELD_BIT(4) |
-						  FIELD_BIT(5) | FIELD_BIT(6) | FIELD_BIT(7) | FIELD_BIT(9),
-						  "ColumnMetaData");
+			thrift_decode_struct(r, &c->meta_data, column_meta_data_field,
+								 FIELD_BIT(1) | FIELD_BIT(2) | FIELD_BIT(3) | FIELD_BIT(4) |
+								 FIELD_BIT(5) | FIELD_BIT(6) | FIELD_BIT(7) | FIELD_BIT(9),
+								 "ColumnMetaData");
 			return true;
 		default:
 			return false;
@@ -367,7 +331,7 @@ column_chunk_field(ThriftReader *r, void *element, const ThriftField *f)
 static void
 decode_column_chunk(ThriftReader *r, void *element)
 {
-	decode_struct(r, element, column_chunk_field, FIELD_BIT(2), "ColumnChunk");
+	thrift_decode_struct(r, element, column_chunk_field, FIELD_BIT(2), "ColumnChunk");
 }
 
 static bool
@@ -396,8 +360,8 @@ row_group_field(ThriftReader *r, void *element, const ThriftField *f)
 static void
 decode_row_group(ThriftReader *r, void *element)
 {
-	decode_struct(r, element, row_group_field,
-				  FIELD_BIT(1) | FIELD_BIT(2) | FIELD_BIT(3), "RowGroup");
+	thrift_decode_struct(r, element, row_group_field,
+						 FIELD_BIT(1) | FIELD_BIT(2) | FIELD_BIT(3), "RowGroup");
 }
 
 static bool
@@ -417,7 +381,7 @@ key_value_field(ThriftReader *r, void *element, const ThriftField *f)
 static void
 decode_key_value(ThriftReader *r, void *element)
 {
-	decode_struct(r, element, key_value_field, FIELD_BIT(1), "KeyValue");
+	thrift_decode_struct(r, element, key_value_field, FIELD_BIT(1), "KeyValue");
 }
 
 static bool
@@ -471,8 +435,8 @@ parquet_decode_metadata(const char *data, size_t len, const char *file)
 	ParquetFileMetaData *md = palloc0(sizeof(ParquetFileMetaData));
 
 	thrift_init(&r, data, len, file);
-	decode_struct(&r, md, file_meta_data_field,
-				  FIELD_BIT(1) | FIELD_BIT(2) | FIELD_BIT(3) | FIELD_BIT(4),
-				  "FileMetaData");
+	thrift_decode_struct(&r, md, file_meta_data_field,
+						 FIELD_BIT(1) | FIELD_BIT(2) | FIELD_BIT(3) | FIELD_BIT(4),
+						 "FileMetaData");
 	return md;
 }

@@ -2,13 +2,17 @@
  *
  * thrift.c
  *		  A decoder of Thrift's compact protocol over a buffer in memory,
- *		  the encoding of Parquet's footer.
+ *		  the encoding of Parquet's footer and page headers.
  *
  * The input is hostile: every length and count is checked against the
  * bytes left before anything is allocated (each element of a list takes a
  * byte at least, so a count above the bytes left is a lie), nesting is
  * bounded, and any unknown field is skipped whatever its type.  Errors name
  * the file and the byte offset where the footer stops making sense.
+ *
+ * A page header's length is known only once it is decoded: its reader has
+ * a 'more' callback, which brings more of the file into the buffer when a
+ * value runs past its end (and bounds what it brings).
  *
  *-------------------------------------------------------------------------
  */
@@ -25,6 +29,9 @@ thrift_init(ThriftReader *r, const char *data, size_t len, const char *file)
 	r->end = r->start + len;
 	r->depth = 0;
 	r->file = file;
+	r->what = "footer";
+	r->more = NULL;
+	r->more_arg = NULL;
 }
 
 void
@@ -36,10 +43,15 @@ thrift_error(ThriftReader *r, const char *format,...)
 	va_start(args, format);
 	vsnprintf(detail, sizeof(detail), format, args);
 	va_end(args);
+	if (r->file == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("Parquet %s is corrupt at its byte %zu: %s",
+						r->what, (size_t) (r->pos - r->start), detail)));
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("Parquet footer of file \"%s\" is corrupt at byte %zu of %zu: %s",
-					r->file, (size_t) (r->pos - r->start),
+			 errmsg("Parquet %s of file \"%s\" is corrupt at byte %zu of %zu: %s",
+					r->what, r->file, (size_t) (r->pos - r->start),
 					(size_t) (r->end - r->start), detail)));
 }
 
@@ -49,10 +61,23 @@ bytes_left(ThriftReader *r)
 	return r->end - r->pos;
 }
 
+/*
+ * Whether 'n' bytes are left, asking for more when the reader can get
+ * them: so a count or a length is checked against the bytes that could
+ * hold it, wherever they come from.
+ */
+static bool
+have_bytes(ThriftReader *r, uint64 n)
+{
+	if (n > bytes_left(r) && r->more != NULL)
+		r->more(r, n - bytes_left(r));
+	return n <= bytes_left(r);
+}
+
 static uint8
 read_byte(ThriftReader *r)
 {
-	if (r->pos >= r->end)
+	if (!have_bytes(r, 1))
 		thrift_error(r, "it ends in the middle of a value");
 	return *r->pos++;
 }
@@ -87,6 +112,37 @@ enter(ThriftReader *r)
 {
 	if (++r->depth > THRIFT_MAX_DEPTH)
 		thrift_error(r, "values are nested more than %d deep", THRIFT_MAX_DEPTH);
+}
+
+/*
+ * Decode a struct, field by field: what decode_field does not read is
+ * skipped whatever its type; then the fields of 'required' (bits by field
+ * id, THRIFT_FIELD_BIT) must have been seen.  Ids outside 1..63 are never
+ * ones a caller reads, so they need no bit.
+ */
+void
+thrift_decode_struct(ThriftReader *r, void *element,
+					 ThriftFieldDecoder decode_field, uint64 required,
+					 const char *struct_name)
+{
+	int			last_id = 0;
+	ThriftField f;
+	uint64		seen = 0;
+	uint64		missing;
+
+	thrift_struct_begin(r);
+	while (thrift_next_field(r, &last_id, &f))
+	{
+		if (f.id > 0 && f.id < 64)
+			seen |= THRIFT_FIELD_BIT(f.id);
+		if (!decode_field(r, element, &f))
+			thrift_skip(r, f.type);
+	}
+	thrift_struct_end(r);
+	missing = required & ~seen;
+	for (int id = 1; missing != 0 && id < 64; id++)
+		if (missing & THRIFT_FIELD_BIT(id))
+			thrift_error(r, "%s lacks its required field %d", struct_name, id);
 }
 
 void
@@ -150,7 +206,7 @@ thrift_list_begin(ThriftReader *r, int type, int *element_type)
 		count = read_varint(r);
 	if (*element_type < THRIFT_TRUE || *element_type > THRIFT_STRUCT)
 		thrift_error(r, "unknown list element type %d", *element_type);
-	if (count > bytes_left(r))
+	if (!have_bytes(r, count))
 		thrift_error(r, "a list of " UINT64_FORMAT " elements cannot fit in the %zu bytes left",
 					 count, bytes_left(r));
 	enter(r);
@@ -213,7 +269,7 @@ thrift_read_binary(ThriftReader *r, int type, int *len)
 	if (type != THRIFT_BINARY)
 		thrift_error(r, "a string was expected, found type %d", type);
 	n = read_varint(r);
-	if (n > bytes_left(r))
+	if (!have_bytes(r, n))
 		thrift_error(r, "a string of " UINT64_FORMAT " bytes cannot fit in the %zu bytes left",
 					 n, bytes_left(r));
 	copy = palloc(n + 1);
@@ -265,7 +321,7 @@ skip_value(ThriftReader *r, int type, bool in_collection)
 			read_varint(r);
 			break;
 		case THRIFT_DOUBLE:
-			if (bytes_left(r) < 8)
+			if (!have_bytes(r, 8))
 				thrift_error(r, "it ends in the middle of a double");
 			r->pos += 8;
 			break;
@@ -273,7 +329,7 @@ skip_value(ThriftReader *r, int type, bool in_collection)
 			{
 				uint64		n = read_varint(r);
 
-				if (n > bytes_left(r))
+				if (!have_bytes(r, n))
 					thrift_error(r, "a string of " UINT64_FORMAT " bytes cannot fit in the %zu bytes left",
 								 n, bytes_left(r));
 				r->pos += n;
@@ -298,7 +354,7 @@ skip_value(ThriftReader *r, int type, bool in_collection)
 				if (count == 0)
 					break;
 				/* a key and a value take two bytes at least */
-				if (count > bytes_left(r) / 2)
+				if (count > PG_UINT64_MAX / 2 || !have_bytes(r, count * 2))
 					thrift_error(r, "a map of " UINT64_FORMAT " entries cannot fit in the %zu bytes left",
 								 count, bytes_left(r));
 				types = read_byte(r);
