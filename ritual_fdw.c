@@ -485,10 +485,21 @@ ritualExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	ExplainPropertyInteger("Ritual Bytes", NULL, state->total_size, es);
 	if (es->analyze && state->scan != NULL)
 	{
+		const RitualReadCounts *counts = ritual_scan_read_counts(state->scan);
+
 		ExplainPropertyInteger("Ritual Files Read", NULL,
 							   ritual_scan_files_read(state->scan), es);
 		ExplainPropertyInteger("Ritual Rows Rejected", NULL,
 							   ritual_scan_rows_rejected(state->scan), es);
+		if (counts->row_groups_read > 0 || counts->row_groups_skipped > 0)
+		{
+			ExplainPropertyInteger("Ritual Row Groups Read", NULL,
+								   counts->row_groups_read, es);
+			ExplainPropertyInteger("Ritual Row Groups Skipped", NULL,
+								   counts->row_groups_skipped, es);
+			ExplainPropertyInteger("Ritual Parquet Bytes Read", NULL,
+								   counts->bytes_read, es);
+		}
 	}
 }
 

@@ -291,6 +291,15 @@ extern const struct RitualScanObserver *ritual_ingest_observer(RitualIngestScan 
 															   RitualOptions **opts);
 extern bool ritual_ingest_pending(Oid relid);
 
+/* What a scan read of columnar files, for EXPLAIN ANALYZE. */
+typedef struct RitualReadCounts
+{
+	int64		row_groups_read;
+	int64		row_groups_skipped; /* ruled out by the query's conditions */
+	int64		bytes_read;		/* of Parquet files: footers, page headers,
+								 * pages */
+} RitualReadCounts;
+
 /* parallel.c */
 typedef struct RitualParallelState RitualParallelState;
 
@@ -309,8 +318,11 @@ extern void ritual_parallel_count_file_read(RitualParallelState *ps);
 extern void ritual_parallel_report_first_bad(RitualParallelState *ps,
 											 int file_index, int64 line,
 											 const char *where);
+extern void ritual_parallel_add_counts(RitualParallelState *ps,
+									   const RitualReadCounts *counts);
 extern void ritual_parallel_totals(RitualParallelState *ps, int64 *bad_rows,
-								   int *files_read, char **first_bad);
+								   int *files_read, char **first_bad,
+								   RitualReadCounts *counts);
 
 /* scan.c */
 /* A record's place in its file. */
@@ -382,5 +394,6 @@ extern void ritual_scan_collect_parallel_totals(RitualScan *scan);
 extern int64 ritual_scan_rows_rejected(RitualScan *scan);
 extern int	ritual_scan_files_read(RitualScan *scan);
 extern const char *ritual_scan_raw(RitualScan *scan, int64 from, int64 to);
+extern const RitualReadCounts *ritual_scan_read_counts(RitualScan *scan);
 
 #endif							/* RITUAL_H */

@@ -59,6 +59,7 @@ typedef struct RitualSourceArgs
 	RitualProblemFn problem;
 	void	   *problem_arg;
 	bool		for_ingest;		/* the caller resumes files after records */
+	RitualReadCounts *counts;	/* what the source read, added to */
 } RitualSourceArgs;
 
 typedef struct RitualSourceRoutine

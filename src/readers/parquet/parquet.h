@@ -170,9 +170,32 @@ extern ParquetFileMetaData *parquet_decode_metadata(const char *data, size_t len
 													const char *file);
 
 /* footer.c */
+typedef struct ParquetFile
+{
+	const char *path;
+	int			fd;
+	int64		size;
+	ParquetFileMetaData *meta;
+	int64		bytes_read;		/* by parquet_file_read_at */
+} ParquetFile;
+
+extern ParquetFile *parquet_file_open(const char *path);
+extern void parquet_file_read_at(void *arg, char *buffer, size_t len,
+								 int64 offset);
+extern void parquet_file_close(ParquetFile *file);
 extern ParquetFileMetaData *parquet_read_footer(const char *path);
 
-/* values.c */
+/* values.c: what a leaf's values mean, by its LogicalType or ConvertedType */
+typedef struct ParquetMeaning
+{
+	ParquetLogicalKind kind;	/* NONE when neither says anything */
+	int32		scale;			/* DECIMAL */
+	bool		utc;			/* TIME, TIMESTAMP: adjusted to UTC */
+	ParquetTimeUnit unit;		/* TIME, TIMESTAMP */
+	bool		is_unsigned;	/* INTEGER */
+} ParquetMeaning;
+
+extern ParquetMeaning parquet_meaning(const ParquetSchemaElement *leaf);
 extern char *parquet_value_text(const ParquetSchemaElement *leaf, ParquetType type,
 								const ParquetValue *value);
 extern bool parquet_signed_order(const ParquetSchemaElement *leaf);
