@@ -722,26 +722,15 @@ valid_text(const ParquetPlain *v, char **message)
 }
 
 /*
- * Convert one value of a column; false when the value is bad (reported)
- * and the row is not to be converted further.
+ * A value's Datum by the direct conversions: true when it is made; false
+ * with *message when the value does not fit, false with *message NULL when
+ * the value must go through its text.
  */
 static bool
-convert_value(ParquetSource *src, ColumnPlan *plan, int row,
-			  Datum *value, bool *isnull)
+direct_datum(const ColumnPlan *plan, const RitualConverter *conv,
+			 const ParquetPlain *v, Datum *value, char **message)
 {
-	const RitualSourceArgs *args = src->args;
-	RitualSourceColumn *column = &args->columns[plan->attnum];
-	RitualConverter *conv = column->conv;
-	const ParquetPlain *v = &plan->values[row];
-	RitualCursor *cursor = args->cursor;
-	char	   *text;
-	char	   *message = NULL;
-	bool		go_on = true;
-
-	*isnull = plan->isnull[row];
-	if (*isnull && !conv->is_domain)
-		return true;
-
+	*message = NULL;
 	switch (plan->conversion)
 	{
 		case CONVERT_BOOL:
@@ -752,21 +741,14 @@ convert_value(ParquetSource *src, ColumnPlan *plan, int row,
 				int64		n = plan->type == PARQUET_INT32 ? v->i32 : v->i64;
 
 				if (conv->typid == INT8OID)
-				{
 					*value = Int64GetDatum(n);
-					return true;
-				}
-				if (conv->typid == INT4OID && n >= PG_INT32_MIN && n <= PG_INT32_MAX)
-				{
+				else if (conv->typid == INT4OID && n >= PG_INT32_MIN && n <= PG_INT32_MAX)
 					*value = Int32GetDatum((int32) n);
-					return true;
-				}
-				if (conv->typid == INT2OID && n >= PG_INT16_MIN && n <= PG_INT16_MAX)
-				{
+				else if (conv->typid == INT2OID && n >= PG_INT16_MIN && n <= PG_INT16_MAX)
 					*value = Int16GetDatum((int16) n);
-					return true;
-				}
-				break;			/* out of range: the input function says so */
+				else
+					return false;	/* out of range: the input function says so */
+				return true;
 			}
 		case CONVERT_FLOAT8:
 			*value = Float8GetDatum(plan->type == PARQUET_FLOAT ?
@@ -776,8 +758,8 @@ convert_value(ParquetSource *src, ColumnPlan *plan, int row,
 			*value = Float4GetDatum(v->f32);
 			return true;
 		case CONVERT_TEXT:
-			if (!valid_text(v, &message))
-				break;
+			if (!valid_text(v, message))
+				return false;
 			if (GetDatabaseEncoding() == PG_UTF8 ||
 				GetDatabaseEncoding() == PG_SQL_ASCII)
 				*value = PointerGetDatum(cstring_to_text_with_len(v->bytes.data,
@@ -800,12 +782,11 @@ convert_value(ParquetSource *src, ColumnPlan *plan, int row,
 			{
 				int64		days = (int64) v->i32 + UNIX_EPOCH_DAYS;
 
-				if (days < INT32_MIN || days > INT32_MAX ||
-					!IS_VALID_DATE((DateADT) days))
+				if (!IS_VALID_DATE(days))
 				{
-					message = psprintf("date out of range: %d days after 1970-01-01",
-									   v->i32);
-					break;
+					*message = psprintf("date out of range: %d days after 1970-01-01",
+										v->i32);
+					return false;
 				}
 				*value = DateADTGetDatum((DateADT) days);
 				return true;
@@ -816,8 +797,8 @@ convert_value(ParquetSource *src, ColumnPlan *plan, int row,
 
 				if (!timestamp_value(plan, v, &ts))
 				{
-					message = pstrdup("timestamp out of range");
-					break;
+					*message = pstrdup("timestamp out of range");
+					return false;
 				}
 				/* an instant read as local time, or local time as an instant */
 				if (plan->source_utc && !plan->target_tz)
@@ -839,14 +820,15 @@ convert_value(ParquetSource *src, ColumnPlan *plan, int row,
 					micros /= 1000;
 				if (micros < 0 || micros > USECS_PER_DAY)
 				{
-					message = pstrdup("time out of range");
-					break;
+					*message = pstrdup("time out of range");
+					return false;
 				}
 				*value = TimeADTGetDatum(micros);
 				return true;
 			}
 		case CONVERT_UUID:
-			if (v->bytes.len == UUID_LEN)
+			if (v->bytes.len != UUID_LEN)
+				return false;
 			{
 				pg_uuid_t  *uuid = palloc(sizeof(pg_uuid_t));
 
@@ -854,10 +836,33 @@ convert_value(ParquetSource *src, ColumnPlan *plan, int row,
 				*value = UUIDPGetDatum(uuid);
 				return true;
 			}
-			break;
 		case CONVERT_BY_TEXT:
 			break;
 	}
+	return false;
+}
+
+/*
+ * Convert one value of a column; false when the value is bad (reported)
+ * and the row is not to be converted further.
+ */
+static bool
+convert_value(ParquetSource *src, ColumnPlan *plan, int row,
+			  Datum *value, bool *isnull)
+{
+	const RitualSourceArgs *args = src->args;
+	RitualConverter *conv = args->columns[plan->attnum].conv;
+	const ParquetPlain *v = &plan->values[row];
+	RitualCursor *cursor = args->cursor;
+	char	   *text;
+	char	   *message = NULL;
+	bool		go_on = true;
+
+	*isnull = plan->isnull[row];
+	if (*isnull && !conv->is_domain)
+		return true;
+	if (!*isnull && direct_datum(plan, conv, v, value, &message))
+		return true;
 
 	/* through the value's text, as a CSV field would go */
 	text = *isnull ? NULL : value_text(plan, v);
