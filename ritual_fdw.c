@@ -34,6 +34,7 @@
 #include "utils/sampling.h"
 
 #include "src/convert.h"
+#include "src/readers/parquet/parquet.h"
 #include "src/ritual.h"
 
 PG_MODULE_MAGIC;
@@ -208,6 +209,46 @@ role_may_read_table(PlannerInfo *root, Oid foreigntableid)
 }
 
 /*
+ * The rows of files not yet analyzed.  A CSV row is about as wide as its
+ * text: guess that from the type.  A Parquet file has the rows its footer
+ * said when a scan last read it; files not read yet are guessed at the
+ * density of those read, or at a quarter of a CSV row's width.
+ */
+static double
+estimate_rows(const RitualOptions *opts, List *files, int width)
+{
+	int			row_bytes = MAXALIGN(width) + MAXALIGN(SizeofHeapTupleHeader);
+	double		rows = 0;
+	double		known_rows = 0;
+	int64		known_bytes = 0;
+	int64		unknown_bytes = 0;
+	ListCell   *lc;
+
+	foreach(lc, files)
+	{
+		RitualFile *file = lfirst(lc);
+		int64		file_rows;
+
+		if (ritual_format_of(opts, file->path) != RITUAL_FORMAT_PARQUET)
+			rows += (double) file->size / row_bytes;
+		else if (parquet_known_rows(file->path, file->size, file->modified,
+									&file_rows))
+		{
+			known_rows += file_rows;
+			known_bytes += file->size;
+		}
+		else
+			unknown_bytes += file->size;
+	}
+	rows += known_rows;
+	if (known_bytes > 0)
+		rows += known_rows / known_bytes * unknown_bytes;
+	else
+		rows += (double) unknown_bytes / Max(row_bytes / 4, 1);
+	return rows;
+}
+
+/*
  * ritualGetForeignRelSize
  *		Estimate the rows of the table from the size of its files: by the
  *		tuple density ANALYZE measured if there is one, else by the width of
@@ -269,13 +310,8 @@ ritualGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 		plan->ntuples = clamp_row_est(density * (double) plan->pages);
 	}
 	else
-	{
-		/* a CSV row is about as wide as its text; guess that from the type */
-		int			width = MAXALIGN(baserel->reltarget->width) +
-			MAXALIGN(SizeofHeapTupleHeader);
-
-		plan->ntuples = clamp_row_est((double) plan->total_size / width);
-	}
+		plan->ntuples = clamp_row_est(estimate_rows(plan->opts, plan->files,
+													baserel->reltarget->width));
 
 	/* the files pruned already account for the partition conditions */
 	foreach(lc, baserel->baserestrictinfo)

@@ -96,6 +96,8 @@ typedef struct RitualOptions
 extern RitualOptions *ritual_get_options(Oid foreigntableid);
 extern List *ritual_split_paths(const char *value);
 extern const char *ritual_meta_name(RitualMeta meta);
+extern RitualFormat ritual_format_of(const RitualOptions *opts,
+									 const char *path);
 extern const char *ritual_closest_word(const char *value,
 									   const char *const *words);
 

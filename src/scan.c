@@ -241,21 +241,6 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 	return scan;
 }
 
-/* The format of a file: by option format, else by its name. */
-static ScanFormat
-format_of(const RitualScan *scan, const char *path)
-{
-	size_t		len = strlen(path);
-
-	if (scan->opts->format == RITUAL_FORMAT_CSV)
-		return SCAN_CSV;
-	if (scan->opts->format == RITUAL_FORMAT_PARQUET)
-		return SCAN_PARQUET;
-	if (len >= 8 && pg_strcasecmp(path + len - 8, ".parquet") == 0)
-		return SCAN_PARQUET;
-	return SCAN_CSV;
-}
-
 /*
  * Claim the next unit: in a serial scan the next file, in a parallel scan
  * the next unit of the shared list.  False when none is left.
@@ -376,7 +361,8 @@ open_next_unit(RitualScan *scan)
 		scan->path = scan->unit.path;
 		scan->path_text = path_as_text(scan->path);
 		convert_partition_values(scan);
-		format = format_of(scan, scan->path);
+		format = ritual_format_of(scan->opts, scan->path) ==
+			RITUAL_FORMAT_PARQUET ? SCAN_PARQUET : SCAN_CSV;
 		if (scan->observer && format != SCAN_CSV)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

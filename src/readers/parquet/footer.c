@@ -21,6 +21,7 @@
 #include "parquet.h"
 #include "storage/fd.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #define PARQUET_MAGIC		"PAR1"
 #define PARQUET_MAGIC_ENCRYPTED "PARE"
@@ -87,6 +88,8 @@ parquet_file_open(const char *path)
 				 errmsg("file \"%s\" is not Parquet: it has %lld bytes, fewer than the %d of an empty Parquet file",
 						path, (long long) st.st_size, MIN_FILE_LEN)));
 	file->size = st.st_size;
+	file->modified = time_t_to_timestamptz(st.st_mtim.tv_sec) +
+		st.st_mtim.tv_nsec / 1000;
 
 	parquet_file_read_at(file, head, MAGIC_LEN, 0);
 	parquet_file_read_at(file, tail, sizeof(tail), st.st_size - sizeof(tail));

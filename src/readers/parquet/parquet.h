@@ -13,6 +13,8 @@
 #ifndef RITUAL_PARQUET_H
 #define RITUAL_PARQUET_H
 
+#include "datatype/timestamp.h"
+
 /* parquet.thrift's enum Type */
 typedef enum ParquetType
 {
@@ -175,6 +177,7 @@ typedef struct ParquetFile
 	const char *path;
 	int			fd;
 	int64		size;
+	TimestampTz modified;		/* as discovery tells it */
 	ParquetFileMetaData *meta;
 	int64		bytes_read;		/* by parquet_file_read_at */
 } ParquetFile;
@@ -184,6 +187,12 @@ extern void parquet_file_read_at(void *arg, char *buffer, size_t len,
 								 int64 offset);
 extern void parquet_file_close(ParquetFile *file);
 extern ParquetFileMetaData *parquet_read_footer(const char *path);
+
+/* row_counts.c */
+extern void parquet_remember_rows(const char *path, int64 size,
+								  TimestampTz modified, int64 rows);
+extern bool parquet_known_rows(const char *path, int64 size,
+							   TimestampTz modified, int64 *rows);
 
 /* values.c: what a leaf's values mean, by its LogicalType or ConvertedType */
 typedef struct ParquetMeaning

@@ -400,6 +400,8 @@ parquet_open(void *state, const RitualUnit *unit, bool *header,
 	oldcontext = MemoryContextSwitchTo(src->unit_context);
 	src->file = parquet_file_open(unit->path);
 	meta = src->file->meta;
+	parquet_remember_rows(unit->path, src->file->size, src->file->modified,
+						  meta->num_rows);
 	src->row_groups = palloc(sizeof(int) * Max(meta->num_row_groups, 1));
 	src->nrow_groups = 0;
 	for (int g = 0; g < meta->num_row_groups; g++)
