@@ -74,8 +74,14 @@ typedef struct ColumnPlan
 	bool		source_utc;		/* CONVERT_TIMESTAMP: the values are instants */
 	bool		target_tz;		/* CONVERT_TIMESTAMP: into timestamptz */
 
-	/* the current row group's reader and batch */
+	/*
+	 * The current row group's reader and the values it decoded last: a
+	 * batch never spans two pages, and byte values point into the page, so
+	 * each column reads its next batch only when its last is used up.
+	 */
 	ParquetColumnReader *reader;
+	int			count;			/* values in the batch */
+	int			pos;			/* the current row's, or -1 */
 	ParquetPlain values[BATCH_ROWS];
 	bool		isnull[BATCH_ROWS];
 } ColumnPlan;
@@ -99,8 +105,6 @@ typedef struct ParquetSource
 	int64		group_rows;
 	int64		group_first_row;	/* file row number of its first row - 1 */
 	int64		row;			/* in the group, from 1; 0 before the first */
-	int			batch_start;	/* group row of the batch's first row, from 0 */
-	int			batch_rows;
 } ParquetSource;
 
 static void *
@@ -463,8 +467,6 @@ open_next_row_group(ParquetSource *src)
 		src->group_rows = group->num_rows;
 		src->group_first_row = rows_before(meta, g);
 		src->row = 0;
-		src->batch_start = 0;
-		src->batch_rows = 0;
 		access.read_at = parquet_file_read_at;
 		access.arg = src->file;
 		access.size = src->file->size;
@@ -491,6 +493,8 @@ open_next_row_group(ParquetSource *src)
 						 errmsg("column \"%s\" of row group %d has physical type %d, but the schema says %d",
 								plan->leaf->element->name, g,
 								chunk->meta_data.type, plan->type)));
+			plan->count = 0;
+			plan->pos = -1;
 			plan->reader = parquet_column_open(&access, chunk, plan->type,
 											   plan->leaf->element->has_type_length ?
 											   plan->leaf->element->type_length : 0,
@@ -503,35 +507,28 @@ open_next_row_group(ParquetSource *src)
 	return false;
 }
 
-/* Decode the next batch of every planned column. */
+/* Move every planned column to the group's next row, decoding as needed. */
 static void
-read_batch(ParquetSource *src)
+advance_columns(ParquetSource *src)
 {
-	int64		left = src->group_rows - (src->batch_start + src->batch_rows);
-	int			want = (int) Min(left, BATCH_ROWS);
-
-	src->batch_start += src->batch_rows;
 	for (int p = 0; p < src->nplans; p++)
 	{
 		ColumnPlan *plan = &src->plans[p];
-		int			got = 0;
 
-		while (got < want)
-		{
-			int			n = parquet_column_read(plan->reader, want - got,
-												plan->values + got,
-												plan->isnull + got);
-
-			if (n <= 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_CORRUPTED),
-						 errmsg("column \"%s\" of row group %d ends after " INT64_FORMAT " of its " INT64_FORMAT " rows",
-								plan->leaf->element->name, src->row_group,
-								(int64) src->batch_start + got, src->group_rows)));
-			got += n;
-		}
+		if (++plan->pos < plan->count)
+			continue;
+		plan->count = parquet_column_read(plan->reader,
+										  (int) Min(src->group_rows - src->row + 1,
+													BATCH_ROWS),
+										  plan->values, plan->isnull);
+		plan->pos = 0;
+		if (plan->count <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("column \"%s\" of row group %d ends after " INT64_FORMAT " of its " INT64_FORMAT " rows",
+							plan->leaf->element->name, src->row_group,
+							src->row - 1, src->group_rows)));
 	}
-	src->batch_rows = want;
 }
 
 static bool
@@ -547,11 +544,7 @@ parquet_next(void *state, RitualRecordEnd *end)
 		if (src->row_group >= 0 && src->row < src->group_rows)
 		{
 			src->row++;
-			if (src->row > src->batch_start + src->batch_rows)
-			{
-				CHECK_FOR_INTERRUPTS();
-				read_batch(src);
-			}
+			advance_columns(src);
 			return true;
 		}
 		if (!open_next_row_group(src))
@@ -893,13 +886,11 @@ static void
 parquet_fill(void *state, Datum *values, bool *nulls)
 {
 	ParquetSource *src = state;
-	int			row = (int) (src->row - 1 - src->batch_start);
-
 	for (int p = 0; p < src->nplans; p++)
 	{
 		ColumnPlan *plan = &src->plans[p];
 
-		if (!convert_value(src, plan, row, &values[plan->attnum],
+		if (!convert_value(src, plan, plan->pos, &values[plan->attnum],
 						   &nulls[plan->attnum]))
 			break;
 	}
