@@ -179,9 +179,12 @@ choose_conversion(ColumnPlan *plan, const RitualConverter *conv)
 	if (type == PARQUET_INT96 ||
 		(type == PARQUET_INT64 && m->kind == PARQUET_LOGICAL_TIMESTAMP))
 	{
-		/* Spark's INT96 timestamps are instants */
-		plan->source_utc = (type == PARQUET_INT96) || m->utc;
+		/*
+		 * Spark's INT96 timestamps are instants, which a timestamp column
+		 * shows in UTC, as DuckDB reads them: either way they need no shift.
+		 */
 		plan->target_tz = (typid == TIMESTAMPTZOID);
+		plan->source_utc = type == PARQUET_INT96 ? plan->target_tz : m->utc;
 		if (typid == TIMESTAMPOID || typid == TIMESTAMPTZOID)
 			return CONVERT_TIMESTAMP;
 		return CONVERT_BY_TEXT;
