@@ -75,6 +75,8 @@ typedef struct RitualExecState
 	bool	   *needed;			/* columns to convert, or NULL for all */
 	RitualParallelState *parallel;	/* shared state of a parallel scan */
 	RitualIngestScan *ingest;	/* the batch of ritual.ingest it reads */
+	RitualRangeFilter *filter;	/* the conditions, for what knows ranges of
+								 * values (row groups' statistics), or NULL */
 	RitualScan *scan;			/* made by the first Iterate */
 } RitualExecState;
 
@@ -555,11 +557,12 @@ needed_columns(ForeignScan *plan, Relation rel)
  * The files scan 'node' reads, pruned by its conditions when 'prune': the
  * planner's listing if this statement made it and the conditions' values
  * are those it knew, else listed now.  *pruned counts the partition
- * directories and the files ruled out.
+ * directories and the files ruled out; *filter is the conditions' range
+ * filter, or NULL.
  */
 static List *
 list_files(ForeignScanState *node, RitualOptions *opts, bool prune,
-		   int *pruned)
+		   int *pruned, RitualRangeFilter **range_filter)
 {
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	Oid			relid = RelationGetRelid(node->ss.ss_currentRelation);
@@ -592,6 +595,7 @@ list_files(ForeignScanState *node, RitualOptions *opts, bool prune,
 									EXEC_FLAG_EXPLAIN_ONLY) != 0);
 		*pruned += list_length(listing->files) - list_length(files);
 	}
+	*range_filter = filter;
 	return files;
 }
 
@@ -622,7 +626,7 @@ ritualBeginForeignScan(ForeignScanState *node, int eflags)
 	state->files = list_files(node, state->opts,
 							  !ingest && (boolVal(lthird(plan->fdw_private)) ||
 										  !(eflags & EXEC_FLAG_EXPLAIN_ONLY)),
-							  &state->files_pruned);
+							  &state->files_pruned, &state->filter);
 	if (ingest)
 		state->ingest = ritual_ingest_claim(RelationGetRelid(rel), false,
 											&state->files);
@@ -647,6 +651,7 @@ make_scan(ForeignScanState *node)
 									opts, state->files,
 									state->needed, state->parallel,
 									observer);
+	ritual_scan_set_filter(state->scan, state->filter);
 	MemoryContextSwitchTo(oldcontext);
 }
 
@@ -857,6 +862,11 @@ ritualInitializeWorkerForeignScan(ForeignScanState *node,
 	state->total_size = ritual_total_size(state->files);
 	state->needed = needed_columns((ForeignScan *) node->ss.ps.plan,
 								   node->ss.ss_currentRelation);
+	/* as the leader's, whose values are the leader's parameters */
+	if (((ForeignScan *) node->ss.ps.plan)->fdw_exprs != NIL)
+		state->filter = ritual_range_filter_begin(node,
+												  ((ForeignScan *) node->ss.ps.plan)->fdw_exprs,
+												  state->opts);
 }
 
 /*

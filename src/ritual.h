@@ -397,5 +397,7 @@ extern int64 ritual_scan_rows_rejected(RitualScan *scan);
 extern int	ritual_scan_files_read(RitualScan *scan);
 extern const char *ritual_scan_raw(RitualScan *scan, int64 from, int64 to);
 extern const RitualReadCounts *ritual_scan_read_counts(RitualScan *scan);
+extern void ritual_scan_set_filter(RitualScan *scan,
+								   const RitualRangeFilter *filter);
 
 #endif							/* RITUAL_H */

@@ -612,6 +612,20 @@ ritual_scan_next(RitualScan *scan, Datum *values, bool *nulls)
 }
 
 /*
+ * ritual_scan_set_filter
+ *		The query's conditions, for sources that can rule out a part of a
+ *		file by what they know of its values (Parquet row groups'
+ *		statistics).  Before the first row.
+ */
+void
+ritual_scan_set_filter(RitualScan *scan, const RitualRangeFilter *filter)
+{
+	scan->source_args.filter = filter;
+	scan->source_args.filter_columns = filter ?
+		ritual_range_filter_columns(filter) : NULL;
+}
+
+/*
  * ritual_scan_raw
  *		The bytes of the unit being read between two offsets, or NULL when
  *		its source cannot tell.

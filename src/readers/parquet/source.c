@@ -17,6 +17,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
 #include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
@@ -106,6 +108,10 @@ typedef struct ParquetSource
 	int64		group_first_row;	/* file row number of its first row - 1 */
 	int64		row;			/* in the group, from 1; 0 before the first */
 } ParquetSource;
+
+static bool direct_datum(const ColumnPlan *plan, const RitualConverter *conv,
+						 const ParquetPlain *v, Datum *value, char **message);
+static char *value_text(const ColumnPlan *plan, const ParquetPlain *v);
 
 static void *
 parquet_begin(const RitualSourceArgs *args)
@@ -444,6 +450,158 @@ rows_before(const ParquetFileMetaData *meta, int g)
 	return rows;
 }
 
+/* A statistic's bytes as a plain value of the column's physical type. */
+static bool
+statistic_plain(ParquetType type, const ParquetValue *stat, ParquetPlain *v)
+{
+	uint64		bits = 0;
+	int			width;
+
+	switch (type)
+	{
+		case PARQUET_BOOLEAN:
+			width = 1;
+			break;
+		case PARQUET_INT32:
+		case PARQUET_FLOAT:
+			width = 4;
+			break;
+		case PARQUET_INT64:
+		case PARQUET_DOUBLE:
+			width = 8;
+			break;
+		case PARQUET_BYTE_ARRAY:
+		case PARQUET_FIXED_LEN_BYTE_ARRAY:
+			v->bytes.data = stat->data;
+			v->bytes.len = stat->len;
+			return true;
+		default:
+			return false;		/* INT96 statistics have no useful order */
+	}
+	if (stat->len != width)
+		return false;
+	for (int i = 0; i < width; i++)
+		bits |= (uint64) (uint8) stat->data[i] << (8 * i);
+	switch (type)
+	{
+		case PARQUET_BOOLEAN:
+			v->i32 = bits != 0;
+			return bits <= 1;
+		case PARQUET_INT32:
+			v->i32 = (int32) (uint32) bits;
+			return true;
+		case PARQUET_INT64:
+			v->i64 = (int64) bits;
+			return true;
+		case PARQUET_FLOAT:
+			{
+				uint32		b = (uint32) bits;
+
+				memcpy(&v->f32, &b, 4);
+				return !isnan(v->f32);
+			}
+		default:
+			memcpy(&v->f64, &bits, 8);
+			return !isnan(v->f64);
+	}
+}
+
+/*
+ * Whether the column's values keep their order when converted: only then
+ * does a row group's minimum and maximum bound the converted values.
+ */
+static bool
+conversion_keeps_order(const ColumnPlan *plan)
+{
+	if (plan->conversion != CONVERT_BY_TEXT)
+		return plan->type != PARQUET_INT96;
+	/* numbers into numeric or wider integers, through their text */
+	return (plan->type == PARQUET_INT32 || plan->type == PARQUET_INT64) &&
+		(plan->meaning.kind == PARQUET_LOGICAL_NONE ||
+		 plan->meaning.kind == PARQUET_LOGICAL_INTEGER ||
+		 plan->meaning.kind == PARQUET_LOGICAL_DECIMAL);
+}
+
+/* A statistic as a Datum of the column's type, or false. */
+static bool
+statistic_datum(const ColumnPlan *plan, RitualConverter *conv,
+				const ParquetValue *stat, Datum *value)
+{
+	ParquetPlain v;
+	char	   *message;
+	char	   *text;
+
+	if (stat->data == NULL || !statistic_plain(plan->type, stat, &v))
+		return false;
+	if (direct_datum(plan, conv, &v, value, &message))
+		return true;
+	if (message != NULL || plan->conversion != CONVERT_BY_TEXT)
+		return false;
+	text = value_text(plan, &v);
+	return ritual_convert_soft(conv, text, strlen(text), value, &message);
+}
+
+/*
+ * What a column chunk's statistics say of the column in its row group:
+ * its NULLs, and its minimum and maximum when they are in an order the
+ * converted values keep (min_value/max_value; the deprecated min/max only
+ * for signed numbers, whose order they were written in).
+ */
+static void
+column_range(ParquetSource *src, const ColumnPlan *plan,
+			 const ParquetRowGroup *group, RitualColumnRange *range)
+{
+	const ParquetColumnChunk *chunk = &group->columns[plan->leaf->chunk];
+	const ParquetStatistics *st = &chunk->meta_data.statistics;
+	RitualConverter *conv = src->args->columns[plan->attnum].conv;
+	const ParquetValue *min = &st->min_value;
+	const ParquetValue *max = &st->max_value;
+
+	range->row_count = group->num_rows;
+	if (!chunk->has_meta_data || !chunk->meta_data.has_statistics)
+		return;
+	range->known = true;
+	range->null_count = st->has_null_count ? st->null_count : -1;
+	if ((min->data == NULL || max->data == NULL) &&
+		plan->type != PARQUET_BYTE_ARRAY &&
+		plan->type != PARQUET_FIXED_LEN_BYTE_ARRAY &&
+		parquet_signed_order(plan->leaf->element))
+	{
+		min = &st->min;
+		max = &st->max;
+	}
+	range->has_bounds = conversion_keeps_order(plan) &&
+		statistic_datum(plan, conv, min, &range->min) &&
+		statistic_datum(plan, conv, max, &range->max);
+}
+
+/*
+ * Whether a row group may hold rows that satisfy the query's conditions,
+ * by its columns' statistics.
+ */
+static bool
+row_group_may_match(ParquetSource *src, const ParquetRowGroup *group)
+{
+	const RitualSourceArgs *args = src->args;
+	RitualColumnRange *ranges;
+
+	ranges = palloc0(sizeof(RitualColumnRange) * Max(args->natts, 1));
+	for (int i = 0; i < args->natts; i++)
+	{
+		ranges[i].null_count = -1;
+		ranges[i].row_count = -1;
+	}
+	for (int p = 0; p < src->nplans; p++)
+	{
+		const ColumnPlan *plan = &src->plans[p];
+
+		if (plan->leaf->chunk < group->num_columns &&
+			bms_is_member(plan->attnum, args->filter_columns))
+			column_range(src, plan, group, &ranges[plan->attnum]);
+	}
+	return ritual_range_may_match(args->filter, ranges);
+}
+
 /* Open the readers of the next row group that has rows; false at the end. */
 static bool
 open_next_row_group(ParquetSource *src)
@@ -465,6 +623,20 @@ open_next_row_group(ParquetSource *src)
 							g, group->num_rows)));
 		if (group->num_rows == 0)
 			continue;
+		if (src->args->filter != NULL)
+		{
+			bool		may_match;
+
+			oldcontext = MemoryContextSwitchTo(src->group_context);
+			may_match = row_group_may_match(src, group);
+			MemoryContextSwitchTo(oldcontext);
+			MemoryContextReset(src->group_context);
+			if (!may_match)
+			{
+				src->args->counts->row_groups_skipped++;
+				continue;
+			}
+		}
 		src->args->counts->row_groups_read++;
 		src->row_group = g;
 		src->group_rows = group->num_rows;
