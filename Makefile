@@ -28,6 +28,8 @@ OBJS = \
 	src/readers/parquet/names.o \
 	src/readers/parquet/page.o \
 	src/readers/parquet/rle.o \
+	src/readers/parquet/row_counts.o \
+	src/readers/parquet/source.o \
 	src/readers/parquet/thrift.o \
 	src/readers/parquet/values.o \
 	src/removed_functions.o \

@@ -34,6 +34,7 @@
 #include "utils/sampling.h"
 
 #include "src/convert.h"
+#include "src/readers/parquet/parquet.h"
 #include "src/ritual.h"
 
 PG_MODULE_MAGIC;
@@ -74,6 +75,8 @@ typedef struct RitualExecState
 	bool	   *needed;			/* columns to convert, or NULL for all */
 	RitualParallelState *parallel;	/* shared state of a parallel scan */
 	RitualIngestScan *ingest;	/* the batch of ritual.ingest it reads */
+	RitualRangeFilter *filter;	/* the conditions, for what knows ranges of
+								 * values (row groups' statistics), or NULL */
 	RitualScan *scan;			/* made by the first Iterate */
 } RitualExecState;
 
@@ -208,6 +211,46 @@ role_may_read_table(PlannerInfo *root, Oid foreigntableid)
 }
 
 /*
+ * The rows of files not yet analyzed.  A CSV row is about as wide as its
+ * text: guess that from the type.  A Parquet file has the rows its footer
+ * said when a scan last read it; files not read yet are guessed at the
+ * density of those read, or at a quarter of a CSV row's width.
+ */
+static double
+estimate_rows(const RitualOptions *opts, List *files, int width)
+{
+	int			row_bytes = MAXALIGN(width) + MAXALIGN(SizeofHeapTupleHeader);
+	double		rows = 0;
+	double		known_rows = 0;
+	int64		known_bytes = 0;
+	int64		unknown_bytes = 0;
+	ListCell   *lc;
+
+	foreach(lc, files)
+	{
+		RitualFile *file = lfirst(lc);
+		int64		file_rows;
+
+		if (ritual_format_of(opts, file->path) != RITUAL_FORMAT_PARQUET)
+			rows += (double) file->size / row_bytes;
+		else if (parquet_known_rows(file->path, file->size, file->modified,
+									&file_rows))
+		{
+			known_rows += file_rows;
+			known_bytes += file->size;
+		}
+		else
+			unknown_bytes += file->size;
+	}
+	rows += known_rows;
+	if (known_bytes > 0)
+		rows += known_rows / known_bytes * unknown_bytes;
+	else
+		rows += (double) unknown_bytes / Max(row_bytes / 4, 1);
+	return rows;
+}
+
+/*
  * ritualGetForeignRelSize
  *		Estimate the rows of the table from the size of its files: by the
  *		tuple density ANALYZE measured if there is one, else by the width of
@@ -269,13 +312,8 @@ ritualGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 		plan->ntuples = clamp_row_est(density * (double) plan->pages);
 	}
 	else
-	{
-		/* a CSV row is about as wide as its text; guess that from the type */
-		int			width = MAXALIGN(baserel->reltarget->width) +
-			MAXALIGN(SizeofHeapTupleHeader);
-
-		plan->ntuples = clamp_row_est((double) plan->total_size / width);
-	}
+		plan->ntuples = clamp_row_est(estimate_rows(plan->opts, plan->files,
+													baserel->reltarget->width));
 
 	/* the files pruned already account for the partition conditions */
 	foreach(lc, baserel->baserestrictinfo)
@@ -485,10 +523,21 @@ ritualExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	ExplainPropertyInteger("Ritual Bytes", NULL, state->total_size, es);
 	if (es->analyze && state->scan != NULL)
 	{
+		const RitualReadCounts *counts = ritual_scan_read_counts(state->scan);
+
 		ExplainPropertyInteger("Ritual Files Read", NULL,
 							   ritual_scan_files_read(state->scan), es);
 		ExplainPropertyInteger("Ritual Rows Rejected", NULL,
 							   ritual_scan_rows_rejected(state->scan), es);
+		if (counts->row_groups_read > 0 || counts->row_groups_skipped > 0)
+		{
+			ExplainPropertyInteger("Ritual Row Groups Read", NULL,
+								   counts->row_groups_read, es);
+			ExplainPropertyInteger("Ritual Row Groups Skipped", NULL,
+								   counts->row_groups_skipped, es);
+			ExplainPropertyInteger("Ritual Parquet Bytes Read", NULL,
+								   counts->bytes_read, es);
+		}
 	}
 }
 
@@ -508,11 +557,12 @@ needed_columns(ForeignScan *plan, Relation rel)
  * The files scan 'node' reads, pruned by its conditions when 'prune': the
  * planner's listing if this statement made it and the conditions' values
  * are those it knew, else listed now.  *pruned counts the partition
- * directories and the files ruled out.
+ * directories and the files ruled out; *filter is the conditions' range
+ * filter, or NULL.
  */
 static List *
 list_files(ForeignScanState *node, RitualOptions *opts, bool prune,
-		   int *pruned)
+		   int *pruned, RitualRangeFilter **range_filter)
 {
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
 	Oid			relid = RelationGetRelid(node->ss.ss_currentRelation);
@@ -545,6 +595,7 @@ list_files(ForeignScanState *node, RitualOptions *opts, bool prune,
 									EXEC_FLAG_EXPLAIN_ONLY) != 0);
 		*pruned += list_length(listing->files) - list_length(files);
 	}
+	*range_filter = filter;
 	return files;
 }
 
@@ -575,7 +626,7 @@ ritualBeginForeignScan(ForeignScanState *node, int eflags)
 	state->files = list_files(node, state->opts,
 							  !ingest && (boolVal(lthird(plan->fdw_private)) ||
 										  !(eflags & EXEC_FLAG_EXPLAIN_ONLY)),
-							  &state->files_pruned);
+							  &state->files_pruned, &state->filter);
 	if (ingest)
 		state->ingest = ritual_ingest_claim(RelationGetRelid(rel), false,
 											&state->files);
@@ -600,6 +651,7 @@ make_scan(ForeignScanState *node)
 									opts, state->files,
 									state->needed, state->parallel,
 									observer);
+	ritual_scan_set_filter(state->scan, state->filter);
 	MemoryContextSwitchTo(oldcontext);
 }
 
@@ -810,6 +862,11 @@ ritualInitializeWorkerForeignScan(ForeignScanState *node,
 	state->total_size = ritual_total_size(state->files);
 	state->needed = needed_columns((ForeignScan *) node->ss.ps.plan,
 								   node->ss.ss_currentRelation);
+	/* as the leader's, whose values are the leader's parameters */
+	if (((ForeignScan *) node->ss.ps.plan)->fdw_exprs != NIL)
+		state->filter = ritual_range_filter_begin(node,
+												  ((ForeignScan *) node->ss.ps.plan)->fdw_exprs,
+												  state->opts);
 }
 
 /*

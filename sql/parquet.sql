@@ -82,3 +82,87 @@ SELECT count(*) FROM ritual.parquet_schema(:'types');
 RESET ROLE;
 REVOKE USAGE ON SCHEMA ritual FROM regress_parquet_plain, regress_parquet_reader;
 DROP ROLE regress_parquet_plain, regress_parquet_reader;
+
+--
+-- Reading Parquet files as a foreign table
+--
+CREATE SERVER parquet_files FOREIGN DATA WRAPPER ritual_fdw;
+-- every column of tests/make_parquet.mjs's table, in types PostgreSQL has
+-- for them; unsigned integers go to the next wider type
+CREATE FOREIGN TABLE pq_types (
+    id bigint, flag boolean, tiny smallint, small smallint, int32 integer,
+    int64 bigint, utiny smallint, ubig numeric, real4 real, double8 double precision,
+    name text, mood text, doc json, day date, at_time time, ts timestamp,
+    tstz timestamptz, dec9 numeric(9,2), dec30 numeric(30,3), uid uuid, raw bytea,
+    row_number bigint OPTIONS (meta 'line'))
+  SERVER parquet_files OPTIONS (path :'types');
+SET timezone = 'UTC';
+SELECT * FROM pq_types ORDER BY id;
+-- each codec reads the same rows
+\set codecs :dir '/types_*.parquet'
+\set row_groups :dir '/row_groups.parquet'
+\set nested :dir '/nested.parquet'
+\set csv :datadir '/events.csv'
+\set footer_too_long :hostile '/footer_too_long.parquet'
+\set truncated_footer :hostile '/truncated_footer.parquet'
+CREATE FOREIGN TABLE pq_codecs (file text OPTIONS (meta 'filename'), id bigint,
+    name text, tstz timestamptz, dec30 numeric, raw bytea)
+  SERVER parquet_files OPTIONS (path :'codecs');
+SELECT replace(file, :'dir' || '/', '') AS file, count(*), sum(id),
+       count(name), max(tstz), sum(dec30), string_agg(raw::text, '' ORDER BY id) = (
+         SELECT string_agg(raw::text, '' ORDER BY id) FROM pq_types) AS same_raw
+  FROM pq_codecs GROUP BY 1 ORDER BY 1;
+-- columns are matched by name, whatever the case, or by option column_name;
+-- a column the file lacks is NULL
+CREATE FOREIGN TABLE pq_names (ID bigint, "Name" text, renamed double precision
+    OPTIONS (column_name 'DOUBLE8'), absent text)
+  SERVER parquet_files OPTIONS (path :'types');
+SELECT * FROM pq_names WHERE id <= 3 ORDER BY id;
+-- a value that does not fit its column is a bad value, named by row group,
+-- row and column
+CREATE FOREIGN TABLE pq_narrow (id bigint, int64 integer, name date)
+  SERVER parquet_files OPTIONS (path :'types');
+SELECT * FROM pq_narrow;
+ALTER FOREIGN TABLE pq_narrow OPTIONS (ADD on_error 'null');
+SELECT * FROM pq_narrow ORDER BY id LIMIT 3;
+ALTER FOREIGN TABLE pq_narrow OPTIONS (SET on_error 'skip');
+SELECT count(*) FROM pq_narrow;
+-- row groups: line is the row's number in the file
+CREATE FOREIGN TABLE pq_groups (hundred smallint, kind text, n bigint OPTIONS (meta 'line'))
+  SERVER parquet_files OPTIONS (path :'row_groups');
+SELECT count(*), count(kind), min(n), max(n), sum(hundred) FROM pq_groups;
+SELECT * FROM pq_groups WHERE n IN (1, 2048, 2049, 6000) ORDER BY n;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM pq_groups;
+-- nested columns the table does not name are skipped; one it names is an error
+CREATE FOREIGN TABLE pq_flat (id bigint) SERVER parquet_files
+  OPTIONS (path :'nested');
+SELECT * FROM pq_flat ORDER BY id;
+CREATE FOREIGN TABLE pq_nested (id bigint, pair text) SERVER parquet_files
+  OPTIONS (path :'nested');
+SELECT * FROM pq_nested;
+-- a table that names no column of the file
+CREATE FOREIGN TABLE pq_none (nothing int) SERVER parquet_files OPTIONS (path :'types');
+SELECT * FROM pq_none;
+-- option format 'parquet' reads any name as Parquet; a CSV file so read is
+-- not Parquet
+CREATE FOREIGN TABLE pq_csv (id int) SERVER parquet_files
+  OPTIONS (path :'csv', format 'parquet');
+SELECT * FROM pq_csv;
+-- hostile files are an ERROR naming the file, as for the metadata functions
+CREATE FOREIGN TABLE pq_hostile (id bigint) SERVER parquet_files
+  OPTIONS (path :'footer_too_long');
+SELECT * FROM pq_hostile;
+ALTER FOREIGN TABLE pq_hostile OPTIONS (SET path :'truncated_footer');
+SELECT * FROM pq_hostile;
+-- as with CSV and file_fdw, only a superuser or a member of
+-- pg_read_server_files may point a table at a path; a role granted SELECT
+-- reads the table
+CREATE ROLE regress_parquet_plain;
+GRANT SELECT ON pq_types TO regress_parquet_plain;
+SET ROLE regress_parquet_plain;
+SELECT count(*) FROM pq_types;
+RESET ROLE;
+REVOKE ALL ON pq_types FROM regress_parquet_plain;
+DROP ROLE regress_parquet_plain;
+DROP SERVER parquet_files CASCADE;
+RESET timezone;

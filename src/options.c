@@ -82,6 +82,23 @@ static const char *const on_error_names[] = {
 };
 
 /*
+ * ritual_format_of
+ *		How a file is read: as option format says, else Parquet when its
+ *		name ends in ".parquet", else CSV.
+ */
+RitualFormat
+ritual_format_of(const RitualOptions *opts, const char *path)
+{
+	size_t		len = strlen(path);
+
+	if (opts->format != RITUAL_FORMAT_AUTO)
+		return opts->format;
+	if (len >= 8 && pg_strcasecmp(path + len - 8, ".parquet") == 0)
+		return RITUAL_FORMAT_PARQUET;
+	return RITUAL_FORMAT_CSV;
+}
+
+/*
  * Pick the word of 'words' (NULL-terminated) that 'value' most likely
  * misspells, or NULL when none is close enough to suggest.
  */

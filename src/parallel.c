@@ -39,6 +39,9 @@ struct RitualParallelState
 	pg_atomic_uint32 next_unit;
 	pg_atomic_uint64 bad_rows;
 	pg_atomic_uint32 files_read;
+	pg_atomic_uint64 row_groups_read;
+	pg_atomic_uint64 row_groups_skipped;
+	pg_atomic_uint64 bytes_read;
 	int64		block_size;		/* the leader's setting, for all */
 	int			nfiles;
 	int			nunits;
@@ -128,6 +131,9 @@ ritual_parallel_init(RitualParallelState *ps, List *files,
 	pg_atomic_init_u32(&ps->next_unit, 0);
 	pg_atomic_init_u64(&ps->bad_rows, 0);
 	pg_atomic_init_u32(&ps->files_read, 0);
+	pg_atomic_init_u64(&ps->row_groups_read, 0);
+	pg_atomic_init_u64(&ps->row_groups_skipped, 0);
+	pg_atomic_init_u64(&ps->bytes_read, 0);
 	ps->first_bad_file = -1;
 }
 
@@ -141,6 +147,9 @@ ritual_parallel_reinit(RitualParallelState *ps)
 	pg_atomic_write_u32(&ps->next_unit, 0);
 	pg_atomic_write_u64(&ps->bad_rows, 0);
 	pg_atomic_write_u32(&ps->files_read, 0);
+	pg_atomic_write_u64(&ps->row_groups_read, 0);
+	pg_atomic_write_u64(&ps->row_groups_skipped, 0);
+	pg_atomic_write_u64(&ps->bytes_read, 0);
 	ps->first_bad_file = -1;
 }
 
@@ -219,6 +228,20 @@ ritual_parallel_count_file_read(RitualParallelState *ps)
 }
 
 /*
+ * ritual_parallel_add_counts
+ *		Add what one process read of columnar files since it last added.
+ */
+void
+ritual_parallel_add_counts(RitualParallelState *ps,
+						   const RitualReadCounts *counts)
+{
+	pg_atomic_fetch_add_u64(&ps->row_groups_read, counts->row_groups_read);
+	pg_atomic_fetch_add_u64(&ps->row_groups_skipped,
+							counts->row_groups_skipped);
+	pg_atomic_fetch_add_u64(&ps->bytes_read, counts->bytes_read);
+}
+
+/*
  * ritual_parallel_report_first_bad
  *		Keep 'where' if it is earlier, by file then line, than what another
  *		process reported.
@@ -244,10 +267,15 @@ ritual_parallel_report_first_bad(RitualParallelState *ps, int file_index,
  */
 void
 ritual_parallel_totals(RitualParallelState *ps, int64 *bad_rows,
-					   int *files_read, char **first_bad)
+					   int *files_read, char **first_bad,
+					   RitualReadCounts *counts)
 {
 	*bad_rows = (int64) pg_atomic_read_u64(&ps->bad_rows);
 	*files_read = (int) pg_atomic_read_u32(&ps->files_read);
+	counts->row_groups_read = (int64) pg_atomic_read_u64(&ps->row_groups_read);
+	counts->row_groups_skipped =
+		(int64) pg_atomic_read_u64(&ps->row_groups_skipped);
+	counts->bytes_read = (int64) pg_atomic_read_u64(&ps->bytes_read);
 	SpinLockAcquire(&ps->mutex);
 	*first_bad = ps->first_bad_file >= 0 ? pstrdup(ps->first_bad) : NULL;
 	SpinLockRelease(&ps->mutex);

@@ -96,6 +96,8 @@ typedef struct RitualOptions
 extern RitualOptions *ritual_get_options(Oid foreigntableid);
 extern List *ritual_split_paths(const char *value);
 extern const char *ritual_meta_name(RitualMeta meta);
+extern RitualFormat ritual_format_of(const RitualOptions *opts,
+									 const char *path);
 extern const char *ritual_closest_word(const char *value,
 									   const char *const *words);
 
@@ -291,6 +293,15 @@ extern const struct RitualScanObserver *ritual_ingest_observer(RitualIngestScan 
 															   RitualOptions **opts);
 extern bool ritual_ingest_pending(Oid relid);
 
+/* What a scan read of columnar files, for EXPLAIN ANALYZE. */
+typedef struct RitualReadCounts
+{
+	int64		row_groups_read;
+	int64		row_groups_skipped; /* ruled out by the query's conditions */
+	int64		bytes_read;		/* of Parquet files: footers, page headers,
+								 * pages */
+} RitualReadCounts;
+
 /* parallel.c */
 typedef struct RitualParallelState RitualParallelState;
 
@@ -309,8 +320,11 @@ extern void ritual_parallel_count_file_read(RitualParallelState *ps);
 extern void ritual_parallel_report_first_bad(RitualParallelState *ps,
 											 int file_index, int64 line,
 											 const char *where);
+extern void ritual_parallel_add_counts(RitualParallelState *ps,
+									   const RitualReadCounts *counts);
 extern void ritual_parallel_totals(RitualParallelState *ps, int64 *bad_rows,
-								   int *files_read, char **first_bad);
+								   int *files_read, char **first_bad,
+								   RitualReadCounts *counts);
 
 /* scan.c */
 /* A record's place in its file. */
@@ -382,5 +396,8 @@ extern void ritual_scan_collect_parallel_totals(RitualScan *scan);
 extern int64 ritual_scan_rows_rejected(RitualScan *scan);
 extern int	ritual_scan_files_read(RitualScan *scan);
 extern const char *ritual_scan_raw(RitualScan *scan, int64 from, int64 to);
+extern const RitualReadCounts *ritual_scan_read_counts(RitualScan *scan);
+extern void ritual_scan_set_filter(RitualScan *scan,
+								   const RitualRangeFilter *filter);
 
 #endif							/* RITUAL_H */

@@ -51,11 +51,13 @@ typedef struct ScanColumn
 typedef enum ScanFormat
 {
 	SCAN_CSV,
+	SCAN_PARQUET,
 	SCAN_NFORMATS
 } ScanFormat;
 
 static const RitualSourceRoutine *const source_routines[SCAN_NFORMATS] = {
 	&ritual_csv_source,
+	&ritual_parquet_source,
 };
 
 struct RitualScan
@@ -95,6 +97,9 @@ struct RitualScan
 	int64		bad_rows;
 	int			files_read;
 	char	   *first_bad;		/* where and why the first bad row failed */
+	RitualReadCounts counts;	/* the sources add to it */
+	RitualReadCounts shared;	/* what a parallel scan's process has added
+								 * to the shared totals */
 };
 
 /*
@@ -225,6 +230,7 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 	scan->source_args.problem = note_problem;
 	scan->source_args.problem_arg = scan;
 	scan->source_args.for_ingest = (observer != NULL);
+	scan->source_args.counts = &scan->counts;
 	scan->cursor.attnum = -1;
 	scan->unit_context = AllocSetContextCreate(CurrentMemoryContext,
 											   "ritual_fdw unit",
@@ -233,13 +239,6 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 	scan->errcallback.callback = scan_error_callback;
 	scan->errcallback.arg = scan;
 	return scan;
-}
-
-/* The format of a file. */
-static ScanFormat
-format_of(const RitualScan *scan, const char *path)
-{
-	return SCAN_CSV;
 }
 
 /*
@@ -320,6 +319,18 @@ close_unit(RitualScan *scan)
 		scan->routine->close(scan->source);
 	scan->routine = NULL;
 	scan->path = NULL;
+	if (scan->parallel)
+	{
+		RitualReadCounts delta;
+
+		delta.row_groups_read = scan->counts.row_groups_read -
+			scan->shared.row_groups_read;
+		delta.row_groups_skipped = scan->counts.row_groups_skipped -
+			scan->shared.row_groups_skipped;
+		delta.bytes_read = scan->counts.bytes_read - scan->shared.bytes_read;
+		ritual_parallel_add_counts(scan->parallel, &delta);
+		scan->shared = scan->counts;
+	}
 }
 
 /* The observer is done with the unit's file. */
@@ -350,7 +361,8 @@ open_next_unit(RitualScan *scan)
 		scan->path = scan->unit.path;
 		scan->path_text = path_as_text(scan->path);
 		convert_partition_values(scan);
-		format = format_of(scan, scan->path);
+		format = ritual_format_of(scan->opts, scan->path) ==
+			RITUAL_FORMAT_PARQUET ? SCAN_PARQUET : SCAN_CSV;
 		if (scan->observer && format != SCAN_CSV)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -600,6 +612,20 @@ ritual_scan_next(RitualScan *scan, Datum *values, bool *nulls)
 }
 
 /*
+ * ritual_scan_set_filter
+ *		The query's conditions, for sources that can rule out a part of a
+ *		file by what they know of its values (Parquet row groups'
+ *		statistics).  Before the first row.
+ */
+void
+ritual_scan_set_filter(RitualScan *scan, const RitualRangeFilter *filter)
+{
+	scan->source_args.filter = filter;
+	scan->source_args.filter_columns = filter ?
+		ritual_range_filter_columns(filter) : NULL;
+}
+
+/*
  * ritual_scan_raw
  *		The bytes of the unit being read between two offsets, or NULL when
  *		its source cannot tell.
@@ -622,6 +648,8 @@ ritual_scan_rescan(RitualScan *scan)
 	scan->bad_rows = 0;
 	scan->files_read = 0;
 	scan->first_bad = NULL;
+	memset(&scan->counts, 0, sizeof(RitualReadCounts));
+	memset(&scan->shared, 0, sizeof(RitualReadCounts));
 }
 
 /*
@@ -654,7 +682,8 @@ ritual_scan_collect_parallel_totals(RitualScan *scan)
 	if (scan->parallel == NULL)
 		return;
 	ritual_parallel_totals(scan->parallel, &scan->bad_rows,
-						   &scan->files_read, &scan->first_bad);
+						   &scan->files_read, &scan->first_bad,
+						   &scan->counts);
 	scan->parallel = NULL;		/* the shared memory goes away next */
 }
 
@@ -668,6 +697,12 @@ int
 ritual_scan_files_read(RitualScan *scan)
 {
 	return scan->files_read;
+}
+
+const RitualReadCounts *
+ritual_scan_read_counts(RitualScan *scan)
+{
+	return &scan->counts;
 }
 
 /*

@@ -80,11 +80,8 @@ fi
 
 # shell tests end with a line "NAME: N passed, M failed"
 # tests/looker.sh last: it restarts the cluster with TLS on
-# tests/parquet_read.sh (ritual_fdw's reading of Parquet against DuckDB's)
-# joins the list after tests/parquet.sh once ritual_fdw reads Parquet
-# (issue 13); until then it fails by design, saying so.
 for t in tests/generator.sh tests/upgrade.sh tests/robustness.sh tests/writing.sh tests/ingest_crash.sh \
-         tests/ingest_concurrency.sh tests/ingest_cron.sh tests/doc_examples.sh tests/parquet.sh tests/fuzz.sh \
+         tests/ingest_concurrency.sh tests/ingest_cron.sh tests/doc_examples.sh tests/parquet.sh tests/parquet_read.sh tests/fuzz.sh \
          tests/package.sh tests/load.sh tests/dashboard.sh tests/looker.sh; do
     set +e
     bash "$t" 2>&1 | tee "$CLUSTER_DIR/shell.out"

@@ -7,6 +7,8 @@
 #   bash tests/fuzz.sh --seconds N [NAME...] each (or the named) for N seconds
 #   bash tests/fuzz.sh --runs N [NAME...]    each for N executions
 #   bash tests/fuzz.sh --long [NAME...]      the documented long run: 10M each
+#   bash tests/fuzz.sh --timeout N ...       an input may take N seconds, not 10
+#                                            (a loaded machine starves fuzzers)
 #   bash tests/fuzz.sh --build               build only (and tests/fuzz/build/parquet_dump)
 # --runs or --long with --seconds stops at whichever comes first; so does a
 # SIGUSR1 sent to a fuzzer, which then still reports its count.
@@ -21,6 +23,7 @@ cd "$(dirname "$0")/.."
 FUZZERS=(csv_reader_fuzz decompress_fuzz paths_fuzz parquet_footer_fuzz parquet_pages_fuzz)
 seconds=20
 seconds_given=false
+timeout=10
 runs=
 build_only=false
 selected=()
@@ -29,6 +32,7 @@ while [ $# -gt 0 ]; do
         --seconds) seconds=$2; seconds_given=true; shift 2 ;;
         --runs) runs=$2; shift 2 ;;
         --long) runs=10000000; shift ;;
+        --timeout) timeout=$2; shift 2 ;;
         --build) build_only=true; shift ;;
         -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
         *) selected+=("$1"); shift ;;
@@ -110,7 +114,7 @@ for name in "${selected[@]}"; do
     # several times faster here, and it still finds use after free
     if TMPDIR="$work/$name/tmp" \
         ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=8:malloc_context_size=5} \
-        "$BUILD/$name" "${limit[@]}" -timeout=10 \
+        "$BUILD/$name" "${limit[@]}" -timeout="$timeout" \
         -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 \
         -artifact_prefix="$BUILD/artifacts/$name-" \
         "$work/$name/corpus" "tests/fuzz/corpus/$name" >"$work/$name/log" 2>&1; then

@@ -59,6 +59,15 @@ typedef struct RitualSourceArgs
 	RitualProblemFn problem;
 	void	   *problem_arg;
 	bool		for_ingest;		/* the caller resumes files after records */
+	RitualReadCounts *counts;	/* what the source read, added to */
+
+	/*
+	 * The query's conditions, for sources that know ranges of values (a
+	 * Parquet row group's statistics), and the attributes (from 0) they
+	 * test; NULL when there are none.
+	 */
+	const struct RitualRangeFilter *filter;
+	Bitmapset  *filter_columns;
 } RitualSourceArgs;
 
 typedef struct RitualSourceRoutine

@@ -17,37 +17,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "miscadmin.h"
 #include "parquet.h"
 #include "storage/fd.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #define PARQUET_MAGIC		"PAR1"
 #define PARQUET_MAGIC_ENCRYPTED "PARE"
 #define MAGIC_LEN			4
 /* magic, footer length, magic */
 #define MIN_FILE_LEN		(MAGIC_LEN + 4 + MAGIC_LEN)
-
-static void
-read_exactly(int fd, const char *path, char *buffer, size_t len, off_t offset)
-{
-	size_t		done = 0;
-
-	while (done < len)
-	{
-		ssize_t		n = pg_pread(fd, buffer + done, len - done, offset + done);
-
-		if (n < 0)
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("could not read file \"%s\": %m", path)));
-		if (n == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("file \"%s\" is shorter than it was: it changed while being read",
-							path)));
-		done += n;
-	}
-}
 
 static void
 not_parquet(const char *path, const char *why)
@@ -58,19 +38,20 @@ not_parquet(const char *path, const char *why)
 }
 
 /*
- * Read and decode the footer of the Parquet file at 'path', in the current
- * memory context.
+ * parquet_file_open
+ *		Open the Parquet file at 'path' and read its footer, in the current
+ *		memory context.  The file stays open (a transient file, closed at
+ *		transaction end if an error comes first) until parquet_file_close.
  */
-ParquetFileMetaData *
-parquet_read_footer(const char *path)
+ParquetFile *
+parquet_file_open(const char *path)
 {
+	ParquetFile *file = palloc0(sizeof(ParquetFile));
 	struct stat st;
-	int			fd;
 	char		tail[MAGIC_LEN + 4];
 	char		head[MAGIC_LEN];
 	uint32		footer_len;
 	char	   *footer;
-	ParquetFileMetaData *md;
 
 	/* before opening: opening a FIFO would wait for a writer */
 	if (stat(path, &st) != 0)
@@ -86,13 +67,14 @@ parquet_read_footer(const char *path)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a regular file", path)));
 
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
-	if (fd < 0)
+	file->path = path;
+	file->fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (file->fd < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not open file \"%s\": %m", path)));
 	/* the size of what was opened, which a rename may have replaced */
-	if (fstat(fd, &st) != 0)
+	if (fstat(file->fd, &st) != 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not stat file \"%s\": %m", path)));
@@ -105,9 +87,12 @@ parquet_read_footer(const char *path)
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("file \"%s\" is not Parquet: it has %lld bytes, fewer than the %d of an empty Parquet file",
 						path, (long long) st.st_size, MIN_FILE_LEN)));
+	file->size = st.st_size;
+	file->modified = time_t_to_timestamptz(st.st_mtim.tv_sec) +
+		st.st_mtim.tv_nsec / 1000;
 
-	read_exactly(fd, path, head, MAGIC_LEN, 0);
-	read_exactly(fd, path, tail, sizeof(tail), st.st_size - sizeof(tail));
+	parquet_file_read_at(file, head, MAGIC_LEN, 0);
+	parquet_file_read_at(file, tail, sizeof(tail), st.st_size - sizeof(tail));
 	if (memcmp(tail + 4, PARQUET_MAGIC_ENCRYPTED, MAGIC_LEN) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -139,11 +124,67 @@ parquet_read_footer(const char *path)
 						path, footer_len)));
 
 	footer = palloc(footer_len);
-	read_exactly(fd, path, footer, footer_len,
-				 st.st_size - sizeof(tail) - footer_len);
-	CloseTransientFile(fd);
-
-	md = parquet_decode_metadata(footer, footer_len, path);
+	parquet_file_read_at(file, footer, footer_len,
+						 st.st_size - sizeof(tail) - footer_len);
+	file->meta = parquet_decode_metadata(footer, footer_len, path);
 	pfree(footer);
-	return md;
+	return file;
+}
+
+/*
+ * parquet_file_read_at
+ *		Read exactly 'len' bytes at 'offset' (a ParquetReadAt for the column
+ *		readers), or raise an ERROR.
+ */
+void
+parquet_file_read_at(void *arg, char *buffer, size_t len, int64 offset)
+{
+	ParquetFile *file = arg;
+	size_t		done = 0;
+
+	if (offset < 0 || offset > file->size || len > (size_t) (file->size - offset))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("file \"%s\" has " INT64_FORMAT " bytes, but " INT64_FORMAT " bytes at offset " INT64_FORMAT " were to be read",
+						file->path, file->size, (int64) len, offset)));
+	while (done < len)
+	{
+		ssize_t		n;
+
+		CHECK_FOR_INTERRUPTS();
+		n = pg_pread(file->fd, buffer + done, len - done, offset + done);
+		if (n < 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read file \"%s\": %m", file->path)));
+		if (n == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("file \"%s\" is shorter than it was: it changed while being read",
+							file->path)));
+		done += n;
+	}
+	file->bytes_read += len;
+}
+
+void
+parquet_file_close(ParquetFile *file)
+{
+	if (file->fd >= 0)
+		CloseTransientFile(file->fd);
+	file->fd = -1;
+}
+
+/*
+ * parquet_read_footer
+ *		The footer of the Parquet file at 'path', in the current memory
+ *		context.
+ */
+ParquetFileMetaData *
+parquet_read_footer(const char *path)
+{
+	ParquetFile *file = parquet_file_open(path);
+
+	parquet_file_close(file);
+	return file->meta;
 }

@@ -13,6 +13,8 @@
 #ifndef RITUAL_PARQUET_H
 #define RITUAL_PARQUET_H
 
+#include "datatype/timestamp.h"
+
 /* parquet.thrift's enum Type */
 typedef enum ParquetType
 {
@@ -170,9 +172,39 @@ extern ParquetFileMetaData *parquet_decode_metadata(const char *data, size_t len
 													const char *file);
 
 /* footer.c */
+typedef struct ParquetFile
+{
+	const char *path;
+	int			fd;
+	int64		size;
+	TimestampTz modified;		/* as discovery tells it */
+	ParquetFileMetaData *meta;
+	int64		bytes_read;		/* by parquet_file_read_at */
+} ParquetFile;
+
+extern ParquetFile *parquet_file_open(const char *path);
+extern void parquet_file_read_at(void *arg, char *buffer, size_t len,
+								 int64 offset);
+extern void parquet_file_close(ParquetFile *file);
 extern ParquetFileMetaData *parquet_read_footer(const char *path);
 
-/* values.c */
+/* row_counts.c */
+extern void parquet_remember_rows(const char *path, int64 size,
+								  TimestampTz modified, int64 rows);
+extern bool parquet_known_rows(const char *path, int64 size,
+							   TimestampTz modified, int64 *rows);
+
+/* values.c: what a leaf's values mean, by its LogicalType or ConvertedType */
+typedef struct ParquetMeaning
+{
+	ParquetLogicalKind kind;	/* NONE when neither says anything */
+	int32		scale;			/* DECIMAL */
+	bool		utc;			/* TIME, TIMESTAMP: adjusted to UTC */
+	ParquetTimeUnit unit;		/* TIME, TIMESTAMP */
+	bool		is_unsigned;	/* INTEGER */
+} ParquetMeaning;
+
+extern ParquetMeaning parquet_meaning(const ParquetSchemaElement *leaf);
 extern char *parquet_value_text(const ParquetSchemaElement *leaf, ParquetType type,
 								const ParquetValue *value);
 extern bool parquet_signed_order(const ParquetSchemaElement *leaf);

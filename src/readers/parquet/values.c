@@ -44,22 +44,14 @@
 #define MAX_DECIMAL_SCALE			1000
 
 /*
- * What a leaf's value means, from its LogicalType or, for older writers,
- * its ConvertedType.
+ * parquet_meaning
+ *		What a leaf's values mean: its LogicalType or, for older writers,
+ *		its ConvertedType.
  */
-typedef struct Meaning
+ParquetMeaning
+parquet_meaning(const ParquetSchemaElement *leaf)
 {
-	ParquetLogicalKind kind;	/* NONE when neither says anything we show */
-	int32		scale;
-	bool		utc;
-	ParquetTimeUnit unit;
-	bool		is_unsigned;
-} Meaning;
-
-static Meaning
-meaning_of(const ParquetSchemaElement *leaf)
-{
-	Meaning		m = {PARQUET_LOGICAL_NONE, 0, false, PARQUET_UNIT_NONE, false};
+	ParquetMeaning m = {PARQUET_LOGICAL_NONE, 0, false, PARQUET_UNIT_NONE, false};
 	const ParquetLogicalType *lt;
 
 	if (leaf == NULL)
@@ -125,7 +117,7 @@ meaning_of(const ParquetSchemaElement *leaf)
 bool
 parquet_signed_order(const ParquetSchemaElement *leaf)
 {
-	return !meaning_of(leaf).is_unsigned;
+	return !parquet_meaning(leaf).is_unsigned;
 }
 
 static char *
@@ -343,7 +335,7 @@ append_time_of_day(StringInfo s, int64 seconds, int64 fraction, int fraction_dig
 
 /* NULL when the value is out of the range shown */
 static char *
-timestamp_text(int64 value, const Meaning *m)
+timestamp_text(int64 value, const ParquetMeaning *m)
 {
 	int64		per_second;
 	int			fraction_digits;
@@ -380,7 +372,7 @@ timestamp_text(int64 value, const Meaning *m)
 }
 
 static char *
-time_text(int64 value, const Meaning *m)
+time_text(int64 value, const ParquetMeaning *m)
 {
 	int64		per_second;
 	int			fraction_digits;
@@ -423,7 +415,7 @@ uuid_text(const ParquetValue *v)
 
 /* an INT32 or INT64 value by its meaning; NULL to show it as hex */
 static char *
-integer_text(int64 value, ParquetType type, const Meaning *m)
+integer_text(int64 value, ParquetType type, const ParquetMeaning *m)
 {
 	switch (m->kind)
 	{
@@ -454,7 +446,7 @@ char *
 parquet_value_text(const ParquetSchemaElement *leaf, ParquetType type,
 				   const ParquetValue *value)
 {
-	Meaning		m = meaning_of(leaf);
+	ParquetMeaning m = parquet_meaning(leaf);
 	char		buf[32];
 	char	   *text = NULL;
 
