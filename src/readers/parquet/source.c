@@ -866,29 +866,28 @@ value_text(const ColumnPlan *plan, const ParquetPlain *v)
 	return parquet_value_text(plan->leaf->element, plan->type, &bytes);
 }
 
-/* The text of a value in the database's encoding, or NULL with *message. */
+/*
+ * A value's UTF-8 bytes as text of the database, or false with *message:
+ * checked once, and converted only when the database's encoding differs.
+ */
 static bool
-valid_text(const ParquetPlain *v, char **message)
+text_datum(const ParquetPlain *v, Datum *value, char **message)
 {
-	if (GetDatabaseEncoding() == PG_UTF8 || GetDatabaseEncoding() == PG_SQL_ASCII)
-	{
-		if (pg_verify_mbstr(PG_UTF8, v->bytes.data, v->bytes.len, true))
-			return true;
-	}
-	else
-	{
-		char	   *converted;
+	const char *text;
 
-		if (pg_verify_mbstr(PG_UTF8, v->bytes.data, v->bytes.len, true) &&
-			(converted = pg_any_to_server(v->bytes.data, v->bytes.len, PG_UTF8)) != NULL)
-		{
-			if (converted != v->bytes.data)
-				pfree(converted);
-			return true;
-		}
+	if (!pg_verify_mbstr(PG_UTF8, v->bytes.data, v->bytes.len, true))
+	{
+		*message = psprintf("invalid byte sequence for encoding \"%s\"", "UTF8");
+		return false;
 	}
-	*message = psprintf("invalid byte sequence for encoding \"%s\"", "UTF8");
-	return false;
+	text = (GetDatabaseEncoding() == PG_UTF8 ||
+			GetDatabaseEncoding() == PG_SQL_ASCII) ? v->bytes.data :
+		pg_any_to_server(v->bytes.data, v->bytes.len, PG_UTF8);
+	/* unconverted bytes are not NUL-terminated */
+	*value = text == v->bytes.data ?
+		PointerGetDatum(cstring_to_text_with_len(v->bytes.data, v->bytes.len)) :
+		CStringGetTextDatum(text);
+	return true;
 }
 
 /*
@@ -928,17 +927,7 @@ direct_datum(const ColumnPlan *plan, const RitualConverter *conv,
 			*value = Float4GetDatum(v->f32);
 			return true;
 		case CONVERT_TEXT:
-			if (!valid_text(v, message))
-				return false;
-			if (GetDatabaseEncoding() == PG_UTF8 ||
-				GetDatabaseEncoding() == PG_SQL_ASCII)
-				*value = PointerGetDatum(cstring_to_text_with_len(v->bytes.data,
-																  v->bytes.len));
-			else
-				*value = CStringGetTextDatum(pg_any_to_server(v->bytes.data,
-															  v->bytes.len,
-															  PG_UTF8));
-			return true;
+			return text_datum(v, value, message);
 		case CONVERT_BYTEA:
 			{
 				bytea	   *b = palloc(VARHDRSZ + v->bytes.len);
