@@ -7,8 +7,10 @@
  * What the scan will do, in small: the footer read by footer.c, each leaf
  * of the schema with its maximum definition level (a leaf under a REPEATED
  * field is not flat and is left out), and each chunk read to its end
- * through a read_at over the bytes in memory.  Each chunk must give exactly
- * its row group's rows, or raise an ERROR.
+ * through a read_at over the bytes in memory, all of a file's chunks into
+ * one set of page buffers (as a column's row groups share theirs, so that
+ * a page smaller than the one before is read over its leftovers).  Each
+ * chunk must give exactly its row group's rows, or raise an ERROR.
  *
  *-------------------------------------------------------------------------
  */
@@ -57,7 +59,8 @@ static void
 read_chunk(ParquetFileAccess *file, const ParquetColumnChunk *chunk,
 		   ParquetType type, int32 type_length, int max_definition_level,
 		   int64 num_rows, int batch, int row_group, int column,
-		   const char *name, ColumnBatch visit, void *arg)
+		   const char *name, ParquetPageBuffers *buffers, ColumnBatch visit,
+		   void *arg)
 {
 	ParquetColumnReader *reader;
 	ParquetPlain *values = palloc(sizeof(ParquetPlain) * batch);
@@ -75,7 +78,7 @@ read_chunk(ParquetFileAccess *file, const ParquetColumnChunk *chunk,
 	m->chunk_end = m->chunk_start + Min(meta->total_compressed_size,
 										PG_INT64_MAX - m->chunk_start);
 	reader = parquet_column_open(file, chunk, type, type_length,
-								 max_definition_level, num_rows);
+								 max_definition_level, num_rows, buffers);
 	do
 	{
 		n = parquet_column_read(reader, batch, values, isnull);
@@ -116,7 +119,7 @@ read_chunk_pages(const ChunkSettings *s, const char *data, size_t size,
 	chunk.meta_data.total_compressed_size = size;
 	chunk.meta_data.total_uncompressed_size = size;
 	read_chunk(&file, &chunk, s->type, s->type_length, s->max_definition_level,
-			   s->num_rows, s->batch, 0, 0, "chunk", visit, arg);
+			   s->num_rows, s->batch, 0, 0, "chunk", NULL, visit, arg);
 }
 
 /*
@@ -161,6 +164,7 @@ read_file_columns(const char *path, const char *data, size_t size, int batch,
 	int			count = 0;
 	int			chunks = 0;
 	int			i = 1;
+	ParquetPageBuffers buffers = {CurrentMemoryContext};
 
 	/* the root's children, each a subtree */
 	if (md->num_schema > 0)
@@ -183,7 +187,7 @@ read_file_columns(const char *path, const char *data, size_t size, int batch,
 			read_chunk(&file, &rg->columns[c], leaf->type,
 					   leaf->has_type_length ? leaf->type_length : 0,
 					   levels[c], rg->num_rows, batch, g, c, leaf->name,
-					   visit, arg);
+					   &buffers, visit, arg);
 			chunks++;
 		}
 	}

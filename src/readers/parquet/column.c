@@ -7,12 +7,14 @@
  *
  * The chunk is read through the caller's read_at, one page at a time, from
  * its first page (the dictionary's, when it comes first) to its end, never
- * outside the bytes its metadata and the file's size allow.  Three memory
- * contexts under the reader's keep memory flat: the dictionary (for the
- * chunk), the current page (its bytes, compressed and not; reset when the
- * next page is read) and the current batch (values put together; reset at
- * each call).  A batch never spans two pages, so that byte values may point
- * into the page they come from: a call may return fewer rows than asked.
+ * outside the bytes its metadata and the file's size allow.  Memory stays
+ * flat: a data page's bytes, compressed and not, go into the page buffers
+ * (overwritten by the next page, and kept from one chunk to the next when
+ * the caller owns them), and three memory contexts under the reader's hold
+ * the rest: the dictionary (for the chunk), the current page's header, and
+ * the current batch (values put together; reset at each call).  A batch
+ * never spans two pages, so that byte values may point into the page they
+ * come from: a call may return fewer rows than asked.
  *
  * Only flat columns: one definition level per row, and a row is NULL when
  * its level is below the maximum.
@@ -52,6 +54,7 @@ struct ParquetColumnReader
 	int64		end;			/* of the chunk */
 	int64		bytes_read;
 	int64		rows_in_pages;	/* of the pages read so far */
+	ParquetPageBuffers *buffers;
 	bool		has_dictionary;
 	ParquetDictionary dictionary;
 	/* the current page */
@@ -69,7 +72,7 @@ ParquetColumnReader *
 parquet_column_open(const ParquetFileAccess *file,
 					const ParquetColumnChunk *chunk, ParquetType type,
 					int32 type_length, int max_definition_level,
-					int64 num_rows)
+					int64 num_rows, ParquetPageBuffers *buffers)
 {
 	const ParquetColumnMetaData *m = &chunk->meta_data;
 	ParquetColumnReader *reader;
@@ -135,6 +138,12 @@ parquet_column_open(const ParquetFileAccess *file,
 	reader->codec = m->codec;
 	reader->next = start;
 	reader->end = start + m->total_compressed_size;
+	if (buffers == NULL)
+	{
+		buffers = palloc0(sizeof(ParquetPageBuffers));
+		buffers->context = context;
+	}
+	reader->buffers = buffers;
 	return reader;
 }
 
@@ -212,16 +221,40 @@ read_page_header(ParquetColumnReader *reader, ParquetPageHeader *h)
 }
 
 /*
- * The page's bytes as stored, in the page context: those read with its
- * header, and the rest.
+ * One of the page buffers, of at least 'len' bytes: grown (to twice its
+ * size at least, so that a chunk of growing pages is not copied over and
+ * over) when it is too small, its old bytes not kept.
+ */
+static char *
+page_buffer(ParquetPageBuffers *buffers, char **buffer, size_t *size,
+			size_t len)
+{
+	if (*buffer == NULL || *size < len)
+	{
+		size_t		want = Max(len, Min(*size * 2, (size_t) MaxAllocSize));
+
+		/* not left pointing at freed memory should the allocation fail */
+		if (*buffer != NULL)
+			pfree(*buffer);
+		*buffer = NULL;
+		*buffer = MemoryContextAlloc(buffers->context, Max(want, 1));
+		*size = want;
+	}
+	return *buffer;
+}
+
+/*
+ * The page's bytes as stored, in the stored page buffer: those read with
+ * its header, and the rest.
  */
 static char *
 read_page_bytes(ParquetColumnReader *reader, const ParquetPageHeader *h,
 				size_t header_len)
 {
+	ParquetPageBuffers *b = reader->buffers;
 	size_t		len = h->compressed_page_size;
 	size_t		ahead = Min(reader->header_read - header_len, len);
-	char	   *bytes = palloc(Max(len, 1));
+	char	   *bytes = page_buffer(b, &b->stored, &b->stored_size, len);
 
 	memcpy(bytes, reader->header + header_len, ahead);
 	read_chunk(reader, bytes + ahead, len - ahead, reader->next + ahead);
@@ -231,15 +264,20 @@ read_page_bytes(ParquetColumnReader *reader, const ParquetPageHeader *h,
 	return bytes;
 }
 
-/* 'src_len' bytes decompressed to 'len', in the current memory context */
+/*
+ * 'src_len' bytes decompressed to 'len': into the plain page buffer, or
+ * when 'keep', into the current memory context.
+ */
 static char *
 decompress(ParquetColumnReader *reader, const char *src, size_t src_len,
-		   size_t len)
+		   size_t len, bool keep)
 {
+	ParquetPageBuffers *b = reader->buffers;
 	char	   *out;
 
 	parquet_check_codec_sizes(reader->codec, src, src_len, len);
-	out = palloc(Max(len, 1));
+	out = keep ? palloc(Max(len, 1)) :
+		page_buffer(b, &b->plain, &b->plain_size, len);
 	parquet_decompress(reader->codec, src, src_len, out, len);
 	return out;
 }
@@ -278,7 +316,7 @@ read_dictionary_page(ParquetColumnReader *reader, const ParquetPageHeader *h,
 				 errmsg("Parquet dictionary of %d values is too large", h->num_values)));
 
 	old = MemoryContextSwitchTo(reader->dictionary_context);
-	data = decompress(reader, raw, h->compressed_page_size, len);
+	data = decompress(reader, raw, h->compressed_page_size, len, true);
 	reader->dictionary.count = h->num_values;
 	reader->dictionary.values = palloc(sizeof(ParquetPlain) * Max(h->num_values, 1));
 	values_init(&decoder, PARQUET_ENC_PLAIN, reader->type, reader->type_length,
@@ -296,7 +334,8 @@ start_data_page(ParquetColumnReader *reader, const ParquetPageHeader *h,
 	const uint8 *data;
 	size_t		len = h->uncompressed_page_size;
 
-	data = (const uint8 *) decompress(reader, raw, h->compressed_page_size, len);
+	data = (const uint8 *) decompress(reader, raw, h->compressed_page_size, len,
+									  false);
 	if (reader->max_definition_level > 0)
 	{
 		uint32		levels_len;
@@ -351,7 +390,8 @@ start_data_page_v2(ParquetColumnReader *reader, const ParquetPageHeader *h,
 	values_len = h->uncompressed_page_size - levels_len;
 	if (h->is_compressed)
 		values = decompress(reader, raw + levels_len,
-							h->compressed_page_size - levels_len, values_len);
+							h->compressed_page_size - levels_len, values_len,
+							false);
 	else if (h->compressed_page_size != h->uncompressed_page_size)
 		parquet_corrupt(NULL, "Parquet page at byte " INT64_FORMAT " is not compressed, but its sizes differ (%d and %d)",
 						reader->header_offset, h->compressed_page_size,

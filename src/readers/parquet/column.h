@@ -51,20 +51,39 @@ typedef union ParquetPlain
 								 * (12 bytes, as written) */
 } ParquetPlain;
 
+/*
+ * Memory for a column's pages that outlives one chunk's reader: a column
+ * read row group after row group keeps its page buffers, rather than
+ * allocating fresh ones for each chunk (large allocations go back to the
+ * system when freed, and the kernel faults them in again, page by page).
+ * Zero it before first use; the buffers are allocated in 'context' and
+ * grow to the largest page read.
+ */
+typedef struct ParquetPageBuffers
+{
+	MemoryContext context;
+	char	   *stored;			/* a page as stored (compressed) */
+	size_t		stored_size;
+	char	   *plain;			/* a page decompressed */
+	size_t		plain_size;
+} ParquetPageBuffers;
+
 typedef struct ParquetColumnReader ParquetColumnReader;
 
 /*
  * Prepare to read 'chunk' (of a row group of 'num_rows' rows), whose leaf
  * has physical type 'type' (type_length for FIXED_LEN_BYTE_ARRAY) and
  * definition levels up to 'max_definition_level' (0: REQUIRED).  Nothing is
- * read yet.  Memory lives in a child of the current memory context.
+ * read yet.  Pages are read into 'buffers' (NULL: the reader's own); the
+ * rest of its memory lives in a child of the current memory context.
  */
 extern ParquetColumnReader *parquet_column_open(const ParquetFileAccess *file,
 												const ParquetColumnChunk *chunk,
 												ParquetType type,
 												int32 type_length,
 												int max_definition_level,
-												int64 num_rows);
+												int64 num_rows,
+												ParquetPageBuffers *buffers);
 
 /*
  * Decode the next rows, at most 'max': values[i] is set when !isnull[i].

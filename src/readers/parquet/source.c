@@ -107,6 +107,10 @@ typedef struct ParquetSource
 	int64		group_rows;
 	int64		group_first_row;	/* file row number of its first row - 1 */
 	int64		row;			/* in the group, from 1; 0 before the first */
+
+	/* each column's page buffers, by attnum, kept for the whole scan */
+	MemoryContext pages_context;
+	ParquetPageBuffers *page_buffers;
 } ParquetSource;
 
 static bool direct_datum(const ColumnPlan *plan, const RitualConverter *conv,
@@ -126,6 +130,14 @@ parquet_begin(const RitualSourceArgs *args)
 											   "ritual_fdw Parquet row group",
 											   ALLOCSET_DEFAULT_SIZES);
 	src->row_group = -1;
+	src->pages_context = AllocSetContextCreate(CurrentMemoryContext,
+											   "ritual_fdw Parquet pages",
+											   ALLOCSET_DEFAULT_SIZES);
+	src->page_buffers = MemoryContextAllocZero(src->pages_context,
+											   sizeof(ParquetPageBuffers) *
+											   Max(args->natts, 1));
+	for (int i = 0; i < args->natts; i++)
+		src->page_buffers[i].context = src->pages_context;
 	return src;
 }
 
@@ -674,7 +686,8 @@ open_next_row_group(ParquetSource *src)
 											   plan->leaf->element->has_type_length ?
 											   plan->leaf->element->type_length : 0,
 											   plan->leaf->max_definition,
-											   group->num_rows);
+											   group->num_rows,
+											   &src->page_buffers[plan->attnum]);
 		}
 		MemoryContextSwitchTo(oldcontext);
 		return true;
@@ -1075,6 +1088,7 @@ parquet_end(void *state)
 
 	parquet_close(src);
 	MemoryContextDelete(src->unit_context);
+	MemoryContextDelete(src->pages_context);
 }
 
 const RitualSourceRoutine ritual_parquet_source = {
