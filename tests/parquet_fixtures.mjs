@@ -175,6 +175,13 @@ single.events_sorted = `${files}/events_sorted.parquet`;
 await db.run(`COPY (SELECT * FROM (VALUES (1, '2024-01-01'), (2, '2024-01-02'), (3000000000, '2024-01-03'),
                                           (4, 'not a date'), (NULL, '2024-01-05')) v(big, txt))
               TO '${files}/wrong.parquet' (FORMAT parquet)`);
+// bytes that are not UTF-8 (an unannotated BYTE_ARRAY read as text) in
+// every third row: 3,000 rows are dictionary-encoded, 6 are plain
+for (const [name, rows] of [['bad_utf8', 3000], ['bad_utf8_plain', 6]])
+    await db.run(`COPY (SELECT i + 1 AS id,
+                               CASE WHEN i % 3 = 2 THEN '\\xFF\\xFEbad'::BLOB ELSE ('ok' || (i % 2))::BLOB END AS b
+                        FROM range(${rows}) r(i))
+                  TO '${files}/${name}.parquet' (FORMAT parquet)`);
 // Spark's shapes
 for (const [name, bytes] of Object.entries(sparkFiles())) {
     writeFileSync(`${files}/${name}`, bytes);

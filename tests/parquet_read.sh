@@ -18,7 +18,9 @@
 #     Hive-partitioned lake, a lake of CSV and Parquet files, parallel
 #     scans;
 #   - a value that does not fit its column under on_error stop, null and
-#     skip: the error, or the NOTICE, names file, row group, row and column;
+#     skip, text bytes that are not UTF-8 among them (from a dictionary,
+#     where each row of a bad value is reported, and from plain pages): the
+#     error, or the NOTICE, names file, row group, row and column;
 #   - a parallel plan is chosen for a file of many row groups;
 #   - row groups skipped by their statistics, proved by the counts EXPLAIN
 #     ANALYZE shows on a time-sorted file (no timings);
@@ -141,6 +143,18 @@ else
     fail "fixture spark_gzip holds PLAIN_DICTIONARY, a fallback to PLAIN and DELTA_BYTE_ARRAY"
     indent <<<"$got"
 fi
+got=$(sql "SELECT string_agg(file_name || ': ' || (encodings ~ 'DICTIONARY'), ', ' ORDER BY file_name)
+             FROM ritual.parquet_metadata('$files/bad_utf8.parquet') WHERE path_in_schema = 'b' UNION ALL
+           SELECT string_agg(file_name || ': ' || (encodings ~ 'DICTIONARY'), ', ' ORDER BY file_name)
+             FROM ritual.parquet_metadata('$files/bad_utf8_plain.parquet') WHERE path_in_schema = 'b'" |
+      sed 's|.*/||')
+want=$(printf '%s\n' 'bad_utf8.parquet: true' 'bad_utf8_plain.parquet: false')
+if [ "$got" = "$want" ]; then
+    pass "fixtures bad_utf8 and bad_utf8_plain: a dictionary, and none"
+else
+    fail "fixtures bad_utf8 and bad_utf8_plain: a dictionary, and none"
+    indent <<<"$got"
+fi
 # the kinds of page (tests/parquet_fixtures.mjs walks every page): data
 # pages v2 in the files made for them, v1 in DuckDB's
 bad=$(awk -F'|' '{ v2 = ($1 ~ /_pages_v2$|^spark_v2_/) }
@@ -204,16 +218,18 @@ compare_scripts "$out/cases" "ritual's rows are DuckDB's"
 # ---- a value that does not fit its column, under on_error ----
 # The CONTEXT (stop) and DETAIL (null, skip) name file, row group, row and
 # column as: file "PATH", row group N, row N, column NAME
+bad_file=wrong
 where='file "[^"]*/wrong\.parquet", row group [0-9]+, row'
 # on_error_check NAME COLUMNS ON_ERROR QUERY EXPECTED_ROWS PATTERN...: each
-# PATTERN (an extended regex) must match a line of the messages
+# PATTERN (an extended regex) must match a line of the messages; the table
+# reads $files/$bad_file.parquet
 on_error_check() {
     local name=$1 columns=$2 on_error=$3 query=$4 expected=$5
     shift 5
     local table="pq_$name" ok=true pattern
     psql -X -q -At -F'|' -d "$DB" 2>&1 >"$out/$name.rows" <<SQL | unprefix >"$out/$name.messages"
 CREATE FOREIGN TABLE $table ($columns, _line bigint OPTIONS (meta 'line'))
-  SERVER pq_files OPTIONS (path '$files/wrong.parquet', on_error '$on_error');
+  SERVER pq_files OPTIONS (path '$files/$bad_file.parquet', on_error '$on_error');
 $(printf "$query" "$table");
 DROP FOREIGN TABLE $table;
 SQL
@@ -253,6 +269,24 @@ on_error_check date_skip 'big bigint, txt date' skip 'SELECT _line, big, txt FRO
     "$(printf '1|1|2024-01-01\n2|2|2024-01-02\n3|3000000000|2024-01-03\n5||2024-01-05')" \
     '^NOTICE:  ritual_fdw skipped 1 bad row of table "pq_date_skip"' \
     "^DETAIL:  The first was at $where 4, column txt: invalid input syntax for type date"
+# bytes that are not UTF-8 in a text column, every third row, from a
+# dictionary (a value met again is bad again) and from plain pages
+bad_file=bad_utf8
+where='file "[^"]*/bad_utf8\.parquet", row group 0, row'
+on_error_check utf8_stop 'id bigint, b text' stop 'SELECT count(b) FROM %s' '' \
+    '^ERROR:  invalid byte sequence for encoding "UTF8"' \
+    "^CONTEXT:  ritual_fdw table \"pq_utf8_stop\", $where 3, column b: \"\\\\xfffe626164\""
+on_error_check utf8_null 'id bigint, b text' null \
+    'SELECT count(*), count(b), string_agg(DISTINCT b, $$,$$), sum(id) FILTER (WHERE b IS NULL) FROM %s' \
+    '3000|2000|ok0,ok1|1501500' \
+    '^NOTICE:  ritual_fdw set bad fields to NULL in 1000 rows of table "pq_utf8_null"' \
+    "^DETAIL:  The first was at $where 3, column b: invalid byte sequence"
+bad_file=bad_utf8_plain
+where='file "[^"]*/bad_utf8_plain\.parquet", row group 0, row'
+on_error_check utf8_plain_skip 'id bigint, b text' skip 'SELECT id, b FROM %s ORDER BY id' \
+    "$(printf '1|ok0\n2|ok1\n4|ok1\n5|ok0')" \
+    '^NOTICE:  ritual_fdw skipped 2 bad rows of table "pq_utf8_plain_skip"' \
+    "^DETAIL:  The first was at $where 3, column b: invalid byte sequence"
 
 # ---- a parallel plan for a file of many row groups ----
 plan=$(sql "SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;

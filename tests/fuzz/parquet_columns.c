@@ -65,6 +65,7 @@ read_chunk(ParquetFileAccess *file, const ParquetColumnChunk *chunk,
 	ParquetColumnReader *reader;
 	ParquetPlain *values = palloc(sizeof(ParquetPlain) * batch);
 	bool	   *isnull = palloc(sizeof(bool) * batch);
+	int32	   *index = palloc(sizeof(int32) * batch);
 	int64		rows = 0;
 	int			n;
 	Memory	   *m = file->arg;
@@ -81,9 +82,16 @@ read_chunk(ParquetFileAccess *file, const ParquetColumnChunk *chunk,
 								 max_definition_level, num_rows, buffers);
 	do
 	{
-		n = parquet_column_read(reader, batch, values, isnull);
+		n = parquet_column_read(reader, batch, values, isnull, index);
 		if (n < 0 || n > batch)
 			fuzz_fail("parquet_column_read returned %d rows, asked for %d", n, batch);
+		for (int i = 0; i < n; i++)
+		{
+			if (index[i] < -1 || index[i] >= parquet_column_dictionary_size(reader) ||
+				(isnull[i] && index[i] != -1))
+				fuzz_fail("row %d has dictionary index %d (NULL: %d), of a dictionary of %d values",
+						  i, index[i], isnull[i], parquet_column_dictionary_size(reader));
+		}
 		rows += n;
 		visit(arg, row_group, column, name, type, values, isnull, n);
 	} while (n > 0 && rows < parquet_max_rows);
@@ -96,11 +104,12 @@ read_chunk(ParquetFileAccess *file, const ParquetColumnChunk *chunk,
 		fuzz_fail("a column chunk gave " INT64_FORMAT " rows, not its " INT64_FORMAT,
 				  rows, num_rows);
 	/* once at its end, it stays there */
-	if (parquet_column_read(reader, batch, values, isnull) != 0)
+	if (parquet_column_read(reader, batch, values, isnull, NULL) != 0)
 		fuzz_fail("parquet_column_read gave rows after its end");
 	parquet_column_close(reader);
 	pfree(values);
 	pfree(isnull);
+	pfree(index);
 }
 
 void

@@ -321,7 +321,7 @@ read_dictionary_page(ParquetColumnReader *reader, const ParquetPageHeader *h,
 	reader->dictionary.values = palloc(sizeof(ParquetPlain) * Max(h->num_values, 1));
 	values_init(&decoder, PARQUET_ENC_PLAIN, reader->type, reader->type_length,
 				(const uint8 *) data, len, NULL);
-	values_read(&decoder, reader->dictionary.values, h->num_values);
+	values_read(&decoder, reader->dictionary.values, NULL, h->num_values);
 	reader->has_dictionary = true;
 	MemoryContextSwitchTo(old);
 }
@@ -450,7 +450,8 @@ read_page(ParquetColumnReader *reader)
 
 int
 parquet_column_read(ParquetColumnReader *reader, int max,
-					ParquetPlain *values, bool *isnull)
+					ParquetPlain *values, bool *isnull,
+					int32 *dictionary_index)
 {
 	int			rows;
 	int			present = 0;
@@ -494,16 +495,32 @@ parquet_column_read(ParquetColumnReader *reader, int max,
 		}
 	}
 	/* the values of the rows not NULL, then each moved to its row */
-	values_read(&reader->values, values, present);
+	values_read(&reader->values, values, dictionary_index, present);
 	if (present < rows)
 	{
-		for (int i = rows - 1, j = present - 1; i >= 0 && j >= 0; i--)
-			if (!isnull[i])
-				values[i] = values[j--];
+		for (int i = rows - 1, j = present - 1; i >= 0; i--)
+		{
+			if (isnull[i])
+			{
+				if (dictionary_index != NULL)
+					dictionary_index[i] = -1;
+				continue;
+			}
+			values[i] = values[j];
+			if (dictionary_index != NULL)
+				dictionary_index[i] = dictionary_index[j];
+			j--;
+		}
 	}
 	MemoryContextSwitchTo(old);
 	reader->page_rows_left -= rows;
 	return rows;
+}
+
+int32
+parquet_column_dictionary_size(const ParquetColumnReader *reader)
+{
+	return reader->has_dictionary ? reader->dictionary.count : 0;
 }
 
 int64

@@ -88,11 +88,22 @@ extern ParquetColumnReader *parquet_column_open(const ParquetFileAccess *file,
 /*
  * Decode the next rows, at most 'max': values[i] is set when !isnull[i].
  * Byte values point into the reader's memory, valid until the next call.
- * Returns the count, 0 once num_rows rows are read; a chunk whose pages
- * hold fewer or more values than num_rows is an ERROR.
+ * With 'dictionary_index', each row's index in the chunk's dictionary too,
+ * or -1 (a NULL, or a value of a page that is not dictionary-encoded: a
+ * writer may fall back to plain pages mid-chunk), so that a caller can
+ * convert each dictionary value once.  Returns the count, 0 once num_rows
+ * rows are read; a chunk whose pages hold fewer or more values than
+ * num_rows is an ERROR.
  */
 extern int	parquet_column_read(ParquetColumnReader *reader, int max,
-								ParquetPlain *values, bool *isnull);
+								ParquetPlain *values, bool *isnull,
+								int32 *dictionary_index);
+
+/*
+ * Values in the chunk's dictionary (0 before its dictionary page is read,
+ * and for a chunk without one): every index read is below it.
+ */
+extern int32 parquet_column_dictionary_size(const ParquetColumnReader *reader);
 
 /* Bytes of the file read so far (page headers and pages). */
 extern int64 parquet_column_bytes_read(const ParquetColumnReader *reader);

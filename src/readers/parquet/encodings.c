@@ -243,7 +243,7 @@ plain_read(ValueDecoder *d, ParquetPlain *out, int n)
 }
 
 static void
-dictionary_read(ValueDecoder *d, ParquetPlain *out, int n)
+dictionary_read(ValueDecoder *d, ParquetPlain *out, int32 *index, int n)
 {
 	uint32		indices[STEP];
 
@@ -261,6 +261,8 @@ dictionary_read(ValueDecoder *d, ParquetPlain *out, int n)
 								indices[i], d->dictionary->count)));
 			out[done + i] = d->dictionary->values[indices[i]];
 		}
+		if (index != NULL)
+			memcpy(index + done, indices, sizeof(int32) * step);
 	}
 }
 
@@ -427,12 +429,22 @@ delta_integer_read(ValueDecoder *d, ParquetPlain *out, int n)
 	}
 }
 
-/* The next 'n' values into 'out'. */
+/*
+ * The next 'n' values into 'out'; with 'dictionary_index', each value's
+ * index in the dictionary too, or -1 when the page is not dictionary-encoded.
+ */
 void
-values_read(ValueDecoder *d, ParquetPlain *out, int n)
+values_read(ValueDecoder *d, ParquetPlain *out, int32 *dictionary_index, int n)
 {
 	if (n <= 0)
 		return;
+	if (dictionary_index != NULL &&
+		d->encoding != PARQUET_ENC_PLAIN_DICTIONARY &&
+		d->encoding != PARQUET_ENC_RLE_DICTIONARY)
+	{
+		for (int i = 0; i < n; i++)
+			dictionary_index[i] = -1;
+	}
 	switch (d->encoding)
 	{
 		case PARQUET_ENC_PLAIN:
@@ -440,7 +452,7 @@ values_read(ValueDecoder *d, ParquetPlain *out, int n)
 			break;
 		case PARQUET_ENC_PLAIN_DICTIONARY:
 		case PARQUET_ENC_RLE_DICTIONARY:
-			dictionary_read(d, out, n);
+			dictionary_read(d, out, dictionary_index, n);
 			break;
 		case PARQUET_ENC_RLE:
 			rle_boolean_read(d, out, n);

@@ -162,7 +162,8 @@ extern void values_init(ValueDecoder *d, int32 encoding, ParquetType type,
 						int32 type_length, const uint8 *data, size_t len,
 						const ParquetDictionary *dictionary);
 extern int	values_batch_limit(const ValueDecoder *d, Size bytes);
-extern void values_read(ValueDecoder *d, ParquetPlain *out, int n);
+extern void values_read(ValueDecoder *d, ParquetPlain *out,
+						int32 *dictionary_index, int n);
 extern int32 plain_value_size(ParquetType type, int32 type_length);
 
 #endif							/* RITUAL_PARQUET_PAGES_H */

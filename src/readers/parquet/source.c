@@ -65,6 +65,16 @@ typedef struct Leaf
 	bool		nested;			/* a group, or under one */
 } Leaf;
 
+/*
+ * A column's memory kept for the whole scan, file after file: its page
+ * buffers, and the Datums of its current batch (reset for the next).
+ */
+typedef struct ColumnMemory
+{
+	ParquetPageBuffers pages;
+	MemoryContext batch;
+} ColumnMemory;
+
 /* How one table column is read from the current file. */
 typedef struct ColumnPlan
 {
@@ -82,10 +92,26 @@ typedef struct ColumnPlan
 	 * each column reads its next batch only when its last is used up.
 	 */
 	ParquetColumnReader *reader;
+	ColumnMemory *memory;		/* the column's, for the whole scan */
 	int			count;			/* values in the batch */
 	int			pos;			/* the current row's, or -1 */
 	ParquetPlain values[BATCH_ROWS];
 	bool		isnull[BATCH_ROWS];
+	int32		dictionary_index[BATCH_ROWS];
+
+	/*
+	 * The batch's values as Datums, made as soon as the batch is decoded,
+	 * where the conversion cannot fail (ready[i]); the other rows are
+	 * converted when filled, so that a bad value is reported at its row.
+	 */
+	Datum		datums[BATCH_ROWS];
+	bool		ready[BATCH_ROWS];
+
+	/*
+	 * CONVERT_TEXT: each value of the chunk's dictionary as a Datum once
+	 * made (0 before), in the row group's memory.
+	 */
+	Datum	   *dictionary_datums;
 } ColumnPlan;
 
 typedef struct ParquetSource
@@ -108,14 +134,15 @@ typedef struct ParquetSource
 	int64		group_first_row;	/* file row number of its first row - 1 */
 	int64		row;			/* in the group, from 1; 0 before the first */
 
-	/* each column's page buffers, by attnum, kept for the whole scan */
-	MemoryContext pages_context;
-	ParquetPageBuffers *page_buffers;
+	/* each column's memory, by attnum, kept for the whole scan */
+	MemoryContext columns_context;
+	ColumnMemory *column_memory;
 } ParquetSource;
 
 static bool direct_datum(const ColumnPlan *plan, const RitualConverter *conv,
 						 const ParquetPlain *v, Datum *value, char **message);
 static char *value_text(const ColumnPlan *plan, const ParquetPlain *v);
+static bool text_datum(const ParquetPlain *v, Datum *value, char **message);
 
 static void *
 parquet_begin(const RitualSourceArgs *args)
@@ -130,14 +157,14 @@ parquet_begin(const RitualSourceArgs *args)
 											   "ritual_fdw Parquet row group",
 											   ALLOCSET_DEFAULT_SIZES);
 	src->row_group = -1;
-	src->pages_context = AllocSetContextCreate(CurrentMemoryContext,
-											   "ritual_fdw Parquet pages",
-											   ALLOCSET_DEFAULT_SIZES);
-	src->page_buffers = MemoryContextAllocZero(src->pages_context,
-											   sizeof(ParquetPageBuffers) *
-											   Max(args->natts, 1));
+	src->columns_context = AllocSetContextCreate(CurrentMemoryContext,
+												 "ritual_fdw Parquet columns",
+												 ALLOCSET_DEFAULT_SIZES);
+	src->column_memory = MemoryContextAllocZero(src->columns_context,
+												sizeof(ColumnMemory) *
+												Max(args->natts, 1));
 	for (int i = 0; i < args->natts; i++)
-		src->page_buffers[i].context = src->pages_context;
+		src->column_memory[i].pages.context = src->columns_context;
 	return src;
 }
 
@@ -356,6 +383,11 @@ plan_columns(ParquetSource *src)
 		plan->type = found->element->type;
 		plan->meaning = parquet_meaning(found->element);
 		plan->conversion = choose_conversion(plan, column->conv);
+		plan->memory = &src->column_memory[i];
+		if (plan->memory->batch == NULL)
+			plan->memory->batch = AllocSetContextCreate(src->columns_context,
+														"ritual_fdw Parquet batch",
+														ALLOCSET_DEFAULT_SIZES);
 	}
 	if (file_columns > 0 && matched == 0 && nleaves > 0)
 		ereport(ERROR,
@@ -682,17 +714,81 @@ open_next_row_group(ParquetSource *src)
 								chunk->meta_data.type, plan->type)));
 			plan->count = 0;
 			plan->pos = -1;
+			plan->dictionary_datums = NULL;
 			plan->reader = parquet_column_open(&access, chunk, plan->type,
 											   plan->leaf->element->has_type_length ?
 											   plan->leaf->element->type_length : 0,
 											   plan->leaf->max_definition,
 											   group->num_rows,
-											   &src->page_buffers[plan->attnum]);
+											   &plan->memory->pages);
 		}
 		MemoryContextSwitchTo(oldcontext);
 		return true;
 	}
 	return false;
+}
+
+/*
+ * A text value of the chunk's dictionary as a Datum, made the first time
+ * the dictionary value is met; false when it is not valid UTF-8.
+ */
+static bool
+dictionary_text(ParquetSource *src, ColumnPlan *plan, int row, Datum *value)
+{
+	int32		index = plan->dictionary_index[row];
+	char	   *message;
+
+	if (plan->dictionary_datums == NULL)
+		plan->dictionary_datums =
+			MemoryContextAllocZero(src->group_context,
+								   sizeof(Datum) *
+								   Max(parquet_column_dictionary_size(plan->reader), 1));
+	if (plan->dictionary_datums[index] == (Datum) 0)
+	{
+		MemoryContext oldcontext = MemoryContextSwitchTo(src->group_context);
+		bool		made = text_datum(&plan->values[row],
+									  &plan->dictionary_datums[index], &message);
+
+		MemoryContextSwitchTo(oldcontext);
+		if (!made)
+			return false;
+	}
+	*value = plan->dictionary_datums[index];
+	return true;
+}
+
+/*
+ * Convert the batch just decoded where the conversion cannot fail, in the
+ * column's batch memory: the executor is done with a batch's rows when the
+ * next batch is read.
+ */
+static void
+convert_batch(ParquetSource *src, ColumnPlan *plan)
+{
+	RitualConverter *conv = src->args->columns[plan->attnum].conv;
+	MemoryContext oldcontext;
+	char	   *message;
+
+	if (plan->conversion == CONVERT_BY_TEXT)
+	{
+		memset(plan->ready, false, sizeof(bool) * plan->count);
+		return;
+	}
+	MemoryContextReset(plan->memory->batch);
+	oldcontext = MemoryContextSwitchTo(plan->memory->batch);
+	/* a direct conversion is never a domain's: NULLs are ready as they are */
+	for (int i = 0; i < plan->count; i++)
+	{
+		if (plan->isnull[i])
+			plan->ready[i] = true;
+		else if (plan->conversion == CONVERT_TEXT &&
+				 plan->dictionary_index[i] >= 0)
+			plan->ready[i] = dictionary_text(src, plan, i, &plan->datums[i]);
+		else
+			plan->ready[i] = direct_datum(plan, conv, &plan->values[i],
+										  &plan->datums[i], &message);
+	}
+	MemoryContextSwitchTo(oldcontext);
 }
 
 /* Move every planned column to the group's next row, decoding as needed. */
@@ -708,7 +804,9 @@ advance_columns(ParquetSource *src)
 		plan->count = parquet_column_read(plan->reader,
 										  (int) Min(src->group_rows - src->row + 1,
 													BATCH_ROWS),
-										  plan->values, plan->isnull);
+										  plan->values, plan->isnull,
+										  plan->conversion == CONVERT_TEXT ?
+										  plan->dictionary_index : NULL);
 		plan->pos = 0;
 		if (plan->count <= 0)
 			ereport(ERROR,
@@ -716,6 +814,7 @@ advance_columns(ParquetSource *src)
 					 errmsg("column \"%s\" of row group %d ends after " INT64_FORMAT " of its " INT64_FORMAT " rows",
 							plan->leaf->element->name, src->row_group,
 							src->row - 1, src->group_rows)));
+		convert_batch(src, plan);
 	}
 }
 
@@ -1067,8 +1166,13 @@ parquet_fill(void *state, Datum *values, bool *nulls)
 	{
 		ColumnPlan *plan = &src->plans[p];
 
-		if (!convert_value(src, plan, plan->pos, &values[plan->attnum],
-						   &nulls[plan->attnum]))
+		if (plan->ready[plan->pos])
+		{
+			values[plan->attnum] = plan->datums[plan->pos];
+			nulls[plan->attnum] = plan->isnull[plan->pos];
+		}
+		else if (!convert_value(src, plan, plan->pos, &values[plan->attnum],
+								&nulls[plan->attnum]))
 			break;
 	}
 }
@@ -1088,7 +1192,7 @@ parquet_end(void *state)
 
 	parquet_close(src);
 	MemoryContextDelete(src->unit_context);
-	MemoryContextDelete(src->pages_context);
+	MemoryContextDelete(src->columns_context);
 }
 
 const RitualSourceRoutine ritual_parquet_source = {
