@@ -162,6 +162,11 @@ await db.run(`COPY (SELECT i AS id, 'group ' || (i % 13) AS grp, i / 7 AS x,
                     FROM range(20000) r(i))
               TO '${files}/row_groups.parquet' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 2048)`);
 single.row_groups = `${files}/row_groups.parquet`;
+// a file of 27 parallel blocks at ritual.parallel_block_size's least (64
+// kB), in 5 row groups: most blocks have no row group starting in them
+await db.run(`COPY (SELECT i AS id, md5(i::VARCHAR) AS h FROM range(40000) r(i))
+              TO '${files}/blocks.parquet' (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE 8192)`);
+single.blocks = `${files}/blocks.parquet`;
 // time-sorted events: 10 days of 4096 events, two row groups a day
 await db.run(`CREATE TABLE events AS
               SELECT TIMESTAMP '2024-01-01' + to_microseconds(i * 21093750) AS event_time,
@@ -353,6 +358,15 @@ for (const name of Object.keys(single).filter((n) => n.startsWith('matrix_') && 
                                         select: [...columns, ...meta] });
     await emit('parallel_count_row_groups', { path, columns, source: readParquet(path), extra: parallel,
                                               count: true, meta: false, order: false });
+}
+{
+    const path = single.blocks;
+    const columns = await describe(`read_parquet(${lit(path)})`);
+    const blocks = `${parallel}SET ritual.parallel_block_size = '64kB';\n`;
+    await emit('parallel_blocks', { path, columns, source: readParquet(path), extra: blocks,
+                                    select: [...columns, ...meta] });
+    await emit('parallel_count_blocks', { path, columns, source: readParquet(path), extra: blocks,
+                                          count: true, meta: false, order: false });
 }
 {
     // names: case-insensitive, column_name, a column the file lacks

@@ -302,6 +302,28 @@ else
     indent <<<"$plan"
 fi
 
+# ---- a parallel scan of a file of many blocks, most with no row group
+# starting in them: the workers read each row group once, together ----
+got=$(sql "SELECT 'blocks of 64 kB: ' || ceil((pg_stat_file('$files/blocks.parquet')).size / 65536.0)
+                  || ', row groups: ' || count(DISTINCT row_group_id)
+             FROM ritual.parquet_metadata('$files/blocks.parquet');
+           SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;
+           SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2;
+           SET ritual.parallel_block_size = '64kB';
+           CREATE FOREIGN TABLE pq_blocks (id bigint, h text) SERVER pq_files
+             OPTIONS (path '$files/blocks.parquet');
+           EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+             SELECT count(*), count(DISTINCT id), sum(length(h)) FROM pq_blocks;
+           SELECT count(*), count(DISTINCT id), sum(length(h)) FROM pq_blocks;
+           DROP FOREIGN TABLE pq_blocks;")
+if grep -qE '^blocks of 64 kB: [0-9]{2}, row groups: 5$' <<<"$got" && grep -q 'Workers Launched: [12]' <<<"$got" &&
+   grep -q 'Ritual Row Groups Read: 5$' <<<"$got" && grep -qx '40000|40000|1280000' <<<"$got"; then
+    pass "a parallel scan of over 10 blocks and 5 row groups reads each row group once"
+else
+    fail "a parallel scan of over 10 blocks and 5 row groups reads each row group once"
+    indent 30 <<<"$got"
+fi
+
 # ---- row groups skipped by their statistics: the time-sorted events, 10
 # days of 4096 events 21.09375 s apart, each day two row groups of 12 hours ----
 events="$files/events_sorted.parquet"

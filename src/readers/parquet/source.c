@@ -451,6 +451,9 @@ parquet_open(void *state, const RitualUnit *unit, bool *header,
 	*header = false;
 	parquet_close(src);
 	MemoryContextReset(src->unit_context);
+	/* the last file's plans are gone with its memory */
+	src->plans = NULL;
+	src->nplans = 0;
 	src->group_context = AllocSetContextCreate(src->unit_context,
 											   "ritual_fdw Parquet row group",
 											   ALLOCSET_DEFAULT_SIZES);
