@@ -35,11 +35,15 @@ await db.run(`COPY (SELECT *, CAST(event_date AS DATE) AS event_day FROM events)
               TO ${lit(`${out}/lake`)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (event_day))`);
 
 if (bigMb) {
-    // copies of the rows until the file is about the size asked
+    // copies of the rows until the file is about the size asked, each copy
+    // shifted (user ids, seconds) so that it compresses no better than the
+    // first: plain copies made a "2 GB" file of 100 MB
     const size = statSync(`${out}/events.parquet`).size;
     for (const [name, mb] of [['small', 100], ['big', Number(bigMb)]]) {
         const copies = Math.max(1, Math.round((mb * 1e6) / size));
-        await db.run(`COPY (SELECT events.* FROM range(${copies}) r(i), events)
+        await db.run(`COPY (SELECT e.user_id + r.i * 100000000 AS user_id, e.event_type,
+                                   e.event_date + to_seconds(r.i) AS event_date
+                            FROM range(${copies}) r(i), events e)
                       TO ${lit(`${out}/${name}.parquet`)} (FORMAT parquet, COMPRESSION snappy)`);
     }
 }
