@@ -5,11 +5,13 @@ MODULE_big = ritual
 OBJS = \
 	ritual_fdw.o \
 	src/convert.o \
+	src/readers/csv/csv_describe.o \
 	src/readers/csv/csv_reader.o \
 	src/readers/csv/csv_source.o \
 	src/decompress.o \
 	src/discovery.o \
 	src/functions.o \
+	src/import.o \
 	src/ingest.o \
 	src/ingest_batch.o \
 	src/listing.o \
@@ -34,6 +36,7 @@ OBJS = \
 	src/readers/parquet/values.o \
 	src/removed_functions.o \
 	src/scan.o \
+	src/type_guess.o \
 	src/writer.o
 
 EXTENSION = ritual
@@ -63,7 +66,7 @@ PG_CPPFLAGS = -Isrc -isystem $(shell $(PG_CONFIG) --includedir-server)
 
 # pg_regress suites; tests/pg_regress_launcher masks the test-data path so
 # that expected output is the same on every machine.
-REGRESS = options discovery reading types on_error meta explain security roles fast_paths parallel functions reporting refresh lake write ingest chunk_boundaries looker parquet
+REGRESS = options discovery reading types on_error meta explain security roles fast_paths parallel functions reporting refresh lake write ingest chunk_boundaries looker parquet import
 REGRESS_OPTS = --launcher=$(CURDIR)/tests/pg_regress_launcher
 
 # the sample-data generator, a program of its own

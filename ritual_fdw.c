@@ -128,6 +128,8 @@ static void ritualEndForeignModify(EState *estate, ResultRelInfo *rinfo);
 static void ritualBeginForeignInsert(ModifyTableState *mtstate,
 									 ResultRelInfo *rinfo);
 static void ritualEndForeignInsert(EState *estate, ResultRelInfo *rinfo);
+static List *ritualImportForeignSchema(ImportForeignSchemaStmt *stmt,
+									   Oid serverOid);
 static int	ritual_acquire_sample_rows(Relation onerel, int elevel,
 									   HeapTuple *rows, int targrows,
 									   double *totalrows,
@@ -180,6 +182,7 @@ ritual_fdw_handler(PG_FUNCTION_ARGS)
 	routine->EndForeignModify = ritualEndForeignModify;
 	routine->BeginForeignInsert = ritualBeginForeignInsert;
 	routine->EndForeignInsert = ritualEndForeignInsert;
+	routine->ImportForeignSchema = ritualImportForeignSchema;
 
 	PG_RETURN_POINTER(routine);
 }
@@ -952,4 +955,14 @@ static void
 ritualEndForeignInsert(pg_attribute_unused() EState *estate,
 					   pg_attribute_unused() ResultRelInfo *rinfo)
 {
+}
+
+/*
+ * ritualImportForeignSchema
+ *		Tables for the files and lakes of a directory (src/import.c).
+ */
+static List *
+ritualImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
+{
+	return ritual_import_schema(stmt, serverOid);
 }

@@ -445,8 +445,9 @@ apply_option(RitualOptions *opts, DefElem *def)
 	}
 }
 
-static bool
-has_option(List *options, const char *name)
+/* Whether 'options' (DefElem *) has one named 'name'. */
+bool
+ritual_has_option(List *options, const char *name)
 {
 	ListCell   *lc;
 
@@ -467,13 +468,13 @@ has_option(List *options, const char *name)
 static void
 check_option_combination(RitualOptions *opts, List *options, bool complete)
 {
-#define GIVEN(name) (complete || has_option(options, (name)))
-	if (!has_option(options, "escape"))
+#define GIVEN(name) (complete || ritual_has_option(options, (name)))
+	if (!ritual_has_option(options, "escape"))
 		opts->escape = opts->quote;
-	if (!has_option(options, "match_by"))
+	if (!ritual_has_option(options, "match_by"))
 		opts->match_by_name = opts->header;
 	if (opts->match_by_name && !opts->header &&
-		has_option(options, "match_by") && GIVEN("header"))
+		ritual_has_option(options, "match_by") && GIVEN("header"))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option match_by 'name' requires header 'true'"),
@@ -492,7 +493,7 @@ check_option_combination(RitualOptions *opts, List *options, bool complete)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option \"null\" cannot contain the delimiter")));
 	if (opts->on_error == RITUAL_ON_ERROR_STOP &&
-		has_option(options, "reject_limit") && GIVEN("on_error"))
+		ritual_has_option(options, "reject_limit") && GIVEN("on_error"))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option \"reject_limit\" requires on_error 'null' or 'skip'"),
@@ -575,14 +576,14 @@ ritual_fdw_validator(PG_FUNCTION_ARGS)
 	 * resulting list, so an owner without the privilege cannot change any
 	 * option of a table that reads files.
 	 */
-	if (catalog == ForeignTableRelationId && has_option(options, "path") &&
+	if (catalog == ForeignTableRelationId && ritual_has_option(options, "path") &&
 		!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to set option \"path\" of a ritual_fdw foreign table"),
 				 errdetail("Only superusers and members of pg_read_server_files may point a table at server files.")));
 
-	if (catalog == ForeignTableRelationId && !has_option(options, "path"))
+	if (catalog == ForeignTableRelationId && !ritual_has_option(options, "path"))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_DYNAMIC_PARAMETER_VALUE_NEEDED),
 				 errmsg("a ritual_fdw foreign table needs option \"path\""),
@@ -603,6 +604,40 @@ ritual_fdw_validator(PG_FUNCTION_ARGS)
 	check_option_combination(&opts, options, false);
 
 	PG_RETURN_VOID();
+}
+
+/*
+ * The options IMPORT FOREIGN SCHEMA reads files with and gives every table
+ * it makes: the server's, then those of the statement, which must be
+ * options of a table (path aside: the tables get theirs from the import).
+ */
+RitualOptions *
+ritual_import_options(Oid serverid, List *import_options)
+{
+	RitualOptions *opts = palloc(sizeof(RitualOptions));
+	ForeignServer *server = GetForeignServer(serverid);
+	ListCell   *lc;
+
+	foreach(lc, import_options)
+	{
+		DefElem    *def = lfirst_node(DefElem, lc);
+
+		if (strcmp(def->defname, "path") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("IMPORT FOREIGN SCHEMA takes no option \"path\""),
+					 errhint("Name the directory or file as the remote schema: IMPORT FOREIGN SCHEMA \"/srv/exports\" FROM SERVER ...")));
+		if (!option_is_valid(def->defname, ForeignTableRelationId))
+			reject_unknown_option(def->defname, ForeignTableRelationId);
+	}
+	init_options(opts);
+	foreach(lc, server->options)
+		apply_option(opts, lfirst_node(DefElem, lc));
+	foreach(lc, import_options)
+		apply_option(opts, lfirst_node(DefElem, lc));
+	check_option_combination(opts, list_concat_copy(server->options,
+													import_options), true);
+	return opts;
 }
 
 /*

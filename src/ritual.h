@@ -94,6 +94,8 @@ typedef struct RitualOptions
 
 /* options.c */
 extern RitualOptions *ritual_get_options(Oid foreigntableid);
+extern RitualOptions *ritual_import_options(Oid serverid, List *import_options);
+extern bool ritual_has_option(List *options, const char *name);
 extern List *ritual_split_paths(const char *value);
 extern const char *ritual_meta_name(RitualMeta meta);
 extern RitualFormat ritual_format_of(const RitualOptions *opts,
@@ -130,6 +132,11 @@ extern List *ritual_discover_files(List *patterns, bool missing_ok);
 extern List *ritual_discover_files_filtered(List *patterns, bool missing_ok,
 											RitualDirFilter *filter);
 extern int64 ritual_total_size(List *files);
+
+/* import.c */
+struct ImportForeignSchemaStmt;
+extern List *ritual_import_schema(struct ImportForeignSchemaStmt *stmt,
+								  Oid serverid);
 
 /* pending_files.c */
 extern char *ritual_pending_name(const char *final_name);

@@ -70,6 +70,13 @@ typedef struct RitualSourceArgs
 	Bitmapset  *filter_columns;
 } RitualSourceArgs;
 
+/* A column a file offers, as a table over the file would declare it. */
+typedef struct RitualFileColumn
+{
+	char	   *name;
+	char	   *type;			/* as SQL spells it: "bigint", "numeric(18,2)" */
+} RitualFileColumn;
+
 typedef struct RitualSourceRoutine
 {
 	const char *format;			/* "csv", "parquet": for messages */
@@ -94,8 +101,9 @@ typedef struct RitualSourceRoutine
 
 	/*
 	 * Convert the current record into values/nulls of the wanted file
-	 * columns (others are left alone), in the current memory context,
-	 * reporting bad values and records through args->problem.
+	 * columns (others are left alone), reporting bad values and records
+	 * through args->problem.  Values are made in the current memory context
+	 * or live in the source's, until the next call of next.
 	 */
 	void		(*fill) (void *state, Datum *values, bool *nulls);
 
@@ -110,6 +118,17 @@ typedef struct RitualSourceRoutine
 
 	void		(*close) (void *state);
 	void		(*end) (void *state);
+
+	/*
+	 * The columns of file 'path' and the types a table over it should give
+	 * them (a list of RitualFileColumn *), from the file's own schema or
+	 * guessed from its first records.  'opts' are the options to read it
+	 * with, of which those in 'given' (DefElem *) the user set; the others
+	 * a source may find out, and *table_options gets those it found (a
+	 * header, a delimiter).  For IMPORT FOREIGN SCHEMA.
+	 */
+	List	   *(*describe) (const char *path, const RitualOptions *opts,
+							 List *given, List **table_options);
 } RitualSourceRoutine;
 
 extern const RitualSourceRoutine ritual_csv_source;

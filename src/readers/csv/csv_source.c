@@ -12,6 +12,7 @@
 
 #include "mb/pg_wchar.h"
 
+#include "csv_describe.h"
 #include "csv_reader.h"
 #include "readers/source.h"
 
@@ -461,4 +462,5 @@ const RitualSourceRoutine ritual_csv_source = {
 	.raw = csv_raw,
 	.close = csv_close,
 	.end = csv_end,
+	.describe = csv_describe,
 };

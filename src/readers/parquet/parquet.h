@@ -202,6 +202,8 @@ typedef struct ParquetMeaning
 	bool		utc;			/* TIME, TIMESTAMP: adjusted to UTC */
 	ParquetTimeUnit unit;		/* TIME, TIMESTAMP */
 	bool		is_unsigned;	/* INTEGER */
+	int			bit_width;		/* INTEGER: 8, 16, 32 or 64; 0 unsaid */
+	int32		precision;		/* DECIMAL; 0 unsaid */
 } ParquetMeaning;
 
 extern ParquetMeaning parquet_meaning(const ParquetSchemaElement *leaf);

@@ -25,6 +25,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/numeric.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -211,6 +212,30 @@ walk_schema(const ParquetFileMetaData *meta, int index, int depth,
 	return index + 1;
 }
 
+/* The leaves under the root of a file's schema, in its columns' order. */
+static Leaf *
+file_leaves(const ParquetFileMetaData *meta, int *nleaves)
+{
+	Leaf	   *leaves;
+
+	if (meta->num_schema < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the Parquet file has an empty schema")));
+	leaves = palloc(sizeof(Leaf) * meta->num_schema);
+	*nleaves = 0;
+	/* the root's own repetition does not count */
+	if (meta->schema[0].has_num_children && meta->schema[0].num_children > 0)
+	{
+		int			index = 1;
+
+		for (int i = 0; i < meta->schema[0].num_children; i++)
+			index = walk_schema(meta, index, 1, 0, false, false,
+								leaves, nleaves);
+	}
+	return leaves;
+}
+
 /* The conversion of a leaf's values into a column of type 'typid'. */
 static Conversion
 choose_conversion(ColumnPlan *plan, const RitualConverter *conv)
@@ -290,6 +315,23 @@ leaf_matches(const Leaf *leaf, const char *column)
 }
 
 /*
+ * The name of the top-level field a leaf is in: its column chunks' first
+ * path element; NULL when the file has no row group to tell.
+ */
+static const char *
+top_level_name(const ParquetFileMetaData *meta, const Leaf *leaf)
+{
+	const ParquetColumnMetaData *cm;
+
+	if (meta->num_row_groups > 0 &&
+		leaf->chunk < meta->row_groups[0].num_columns &&
+		(cm = &meta->row_groups[0].columns[leaf->chunk].meta_data)->path_length > 0 &&
+		cm->path_in_schema[0] != NULL)
+		return cm->path_in_schema[0];
+	return NULL;
+}
+
+/*
  * Plan the wanted file columns of the table against the file's schema:
  * matched by name, case-insensitively; a column the file lacks is NULL.
  */
@@ -303,20 +345,7 @@ plan_columns(ParquetSource *src)
 	int			file_columns = 0;
 	int			matched = 0;
 
-	if (meta->num_schema < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("the Parquet file has an empty schema")));
-	leaves = palloc(sizeof(Leaf) * meta->num_schema);
-	/* the root's own repetition does not count */
-	if (meta->schema[0].has_num_children && meta->schema[0].num_children > 0)
-	{
-		int			index = 1;
-
-		for (int i = 0; i < meta->schema[0].num_children; i++)
-			index = walk_schema(meta, index, 1, 0, false, false,
-								leaves, &nleaves);
-	}
+	leaves = file_leaves(meta, &nleaves);
 
 	src->plans = palloc0(sizeof(ColumnPlan) * Max(args->natts, 1));
 	src->nplans = 0;
@@ -334,15 +363,10 @@ plan_columns(ParquetSource *src)
 		{
 			if (leaves[l].nested)
 			{
-				/* a group's name is its first leaf's first path element */
-				const ParquetColumnMetaData *cm;
+				const char *top = top_level_name(meta, &leaves[l]);
 
-				if (meta->num_row_groups > 0 &&
-					leaves[l].chunk < meta->row_groups[0].num_columns &&
-					(cm = &meta->row_groups[0].columns[leaves[l].chunk].meta_data)->path_length > 0 &&
-					cm->path_in_schema[0] != NULL &&
-					pg_strcasecmp(cm->path_in_schema[0], column->file_name) == 0)
-					group = cm->path_in_schema[0];
+				if (top != NULL && pg_strcasecmp(top, column->file_name) == 0)
+					group = top;
 				continue;
 			}
 			if (!leaf_matches(&leaves[l], column->file_name))
@@ -1198,6 +1222,127 @@ parquet_end(void *state)
 	MemoryContextDelete(src->columns_context);
 }
 
+/*
+ * The type a table column over a leaf gets from IMPORT FOREIGN SCHEMA: the
+ * one its values mean (the conversions above read each of them), else
+ * text, which every value has.
+ */
+static char *
+leaf_type(const ParquetSchemaElement *element)
+{
+	ParquetMeaning m = parquet_meaning(element);
+
+	if (element->type == PARQUET_INT96)
+		return "timestamptz";	/* Spark's instants */
+	switch (m.kind)
+	{
+		case PARQUET_LOGICAL_NONE:
+		case PARQUET_LOGICAL_INTEGER:
+			switch (element->type)
+			{
+				case PARQUET_BOOLEAN:
+					return "boolean";
+				case PARQUET_INT32:
+					if (m.bit_width > 0 && m.bit_width <= 16)
+						return m.is_unsigned ? "integer" : "smallint";
+					return m.is_unsigned ? "bigint" : "integer";
+				case PARQUET_INT64:
+					return m.is_unsigned ? "numeric(20,0)" : "bigint";
+				case PARQUET_FLOAT:
+					return "real";
+				case PARQUET_DOUBLE:
+					return "double precision";
+				case PARQUET_BYTE_ARRAY:
+				case PARQUET_FIXED_LEN_BYTE_ARRAY:
+					return m.kind == PARQUET_LOGICAL_NONE ? "bytea" : "text";
+				default:
+					return "text";
+			}
+		case PARQUET_LOGICAL_STRING:
+		case PARQUET_LOGICAL_ENUM:
+			return "text";
+		case PARQUET_LOGICAL_JSON:
+			return "jsonb";
+		case PARQUET_LOGICAL_UUID:
+			return "uuid";
+		case PARQUET_LOGICAL_DATE:
+			return "date";
+		case PARQUET_LOGICAL_TIME:
+			return "time";
+		case PARQUET_LOGICAL_TIMESTAMP:
+			return m.utc ? "timestamptz" : "timestamp";
+		case PARQUET_LOGICAL_DECIMAL:
+			if (m.precision >= 1 && m.precision <= NUMERIC_MAX_PRECISION &&
+				m.scale >= 0 && m.scale <= m.precision)
+				return psprintf("numeric(%d,%d)", m.precision, m.scale);
+			return "numeric";
+		default:
+			return "text";
+	}
+}
+
+/*
+ * The file's top-level leaves as columns.  Nested and repeated columns,
+ * which the reader cannot read, are left out with a NOTICE; of names equal
+ * but for case (the reader matches names so) the first is kept.
+ */
+static List *
+parquet_describe(const char *path, const RitualOptions *opts pg_attribute_unused(),
+				 List *given pg_attribute_unused(), List **table_options)
+{
+	ParquetFile *file = parquet_file_open(path);
+	List	   *columns = NIL;
+	List	   *left_out = NIL;
+	Leaf	   *leaves;
+	int			nleaves;
+
+	*table_options = NIL;
+	leaves = file_leaves(file->meta, &nleaves);
+	for (int l = 0; l < nleaves; l++)
+	{
+		const ParquetSchemaElement *element = leaves[l].element;
+		RitualFileColumn *column;
+		bool		taken = false;
+		ListCell   *lc;
+
+		if (element->name == NULL || element->name[0] == '\0')
+			continue;
+		if (leaves[l].nested || leaves[l].repeated || !element->has_type)
+		{
+			const char *group = top_level_name(file->meta, &leaves[l]);
+
+			if (group == NULL)
+				group = element->name;
+
+			/* a group's leaves come together: one notice for its first */
+			if (group != NULL && !list_member(left_out, makeString((char *) group)))
+			{
+				left_out = lappend(left_out, makeString((char *) group));
+				ereport(NOTICE,
+						(errmsg("column \"%s\" of Parquet file \"%s\" is left out: it is nested or repeated",
+								group, path)));
+			}
+			continue;
+		}
+		foreach(lc, columns)
+			taken |= pg_strcasecmp(((RitualFileColumn *) lfirst(lc))->name,
+								   element->name) == 0;
+		if (taken)
+		{
+			ereport(NOTICE,
+					(errmsg("column \"%s\" of Parquet file \"%s\" is left out: an earlier column has the same name but for case",
+							element->name, path)));
+			continue;
+		}
+		column = palloc(sizeof(RitualFileColumn));
+		column->name = pstrdup(element->name);
+		column->type = leaf_type(element);
+		columns = lappend(columns, column);
+	}
+	parquet_file_close(file);
+	return columns;
+}
+
 const RitualSourceRoutine ritual_parquet_source = {
 	.format = "Parquet",
 	.begin = parquet_begin,
@@ -1208,4 +1353,5 @@ const RitualSourceRoutine ritual_parquet_source = {
 	.raw = parquet_raw,
 	.close = parquet_close,
 	.end = parquet_end,
+	.describe = parquet_describe,
 };

@@ -32,6 +32,7 @@
 #define CONVERTED_TIMESTAMP_MICROS	10
 #define CONVERTED_UINT_8			11
 #define CONVERTED_UINT_64			14
+#define CONVERTED_INT_64			18
 #define CONVERTED_JSON				19
 
 /* 0001-01-01 and 9999-12-31 in days since 1970-01-01, the dates shown */
@@ -51,7 +52,7 @@
 ParquetMeaning
 parquet_meaning(const ParquetSchemaElement *leaf)
 {
-	ParquetMeaning m = {PARQUET_LOGICAL_NONE, 0, false, PARQUET_UNIT_NONE, false};
+	ParquetMeaning m = {PARQUET_LOGICAL_NONE, 0, false, PARQUET_UNIT_NONE, false, 0, 0};
 	const ParquetLogicalType *lt;
 
 	if (leaf == NULL)
@@ -64,6 +65,8 @@ parquet_meaning(const ParquetSchemaElement *leaf)
 		m.utc = lt->adjusted_to_utc;
 		m.unit = lt->unit;
 		m.is_unsigned = (lt->kind == PARQUET_LOGICAL_INTEGER && !lt->is_signed);
+		m.bit_width = lt->kind == PARQUET_LOGICAL_INTEGER ? lt->bit_width : 0;
+		m.precision = lt->kind == PARQUET_LOGICAL_DECIMAL ? lt->precision : 0;
 		return m;
 	}
 	if (!leaf->has_converted_type)
@@ -82,6 +85,7 @@ parquet_meaning(const ParquetSchemaElement *leaf)
 		case CONVERTED_DECIMAL:
 			m.kind = PARQUET_LOGICAL_DECIMAL;
 			m.scale = leaf->has_scale ? leaf->scale : 0;
+			m.precision = leaf->has_precision ? leaf->precision : 0;
 			break;
 		case CONVERTED_DATE:
 			m.kind = PARQUET_LOGICAL_DATE;
@@ -105,6 +109,10 @@ parquet_meaning(const ParquetSchemaElement *leaf)
 							 leaf->converted_type <= CONVERTED_UINT_64);
 			if (m.is_unsigned)
 				m.kind = PARQUET_LOGICAL_INTEGER;
+			/* UINT_8 to UINT_64, then INT_8 to INT_64 */
+			if (leaf->converted_type >= CONVERTED_UINT_8 &&
+				leaf->converted_type <= CONVERTED_INT_64)
+				m.bit_width = 8 << ((leaf->converted_type - CONVERTED_UINT_8) % 4);
 			break;
 	}
 	return m;
