@@ -263,6 +263,19 @@ partition_columns(List *files, List *file_columns)
 	return columns;
 }
 
+static char *
+replace_commas(const char *path)
+{
+	char	   *copy = pstrdup(path);
+
+	for (char *c = copy; *c; c++)
+	{
+		if (*c == ',')
+			*c = '?';
+	}
+	return copy;
+}
+
 static void
 append_options(StringInfo sql, List *options)
 {
@@ -347,9 +360,10 @@ table_statement(const ImportTable *t, ImportForeignSchemaStmt *stmt,
 
 		append_column(&sql, column->name, column->type);
 	}
+	/* option path separates paths by commas, and '?' matches one */
 	appendStringInfo(&sql, "\n) SERVER %s OPTIONS (path %s",
 					 quote_identifier(server->servername),
-					 quote_literal_cstr(t->path));
+					 quote_literal_cstr(replace_commas(t->path)));
 	append_options(&sql, stmt->options);
 	append_options(&sql, found_options);
 	appendStringInfoString(&sql, ")");
