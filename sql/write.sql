@@ -77,6 +77,22 @@ SELECT event_date, count(*) AS rows, count(DISTINCT file) AS files,
   FROM packed GROUP BY 1 ORDER BY 1;
 SELECT count(*) = 110 AND count(DISTINCT user_id) = 110 AS all_rows_back FROM packed;
 
+-- one file per partition, whatever the order of the rows: 100 partitions
+-- written round robin (more than the 64 files kept open), plain, gzip, zstd
+\set spread :datadir '/written/spread'
+CREATE FOREIGN TABLE spread (n int, part int, file text OPTIONS (meta 'filename'))
+  SERVER files OPTIONS (path :'spread', header 'true', partition_by 'part');
+INSERT INTO spread (n, part) SELECT i, i % 100 FROM generate_series(1, 3000) AS i;
+ALTER FOREIGN TABLE spread OPTIONS (ADD compression 'gzip');
+INSERT INTO spread (n, part) SELECT i, i % 100 FROM generate_series(3001, 6000) AS i;
+ALTER FOREIGN TABLE spread OPTIONS (SET compression 'zstd');
+INSERT INTO spread (n, part) SELECT i, i % 100 FROM generate_series(6001, 9000) AS i;
+SELECT regexp_replace(file, '^.*(\.csv.*)$', '\1') AS kind, count(*) AS rows,
+       count(DISTINCT part) AS partitions, count(DISTINCT file) AS files
+  FROM spread GROUP BY 1 ORDER BY 1;
+SELECT count(*) = 9000 AND count(DISTINCT n) = 9000 AND sum(n) = 9000 * 9001 / 2
+       AS all_rows_back FROM spread;
+
 -- errors
 CREATE FOREIGN TABLE globbed (a int) SERVER files OPTIONS (path :'temp_files');
 INSERT INTO globbed VALUES (1);

@@ -10,6 +10,13 @@
  * compression, a new file past max_file_size.  Whatever is written reads
  * back the same, or the write is refused.
  *
+ * A (sub)transaction writes one file per partition, whatever the order of
+ * its rows: at most MAX_OPEN_FILES stay open, and a file closed to make
+ * room is opened again, to append, when its partition gets rows again (a
+ * compressed file then gets a new gzip member or zstd frame, which readers
+ * read on).  A closed file holds no buffer or compression state, so memory
+ * does not grow with the partitions written.
+ *
  * A file is written under a hidden name that carries the transaction
  * writing it (pending_files.c).  Before the commit is recorded, the files
  * and their directories are synced; once it is, the files get their final,
@@ -58,7 +65,9 @@ typedef struct OutputFile
 	char	   *base;			/* the table's directory */
 	char	   *temp_path;		/* hidden, until the commit is recorded */
 	char	   *final_path;
-	int			fd;				/* -1 once finished */
+	int			fd;				/* -1 while closed */
+	bool		full;			/* past max_file_size: never opened again */
+	bool		unsynced;		/* written since its last fsync */
 	int64		bytes;			/* uncompressed bytes written */
 	uint64		last_use;		/* for closing the least recently used */
 	RitualCompression compression;
@@ -103,7 +112,6 @@ struct RitualWriter
 	StringInfoData row;
 };
 
-static void finish_file(OutputFile *file);
 
 /* write() all of 'len' bytes, or raise an error naming the file. */
 static void
@@ -167,24 +175,79 @@ flush_file(OutputFile *file, bool end)
 	resetStringInfo(&file->buffer);
 }
 
-/* Close a file whose rows are all written; it keeps its temporary name. */
+/* Start a gzip member or a zstd frame, per the file's compression. */
 static void
-finish_file(OutputFile *file)
+start_compression(OutputFile *file)
+{
+	if (file->compression == RITUAL_COMPRESSION_GZIP)
+	{
+		if (deflateInit2(&file->zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
+						 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+			elog(ERROR, "could not start gzip compression");
+	}
+	else if (file->compression == RITUAL_COMPRESSION_ZSTD)
+	{
+		file->zcs = ZSTD_createCCtx();
+		if (file->zcs == NULL)
+			elog(ERROR, "could not start zstd compression");
+	}
+}
+
+/*
+ * Close a file, its rows so far written (it keeps its temporary name), and
+ * free what it held open; it may be opened again to append.
+ */
+static void
+close_file(OutputFile *file)
 {
 	if (file->fd < 0)
 		return;
 	flush_file(file, true);
-	if (pg_fsync(file->fd) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not fsync file \"%s\": %m", file->temp_path)));
 	CloseTransientFile(file->fd);
 	file->fd = -1;
+	file->unsynced = true;
 	if (file->compression == RITUAL_COMPRESSION_GZIP)
 		deflateEnd(&file->zs);
 	else if (file->compression == RITUAL_COMPRESSION_ZSTD)
 		ZSTD_freeCCtx(file->zcs);
 	file->zcs = NULL;
+	pfree(file->buffer.data);
+	file->buffer.data = NULL;
+}
+
+/* Open a closed file again, to append rows to it. */
+static void
+reopen_file(OutputFile *file)
+{
+	MemoryContext oldcontext = MemoryContextSwitchTo(pending->context);
+
+	file->fd = OpenTransientFile(file->temp_path, O_WRONLY | O_APPEND | PG_BINARY);
+	if (file->fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\" to append to it: %m",
+						file->temp_path)));
+	initStringInfo(&file->buffer);
+	start_compression(file);
+	MemoryContextSwitchTo(oldcontext);
+}
+
+/* Make a closed file's data durable. */
+static void
+sync_file(OutputFile *file)
+{
+	int			fd;
+
+	close_file(file);
+	if (!file->unsynced)
+		return;
+	fd = OpenTransientFile(file->temp_path, O_RDONLY | PG_BINARY);
+	if (fd < 0 || pg_fsync(fd) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not fsync file \"%s\": %m", file->temp_path)));
+	CloseTransientFile(fd);
+	file->unsynced = false;
 }
 
 /* Remove a file of an aborted (sub)transaction.  Never raises an error. */
@@ -229,7 +292,7 @@ sync_files(void)
 		char	   *slash;
 		bool		found = false;
 
-		finish_file(file);
+		sync_file(file);
 		while ((slash = strrchr(dir, '/')) != NULL &&
 			   slash - dir >= (ptrdiff_t) strlen(file->base))
 		{
@@ -419,16 +482,19 @@ file_for(RitualWriter *w, const char *key)
 	if (!found)
 		entry->file = NULL;
 	found = (entry->file != NULL);
-	if (found && entry->file->fd >= 0 &&
-		entry->file->bytes < w->opts->max_file_size)
+	if (found && entry->file->bytes >= w->opts->max_file_size)
+	{
+		/* past max_file_size: roll over to a new file */
+		close_file(entry->file);
+		entry->file->full = true;
+	}
+	if (found && !entry->file->full && entry->file->fd >= 0)
 	{
 		entry->file->last_use = ++pw->uses;
 		return entry->file;
 	}
-	if (found && entry->file->fd >= 0)
-		finish_file(entry->file);	/* past max_file_size: roll over */
 
-	/* too many open: finish the one used longest ago */
+	/* too many open: close the one used longest ago */
 	{
 		HASH_SEQ_STATUS status;
 		OpenFileEntry *e;
@@ -445,7 +511,13 @@ file_for(RitualWriter *w, const char *key)
 				oldest = e->file;
 		}
 		if (open >= MAX_OPEN_FILES)
-			finish_file(oldest);
+			close_file(oldest);
+	}
+	if (found && !entry->file->full)
+	{
+		reopen_file(entry->file);
+		entry->file->last_use = ++pw->uses;
+		return entry->file;
 	}
 
 	oldcontext = MemoryContextSwitchTo(pw->context);
@@ -477,18 +549,7 @@ file_for(RitualWriter *w, const char *key)
 				 errmsg("could not create file \"%s\": %m", file->temp_path)));
 	/* from here on an abort removes it */
 	pw->files = lappend(pw->files, file);
-	if (file->compression == RITUAL_COMPRESSION_GZIP)
-	{
-		if (deflateInit2(&file->zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
-						 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-			elog(ERROR, "could not start gzip compression");
-	}
-	else if (file->compression == RITUAL_COMPRESSION_ZSTD)
-	{
-		file->zcs = ZSTD_createCCtx();
-		if (file->zcs == NULL)
-			elog(ERROR, "could not start zstd compression");
-	}
+	start_compression(file);
 	MemoryContextSwitchTo(oldcontext);
 
 	entry->file = file;

@@ -72,5 +72,5 @@ chmod 000 "$dir/guarded/event_date=2024-01-04" "$dir/guarded_flags/ok=false"
 rm -rf "$dir/written"
 mkdir -p "$dir/written/plain" "$dir/written/packed" "$dir/written/denied" "$dir/written/escaped" \
     "$dir/written/renamed" "$dir/written/notices" "$dir/written/single" "$dir/written/bom" \
-    "$dir/written/nulls"
+    "$dir/written/nulls" "$dir/written/spread"
 chmod -R a+rwX "$dir/written"
