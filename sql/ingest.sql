@@ -1,8 +1,8 @@
 --
 -- ingest: ritual.ingest appends what is new in a source's files, exactly
 -- once: new files, lines appended to plain and gzip files, a record still
--- being written held back until it is whole; bad rows kept as rejects;
--- batches bounded by max_files and max_bytes; clear errors
+-- being written held back until it is whole, Parquet files whole; bad rows
+-- kept as rejects; batches bounded by max_files and max_bytes; clear errors
 --
 \getenv datadir RITUAL_TESTDATA
 \set sample_events :datadir '/sample/user_events.csv'
@@ -261,6 +261,47 @@ SELECT files, rows, rejects FROM ritual.ingest('unterminated_events', 'compresse
 SELECT files, rows, rejects FROM ritual.ingest('unterminated_events', 'compressed_events',
                                                files_complete => true);
 SELECT * FROM compressed_events ORDER BY user_id;
+
+-- Parquet files are ingested whole, once each; one rewritten after it was
+-- ingested is found, as a CSV file is
+\set pq_lake :datadir '/ingest_parquet'
+\set pq_file :datadir '/parquet/row_groups.parquet'
+\set pq_other :datadir '/parquet/types_snappy.parquet'
+CREATE FUNCTION put_parquet(source text, target text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('COPY (SELECT) TO PROGRAM %L',
+                   format('cat > /dev/null; mkdir -p %s && cp %s %s.tmp && mv %s.tmp %s',
+                          regexp_replace(target, '/[^/]*$', ''), source, target, target, target));
+END
+$$;
+SELECT format('COPY (SELECT) TO PROGRAM %L', format('rm -rf %s && cat > /dev/null', :'pq_lake'))
+  AS pq_clean \gset
+:pq_clean;
+SELECT put_parquet(:'pq_file', :'pq_lake' || '/p1.parquet');
+CREATE FOREIGN TABLE pq_source (hundred int, kind text,
+    source_file text OPTIONS (meta 'filename'), source_row bigint OPTIONS (meta 'line'))
+  SERVER ingest_files OPTIONS (path :'pq_lake');
+CREATE TABLE pq_target (hundred int, kind text, source_file text, source_row bigint);
+SELECT files, rows, rejects FROM ritual.ingest('pq_source', 'pq_target');
+SELECT files, rows, rejects FROM ritual.ingest('pq_source', 'pq_target');
+SELECT put_parquet(:'pq_file', :'pq_lake' || '/p2.parquet');
+SELECT files, rows, rejects FROM ritual.ingest('pq_source', 'pq_target');
+SELECT count(*) AS rows, count(DISTINCT (source_file, source_row)) AS distinct_provenance,
+       sum(hundred) AS hundreds FROM pq_target;
+SELECT regexp_replace(path, '^.*/', '') AS file, bytes = size AS read_whole, lines, rows
+  FROM ritual.ingest_files WHERE path LIKE '%/ingest_parquet/%' ORDER BY 1;
+-- the lake in one batch gives the same rows
+CREATE TABLE pq_one_batch (LIKE pq_target);
+SELECT files, rows FROM ritual.ingest('pq_source', 'pq_one_batch');
+SELECT count(*) AS rows_that_differ
+  FROM ((TABLE pq_target EXCEPT ALL TABLE pq_one_batch)
+        UNION ALL (TABLE pq_one_batch EXCEPT ALL TABLE pq_target)) d;
+-- rewritten: an error, then left be
+SELECT put_parquet(:'pq_other', :'pq_lake' || '/p1.parquet');
+SELECT files, rows FROM ritual.ingest('pq_source', 'pq_target');
+SELECT files, rows FROM ritual.ingest('pq_source', 'pq_target', on_rewrite => 'ignore');
+SELECT count(*) AS rows FROM pq_target;
 
 -- errors
 SELECT * FROM ritual.ingest('events', 'good_events');

@@ -64,7 +64,8 @@ typedef enum FileChange
 typedef struct ListedFile
 {
 	RitualFile *file;
-	bool		compressed;
+	bool		whole;			/* compressed or Parquet: read to its end,
+								 * whatever its size, and fingerprinted whole */
 	FileChange	change;
 	int64		known_bytes;	/* where reading resumes (0 for a new file) */
 	int64		known_lines;	/* line ends before it */
@@ -401,7 +402,7 @@ file_change(const ListedFile *listed, const KnownFile *k, bool files_complete)
 	if (k->ignored)
 		return FILE_IGNORED;
 	if (file->size == k->size && file->modified == k->modified &&
-		(!files_complete || listed->compressed || k->bytes >= file->size))
+		(!files_complete || listed->whole || k->bytes >= file->size))
 		return FILE_UNCHANGED;
 	if (file->size < k->size)
 		return FILE_TRUNCATED;
@@ -436,8 +437,9 @@ list_files(IngestCall *call, RitualOptions *opts, bool files_complete,
 		int			cmp = 1;
 
 		l->file = lfirst(lc);
-		l->compressed = ritual_compression_of(opts->compression, l->file->path) !=
-			RITUAL_COMPRESSION_NONE;
+		l->whole = ritual_compression_of(opts->compression, l->file->path) !=
+			RITUAL_COMPRESSION_NONE ||
+			ritual_format_of(opts, l->file->path) == RITUAL_FORMAT_PARQUET;
 		/* both lists are sorted by path byte-wise: walk them together */
 		while (next_known < nknown &&
 			   (cmp = strcmp(known[next_known].path, l->file->path)) < 0)
@@ -539,7 +541,7 @@ handle_rewrites(IngestCall *call, ListedFile *listed, int nlisted,
 
 /*
  * The batch: new and grown files in modification-time then name order, the
- * first max_files, and while their new bytes (a compressed file's size) stay
+ * first max_files, and while their new bytes (a compressed or Parquet file's size) stay
  * within max_bytes, but at least one.  NULL when there is nothing new;
  * *pending says how many files with new data are left for later.
  */
@@ -557,7 +559,7 @@ choose_batch(IngestCall *call, ListedFile *listed, int nlisted,
 	{
 		ListedFile *l = todo[n];
 
-		running += l->compressed ? l->file->size :
+		running += l->whole ? l->file->size :
 			l->file->size - l->known_bytes;
 		if (max_bytes >= 0 && n > 0 && running > max_bytes)
 			break;
@@ -580,7 +582,7 @@ choose_batch(IngestCall *call, ListedFile *listed, int nlisted,
 		file->path = todo[i]->file->path;
 		file->start = todo[i]->known_bytes;
 		file->start_line = todo[i]->known_lines;
-		file->limit = todo[i]->compressed ? -1 : todo[i]->file->size;
+		file->limit = todo[i]->whole ? -1 : todo[i]->file->size;
 		file->size = todo[i]->file->size;
 		file->modified = todo[i]->file->modified;
 	}
@@ -620,7 +622,7 @@ write_rejects(IngestCall *call, RitualIngestScan *ingest)
 
 /*
  * Checkpoint what the batch took from each file, with the fingerprint the
- * next batch compares (of the whole file, for a compressed one).
+ * next batch compares (of the whole file, for a compressed or Parquet one).
  */
 static void
 write_checkpoint(IngestCall *call, RitualIngestScan *ingest)

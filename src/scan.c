@@ -363,11 +363,6 @@ open_next_unit(RitualScan *scan)
 		convert_partition_values(scan);
 		format = ritual_format_of(scan->opts, scan->path) ==
 			RITUAL_FORMAT_PARQUET ? SCAN_PARQUET : SCAN_CSV;
-		if (scan->observer && format != SCAN_CSV)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("ritual.ingest reads CSV files only"),
-					 errhint("Read Parquet files with a query of the foreign table.")));
 		if (scan->sources[format] == NULL)
 		{
 			MemoryContextSwitchTo(GetMemoryChunkContext(scan));

@@ -845,13 +845,16 @@ advance_columns(ParquetSource *src)
 	}
 }
 
+/*
+ * For callers resuming files, a Parquet file is read whole: a row's end is
+ * its row number, and only the file's last row ends at a byte, the file's
+ * size.
+ */
 static bool
 parquet_next(void *state, RitualRecordEnd *end)
 {
 	ParquetSource *src = state;
 
-	end->end_offset = -1;
-	end->end_line = 0;
 	end->terminated = true;
 	for (;;)
 	{
@@ -859,6 +862,9 @@ parquet_next(void *state, RitualRecordEnd *end)
 		{
 			src->row++;
 			advance_columns(src);
+			end->end_line = src->group_first_row + src->row;
+			end->end_offset = end->end_line == src->file->meta->num_rows ?
+				src->file->size : -1;
 			return true;
 		}
 		if (!open_next_row_group(src))
