@@ -27,8 +27,9 @@ LANGUAGE sql AS $$
      ORDER BY 1
 $$;
 
--- a table for each data file and directory; hidden entries, other files
--- and a directory without files make none
+-- a table for each data file and directory; hidden entries, other files,
+-- a directory without files and an empty file make none (a directory whose
+-- first file is empty, hours/, is described by its next)
 CREATE SCHEMA imported;
 IMPORT FOREIGN SCHEMA :"dir" FROM SERVER import_files INTO imported;
 SELECT * FROM import_tables('imported');

@@ -9,8 +9,9 @@
  * entries include key=value directories is a lake, and one table; any
  * other directory gives a table for each data file (.csv, .tsv, .txt or
  * .parquet, compressed or not) and each directory in it.  A table over a
- * directory is described by its first file in path order, and gets a
- * column for each partition key found under it, typed by its values.  The
+ * directory is described by its first file in path order that tells its
+ * columns, and gets a column for each partition key found under it, typed
+ * by its values.  The
  * statement's options are the tables' options, used to read the files too
  * (an option given there is never guessed).  What the tables are named and
  * how a wrong guess is fixed: README, IMPORT FOREIGN SCHEMA.
@@ -306,13 +307,19 @@ import_error_context(void *arg)
 			   place->table, place->file);
 }
 
-/* The CREATE FOREIGN TABLE of one table, or NULL when it has no file. */
+/* files of a table tried in turn for one that tells its columns */
+#define FILES_TO_DESCRIBE	16
+
+/*
+ * The CREATE FOREIGN TABLE of one table, or NULL when none of its first
+ * files tells its columns (no file, empty files, no readable column).
+ */
 static char *
 table_statement(const ImportTable *t, ImportForeignSchemaStmt *stmt,
 				ForeignServer *server, const RitualOptions *opts)
 {
 	List	   *files = ritual_discover_files(list_make1(t->path), true);
-	const char *sample;
+	const char *sample = NULL;
 	const RitualSourceRoutine *source;
 	List	   *columns;
 	List	   *found_options;
@@ -327,28 +334,37 @@ table_statement(const ImportTable *t, ImportForeignSchemaStmt *stmt,
 				(errmsg("no table \"%s\": \"%s\" holds no file", t->name, t->path)));
 		return NULL;
 	}
-	sample = ((RitualFile *) linitial(files))->path;
-	source = ritual_format_of(opts, sample) == RITUAL_FORMAT_PARQUET ?
-		&ritual_parquet_source : &ritual_csv_source;
 	place.table = t->name;
-	place.file = sample;
 	errcallback.callback = import_error_context;
 	errcallback.arg = &place;
 	errcallback.previous = error_context_stack;
 	error_context_stack = &errcallback;
-	columns = source->describe(sample, opts, list_concat_copy(server->options,
-															   stmt->options),
-							   &found_options);
+	columns = NIL;
+	foreach(lc, files)
+	{
+		if (columns != NIL || foreach_current_index(lc) >= FILES_TO_DESCRIBE)
+			break;
+		sample = ((RitualFile *) lfirst(lc))->path;
+		source = ritual_format_of(opts, sample) == RITUAL_FORMAT_PARQUET ?
+			&ritual_parquet_source : &ritual_csv_source;
+		place.file = sample;
+		columns = source->describe(sample, opts,
+								   list_concat_copy(server->options, stmt->options),
+								   &found_options);
+	}
 	error_context_stack = errcallback.previous;
+	if (columns == NIL && list_length(files) == 1)
+		ereport(NOTICE,
+				(errmsg("no table \"%s\": file \"%s\" has no record or readable column to tell its columns",
+						t->name, sample)));
+	else if (columns == NIL)
+		ereport(NOTICE,
+				(errmsg("no table \"%s\": none of its first %d files has a record or readable column to tell its columns",
+						t->name, Min(list_length(files), FILES_TO_DESCRIBE))));
+	if (columns == NIL)
+		return NULL;
 	if (t->directory)
 		columns = list_concat(columns, partition_columns(files, columns));
-	if (columns == NIL)
-	{
-		ereport(NOTICE,
-				(errmsg("no table \"%s\": file \"%s\" has no column ritual_fdw can read",
-						t->name, sample)));
-		return NULL;
-	}
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "CREATE FOREIGN TABLE %s.%s (",

@@ -122,7 +122,8 @@ typedef struct RitualSourceRoutine
 	/*
 	 * The columns of file 'path' and the types a table over it should give
 	 * them (a list of RitualFileColumn *), from the file's own schema or
-	 * guessed from its first records.  'opts' are the options to read it
+	 * guessed from its first records; NIL when it has none to tell from
+	 * (no record, no readable column).  'opts' are the options to read it
 	 * with, of which those in 'given' (DefElem *) the user set; the others
 	 * a source may find out, and *table_options gets those it found (a
 	 * header, a delimiter).  For IMPORT FOREIGN SCHEMA.

@@ -198,11 +198,14 @@ csv_describe(const char *path, const RitualOptions *given_opts, List *given,
 	csv_reader_close(reader);
 	MemoryContextSwitchTo(oldcontext);
 
+	/* no record (empty, or malformed): nothing to guess from */
 	if (nfields < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
-				 errmsg("CSV file \"%s\" has no record to guess its columns from", path),
-				 errhint("Create its table by hand, or leave it out with EXCEPT.")));
+	{
+		MemoryContextDelete(sample_context);
+		list_free(*table_options);
+		*table_options = NIL;
+		return NIL;
+	}
 
 	if (ritual_has_option(given, "header"))
 		header = opts.header;
