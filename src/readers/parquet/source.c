@@ -1249,9 +1249,12 @@ leaf_type(const ParquetSchemaElement *element)
 				case PARQUET_BOOLEAN:
 					return "boolean";
 				case PARQUET_INT32:
-					if (m.bit_width > 0 && m.bit_width <= 16)
-						return m.is_unsigned ? "integer" : "smallint";
-					return m.is_unsigned ? "bigint" : "integer";
+					/* unsigned: the next wider signed type */
+					if (m.bit_width == 8 || (m.bit_width == 16 && !m.is_unsigned))
+						return "smallint";
+					if (m.bit_width == 16 || !m.is_unsigned)
+						return "integer";
+					return "bigint";
 				case PARQUET_INT64:
 					return m.is_unsigned ? "numeric(20,0)" : "bigint";
 				case PARQUET_FLOAT:
