@@ -27,6 +27,10 @@ SELECT * FROM lake_files(:'lake' || '/2024/0?/[ab].csv');
 SELECT * FROM lake_files(:'lake' || '/**/*.csv');
 SELECT * FROM lake_files(:'lake' || '/**/c.csv');
 SELECT * FROM lake_files(:'lake' || '/2024/**');
+-- ** after ** is one **: the same files, without walking the tree again for
+-- each way of splitting a path between them
+SELECT (SELECT array_agg(f) FROM lake_files(:'lake' || '/**/**/**/**/**/**/**/**/**/**/**/**/*.csv') f)
+     = (SELECT array_agg(f) FROM lake_files(:'lake' || '/**/*.csv') f) AS same_files;
 -- a glob that matches directories reads them whole
 SELECT * FROM lake_files(:'lake' || '/2024/0*');
 -- hidden names are read when a pattern names them explicitly

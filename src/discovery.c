@@ -355,7 +355,16 @@ expand_glob(Discovery *d, const char *pattern)
 
 	for (char *tok = strtok_r(copy, "/", &saveptr); tok != NULL;
 		 tok = strtok_r(NULL, "/", &saveptr))
+	{
+		/*
+		 * '**' after '**' matches nothing more, and would walk the tree again
+		 * for each way of splitting a path between them
+		 */
+		if (strcmp(tok, "**") == 0 && nsegments > 0 &&
+			strcmp(segments[nsegments - 1], "**") == 0)
+			continue;
 		segments[nsegments++] = tok;
+	}
 
 	dir = pstrdup("/");
 	for (first_glob = 0; first_glob < nsegments; first_glob++)
