@@ -63,6 +63,11 @@ CREATE SCHEMA given;
 IMPORT FOREIGN SCHEMA :"dir" LIMIT TO (numbers, events)
   FROM SERVER import_files INTO given OPTIONS (delimiter ';', on_error 'null');
 SELECT * FROM import_tables('given');
+-- hive_partitioning 'false': a lake's keys are not columns
+CREATE SCHEMA unpartitioned;
+IMPORT FOREIGN SCHEMA :"dir" LIMIT TO (hours)
+  FROM SERVER import_files INTO unpartitioned OPTIONS (hive_partitioning 'false');
+SELECT * FROM import_tables('unpartitioned');
 
 -- a file, and a lake, as the remote schema
 CREATE SCHEMA one_file;
@@ -100,7 +105,7 @@ SET ROLE import_reader;
 IMPORT FOREIGN SCHEMA :"dir" FROM SERVER import_files INTO imported;
 RESET ROLE;
 
-DROP SCHEMA imported, limited, excepted, given, one_file, pq CASCADE;
+DROP SCHEMA imported, limited, excepted, given, unpartitioned, one_file, pq CASCADE;
 DROP SERVER import_files;
 DROP FUNCTION import_tables(name);
 DROP ROLE import_reader;

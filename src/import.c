@@ -86,9 +86,8 @@ static char *
 base_name(const char *path)
 {
 	const char *slash = strrchr(path, '/');
-	char	   *name = pstrdup(slash ? slash + 1 : path);
 
-	return name;
+	return pstrdup(slash ? slash + 1 : path);
 }
 
 static int
@@ -363,7 +362,7 @@ table_statement(const ImportTable *t, ImportForeignSchemaStmt *stmt,
 						t->name, Min(list_length(files), FILES_TO_DESCRIBE))));
 	if (columns == NIL)
 		return NULL;
-	if (t->directory)
+	if (t->directory && opts->hive_partitioning != 0)
 		columns = list_concat(columns, partition_columns(files, columns));
 
 	initStringInfo(&sql);
