@@ -1,5 +1,6 @@
 --
--- functions: week_since_signup, anomaly flags, session_number
+-- functions: week_since_signup, anomaly flags, session_number,
+-- previous_non_null and next_non_null
 --
 -- Runs alone or after the other suites: the extension may already exist.
 SET client_min_messages = warning;
@@ -16,7 +17,8 @@ SELECT p.oid::regprocedure AS function, p.prokind, p.provolatile,
   FROM pg_proc p
  WHERE p.pronamespace = 'ritual'::regnamespace
    AND p.proname IN ('week_since_signup', 'event_flags', 'profile_flags',
-                     'flag_names', 'flag_bits', 'flag_bit', 'session_number')
+                     'flag_names', 'flag_bits', 'flag_bit', 'session_number',
+                     'previous_non_null', 'next_non_null')
  ORDER BY p.proname, p.oid::regprocedure::text;
 
 -- all_functions_belong_to_the_extension: DROP EXTENSION removes them
@@ -32,7 +34,8 @@ SET LOCAL client_min_messages = warning;
 DROP EXTENSION ritual CASCADE;
 SELECT count(*) AS functions_left FROM pg_proc
  WHERE proname IN ('week_since_signup', 'event_flags', 'profile_flags',
-                   'flag_names', 'flag_bits', 'flag_bit', 'session_number');
+                   'flag_names', 'flag_bits', 'flag_bit', 'session_number',
+                   'previous_non_null', 'next_non_null');
 ROLLBACK;
 
 --
@@ -492,6 +495,63 @@ SELECT count(*) FILTER (WHERE f.session IS DISTINCT FROM r.session) AS different
   FROM (SELECT id, ritual.session_number(t AT TIME ZONE 'UTC') OVER (PARTITION BY user_id ORDER BY t) AS session
           FROM random_events) AS f
   JOIN reference_sessions r USING (id);
+
+
+--
+-- previous_non_null, next_non_null: lag and lead that skip NULLs
+--
+CREATE TEMP TABLE steps (user_id int, seq int, step text);
+INSERT INTO steps VALUES
+  (1, 1, NULL), (1, 2, 'open'), (1, 3, NULL), (1, 4, NULL), (1, 5, 'view'),
+  (1, 6, 'buy'), (1, 7, NULL),
+  (2, 1, 'open'), (2, 2, NULL),
+  (3, 1, NULL), (3, 2, NULL);
+-- each row sees the closest non-null value before and after it, in its
+-- partition only; NULL where there is none
+SELECT user_id, seq, step,
+       ritual.previous_non_null(step) OVER w AS previous_step,
+       ritual.next_non_null(step) OVER w AS next_step,
+       lag(step) OVER w AS lag, lead(step) OVER w AS lead
+  FROM steps
+WINDOW w AS (PARTITION BY user_id ORDER BY seq)
+ ORDER BY user_id, seq;
+-- any type; the frame does not matter (the whole partition is read)
+SELECT seq, ritual.previous_non_null(nullif(seq, 3)) OVER w AS previous,
+       ritual.next_non_null(nullif(seq, 3) * 10) OVER w AS next
+  FROM steps WHERE user_id = 1
+WINDOW w AS (ORDER BY seq ROWS BETWEEN CURRENT ROW AND CURRENT ROW)
+ ORDER BY seq;
+-- a window function, and the type must be known
+SELECT ritual.previous_non_null(step) FROM steps;
+SELECT ritual.next_non_null(NULL) OVER () FROM steps;
+-- against a reference on random data with runs of NULLs of every length:
+-- the closest non-null row by a correlated subquery
+CREATE TEMP TABLE sparse AS
+SELECT g AS id, g % 7 AS part,
+       CASE WHEN hashint4(g) % 5 = 0 OR g % 97 < 40 THEN md5(g::text) END AS v
+  FROM generate_series(1, 20000) g;
+CREATE INDEX ON sparse (part, id);
+ANALYZE sparse;
+SELECT count(*) AS compared,
+       count(*) FILTER (WHERE f.previous IS DISTINCT FROM
+                        (SELECT v FROM sparse r WHERE r.part = f.part AND r.id < f.id
+                            AND r.v IS NOT NULL ORDER BY r.id DESC LIMIT 1)) AS previous_different,
+       count(*) FILTER (WHERE f.next IS DISTINCT FROM
+                        (SELECT v FROM sparse r WHERE r.part = f.part AND r.id > f.id
+                            AND r.v IS NOT NULL ORDER BY r.id LIMIT 1)) AS next_different,
+       count(*) FILTER (WHERE f.previous IS NULL) AS without_previous,
+       count(*) FILTER (WHERE f.next IS NULL) AS without_next
+  FROM (SELECT id, part, ritual.previous_non_null(v) OVER w AS previous,
+               ritual.next_non_null(v) OVER w AS next
+          FROM sparse WINDOW w AS (PARTITION BY part ORDER BY id)) f;
+-- 200,000 NULLs after a value and before one: each row is read once (a
+-- search back or ahead from every row would not finish here)
+SELECT count(*) AS rows, count(p) AS with_previous, count(n) AS with_next,
+       min(p) AS previous, min(n) AS next
+  FROM (SELECT ritual.previous_non_null(CASE WHEN g = 1 THEN 'first' END) OVER w AS p,
+               ritual.next_non_null(CASE WHEN g = 200002 THEN 'last' END) OVER w AS n
+          FROM generate_series(1, 200002) g WINDOW w AS (ORDER BY g)) x;
+DROP TABLE steps, sparse;
 
 DROP VIEW reference_sessions;
 DROP TABLE random_events, clicks;

@@ -2,7 +2,8 @@
  *
  * functions.c
  *		  The analytics functions of ritual: week since signup, anomaly
- *		  flags and session numbers.
+ *		  flags, session numbers, and the previous and next non-null value
+ *		  of a window (what the reports' previous and next event types are).
  *
  * Their meaning is fixed by docs/metrics.md; docs/functions.md
  * quotes it and writes down every rule decided here where it is silent.
@@ -20,9 +21,11 @@
 #include "common/int128.h"
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/datum.h"
 #include "utils/datetime.h"
 #include "utils/formatting.h"
 #include "utils/lsyscache.h"
@@ -41,6 +44,8 @@ PG_FUNCTION_INFO_V1(ritual_flag_names);
 PG_FUNCTION_INFO_V1(ritual_flag_bits);
 PG_FUNCTION_INFO_V1(ritual_flag_bit);
 PG_FUNCTION_INFO_V1(ritual_session_number);
+PG_FUNCTION_INFO_V1(ritual_previous_non_null);
+PG_FUNCTION_INFO_V1(ritual_next_non_null);
 
 
 /* ----------------------------------------------------------------
@@ -535,4 +540,170 @@ ritual_session_number(PG_FUNCTION_ARGS)
 	state->last = t;
 
 	PG_RETURN_INT64(state->session);
+}
+
+
+/* ----------------------------------------------------------------
+ *		previous_non_null, next_non_null
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * A value of the argument's type kept across rows, in the partition's
+ * memory.  The one returned for a row must outlive that row's output, so a
+ * value replaced is freed at the next call, not at once.
+ */
+typedef struct KeptValue
+{
+	Datum		value;
+	bool		kept;			/* value holds one */
+	Datum		retired;		/* the value replaced last, to free */
+	bool		has_retired;
+} KeptValue;
+
+/* The argument type's length and by-value flag, looked up once per query. */
+typedef struct ArgumentType
+{
+	int16		typlen;
+	bool		typbyval;
+} ArgumentType;
+
+static ArgumentType *
+argument_type(FunctionCallInfo fcinfo)
+{
+	ArgumentType *type = (ArgumentType *) fcinfo->flinfo->fn_extra;
+
+	if (type == NULL)
+	{
+		type = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(ArgumentType));
+		get_typlenbyval(get_fn_expr_argtype(fcinfo->flinfo, 0), &type->typlen, &type->typbyval);
+		fcinfo->flinfo->fn_extra = type;
+	}
+	return type;
+}
+
+/* Free the value replaced at the previous call. */
+static void
+free_retired(KeptValue *kept, bool typbyval)
+{
+	if (kept->has_retired && !typbyval)
+		pfree(DatumGetPointer(kept->retired));
+	kept->has_retired = false;
+}
+
+/* Keep a copy of 'value' (or nothing), retiring the one kept before. */
+static void
+keep_value(KeptValue *kept, Datum value, bool keep, MemoryContext partition,
+		   ArgumentType *type)
+{
+	MemoryContext old;
+
+	if (kept->kept)
+	{
+		kept->retired = kept->value;
+		kept->has_retired = true;
+	}
+	kept->kept = keep;
+	if (keep)
+	{
+		old = MemoryContextSwitchTo(partition);
+		kept->value = datumCopy(value, type->typbyval, type->typlen);
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/*
+ * previous_non_null(value) OVER (PARTITION BY ... ORDER BY ...)
+ *		The value of the closest earlier row of the partition whose value is
+ *		not NULL: lag(value) IGNORE NULLS of the SQL standard.
+ *
+ * One pass in constant memory: the last non-null value is kept, and the
+ * window never has to go back for it.
+ */
+Datum
+ritual_previous_non_null(PG_FUNCTION_ARGS)
+{
+	WindowObject winobj = PG_WINDOW_OBJECT();
+	KeptValue  *kept = (KeptValue *) WinGetPartitionLocalMemory(winobj, sizeof(KeptValue));
+	ArgumentType *type = argument_type(fcinfo);
+	bool		isnull;
+	Datum		current;
+	Datum		result = kept->value;
+	bool		result_null = !kept->kept;
+
+	free_retired(kept, type->typbyval);
+	WinSetMarkPosition(winobj, WinGetCurrentPosition(winobj));
+	current = WinGetFuncArgCurrent(winobj, 0, &isnull);
+	if (!isnull)
+		keep_value(kept, current, true, GetMemoryChunkContext(kept), type);
+	if (result_null)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(result);
+}
+
+/*
+ * What next_non_null keeps for the partition (zeroed at its start).
+ */
+typedef struct NextNonNullState
+{
+	KeptValue	next;			/* the value of the first non-null row ahead */
+	int64		next_position;	/* its position plus one (0: none yet) */
+	int64		examined;		/* rows before this position were looked at */
+	bool		at_end;			/* no non-null row from 'examined' on */
+} NextNonNullState;
+
+/*
+ * next_non_null(value) OVER (PARTITION BY ... ORDER BY ...)
+ *		The value of the closest later row of the partition whose value is
+ *		not NULL: lead(value) IGNORE NULLS of the SQL standard.
+ *
+ * Each row of the partition is read once, forward, however many NULLs
+ * follow each other: the value found ahead is kept until the current row
+ * passes it.
+ */
+Datum
+ritual_next_non_null(PG_FUNCTION_ARGS)
+{
+	WindowObject winobj = PG_WINDOW_OBJECT();
+	NextNonNullState *state = (NextNonNullState *)
+		WinGetPartitionLocalMemory(winobj, sizeof(NextNonNullState));
+	int64		current = WinGetCurrentPosition(winobj);
+	ArgumentType *type = argument_type(fcinfo);
+	bool		isnull;
+	bool		isout;
+	Datum		value;
+
+	free_retired(&state->next, type->typbyval);
+	WinSetMarkPosition(winobj, current);
+	if (state->next_position - 1 > current)
+		PG_RETURN_DATUM(state->next.value);
+	keep_value(&state->next, (Datum) 0, false, GetMemoryChunkContext(state), type);
+	if (state->at_end)
+		PG_RETURN_NULL();
+
+	state->examined = Max(state->examined, current + 1);
+	for (;;)
+	{
+		int64		distance = state->examined - current;
+
+		CHECK_FOR_INTERRUPTS();
+		if (distance > INT_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("next_non_null cannot look more than %d rows ahead", INT_MAX)));
+		value = WinGetFuncArgInPartition(winobj, 0, (int) distance, WINDOW_SEEK_CURRENT,
+										 false, &isnull, &isout);
+		if (isout)
+		{
+			state->at_end = true;
+			PG_RETURN_NULL();
+		}
+		state->examined++;
+		if (!isnull)
+		{
+			state->next_position = state->examined;
+			keep_value(&state->next, value, true, GetMemoryChunkContext(state), type);
+			PG_RETURN_DATUM(state->next.value);
+		}
+	}
 }

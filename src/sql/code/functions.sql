@@ -87,3 +87,20 @@ COMMENT ON FUNCTION ritual.session_number(timestamp, interval) IS
   'window function: session number from 1 per partition, a new session after a gap longer than gap; ORDER BY event_time';
 COMMENT ON FUNCTION ritual.session_number(timestamptz, interval) IS
   'window function: session number from 1 per partition, a new session after a gap longer than gap; ORDER BY event_time';
+
+-- lag and lead that skip NULLs (IGNORE NULLS of the SQL standard): the
+-- reports' previous and next clean event type, over every event of a user
+CREATE OR REPLACE FUNCTION ritual.previous_non_null(value anyelement)
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'ritual_previous_non_null'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+CREATE OR REPLACE FUNCTION ritual.next_non_null(value anyelement)
+RETURNS anyelement
+AS 'MODULE_PATHNAME', 'ritual_next_non_null'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION ritual.previous_non_null(anyelement) IS
+  'window function: the value of the closest earlier row of the partition whose value is not NULL (lag ignoring NULLs)';
+COMMENT ON FUNCTION ritual.next_non_null(anyelement) IS
+  'window function: the value of the closest later row of the partition whose value is not NULL (lead ignoring NULLs)';
