@@ -78,6 +78,7 @@ chmod -R a+rX "$files"
 export PGDATABASE=upgraded
 createdb -h "$PGHOST" -p "$PGPORT" -U postgres upgraded
 createdb -h "$PGHOST" -p "$PGPORT" -U postgres fresh
+createdb -h "$PGHOST" -p "$PGPORT" -U postgres dependent
 
 q() { psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
 
@@ -109,9 +110,14 @@ SET ROLE ingester;
 SELECT rows, rejects FROM ritual.ingest('public.incoming', 'public.events_in') \g /dev/null
 RESET ROLE;
 SQL
+# a user's view over clean_events, which 0.2 makes a view itself
+q -d dependent <<'SQL'
+CREATE EXTENSION ritual;
+CREATE VIEW public.clean_days AS SELECT DISTINCT event_day FROM ritual.clean_events;
+SQL
 check "release 0.1 is installed" test "$(q -c "SELECT extversion FROM pg_extension WHERE extname = 'ritual'")" = 0.1
 
-# Every table's rows, and what the roles may do, as text to compare later.
+# Every table's and view's rows, and what the roles may do, as text to compare later.
 snapshot() {
     q <<'SQL'
 SELECT format('%s %s', c.oid::regclass,
@@ -119,7 +125,7 @@ SELECT format('%s %s', c.oid::regclass,
                      query_to_xml(format('SELECT count(*) || '' '' || coalesce(md5(string_agg(t::text, E''\n'' ORDER BY t::text)), '''') AS c FROM %s t',
                                          c.oid::regclass), false, false, '')))[1])
   FROM pg_class c
- WHERE c.relnamespace IN ('ritual'::regnamespace, 'public'::regnamespace) AND c.relkind = 'r'
+ WHERE c.relnamespace IN ('ritual'::regnamespace, 'public'::regnamespace) AND c.relkind IN ('r', 'v')
  ORDER BY 1;
 SELECT format('%s %s %s', r, c.oid::regclass,
               array_to_string(ARRAY(SELECT p FROM unnest('{SELECT,INSERT,UPDATE,DELETE}'::text[]) p
@@ -146,6 +152,15 @@ check "ALTER EXTENSION ritual UPDATE reaches $CURRENT" \
     test "$(q -c "SELECT extversion FROM pg_extension WHERE extname = 'ritual'")" = "$CURRENT"
 
 snapshot >"$WORK/after.txt"
+# the user's view stops the update, named, and it goes through once dropped
+update_names_dependent_view() {
+    ! q -d dependent -c "ALTER EXTENSION ritual UPDATE" 2>"$WORK/dependent.err" &&
+        grep -q 'other objects depend on the table: rule _RETURN on view clean_days' "$WORK/dependent.err" &&
+        grep -q 'HINT:  Drop them, run ALTER EXTENSION ritual UPDATE again' "$WORK/dependent.err" &&
+        q -d dependent -c "DROP VIEW public.clean_days" -c "ALTER EXTENSION ritual UPDATE" &&
+        [ "$(q -d dependent -c "SELECT relkind FROM pg_class WHERE oid = 'ritual.clean_events'::regclass")" = v ]
+}
+check "a user's view over clean_events stops the update, which names it" update_names_dependent_view
 # but for the INSERT and UPDATE on the checkpoint tables that 0.1's
 # grant_ingest gave (since 0.2 ritual.ingest writes them itself), and SELECT
 # on ritual.ingest_files, now granted by column, the fingerprint left out

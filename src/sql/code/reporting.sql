@@ -6,6 +6,20 @@
  */
 
 /*
+ * The events with no flag, what every metric counts: a view, not a second
+ * copy that every build would write and index again (the indexes of
+ * enriched_events serve it).
+ */
+CREATE OR REPLACE VIEW ritual.clean_events AS
+SELECT event_id, user_id, event_type, raw_event_type, event_date, event_day, signup_date,
+       cohort_week, week_number_since_signup, prev_event_type, next_event_type,
+       session_number, flags, flag_names, source_file, source_line
+  FROM ritual.enriched_events
+ WHERE flags = 0;
+COMMENT ON VIEW ritual.clean_events IS
+  'The enriched events that carry no anomaly flag; every metric is computed over these.';
+
+/*
  * The flag kinds, by bit, as rows.
  */
 CREATE OR REPLACE FUNCTION ritual.flag_kinds(OUT kind text, OUT flag_bit integer)
@@ -223,9 +237,17 @@ BEGIN
                %1$s, %4$s
           FROM %2$s e %3$s
         $q$,
+        -- rows read in provenance order (a serial scan of ritual_fdw reads
+        -- files by name and lines in order) are numbered as read; in_order
+        -- says whether each one came after the one before it
         CASE WHEN events_prov
-             THEN 'e.source_file::text AS source_file, e.source_line::bigint AS source_line'
-             ELSE 'NULL::text AS source_file, NULL::bigint AS source_line' END,
+             THEN 'e.source_file::text AS source_file, e.source_line::bigint AS source_line,
+                   row_number() OVER () AS scan_order,
+                   coalesce((lag(e.source_file::text) OVER (), lag(e.source_line::bigint) OVER ())
+                            < (e.source_file::text, e.source_line::bigint),
+                            row_number() OVER () = 1) AS in_order'
+             ELSE 'NULL::text AS source_file, NULL::bigint AS source_line,
+                   NULL::bigint AS scan_order, false AS in_order' END,
         events_rel,
         CASE WHEN events_prov THEN format(
             'LEFT JOIN ritual.refresh_watermarks w ON w.relation = %L
@@ -381,7 +403,7 @@ CREATE OR REPLACE FUNCTION ritual.empty_reports()
 RETURNS void
 LANGUAGE sql
 AS $$
-    TRUNCATE ritual.users, ritual.enriched_events, ritual.clean_events,
+    TRUNCATE ritual.users, ritual.enriched_events,
              ritual.sessions, ritual.daily_activity, ritual.daily_event_types,
              ritual.retention_cohorts, ritual.event_transitions, ritual.spikes,
              ritual.spike_coverage, ritual.data_quality,
@@ -432,14 +454,18 @@ COMMENT ON FUNCTION ritual.drop_indexes(regclass) IS
   'internal to build_reports: drops the indexes of a reporting table and returns the statements that make them again';
 
 /*
- * A full build's events, all new: enriched_events in one statement (a sort
- * by provenance for event_id, one by user, day and type for duplicates,
- * and, within each user, an incremental sort by time for previous and next
- * type and session), clean_events copied from it, then what is counted from
- * the clean events: user_days, sessions, transitions and daily_event_types.
- * The tables are empty; their indexes are made after the rows are in.  The
- * rules are those of the incremental path in update_reports with every row
- * new and no anchor.
+ * A full build's events, all new: enriched_events in one statement, then
+ * what is counted from the clean events: user_days, sessions, transitions
+ * and daily_event_types.  The statement sorts the rows once by user, time,
+ * type and event_id (duplicates are then the rows whose type repeats the
+ * previous row's at the same time), and again only within each user and
+ * time by event_id, for previous and next clean type and session, which
+ * skip the flagged rows (previous_non_null, next_non_null, and
+ * session_number, given NULL for them).  event_id is the order the rows
+ * were read in when that is provenance order (read_new_rows checks), and
+ * a third sort otherwise.  The tables are empty; their indexes are made
+ * after the rows are in.  The rules are those of the incremental path in
+ * update_reports with every row new and no anchor.
  */
 CREATE OR REPLACE FUNCTION ritual.build_events(reference timestamp, session_gap interval)
 RETURNS void
@@ -450,22 +476,24 @@ DECLARE
     again     text[];
     statement text;
 BEGIN
-    again := ritual.drop_indexes('ritual.enriched_events') || ritual.drop_indexes('ritual.clean_events')
+    again := ritual.drop_indexes('ritual.enriched_events')
              || ritual.drop_indexes('ritual.user_days') || ritual.drop_indexes('ritual.sessions');
 
+    EXECUTE format($q$
     WITH numbered AS (
-        SELECT row_number() OVER (ORDER BY source_file, source_line) AS event_id,
+        SELECT %s AS event_id,
                user_id, event_type, raw_event_type, event_date, source_file, source_line
           FROM _ritual_new_events
     ), flagged AS (
         SELECT e.*, u.signup_date, u.cohort_week,
                ritual.event_flags(e.user_id, e.raw_event_type, e.event_date,
                                   t.event_type IS NOT NULL,
-                                  u.user_id IS NOT NULL, u.signup_date, reference)
+                                  u.user_id IS NOT NULL, u.signup_date, $1)
                | CASE WHEN e.user_id IS NOT NULL AND e.event_type IS NOT NULL
                            AND e.event_date IS NOT NULL
-                           AND row_number() OVER (PARTITION BY e.user_id, e.event_date, e.event_type
-                                                  ORDER BY e.event_id) > 1
+                           AND lag(e.event_type) OVER (PARTITION BY e.user_id, e.event_date
+                                                       ORDER BY e.event_type, e.event_id)
+                               = e.event_type
                       THEN 128 ELSE 0 END AS flags
           FROM numbered e
           LEFT JOIN ritual.users u ON u.user_id = e.user_id AND u.signup_date IS NOT NULL
@@ -475,15 +503,20 @@ BEGIN
     SELECT f.event_id, f.user_id, f.event_type, f.raw_event_type, f.event_date,
            f.event_date::date, f.signup_date, f.cohort_week,
            ritual.week_since_signup(f.event_date, f.signup_date),
-           CASE WHEN f.flags = 0 THEN lag(f.event_type) OVER w END,
-           CASE WHEN f.flags = 0 THEN lead(f.event_type) OVER w END,
-           CASE WHEN f.flags = 0 THEN ritual.session_number(f.event_date, session_gap) OVER w END,
+           CASE WHEN f.flags = 0
+                THEN ritual.previous_non_null(CASE WHEN f.flags = 0 THEN f.event_type END) OVER w END,
+           CASE WHEN f.flags = 0
+                THEN ritual.next_non_null(CASE WHEN f.flags = 0 THEN f.event_type END) OVER w END,
+           ritual.session_number(CASE WHEN f.flags = 0 THEN f.event_date END, $2) OVER w,
            f.flags, array_to_string(ritual.flag_names(f.flags), ','),
            f.source_file, f.source_line
       FROM flagged f
-    WINDOW w AS (PARTITION BY f.user_id, f.flags = 0 ORDER BY f.event_date, f.event_id);
-    -- the clean rows of what was just written, still in shared buffers
-    INSERT INTO ritual.clean_events SELECT * FROM ritual.enriched_events WHERE flags = 0;
+    WINDOW w AS (PARTITION BY f.user_id ORDER BY f.event_date, f.event_id)
+    $q$,
+        CASE WHEN NOT EXISTS (SELECT FROM _ritual_new_events WHERE NOT in_order)
+             THEN 'scan_order'
+             ELSE 'row_number() OVER (ORDER BY source_file, source_line)' END)
+    USING reference, session_gap;
 
     INSERT INTO ritual.user_days
     SELECT user_id, event_day, count(*) FROM ritual.clean_events GROUP BY 1, 2;
@@ -826,18 +859,11 @@ BEGIN
         --
         DELETE FROM ritual.enriched_events e USING _ritual_final f
          WHERE e.event_id = f.old_event_id;
-        DELETE FROM ritual.clean_events e USING _ritual_final f
-         WHERE e.event_id = f.old_event_id AND f.old_flags = 0;
         INSERT INTO ritual.enriched_events
         SELECT event_id, user_id, event_type, raw_event_type, event_date, event_day,
                signup_date, cohort_week, week_number_since_signup, prev_event_type,
                next_event_type, session_number, flags, flag_names, source_file, source_line
           FROM _ritual_final;
-        INSERT INTO ritual.clean_events
-        SELECT event_id, user_id, event_type, raw_event_type, event_date, event_day,
-               signup_date, cohort_week, week_number_since_signup, prev_event_type,
-               next_event_type, session_number, flags, flag_names, source_file, source_line
-          FROM _ritual_final WHERE flags = 0;
 
         -- sessions from the anchor's on
         CREATE TEMP TABLE _ritual_session_changes (day date, delta integer) ON COMMIT DROP;
@@ -1133,8 +1159,8 @@ BEGIN
         state.event_rows := state.event_rows + (SELECT count(*) FROM _ritual_new_events);
         state.clean_rows := state.clean_rows + (SELECT coalesce(sum(delta), 0) FROM _ritual_changes);
     ELSE
-        state.event_rows := (SELECT count(*) FROM ritual.enriched_events);
-        state.clean_rows := (SELECT count(*) FROM ritual.clean_events);
+        SELECT count(*), count(*) FILTER (WHERE flags = 0) INTO state.event_rows, state.clean_rows
+          FROM ritual.enriched_events;
     END IF;
 
     -- an export that spells a known type differently must not go unnoticed
@@ -1177,7 +1203,7 @@ BEGIN
 
     IF NOT incremental THEN
         DROP VIEW _ritual_final;
-        ANALYZE ritual.users, ritual.enriched_events, ritual.clean_events, ritual.sessions,
+        ANALYZE ritual.users, ritual.enriched_events, ritual.sessions,
                 ritual.daily_activity, ritual.retention_cohorts, ritual.user_days,
                 ritual.user_weeks;
     END IF;

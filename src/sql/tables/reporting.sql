@@ -87,13 +87,8 @@ COMMENT ON COLUMN ritual.enriched_events.flag_names IS 'the flags as names, comm
 COMMENT ON COLUMN ritual.enriched_events.source_file IS 'the raw file the event came from';
 COMMENT ON COLUMN ritual.enriched_events.source_line IS 'the line of the raw file where the event''s record starts';
 
--- The events with no flag: what every metric is computed over.
-CREATE TABLE ritual.clean_events (LIKE ritual.enriched_events);
-ALTER TABLE ritual.clean_events ADD PRIMARY KEY (event_id);
-CREATE INDEX ON ritual.clean_events (user_id, event_date);
-CREATE INDEX ON ritual.clean_events (event_day);
-COMMENT ON TABLE ritual.clean_events IS
-  'The enriched events that carry no anomaly flag; every metric is computed over these.';
+-- The events with no flag, what every metric is computed over, are the
+-- view ritual.clean_events (src/sql/code/reporting.sql).
 
 CREATE TABLE ritual.sessions (
     user_id          bigint,

@@ -87,3 +87,48 @@ ALTER TABLE ritual.data_quality ADD COLUMN event_type text;
 ALTER TABLE ritual.refresh_state ADD COLUMN event_rows bigint, ADD COLUMN clean_rows bigint;
 COMMENT ON COLUMN ritual.refresh_state.event_rows IS 'rows of enriched_events after the last build, which the next refresh moves by difference; NULL when not kept';
 COMMENT ON COLUMN ritual.refresh_state.clean_rows IS 'rows of clean_events after the last build, as event_rows';
+
+/*
+ * clean_events becomes a view over enriched_events (issue 14): a build no
+ * longer writes and indexes a second copy of the clean rows.  Its name,
+ * columns, comments, grants and rows stay (the table held the rows of
+ * enriched_events with flags = 0, as the view does).  An object of the
+ * user's that reads the old table (a view, a function's default) would
+ * otherwise be dropped with it: the update stops and names it instead.
+ */
+DO $migrate$
+DECLARE
+    dependents text;
+    grants     text[];
+    statement  text;
+BEGIN
+    SELECT string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), ', ')
+      INTO dependents
+      FROM pg_catalog.pg_depend d
+     WHERE d.refclassid = 'pg_catalog.pg_class'::regclass
+       AND d.refobjid = 'ritual.clean_events'::regclass AND d.deptype = 'n';
+    IF dependents IS NOT NULL THEN
+        RAISE EXCEPTION 'ritual 0.2 makes ritual.clean_events a view, and other objects depend on the table: %',
+              dependents
+              USING ERRCODE = 'dependent_objects_still_exist',
+                    HINT = 'Drop them, run ALTER EXTENSION ritual UPDATE again, then make them again: the view has the same columns.';
+    END IF;
+    SELECT coalesce(array_agg(format('GRANT %s ON ritual.clean_events TO %s%s', a.privilege_type,
+                                     CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END,
+                                     CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)),
+                    '{}')
+      INTO grants
+      FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+     WHERE c.oid = 'ritual.clean_events'::regclass AND a.grantee <> c.relowner;
+    DROP TABLE ritual.clean_events;
+    CREATE VIEW ritual.clean_events AS
+    SELECT event_id, user_id, event_type, raw_event_type, event_date, event_day, signup_date,
+           cohort_week, week_number_since_signup, prev_event_type, next_event_type,
+           session_number, flags, flag_names, source_file, source_line
+      FROM ritual.enriched_events
+     WHERE flags = 0;
+    FOREACH statement IN ARRAY grants LOOP
+        EXECUTE statement;
+    END LOOP;
+END
+$migrate$;
