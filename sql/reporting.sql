@@ -213,6 +213,17 @@ SELECT count(*) AS rebuild_differences FROM (
   (SELECT * FROM first_build EXCEPT ALL SELECT * FROM ritual.enriched_events)
   UNION ALL
   (SELECT * FROM ritual.enriched_events EXCEPT ALL SELECT * FROM first_build)) d;
+-- and so do the same rows read in another order than by file and line
+-- (event_id is then sorted, not taken from the order they were read in)
+CREATE TABLE backwards_events AS
+SELECT * FROM ritual.raw_events ORDER BY source_file DESC, source_line DESC;
+SELECT count(*) AS reports FROM ritual.build_reports('backwards_events', 'ritual.raw_profiles',
+  reference_time => (:'manifest'::jsonb ->> 'reference_time')::timestamp);
+SELECT count(*) AS backwards_differences FROM (
+  (SELECT * FROM first_build EXCEPT ALL SELECT * FROM ritual.enriched_events)
+  UNION ALL
+  (SELECT * FROM ritual.enriched_events EXCEPT ALL SELECT * FROM first_build)) d;
+DROP TABLE backwards_events;
 
 -- the fields ritual_fdw set to NULL are reported once a build, for the rows
 -- it read new; a refresh with nothing new says nothing
