@@ -42,36 +42,48 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
+    -- the value a week, two, three and four weeks before (a frame of that
+    -- one day: NULL when the series has no such day), and their median
     CREATE TEMP TABLE _ritual_scores ON COMMIT DROP AS
-    WITH expected AS (
-        SELECT s.series, s.day, s.value,
-               (SELECT CASE WHEN count(*) >= 3
-                            THEN percentile_cont(0.5) WITHIN GROUP (ORDER BY p.value) END
-                  FROM _ritual_series p
-                 WHERE p.series = s.series
-                   AND p.day IN (s.day - 7, s.day - 14, s.day - 21, s.day - 28)) AS expected
-          FROM _ritual_series s
+    WITH weeks_before AS (
+        SELECT series, day, value,
+               ARRAY[first_value(value) OVER (w RANGE BETWEEN '7 days' PRECEDING AND '7 days' PRECEDING),
+                     first_value(value) OVER (w RANGE BETWEEN '14 days' PRECEDING AND '14 days' PRECEDING),
+                     first_value(value) OVER (w RANGE BETWEEN '21 days' PRECEDING AND '21 days' PRECEDING),
+                     first_value(value) OVER (w RANGE BETWEEN '28 days' PRECEDING AND '28 days' PRECEDING)]
+                   AS earlier
+          FROM _ritual_series
+        WINDOW w AS (PARTITION BY series ORDER BY day)
+    ), expected AS (
+        SELECT series, day, value,
+               (SELECT CASE WHEN count(v) >= 3
+                            THEN percentile_cont(0.5) WITHIN GROUP (ORDER BY v) END
+                  FROM unnest(earlier) v) AS expected
+          FROM weeks_before
     )
     SELECT series, day, value, expected,
            CASE WHEN expected IS NOT NULL THEN ln((value + 1) / (expected + 1)) END AS l
       FROM expected;
-    CREATE INDEX ON _ritual_scores (series, day);
 
+    -- the log ratios of the 56 days before, as an array per day: their
+    -- median and the median distance from it
     CREATE TEMP TABLE _ritual_judged ON COMMIT DROP AS
-    WITH centre AS (
-        SELECT s.*,
-               (SELECT CASE WHEN count(p.l) >= 28
-                            THEN percentile_cont(0.5) WITHIN GROUP (ORDER BY p.l) END
-                  FROM _ritual_scores p
-                 WHERE p.series = s.series AND p.day BETWEEN s.day - 56 AND s.day - 1
-                   AND p.l IS NOT NULL) AS m
-          FROM _ritual_scores s
+    WITH history AS (
+        SELECT series, day, value, expected, l,
+               array_agg(l) FILTER (WHERE l IS NOT NULL)
+                   OVER (PARTITION BY series ORDER BY day
+                         RANGE BETWEEN '56 days' PRECEDING AND '1 day' PRECEDING) AS past
+          FROM _ritual_scores
+    ), centre AS (
+        SELECT h.*,
+               (SELECT CASE WHEN count(x) >= 28
+                            THEN percentile_cont(0.5) WITHIN GROUP (ORDER BY x) END
+                  FROM unnest(h.past) x) AS m
+          FROM history h
     ), spread AS (
         SELECT c.*,
-               (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(p.l - c.m))
-                  FROM _ritual_scores p
-                 WHERE p.series = c.series AND p.day BETWEEN c.day - 56 AND c.day - 1
-                   AND p.l IS NOT NULL) AS mad
+               (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(x - c.m))
+                  FROM unnest(c.past) x) AS mad
           FROM centre c
     )
     SELECT series, day, value, expected,
@@ -200,6 +212,29 @@ $$;
 COMMENT ON FUNCTION ritual.qualified_name(regclass) IS 'internal: schema-qualified name of a relation';
 
 /*
+ * Whether a relation has a valid, non-partial btree index that starts with
+ * (source_file, source_line), of types text and bigint: then a refresh
+ * finds its new rows through the index instead of reading every row.
+ */
+CREATE OR REPLACE FUNCTION ritual.has_provenance_index(rel regclass)
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+    SELECT EXISTS (
+        SELECT FROM pg_catalog.pg_index x
+          JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+          JOIN pg_catalog.pg_am am ON am.oid = i.relam
+          JOIN pg_catalog.pg_attribute f ON f.attrelid = x.indrelid AND f.attnum = x.indkey[0]
+          JOIN pg_catalog.pg_attribute l ON l.attrelid = x.indrelid AND l.attnum = x.indkey[1]
+         WHERE x.indrelid = rel AND x.indisvalid AND x.indpred IS NULL AND am.amname = 'btree'
+           AND f.attname = 'source_file' AND f.atttypid = 'text'::regtype
+           AND l.attname = 'source_line' AND l.atttypid = 'bigint'::regtype
+           AND x.indcollation[0] = f.attcollation)
+$$;
+COMMENT ON FUNCTION ritual.has_provenance_index(regclass) IS
+  'internal to refresh_reports: whether the relation has an index on (source_file, source_line) to find new rows by';
+
+/*
  * Read the raw rows that are not in the reports yet, by the watermarks
  * (all rows when there are none): _ritual_new_events, and every profile row
  * (profiles are small) in _ritual_profile_rows with is_new.  Returns the
@@ -221,21 +256,58 @@ DECLARE
     events_prov   boolean := ritual.has_columns(events_rel, ARRAY['source_file', 'source_line']);
     profiles_prov boolean := ritual.has_columns(profiles_rel, ARRAY['source_file', 'source_line']);
     gone          text;
+    source        text;
     notices       text := current_setting('client_min_messages');
 BEGIN
     IF ritual.quiet_scans(events_rel, profiles_rel) THEN
         PERFORM set_config('client_min_messages', 'warning', true);
     END IF;
-    -- one scan: the rows above the watermarks, and the last included row
-    -- of each file, which must still be there (append-only)
+    -- the rows above the watermarks, and the last included row of each
+    -- file, which must still be there (append-only): in one scan, or, when
+    -- the relation has an index on its provenance and this is a refresh,
+    -- through the index, file by file (a loose scan finds the files)
+    IF NOT events_prov THEN
+        source := format('SELECT e.*, NULL::bigint AS _ritual_included_line FROM %s e', events_rel);
+    ELSIF EXISTS (SELECT FROM ritual.refresh_watermarks WHERE relation = events_name)
+          AND ritual.has_provenance_index(events_rel) THEN
+        source := format($q$
+            WITH RECURSIVE files AS (
+                SELECT min(source_file) AS name FROM %1$s
+                UNION ALL
+                SELECT (SELECT min(x.source_file) FROM %1$s x WHERE x.source_file > files.name)
+                  FROM files WHERE files.name IS NOT NULL
+            )
+            SELECT e.*, w.max_line AS _ritual_included_line
+              FROM files
+              LEFT JOIN ritual.refresh_watermarks w ON w.relation = %2$L AND w.source_file = files.name
+             CROSS JOIN LATERAL (
+                    SELECT * FROM %1$s x
+                     WHERE x.source_file = files.name
+                       AND x.source_line >= coalesce(w.max_line, -9223372036854775808)
+                    UNION ALL
+                    SELECT * FROM %1$s x
+                     WHERE x.source_file = files.name AND x.source_line IS NULL
+                       AND w.max_line IS NULL) e
+            UNION ALL
+            SELECT e.*, NULL FROM %1$s e WHERE e.source_file IS NULL
+            $q$, events_rel, events_name);
+    ELSE
+        source := format($q$
+            SELECT e.*, w.max_line AS _ritual_included_line
+              FROM %1$s e
+              LEFT JOIN ritual.refresh_watermarks w ON w.relation = %2$L
+                   AND w.source_file = e.source_file::text
+             WHERE w.max_line IS NULL OR e.source_line::bigint >= w.max_line
+            $q$, events_rel, events_name);
+    END IF;
     EXECUTE format($q$
         CREATE TEMP TABLE _ritual_new_events ON COMMIT DROP AS
         SELECT e.user_id::bigint AS user_id,
                nullif(lower(btrim(e.event_type::text)), '') AS event_type,
                e.event_type::text AS raw_event_type,
                e.event_date::timestamp AS event_date,
-               %1$s, %4$s
-          FROM %2$s e %3$s
+               %1$s, %3$s, e._ritual_included_line AS included_line
+          FROM (%2$s) e
         $q$,
         -- rows read in provenance order (a serial scan of ritual_fdw reads
         -- files by name and lines in order) are numbered as read; in_order
@@ -248,16 +320,9 @@ BEGIN
                             row_number() OVER () = 1) AS in_order'
              ELSE 'NULL::text AS source_file, NULL::bigint AS source_line,
                    NULL::bigint AS scan_order, false AS in_order' END,
-        events_rel,
-        CASE WHEN events_prov THEN format(
-            'LEFT JOIN ritual.refresh_watermarks w ON w.relation = %L
-                  AND w.source_file = e.source_file::text
-              WHERE w.max_line IS NULL OR e.source_line::bigint >= w.max_line', events_name)
-             ELSE '' END,
+        source,
         CASE WHEN ritual.has_columns(events_rel, ARRAY['errors'])
-             THEN 'e.errors::text AS errors' ELSE 'NULL::text AS errors' END
-        || CASE WHEN events_prov THEN ', w.max_line AS included_line'
-                ELSE ', NULL::bigint AS included_line' END);
+             THEN 'e.errors::text AS errors' ELSE 'NULL::text AS errors' END);
     IF EXISTS (SELECT FROM ritual.refresh_watermarks WHERE relation = events_name) THEN
         SELECT w.source_file INTO gone FROM ritual.refresh_watermarks w
          WHERE w.relation = events_name
@@ -508,7 +573,8 @@ BEGIN
            CASE WHEN f.flags = 0
                 THEN ritual.next_non_null(CASE WHEN f.flags = 0 THEN f.event_type END) OVER w END,
            ritual.session_number(CASE WHEN f.flags = 0 THEN f.event_date END, $2) OVER w,
-           f.flags, array_to_string(ritual.flag_names(f.flags), ','),
+           f.flags,
+           CASE WHEN f.flags = 0 THEN '' ELSE array_to_string(ritual.flag_names(f.flags), ',') END,
            f.source_file, f.source_line
       FROM flagged f
     WINDOW w AS (PARTITION BY f.user_id ORDER BY f.event_date, f.event_id)
@@ -665,6 +731,9 @@ BEGIN
     --
     CREATE TEMP TABLE _ritual_profile_users ON COMMIT DROP AS
     SELECT DISTINCT user_id FROM _ritual_profile_rows WHERE is_new AND user_id IS NOT NULL;
+    -- a refresh usually has no new profile: without statistics, the planner
+    -- would guess thousands of users and read every event for them
+    ANALYZE _ritual_profile_users;
     CREATE TEMP TABLE _ritual_old_users ON COMMIT DROP AS
     SELECT u.* FROM ritual.users u JOIN _ritual_profile_users USING (user_id);
     DELETE FROM ritual.users u USING _ritual_old_users o WHERE u.user_id = o.user_id;
@@ -722,7 +791,7 @@ BEGIN
         CREATE INDEX ON _ritual_work (old_event_id);
         -- ... all events of users whose profile changed, every included row
         -- of a (user, type, date) a new row has, and rows whose
-        -- future_event changes with the reference time
+        -- future_event changes with the reference time (when it moved)
         INSERT INTO _ritual_work
         SELECT e.event_id, e.event_id, e.user_id, e.event_type, e.raw_event_type, e.event_date,
                e.source_file, e.source_line, e.flags, e.prev_event_type, e.session_number, false
@@ -736,7 +805,8 @@ BEGIN
                    AND n.event_date = e.event_date AND n.event_type = e.event_type
                 UNION
                 SELECT event_id FROM ritual.enriched_events
-                 WHERE flags <> 0 AND flags & 64 <> 0 AND event_date <= reference
+                 WHERE reference > state.reference_time
+                   AND flags <> 0 AND flags & 64 <> 0 AND event_date <= reference
                 UNION
                 SELECT event_id FROM ritual.enriched_events
                  WHERE reference < state.reference_time AND event_day >= reference::date
@@ -1094,7 +1164,6 @@ BEGIN
       FROM days d
      CROSS JOIN (SELECT DISTINCT event_type FROM ritual.daily_event_types) t
       LEFT JOIN ritual.daily_event_types e ON e.day = d.day AND e.event_type = t.event_type;
-    CREATE INDEX ON _ritual_series (series, day);
     PERFORM ritual.detect_spikes(spike_threshold);
 
     --
@@ -1307,7 +1376,8 @@ COMMENT ON FUNCTION ritual.create_raw_tables(text, text, name, boolean) IS
 REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision),
     ritual.warn_unknown_types(bigint), ritual.report_bad_fields(text, regclass),
     ritual.quiet_scans(regclass, regclass), ritual.report_counts(), ritual.qualified_name(regclass),
-    ritual.read_new_rows(regclass, regclass), ritual.empty_reports(),
+    ritual.has_provenance_index(regclass), ritual.read_new_rows(regclass, regclass),
+    ritual.empty_reports(),
     ritual.drop_indexes(regclass), ritual.build_events(timestamp, interval),
     ritual.update_reports(text, text, timestamp, interval, double precision, boolean),
     ritual.has_columns(regclass, text[]), ritual.require_columns(regclass, text[])
