@@ -70,7 +70,6 @@ CREATE TABLE ritual.enriched_events (
 );
 CREATE INDEX ON ritual.enriched_events (user_id, event_date);
 CREATE INDEX ON ritual.enriched_events (event_day);
-CREATE INDEX ON ritual.enriched_events (flags) WHERE flags <> 0;
 COMMENT ON TABLE ritual.enriched_events IS
   'Every raw event with its anomaly flags, signup date, week number since signup, previous and next event type and session (the last three for clean events only), and where it came from.';
 COMMENT ON COLUMN ritual.enriched_events.event_id IS 'the event''s rank in provenance order (file, then line)';

@@ -132,3 +132,10 @@ BEGIN
     END LOOP;
 END
 $migrate$;
+
+/*
+ * The index of enriched_events on flags (WHERE flags <> 0) answered
+ * nothing that enriched_events_flagged_day_idx, over the same rows, does not;
+ * each build made it and each refresh kept it.
+ */
+DROP INDEX ritual.enriched_events_flags_idx;
