@@ -121,12 +121,9 @@ BEGIN
       FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
      WHERE c.oid = 'ritual.clean_events'::regclass AND a.grantee <> c.relowner;
     DROP TABLE ritual.clean_events;
-    CREATE VIEW ritual.clean_events AS
-    SELECT event_id, user_id, event_type, raw_event_type, event_date, event_day, signup_date,
-           cohort_week, week_number_since_signup, prev_event_type, next_event_type,
-           session_number, flags, flag_names, source_file, source_line
-      FROM ritual.enriched_events
-     WHERE flags = 0;
+    -- the grants need the view now; src/sql/code/reporting.sql, which
+    -- runs after the migrations, defines it (CREATE OR REPLACE VIEW)
+    CREATE VIEW ritual.clean_events AS SELECT * FROM ritual.enriched_events WHERE flags = 0;
     FOREACH statement IN ARRAY grants LOOP
         EXECUTE statement;
     END LOOP;
