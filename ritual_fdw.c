@@ -538,6 +538,8 @@ ritualExplainForeignScan(ForeignScanState *node, ExplainState *es)
 								   counts->row_groups_read, es);
 			ExplainPropertyInteger("Ritual Row Groups Skipped", NULL,
 								   counts->row_groups_skipped, es);
+			ExplainPropertyInteger("Ritual Parquet Rows Skipped", NULL,
+								   counts->rows_skipped, es);
 			ExplainPropertyInteger("Ritual Parquet Bytes Read", NULL,
 								   counts->bytes_read, es);
 		}

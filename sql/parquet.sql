@@ -133,6 +133,19 @@ CREATE FOREIGN TABLE pq_groups (hundred smallint, kind text, n bigint OPTIONS (m
 SELECT count(*), count(kind), min(n), max(n), sum(hundred) FROM pq_groups;
 SELECT * FROM pq_groups WHERE n IN (1, 2048, 2049, 6000) ORDER BY n;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM pq_groups;
+-- rows that cannot satisfy the conditions by their own values are passed over
+-- in the scan: the same counts as the executor's own test of every row
+SELECT count(*) FILTER (WHERE kind = 'kind 3') AS kind_3,
+       count(*) FILTER (WHERE kind IS NULL) AS no_kind,
+       count(*) FILTER (WHERE hundred BETWEEN 20 AND 22 OR kind IS NULL) AS either,
+       count(*) FILTER (WHERE NOT (kind IN ('kind 1', 'kind 2') AND hundred < 30)) AS neither
+  FROM pq_groups;
+SELECT count(*) FROM pq_groups WHERE kind = 'kind 3';
+SELECT count(*) FROM pq_groups WHERE kind IS NULL;
+SELECT count(*) FROM pq_groups WHERE hundred BETWEEN 20 AND 22 OR kind IS NULL;
+SELECT count(*) FROM pq_groups WHERE NOT (kind IN ('kind 1', 'kind 2') AND hundred < 30);
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT count(*) FROM pq_groups WHERE kind = 'kind 3';
 -- nested columns the table does not name are skipped; one it names is an error
 CREATE FOREIGN TABLE pq_flat (id bigint) SERVER parquet_files
   OPTIONS (path :'nested');

@@ -41,6 +41,7 @@ struct RitualParallelState
 	pg_atomic_uint32 files_read;
 	pg_atomic_uint64 row_groups_read;
 	pg_atomic_uint64 row_groups_skipped;
+	pg_atomic_uint64 rows_skipped;
 	pg_atomic_uint64 bytes_read;
 	int64		block_size;		/* the leader's setting, for all */
 	int			nfiles;
@@ -133,6 +134,7 @@ ritual_parallel_init(RitualParallelState *ps, List *files,
 	pg_atomic_init_u32(&ps->files_read, 0);
 	pg_atomic_init_u64(&ps->row_groups_read, 0);
 	pg_atomic_init_u64(&ps->row_groups_skipped, 0);
+	pg_atomic_init_u64(&ps->rows_skipped, 0);
 	pg_atomic_init_u64(&ps->bytes_read, 0);
 	ps->first_bad_file = -1;
 }
@@ -149,6 +151,7 @@ ritual_parallel_reinit(RitualParallelState *ps)
 	pg_atomic_write_u32(&ps->files_read, 0);
 	pg_atomic_write_u64(&ps->row_groups_read, 0);
 	pg_atomic_write_u64(&ps->row_groups_skipped, 0);
+	pg_atomic_write_u64(&ps->rows_skipped, 0);
 	pg_atomic_write_u64(&ps->bytes_read, 0);
 	ps->first_bad_file = -1;
 }
@@ -238,6 +241,7 @@ ritual_parallel_add_counts(RitualParallelState *ps,
 	pg_atomic_fetch_add_u64(&ps->row_groups_read, counts->row_groups_read);
 	pg_atomic_fetch_add_u64(&ps->row_groups_skipped,
 							counts->row_groups_skipped);
+	pg_atomic_fetch_add_u64(&ps->rows_skipped, counts->rows_skipped);
 	pg_atomic_fetch_add_u64(&ps->bytes_read, counts->bytes_read);
 }
 
@@ -275,6 +279,7 @@ ritual_parallel_totals(RitualParallelState *ps, int64 *bad_rows,
 	counts->row_groups_read = (int64) pg_atomic_read_u64(&ps->row_groups_read);
 	counts->row_groups_skipped =
 		(int64) pg_atomic_read_u64(&ps->row_groups_skipped);
+	counts->rows_skipped = (int64) pg_atomic_read_u64(&ps->rows_skipped);
 	counts->bytes_read = (int64) pg_atomic_read_u64(&ps->bytes_read);
 	SpinLockAcquire(&ps->mutex);
 	*first_bad = ps->first_bad_file >= 0 ? pstrdup(ps->first_bad) : NULL;

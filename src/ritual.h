@@ -305,6 +305,7 @@ typedef struct RitualReadCounts
 {
 	int64		row_groups_read;
 	int64		row_groups_skipped; /* ruled out by the query's conditions */
+	int64		rows_skipped;	/* in row groups read, ruled out by them */
 	int64		bytes_read;		/* of Parquet files: footers, page headers,
 								 * pages */
 } RitualReadCounts;

@@ -327,6 +327,8 @@ close_unit(RitualScan *scan)
 			scan->shared.row_groups_read;
 		delta.row_groups_skipped = scan->counts.row_groups_skipped -
 			scan->shared.row_groups_skipped;
+		delta.rows_skipped = scan->counts.rows_skipped -
+			scan->shared.rows_skipped;
 		delta.bytes_read = scan->counts.bytes_read - scan->shared.bytes_read;
 		ritual_parallel_add_counts(scan->parallel, &delta);
 		scan->shared = scan->counts;

@@ -337,22 +337,24 @@ else
 fi
 sql "CREATE FOREIGN TABLE pq_events (event_time timestamp, user_id bigint, event_type text)
        SERVER pq_files OPTIONS (path '$events')" >/dev/null
-# each condition, and the row groups read and skipped and the rows that
-# EXPLAIN ANALYZE must show
+# each condition, and the row groups read and skipped, the rows of the row
+# groups read that the scan passed over, and the rows that EXPLAIN ANALYZE
+# must show (the rows read, of 2,048 a group, less those passed over)
 checks=(
-    "event_time >= '2024-01-03' AND event_time < '2024-01-04'|2|18|4096"
-    "event_time BETWEEN '2024-01-05' AND '2024-01-05 23:59:59.999999'|2|18|4096"
-    "event_time < '2024-01-02' OR event_time >= '2024-01-10'|4|16|8192"
-    "event_time IN ('2024-01-07 00:00:00', '2024-01-07 12:00:00')|2|18|2"
-    "event_time >= '2024-01-03 12:00' AND event_time < '2024-01-03 13:00'|1|19|171"
-    "event_time < '2023-12-31'|0|20|0"
-    "event_time IS NULL|0|20|0"
-    "user_id = 3|20|0|41"
+    "event_time >= '2024-01-03' AND event_time < '2024-01-04'|2|18|0|4096"
+    "event_time BETWEEN '2024-01-05' AND '2024-01-05 23:59:59.999999'|2|18|0|4096"
+    "event_time < '2024-01-02' OR event_time >= '2024-01-10'|4|16|0|8192"
+    "event_time IN ('2024-01-07 00:00:00', '2024-01-07 12:00:00')|2|18|4094|2"
+    "event_time >= '2024-01-03 12:00' AND event_time < '2024-01-03 13:00'|1|19|1877|171"
+    "event_time < '2023-12-31'|0|20|0|0"
+    "event_time IS NULL|0|20|0|0"
+    "user_id = 3|20|0|40919|41"
 )
 got=$(printf '%s\n' "${checks[@]%%|*}" | psql -X -q -At -d "$DB" \
           -c "CREATE TEMP TABLE pq_conditions (n serial, c text)" -c "COPY pq_conditions (c) FROM STDIN" \
           -c "SELECT coalesce(e->>'error', concat_ws('|', jsonb_path_query_first(e, '\$.**.\"Ritual Row Groups Read\"'),
                                                    jsonb_path_query_first(e, '\$.**.\"Ritual Row Groups Skipped\"'),
+                                                   jsonb_path_query_first(e, '\$.**.\"Ritual Parquet Rows Skipped\"'),
                                                    jsonb_path_query_first(e, '\$.**.\"Actual Rows\"')))
                 FROM pq_conditions, pq_explain('SELECT * FROM pq_events WHERE ' || c) e ORDER BY n" 2>&1)
 for k in "${!checks[@]}"; do
@@ -360,9 +362,9 @@ for k in "${!checks[@]}"; do
     expected=${checks[$k]#*|}
     result=$(sed -n "$((k + 1))p" <<<"$got")
     if [ "$result" = "$expected" ]; then
-        pass "row groups read|skipped|rows $expected: $condition"
+        pass "row groups read|skipped, rows skipped|returned $expected: $condition"
     else
-        fail "row groups read|skipped|rows $expected: $condition (got: $result)"
+        fail "row groups read|skipped, rows skipped|returned $expected: $condition (got: $result)"
     fi
 done
 sql "DROP FOREIGN TABLE pq_events" >/dev/null

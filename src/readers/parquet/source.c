@@ -138,6 +138,13 @@ typedef struct ParquetSource
 	/* each column's memory, by attnum, kept for the whole scan */
 	MemoryContext columns_context;
 	ColumnMemory *column_memory;
+
+	/*
+	 * For testing each row against the query's conditions (when it has
+	 * any): one range per attribute, a single value for those the
+	 * conditions test, in columns_context.
+	 */
+	RitualColumnRange *row_ranges;
 } ParquetSource;
 
 static bool direct_datum(const ColumnPlan *plan, const RitualConverter *conv,
@@ -166,6 +173,17 @@ parquet_begin(const RitualSourceArgs *args)
 												Max(args->natts, 1));
 	for (int i = 0; i < args->natts; i++)
 		src->column_memory[i].pages.context = src->columns_context;
+	if (args->filter != NULL && !args->for_ingest)
+	{
+		src->row_ranges = MemoryContextAllocZero(src->columns_context,
+												 sizeof(RitualColumnRange) *
+												 Max(args->natts, 1));
+		for (int i = 0; i < args->natts; i++)
+		{
+			src->row_ranges[i].null_count = -1;
+			src->row_ranges[i].row_count = -1;
+		}
+	}
 	return src;
 }
 
@@ -846,9 +864,41 @@ advance_columns(ParquetSource *src)
 }
 
 /*
+ * Whether the current row may satisfy the query's conditions, by the values
+ * of the columns they test, as a row group's statistics are tested: each
+ * value a range of one.  A value not yet converted (one whose conversion
+ * may fail, which fill reports at its row) may be anything.  The executor
+ * still tests the conditions on every row it gets: a row is only ever
+ * passed over here when it could not satisfy them.
+ */
+static bool
+row_may_match(ParquetSource *src)
+{
+	RitualColumnRange *ranges = src->row_ranges;
+
+	for (int p = 0; p < src->nplans; p++)
+	{
+		const ColumnPlan *plan = &src->plans[p];
+		RitualColumnRange *range = &ranges[plan->attnum];
+
+		if (!bms_is_member(plan->attnum, src->args->filter_columns))
+			continue;
+		range->known = plan->ready[plan->pos];
+		if (!range->known)
+			continue;
+		range->row_count = 1;
+		range->null_count = plan->isnull[plan->pos] ? 1 : 0;
+		range->has_bounds = !plan->isnull[plan->pos];
+		range->min = range->max = plan->datums[plan->pos];
+	}
+	return ritual_range_may_match(src->args->filter, ranges);
+}
+
+/*
  * For callers resuming files, a Parquet file is read whole: a row's end is
  * its row number, and only the file's last row ends at a byte, the file's
- * size.
+ * size.  Rows that cannot satisfy the query's conditions are passed over
+ * (never for those callers, who have no conditions).
  */
 static bool
 parquet_next(void *state, RitualRecordEnd *end)
@@ -862,6 +912,11 @@ parquet_next(void *state, RitualRecordEnd *end)
 		{
 			src->row++;
 			advance_columns(src);
+			if (src->row_ranges != NULL && !row_may_match(src))
+			{
+				src->args->counts->rows_skipped++;
+				continue;
+			}
 			end->end_line = src->group_first_row + src->row;
 			end->end_offset = end->end_line == src->file->meta->num_rows ?
 				src->file->size : -1;
