@@ -29,6 +29,7 @@ OBJS = \
 	src/readers/parquet/metadata.o \
 	src/readers/parquet/names.o \
 	src/readers/parquet/page.o \
+	src/readers/parquet/page_buffers.o \
 	src/readers/parquet/rle.o \
 	src/readers/parquet/row_counts.o \
 	src/readers/parquet/source.o \

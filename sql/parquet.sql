@@ -123,6 +123,24 @@ SELECT * FROM pq_names WHERE id <= 3 ORDER BY id;
 CREATE FOREIGN TABLE pq_narrow (id bigint, int64 integer, name date)
   SERVER parquet_files OPTIONS (path :'types');
 SELECT * FROM pq_narrow;
+-- the page buffers a scan borrowed go back to the backend's pool for the
+-- next scan, also when an error ends it: failed scans do not make it grow
+CREATE FUNCTION pq_pool_bytes() RETURNS bigint LANGUAGE sql AS
+$$SELECT coalesce(sum(total_bytes), 0) FROM pg_backend_memory_contexts
+   WHERE name = 'ritual_fdw Parquet page buffers'$$;
+DO $$ BEGIN PERFORM * FROM pq_narrow; EXCEPTION WHEN numeric_value_out_of_range THEN END $$;
+SELECT pq_pool_bytes() AS pool_after_one \gset
+DO $$
+BEGIN
+  FOR i IN 1..50 LOOP
+    BEGIN
+      PERFORM * FROM pq_narrow;
+    EXCEPTION WHEN numeric_value_out_of_range THEN
+    END;
+  END LOOP;
+END $$;
+SELECT :pool_after_one > 0 AS pool_kept, pq_pool_bytes() = :pool_after_one AS pool_flat;
+DROP FUNCTION pq_pool_bytes();
 ALTER FOREIGN TABLE pq_narrow OPTIONS (ADD on_error 'null');
 SELECT * FROM pq_narrow ORDER BY id LIMIT 3;
 ALTER FOREIGN TABLE pq_narrow OPTIONS (SET on_error 'skip');

@@ -68,6 +68,13 @@ typedef struct ParquetPageBuffers
 	size_t		plain_size;
 } ParquetPageBuffers;
 
+/*
+ * Page buffers lent by the backend's pool (page_buffers.c) until
+ * 'borrower' is reset or deleted; the pool keeps what comes back, up to a
+ * bound, for the next scan.
+ */
+extern ParquetPageBuffers *parquet_page_buffers_borrow(MemoryContext borrower);
+
 typedef struct ParquetColumnReader ParquetColumnReader;
 
 /*

@@ -68,11 +68,12 @@ typedef struct Leaf
 
 /*
  * A column's memory kept for the whole scan, file after file: its page
- * buffers, and the Datums of its current batch (reset for the next).
+ * buffers (borrowed from the backend's pool, for the next scan after), and
+ * the Datums of its current batch (reset for the next).
  */
 typedef struct ColumnMemory
 {
-	ParquetPageBuffers pages;
+	ParquetPageBuffers *pages;
 	MemoryContext batch;
 } ColumnMemory;
 
@@ -84,6 +85,7 @@ typedef struct ColumnPlan
 	ParquetType type;
 	ParquetMeaning meaning;
 	Conversion conversion;
+	bool		tested;			/* the query's conditions test the column */
 	bool		source_utc;		/* CONVERT_TIMESTAMP: the values are instants */
 	bool		target_tz;		/* CONVERT_TIMESTAMP: into timestamptz */
 
@@ -171,8 +173,6 @@ parquet_begin(const RitualSourceArgs *args)
 	src->column_memory = MemoryContextAllocZero(src->columns_context,
 												sizeof(ColumnMemory) *
 												Max(args->natts, 1));
-	for (int i = 0; i < args->natts; i++)
-		src->column_memory[i].pages.context = src->columns_context;
 	if (args->filter != NULL && !args->for_ingest)
 	{
 		src->row_ranges = MemoryContextAllocZero(src->columns_context,
@@ -425,11 +425,16 @@ plan_columns(ParquetSource *src)
 		plan->type = found->element->type;
 		plan->meaning = parquet_meaning(found->element);
 		plan->conversion = choose_conversion(plan, column->conv);
+		plan->tested = bms_is_member(i, args->filter_columns);
 		plan->memory = &src->column_memory[i];
 		if (plan->memory->batch == NULL)
+		{
 			plan->memory->batch = AllocSetContextCreate(src->columns_context,
 														"ritual_fdw Parquet batch",
 														ALLOCSET_DEFAULT_SIZES);
+			plan->memory->pages =
+				parquet_page_buffers_borrow(src->columns_context);
+		}
 	}
 	if (file_columns > 0 && matched == 0 && nleaves > 0)
 		ereport(ERROR,
@@ -684,8 +689,7 @@ row_group_may_match(ParquetSource *src, const ParquetRowGroup *group)
 	{
 		const ColumnPlan *plan = &src->plans[p];
 
-		if (plan->leaf->chunk < group->num_columns &&
-			bms_is_member(plan->attnum, args->filter_columns))
+		if (plan->leaf->chunk < group->num_columns && plan->tested)
 			column_range(src, plan, group, &ranges[plan->attnum]);
 	}
 	return ritual_range_may_match(args->filter, ranges);
@@ -765,7 +769,7 @@ open_next_row_group(ParquetSource *src)
 											   plan->leaf->element->type_length : 0,
 											   plan->leaf->max_definition,
 											   group->num_rows,
-											   &plan->memory->pages);
+											   plan->memory->pages);
 		}
 		MemoryContextSwitchTo(oldcontext);
 		return true;
@@ -881,7 +885,7 @@ row_may_match(ParquetSource *src)
 		const ColumnPlan *plan = &src->plans[p];
 		RitualColumnRange *range = &ranges[plan->attnum];
 
-		if (!bms_is_member(plan->attnum, src->args->filter_columns))
+		if (!plan->tested)
 			continue;
 		range->known = plan->ready[plan->pos];
 		if (!range->known)
