@@ -78,7 +78,7 @@ for f in discovery partitions options; do
     compile "src/$f.c" "$BUILD/obj/$f.o"
 done
 EXTENSION_OBJS=("$BUILD"/obj/{csv_reader,decompress,discovery,partitions,options}.o)
-for f in thrift metadata footer values names page codecs rle delta encodings column; do
+for f in thrift metadata footer values names page page_buffers codecs rle delta encodings column; do
     compile "src/readers/parquet/$f.c" "$BUILD/obj/parquet_$f.o"
     EXTENSION_OBJS+=("$BUILD/obj/parquet_$f.o")
 done

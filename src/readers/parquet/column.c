@@ -221,29 +221,6 @@ read_page_header(ParquetColumnReader *reader, ParquetPageHeader *h)
 }
 
 /*
- * One of the page buffers, of at least 'len' bytes: grown (to twice its
- * size at least, so that a chunk of growing pages is not copied over and
- * over) when it is too small, its old bytes not kept.
- */
-static char *
-page_buffer(ParquetPageBuffers *buffers, char **buffer, size_t *size,
-			size_t len)
-{
-	if (*buffer == NULL || *size < len)
-	{
-		size_t		want = Max(len, Min(*size * 2, (size_t) MaxAllocSize));
-
-		/* not left pointing at freed memory should the allocation fail */
-		if (*buffer != NULL)
-			pfree(*buffer);
-		*buffer = NULL;
-		*buffer = MemoryContextAlloc(buffers->context, Max(want, 1));
-		*size = want;
-	}
-	return *buffer;
-}
-
-/*
  * The page's bytes as stored, in the stored page buffer: those read with
  * its header, and the rest.
  */
@@ -254,7 +231,7 @@ read_page_bytes(ParquetColumnReader *reader, const ParquetPageHeader *h,
 	ParquetPageBuffers *b = reader->buffers;
 	size_t		len = h->compressed_page_size;
 	size_t		ahead = Min(reader->header_read - header_len, len);
-	char	   *bytes = page_buffer(b, &b->stored, &b->stored_size, len);
+	char	   *bytes = parquet_page_buffer(b, &b->stored, &b->stored_size, len);
 
 	memcpy(bytes, reader->header + header_len, ahead);
 	read_chunk(reader, bytes + ahead, len - ahead, reader->next + ahead);
@@ -277,7 +254,7 @@ decompress(ParquetColumnReader *reader, const char *src, size_t src_len,
 
 	parquet_check_codec_sizes(reader->codec, src, src_len, len);
 	out = keep ? palloc(Max(len, 1)) :
-		page_buffer(b, &b->plain, &b->plain_size, len);
+		parquet_page_buffer(b, &b->plain, &b->plain_size, len);
 	parquet_decompress(reader->codec, src, src_len, out, len);
 	return out;
 }

@@ -56,12 +56,13 @@ typedef union ParquetPlain
  * read row group after row group keeps its page buffers, rather than
  * allocating fresh ones for each chunk (large allocations go back to the
  * system when freed, and the kernel faults them in again, page by page).
- * Zero it before first use; the buffers are allocated in 'context' and
- * grow to the largest page read.
+ * Either zeroed, its buffers then allocated in 'context', or borrowed from
+ * the backend's pool (page_buffers.c), which keeps them for the next scan.
  */
 typedef struct ParquetPageBuffers
 {
 	MemoryContext context;
+	bool		pooled;			/* borrowed: buffers from and to the pool */
 	char	   *stored;			/* a page as stored (compressed) */
 	size_t		stored_size;
 	char	   *plain;			/* a page decompressed */
@@ -69,11 +70,18 @@ typedef struct ParquetPageBuffers
 } ParquetPageBuffers;
 
 /*
- * Page buffers lent by the backend's pool (page_buffers.c) until
- * 'borrower' is reset or deleted; the pool keeps what comes back, up to a
- * bound, for the next scan.
+ * An empty set of page buffers lent by the backend's pool until 'borrower'
+ * is reset or deleted; the pool keeps what comes back, up to a bound, for
+ * the next scan.
  */
 extern ParquetPageBuffers *parquet_page_buffers_borrow(MemoryContext borrower);
+
+/*
+ * One of the buffers of a set (*buffer, of *size bytes) made at least 'len'
+ * bytes long; its old bytes are not kept when it has to grow.
+ */
+extern char *parquet_page_buffer(ParquetPageBuffers *buffers, char **buffer,
+								 size_t *size, size_t len);
 
 typedef struct ParquetColumnReader ParquetColumnReader;
 
