@@ -9,6 +9,7 @@ OBJS = \
 	src/readers/csv/csv_reader.o \
 	src/readers/csv/csv_source.o \
 	src/decompress.o \
+	src/dir_cache.o \
 	src/discovery.o \
 	src/functions.o \
 	src/import.o \

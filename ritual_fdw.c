@@ -149,6 +149,13 @@ _PG_init(void)
 							16 * 1024, 64, MAX_KILOBYTES,
 							PGC_USERSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
+	DefineCustomBoolVariable("ritual.keep_directory_listings",
+							 "Keep large directory listings for the next statements of the session.",
+							 "A listing of 64 entries or more is used again while the directory's modification and change times are unchanged.",
+							 &ritual_keep_listings,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("ritual");
 }
 

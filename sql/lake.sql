@@ -247,5 +247,66 @@ ALTER FOREIGN TABLE packed OPTIONS (SET path :'gzipped', SET compression 'zstd')
 SELECT * FROM packed;
 ALTER FOREIGN TABLE packed OPTIONS (SET compression 'lz4');
 DROP FOREIGN TABLE packed;
+
+-- a directory of many partitions is pruned by bisecting its sorted values,
+-- and its listing is kept by the session for the next statements while the
+-- directory has not changed since: a partition written after it was kept
+-- is read at once
+\set days :datadir '/written/days'
+CREATE FOREIGN TABLE days (n int, day date)
+  SERVER files OPTIONS (path :'days', partition_by 'day');
+INSERT INTO days SELECT i, date '2024-01-01' + i FROM generate_series(0, 199) i;
+INSERT INTO days VALUES (1000, NULL);
+CREATE FOREIGN TABLE days_text (n int, day text) SERVER files OPTIONS (path :'days');
+-- a listing is kept only when the directory is a second older than it
+SELECT pg_sleep(1.2);
+SELECT count(*), sum(n) FROM days WHERE day = '2024-03-01';
+SELECT count(*) > 0 AS listing_kept FROM pg_backend_memory_contexts
+ WHERE name = 'ritual_fdw directory listings';
+CREATE TABLE day_cases (rel text, condition text, expected_files int);
+INSERT INTO day_cases VALUES
+  ('days', 'day = ''2024-03-01''', 1),
+  ('days', 'day IN (''2024-01-05'', ''2024-06-01'', ''2025-01-01'')', 2),
+  ('days', 'day < ''2024-01-10'' OR day > ''2024-07-15''', 12),
+  ('days', 'NOT (day >= ''2024-01-03'')', 2),
+  ('days', 'day IS NULL', 1),
+  ('days', 'day IS NOT NULL AND day <> ''2024-01-01''', 199),
+  ('days', 'day BETWEEN ''2024-02-10'' AND ''2024-02-20''', 11),
+  ('days', 'day = ''2023-01-01''', 0),
+  ('days', 'day >= ''2024-07-18'' OR n = 5', 201),
+  ('days_text', 'day = ''2024-03-01''', 1),
+  ('days_text', 'day < ''2024-01-10'' COLLATE "C"', 9),
+  ('days_text', 'day IN (''2024-01-05'', ''2024-1-5'')', 1);
+-- each reads only its files, and counts what testing each row counts (the
+-- column in an expression, which prunes nothing)
+SELECT c.rel, c.condition, f.files_read, f.files_read = c.expected_files AS expected,
+       count_where(c.rel, c.condition) =
+       count_where(c.rel, replace(c.condition, 'day',
+                                  CASE c.rel WHEN 'days' THEN '(day + 0)'
+                                             ELSE '(day || '''')' END)) AS same_count
+  FROM day_cases c,
+       LATERAL scan_files(format('SELECT count(*) FROM %I WHERE %s', c.rel, c.condition)) f
+ ORDER BY c.rel, c.expected_files, c.condition;
+-- values are converted under the session's settings: kept sorted values
+-- of a timestamptz column are not used under another time zone
+CREATE FOREIGN TABLE days_tz (n int, day timestamptz) SERVER files OPTIONS (path :'days');
+SET TimeZone = 'UTC';
+SELECT count(*), sum(n) FROM days_tz WHERE day = '2024-03-01 00:00:00+00';
+SET TimeZone = 'America/New_York';
+SELECT count(*), sum(n) FROM days_tz WHERE day = '2024-03-01 00:00:00+00';
+SELECT count(*), sum(n) FROM days_tz WHERE day = '2024-03-01 05:00:00+00';
+RESET TimeZone;
+DROP FOREIGN TABLE days_tz;
+SELECT count(*) FROM days WHERE day = '2024-09-01';
+INSERT INTO days VALUES (2000, '2024-09-01');
+SELECT count(*), sum(n) FROM days WHERE day = '2024-09-01';
+SELECT count(*) FROM days;
+-- ritual.keep_directory_listings off reads each directory each time
+SET ritual.keep_directory_listings = off;
+SELECT count(*), sum(n) FROM days WHERE day = '2024-09-01';
+SELECT files_read FROM scan_files('SELECT count(*) FROM days WHERE day IN (''2024-01-05'', ''2024-06-01'')');
+RESET ritual.keep_directory_listings;
+DROP FOREIGN TABLE days, days_text;
+DROP TABLE day_cases;
 DROP FUNCTION scan_files, count_where;
 DROP TABLE wanted;

@@ -9,11 +9,14 @@
  * a pattern names them explicitly, but for the files of committed writes
  * that a crash left under their hidden names (see pending_files.c).
  *
- * A caller may pass a filter that the walk asks, before it enters a
- * key=value directory, whether that directory's partitions may hold what it
- * wants: one it rules out is never read.  Discovery knows nothing of why.
- * The filter may also ask that a directory that cannot be read be passed
- * over rather than be an error, for a listing that only estimates.
+ * A caller may pass a filter that the walk asks, before it enters the
+ * key=value directories of a directory, which of them may hold what it
+ * wants (all at once, so that it can answer for thousands of them without
+ * looking at each): one it rules out is never read.  Discovery knows
+ * nothing of why.  The filter may also ask that a directory that cannot be
+ * read be passed over rather than be an error, for a listing that only
+ * estimates.  Directories are read through dir_cache.c, which may answer
+ * from a listing it kept.
  *
  *-------------------------------------------------------------------------
  */
@@ -24,7 +27,6 @@
 #include <sys/stat.h>
 
 #include "miscadmin.h"
-#include "storage/fd.h"
 #include "utils/timestamp.h"
 
 #include "ritual.h"
@@ -87,50 +89,89 @@ stat_path(const char *path, struct stat *st)
 typedef struct DirEntry
 {
 	const char *dir;			/* the directory */
-	List	   *keys;			/* its partitions and a last one for the
-								 * entry's, when there is a filter */
-	List	   *values;
 	const char *name;			/* the entry's name */
 	unsigned char type;			/* its d_type, or 0 (DT_UNKNOWN) */
+	bool		may_match;		/* not ruled out by the filter */
 } DirEntry;
 
 /*
- * Call 'visit' for every entry of directory 'path' but "." and "..".
- * Entries are not sorted here: the whole result is sorted at the end.
+ * Which entries of 'listing', a listing of directory 'path', the filter
+ * lets the walk enter (all those not named key=value); NULL for all.
+ */
+static bool *
+choose_entries(Discovery *d, const char *path, RitualDirListing *listing)
+{
+	int			n = 0;
+	char	  **keys = palloc(sizeof(char *) * Max(listing->nentries, 1));
+	char	  **values = palloc(sizeof(char *) * Max(listing->nentries, 1));
+	int		   *which = palloc(sizeof(int) * Max(listing->nentries, 1));
+	bool	   *chosen = palloc0(sizeof(bool) * Max(listing->nentries, 1));
+	bool	   *may = palloc(sizeof(bool) * Max(listing->nentries, 1));
+	List	   *dir_keys;
+	List	   *dir_values;
+
+	ritual_dir_partitions(listing);
+	for (int i = 0; i < listing->nentries; i++)
+	{
+		const RitualDirEntry *e = &listing->entries[i];
+
+		may[i] = true;
+		if (e->key == NULL)
+			continue;
+		keys[n] = e->key;
+		values[n] = e->value;
+		which[n++] = i;
+	}
+	if (n > 0)
+	{
+		ritual_parse_dir_partitions(path, &dir_keys, &dir_values);
+		d->filter->choose(dir_keys, dir_values, n, keys, values,
+						  listing->generation, chosen, d->filter->arg);
+		for (int j = 0; j < n; j++)
+			may[which[j]] = chosen[j];
+		list_free(dir_keys);
+		list_free(dir_values);
+	}
+	pfree(keys);
+	pfree(values);
+	pfree(which);
+	pfree(chosen);
+	return may;
+}
+
+/*
+ * Call 'visit' for every entry of directory 'path' (whose stat() the
+ * caller may pass as 'st', or NULL) but "." and "..".  Entries are not
+ * sorted here: the whole result is sorted at the end.
  */
 static void
-for_each_entry(Discovery *d, const char *path,
+for_each_entry(Discovery *d, const char *path, const struct stat *st,
 			   void (*visit) (const DirEntry *entry, void *arg), void *arg)
 {
-	DIR		   *dir = AllocateDir(path);
-	struct dirent *de;
-	DirEntry	entry = {path, NIL, NIL, NULL, 0};
+	RitualDirListing *listing;
+	DirEntry	entry = {path, NULL, 0, true};
+	bool	   *may = NULL;
 
-	if (dir == NULL && d->filter != NULL && d->filter->pass_unreadable)
+	listing = ritual_read_dir(path, st, d->filter != NULL &&
+							  d->filter->pass_unreadable);
+	if (listing == NULL)
 	{
 		d->filter->unreadable++;
 		return;
 	}
-	if (d->filter != NULL && d->filter->may_descend != NULL)
-	{
-		ritual_parse_dir_partitions(path, &entry.keys, &entry.values);
-		entry.keys = lappend(entry.keys, NULL);
-		entry.values = lappend(entry.values, NULL);
-	}
-	while ((de = ReadDir(dir, path)) != NULL)
+	if (d->filter != NULL && d->filter->choose != NULL)
+		may = choose_entries(d, path, listing);
+	for (int i = 0; i < listing->nentries; i++)
 	{
 		CHECK_FOR_INTERRUPTS();
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		entry.name = de->d_name;
-#ifdef DT_DIR
-		entry.type = de->d_type;
-#endif
+		entry.name = listing->entries[i].name;
+		entry.type = listing->entries[i].type;
+		entry.may_match = (may == NULL || may[i]);
 		visit(&entry, arg);
 	}
-	FreeDir(dir);
-	list_free(entry.keys);
-	list_free(entry.values);
+	if (may != NULL)
+		pfree(may);
+	ritual_release_dir(listing);
 }
 
 /*
@@ -141,24 +182,9 @@ for_each_entry(Discovery *d, const char *path,
 static bool
 filtered_out(Discovery *d, const DirEntry *e)
 {
-	RitualDirFilter *filter = d->filter;
-	char	   *key;
-	char	   *value;
-	bool		may_match;
 	struct stat st;
 
-	if (filter == NULL || filter->may_descend == NULL ||
-		!ritual_parse_partition_name(e->name, strlen(e->name), &key, &value))
-		return false;
-	llast(e->keys) = key;
-	llast(e->values) = value;
-	may_match = filter->may_descend(e->keys, e->values, filter->arg);
-	llast(e->keys) = NULL;
-	llast(e->values) = NULL;
-	pfree(key);
-	if (value != NULL)
-		pfree(value);
-	if (may_match)
+	if (e->may_match)
 		return false;
 	/* a file named key=value is not a partition directory */
 #ifdef DT_DIR
@@ -170,7 +196,7 @@ filtered_out(Discovery *d, const DirEntry *e)
 		if (!stat_path(path, &st) || !S_ISDIR(st.st_mode))
 			return false;
 	}
-	filter->skipped++;
+	d->filter->skipped++;
 	return true;
 }
 
@@ -217,7 +243,7 @@ add_path(Discovery *d, const char *path, const struct stat *st,
 			if (w->dev == st->st_dev && w->ino == st->st_ino)
 				return;			/* a link back to a directory being walked */
 		}
-		for_each_entry(d, path, walk_entry, &arg);
+		for_each_entry(d, path, st, walk_entry, &arg);
 	}
 	else
 	{
@@ -320,13 +346,13 @@ match_segments(Discovery *d, const char *dir, char **segments, int nsegments,
 		/* '**' matches zero directories ... */
 		match_segments(d, dir, segments, nsegments, next + 1, walked);
 		/* ... or one more, and then possibly more */
-		for_each_entry(d, dir, glob_entry, &arg);
+		for_each_entry(d, dir, NULL, glob_entry, &arg);
 	}
 	else if (has_glob_chars(segment))
 	{
 		GlobArg		arg = {d, segments, nsegments, next, walked};
 
-		for_each_entry(d, dir, glob_entry, &arg);
+		for_each_entry(d, dir, NULL, glob_entry, &arg);
 	}
 	else
 	{
@@ -412,6 +438,8 @@ ritual_discover_files_filtered(List *patterns, bool missing_ok,
 	List	   *unique = NIL;
 	ListCell   *lc;
 	const char *previous = NULL;
+
+	ritual_dir_cache_begin_walk();
 
 	foreach(lc, patterns)
 	{

@@ -14,14 +14,19 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "nodes/makefuncs.h"
+#include "utils/datum.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/typcache.h"
 #include "utils/rel.h"
 
 #include "convert.h"
@@ -326,12 +331,20 @@ ritual_partition_conditions(List *conditions, Index relid,
 }
 
 /*
- * What the walk asks before it enters a key=value directory: whether rows
- * with the partition values of the directory's path may satisfy the
- * filter.  Each column named like a key of the path gets the range of that
- * one value (deepest wins, as for a file), and every other column may hold
- * anything.  A directory with a value that does not convert is entered, as
- * a file with one is never pruned: the scan reports it.
+ * What the walk asks before it enters the key=value directories of a
+ * directory: whether rows with the partition values of each one's path may
+ * satisfy the filter.  Each column named like a key of the path gets the
+ * range of that one value (deepest wins, as for a file), and every other
+ * column may hold anything.  A directory with a value that does not
+ * convert is entered, as a file with one is never pruned: the scan reports
+ * it.
+ *
+ * A directory of thousands of partitions (a lake of years of days) is not
+ * tested entry by entry: the values of its entries are sorted once, and
+ * halves of the sorted values are tested as ranges, each half that cannot
+ * match ruled out whole, so that finding one day of 3,650 takes a few dozen
+ * tests.  Sorted values are kept for the directory listings that
+ * dir_cache.c keeps, by their generation.
  */
 typedef struct DirPruning
 {
@@ -347,14 +360,273 @@ typedef struct DirPruning
 	MemoryContext work;			/* reset for each directory */
 } DirPruning;
 
-static bool
-dir_may_match(List *keys, List *values, void *arg)
-{
-	DirPruning *p = arg;
-	MemoryContext oldcontext = MemoryContextSwitchTo(p->work);
-	bool		may_match = false;
+/* fewer entries than this are tested one by one */
+#define BISECT_MIN_ENTRIES	64
+/* sorted values kept, for as many directory listings */
+#define KEPT_SORTS			16
 
-	for (int i = 0; i < p->ncolumns && !may_match; i++)
+/* The non-NULL values of a directory's entries of one key, sorted. */
+typedef struct SortedValues
+{
+	uint64		listing;		/* the listing's generation; 0: unused */
+	Oid			typid;			/* the column's type, typmod and key */
+	int32		typmod;
+	char	   *key;
+	char	   *settings;		/* of the input functions, when kept */
+	int16		typlen;			/* of the type's base type */
+	bool		typbyval;
+	int			n;
+	Datum	   *values;
+	int		   *entries;		/* each value's entry */
+	bool	   *unconverted;	/* by entry: a value that did not convert */
+	int			nentries;
+} SortedValues;
+
+static MemoryContext sorts_context = NULL;
+static SortedValues kept_sorts[KEPT_SORTS];
+static int	next_sort = 0;
+
+/* How a column's values are ordered for the range filter (see ranges.c). */
+typedef struct ValueOrder
+{
+	FmgrInfo   *cmp;			/* the type's btree comparison, or NULL */
+	bool		bytes;			/* text and its kin: byte order */
+} ValueOrder;
+
+static int
+compare_values(const void *a, const void *b, void *arg)
+{
+	const ValueOrder *order = arg;
+	Datum		x = *(const Datum *) a;
+	Datum		y = *(const Datum *) b;
+
+	if (order->bytes)
+	{
+		struct varlena *vx = (struct varlena *) DatumGetPointer(x);
+		struct varlena *vy = (struct varlena *) DatumGetPointer(y);
+		int			lx = VARSIZE_ANY_EXHDR(vx);
+		int			ly = VARSIZE_ANY_EXHDR(vy);
+		int			c = memcmp(VARDATA_ANY(vx), VARDATA_ANY(vy), Min(lx, ly));
+
+		return c != 0 ? c : (lx > ly) - (lx < ly);
+	}
+	return DatumGetInt32(FunctionCall2Coll(order->cmp, InvalidOid, x, y));
+}
+
+/* Sort 'values' with their entries (indexes into a parallel array). */
+typedef struct ValueAndEntry
+{
+	Datum		value;
+	int			entry;
+} ValueAndEntry;
+
+static int
+compare_value_entries(const void *a, const void *b, void *arg)
+{
+	return compare_values(&((const ValueAndEntry *) a)->value,
+						  &((const ValueAndEntry *) b)->value, arg);
+}
+
+/*
+ * The order ranges.c expects of a column type's bounds: bytes for a
+ * collatable type, else the type's btree order; false when there is none.
+ */
+static bool
+value_order(Oid typid, ValueOrder *order)
+{
+	Oid			base = getBaseType(typid);
+	TypeCacheEntry *tc;
+
+	order->cmp = NULL;
+	order->bytes = type_is_collatable(base);
+	if (order->bytes)
+		return get_typlen(base) == -1;
+	tc = lookup_type_cache(base, TYPECACHE_CMP_PROC_FINFO);
+	if (!OidIsValid(tc->cmp_proc_finfo.fn_oid))
+		return false;
+	order->cmp = &tc->cmp_proc_finfo;
+	return true;
+}
+
+/*
+ * Whether sorted values of type 'typid' may be kept for later statements:
+ * built-in types whose input reads no catalog, only the settings of
+ * input_settings.
+ */
+static bool
+keepable_type(Oid typid)
+{
+	switch (typid)
+	{
+		case BOOLOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case NUMERICOID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case DATEOID:
+		case TIMEOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case UUIDOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* The settings those types' input reads, as one string. */
+static char *
+input_settings(void)
+{
+	return psprintf("%s|%s|%s",
+					GetConfigOption("DateStyle", false, false),
+					GetConfigOption("TimeZone", false, false),
+					GetConfigOption("timezone_abbreviations", false, false));
+}
+
+/*
+ * The sorted values of the n entries of key 'key' (entry k at keys index
+ * which[k]) for column 'i' of p: kept ones for the same listing, else
+ * made now (and kept, for a kept listing).  NULL when the type has no order.
+ */
+static SortedValues *
+sorted_values(DirPruning *p, int i, const char *key, char *const *values,
+			  const int *which, int n, uint64 listing)
+{
+	RitualConverter *conv = &p->converters[i];
+	SortedValues *sv = NULL;
+	ValueOrder	order;
+	ValueAndEntry *pairs;
+	MemoryContext oldcontext;
+	int16		typlen;
+	bool		typbyval;
+	char	   *settings = NULL;
+
+	if (!value_order(conv->typid, &order))
+		return NULL;
+	if (!keepable_type(conv->typid))
+		listing = 0;
+	if (listing != 0)
+		settings = input_settings();
+	for (int k = 0; k < KEPT_SORTS && listing != 0; k++)
+	{
+		SortedValues *kept = &kept_sorts[k];
+
+		if (kept->listing == listing && kept->typid == conv->typid &&
+			kept->typmod == conv->typmod && strcmp(kept->key, key) == 0 &&
+			strcmp(kept->settings, settings) == 0)
+			return kept;
+	}
+	if (listing != 0)
+	{
+		if (sorts_context == NULL)
+			sorts_context = AllocSetContextCreate(TopMemoryContext,
+												  "ritual_fdw sorted partition values",
+												  ALLOCSET_DEFAULT_SIZES);
+		sv = &kept_sorts[next_sort];
+		next_sort = (next_sort + 1) % KEPT_SORTS;
+		if (sv->key != NULL)
+		{
+			pfree(sv->key);
+			pfree(sv->settings);
+			pfree(sv->values);
+			pfree(sv->entries);
+			pfree(sv->unconverted);
+		}
+		memset(sv, 0, sizeof(SortedValues));
+		oldcontext = MemoryContextSwitchTo(sorts_context);
+	}
+	else
+	{
+		sv = palloc0(sizeof(SortedValues));
+		oldcontext = MemoryContextSwitchTo(p->work);
+	}
+	get_typlenbyval(getBaseType(conv->typid), &typlen, &typbyval);
+	sv->values = palloc(sizeof(Datum) * Max(n, 1));
+	sv->entries = palloc(sizeof(int) * Max(n, 1));
+	sv->unconverted = palloc0(sizeof(bool) * Max(n, 1));
+	sv->key = pstrdup(key);
+	sv->settings = pstrdup(settings ? settings : "");
+	sv->nentries = n;
+	sv->typlen = typlen;
+	sv->typbyval = typbyval;
+	MemoryContextSwitchTo(p->work);
+	pairs = palloc(sizeof(ValueAndEntry) * Max(n, 1));
+	sv->n = 0;
+	for (int k = 0; k < n; k++)
+	{
+		const char *text = values[which[k]];
+		Datum		value;
+		bool		isnull;
+		char	   *message;
+
+		if (text == NULL)
+			continue;			/* tested alone */
+		if (!convert_partition_text(conv, text, &value, &isnull, &message) ||
+			isnull)
+		{
+			sv->unconverted[k] = true;
+			continue;
+		}
+		pairs[sv->n].value = value;
+		pairs[sv->n++].entry = k;
+	}
+	qsort_arg(pairs, sv->n, sizeof(ValueAndEntry), compare_value_entries,
+			  &order);
+	MemoryContextSwitchTo(listing != 0 ? sorts_context : p->work);
+	for (int k = 0; k < sv->n; k++)
+	{
+		sv->values[k] = datumCopy(pairs[k].value, typbyval, typlen);
+		sv->entries[k] = pairs[k].entry;
+	}
+	MemoryContextSwitchTo(oldcontext);
+	sv->typid = conv->typid;
+	sv->typmod = conv->typmod;
+	sv->listing = listing;
+	return sv;
+}
+
+/* Whether rows whose column 'attr' is in sv's values lo..hi may match. */
+static void
+bisect(DirPruning *p, int attr, const SortedValues *sv, int lo, int hi,
+	   const int *which, bool *may)
+{
+	RitualColumnRange *r = &p->ranges[attr];
+	int			mid;
+
+	CHECK_FOR_INTERRUPTS();
+	r->known = true;
+	r->has_bounds = true;
+	r->min = sv->values[lo];
+	r->max = sv->values[hi];
+	r->null_count = 0;
+	r->row_count = hi - lo + 1;
+	if (!ritual_range_may_match(p->filter, p->ranges))
+		return;
+	if (lo == hi || datumIsEqual(r->min, r->max, sv->typbyval, sv->typlen))
+	{
+		for (int k = lo; k <= hi; k++)
+			may[which[sv->entries[k]]] = true;
+		return;
+	}
+	mid = lo + (hi - lo) / 2;
+	bisect(p, attr, sv, lo, mid, which, may);
+	bisect(p, attr, sv, mid + 1, hi, which, may);
+}
+
+/*
+ * Set the ranges of the columns that the directory's own path names;
+ * false when a value does not convert (everything below is entered).
+ */
+static bool
+path_ranges(DirPruning *p, List *keys, List *values)
+{
+	for (int i = 0; i < p->ncolumns; i++)
 	{
 		int			attr = p->columns[i];
 		RitualColumnRange *r = &p->ranges[attr];
@@ -368,15 +640,9 @@ dir_may_match(List *keys, List *values, void *arg)
 		r->known = false;
 		if (!found)
 			continue;
-		if (!bms_is_member(attr, p->key_columns))
-		{
-			MemoryContextSwitchTo(oldcontext);
-			p->key_columns = bms_add_member(p->key_columns, attr);
-			MemoryContextSwitchTo(p->work);
-		}
 		if (!convert_partition_text(&p->converters[i], text, &r->min, &isnull,
 									&message))
-			may_match = true;
+			return false;
 		/* every row below has the one value, or NULL */
 		r->known = true;
 		r->has_bounds = !isnull;
@@ -384,11 +650,133 @@ dir_may_match(List *keys, List *values, void *arg)
 		r->null_count = isnull ? 1 : 0;
 		r->row_count = 1;
 	}
-	if (!may_match)
-		may_match = ritual_range_may_match(p->filter, p->ranges);
+	return true;
+}
+
+/*
+ * Whether rows whose column i of p has the value 'text' (NULL for NULL)
+ * may match, the other columns in their ranges; a value that does not
+ * convert may (the scan reports it).  Leaves the column's range set.
+ */
+static bool
+entry_may_match(DirPruning *p, int i, const char *text)
+{
+	RitualColumnRange *r = &p->ranges[p->columns[i]];
+	bool		isnull;
+	char	   *message;
+
+	if (!convert_partition_text(&p->converters[i], text, &r->min, &isnull,
+								&message))
+		return true;
+	r->known = true;
+	r->has_bounds = !isnull;
+	r->max = r->min;
+	r->null_count = isnull ? 1 : 0;
+	r->row_count = 1;
+	return ritual_range_may_match(p->filter, p->ranges);
+}
+
+/* The column of p that partition key 'key' names, as an index of columns. */
+static int
+key_column(DirPruning *p, const char *key)
+{
+	for (int i = p->ncolumns - 1; i >= 0; i--)
+	{
+		if (pg_strcasecmp(p->opts->columns[p->columns[i]].header_name, key) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static void
+dir_choose(List *dir_keys, List *dir_values, int n, char *const *keys,
+		   char *const *values, uint64 listing, bool *may, void *arg)
+{
+	DirPruning *p = arg;
+	MemoryContext oldcontext = MemoryContextSwitchTo(p->work);
+	bool	   *done = palloc0(sizeof(bool) * n);
+	int		   *which = palloc(sizeof(int) * n);
+
+	if (!path_ranges(p, dir_keys, dir_values))
+	{
+		for (int k = 0; k < n; k++)
+			may[k] = true;
+		n = 0;
+	}
+
+	/* the entries of each key together (a directory has one, as a rule) */
+	for (int first = 0; first < n; first++)
+	{
+		const char *key = keys[first];
+		int			i = key_column(p, key);
+		int			attr = i >= 0 ? p->columns[i] : -1;
+		RitualColumnRange saved;
+		int			count = 0;
+
+		if (done[first])
+			continue;
+		for (int k = first; k < n; k++)
+		{
+			if (!done[k] && strcmp(keys[k], key) == 0)
+			{
+				done[k] = true;
+				which[count++] = k;
+			}
+		}
+		if (attr >= 0)
+		{
+			MemoryContextSwitchTo(oldcontext);
+			p->key_columns = bms_add_member(p->key_columns, attr);
+			MemoryContextSwitchTo(p->work);
+		}
+		if (attr < 0 || !bms_is_member(attr, ritual_range_filter_columns(p->filter)))
+		{
+			/*
+			 * the entries' values do not matter: one test for all, but that
+			 * a value that does not convert is entered, for the scan to
+			 * report
+			 */
+			bool		may_match = ritual_range_may_match(p->filter, p->ranges);
+
+			for (int k = 0; k < count; k++)
+			{
+				Datum		value;
+				bool		isnull;
+				char	   *message;
+
+				may[which[k]] = may_match ||
+					(attr >= 0 &&
+					 !convert_partition_text(&p->converters[i], values[which[k]],
+											 &value, &isnull, &message));
+			}
+			continue;
+		}
+		saved = p->ranges[attr];
+		if (count >= BISECT_MIN_ENTRIES)
+		{
+			SortedValues *sv = sorted_values(p, i, key, values, which, count,
+											 listing);
+
+			if (sv != NULL)
+			{
+				if (sv->n > 0)
+					bisect(p, attr, sv, 0, sv->n - 1, which, may);
+				/* NULLs, and values that do not convert, one by one */
+				for (int k = 0; k < count; k++)
+				{
+					if (sv->unconverted[k] || values[which[k]] == NULL)
+						may[which[k]] = entry_may_match(p, i, values[which[k]]);
+				}
+				p->ranges[attr] = saved;
+				continue;
+			}
+		}
+		for (int k = 0; k < count; k++)
+			may[which[k]] = entry_may_match(p, i, values[which[k]]);
+		p->ranges[attr] = saved;
+	}
 	MemoryContextSwitchTo(oldcontext);
 	MemoryContextReset(p->work);
-	return may_match;
 }
 
 /*
@@ -430,7 +818,7 @@ ritual_list_files(const RitualOptions *opts, Oid relid,
 	}
 	if (prunes)
 	{
-		dir_filter.may_descend = dir_may_match;
+		dir_filter.choose = dir_choose;
 		p.work = AllocSetContextCreate(CurrentMemoryContext,
 									   "ritual_fdw directory pruning",
 									   ALLOCSET_SMALL_SIZES);

@@ -114,13 +114,20 @@ typedef struct RitualFile
 } RitualFile;
 
 /*
- * may_descend, if set, is asked by the walk before it enters a key=value
- * directory, with the partitions of that directory's path (deepest last, as
- * a file's): false rules the directory out, and it is not read.
+ * choose, if set, is asked by the walk before it enters any key=value
+ * directory: with the partitions of the directory being read (keys and
+ * values of its path, deepest last, as a file's) and the keys and decoded
+ * values (NULL for a NULL value) of its n entries named key=value, it sets
+ * may[i] for each entry whose partitions may hold what the caller wants;
+ * the walk never reads the others.  'listing' names those entries while
+ * they stay the same, for the caller to keep what it works out of them
+ * (the generation of a kept listing, see dir_cache.c), or is 0.
  */
 typedef struct RitualDirFilter
 {
-	bool		(*may_descend) (List *keys, List *values, void *arg);
+	void		(*choose) (List *dir_keys, List *dir_values, int n,
+						   char *const *keys, char *const *values,
+						   uint64 listing, bool *may, void *arg);
 	void	   *arg;
 	bool		pass_unreadable;	/* a directory that does not open is
 									 * passed over, not an error */
@@ -132,6 +139,39 @@ extern List *ritual_discover_files(List *patterns, bool missing_ok);
 extern List *ritual_discover_files_filtered(List *patterns, bool missing_ok,
 											RitualDirFilter *filter);
 extern int64 ritual_total_size(List *files);
+
+/* dir_cache.c */
+struct stat;
+
+typedef struct RitualDirEntry
+{
+	char	   *name;
+	unsigned char type;			/* its d_type, or 0 (DT_UNKNOWN) */
+	char	   *key;			/* a key=value name's, decoded, once
+								 * ritual_dir_partitions has run; else NULL */
+	char	   *value;			/* NULL also for a NULL value */
+} RitualDirEntry;
+
+typedef struct RitualDirListing
+{
+	int			nentries;
+	RitualDirEntry *entries;	/* in readdir() order */
+	char	   *names;			/* the entries' names, one after another */
+	Size		names_len;
+	bool		parsed;			/* each entry's key and value are set */
+	uint64		generation;		/* names the listing while it is kept; 0
+								 * when it is not */
+	MemoryContext context;		/* a kept listing's, or NULL */
+} RitualDirListing;
+
+extern bool ritual_keep_listings;
+
+extern void ritual_dir_cache_begin_walk(void);
+extern RitualDirListing *ritual_read_dir(const char *path,
+										 const struct stat *st,
+										 bool pass_unreadable);
+extern void ritual_dir_partitions(RitualDirListing *listing);
+extern void ritual_release_dir(RitualDirListing *listing);
 
 /* import.c */
 struct ImportForeignSchemaStmt;

@@ -74,10 +74,10 @@ compile src/readers/csv/csv_reader.c "$BUILD/obj/csv_reader.o" -include tests/fu
     -DREAD_CHUNK_SIZE=fuzz_read_chunk_size -DPREFIX_BUFFER_SIZE=fuzz_prefix_buffer_size
 compile src/decompress.c "$BUILD/obj/decompress.o" -include tests/fuzz/shim.h \
     -DCOMPRESSED_BUFFER_SIZE=fuzz_compressed_buffer_size
-for f in discovery partitions options; do
+for f in dir_cache discovery partitions options; do
     compile "src/$f.c" "$BUILD/obj/$f.o"
 done
-EXTENSION_OBJS=("$BUILD"/obj/{csv_reader,decompress,discovery,partitions,options}.o)
+EXTENSION_OBJS=("$BUILD"/obj/{csv_reader,decompress,dir_cache,discovery,partitions,options}.o)
 for f in thrift metadata footer values names page page_buffers codecs rle delta encodings column; do
     compile "src/readers/parquet/$f.c" "$BUILD/obj/parquet_$f.o"
     EXTENSION_OBJS+=("$BUILD/obj/parquet_$f.o")

@@ -5,7 +5,7 @@
 #   DIR/lake365_flat.csv: the same events in one file, with event_date
 #   DIR/compressed/: a two-member gzip, a truncated gzip, a corrupt gzip, a
 #     zstd file, and the plain file they were made from
-#   DIR/written/: empty directories for the suites 'write' and 'reporting'
+#   DIR/written/: empty directories for the suites 'write', 'reporting' and 'lake'
 #   DIR/guarded/event_date=2024-01-01 ... 2024-01-05, __HIVE_DEFAULT_PARTITION__
 #     and DIR/guarded_flags/ok=true, ok=false: partitions of two rows, the
 #     directories event_date=2024-01-04 and ok=false unreadable, to prove
@@ -72,5 +72,5 @@ chmod 000 "$dir/guarded/event_date=2024-01-04" "$dir/guarded_flags/ok=false"
 rm -rf "$dir/written"
 mkdir -p "$dir/written/plain" "$dir/written/packed" "$dir/written/denied" "$dir/written/escaped" \
     "$dir/written/renamed" "$dir/written/notices" "$dir/written/single" "$dir/written/bom" \
-    "$dir/written/nulls" "$dir/written/spread"
+    "$dir/written/nulls" "$dir/written/spread" "$dir/written/days"
 chmod -R a+rwX "$dir/written"

@@ -348,23 +348,24 @@ typedef struct Discover
  * length 0) and the rule's bit.
  */
 static bool
-rule_admits(int rule, List *keys, List *values)
+rule_admits(int rule, const char *key, const char *value)
 {
-	const char *value;
-
-	if (list_length(keys) != list_length(values) || keys == NIL)
-		fuzz_fail("a filter asked with %d keys and %d values",
-				  list_length(keys), list_length(values));
-	if (((char *) llast(keys))[0] == '\0')
+	if (key == NULL || key[0] == '\0')
 		fuzz_fail("a filter asked with an empty key");
-	value = llast(values);
 	return (strlen(value ? value : "") + rule) % 2 == 0;
 }
 
-static bool
-fuzz_may_descend(List *keys, List *values, void *arg)
+static void
+fuzz_choose(List *dir_keys, List *dir_values, int n, char *const *keys,
+			char *const *values, uint64 listing, bool *may, void *arg)
 {
-	return rule_admits(*(int *) arg, keys, values);
+	if (list_length(dir_keys) != list_length(dir_values))
+		fuzz_fail("a filter asked with %d keys and %d values of the directory",
+				  list_length(dir_keys), list_length(dir_values));
+	if (n < 1)
+		fuzz_fail("a filter asked of %d entries", n);
+	for (int i = 0; i < n; i++)
+		may[i] = rule_admits(*(int *) arg, keys[i], values[i]);
 }
 
 /* Whether a directory of the path, below the tree, is one the rule rules out. */
@@ -389,7 +390,10 @@ below_ruled_out(const char *path, int rule)
 			segment[0] == '=')
 			continue;
 		ritual_parse_dir_partitions(prefix, &keys, &values);
-		if (!rule_admits(rule, keys, values))
+		if (keys == NIL || list_length(keys) != list_length(values))
+			fuzz_fail("the partitions of %s: %d keys and %d values", prefix,
+					  list_length(keys), list_length(values));
+		if (!rule_admits(rule, llast(keys), llast(values)))
 			return true;
 	}
 	return false;
@@ -400,7 +404,7 @@ below_ruled_out(const char *path, int rule)
 static void
 discover_filtered(Discover *d, List *paths, List *files)
 {
-	RitualDirFilter filter = {fuzz_may_descend, &d->rule, false, 0, 0};
+	RitualDirFilter filter = {fuzz_choose, &d->rule, false, 0, 0};
 	List	   *filtered = ritual_discover_files_filtered(paths, d->missing_ok,
 														  &filter);
 	ListCell   *f = list_head(filtered);
@@ -512,7 +516,15 @@ LLVMFuzzerTestOneInput(const uint8 *data, size_t size)
 	if (size < 1)
 		return -1;
 	if (tree[0] == '\0')
+	{
+		/*
+		 * directories are read afresh each time: the listings dir_cache.c
+		 * keeps need a backend's memory and hash tables, which the shim has
+		 * not
+		 */
+		ritual_keep_listings = false;
 		make_tree();
+	}
 	switch (data[0] % 3)
 	{
 		case 0:

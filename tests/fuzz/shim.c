@@ -43,6 +43,7 @@
 #include "nodes/memnodes.h"
 #include "nodes/pg_list.h"
 #include "storage/fd.h"
+#include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -305,6 +306,30 @@ MemoryContextRegisterResetCallback(MemoryContext context,
 {
 	cb->next = context->reset_cbs;
 	context->reset_cbs = cb;
+}
+
+/*
+ * What dir_cache.c keeps listings with: never called, as the harnesses set
+ * ritual_keep_listings off.
+ */
+MemoryContext TopMemoryContext = NULL;
+
+void
+MemoryContextSetParent(MemoryContext context, MemoryContext new_parent)
+{
+	fuzz_fail("MemoryContextSetParent is not expected here");
+}
+
+HTAB *
+hash_create(const char *tabname, long nelem, const HASHCTL *info, int flags)
+{
+	fuzz_fail("hash_create is not expected here");
+}
+
+void *
+hash_search(HTAB *hashp, const void *keyPtr, HASHACTION action, bool *foundPtr)
+{
+	fuzz_fail("hash_search is not expected here");
 }
 
 /* ---------- lists (pg_list.h's array lists, the calls used) ---------- */
