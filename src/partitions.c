@@ -620,6 +620,28 @@ bisect(DirPruning *p, int attr, const SortedValues *sv, int lo, int hi,
 }
 
 /*
+ * Make the range of column i of p the one value 'text' (NULL for NULL), as
+ * every row below a directory has; false when it does not convert.
+ */
+static bool
+set_one_value(DirPruning *p, int i, const char *text)
+{
+	RitualColumnRange *r = &p->ranges[p->columns[i]];
+	bool		isnull;
+	char	   *message;
+
+	if (!convert_partition_text(&p->converters[i], text, &r->min, &isnull,
+								&message))
+		return false;
+	r->known = true;
+	r->has_bounds = !isnull;
+	r->max = r->min;
+	r->null_count = isnull ? 1 : 0;
+	r->row_count = 1;
+	return true;
+}
+
+/*
  * Set the ranges of the columns that the directory's own path names;
  * false when a value does not convert (everything below is entered).
  */
@@ -634,21 +656,10 @@ path_ranges(DirPruning *p, List *keys, List *values)
 		const char *text = lookup_partition(keys, values,
 											p->opts->columns[attr].header_name,
 											&found);
-		bool		isnull;
-		char	   *message;
 
 		r->known = false;
-		if (!found)
-			continue;
-		if (!convert_partition_text(&p->converters[i], text, &r->min, &isnull,
-									&message))
+		if (found && !set_one_value(p, i, text))
 			return false;
-		/* every row below has the one value, or NULL */
-		r->known = true;
-		r->has_bounds = !isnull;
-		r->max = r->min;
-		r->null_count = isnull ? 1 : 0;
-		r->row_count = 1;
 	}
 	return true;
 }
@@ -661,18 +672,8 @@ path_ranges(DirPruning *p, List *keys, List *values)
 static bool
 entry_may_match(DirPruning *p, int i, const char *text)
 {
-	RitualColumnRange *r = &p->ranges[p->columns[i]];
-	bool		isnull;
-	char	   *message;
-
-	if (!convert_partition_text(&p->converters[i], text, &r->min, &isnull,
-								&message))
+	if (!set_one_value(p, i, text))
 		return true;
-	r->known = true;
-	r->has_bounds = !isnull;
-	r->max = r->min;
-	r->null_count = isnull ? 1 : 0;
-	r->row_count = 1;
 	return ritual_range_may_match(p->filter, p->ranges);
 }
 
