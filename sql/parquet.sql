@@ -164,6 +164,14 @@ SELECT count(*) FROM pq_groups WHERE hundred BETWEEN 20 AND 22 OR kind IS NULL;
 SELECT count(*) FROM pq_groups WHERE NOT (kind IN ('kind 1', 'kind 2') AND hundred < 30);
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT count(*) FROM pq_groups WHERE kind = 'kind 3';
+-- a file without the tested column (all NULL) after one with it
+\set groups_then_types :dir '/[rt][oy]*.parquet'
+CREATE FOREIGN TABLE pq_mixed (kind text, id bigint, file text OPTIONS (meta 'filename'))
+  SERVER parquet_files OPTIONS (path :'groups_then_types');
+SELECT count(*) FILTER (WHERE kind IS NULL) AS no_kind, count(DISTINCT file) AS files
+  FROM pq_mixed;
+SELECT count(*) AS no_kind FROM pq_mixed WHERE kind IS NULL;
+DROP FOREIGN TABLE pq_mixed;
 -- nested columns the table does not name are skipped; one it names is an error
 CREATE FOREIGN TABLE pq_flat (id bigint) SERVER parquet_files
   OPTIONS (path :'nested');

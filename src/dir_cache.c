@@ -19,7 +19,8 @@
  * The backend keeps at most KEEP_MAX_ENTRIES entries in all.  A listing a
  * walk may still be reading is never freed during the walk: one replaced
  * by a newer reading is retired, and retired listings are freed when the
- * next walk begins, as is everything once the cache is full.
+ * next walk begins, as is everything once the cache is full, unless that
+ * walk runs within another.
  *
  *-------------------------------------------------------------------------
  */
@@ -57,6 +58,7 @@ static HTAB *kept = NULL;
 static int64 kept_entries = 0;
 static uint64 last_generation = 0;
 static List *retired = NIL;		/* contexts, in cache_context */
+static int	walks = 0;			/* walks under way, one within another */
 
 static bool
 same_time(const struct timespec *a, const struct timespec *b)
@@ -74,15 +76,16 @@ well_before(const struct timespec *t, const struct timespec *then)
 
 /*
  * ritual_dir_cache_begin_walk
- *		Free the listings retired by the last walk, and all of them when
- *		the cache is full.
+ *		A walk begins: unless it runs within another (a type's input function
+ *		may query a table), free the listings retired by the walks before,
+ *		and all of them when the cache is full.
  */
 void
 ritual_dir_cache_begin_walk(void)
 {
 	ListCell   *lc;
 
-	if (cache_context == NULL)
+	if (walks++ > 0 || cache_context == NULL)
 		return;
 	if (kept_entries >= KEEP_MAX_ENTRIES)
 	{
@@ -96,6 +99,17 @@ ritual_dir_cache_begin_walk(void)
 		MemoryContextDelete(lfirst(lc));
 	list_free(retired);
 	retired = NIL;
+}
+
+/*
+ * ritual_dir_cache_end_walk
+ *		The walk begun last has ended, or an error ended it.
+ */
+void
+ritual_dir_cache_end_walk(void)
+{
+	Assert(walks > 0);
+	walks--;
 }
 
 /* Read the entries of 'dir' (but "." and "..") into the current context. */

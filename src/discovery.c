@@ -413,6 +413,59 @@ compare_file_paths(const ListCell *a, const ListCell *b)
 	return strcmp(fa->path, fb->path);
 }
 
+/* The files sorted by path, each once. */
+static List *
+sorted_once(List *files)
+{
+	List	   *unique = NIL;
+	const char *previous = NULL;
+	ListCell   *lc;
+
+	list_sort(files, compare_file_paths);
+	foreach(lc, files)
+	{
+		RitualFile *file = lfirst(lc);
+
+		if (previous == NULL || strcmp(previous, file->path) != 0)
+			unique = lappend(unique, file);
+		previous = file->path;
+	}
+	return unique;
+}
+
+/*
+ * Find the files of each pattern, in the order found; a pattern is an
+ * error (without missing_ok) only if it matches nothing, not if all it
+ * matches is ruled out or passed over unread.
+ */
+static void
+walk_patterns(Discovery *d, List *patterns, bool missing_ok)
+{
+	RitualDirFilter *filter = d->filter;
+	ListCell   *lc;
+
+	foreach(lc, patterns)
+	{
+		const char *pattern = lfirst(lc);
+		struct stat st;
+		int			passed_over = filter ? filter->skipped + filter->unreadable : 0;
+
+		d->matched = 0;
+		if (has_glob_chars(pattern))
+			expand_glob(d, pattern);
+		else if (stat_path(pattern, &st))
+			add_path(d, pattern, &st, NULL);
+
+		if (d->matched == 0 && !missing_ok &&
+			(filter == NULL ||
+			 filter->skipped + filter->unreadable == passed_over))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FILE),
+					 errmsg("path \"%s\" matches no file", pattern),
+					 errhint("Check the path, or set option missing_ok 'true' to read no rows from it instead.")));
+	}
+}
+
 /*
  * ritual_discover_files
  *		All files that the patterns name, sorted by path, each once.
@@ -435,43 +488,19 @@ ritual_discover_files_filtered(List *patterns, bool missing_ok,
 							   RitualDirFilter *filter)
 {
 	Discovery	d = {NIL, 0, filter};
-	List	   *unique = NIL;
-	ListCell   *lc;
-	const char *previous = NULL;
 
+	/* a type's input function may run a query that walks, within this walk */
 	ritual_dir_cache_begin_walk();
-
-	foreach(lc, patterns)
+	PG_TRY();
 	{
-		const char *pattern = lfirst(lc);
-		struct stat st;
-		int			passed_over = filter ? filter->skipped + filter->unreadable : 0;
-
-		d.matched = 0;
-		if (has_glob_chars(pattern))
-			expand_glob(&d, pattern);
-		else if (stat_path(pattern, &st))
-			add_path(&d, pattern, &st, NULL);
-
-		if (d.matched == 0 && !missing_ok &&
-			(filter == NULL ||
-			 filter->skipped + filter->unreadable == passed_over))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_FILE),
-					 errmsg("path \"%s\" matches no file", pattern),
-					 errhint("Check the path, or set option missing_ok 'true' to read no rows from it instead.")));
+		walk_patterns(&d, patterns, missing_ok);
 	}
-
-	list_sort(d.files, compare_file_paths);
-	foreach(lc, d.files)
+	PG_FINALLY();
 	{
-		RitualFile *file = lfirst(lc);
-
-		if (previous == NULL || strcmp(previous, file->path) != 0)
-			unique = lappend(unique, file);
-		previous = file->path;
+		ritual_dir_cache_end_walk();
 	}
-	return unique;
+	PG_END_TRY();
+	return sorted_once(d.files);
 }
 
 int64

@@ -167,6 +167,7 @@ typedef struct RitualDirListing
 extern bool ritual_keep_listings;
 
 extern void ritual_dir_cache_begin_walk(void);
+extern void ritual_dir_cache_end_walk(void);
 extern RitualDirListing *ritual_read_dir(const char *path,
 										 const struct stat *st,
 										 bool pass_unreadable);

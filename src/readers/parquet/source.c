@@ -367,6 +367,9 @@ plan_columns(ParquetSource *src)
 
 	src->plans = palloc0(sizeof(ColumnPlan) * Max(args->natts, 1));
 	src->nplans = 0;
+	/* a column this file lacks may be anything: nothing of the last file's */
+	for (int i = 0; src->row_ranges != NULL && i < args->natts; i++)
+		src->row_ranges[i].known = false;
 	for (int i = 0; i < args->natts; i++)
 	{
 		RitualSourceColumn *column = &args->columns[i];
