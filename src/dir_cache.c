@@ -38,7 +38,7 @@
 #include "ritual.h"
 
 #define KEEP_MIN_ENTRIES	64
-#define KEEP_MAX_ENTRIES	1000000
+#define KEEP_MAX_ENTRIES	100000
 
 bool		ritual_keep_listings = true;
 
