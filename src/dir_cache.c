@@ -19,8 +19,8 @@
  * The backend keeps at most KEEP_MAX_ENTRIES entries in all.  A listing a
  * walk may still be reading is never freed during the walk: one replaced
  * by a newer reading is retired, and retired listings are freed when the
- * next walk begins, as is everything once the cache is full, unless that
- * walk runs within another.
+ * next walk begins, as is everything once a listing found no room, unless
+ * that walk runs within another.
  *
  *-------------------------------------------------------------------------
  */
@@ -59,6 +59,7 @@ static int64 kept_entries = 0;
 static uint64 last_generation = 0;
 static List *retired = NIL;		/* contexts, in cache_context */
 static int	walks = 0;			/* walks under way, one within another */
+static bool full = false;		/* a listing found no room */
 
 static bool
 same_time(const struct timespec *a, const struct timespec *b)
@@ -78,7 +79,7 @@ well_before(const struct timespec *t, const struct timespec *then)
  * ritual_dir_cache_begin_walk
  *		A walk begins: unless it runs within another (a type's input function
  *		may query a table), free the listings retired by the walks before,
- *		and all of them when the cache is full.
+ *		and all of them when a listing found no room.
  */
 void
 ritual_dir_cache_begin_walk(void)
@@ -87,12 +88,13 @@ ritual_dir_cache_begin_walk(void)
 
 	if (walks++ > 0 || cache_context == NULL)
 		return;
-	if (kept_entries >= KEEP_MAX_ENTRIES)
+	if (full)
 	{
 		MemoryContextReset(cache_context);
 		kept = NULL;
 		kept_entries = 0;
 		retired = NIL;
+		full = false;
 		return;
 	}
 	foreach(lc, retired)
@@ -276,9 +278,15 @@ ritual_read_dir(const char *path, const struct stat *st, bool pass_unreadable)
 	listing = read_entries(dir, path);
 	FreeDir(dir);
 	if (may_keep && listing->nentries >= KEEP_MIN_ENTRIES &&
-		kept_entries + listing->nentries <= KEEP_MAX_ENTRIES &&
-		well_before(&st->st_mtim, &started) &&
-		well_before(&st->st_ctim, &started))
+		kept_entries + listing->nentries > KEEP_MAX_ENTRIES)
+	{
+		/* room is made at the next walk, for a listing that can fit */
+		if (listing->nentries <= KEEP_MAX_ENTRIES)
+			full = true;
+	}
+	else if (may_keep && listing->nentries >= KEEP_MIN_ENTRIES &&
+			 well_before(&st->st_mtim, &started) &&
+			 well_before(&st->st_ctim, &started))
 	{
 		RitualDirListing *copy = keep_listing(path, st, listing);
 
