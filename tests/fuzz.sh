@@ -86,13 +86,13 @@ compile tests/fuzz/parquet_columns.c "$BUILD/obj/parquet_columns.o"
 LIBS=("$PGLIB/libpgcommon.a" "$PGLIB/libpgport.a" -lcsv -lz -lzstd -lsnappy -llz4 -lbrotlidec -lm)
 for name in "${FUZZERS[@]}"; do
     compile "tests/fuzz/$name.c" "$BUILD/obj/$name.o"
-    "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer -fuse-ld=lld -Wl,--gc-sections -Wl,--wrap=read \
+    "$CC" "${CFLAGS[@]}" -fsanitize=fuzzer -fuse-ld=lld -Wl,--gc-sections -Wl,--wrap=read -Wl,--wrap=lseek \
         -o "$BUILD/$name" "$BUILD/obj/$name.o" "$BUILD/obj/shim.o" \
         "$BUILD/obj/parquet_columns.o" "${EXTENSION_OBJS[@]}" "${LIBS[@]}"
 done
 # the values column.c reads, printed (tests/parquet_pages.sh compares them with DuckDB's)
 compile tests/fuzz/parquet_dump.c "$BUILD/obj/parquet_dump.o"
-"$CC" "${CFLAGS[@]}" -fsanitize=fuzzer-no-link -fuse-ld=lld -Wl,--gc-sections -Wl,--wrap=read \
+"$CC" "${CFLAGS[@]}" -fsanitize=fuzzer-no-link -fuse-ld=lld -Wl,--gc-sections -Wl,--wrap=read -Wl,--wrap=lseek \
     -o "$BUILD/parquet_dump" "$BUILD/obj/parquet_dump.o" "$BUILD/obj/shim.o" \
     "$BUILD/obj/parquet_columns.o" "${EXTENSION_OBJS[@]}" "${LIBS[@]}"
 $build_only && { echo "fuzz: built ${FUZZERS[*]} in $BUILD"; exit 0; }

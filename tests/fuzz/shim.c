@@ -579,6 +579,8 @@ time_t_to_timestamptz(pg_time_t tm)
 
 #define MAX_OPEN 64
 
+static void forget_read_ahead(int fd);
+
 static int	open_fds[MAX_OPEN];
 static int	nopen_fds;
 static DIR *open_dirs[MAX_OPEN];
@@ -594,6 +596,7 @@ OpenTransientFile(const char *fileName, int fileFlags)
 	fd = open(fileName, fileFlags, 0600);
 	if (fd >= 0)
 		open_fds[nopen_fds++] = fd;
+	forget_read_ahead(fd);
 	return fd;
 }
 
@@ -605,6 +608,7 @@ CloseTransientFile(int fd)
 		if (open_fds[i] == fd)
 		{
 			open_fds[i] = open_fds[--nopen_fds];
+			forget_read_ahead(fd);
 			return close(fd);
 		}
 	}
@@ -660,16 +664,62 @@ FreeDir(DIR *dir)
 	fuzz_fail("FreeDir of a directory that is not open");
 }
 
-/* csv_reader.c's read(), through the linker's --wrap=read */
+/*
+ * csv_reader.c's read() and lseek(), through the linker's --wrap.  With
+ * fuzz_read_limit, a read() hands out at most that many bytes, as a pipe
+ * may.  They come from one real read() of up to READ_AHEAD bytes kept for
+ * the descriptor, so that the reader sees the same short reads without a
+ * system call for every few bytes (those were most of csv_reader_fuzz's
+ * time); opening, closing or seeking a descriptor forgets what was kept.
+ */
+#define READ_AHEAD	65536
+
 extern ssize_t __real_read(int fd, void *buf, size_t count);
 extern ssize_t __wrap_read(int fd, void *buf, size_t count);
+extern off_t __real_lseek(int fd, off_t offset, int whence);
+extern off_t __wrap_lseek(int fd, off_t offset, int whence);
+
+static int	ahead_fd = -1;
+static char ahead[READ_AHEAD];
+static size_t ahead_len;
+static size_t ahead_pos;
+
+static void
+forget_read_ahead(int fd)
+{
+	if (fd == ahead_fd)
+		ahead_fd = -1;
+}
 
 ssize_t
 __wrap_read(int fd, void *buf, size_t count)
 {
+	ssize_t		got;
+
 	if (fuzz_read_limit > 0 && count > fuzz_read_limit)
 		count = fuzz_read_limit;
-	return __real_read(fd, buf, count);
+	if (fd != ahead_fd || ahead_pos == ahead_len)
+	{
+		if (fuzz_read_limit == 0)
+			return __real_read(fd, buf, count);
+		got = __real_read(fd, ahead, READ_AHEAD);
+		if (got <= 0)
+			return got;
+		ahead_fd = fd;
+		ahead_len = got;
+		ahead_pos = 0;
+	}
+	count = Min(count, ahead_len - ahead_pos);
+	memcpy(buf, ahead + ahead_pos, count);
+	ahead_pos += count;
+	return count;
+}
+
+off_t
+__wrap_lseek(int fd, off_t offset, int whence)
+{
+	forget_read_ahead(fd);
+	return __real_lseek(fd, offset, whence);
 }
 
 /* ---------- the harnesses' side ---------- */
@@ -698,7 +748,10 @@ fuzz_run(void (*fn) (void *arg), void *arg)
 				  nopen_fds, nopen_dirs);
 	/* what transaction abort closes */
 	while (nopen_fds > 0)
-		close(open_fds[--nopen_fds]);
+	{
+		forget_read_ahead(open_fds[--nopen_fds]);
+		close(open_fds[nopen_fds]);
+	}
 	while (nopen_dirs > 0)
 		closedir(open_dirs[--nopen_dirs]);
 	shim_context_reset(context);
