@@ -27,8 +27,8 @@
 #include "column.h"
 
 /* the most the pool keeps, in buffers and in bytes */
-#define KEPT_BUFFERS	64
-#define KEPT_BYTES		(32 * 1024 * 1024)
+#define KEPT_BUFFERS	32
+#define KEPT_BYTES		(8 * 1024 * 1024)
 
 static MemoryContext pool_context = NULL;
 static char *kept[KEPT_BUFFERS];
