@@ -39,7 +39,11 @@ OBJS = \
 	src/removed_functions.o \
 	src/scan.o \
 	src/type_guess.o \
-	src/writer.o
+	src/writers/parquet/column_chunk.o \
+	src/writers/parquet/encode.o \
+	src/writers/parquet/parquet_writer.o \
+	src/writers/parquet/thrift_writer.o \
+	src/writers/writer.o
 
 EXTENSION = ritual
 # The version is said once, in ritual.control.
@@ -64,11 +68,12 @@ SHLIB_LINK = -lcsv -lz -lzstd -lsnappy -llz4 -lbrotlidec
 # PostgreSQL's headers are read as system headers, so that -Wextra judges
 # only this project's code.
 PG_CFLAGS = -Wall -Wextra
-PG_CPPFLAGS = -Isrc -isystem $(shell $(PG_CONFIG) --includedir-server)
+PG_CPPFLAGS = -Isrc -isystem $(shell $(PG_CONFIG) --includedir-server) \
+	-DRITUAL_VERSION='"$(EXTVERSION)"'
 
 # pg_regress suites; tests/pg_regress_launcher masks the test-data path so
 # that expected output is the same on every machine.
-REGRESS = options discovery reading types on_error meta explain security roles fast_paths parallel functions reporting refresh lake write ingest chunk_boundaries looker parquet import
+REGRESS = options discovery reading types on_error meta explain security roles fast_paths parallel functions reporting refresh lake write ingest chunk_boundaries looker parquet import parquet_write
 REGRESS_OPTS = --launcher=$(CURDIR)/tests/pg_regress_launcher
 
 # the sample-data generator, a program of its own

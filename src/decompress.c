@@ -63,7 +63,9 @@ ritual_compression_of(RitualCompression option, const char *path)
 		return RITUAL_COMPRESSION_ZSTD;
 	if (len > 4 && strcmp(path + len - 4, ".csv") == 0)
 		return RITUAL_COMPRESSION_NONE;
-	return option == RITUAL_COMPRESSION_AUTO ? RITUAL_COMPRESSION_NONE : option;
+	/* snappy compresses Parquet pages, never a whole file */
+	return option == RITUAL_COMPRESSION_AUTO ||
+		option == RITUAL_COMPRESSION_SNAPPY ? RITUAL_COMPRESSION_NONE : option;
 }
 
 /* zlib allocates in the decompressor's memory context. */

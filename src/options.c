@@ -59,6 +59,7 @@ static const RitualOptionDef valid_options[] = {
 	{"hive_partitioning", ForeignTableRelationId},
 	{"partition_by", ForeignTableRelationId},
 	{"max_file_size", ForeignTableRelationId},
+	{"row_group_size", ForeignTableRelationId},
 	{"max_record_size", ForeignTableRelationId},
 	{"max_record_size", ForeignServerRelationId},
 	{"compression", ForeignTableRelationId},
@@ -218,6 +219,24 @@ parse_reject_limit(const char *value)
 				 errmsg("option \"reject_limit\" must be a non-negative integer, not \"%s\"",
 						value)));
 	return limit;
+}
+
+/* A count of rows, at least 1. */
+static int64
+parse_row_count(const char *option, const char *value)
+{
+	int64		rows;
+	char	   *end;
+
+	errno = 0;
+	rows = strtoi64(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0' || rows < 1 ||
+		rows > RITUAL_MAX_ROW_GROUP_ROWS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option \"%s\" must be a number of rows from 1 to %d, not \"%s\"",
+						option, RITUAL_MAX_ROW_GROUP_ROWS, value)));
+	return rows;
 }
 
 /* A comma-separated list of column names. */
@@ -426,6 +445,8 @@ apply_option(RitualOptions *opts, DefElem *def)
 		opts->partition_by = parse_column_list(value);
 	else if (strcmp(name, "max_file_size") == 0)
 		opts->max_file_size = parse_size(name, value);
+	else if (strcmp(name, "row_group_size") == 0)
+		opts->row_group_size = parse_row_count(name, value);
 	else if (strcmp(name, "max_record_size") == 0)
 	{
 		opts->max_record_size = parse_size(name, value);
@@ -439,9 +460,9 @@ apply_option(RitualOptions *opts, DefElem *def)
 		opts->hive_partitioning = parse_bool_option(name, value) ? 1 : 0;
 	else if (strcmp(name, "compression") == 0)
 	{
-		static const char *const compressions[] = {"auto", "none", "gzip", "zstd"};
+		static const char *const compressions[] = {"auto", "none", "gzip", "zstd", "snappy"};
 
-		opts->compression = parse_choice(name, value, compressions, 4);
+		opts->compression = parse_choice(name, value, compressions, 5);
 	}
 }
 
@@ -498,6 +519,13 @@ check_option_combination(RitualOptions *opts, List *options, bool complete)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("option \"reject_limit\" requires on_error 'null' or 'skip'"),
 				 errhint("With on_error 'stop' the first bad row is already an error.")));
+	if (opts->compression == RITUAL_COMPRESSION_SNAPPY &&
+		opts->format != RITUAL_FORMAT_PARQUET && GIVEN("format"))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("option compression 'snappy' requires format 'parquet'"),
+				 errdetail("Snappy compresses the pages of Parquet files; CSV files are compressed with gzip or zstd."),
+				 errhint("Set format 'parquet', or compression 'gzip' or 'zstd'.")));
 #undef GIVEN
 }
 
@@ -512,6 +540,7 @@ init_options(RitualOptions *opts)
 	opts->compression = RITUAL_COMPRESSION_AUTO;
 	opts->hive_partitioning = -1;
 	opts->max_file_size = INT64CONST(128) * 1024 * 1024;
+	opts->row_group_size = RITUAL_DEFAULT_ROW_GROUP_ROWS;
 	opts->max_record_size = RITUAL_DEFAULT_RECORD_BYTES;
 }
 

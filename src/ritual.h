@@ -26,6 +26,10 @@
 #define RITUAL_MAX_RECORD_BYTES		((int64) 1024 * 1024 * 1024)
 #define RITUAL_MAX_FIELDS			100000
 
+/* rows of a Parquet row group ritual writes: DuckDB's default, and a cap */
+#define RITUAL_DEFAULT_ROW_GROUP_ROWS	122880
+#define RITUAL_MAX_ROW_GROUP_ROWS		100000000
+
 /* How many bytes of an offending value error messages show. */
 #define RITUAL_SHOWN_VALUE_BYTES	40
 
@@ -41,7 +45,8 @@ typedef enum RitualCompression
 	RITUAL_COMPRESSION_AUTO,	/* by the file name's ending */
 	RITUAL_COMPRESSION_NONE,
 	RITUAL_COMPRESSION_GZIP,
-	RITUAL_COMPRESSION_ZSTD
+	RITUAL_COMPRESSION_ZSTD,
+	RITUAL_COMPRESSION_SNAPPY	/* Parquet's pages only */
 } RitualCompression;
 
 typedef enum RitualFormat
@@ -87,6 +92,7 @@ typedef struct RitualOptions
 	int			hive_partitioning;	/* 1, 0, or -1: when paths have keys */
 	List	   *partition_by;	/* column names, for writing */
 	int64		max_file_size;	/* bytes a written file may grow to */
+	int64		row_group_size; /* rows of a written Parquet row group */
 	int64		max_record_size;	/* bytes a record read may hold */
 	int			natts;
 	RitualColumn *columns;		/* one per attribute of the table */

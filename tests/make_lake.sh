@@ -5,7 +5,8 @@
 #   DIR/lake365_flat.csv: the same events in one file, with event_date
 #   DIR/compressed/: a two-member gzip, a truncated gzip, a corrupt gzip, a
 #     zstd file, and the plain file they were made from
-#   DIR/written/: empty directories for the suites 'write', 'reporting' and 'lake'
+#   DIR/written/: empty directories for the suites 'write', 'reporting', 'lake'
+#     and 'parquet_write'
 #   DIR/guarded/event_date=2024-01-01 ... 2024-01-05, __HIVE_DEFAULT_PARTITION__
 #     and DIR/guarded_flags/ok=true, ok=false: partitions of two rows, the
 #     directories event_date=2024-01-04 and ok=false unreadable, to prove
@@ -73,4 +74,6 @@ rm -rf "$dir/written"
 mkdir -p "$dir/written/plain" "$dir/written/packed" "$dir/written/denied" "$dir/written/escaped" \
     "$dir/written/renamed" "$dir/written/notices" "$dir/written/single" "$dir/written/bom" \
     "$dir/written/nulls" "$dir/written/spread" "$dir/written/days"
+# and those the suite 'parquet_write' writes into
+mkdir -p "$dir"/written/pq/{types,snappy,zstd,gzip,none,groups,parts,small,many,two_a,two_b,altered,refused}
 chmod -R a+rwX "$dir/written"

@@ -5,7 +5,7 @@
  *		  (src/options.c), globs and directories found (src/discovery.c),
  *		  and key=value partition directories URL-decoded
  *		  (src/partitions.c), against the partition directories INSERT
- *		  writes (src/writer.c).
+ *		  writes (src/writers/writer.c).
  *
  * The input's first byte chooses what the rest is:
  *
@@ -43,7 +43,7 @@
 #include "nodes/pg_list.h"
 
 /* the writer's static escaping of partition directories */
-#include "../../src/writer.c"
+#include "../../src/writers/writer.c"
 
 #include "shim.h"
 

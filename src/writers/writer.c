@@ -4,18 +4,23 @@
  *		  Write rows of a foreign table into its directory, as Spark lays out
  *		  a Hive-partitioned dataset, transactionally.
  *
- * Rows go to CSV files with a header, under partition_by's col=value
- * directories (values escaped as Spark does; the partition columns are in
- * the path, not in the file), gzip- or zstd-compressed per option
- * compression, a new file past max_file_size.  Whatever is written reads
- * back the same, or the write is refused.
+ * Rows go under partition_by's col=value directories (values escaped as
+ * Spark does; the partition columns are in the path, not in the file), a
+ * new file past max_file_size.  A table of format 'parquet' gets Parquet
+ * files (writers/parquet/), any other CSV files with a header, gzip- or
+ * zstd-compressed per option compression.  Whatever is written reads back
+ * the same, or the write is refused.
  *
  * A (sub)transaction writes one file per partition, whatever the order of
- * its rows: at most MAX_OPEN_FILES stay open, and a file closed to make
- * room is opened again, to append, when its partition gets rows again (a
- * compressed file then gets a new gzip member or zstd frame, which readers
- * read on).  A closed file holds no buffer or compression state, so memory
- * does not grow with the partitions written.
+ * its rows.  Of CSV files at most MAX_OPEN_FILES stay open, and a file
+ * closed to make room is opened again, to append, when its partition gets
+ * rows again (a compressed file then gets a new gzip member or zstd frame,
+ * which readers read on).  A closed file holds no buffer or compression
+ * state, so memory does not grow with the partitions written.  A Parquet
+ * file is open only while a row group is appended to it; what its
+ * partitions buffer is bounded by PARQUET_BUFFER_BUDGET, past which the
+ * largest buffered row group is written early.  Its footer is written when
+ * it is full or when the transaction commits.
  *
  * A file is written under a hidden name that carries the transaction
  * writing it (pending_files.c).  Before the commit is recorded, the files
@@ -37,6 +42,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -51,17 +57,22 @@
 #include "utils/timestamp.h"
 
 #include "ritual.h"
+#include "writers/parquet/parquet_writer.h"
 
 #define HIVE_DEFAULT_PARTITION	"__HIVE_DEFAULT_PARTITION__"
 #define UTF8_BOM			"\xEF\xBB\xBF"
 #define WRITE_BUFFER_SIZE	(256 * 1024)
 #define MAX_OPEN_FILES		64
+/* what the Parquet files of a transaction may buffer in all */
+#define PARQUET_BUFFER_BUDGET	((Size) 64 * 1024 * 1024)
 
 /* One file being written. */
 typedef struct OutputFile
 {
 	char		key[MAXPGPATH];	/* partition directory, relative; hash key */
 	SubTransactionId subxid;	/* the subtransaction that wrote it */
+	char	   *layout;			/* how rows are written: files of one match */
+	uint64		checked_by;		/* the writer that last matched the layout */
 	char	   *base;			/* the table's directory */
 	char	   *temp_path;		/* hidden, until the commit is recorded */
 	char	   *final_path;
@@ -74,6 +85,9 @@ typedef struct OutputFile
 	z_stream	zs;
 	ZSTD_CCtx  *zcs;
 	StringInfoData buffer;		/* CSV text not yet compressed or written */
+	bool		is_parquet;
+	ParquetWriter *parquet;		/* NULL once its footer is written */
+	Size		buffered;		/* what 'parquet' buffers */
 } OutputFile;
 
 /* Everything written by this transaction, kept in TopTransactionContext. */
@@ -85,22 +99,29 @@ typedef struct PendingWrites
 								 * subtransaction */
 	uint64		uses;
 	int			counter;		/* makes names unique in this backend */
+	Size		parquet_buffered;	/* by all Parquet files */
 } PendingWrites;
 
 typedef struct OpenFileEntry
 {
-	char		key[MAXPGPATH + 16];
+	char		key[MAXPGPATH + 32];	/* subtransaction/table/partition */
 	OutputFile *file;
 } OpenFileEntry;
 
 static PendingWrites *pending = NULL;
 static bool callbacks_registered = false;
+static uint64 writers_begun = 0;
 
 /* The state of one INSERT into one table. */
 struct RitualWriter
 {
 	Relation	rel;
 	const RitualOptions *opts;
+	uint64		id;				/* unique in this backend */
+	char	   *layout;
+	bool		parquet;
+	int			codec;			/* of Parquet pages */
+	const char **names;			/* each attribute's name in the files */
 	char	   *directory;
 	int		   *partition_attnums;	/* 0-based, in partition_by order */
 	int			npartitions;
@@ -108,9 +129,22 @@ struct RitualWriter
 	int			nfile_columns;
 	FmgrInfo   *out_funcs;
 	char	   *header;			/* the header line, with its line end */
+	MemoryContext context;		/* the writer's, for the query */
+	HTAB	  **memos;			/* per partition column: value -> "col=value" */
+	MemoryContext row_context;	/* reset after each row */
 	StringInfoData key;
 	StringInfoData row;
 };
+
+/* A partition column's value, and its directory name, remembered. */
+typedef struct PartitionMemo
+{
+	Datum		value;
+	char	   *directory;
+} PartitionMemo;
+
+/* as many directory names of a column as a writer remembers */
+#define MAX_MEMO_ENTRIES	4096
 
 
 /* write() all of 'len' bytes, or raise an error naming the file. */
@@ -232,13 +266,79 @@ reopen_file(OutputFile *file)
 	MemoryContextSwitchTo(oldcontext);
 }
 
-/* Make a closed file's data durable. */
+/* Where a Parquet file's bytes go while it is open. */
+typedef struct FileTarget
+{
+	int			fd;
+	const char *path;
+} FileTarget;
+
+static void
+emit_to_file(void *arg, const char *data, size_t len)
+{
+	FileTarget *target = arg;
+
+	write_all(target->fd, target->path, data, len);
+}
+
+/*
+ * Append a Parquet file's buffered rows as a row group, and its footer when
+ * 'finish'; the file is open only meanwhile.
+ */
+static void
+append_parquet(OutputFile *file, bool finish)
+{
+	FileTarget	target = {-1, file->temp_path};
+
+	target.fd = OpenTransientFile(file->temp_path, O_WRONLY | O_APPEND | PG_BINARY);
+	if (target.fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open file \"%s\" to append to it: %m",
+						file->temp_path)));
+	pending->parquet_buffered -= file->buffered;
+	file->buffered = 0;
+	if (finish)
+		parquet_writer_finish(file->parquet, emit_to_file, &target);
+	else
+		parquet_writer_flush(file->parquet, emit_to_file, &target);
+	CloseTransientFile(target.fd);
+	file->unsynced = true;
+	if (finish)
+	{
+		parquet_writer_free(file->parquet);
+		file->parquet = NULL;
+	}
+}
+
+/* Complete a file: close a CSV file, write a Parquet file's footer. */
+static void
+finish_file(OutputFile *file)
+{
+	if (!file->is_parquet)
+		close_file(file);
+	else if (file->parquet != NULL)
+		append_parquet(file, true);
+}
+
+/* The bytes a file holds, and (Parquet) buffers to write. */
+static int64
+file_size(const OutputFile *file)
+{
+	if (!file->is_parquet)
+		return file->bytes;
+	if (file->parquet == NULL)
+		return 0;
+	return parquet_writer_size(file->parquet);
+}
+
+/* Make a finished file's data durable. */
 static void
 sync_file(OutputFile *file)
 {
 	int			fd;
 
-	close_file(file);
+	finish_file(file);
 	if (!file->unsynced)
 		return;
 	fd = OpenTransientFile(file->temp_path, O_RDONLY | PG_BINARY);
@@ -257,6 +357,12 @@ discard_file(OutputFile *file)
 	if (file->fd >= 0)
 		CloseTransientFile(file->fd);
 	file->fd = -1;
+	if (file->parquet != NULL)
+	{
+		pending->parquet_buffered -= file->buffered;
+		parquet_writer_free(file->parquet);
+		file->parquet = NULL;
+	}
 	if (file->compression == RITUAL_COMPRESSION_GZIP)
 		deflateEnd(&file->zs);
 	if (file->zcs)
@@ -475,26 +581,37 @@ file_for(RitualWriter *w, const char *key)
 	MemoryContext oldcontext;
 	const char *extension;
 	char	   *final_name;
-	char		lookup[MAXPGPATH + 16];
+	char		lookup[sizeof(entry->key)];
+	bool		same_layout = true;
 
-	snprintf(lookup, sizeof(lookup), "%u/%s", GetCurrentSubTransactionId(), key);
+	snprintf(lookup, sizeof(lookup), "%u/%u/%s", GetCurrentSubTransactionId(),
+			 RelationGetRelid(w->rel), key);
 	entry = hash_search(pw->open_files, lookup, HASH_ENTER, &found);
 	if (!found)
 		entry->file = NULL;
 	found = (entry->file != NULL);
-	if (found && entry->file->bytes >= w->opts->max_file_size)
+	/* the table was altered since the file was begun: begin another */
+	if (found && entry->file->checked_by != w->id)
+	{
+		same_layout = strcmp(entry->file->layout, w->layout) == 0;
+		entry->file->checked_by = w->id;
+	}
+	if (found && !entry->file->full &&
+		(file_size(entry->file) >= w->opts->max_file_size || !same_layout))
 	{
 		/* past max_file_size: roll over to a new file */
-		close_file(entry->file);
+		finish_file(entry->file);
 		entry->file->full = true;
 	}
-	if (found && !entry->file->full && entry->file->fd >= 0)
+	if (found && !entry->file->full &&
+		(entry->file->is_parquet || entry->file->fd >= 0))
 	{
 		entry->file->last_use = ++pw->uses;
 		return entry->file;
 	}
 
 	/* too many open: close the one used longest ago */
+	if (!w->parquet)
 	{
 		HASH_SEQ_STATUS status;
 		OpenFileEntry *e;
@@ -524,9 +641,13 @@ file_for(RitualWriter *w, const char *key)
 	file = palloc0(sizeof(OutputFile));
 	strlcpy(file->key, key, sizeof(file->key));
 	file->subxid = GetCurrentSubTransactionId();
-	file->compression = w->opts->compression == RITUAL_COMPRESSION_AUTO ?
+	file->layout = pstrdup(w->layout);
+	file->checked_by = w->id;
+	file->is_parquet = w->parquet;
+	file->compression = w->parquet || w->opts->compression == RITUAL_COMPRESSION_AUTO ?
 		RITUAL_COMPRESSION_NONE : w->opts->compression;
-	extension = file->compression == RITUAL_COMPRESSION_GZIP ? ".csv.gz" :
+	extension = w->parquet ? ".parquet" :
+		file->compression == RITUAL_COMPRESSION_GZIP ? ".csv.gz" :
 		file->compression == RITUAL_COMPRESSION_ZSTD ? ".csv.zst" : ".csv";
 	/* unique: the time, this backend's pid, its transaction, a counter */
 	if (key[0] != '\0')
@@ -549,13 +670,26 @@ file_for(RitualWriter *w, const char *key)
 				 errmsg("could not create file \"%s\": %m", file->temp_path)));
 	/* from here on an abort removes it */
 	pw->files = lappend(pw->files, file);
-	start_compression(file);
+	if (file->is_parquet)
+	{
+		/* opened again to append each row group */
+		CloseTransientFile(file->fd);
+		file->fd = -1;
+		file->parquet = parquet_writer_create(RelationGetDescr(w->rel),
+											  w->in_file, w->names,
+											  RelationGetRelationName(w->rel),
+											  w->codec);
+	}
+	else
+	{
+		start_compression(file);
+		appendStringInfoString(&file->buffer, w->header);
+		file->bytes += strlen(w->header);
+	}
 	MemoryContextSwitchTo(oldcontext);
 
 	entry->file = file;
 	file->last_use = ++pw->uses;
-	appendStringInfoString(&file->buffer, w->header);
-	file->bytes += strlen(w->header);
 	return file;
 }
 
@@ -639,6 +773,7 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 	RitualWriter *w = palloc0(sizeof(RitualWriter));
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	StringInfoData header;
+	StringInfoData layout;
 	struct stat st;
 	ListCell   *lc;
 
@@ -665,6 +800,14 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 
 	w->rel = rel;
 	w->opts = opts;
+	w->context = CurrentMemoryContext;
+	w->id = ++writers_begun;
+	w->parquet = (opts->format == RITUAL_FORMAT_PARQUET);
+	w->codec = opts->compression == RITUAL_COMPRESSION_NONE ? PARQUET_CODEC_UNCOMPRESSED :
+		opts->compression == RITUAL_COMPRESSION_GZIP ? PARQUET_CODEC_GZIP :
+		opts->compression == RITUAL_COMPRESSION_ZSTD ? PARQUET_CODEC_ZSTD :
+		PARQUET_CODEC_SNAPPY;
+	w->names = palloc0(sizeof(char *) * Max(tupdesc->natts, 1));
 	w->in_file = palloc0(sizeof(bool) * Max(tupdesc->natts, 1));
 	w->out_funcs = palloc0(sizeof(FmgrInfo) * Max(tupdesc->natts, 1));
 	w->partition_attnums = palloc(sizeof(int) * Max(list_length(opts->partition_by), 1));
@@ -703,8 +846,17 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 		w->partition_attnums[w->npartitions++] = attnum;
 	}
 
-	/* the other columns go into the file, in order */
+	/*
+	 * The other columns go into the file, in order.  The layout says how
+	 * rows are written: a file begun by an earlier statement of the
+	 * transaction takes more rows only if it is the same.
+	 */
 	initStringInfo(&header);
+	initStringInfo(&layout);
+	appendStringInfo(&layout, "%s|%d|%d|%d|%c%c%c|%s|", w->directory, w->parquet,
+					 w->codec, (int) opts->compression, opts->delimiter,
+					 opts->quote, opts->escape,
+					 opts->null_string ? opts->null_string : "");
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
 		Oid			out_func;
@@ -724,12 +876,18 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 		}
 		if (!w->in_file[i])
 			continue;
+		w->names[i] = opts->columns[i].header_name;
+		appendStringInfo(&layout, "%s:%u:%d|", w->names[i],
+						 TupleDescAttr(tupdesc, i)->atttypid,
+						 TupleDescAttr(tupdesc, i)->atttypmod);
 		if (header.len > 0)
 			appendStringInfoChar(&header, opts->delimiter);
 		append_csv_field(&header, opts->columns[i].header_name, opts);
 		w->nfile_columns++;
 	}
 	appendStringInfoChar(&header, '\n');
+	appendStringInfoString(&layout, opts->header ? header.data : "");
+	w->layout = layout.data;
 
 	/* a row with no field would be a blank line, which readers skip */
 	if (w->nfile_columns == 0)
@@ -740,7 +898,8 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 				 errdetail("Its files would hold no field, and their rows would not read back."),
 				 errhint("Leave a column out of option partition_by.")));
 	/* a NULL is written as the null string, unquoted */
-	if (opts->null_string && unsafe_unquoted(opts->null_string, opts))
+	if (!w->parquet && opts->null_string &&
+		unsafe_unquoted(opts->null_string, opts))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot insert into ritual_fdw table \"%s\": its null string \"%s\" would not read back as NULL",
@@ -750,25 +909,61 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 	w->header = opts->header ? header.data : "";
 	initStringInfo(&w->key);
 	initStringInfo(&w->row);
+	w->row_context = AllocSetContextCreate(CurrentMemoryContext,
+										   "ritual_fdw row written",
+										   ALLOCSET_DEFAULT_SIZES);
+	/*
+	 * Directory names are remembered for types whose text depends on no
+	 * setting but those fixed while writing (DateStyle, not TimeZone).
+	 */
+	w->memos = palloc0(sizeof(HTAB *) * Max(w->npartitions, 1));
+	for (int p = 0; p < w->npartitions; p++)
+	{
+		Oid			typid = TupleDescAttr(tupdesc, w->partition_attnums[p])->atttypid;
+		HASHCTL		ctl;
+
+		if (typid != BOOLOID && typid != INT2OID && typid != INT4OID &&
+			typid != INT8OID && typid != DATEOID && typid != TIMESTAMPOID)
+			continue;
+		ctl.keysize = sizeof(Datum);
+		ctl.entrysize = sizeof(PartitionMemo);
+		ctl.hcxt = CurrentMemoryContext;
+		w->memos[p] = hash_create("ritual_fdw partition directories", 64, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
 	/* settle what crashed writes left in the directory */
 	(void) ritual_discover_files(list_make1(w->directory), true);
 	return w;
 }
 
-/*
- * Render a row's partition directory and CSV line into w->key and w->row.
- */
+/* Render a row's partition directory into w->key. */
 static void
-format_row(RitualWriter *w, TupleTableSlot *slot)
+format_key(RitualWriter *w, TupleTableSlot *slot)
 {
 	TupleDesc	tupdesc = RelationGetDescr(w->rel);
-	bool		first = true;
 
 	resetStringInfo(&w->key);
 	for (int p = 0; p < w->npartitions; p++)
 	{
 		int			i = w->partition_attnums[p];
-		const char *value = slot->tts_isnull[i] ? NULL :
+		bool		remember = w->memos[p] != NULL && !slot->tts_isnull[i];
+		const char *value;
+		int			start;
+
+		if (p > 0)
+			appendStringInfoChar(&w->key, '/');
+		if (remember)
+		{
+			PartitionMemo *memo = hash_search(w->memos[p], &slot->tts_values[i],
+											  HASH_FIND, NULL);
+
+			if (memo)
+			{
+				appendStringInfoString(&w->key, memo->directory);
+				continue;
+			}
+		}
+		value = slot->tts_isnull[i] ? NULL :
 			OutputFunctionCall(&w->out_funcs[i], slot->tts_values[i]);
 
 		/* a directory col= reads back as NULL */
@@ -780,12 +975,30 @@ format_row(RitualWriter *w, TupleTableSlot *slot)
 							RelationGetRelationName(w->rel)),
 					 errdetail("A partition directory cannot tell an empty value from NULL, so it would read back as NULL."),
 					 errhint("Write NULL instead, for example with NULLIF(value, '').")));
-		if (p > 0)
-			appendStringInfoChar(&w->key, '/');
+		start = w->key.len;
 		append_escaped_partition(&w->key, w->opts->columns[i].header_name);
 		appendStringInfoChar(&w->key, '=');
 		append_escaped_partition(&w->key, value);
+		if (remember && hash_get_num_entries(w->memos[p]) < MAX_MEMO_ENTRIES)
+		{
+			PartitionMemo *memo = hash_search(w->memos[p], &slot->tts_values[i],
+											  HASH_ENTER, NULL);
+
+			memo->directory = MemoryContextStrdup(w->context, w->key.data + start);
+		}
 	}
+	if (w->key.len >= MAXPGPATH)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("partition directory \"%s\" is too long", w->key.data)));
+}
+
+/* Render a row's CSV line into w->row. */
+static void
+format_csv_row(RitualWriter *w, TupleTableSlot *slot)
+{
+	TupleDesc	tupdesc = RelationGetDescr(w->rel);
+	bool		first = true;
 
 	resetStringInfo(&w->row);
 	for (int i = 0; i < tupdesc->natts; i++)
@@ -813,6 +1026,55 @@ format_row(RitualWriter *w, TupleTableSlot *slot)
 	appendStringInfoChar(&w->row, '\n');
 }
 
+/* The Parquet file that buffers the most, or NULL. */
+static OutputFile *
+largest_buffer(void)
+{
+	OutputFile *largest = NULL;
+	ListCell   *lc;
+
+	foreach(lc, pending->files)
+	{
+		OutputFile *file = lfirst(lc);
+
+		if (file->parquet != NULL && file->buffered > 0 &&
+			(largest == NULL || file->buffered > largest->buffered))
+			largest = file;
+	}
+	return largest;
+}
+
+/*
+ * Buffer a row in its Parquet file; write a row group when the file has
+ * row_group_size rows, or when all files together buffer too much.
+ */
+static void
+add_parquet_row(RitualWriter *w, OutputFile *file, TupleTableSlot *slot)
+{
+	Size		before = file->buffered;
+	OutputFile *largest;
+
+	parquet_writer_add_row(file->parquet, slot->tts_values, slot->tts_isnull);
+	file->buffered = parquet_writer_buffered_bytes(file->parquet);
+	pending->parquet_buffered += file->buffered - before;
+	if (parquet_writer_buffered_rows(file->parquet) >= w->opts->row_group_size)
+		append_parquet(file, false);
+	while (pending->parquet_buffered > PARQUET_BUFFER_BUDGET &&
+		   (largest = largest_buffer()) != NULL)
+		append_parquet(largest, false);
+}
+
+/* Append a row's CSV line to its file. */
+static void
+add_csv_row(RitualWriter *w, OutputFile *file, TupleTableSlot *slot)
+{
+	format_csv_row(w, slot);
+	appendBinaryStringInfo(&file->buffer, w->row.data, w->row.len);
+	file->bytes += w->row.len;
+	if (file->buffer.len >= WRITE_BUFFER_SIZE)
+		flush_file(file, false);
+}
+
 /*
  * ritual_writer_insert
  *		Append one row to the file of its partition.
@@ -824,9 +1086,13 @@ ritual_writer_insert(RitualWriter *w, TupleTableSlot *slot)
 	int			saved_date_order = DateOrder;
 	int			saved_interval_style = IntervalStyle;
 	int			saved_float_digits = extra_float_digits;
+	MemoryContext oldcontext;
 	OutputFile *file;
 
 	slot_getallattrs(slot);
+	/* what formatting a row allocates is freed with the row */
+	MemoryContextReset(w->row_context);
+	oldcontext = MemoryContextSwitchTo(w->row_context);
 
 	/*
 	 * What is written must read back the same whatever the reader's
@@ -840,24 +1106,20 @@ ritual_writer_insert(RitualWriter *w, TupleTableSlot *slot)
 	extra_float_digits = 1;		/* floats in the shortest exact form */
 	PG_TRY();
 	{
-		format_row(w, slot);
+		format_key(w, slot);
+		file = file_for(w, w->key.data);
+		if (file->is_parquet)
+			add_parquet_row(w, file, slot);
+		else
+			add_csv_row(w, file, slot);
 	}
 	PG_FINALLY();
 	{
+		MemoryContextSwitchTo(oldcontext);
 		DateStyle = saved_date_style;
 		DateOrder = saved_date_order;
 		IntervalStyle = saved_interval_style;
 		extra_float_digits = saved_float_digits;
 	}
 	PG_END_TRY();
-
-	if (w->key.len >= MAXPGPATH)
-		ereport(ERROR,
-				(errcode(ERRCODE_NAME_TOO_LONG),
-				 errmsg("partition directory \"%s\" is too long", w->key.data)));
-	file = file_for(w, w->key.data);
-	appendBinaryStringInfo(&file->buffer, w->row.data, w->row.len);
-	file->bytes += w->row.len;
-	if (file->buffer.len >= WRITE_BUFFER_SIZE)
-		flush_file(file, false);
 }

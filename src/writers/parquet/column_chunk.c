@@ -1,0 +1,1048 @@
+/*-------------------------------------------------------------------------
+ *
+ * column_chunk.c
+ *		  One column of a Parquet file being written: Datums become Parquet
+ *		  values, buffered for the row group with their statistics, then
+ *		  encoded into a dictionary page (where it pays) and data pages.
+ *
+ * PostgreSQL types map to Parquet as readers expect them: integers and
+ * floats as themselves, date as DATE, time as TIME(micros), timestamp as
+ * TIMESTAMP(micros) and timestamptz as TIMESTAMP(micros, adjusted to UTC),
+ * numeric(p, s) with p <= 18 as DECIMAL on INT64, uuid as UUID, text,
+ * varchar, char and json as UTF-8 strings, bytea as bytes; any other type
+ * is written as its text, which reads back through the type's input
+ * function.  A value Parquet cannot hold (an infinite date or timestamp, a
+ * NaN numeric in a DECIMAL column) is refused, never changed.
+ *
+ * Every column is OPTIONAL, so that NULLs need no special case.  Data pages
+ * are version 1, PLAIN or RLE_DICTIONARY, cut at about 1MB of values.  A
+ * chunk's statistics hold its NULL count and, unless every value is NULL or
+ * NaN, its least and greatest values; strings longer than 64 bytes are cut
+ * (the least to a prefix, the greatest to a prefix whose last byte is one
+ * higher, or left out when that cannot be done), and say so.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "common/int.h"
+#include "mb/pg_wchar.h"
+#include "utils/date.h"
+#include "utils/lsyscache.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "column_chunk.h"
+#include "encode.h"
+
+#define PAGE_BYTES				(1024 * 1024)
+#define PAGE_MAX_ROWS			50000
+#define DICTIONARY_MAX_BYTES	(1024 * 1024)
+#define DICTIONARY_SAMPLE		1024
+#define STATISTIC_MAX_BYTES		64
+#define VALUE_MAX_BYTES			(256 * 1024 * 1024)
+#define DECIMAL_MAX_PRECISION	18
+
+/* parquet.thrift's values */
+#define REPETITION_OPTIONAL		1
+#define ENCODING_PLAIN			0
+#define ENCODING_RLE			3
+#define ENCODING_RLE_DICTIONARY	8
+#define PAGE_DATA				0
+#define PAGE_DICTIONARY			2
+#define CONVERTED_UTF8			0
+#define CONVERTED_DECIMAL		5
+#define CONVERTED_DATE			6
+#define CONVERTED_TIMESTAMP_MICROS 10
+#define CONVERTED_INT_16		16
+#define CONVERTED_JSON			19
+
+/* days and microseconds from 1970-01-01 to 2000-01-01 */
+#define EPOCH_DAYS				(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE)
+#define EPOCH_MICROS			((int64) EPOCH_DAYS * USECS_PER_DAY)
+
+typedef struct Dictionary
+{
+	StringInfoData plain;		/* the dictionary page's values */
+	uint32	   *indices;		/* one per non-NULL value */
+	int			count;
+	int			bit_width;
+} Dictionary;
+
+/*
+ * column_chunk_init
+ *		Choose how values of a column of type 'typid' are written.
+ */
+void
+column_chunk_init(ColumnChunk *c, Oid typid, int32 typmod, const char *name,
+				  const char *table, MemoryContext row_context)
+{
+	bool		output = false;
+
+	memset(c, 0, sizeof(ColumnChunk));
+	c->name = pstrdup(name);
+	c->table = pstrdup(table);
+	c->row_context = row_context;
+	typid = getBaseTypeAndTypmod(typid, &typmod);
+	c->type = PARQUET_BYTE_ARRAY;
+	switch (typid)
+	{
+		case BOOLOID:
+			c->kind = KIND_BOOL;
+			c->type = PARQUET_BOOLEAN;
+			break;
+		case INT2OID:
+			c->kind = KIND_INT16;
+			c->type = PARQUET_INT32;
+			break;
+		case INT4OID:
+			c->kind = KIND_INT32;
+			c->type = PARQUET_INT32;
+			break;
+		case INT8OID:
+			c->kind = KIND_INT64;
+			c->type = PARQUET_INT64;
+			break;
+		case FLOAT4OID:
+			c->kind = KIND_FLOAT4;
+			c->type = PARQUET_FLOAT;
+			break;
+		case FLOAT8OID:
+			c->kind = KIND_FLOAT8;
+			c->type = PARQUET_DOUBLE;
+			break;
+		case DATEOID:
+			c->kind = KIND_DATE;
+			c->type = PARQUET_INT32;
+			break;
+		case TIMEOID:
+			c->kind = KIND_TIME;
+			c->type = PARQUET_INT64;
+			break;
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			c->kind = KIND_TIMESTAMP;
+			c->type = PARQUET_INT64;
+			c->utc = (typid == TIMESTAMPTZOID);
+			break;
+		case NUMERICOID:
+			/* numeric's typmod: precision << 16 | scale (11 bits, signed) */
+			if (typmod >= (int32) VARHDRSZ)
+			{
+				c->precision = ((typmod - VARHDRSZ) >> 16) & 0xffff;
+				c->scale = (((typmod - VARHDRSZ) & 0x7ff) ^ 1024) - 1024;
+			}
+			if (typmod >= (int32) VARHDRSZ && c->precision <= DECIMAL_MAX_PRECISION &&
+				c->scale >= 0 && c->scale <= c->precision)
+			{
+				c->kind = KIND_DECIMAL;
+				c->type = PARQUET_INT64;
+			}
+			else
+				c->kind = KIND_OUTPUT;
+			output = true;
+			break;
+		case UUIDOID:
+			c->kind = KIND_UUID;
+			c->type = PARQUET_FIXED_LEN_BYTE_ARRAY;
+			c->type_length = UUID_LEN;
+			break;
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+			c->kind = KIND_TEXT;
+			break;
+		case JSONOID:
+			c->kind = KIND_TEXT;
+			c->json = true;
+			break;
+		case JSONBOID:
+			c->kind = KIND_OUTPUT;
+			c->json = true;
+			output = true;
+			break;
+		case BYTEAOID:
+			c->kind = KIND_BYTEA;
+			break;
+		default:
+			c->kind = KIND_OUTPUT;
+			output = true;
+			break;
+	}
+	if (output)
+	{
+		Oid			out_func;
+		bool		is_varlena;
+
+		getTypeOutputInfo(typid, &out_func, &is_varlena);
+		fmgr_info(out_func, &c->output);
+	}
+}
+
+/* Forget the buffered row group, whose memory the row context had. */
+void
+column_chunk_reset(ColumnChunk *c)
+{
+	c->values.data = NULL;
+	c->levels.data = NULL;
+	c->min.data = NULL;
+	c->max.data = NULL;
+	c->nulls = 0;
+	c->has_range = false;
+}
+
+/* The memory the buffered row group holds. */
+Size
+column_chunk_bytes(const ColumnChunk *c)
+{
+	return (c->values.data ? c->values.maxlen : 0) +
+		(c->levels.data ? c->levels.maxlen : 0);
+}
+
+/* The bytes of the buffered values, as PLAIN encodes them. */
+Size
+column_chunk_data_bytes(const ColumnChunk *c)
+{
+	return (c->values.data ? c->values.len : 0) +
+		(c->levels.data ? c->levels.len : 0);
+}
+
+/* Make a buffer of the row group, in the row context, if not made yet. */
+static void
+ensure_buffer(ColumnChunk *c, StringInfo buf)
+{
+	if (buf->data == NULL)
+	{
+		MemoryContext oldcontext = MemoryContextSwitchTo(c->row_context);
+
+		initStringInfo(buf);
+		MemoryContextSwitchTo(oldcontext);
+	}
+}
+
+static uint32
+load_le32(const char *p)
+{
+	const uint8 *b = (const uint8 *) p;
+
+	return b[0] | (uint32) b[1] << 8 | (uint32) b[2] << 16 | (uint32) b[3] << 24;
+}
+
+static uint64
+load_le64(const char *p)
+{
+	return load_le32(p) | (uint64) load_le32(p + 4) << 32;
+}
+
+static void
+store_le32(char *p, uint32 v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (char) ((v >> (8 * i)) & 0xFF);
+}
+
+static void
+store_le64(char *p, uint64 v)
+{
+	store_le32(p, (uint32) v);
+	store_le32(p + 4, (uint32) (v >> 32));
+}
+
+static float4
+load_float4(const char *p)
+{
+	uint32		bits = load_le32(p);
+	float4		f;
+
+	memcpy(&f, &bits, sizeof(f));
+	return f;
+}
+
+static float8
+load_float8(const char *p)
+{
+	uint64		bits = load_le64(p);
+	float8		f;
+
+	memcpy(&f, &bits, sizeof(f));
+	return f;
+}
+
+/* Compare two values (their bytes, without a length) in Parquet's order. */
+static int
+compare_values(const ColumnChunk *c, const char *a, int alen,
+			   const char *b, int blen)
+{
+	int			cmp;
+
+	switch (c->type)
+	{
+		case PARQUET_BOOLEAN:
+			return (int) (uint8) a[0] - (int) (uint8) b[0];
+		case PARQUET_INT32:
+			{
+				int32		x = (int32) load_le32(a),
+							y = (int32) load_le32(b);
+
+				return (x > y) - (x < y);
+			}
+		case PARQUET_INT64:
+			{
+				int64		x = (int64) load_le64(a),
+							y = (int64) load_le64(b);
+
+				return (x > y) - (x < y);
+			}
+		case PARQUET_FLOAT:
+			{
+				float4		x = load_float4(a),
+							y = load_float4(b);
+
+				return (x > y) - (x < y);
+			}
+		case PARQUET_DOUBLE:
+			{
+				float8		x = load_float8(a),
+							y = load_float8(b);
+
+				return (x > y) - (x < y);
+			}
+		default:
+			/* strings and bytes: unsigned, byte by byte */
+			cmp = memcmp(a, b, Min(alen, blen));
+			return cmp != 0 ? cmp : (alen > blen) - (alen < blen);
+	}
+}
+
+static void
+set_bound(ColumnChunk *c, StringInfo bound, const char *value, int len)
+{
+	ensure_buffer(c, bound);
+	resetStringInfo(bound);
+	appendBinaryStringInfo(bound, value, len);
+}
+
+/* Widen the chunk's range to take in a value; NaN stays out of it. */
+static void
+update_range(ColumnChunk *c, const char *value, int len)
+{
+	if ((c->type == PARQUET_FLOAT && isnan(load_float4(value))) ||
+		(c->type == PARQUET_DOUBLE && isnan(load_float8(value))))
+		return;
+	if (!c->has_range)
+	{
+		set_bound(c, &c->min, value, len);
+		set_bound(c, &c->max, value, len);
+		c->has_range = true;
+	}
+	else if (compare_values(c, value, len, c->min.data, c->min.len) < 0)
+		set_bound(c, &c->min, value, len);
+	else if (compare_values(c, value, len, c->max.data, c->max.len) > 0)
+		set_bound(c, &c->max, value, len);
+}
+
+/* Append a value, PLAIN-encoded, to the row group. */
+static void
+add_value(ColumnChunk *c, const char *value, Size len)
+{
+	if (len > VALUE_MAX_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cannot write a value of %zu bytes into Parquet column \"%s\" of ritual_fdw table \"%s\"",
+						len, c->name, c->table),
+				 errdetail("A value written into a Parquet file may hold at most 256MB.")));
+	ensure_buffer(c, &c->values);
+	if (c->type == PARQUET_BYTE_ARRAY)
+	{
+		char		prefix[4];
+
+		store_le32(prefix, (uint32) len);
+		appendBinaryStringInfo(&c->values, prefix, 4);
+	}
+	appendBinaryStringInfo(&c->values, value, len);
+	update_range(c, value, len);
+}
+
+static void
+add_int32(ColumnChunk *c, int32 v)
+{
+	char		bytes[4];
+
+	store_le32(bytes, (uint32) v);
+	add_value(c, bytes, 4);
+}
+
+static void
+add_int64(ColumnChunk *c, int64 v)
+{
+	char		bytes[8];
+
+	store_le64(bytes, (uint64) v);
+	add_value(c, bytes, 8);
+}
+
+/* Append text in the database's encoding as a UTF-8 string. */
+static void
+add_text(ColumnChunk *c, const char *s, int len)
+{
+	int			encoding = GetDatabaseEncoding();
+	char	   *utf8;
+
+	if (encoding == PG_UTF8)
+	{
+		add_value(c, s, len);
+		return;
+	}
+	if (encoding == PG_SQL_ASCII)
+	{
+		/* bytes of no known encoding: written only when they are UTF-8 */
+		if (!pg_verify_mbstr(PG_UTF8, s, len, true))
+			ereport(ERROR,
+					(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+					 errmsg("cannot write a value that is not valid UTF-8 into Parquet column \"%s\" of ritual_fdw table \"%s\"",
+							c->name, c->table),
+					 errdetail("Parquet strings are UTF-8, and the database's encoding is SQL_ASCII.")));
+		add_value(c, s, len);
+		return;
+	}
+	utf8 = pg_server_to_any(s, len, PG_UTF8);
+	add_value(c, utf8, utf8 == s ? len : (int) strlen(utf8));
+	if (utf8 != s)
+		pfree(utf8);
+}
+
+static void
+refuse_infinite(const ColumnChunk *c, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+			 errmsg("cannot write %s into Parquet column \"%s\" of ritual_fdw table \"%s\"",
+					what, c->name, c->table),
+			 errdetail("Parquet has no infinite dates or timestamps."),
+			 errhint("Write NULL instead, for example with CASE WHEN isfinite(value) THEN value END.")));
+}
+
+/*
+ * The unscaled value of a numeric(p, s) with p <= 18, from its text: the
+ * digits without the point, as the type's scale already fixes the number
+ * of decimals.
+ */
+static int64
+decimal_unscaled(const ColumnChunk *c, const char *text)
+{
+	const char *p = text;
+	bool		negative = (*p == '-');
+	int64		unscaled = 0;
+	int			decimals = -1;
+
+	if (negative)
+		p++;
+	if (!isdigit((unsigned char) *p))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("cannot write \"%s\" into Parquet DECIMAL column \"%s\" of ritual_fdw table \"%s\"",
+						text, c->name, c->table),
+				 errdetail("A Parquet DECIMAL holds numbers only."),
+				 errhint("Write NULL instead, or declare the column numeric without a precision to write it as text.")));
+	for (; *p; p++)
+	{
+		if (*p == '.')
+		{
+			decimals = 0;
+			continue;
+		}
+		if (!isdigit((unsigned char) *p) ||
+			pg_mul_s64_overflow(unscaled, 10, &unscaled) ||
+			pg_sub_s64_overflow(unscaled, *p - '0', &unscaled))
+			elog(ERROR, "unexpected numeric text \"%s\"", text);
+		if (decimals >= 0)
+			decimals++;
+	}
+	for (; Max(decimals, 0) < c->scale; decimals = Max(decimals, 0) + 1)
+	{
+		if (pg_mul_s64_overflow(unscaled, 10, &unscaled))
+			elog(ERROR, "unexpected numeric text \"%s\"", text);
+	}
+	/* accumulated as a negative number, so that INT64_MIN fits */
+	if (!negative && pg_sub_s64_overflow(0, unscaled, &unscaled))
+		elog(ERROR, "unexpected numeric text \"%s\"", text);
+	return unscaled;
+}
+
+/*
+ * column_chunk_add
+ *		Append one row's value of the column, or its NULL.
+ */
+void
+column_chunk_add(ColumnChunk *c, Datum value, bool isnull)
+{
+	ensure_buffer(c, &c->levels);
+	appendStringInfoChar(&c->levels, isnull ? 0 : 1);
+	if (isnull)
+	{
+		c->nulls++;
+		return;
+	}
+	switch (c->kind)
+	{
+		case KIND_BOOL:
+			{
+				char		b = DatumGetBool(value) ? 1 : 0;
+
+				add_value(c, &b, 1);
+				break;
+			}
+		case KIND_INT16:
+			add_int32(c, DatumGetInt16(value));
+			break;
+		case KIND_INT32:
+			add_int32(c, DatumGetInt32(value));
+			break;
+		case KIND_INT64:
+		case KIND_TIME:
+			add_int64(c, DatumGetInt64(value));
+			break;
+		case KIND_FLOAT4:
+			{
+				float4		f = DatumGetFloat4(value);
+				uint32		bits;
+
+				memcpy(&bits, &f, sizeof(bits));
+				add_int32(c, (int32) bits);
+				break;
+			}
+		case KIND_FLOAT8:
+			{
+				float8		f = DatumGetFloat8(value);
+				uint64		bits;
+
+				memcpy(&bits, &f, sizeof(bits));
+				add_int64(c, (int64) bits);
+				break;
+			}
+		case KIND_DATE:
+			{
+				DateADT		d = DatumGetDateADT(value);
+
+				if (DATE_NOT_FINITE(d))
+					refuse_infinite(c, "an infinite date");
+				/* finite dates are well inside int32 either way */
+				add_int32(c, d + EPOCH_DAYS);
+				break;
+			}
+		case KIND_TIMESTAMP:
+			{
+				Timestamp	t = DatumGetTimestamp(value);
+				int64		micros;
+
+				if (TIMESTAMP_NOT_FINITE(t))
+					refuse_infinite(c, "an infinite timestamp");
+				if (pg_add_s64_overflow(t, EPOCH_MICROS, &micros))
+					ereport(ERROR,
+							(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+							 errmsg("cannot write a timestamp this late into Parquet column \"%s\" of ritual_fdw table \"%s\"",
+									c->name, c->table),
+							 errdetail("Parquet counts microseconds from 1970 in 64 bits.")));
+				add_int64(c, micros);
+				break;
+			}
+		case KIND_DECIMAL:
+			{
+				char	   *text = OutputFunctionCall(&c->output, value);
+
+				add_int64(c, decimal_unscaled(c, text));
+				pfree(text);
+				break;
+			}
+		case KIND_UUID:
+			add_value(c, (const char *) DatumGetUUIDP(value)->data, UUID_LEN);
+			break;
+		case KIND_TEXT:
+			{
+				text	   *t = DatumGetTextPP(value);
+
+				add_text(c, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+				if ((Pointer) t != DatumGetPointer(value))
+					pfree(t);
+				break;
+			}
+		case KIND_BYTEA:
+			{
+				bytea	   *b = DatumGetByteaPP(value);
+
+				add_value(c, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+				if ((Pointer) b != DatumGetPointer(value))
+					pfree(b);
+				break;
+			}
+		case KIND_OUTPUT:
+			{
+				char	   *text = OutputFunctionCall(&c->output, value);
+
+				add_text(c, text, strlen(text));
+				pfree(text);
+				break;
+			}
+	}
+}
+
+/* The bytes of the value at 'pos' of the buffer; moves 'pos' past it. */
+static const char *
+next_value(const ColumnChunk *c, Size *pos, int *len)
+{
+	const char *p = c->values.data + *pos;
+
+	switch (c->type)
+	{
+		case PARQUET_BOOLEAN:
+			*len = 1;
+			break;
+		case PARQUET_INT32:
+		case PARQUET_FLOAT:
+			*len = 4;
+			break;
+		case PARQUET_INT64:
+		case PARQUET_DOUBLE:
+			*len = 8;
+			break;
+		case PARQUET_FIXED_LEN_BYTE_ARRAY:
+			*len = c->type_length;
+			break;
+		default:
+			*len = (int) load_le32(p);
+			*pos += 4;
+			p += 4;
+			break;
+	}
+	*pos += *len;
+	return p;
+}
+
+/* A value's hash: fixed-width values are mixed as integers, the rest hashed. */
+static inline uint32
+value_hash(const char *value, int len)
+{
+	if (len == 4)
+		return murmurhash32(load_le32(value));
+	if (len == 8)
+		return (uint32) hash_bytes_uint32_extended(load_le32(value),
+												   load_le32(value + 4));
+	return hash_bytes((const unsigned char *) value, len);
+}
+
+/*
+ * Encode the non-NULL values as dictionary indices, if the dictionary is
+ * small and the indices with it take a quarter less than PLAIN values.
+ * Values nearly all distinct give up early: each sample of
+ * DICTIONARY_SAMPLE values that has no more repeats than a quarter stops
+ * the dictionary.
+ */
+static bool
+build_dictionary(const ColumnChunk *c, int64 nonnull, Dictionary *d)
+{
+	int			capacity = 1024;
+	int32	   *slots = palloc0(sizeof(int32) * capacity);
+	int			allocated = 256;
+	Size	   *offsets = palloc(sizeof(Size) * allocated);
+	int		   *lengths = palloc(sizeof(int) * allocated);
+	uint32	   *hashes = palloc(sizeof(uint32) * allocated);
+	Size		dictionary_bytes = 0;
+	Size		pos = 0;
+	int			sample_start = 0;	/* values in the dictionary then */
+	bool		pays;
+
+	d->indices = palloc(sizeof(uint32) * nonnull);
+	d->count = 0;
+	for (int64 i = 0; i < nonnull; i++)
+	{
+		Size		start;
+		int			len;
+		const char *value;
+		uint32		hash;
+		int			slot;
+		int			entry;
+
+		value = next_value(c, &pos, &len);
+		start = value - c->values.data;
+		hash = value_hash(value, len);
+		for (slot = hash & (capacity - 1); slots[slot] != 0;
+			 slot = (slot + 1) & (capacity - 1))
+		{
+			int			e = slots[slot] - 1;
+
+			if (hashes[e] == hash && lengths[e] == len &&
+				memcmp(c->values.data + offsets[e], value, len) == 0)
+				break;
+		}
+		entry = slots[slot] - 1;
+		if (entry < 0)
+		{
+			dictionary_bytes += len + (c->type == PARQUET_BYTE_ARRAY ? 4 : 0);
+			if (dictionary_bytes > DICTIONARY_MAX_BYTES)
+				return false;
+
+			if (d->count == allocated)
+			{
+				allocated *= 2;
+				offsets = repalloc(offsets, sizeof(Size) * allocated);
+				lengths = repalloc(lengths, sizeof(int) * allocated);
+				hashes = repalloc(hashes, sizeof(uint32) * allocated);
+			}
+			offsets[d->count] = start;
+			lengths[d->count] = len;
+			hashes[d->count] = hash;
+			entry = d->count++;
+			slots[slot] = entry + 1;
+			if (d->count * 2 > capacity)
+			{
+				/* grow to keep the table at most half full */
+				pfree(slots);
+				capacity *= 2;
+				slots = palloc0(sizeof(int32) * capacity);
+				for (int e = 0; e < d->count; e++)
+				{
+					int			s = hashes[e] & (capacity - 1);
+
+					while (slots[s] != 0)
+						s = (s + 1) & (capacity - 1);
+					slots[s] = e + 1;
+				}
+			}
+		}
+		d->indices[i] = entry;
+		if ((i + 1) % DICTIONARY_SAMPLE == 0)
+		{
+			if ((d->count - sample_start) * 4 > DICTIONARY_SAMPLE * 3)
+				return false;
+			sample_start = d->count;
+		}
+	}
+	d->bit_width = parquet_bit_width(d->count > 0 ? d->count - 1 : 0);
+	pays = (dictionary_bytes + (nonnull * d->bit_width + 7) / 8) * 4 <
+		(Size) c->values.len * 3;
+	if (pays)
+	{
+		initStringInfo(&d->plain);
+		for (int e = 0; e < d->count; e++)
+		{
+			if (c->type == PARQUET_BYTE_ARRAY)
+			{
+				char		prefix[4];
+
+				store_le32(prefix, (uint32) lengths[e]);
+				appendBinaryStringInfo(&d->plain, prefix, 4);
+			}
+			appendBinaryStringInfo(&d->plain, c->values.data + offsets[e],
+								   lengths[e]);
+		}
+	}
+	pfree(slots);
+	pfree(offsets);
+	pfree(lengths);
+	pfree(hashes);
+	return pays;
+}
+
+/* Write a page: its header, then its body compressed by the codec. */
+static void
+write_page(ChunkSink *sink, int page_type, const StringInfo body,
+		   int64 num_values, int encoding, int64 *uncompressed,
+		   int64 *compressed)
+{
+	StringInfoData header;
+	StringInfoData packed;
+	ThriftWriter t;
+
+	initStringInfo(&packed);
+	parquet_compress(sink->codec, body->data, body->len, &packed);
+	initStringInfo(&header);
+	thrift_writer_init(&t, &header);
+	thrift_write_struct_begin(&t);
+	thrift_write_field_i32(&t, 1, page_type);
+	thrift_write_field_i32(&t, 2, body->len);
+	thrift_write_field_i32(&t, 3, packed.len);
+	if (page_type == PAGE_DATA)
+	{
+		thrift_write_field_struct(&t, 5);
+		thrift_write_field_i32(&t, 1, (int32) num_values);
+		thrift_write_field_i32(&t, 2, encoding);
+		thrift_write_field_i32(&t, 3, ENCODING_RLE);
+		thrift_write_field_i32(&t, 4, ENCODING_RLE);
+		thrift_write_struct_end(&t);
+	}
+	else
+	{
+		thrift_write_field_struct(&t, 7);
+		thrift_write_field_i32(&t, 1, (int32) num_values);
+		thrift_write_field_i32(&t, 2, encoding);
+		thrift_write_struct_end(&t);
+	}
+	thrift_write_struct_end(&t);
+
+	sink->emit(sink->arg, header.data, header.len);
+	sink->emit(sink->arg, packed.data, packed.len);
+	sink->offset += header.len + packed.len;
+	*uncompressed += header.len + body->len;
+	*compressed += header.len + packed.len;
+	pfree(header.data);
+	pfree(packed.data);
+}
+
+/*
+ * Cut a string statistic to at most STATISTIC_MAX_BYTES: the least value
+ * to a prefix; the greatest to a prefix ending in a byte made one higher,
+ * or false when that would not be text.  Text is cut between characters.
+ */
+static bool
+cut_statistic(const ColumnChunk *c, StringInfo value, bool greatest)
+{
+	bool		text = (c->kind != KIND_BYTEA);
+	int			len = text ?
+		pg_encoding_mbcliplen(PG_UTF8, value->data, value->len,
+							  STATISTIC_MAX_BYTES) : STATISTIC_MAX_BYTES;
+
+	if (!greatest)
+	{
+		value->len = len;
+		return true;
+	}
+	/* drop bytes that cannot be made higher, then raise the last one */
+	while (len > 0 && (uint8) value->data[len - 1] == 0xFF)
+		len--;
+	if (len == 0 || (text && (uint8) value->data[len - 1] >= 0x7F))
+		return false;
+	value->data[len - 1]++;
+	value->len = len;
+	return true;
+}
+
+static void
+write_statistics(ColumnChunk *c, ThriftWriter *t)
+{
+	bool		max_exact = true;
+	bool		min_exact = true;
+	bool		has_max = c->has_range;
+
+	thrift_write_field_struct(t, 12);
+	thrift_write_field_i64(t, 3, c->nulls);
+	if (c->has_range)
+	{
+		/* a range that has zero says -0.0 at its low end, +0.0 at its high */
+		if (c->type == PARQUET_FLOAT)
+		{
+			if (load_float4(c->min.data) == 0)
+				store_le32(c->min.data, (uint32) 0x80000000);
+			if (load_float4(c->max.data) == 0)
+				store_le32(c->max.data, 0);
+		}
+		else if (c->type == PARQUET_DOUBLE)
+		{
+			if (load_float8(c->min.data) == 0)
+				store_le64(c->min.data, UINT64CONST(0x8000000000000000));
+			if (load_float8(c->max.data) == 0)
+				store_le64(c->max.data, 0);
+		}
+		if (c->type == PARQUET_BYTE_ARRAY && c->max.len > STATISTIC_MAX_BYTES)
+		{
+			has_max = cut_statistic(c, &c->max, true);
+			max_exact = false;
+		}
+		if (c->type == PARQUET_BYTE_ARRAY && c->min.len > STATISTIC_MAX_BYTES)
+		{
+			cut_statistic(c, &c->min, false);
+			min_exact = false;
+		}
+		if (has_max)
+			thrift_write_field_binary(t, 5, c->max.data, c->max.len);
+		thrift_write_field_binary(t, 6, c->min.data, c->min.len);
+		if (has_max)
+			thrift_write_field_bool(t, 7, max_exact);
+		thrift_write_field_bool(t, 8, min_exact);
+	}
+	thrift_write_struct_end(t);
+}
+
+/*
+ * column_chunk_write
+ *		Encode the buffered row group's values of the column as pages into
+ *		'sink', and its ColumnChunk into the RowGroup being written.
+ */
+void
+column_chunk_write(ColumnChunk *c, int64 rows, ChunkSink *sink,
+				   ThriftWriter *row_group, int64 *uncompressed,
+				   int64 *compressed)
+{
+	int64		nonnull = rows - c->nulls;
+	Dictionary	dictionary;
+	bool		use_dictionary;
+	int64		chunk_start = sink->offset;
+	int64		data_start;
+	int64		chunk_uncompressed = 0;
+	int64		chunk_compressed = 0;
+	const uint8 *levels = (const uint8 *) c->levels.data;
+	StringInfoData body;
+	Size		pos = 0;
+	int64		value = 0;
+	int64		row = 0;
+
+	ensure_buffer(c, &c->values);
+	initStringInfo(&body);
+	use_dictionary = c->type != PARQUET_BOOLEAN && nonnull > 0 &&
+		build_dictionary(c, nonnull, &dictionary);
+	if (use_dictionary)
+		write_page(sink, PAGE_DICTIONARY, &dictionary.plain, dictionary.count,
+				   ENCODING_PLAIN, &chunk_uncompressed, &chunk_compressed);
+	data_start = sink->offset;
+
+	/* data pages of about PAGE_BYTES of values */
+	while (row < rows)
+	{
+		int64		first_row = row;
+		int64		first_value = value;
+		Size		first_pos = pos;
+		int			len;
+
+		while (row < rows && row - first_row < PAGE_MAX_ROWS &&
+			   (row == first_row || pos - first_pos < PAGE_BYTES))
+		{
+			if (levels[row])
+			{
+				(void) next_value(c, &pos, &len);
+				value++;
+			}
+			row++;
+		}
+		resetStringInfo(&body);
+		parquet_encode_levels(&body, levels + first_row, row - first_row);
+		if (use_dictionary)
+		{
+			appendStringInfoChar(&body, (char) dictionary.bit_width);
+			parquet_encode_hybrid(&body, dictionary.indices + first_value,
+								  value - first_value, dictionary.bit_width);
+		}
+		else if (c->type == PARQUET_BOOLEAN)
+			parquet_encode_booleans(&body, (const uint8 *) c->values.data + first_pos,
+									value - first_value);
+		else
+			appendBinaryStringInfo(&body, c->values.data + first_pos,
+								   pos - first_pos);
+		write_page(sink, PAGE_DATA, &body, row - first_row,
+				   use_dictionary ? ENCODING_RLE_DICTIONARY : ENCODING_PLAIN,
+				   &chunk_uncompressed, &chunk_compressed);
+	}
+	pfree(body.data);
+
+	/* ColumnChunk, and its ColumnMetaData */
+	thrift_write_struct_begin(row_group);
+	thrift_write_field_i64(row_group, 2, chunk_start);
+	thrift_write_field_struct(row_group, 3);
+	thrift_write_field_i32(row_group, 1, c->type);
+	thrift_write_field_list(row_group, 2, THRIFT_I32, use_dictionary ? 3 : 2);
+	thrift_write_i32(row_group, ENCODING_PLAIN);
+	thrift_write_i32(row_group, ENCODING_RLE);
+	if (use_dictionary)
+		thrift_write_i32(row_group, ENCODING_RLE_DICTIONARY);
+	thrift_write_field_list(row_group, 3, THRIFT_BINARY, 1);
+	thrift_write_string(row_group, c->name);
+	thrift_write_field_i32(row_group, 4, sink->codec);
+	thrift_write_field_i64(row_group, 5, rows);
+	thrift_write_field_i64(row_group, 6, chunk_uncompressed);
+	thrift_write_field_i64(row_group, 7, chunk_compressed);
+	thrift_write_field_i64(row_group, 9, data_start);
+	if (use_dictionary)
+		thrift_write_field_i64(row_group, 11, chunk_start);
+	write_statistics(c, row_group);
+	thrift_write_struct_end(row_group);
+	thrift_write_struct_end(row_group);
+
+	*uncompressed += chunk_uncompressed;
+	*compressed += chunk_compressed;
+}
+
+/* A union's member with a TimeUnit of microseconds, as TIME and TIMESTAMP have. */
+static void
+write_time_type(ThriftWriter *t, int member, bool utc)
+{
+	thrift_write_field_struct(t, member);
+	thrift_write_field_bool(t, 1, utc);
+	thrift_write_field_struct(t, 2);
+	thrift_write_field_empty_struct(t, 2);	/* MICROS */
+	thrift_write_struct_end(t);
+	thrift_write_struct_end(t);
+}
+
+/*
+ * column_chunk_write_schema
+ *		Write the column's SchemaElement: its types, logical and (for
+ *		older readers) converted.
+ */
+void
+column_chunk_write_schema(const ColumnChunk *c, ThriftWriter *t)
+{
+	thrift_write_struct_begin(t);
+	thrift_write_field_i32(t, 1, c->type);
+	if (c->type == PARQUET_FIXED_LEN_BYTE_ARRAY)
+		thrift_write_field_i32(t, 2, c->type_length);
+	thrift_write_field_i32(t, 3, REPETITION_OPTIONAL);
+	thrift_write_field_string(t, 4, c->name);
+	switch (c->kind)
+	{
+		case KIND_INT16:
+			thrift_write_field_i32(t, 6, CONVERTED_INT_16);
+			thrift_write_field_struct(t, 10);
+			thrift_write_field_struct(t, PARQUET_LOGICAL_INTEGER);
+			thrift_write_field_i8(t, 1, 16);
+			thrift_write_field_bool(t, 2, true);
+			thrift_write_struct_end(t);
+			thrift_write_struct_end(t);
+			break;
+		case KIND_DATE:
+			thrift_write_field_i32(t, 6, CONVERTED_DATE);
+			thrift_write_field_struct(t, 10);
+			thrift_write_field_empty_struct(t, PARQUET_LOGICAL_DATE);
+			thrift_write_struct_end(t);
+			break;
+		case KIND_TIME:
+			thrift_write_field_struct(t, 10);
+			write_time_type(t, PARQUET_LOGICAL_TIME, false);
+			thrift_write_struct_end(t);
+			break;
+		case KIND_TIMESTAMP:
+			/* the converted type says adjusted to UTC */
+			if (c->utc)
+				thrift_write_field_i32(t, 6, CONVERTED_TIMESTAMP_MICROS);
+			thrift_write_field_struct(t, 10);
+			write_time_type(t, PARQUET_LOGICAL_TIMESTAMP, c->utc);
+			thrift_write_struct_end(t);
+			break;
+		case KIND_DECIMAL:
+			thrift_write_field_i32(t, 6, CONVERTED_DECIMAL);
+			thrift_write_field_i32(t, 7, c->scale);
+			thrift_write_field_i32(t, 8, c->precision);
+			thrift_write_field_struct(t, 10);
+			thrift_write_field_struct(t, PARQUET_LOGICAL_DECIMAL);
+			thrift_write_field_i32(t, 1, c->scale);
+			thrift_write_field_i32(t, 2, c->precision);
+			thrift_write_struct_end(t);
+			thrift_write_struct_end(t);
+			break;
+		case KIND_UUID:
+			thrift_write_field_struct(t, 10);
+			thrift_write_field_empty_struct(t, PARQUET_LOGICAL_UUID);
+			thrift_write_struct_end(t);
+			break;
+		case KIND_TEXT:
+		case KIND_OUTPUT:
+			thrift_write_field_i32(t, 6, c->json ? CONVERTED_JSON : CONVERTED_UTF8);
+			thrift_write_field_struct(t, 10);
+			thrift_write_field_empty_struct(t, c->json ? PARQUET_LOGICAL_JSON :
+											PARQUET_LOGICAL_STRING);
+			thrift_write_struct_end(t);
+			break;
+		default:
+			break;
+	}
+	thrift_write_struct_end(t);
+}
