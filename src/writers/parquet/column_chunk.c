@@ -18,8 +18,8 @@
  * are version 1, PLAIN or RLE_DICTIONARY, cut at about 1MB of values.  A
  * chunk's statistics hold its NULL count and, unless every value is NULL or
  * NaN, its least and greatest values; strings longer than 64 bytes are cut
- * (the least to a prefix, the greatest to a prefix whose last byte is one
- * higher, or left out when that cannot be done), and say so.
+ * (the least to a prefix, the greatest to a prefix whose last character is
+ * one higher), and say so.
  *
  *-------------------------------------------------------------------------
  */
@@ -792,8 +792,10 @@ write_page(ChunkSink *sink, int page_type, const StringInfo body,
 
 /*
  * Cut a string statistic to at most STATISTIC_MAX_BYTES: the least value
- * to a prefix; the greatest to a prefix ending in a byte made one higher,
- * or false when that would not be text.  Text is cut between characters.
+ * to a prefix; the greatest to a prefix whose last character (byte, for
+ * bytes) is raised by one, so that it is above every value with that
+ * prefix.  A character that cannot be raised and stay valid UTF-8 is
+ * dropped and the one before it tried; false when none can be.
  */
 static bool
 cut_statistic(const ColumnChunk *c, StringInfo value, bool greatest)
@@ -808,14 +810,28 @@ cut_statistic(const ColumnChunk *c, StringInfo value, bool greatest)
 		value->len = len;
 		return true;
 	}
-	/* drop bytes that cannot be made higher, then raise the last one */
-	while (len > 0 && (uint8) value->data[len - 1] == 0xFF)
-		len--;
-	if (len == 0 || (text && (uint8) value->data[len - 1] >= 0x7F))
-		return false;
-	value->data[len - 1]++;
-	value->len = len;
-	return true;
+	while (len > 0)
+	{
+		int			start = len - 1;
+		uint8	   *last;
+
+		/* the last character starts at a byte that is not 10xxxxxx */
+		while (text && start > 0 && ((uint8) value->data[start] & 0xC0) == 0x80)
+			start--;
+		last = (uint8 *) value->data + len - 1;
+		if (*last < (text ? (len - start == 1 ? 0x7F : 0xBF) : 0xFF))
+		{
+			(*last)++;
+			if (!text || pg_utf8_islegal((uint8 *) value->data + start, len - start))
+			{
+				value->len = len;
+				return true;
+			}
+			(*last)--;
+		}
+		len = start;
+	}
+	return false;
 }
 
 static void
