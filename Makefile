@@ -107,4 +107,6 @@ bench: all
 
 .PHONY: bench
 
-$(OBJS): src/ritual.h src/convert.h
+# each object is rebuilt when a header it may include changes
+$(OBJS): src/ritual.h src/convert.h src/type_guess.h $(wildcard src/readers/*.h src/readers/*/*.h) \
+	$(wildcard src/writers/*/*.h)

@@ -45,6 +45,34 @@ SELECT count(*) AS invented FROM (
 SELECT id, f4, f8, day, ts, tstz, amount, length(body) AS body_length, short, raw
   FROM pq_written ORDER BY id;
 
+-- random rows (a fixed seed): runs of repeats and of NULLs, strings of
+-- every length up to 2000 bytes, values few and many, in row groups of an
+-- odd size, read back as written
+SELECT setseed(0.25);
+CREATE TABLE pq_random AS
+  SELECT i AS id,
+         CASE WHEN r1 < 0.2 THEN NULL ELSE r1 < 0.6 END AS flag,
+         CASE WHEN i % 1000 < 300 THEN NULL ELSE (r2 * 2000000000 - 1000000000)::int END AS num,
+         CASE WHEN r3 < 0.1 THEN NULL ELSE ((i / 50) % 7)::bigint * 1000000007 END AS runs,
+         CASE WHEN r4 < 0.05 THEN NULL ELSE r4 * 1e10 - 5e9 END AS float,
+         CASE WHEN r5 < 0.15 THEN NULL
+              WHEN r5 < 0.5 THEN (ARRAY['a', 'bb', 'ccc', ''])[1 + i % 4]
+              ELSE repeat(chr(65 + (i % 50)), (r5 * 2000)::int) END AS label,
+         date '2024-01-01' + (r1 * 400)::int AS day
+    FROM (SELECT i, random() AS r1, random() AS r2, random() AS r3, random() AS r4,
+                 random() AS r5 FROM generate_series(1, 20000) AS i) AS g;
+\set random_dir :pq '/random'
+CREATE FOREIGN TABLE pq_random_written (id int, flag boolean, num int, runs bigint,
+    float double precision, label text, day date)
+  SERVER files OPTIONS (path :'random_dir', format 'parquet', row_group_size '777');
+INSERT INTO pq_random_written SELECT * FROM pq_random;
+SELECT count(*) AS missing FROM (
+  SELECT * FROM pq_random EXCEPT ALL SELECT * FROM pq_random_written) d;
+SELECT count(*) AS invented FROM (
+  SELECT * FROM pq_random_written EXCEPT ALL SELECT * FROM pq_random) d;
+SELECT count(*) AS rows, count(flag) AS flags, count(num) AS nums, count(label) AS labels
+  FROM pq_random_written;
+
 -- how each type is written
 SELECT :'types' || '/' || f AS types_file FROM pg_ls_dir(:'types') AS f \gset
 SELECT name, type, type_length, repetition_type, converted_type, scale,
@@ -52,8 +80,8 @@ SELECT name, type, type_length, repetition_type, converted_type, scale,
   FROM ritual.parquet_schema(:'types_file');
 -- statistics on every column chunk: NULL counts always, least and
 -- greatest values but NaN; -0 and +0 at the ends of a range through zero;
--- a long string cut to 64 bytes between characters, its greatest dropped
--- when no byte of it can be raised to make a bound
+-- a long string cut to 64 bytes between characters, the greatest with its
+-- last character raised by one (é to ê), so that both stay bounds
 SELECT path_in_schema, stats_null_count, stats_min_value, stats_max_value,
        encodings, compression
   FROM ritual.parquet_metadata(:'types_file') ORDER BY column_id;
@@ -143,6 +171,13 @@ COMMIT;
 SELECT count(*) AS rows, count(DISTINCT part) AS parts, count(DISTINCT file) AS files
   FROM pq_many;
 
+-- COPY FROM writes as INSERT does
+COPY pq_snappy FROM STDIN (FORMAT csv);
+80001,copied,2024-05-01 10:00:00+00
+80002,,2024-05-01 11:00:00+00
+\.
+SELECT id, kind, kind IS NULL AS null_kind, at FROM pq_snappy WHERE id > 80000 ORDER BY id;
+
 -- an aborted transaction, or savepoint, leaves nothing
 BEGIN;
 INSERT INTO pq_snappy VALUES (90001, 'gone', now());
@@ -208,3 +243,18 @@ CREATE FOREIGN TABLE pq_bad (id int) SERVER files
   OPTIONS (path :'refused', format 'parquet', row_group_size '1e6');
 CREATE FOREIGN TABLE pq_bad (id int) SERVER files
   OPTIONS (path :'refused', format 'parquet', row_groups_size '100');
+
+-- writing Parquet files needs pg_write_server_files, as writing CSV does
+CREATE ROLE regress_pq_writer;
+CREATE ROLE regress_pq_no_writer;
+GRANT pg_write_server_files TO regress_pq_writer;
+GRANT INSERT, SELECT ON pq_altered TO regress_pq_writer, regress_pq_no_writer;
+SET ROLE regress_pq_no_writer;
+INSERT INTO pq_altered VALUES (3, 'denied');
+RESET ROLE;
+SET ROLE regress_pq_writer;
+INSERT INTO pq_altered VALUES (4, 'written');
+RESET ROLE;
+SELECT * FROM pq_altered ORDER BY id;
+REVOKE ALL ON pq_altered FROM regress_pq_writer, regress_pq_no_writer;
+DROP ROLE regress_pq_writer, regress_pq_no_writer;

@@ -136,11 +136,16 @@ struct RitualWriter
 	StringInfoData row;
 };
 
-/* A partition column's value, and its directory name, remembered. */
+/*
+ * A partition column's value, and its directory name, remembered; and,
+ * when it is the only partition column, the file its rows last went to.
+ */
 typedef struct PartitionMemo
 {
 	Datum		value;
 	char	   *directory;
+	OutputFile *file;			/* NULL when not known */
+	SubTransactionId subxid;	/* when 'file' was chosen */
 } PartitionMemo;
 
 /* as many directory names of a column as a writer remembers */
@@ -913,8 +918,9 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 										   "ritual_fdw row written",
 										   ALLOCSET_DEFAULT_SIZES);
 	/*
-	 * Directory names are remembered for types whose text depends on no
-	 * setting but those fixed while writing (DateStyle, not TimeZone).
+	 * Directory names are remembered, by value, for types passed by value
+	 * whose text depends on no setting but those fixed while writing
+	 * (DateStyle, not TimeZone).
 	 */
 	w->memos = palloc0(sizeof(HTAB *) * Max(w->npartitions, 1));
 	for (int p = 0; p < w->npartitions; p++)
@@ -922,8 +928,9 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 		Oid			typid = TupleDescAttr(tupdesc, w->partition_attnums[p])->atttypid;
 		HASHCTL		ctl;
 
-		if (typid != BOOLOID && typid != INT2OID && typid != INT4OID &&
-			typid != INT8OID && typid != DATEOID && typid != TIMESTAMPOID)
+		if ((typid != BOOLOID && typid != INT2OID && typid != INT4OID &&
+			 typid != INT8OID && typid != DATEOID && typid != TIMESTAMPOID) ||
+			!get_typbyval(typid))
 			continue;
 		ctl.keysize = sizeof(Datum);
 		ctl.entrysize = sizeof(PartitionMemo);
@@ -985,6 +992,7 @@ format_key(RitualWriter *w, TupleTableSlot *slot)
 											  HASH_ENTER, NULL);
 
 			memo->directory = MemoryContextStrdup(w->context, w->key.data + start);
+			memo->file = NULL;
 		}
 	}
 	if (w->key.len >= MAXPGPATH)
@@ -1076,6 +1084,40 @@ add_csv_row(RitualWriter *w, OutputFile *file, TupleTableSlot *slot)
 }
 
 /*
+ * The memo of a row's value of the table's one partition column, or NULL
+ * when there is none.
+ */
+static PartitionMemo *
+row_memo(RitualWriter *w, TupleTableSlot *slot)
+{
+	int			i = w->partition_attnums[0];
+
+	if (w->npartitions != 1 || w->memos[0] == NULL || slot->tts_isnull[i])
+		return NULL;
+	return hash_search(w->memos[0], &slot->tts_values[i], HASH_FIND, NULL);
+}
+
+/*
+ * The file that file_for would give a row, if its memo knows it: the
+ * file its value's rows last went to, of this subtransaction and this
+ * writer, open and not full; else NULL.  Rows of unsorted partitions skip
+ * the directory name and the lookup of the file so.
+ */
+static OutputFile *
+remembered_file(RitualWriter *w, PartitionMemo *memo)
+{
+	OutputFile *file = memo ? memo->file : NULL;
+
+	if (file == NULL || memo->subxid != GetCurrentSubTransactionId() ||
+		file->full || file->checked_by != w->id ||
+		(!file->is_parquet && file->fd < 0) ||
+		file_size(file) >= w->opts->max_file_size)
+		return NULL;
+	file->last_use = ++pending->uses;
+	return file;
+}
+
+/*
  * ritual_writer_insert
  *		Append one row to the file of its partition.
  */
@@ -1106,8 +1148,19 @@ ritual_writer_insert(RitualWriter *w, TupleTableSlot *slot)
 	extra_float_digits = 1;		/* floats in the shortest exact form */
 	PG_TRY();
 	{
-		format_key(w, slot);
-		file = file_for(w, w->key.data);
+		PartitionMemo *memo = row_memo(w, slot);
+
+		file = remembered_file(w, memo);
+		if (file == NULL)
+		{
+			format_key(w, slot);
+			file = file_for(w, w->key.data);
+			if ((memo = row_memo(w, slot)) != NULL)
+			{
+				memo->file = file;
+				memo->subxid = GetCurrentSubTransactionId();
+			}
+		}
 		if (file->is_parquet)
 			add_parquet_row(w, file, slot);
 		else

@@ -83,6 +83,7 @@ column_chunk_init(ColumnChunk *c, Oid typid, int32 typmod, const char *name,
 
 	memset(c, 0, sizeof(ColumnChunk));
 	c->name = pstrdup(name);
+	c->utf8_name = pstrdup(pg_server_to_any(name, strlen(name), PG_UTF8));
 	c->table = pstrdup(table);
 	c->row_context = row_context;
 	typid = getBaseTypeAndTypmod(typid, &typmod);
@@ -187,26 +188,10 @@ column_chunk_reset(ColumnChunk *c)
 {
 	c->values.data = NULL;
 	c->levels.data = NULL;
-	c->min.data = NULL;
-	c->max.data = NULL;
+	c->min_bytes.data = NULL;
+	c->max_bytes.data = NULL;
 	c->nulls = 0;
 	c->has_range = false;
-}
-
-/* The memory the buffered row group holds. */
-Size
-column_chunk_bytes(const ColumnChunk *c)
-{
-	return (c->values.data ? c->values.maxlen : 0) +
-		(c->levels.data ? c->levels.maxlen : 0);
-}
-
-/* The bytes of the buffered values, as PLAIN encodes them. */
-Size
-column_chunk_data_bytes(const ColumnChunk *c)
-{
-	return (c->values.data ? c->values.len : 0) +
-		(c->levels.data ? c->levels.len : 0);
 }
 
 /* Make a buffer of the row group, in the row context, if not made yet. */
@@ -230,12 +215,6 @@ load_le32(const char *p)
 	return b[0] | (uint32) b[1] << 8 | (uint32) b[2] << 16 | (uint32) b[3] << 24;
 }
 
-static uint64
-load_le64(const char *p)
-{
-	return load_le32(p) | (uint64) load_le32(p + 4) << 32;
-}
-
 static void
 store_le32(char *p, uint32 v)
 {
@@ -250,70 +229,47 @@ store_le64(char *p, uint64 v)
 	store_le32(p + 4, (uint32) (v >> 32));
 }
 
-static float4
-load_float4(const char *p)
+/*
+ * Widen the chunk's range to take in a value: integers (booleans, dates,
+ * times, decimals too) and floats as numbers, NaN left out; strings and
+ * bytes by their bytes, unsigned.
+ */
+static inline void
+widen_integer(ColumnChunk *c, int64 v)
 {
-	uint32		bits = load_le32(p);
-	float4		f;
-
-	memcpy(&f, &bits, sizeof(f));
-	return f;
-}
-
-static float8
-load_float8(const char *p)
-{
-	uint64		bits = load_le64(p);
-	float8		f;
-
-	memcpy(&f, &bits, sizeof(f));
-	return f;
-}
-
-/* Compare two values (their bytes, without a length) in Parquet's order. */
-static int
-compare_values(const ColumnChunk *c, const char *a, int alen,
-			   const char *b, int blen)
-{
-	int			cmp;
-
-	switch (c->type)
+	if (!c->has_range)
 	{
-		case PARQUET_BOOLEAN:
-			return (int) (uint8) a[0] - (int) (uint8) b[0];
-		case PARQUET_INT32:
-			{
-				int32		x = (int32) load_le32(a),
-							y = (int32) load_le32(b);
-
-				return (x > y) - (x < y);
-			}
-		case PARQUET_INT64:
-			{
-				int64		x = (int64) load_le64(a),
-							y = (int64) load_le64(b);
-
-				return (x > y) - (x < y);
-			}
-		case PARQUET_FLOAT:
-			{
-				float4		x = load_float4(a),
-							y = load_float4(b);
-
-				return (x > y) - (x < y);
-			}
-		case PARQUET_DOUBLE:
-			{
-				float8		x = load_float8(a),
-							y = load_float8(b);
-
-				return (x > y) - (x < y);
-			}
-		default:
-			/* strings and bytes: unsigned, byte by byte */
-			cmp = memcmp(a, b, Min(alen, blen));
-			return cmp != 0 ? cmp : (alen > blen) - (alen < blen);
+		c->min_number.i = c->max_number.i = v;
+		c->has_range = true;
 	}
+	else if (v < c->min_number.i)
+		c->min_number.i = v;
+	else if (v > c->max_number.i)
+		c->max_number.i = v;
+}
+
+static inline void
+widen_float(ColumnChunk *c, float8 v)
+{
+	if (isnan(v))
+		return;
+	if (!c->has_range)
+	{
+		c->min_number.f = c->max_number.f = v;
+		c->has_range = true;
+	}
+	else if (v < c->min_number.f)
+		c->min_number.f = v;
+	else if (v > c->max_number.f)
+		c->max_number.f = v;
+}
+
+static int
+compare_bytes(const char *a, int alen, const char *b, int blen)
+{
+	int			cmp = memcmp(a, b, Min(alen, blen));
+
+	return cmp != 0 ? cmp : (alen > blen) - (alen < blen);
 }
 
 static void
@@ -324,28 +280,35 @@ set_bound(ColumnChunk *c, StringInfo bound, const char *value, int len)
 	appendBinaryStringInfo(bound, value, len);
 }
 
-/* Widen the chunk's range to take in a value; NaN stays out of it. */
 static void
-update_range(ColumnChunk *c, const char *value, int len)
+widen_bytes(ColumnChunk *c, const char *value, int len)
 {
-	if ((c->type == PARQUET_FLOAT && isnan(load_float4(value))) ||
-		(c->type == PARQUET_DOUBLE && isnan(load_float8(value))))
-		return;
 	if (!c->has_range)
 	{
-		set_bound(c, &c->min, value, len);
-		set_bound(c, &c->max, value, len);
+		set_bound(c, &c->min_bytes, value, len);
+		set_bound(c, &c->max_bytes, value, len);
 		c->has_range = true;
 	}
-	else if (compare_values(c, value, len, c->min.data, c->min.len) < 0)
-		set_bound(c, &c->min, value, len);
-	else if (compare_values(c, value, len, c->max.data, c->max.len) > 0)
-		set_bound(c, &c->max, value, len);
+	else if (compare_bytes(value, len, c->min_bytes.data, c->min_bytes.len) < 0)
+		set_bound(c, &c->min_bytes, value, len);
+	else if (compare_bytes(value, len, c->max_bytes.data, c->max_bytes.len) > 0)
+		set_bound(c, &c->max_bytes, value, len);
 }
 
-/* Append a value, PLAIN-encoded, to the row group. */
+/* Append bytes to a buffer of the row group. */
+static inline void
+append_bytes(StringInfo buf, const char *bytes, int len)
+{
+	if (buf->len + len >= buf->maxlen)
+		enlargeStringInfo(buf, len);
+	memcpy(buf->data + buf->len, bytes, len);
+	buf->len += len;
+	buf->data[buf->len] = '\0';
+}
+
+/* Append a string or bytes, PLAIN-encoded (length first), to the row group. */
 static void
-add_value(ColumnChunk *c, const char *value, Size len)
+add_bytes(ColumnChunk *c, const char *value, Size len)
 {
 	if (len > VALUE_MAX_BYTES)
 		ereport(ERROR,
@@ -353,34 +316,35 @@ add_value(ColumnChunk *c, const char *value, Size len)
 				 errmsg("cannot write a value of %zu bytes into Parquet column \"%s\" of ritual_fdw table \"%s\"",
 						len, c->name, c->table),
 				 errdetail("A value written into a Parquet file may hold at most 256MB.")));
-	ensure_buffer(c, &c->values);
 	if (c->type == PARQUET_BYTE_ARRAY)
 	{
 		char		prefix[4];
 
 		store_le32(prefix, (uint32) len);
-		appendBinaryStringInfo(&c->values, prefix, 4);
+		append_bytes(&c->values, prefix, 4);
 	}
-	appendBinaryStringInfo(&c->values, value, len);
-	update_range(c, value, len);
+	append_bytes(&c->values, value, len);
+	widen_bytes(c, value, len);
 }
 
-static void
+static inline void
 add_int32(ColumnChunk *c, int32 v)
 {
 	char		bytes[4];
 
 	store_le32(bytes, (uint32) v);
-	add_value(c, bytes, 4);
+	append_bytes(&c->values, bytes, 4);
+	widen_integer(c, v);
 }
 
-static void
+static inline void
 add_int64(ColumnChunk *c, int64 v)
 {
 	char		bytes[8];
 
 	store_le64(bytes, (uint64) v);
-	add_value(c, bytes, 8);
+	append_bytes(&c->values, bytes, 8);
+	widen_integer(c, v);
 }
 
 /* Append text in the database's encoding as a UTF-8 string. */
@@ -392,7 +356,7 @@ add_text(ColumnChunk *c, const char *s, int len)
 
 	if (encoding == PG_UTF8)
 	{
-		add_value(c, s, len);
+		add_bytes(c, s, len);
 		return;
 	}
 	if (encoding == PG_SQL_ASCII)
@@ -404,11 +368,11 @@ add_text(ColumnChunk *c, const char *s, int len)
 					 errmsg("cannot write a value that is not valid UTF-8 into Parquet column \"%s\" of ritual_fdw table \"%s\"",
 							c->name, c->table),
 					 errdetail("Parquet strings are UTF-8, and the database's encoding is SQL_ASCII.")));
-		add_value(c, s, len);
+		add_bytes(c, s, len);
 		return;
 	}
 	utf8 = pg_server_to_any(s, len, PG_UTF8);
-	add_value(c, utf8, utf8 == s ? len : (int) strlen(utf8));
+	add_bytes(c, utf8, utf8 == s ? len : (int) strlen(utf8));
 	if (utf8 != s)
 		pfree(utf8);
 }
@@ -478,20 +442,24 @@ decimal_unscaled(const ColumnChunk *c, const char *text)
 void
 column_chunk_add(ColumnChunk *c, Datum value, bool isnull)
 {
+	char		level = isnull ? 0 : 1;
+
 	ensure_buffer(c, &c->levels);
-	appendStringInfoChar(&c->levels, isnull ? 0 : 1);
+	append_bytes(&c->levels, &level, 1);
 	if (isnull)
 	{
 		c->nulls++;
 		return;
 	}
+	ensure_buffer(c, &c->values);
 	switch (c->kind)
 	{
 		case KIND_BOOL:
 			{
 				char		b = DatumGetBool(value) ? 1 : 0;
 
-				add_value(c, &b, 1);
+				append_bytes(&c->values, &b, 1);
+				widen_integer(c, b);
 				break;
 			}
 		case KIND_INT16:
@@ -508,18 +476,24 @@ column_chunk_add(ColumnChunk *c, Datum value, bool isnull)
 			{
 				float4		f = DatumGetFloat4(value);
 				uint32		bits;
+				char		bytes[4];
 
 				memcpy(&bits, &f, sizeof(bits));
-				add_int32(c, (int32) bits);
+				store_le32(bytes, bits);
+				append_bytes(&c->values, bytes, 4);
+				widen_float(c, f);
 				break;
 			}
 		case KIND_FLOAT8:
 			{
 				float8		f = DatumGetFloat8(value);
 				uint64		bits;
+				char		bytes[8];
 
 				memcpy(&bits, &f, sizeof(bits));
-				add_int64(c, (int64) bits);
+				store_le64(bytes, bits);
+				append_bytes(&c->values, bytes, 8);
+				widen_float(c, f);
 				break;
 			}
 		case KIND_DATE:
@@ -557,7 +531,7 @@ column_chunk_add(ColumnChunk *c, Datum value, bool isnull)
 				break;
 			}
 		case KIND_UUID:
-			add_value(c, (const char *) DatumGetUUIDP(value)->data, UUID_LEN);
+			add_bytes(c, (const char *) DatumGetUUIDP(value)->data, UUID_LEN);
 			break;
 		case KIND_TEXT:
 			{
@@ -572,7 +546,7 @@ column_chunk_add(ColumnChunk *c, Datum value, bool isnull)
 			{
 				bytea	   *b = DatumGetByteaPP(value);
 
-				add_value(c, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+				add_bytes(c, VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
 				if ((Pointer) b != DatumGetPointer(value))
 					pfree(b);
 				break;
@@ -834,45 +808,84 @@ cut_statistic(const ColumnChunk *c, StringInfo value, bool greatest)
 	return false;
 }
 
+/*
+ * The bytes of a numeric bound as the column's physical type has them; a
+ * range through zero says -0 at its low end and +0 at its high end.
+ */
+static int
+number_bytes(const ColumnChunk *c, bool greatest, char *bytes)
+{
+	float8		f = greatest ? c->max_number.f : c->min_number.f;
+	int64		i = greatest ? c->max_number.i : c->min_number.i;
+
+	if ((c->type == PARQUET_FLOAT || c->type == PARQUET_DOUBLE) && f == 0)
+		f = greatest ? 0.0 : -0.0;
+	switch (c->type)
+	{
+		case PARQUET_BOOLEAN:
+			bytes[0] = (char) i;
+			return 1;
+		case PARQUET_INT32:
+			store_le32(bytes, (uint32) (int32) i);
+			return 4;
+		case PARQUET_FLOAT:
+			{
+				float4		f4 = (float4) f;
+				uint32		bits;
+
+				memcpy(&bits, &f4, sizeof(bits));
+				store_le32(bytes, bits);
+				return 4;
+			}
+		case PARQUET_DOUBLE:
+			{
+				uint64		bits;
+
+				memcpy(&bits, &f, sizeof(bits));
+				store_le64(bytes, bits);
+				return 8;
+			}
+		default:
+			store_le64(bytes, (uint64) i);
+			return 8;
+	}
+}
+
 static void
 write_statistics(ColumnChunk *c, ThriftWriter *t)
 {
 	bool		max_exact = true;
 	bool		min_exact = true;
 	bool		has_max = c->has_range;
+	char		min[8],
+				max[8];
 
 	thrift_write_field_struct(t, 12);
 	thrift_write_field_i64(t, 3, c->nulls);
-	if (c->has_range)
+	if (c->has_range && c->type != PARQUET_BYTE_ARRAY &&
+		c->type != PARQUET_FIXED_LEN_BYTE_ARRAY)
 	{
-		/* a range that has zero says -0.0 at its low end, +0.0 at its high */
-		if (c->type == PARQUET_FLOAT)
+		int			max_len = number_bytes(c, true, max);
+		int			min_len = number_bytes(c, false, min);
+
+		thrift_write_field_binary(t, 5, max, max_len);
+		thrift_write_field_binary(t, 6, min, min_len);
+	}
+	else if (c->has_range)
+	{
+		if (c->type == PARQUET_BYTE_ARRAY && c->max_bytes.len > STATISTIC_MAX_BYTES)
 		{
-			if (load_float4(c->min.data) == 0)
-				store_le32(c->min.data, (uint32) 0x80000000);
-			if (load_float4(c->max.data) == 0)
-				store_le32(c->max.data, 0);
-		}
-		else if (c->type == PARQUET_DOUBLE)
-		{
-			if (load_float8(c->min.data) == 0)
-				store_le64(c->min.data, UINT64CONST(0x8000000000000000));
-			if (load_float8(c->max.data) == 0)
-				store_le64(c->max.data, 0);
-		}
-		if (c->type == PARQUET_BYTE_ARRAY && c->max.len > STATISTIC_MAX_BYTES)
-		{
-			has_max = cut_statistic(c, &c->max, true);
+			has_max = cut_statistic(c, &c->max_bytes, true);
 			max_exact = false;
 		}
-		if (c->type == PARQUET_BYTE_ARRAY && c->min.len > STATISTIC_MAX_BYTES)
+		if (c->type == PARQUET_BYTE_ARRAY && c->min_bytes.len > STATISTIC_MAX_BYTES)
 		{
-			cut_statistic(c, &c->min, false);
+			cut_statistic(c, &c->min_bytes, false);
 			min_exact = false;
 		}
 		if (has_max)
-			thrift_write_field_binary(t, 5, c->max.data, c->max.len);
-		thrift_write_field_binary(t, 6, c->min.data, c->min.len);
+			thrift_write_field_binary(t, 5, c->max_bytes.data, c->max_bytes.len);
+		thrift_write_field_binary(t, 6, c->min_bytes.data, c->min_bytes.len);
 		if (has_max)
 			thrift_write_field_bool(t, 7, max_exact);
 		thrift_write_field_bool(t, 8, min_exact);
@@ -961,7 +974,7 @@ column_chunk_write(ColumnChunk *c, int64 rows, ChunkSink *sink,
 	if (use_dictionary)
 		thrift_write_i32(row_group, ENCODING_RLE_DICTIONARY);
 	thrift_write_field_list(row_group, 3, THRIFT_BINARY, 1);
-	thrift_write_string(row_group, c->name);
+	thrift_write_string(row_group, c->utf8_name);
 	thrift_write_field_i32(row_group, 4, sink->codec);
 	thrift_write_field_i64(row_group, 5, rows);
 	thrift_write_field_i64(row_group, 6, chunk_uncompressed);
@@ -1002,7 +1015,7 @@ column_chunk_write_schema(const ColumnChunk *c, ThriftWriter *t)
 	if (c->type == PARQUET_FIXED_LEN_BYTE_ARRAY)
 		thrift_write_field_i32(t, 2, c->type_length);
 	thrift_write_field_i32(t, 3, REPETITION_OPTIONAL);
-	thrift_write_field_string(t, 4, c->name);
+	thrift_write_field_string(t, 4, c->utf8_name);
 	switch (c->kind)
 	{
 		case KIND_INT16:

@@ -46,7 +46,8 @@ typedef struct ChunkSink
 
 typedef struct ColumnChunk
 {
-	const char *name;			/* in the file */
+	const char *name;			/* in the file, in the database's encoding */
+	const char *utf8_name;		/* as the file has it */
 	const char *table;			/* named in errors */
 	ValueKind	kind;
 	ParquetType type;
@@ -62,9 +63,14 @@ typedef struct ColumnChunk
 	StringInfoData values;		/* PLAIN bytes of the non-NULL values */
 	StringInfoData levels;		/* one byte per row: 1 a value, 0 NULL */
 	int64		nulls;
-	bool		has_range;		/* min and max are set */
-	StringInfoData min;			/* a value's bytes, without a length */
-	StringInfoData max;
+	bool		has_range;		/* the bounds below are set */
+	union
+	{
+		int64		i;			/* integers, booleans, dates, times, decimals */
+		float8		f;			/* floats */
+	}			min_number, max_number;
+	StringInfoData min_bytes;	/* strings and bytes (without a length) */
+	StringInfoData max_bytes;
 } ColumnChunk;
 
 extern void column_chunk_init(ColumnChunk *c, Oid typid, int32 typmod,
@@ -72,8 +78,23 @@ extern void column_chunk_init(ColumnChunk *c, Oid typid, int32 typmod,
 							  MemoryContext row_context);
 extern void column_chunk_reset(ColumnChunk *c);
 extern void column_chunk_add(ColumnChunk *c, Datum value, bool isnull);
-extern Size column_chunk_bytes(const ColumnChunk *c);
-extern Size column_chunk_data_bytes(const ColumnChunk *c);
+
+/* The memory the buffered row group holds. */
+static inline Size
+column_chunk_bytes(const ColumnChunk *c)
+{
+	return (c->values.data ? c->values.maxlen : 0) +
+		(c->levels.data ? c->levels.maxlen : 0);
+}
+
+/* The bytes of the buffered values, as PLAIN encodes them. */
+static inline Size
+column_chunk_data_bytes(const ColumnChunk *c)
+{
+	return (c->values.data ? c->values.len : 0) +
+		(c->levels.data ? c->levels.len : 0);
+}
+
 extern void column_chunk_write_schema(const ColumnChunk *c, ThriftWriter *t);
 extern void column_chunk_write(ColumnChunk *c, int64 rows, ChunkSink *sink,
 							   ThriftWriter *row_group, int64 *uncompressed,

@@ -35,6 +35,8 @@ struct ParquetWriter
 	ColumnChunk *columns;
 	int		   *attnums;		/* each column's attribute, 0-based */
 	int64		rows;			/* buffered */
+	Size		data_bytes;		/* buffered, as PLAIN encodes them */
+	Size		memory_bytes;	/* what holds them */
 	int64		rows_written;
 	int64		offset;			/* bytes emitted */
 	int			num_row_groups;
@@ -95,8 +97,15 @@ parquet_writer_add_row(ParquetWriter *pw, const Datum *values,
 					   const bool *isnull)
 {
 	for (int i = 0; i < pw->ncolumns; i++)
-		column_chunk_add(&pw->columns[i], values[pw->attnums[i]],
-						 isnull[pw->attnums[i]]);
+	{
+		ColumnChunk *c = &pw->columns[i];
+		Size		data_before = column_chunk_data_bytes(c);
+		Size		memory_before = column_chunk_bytes(c);
+
+		column_chunk_add(c, values[pw->attnums[i]], isnull[pw->attnums[i]]);
+		pw->data_bytes += column_chunk_data_bytes(c) - data_before;
+		pw->memory_bytes += column_chunk_bytes(c) - memory_before;
+	}
 	pw->rows++;
 }
 
@@ -110,11 +119,7 @@ parquet_writer_buffered_rows(const ParquetWriter *pw)
 Size
 parquet_writer_buffered_bytes(const ParquetWriter *pw)
 {
-	Size		bytes = 0;
-
-	for (int i = 0; i < pw->ncolumns; i++)
-		bytes += column_chunk_bytes(&pw->columns[i]);
-	return bytes;
+	return pw->memory_bytes;
 }
 
 /*
@@ -124,11 +129,7 @@ parquet_writer_buffered_bytes(const ParquetWriter *pw)
 int64
 parquet_writer_size(const ParquetWriter *pw)
 {
-	int64		size = pw->offset;
-
-	for (int i = 0; i < pw->ncolumns; i++)
-		size += column_chunk_data_bytes(&pw->columns[i]);
-	return size;
+	return pw->offset + pw->data_bytes;
 }
 
 static void
@@ -187,6 +188,8 @@ parquet_writer_flush(ParquetWriter *pw, ParquetEmit emit, void *arg)
 	pw->offset = sink.offset;
 	pw->rows_written += pw->rows;
 	pw->rows = 0;
+	pw->data_bytes = 0;
+	pw->memory_bytes = 0;
 	pw->num_row_groups++;
 	pw->broken = false;
 }
