@@ -39,6 +39,7 @@ OBJS = \
 	src/removed_functions.o \
 	src/scan.o \
 	src/type_guess.o \
+	src/writers/compress.o \
 	src/writers/parquet/column_chunk.o \
 	src/writers/parquet/encode.o \
 	src/writers/parquet/parquet_writer.o \
@@ -109,4 +110,4 @@ bench: all
 
 # each object is rebuilt when a header it may include changes
 $(OBJS): src/ritual.h src/convert.h src/type_guess.h $(wildcard src/readers/*.h src/readers/*/*.h) \
-	$(wildcard src/writers/*/*.h)
+	$(wildcard src/writers/*.h src/writers/*/*.h)

@@ -170,6 +170,18 @@ SELECT sum(total_bytes) BETWEEN 32 * 1048576 AND 128 * 1048576 AS bounded,
 COMMIT;
 SELECT count(*) AS rows, count(DISTINCT part) AS parts, count(DISTINCT file) AS files
   FROM pq_many;
+-- and so do CSV files, whose text waits in buffers of the same budget
+\set many_csv :pq '/many_csv'
+CREATE FOREIGN TABLE csv_many (id int, pad text, part int, file text OPTIONS (meta 'filename'))
+  SERVER files OPTIONS (path :'many_csv', partition_by 'part');
+BEGIN;
+SELECT sum(total_bytes) AS before FROM pg_backend_memory_contexts \gset
+INSERT INTO csv_many (id, pad, part)
+  SELECT i, repeat('x', 200), i % 1000 FROM generate_series(1, 400000) AS i;
+SELECT sum(total_bytes) - :before < 128 * 1048576 AS bounded FROM pg_backend_memory_contexts;
+COMMIT;
+SELECT count(*) AS rows, count(DISTINCT part) AS parts, count(DISTINCT file) AS files
+  FROM csv_many;
 
 -- COPY FROM writes as INSERT does
 COPY pq_snappy FROM STDIN (FORMAT csv);

@@ -78,7 +78,7 @@ SELECT event_date, count(*) AS rows, count(DISTINCT file) AS files,
 SELECT count(*) = 110 AND count(DISTINCT user_id) = 110 AS all_rows_back FROM packed;
 
 -- one file per partition, whatever the order of the rows: 100 partitions
--- written round robin (more than the 64 files kept open), plain, gzip, zstd
+-- written round robin, plain, gzip, zstd
 \set spread :datadir '/written/spread'
 CREATE FOREIGN TABLE spread (n int, part int, file text OPTIONS (meta 'filename'))
   SERVER files OPTIONS (path :'spread', header 'true', partition_by 'part');

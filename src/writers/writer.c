@@ -12,15 +12,14 @@
  * the same, or the write is refused.
  *
  * A (sub)transaction writes one file per partition, whatever the order of
- * its rows.  Of CSV files at most MAX_OPEN_FILES stay open, and a file
- * closed to make room is opened again, to append, when its partition gets
- * rows again (a compressed file then gets a new gzip member or zstd frame,
- * which readers read on).  A closed file holds no buffer or compression
- * state, so memory does not grow with the partitions written.  A Parquet
- * file is open only while a row group is appended to it; what its
- * partitions buffer is bounded by PARQUET_BUFFER_BUDGET, past which the
- * largest buffered row group is written early.  Its footer is written when
- * it is full or when the transaction commits.
+ * its rows.  Each file buffers its rows (CSV text, or a Parquet row group)
+ * and is open only while a buffer is appended to it: a CSV buffer of
+ * WRITE_BUFFER_SIZE, compressed whole (one more gzip member or zstd frame,
+ * which readers read on), a Parquet row group when it has row_group_size
+ * rows.  All files of a transaction buffer at most BUFFER_BUDGET together,
+ * past which the largest buffer is written early, so memory does not grow
+ * with the partitions written.  A Parquet file's footer is written when it
+ * is full or when the transaction commits.
  *
  * A file is written under a hidden name that carries the transaction
  * writing it (pending_files.c).  Before the commit is recorded, the files
@@ -37,8 +36,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
-#include <zstd.h>
 
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
@@ -57,14 +54,14 @@
 #include "utils/timestamp.h"
 
 #include "ritual.h"
+#include "writers/compress.h"
 #include "writers/parquet/parquet_writer.h"
 
 #define HIVE_DEFAULT_PARTITION	"__HIVE_DEFAULT_PARTITION__"
 #define UTF8_BOM			"\xEF\xBB\xBF"
 #define WRITE_BUFFER_SIZE	(256 * 1024)
-#define MAX_OPEN_FILES		64
-/* what the Parquet files of a transaction may buffer in all */
-#define PARQUET_BUFFER_BUDGET	((Size) 64 * 1024 * 1024)
+/* what the files of a transaction may buffer in all */
+#define BUFFER_BUDGET		((Size) 64 * 1024 * 1024)
 
 /* One file being written. */
 typedef struct OutputFile
@@ -76,18 +73,14 @@ typedef struct OutputFile
 	char	   *base;			/* the table's directory */
 	char	   *temp_path;		/* hidden, until the commit is recorded */
 	char	   *final_path;
-	int			fd;				/* -1 while closed */
-	bool		full;			/* past max_file_size: never opened again */
+	bool		full;			/* past max_file_size: takes no more rows */
 	bool		unsynced;		/* written since its last fsync */
-	int64		bytes;			/* uncompressed bytes written */
-	uint64		last_use;		/* for closing the least recently used */
-	RitualCompression compression;
-	z_stream	zs;
-	ZSTD_CCtx  *zcs;
-	StringInfoData buffer;		/* CSV text not yet compressed or written */
+	int64		bytes;			/* CSV: uncompressed bytes, written or not */
+	RitualCompression compression;	/* of CSV */
+	StringInfoData buffer;		/* CSV text not yet written; data NULL if none */
 	bool		is_parquet;
 	ParquetWriter *parquet;		/* NULL once its footer is written */
-	Size		buffered;		/* what 'parquet' buffers */
+	Size		buffered;		/* memory 'buffer' or 'parquet' holds */
 } OutputFile;
 
 /* Everything written by this transaction, kept in TopTransactionContext. */
@@ -97,9 +90,8 @@ typedef struct PendingWrites
 	List	   *files;			/* OutputFile *, finished or not */
 	HTAB	   *open_files;		/* partition key -> OutputFile *, per
 								 * subtransaction */
-	uint64		uses;
 	int			counter;		/* makes names unique in this backend */
-	Size		parquet_buffered;	/* by all Parquet files */
+	Size		buffered;		/* by all files */
 } PendingWrites;
 
 typedef struct OpenFileEntry
@@ -120,7 +112,6 @@ struct RitualWriter
 	uint64		id;				/* unique in this backend */
 	char	   *layout;
 	bool		parquet;
-	int			codec;			/* of Parquet pages */
 	const char **names;			/* each attribute's name in the files */
 	char	   *directory;
 	int		   *partition_attnums;	/* 0-based, in partition_by order */
@@ -171,104 +162,79 @@ write_all(int fd, const char *path, const char *data, Size len)
 	}
 }
 
-/* Compress (or not) and write what the file's buffer holds. */
-static void
-flush_file(OutputFile *file, bool end)
+/* Open a file of this transaction to append to it. */
+static int
+open_to_append(OutputFile *file)
 {
-	static char out[WRITE_BUFFER_SIZE];
+	int			fd = OpenTransientFile(file->temp_path,
+									   O_WRONLY | O_APPEND | PG_BINARY);
 
-	if (file->compression == RITUAL_COMPRESSION_GZIP)
-	{
-		file->zs.next_in = (Bytef *) file->buffer.data;
-		file->zs.avail_in = file->buffer.len;
-		do
-		{
-			file->zs.next_out = (Bytef *) out;
-			file->zs.avail_out = sizeof(out);
-			if (deflate(&file->zs, end ? Z_FINISH : Z_NO_FLUSH) == Z_STREAM_ERROR)
-				elog(ERROR, "could not compress data for file \"%s\"", file->temp_path);
-			write_all(file->fd, file->temp_path, out, sizeof(out) - file->zs.avail_out);
-		} while (file->zs.avail_out == 0);
-	}
-	else if (file->compression == RITUAL_COMPRESSION_ZSTD)
-	{
-		ZSTD_inBuffer input = {file->buffer.data, file->buffer.len, 0};
-		size_t		left;
-
-		do
-		{
-			ZSTD_outBuffer output = {out, sizeof(out), 0};
-
-			left = ZSTD_compressStream2(file->zcs, &output, &input,
-										end ? ZSTD_e_end : ZSTD_e_continue);
-			if (ZSTD_isError(left))
-				ereport(ERROR,
-						(errcode(ERRCODE_INTERNAL_ERROR),
-						 errmsg("could not compress data for file \"%s\": %s",
-								file->temp_path, ZSTD_getErrorName(left))));
-			write_all(file->fd, file->temp_path, out, output.pos);
-		} while (end ? left != 0 : input.pos < input.size);
-	}
-	else
-		write_all(file->fd, file->temp_path, file->buffer.data, file->buffer.len);
-	resetStringInfo(&file->buffer);
-}
-
-/* Start a gzip member or a zstd frame, per the file's compression. */
-static void
-start_compression(OutputFile *file)
-{
-	if (file->compression == RITUAL_COMPRESSION_GZIP)
-	{
-		if (deflateInit2(&file->zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
-						 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-			elog(ERROR, "could not start gzip compression");
-	}
-	else if (file->compression == RITUAL_COMPRESSION_ZSTD)
-	{
-		file->zcs = ZSTD_createCCtx();
-		if (file->zcs == NULL)
-			elog(ERROR, "could not start zstd compression");
-	}
-}
-
-/*
- * Close a file, its rows so far written (it keeps its temporary name), and
- * free what it held open; it may be opened again to append.
- */
-static void
-close_file(OutputFile *file)
-{
-	if (file->fd < 0)
-		return;
-	flush_file(file, true);
-	CloseTransientFile(file->fd);
-	file->fd = -1;
-	file->unsynced = true;
-	if (file->compression == RITUAL_COMPRESSION_GZIP)
-		deflateEnd(&file->zs);
-	else if (file->compression == RITUAL_COMPRESSION_ZSTD)
-		ZSTD_freeCCtx(file->zcs);
-	file->zcs = NULL;
-	pfree(file->buffer.data);
-	file->buffer.data = NULL;
-}
-
-/* Open a closed file again, to append rows to it. */
-static void
-reopen_file(OutputFile *file)
-{
-	MemoryContext oldcontext = MemoryContextSwitchTo(pending->context);
-
-	file->fd = OpenTransientFile(file->temp_path, O_WRONLY | O_APPEND | PG_BINARY);
-	if (file->fd < 0)
+	if (fd < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not open file \"%s\" to append to it: %m",
 						file->temp_path)));
-	initStringInfo(&file->buffer);
-	start_compression(file);
-	MemoryContextSwitchTo(oldcontext);
+	return fd;
+}
+
+/* Forget what a file buffered, in the transaction's total too. */
+static void
+forget_buffered(OutputFile *file)
+{
+	pending->buffered -= file->buffered;
+	file->buffered = 0;
+}
+
+/* Buffer CSV text of a file, its buffer made in the transaction's memory. */
+static void
+append_text(OutputFile *file, const char *text, int len)
+{
+	Size		before = file->buffered;
+
+	if (file->buffer.data == NULL)
+	{
+		MemoryContext oldcontext = MemoryContextSwitchTo(pending->context);
+
+		initStringInfo(&file->buffer);
+		MemoryContextSwitchTo(oldcontext);
+	}
+	appendBinaryStringInfo(&file->buffer, text, len);
+	file->bytes += len;
+	file->buffered = file->buffer.maxlen;
+	pending->buffered += file->buffered - before;
+}
+
+/*
+ * Append a CSV file's buffered text, compressed whole as the file's
+ * compression says, and free the buffer.
+ */
+static void
+append_csv(OutputFile *file)
+{
+	StringInfoData packed;
+	int			fd;
+
+	if (file->buffer.data == NULL)
+		return;
+	if (file->buffer.len > 0)
+	{
+		fd = open_to_append(file);
+		if (file->compression == RITUAL_COMPRESSION_NONE)
+			write_all(fd, file->temp_path, file->buffer.data, file->buffer.len);
+		else
+		{
+			initStringInfo(&packed);
+			ritual_compress(file->compression, file->buffer.data,
+							file->buffer.len, &packed);
+			write_all(fd, file->temp_path, packed.data, packed.len);
+			pfree(packed.data);
+		}
+		CloseTransientFile(fd);
+		file->unsynced = true;
+	}
+	pfree(file->buffer.data);
+	file->buffer.data = NULL;
+	forget_buffered(file);
 }
 
 /* Where a Parquet file's bytes go while it is open. */
@@ -288,21 +254,14 @@ emit_to_file(void *arg, const char *data, size_t len)
 
 /*
  * Append a Parquet file's buffered rows as a row group, and its footer when
- * 'finish'; the file is open only meanwhile.
+ * 'finish'.
  */
 static void
 append_parquet(OutputFile *file, bool finish)
 {
-	FileTarget	target = {-1, file->temp_path};
+	FileTarget	target = {open_to_append(file), file->temp_path};
 
-	target.fd = OpenTransientFile(file->temp_path, O_WRONLY | O_APPEND | PG_BINARY);
-	if (target.fd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open file \"%s\" to append to it: %m",
-						file->temp_path)));
-	pending->parquet_buffered -= file->buffered;
-	file->buffered = 0;
+	forget_buffered(file);
 	if (finish)
 		parquet_writer_finish(file->parquet, emit_to_file, &target);
 	else
@@ -316,17 +275,27 @@ append_parquet(OutputFile *file, bool finish)
 	}
 }
 
-/* Complete a file: close a CSV file, write a Parquet file's footer. */
+/* Write what a file buffers; it may take more rows after. */
+static void
+append_buffered(OutputFile *file)
+{
+	if (file->is_parquet)
+		append_parquet(file, false);
+	else
+		append_csv(file);
+}
+
+/* Complete a file: the rest of its text, or its row group and footer. */
 static void
 finish_file(OutputFile *file)
 {
 	if (!file->is_parquet)
-		close_file(file);
+		append_csv(file);
 	else if (file->parquet != NULL)
 		append_parquet(file, true);
 }
 
-/* The bytes a file holds, and (Parquet) buffers to write. */
+/* The bytes a file holds, written or buffered (CSV: before compression). */
 static int64
 file_size(const OutputFile *file)
 {
@@ -359,20 +328,17 @@ sync_file(OutputFile *file)
 static void
 discard_file(OutputFile *file)
 {
-	if (file->fd >= 0)
-		CloseTransientFile(file->fd);
-	file->fd = -1;
 	if (file->parquet != NULL)
 	{
-		pending->parquet_buffered -= file->buffered;
 		parquet_writer_free(file->parquet);
 		file->parquet = NULL;
 	}
-	if (file->compression == RITUAL_COMPRESSION_GZIP)
-		deflateEnd(&file->zs);
-	if (file->zcs)
-		ZSTD_freeCCtx(file->zcs);
-	file->zcs = NULL;
+	if (file->buffer.data != NULL)
+	{
+		pfree(file->buffer.data);
+		file->buffer.data = NULL;
+	}
+	forget_buffered(file);
 	if (unlink(file->temp_path) != 0 && errno != ENOENT)
 		ereport(WARNING,
 				(errcode_for_file_access(),
@@ -586,6 +552,7 @@ file_for(RitualWriter *w, const char *key)
 	MemoryContext oldcontext;
 	const char *extension;
 	char	   *final_name;
+	int			fd;
 	char		lookup[sizeof(entry->key)];
 	bool		same_layout = true;
 
@@ -608,39 +575,8 @@ file_for(RitualWriter *w, const char *key)
 		finish_file(entry->file);
 		entry->file->full = true;
 	}
-	if (found && !entry->file->full &&
-		(entry->file->is_parquet || entry->file->fd >= 0))
-	{
-		entry->file->last_use = ++pw->uses;
-		return entry->file;
-	}
-
-	/* too many open: close the one used longest ago */
-	if (!w->parquet)
-	{
-		HASH_SEQ_STATUS status;
-		OpenFileEntry *e;
-		OutputFile *oldest = NULL;
-		int			open = 0;
-
-		hash_seq_init(&status, pw->open_files);
-		while ((e = hash_seq_search(&status)) != NULL)
-		{
-			if (e == entry || e->file == NULL || e->file->fd < 0)
-				continue;
-			open++;
-			if (oldest == NULL || e->file->last_use < oldest->last_use)
-				oldest = e->file;
-		}
-		if (open >= MAX_OPEN_FILES)
-			close_file(oldest);
-	}
 	if (found && !entry->file->full)
-	{
-		reopen_file(entry->file);
-		entry->file->last_use = ++pw->uses;
 		return entry->file;
-	}
 
 	oldcontext = MemoryContextSwitchTo(pw->context);
 	file = palloc0(sizeof(OutputFile));
@@ -666,35 +602,27 @@ file_for(RitualWriter *w, const char *key)
 							   key, ritual_pending_name(final_name));
 	file->final_path = psprintf("%s%s%s/%s", w->directory, key[0] ? "/" : "",
 								key, final_name);
-	initStringInfo(&file->buffer);
-	file->fd = OpenTransientFile(file->temp_path,
-								 O_WRONLY | O_CREAT | O_EXCL | PG_BINARY);
-	if (file->fd < 0)
+	fd = OpenTransientFile(file->temp_path, O_WRONLY | O_CREAT | O_EXCL | PG_BINARY);
+	if (fd < 0)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not create file \"%s\": %m", file->temp_path)));
-	/* from here on an abort removes it */
+	/* from here on an abort removes it; it is opened again to append */
+	CloseTransientFile(fd);
 	pw->files = lappend(pw->files, file);
 	if (file->is_parquet)
-	{
-		/* opened again to append each row group */
-		CloseTransientFile(file->fd);
-		file->fd = -1;
 		file->parquet = parquet_writer_create(RelationGetDescr(w->rel),
 											  w->in_file, w->names,
 											  RelationGetRelationName(w->rel),
-											  w->codec);
-	}
-	else
+											  w->opts->compression);
+	else if (w->header[0] != '\0')
 	{
-		start_compression(file);
-		appendStringInfoString(&file->buffer, w->header);
-		file->bytes += strlen(w->header);
+		file->buffer.data = NULL;
+		append_text(file, w->header, strlen(w->header));
 	}
 	MemoryContextSwitchTo(oldcontext);
 
 	entry->file = file;
-	file->last_use = ++pw->uses;
 	return file;
 }
 
@@ -808,10 +736,6 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 	w->context = CurrentMemoryContext;
 	w->id = ++writers_begun;
 	w->parquet = (opts->format == RITUAL_FORMAT_PARQUET);
-	w->codec = opts->compression == RITUAL_COMPRESSION_NONE ? PARQUET_CODEC_UNCOMPRESSED :
-		opts->compression == RITUAL_COMPRESSION_GZIP ? PARQUET_CODEC_GZIP :
-		opts->compression == RITUAL_COMPRESSION_ZSTD ? PARQUET_CODEC_ZSTD :
-		PARQUET_CODEC_SNAPPY;
 	w->names = palloc0(sizeof(char *) * Max(tupdesc->natts, 1));
 	w->in_file = palloc0(sizeof(bool) * Max(tupdesc->natts, 1));
 	w->out_funcs = palloc0(sizeof(FmgrInfo) * Max(tupdesc->natts, 1));
@@ -858,8 +782,8 @@ ritual_writer_begin(Relation rel, const RitualOptions *opts)
 	 */
 	initStringInfo(&header);
 	initStringInfo(&layout);
-	appendStringInfo(&layout, "%s|%d|%d|%d|%c%c%c|%s|", w->directory, w->parquet,
-					 w->codec, (int) opts->compression, opts->delimiter,
+	appendStringInfo(&layout, "%s|%d|%d|%c%c%c|%s|", w->directory, w->parquet,
+					 (int) opts->compression, opts->delimiter,
 					 opts->quote, opts->escape,
 					 opts->null_string ? opts->null_string : "");
 	for (int i = 0; i < tupdesc->natts; i++)
@@ -1034,7 +958,7 @@ format_csv_row(RitualWriter *w, TupleTableSlot *slot)
 	appendStringInfoChar(&w->row, '\n');
 }
 
-/* The Parquet file that buffers the most, or NULL. */
+/* The file that buffers the most, or NULL. */
 static OutputFile *
 largest_buffer(void)
 {
@@ -1045,11 +969,22 @@ largest_buffer(void)
 	{
 		OutputFile *file = lfirst(lc);
 
-		if (file->parquet != NULL && file->buffered > 0 &&
+		if (file->buffered > 0 &&
 			(largest == NULL || file->buffered > largest->buffered))
 			largest = file;
 	}
 	return largest;
+}
+
+/* Past the budget, write the largest buffers until it is kept. */
+static void
+keep_budget(void)
+{
+	OutputFile *largest;
+
+	while (pending->buffered > BUFFER_BUDGET &&
+		   (largest = largest_buffer()) != NULL)
+		append_buffered(largest);
 }
 
 /*
@@ -1060,16 +995,13 @@ static void
 add_parquet_row(RitualWriter *w, OutputFile *file, TupleTableSlot *slot)
 {
 	Size		before = file->buffered;
-	OutputFile *largest;
 
 	parquet_writer_add_row(file->parquet, slot->tts_values, slot->tts_isnull);
 	file->buffered = parquet_writer_buffered_bytes(file->parquet);
-	pending->parquet_buffered += file->buffered - before;
+	pending->buffered += file->buffered - before;
 	if (parquet_writer_buffered_rows(file->parquet) >= w->opts->row_group_size)
 		append_parquet(file, false);
-	while (pending->parquet_buffered > PARQUET_BUFFER_BUDGET &&
-		   (largest = largest_buffer()) != NULL)
-		append_parquet(largest, false);
+	keep_budget();
 }
 
 /* Append a row's CSV line to its file. */
@@ -1077,10 +1009,10 @@ static void
 add_csv_row(RitualWriter *w, OutputFile *file, TupleTableSlot *slot)
 {
 	format_csv_row(w, slot);
-	appendBinaryStringInfo(&file->buffer, w->row.data, w->row.len);
-	file->bytes += w->row.len;
+	append_text(file, w->row.data, w->row.len);
 	if (file->buffer.len >= WRITE_BUFFER_SIZE)
-		flush_file(file, false);
+		append_csv(file);
+	keep_budget();
 }
 
 /*
@@ -1100,7 +1032,7 @@ row_memo(RitualWriter *w, TupleTableSlot *slot)
 /*
  * The file that file_for would give a row, if its memo knows it: the
  * file its value's rows last went to, of this subtransaction and this
- * writer, open and not full; else NULL.  Rows of unsorted partitions skip
+ * writer, not full; else NULL.  Rows of unsorted partitions skip
  * the directory name and the lookup of the file so.
  */
 static OutputFile *
@@ -1110,10 +1042,8 @@ remembered_file(RitualWriter *w, PartitionMemo *memo)
 
 	if (file == NULL || memo->subxid != GetCurrentSubTransactionId() ||
 		file->full || file->checked_by != w->id ||
-		(!file->is_parquet && file->fd < 0) ||
 		file_size(file) >= w->opts->max_file_size)
 		return NULL;
-	file->last_use = ++pending->uses;
 	return file;
 }
 

@@ -36,6 +36,7 @@
 
 #include "column_chunk.h"
 #include "encode.h"
+#include "writers/compress.h"
 
 #define PAGE_BYTES				(1024 * 1024)
 #define PAGE_MAX_ROWS			50000
@@ -730,7 +731,7 @@ write_page(ChunkSink *sink, int page_type, const StringInfo body,
 	ThriftWriter t;
 
 	initStringInfo(&packed);
-	parquet_compress(sink->codec, body->data, body->len, &packed);
+	ritual_compress(sink->compression, body->data, body->len, &packed);
 	initStringInfo(&header);
 	thrift_writer_init(&t, &header);
 	thrift_write_struct_begin(&t);

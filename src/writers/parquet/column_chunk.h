@@ -13,6 +13,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 
+#include "ritual.h"
 #include "../../readers/parquet/parquet.h"
 #include "thrift_writer.h"
 
@@ -41,7 +42,8 @@ typedef struct ChunkSink
 	void		(*emit) (void *arg, const char *data, size_t len);
 	void	   *arg;
 	int64		offset;
-	int			codec;
+	RitualCompression compression;	/* of the pages */
+	int			codec;			/* the same, as Parquet numbers it */
 } ChunkSink;
 
 typedef struct ColumnChunk

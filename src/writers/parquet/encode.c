@@ -3,7 +3,7 @@
  * encode.c
  *		  Encode what a Parquet data page holds: definition levels and
  *		  dictionary indices in the RLE/bit-packed hybrid, booleans
- *		  bit-packed; and compress a page with the column's codec.
+ *		  bit-packed.
  *
  * The hybrid encoder writes a run of 8 or more equal values as one RLE
  * run, and everything else in bit-packed groups of 8 (the last group
@@ -13,15 +13,12 @@
  */
 #include "postgres.h"
 
-#include <snappy-c.h>
-#include <zlib.h>
-#include <zstd.h>
+#include <limits.h>
 
 #include "encode.h"
 
 /* a bit-packed run's header counts groups of 8 in 6 bits... or more */
 #define MAX_GROUPS_PER_RUN	63
-#define ZSTD_LEVEL			3
 
 /* Bits needed for values up to 'max_value'; at least 1. */
 int
@@ -157,73 +154,5 @@ parquet_encode_booleans(StringInfo out, const uint8 *values, int n)
 		for (int b = 0; b < 8 && i + b < n; b++)
 			byte |= (values[i + b] & 1) << b;
 		appendStringInfoChar(out, (char) byte);
-	}
-}
-
-/*
- * parquet_compress
- *		Append 'data' compressed with 'codec' to 'out'.
- */
-void
-parquet_compress(int codec, const char *data, size_t len, StringInfo out)
-{
-	switch (codec)
-	{
-		case PARQUET_CODEC_UNCOMPRESSED:
-			appendBinaryStringInfo(out, data, len);
-			break;
-		case PARQUET_CODEC_SNAPPY:
-			{
-				size_t		bound = snappy_max_compressed_length(len);
-
-				enlargeStringInfo(out, bound);
-				if (snappy_compress(data, len, out->data + out->len, &bound) != SNAPPY_OK)
-					elog(ERROR, "snappy could not compress a Parquet page");
-				out->len += bound;
-				out->data[out->len] = '\0';
-				break;
-			}
-		case PARQUET_CODEC_ZSTD:
-			{
-				size_t		bound = ZSTD_compressBound(len);
-				size_t		written;
-
-				enlargeStringInfo(out, bound);
-				written = ZSTD_compress(out->data + out->len, bound, data, len,
-										ZSTD_LEVEL);
-				if (ZSTD_isError(written))
-					elog(ERROR, "zstd could not compress a Parquet page: %s",
-						 ZSTD_getErrorName(written));
-				out->len += written;
-				out->data[out->len] = '\0';
-				break;
-			}
-		case PARQUET_CODEC_GZIP:
-			{
-				z_stream	zs;
-				uLong		bound;
-
-				memset(&zs, 0, sizeof(zs));
-				if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
-								 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-					elog(ERROR, "could not start gzip compression");
-				bound = deflateBound(&zs, len) + 32;
-				enlargeStringInfo(out, bound);
-				zs.next_in = (Bytef *) data;
-				zs.avail_in = len;
-				zs.next_out = (Bytef *) out->data + out->len;
-				zs.avail_out = bound;
-				if (deflate(&zs, Z_FINISH) != Z_STREAM_END)
-				{
-					deflateEnd(&zs);
-					elog(ERROR, "gzip could not compress a Parquet page");
-				}
-				out->len += bound - zs.avail_out;
-				out->data[out->len] = '\0';
-				deflateEnd(&zs);
-				break;
-			}
-		default:
-			elog(ERROR, "unknown Parquet codec %d", codec);
 	}
 }

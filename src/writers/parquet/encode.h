@@ -2,7 +2,7 @@
  *
  * encode.h
  *		  The byte-level encodings of the Parquet pages ritual writes:
- *		  the RLE/bit-packed hybrid, bit-packed booleans, page compression.
+ *		  the RLE/bit-packed hybrid, bit-packed booleans.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,7 +22,5 @@ extern void parquet_encode_hybrid(StringInfo out, const uint32 *values, int n,
 								  int bit_width);
 extern void parquet_encode_levels(StringInfo out, const uint8 *levels, int n);
 extern void parquet_encode_booleans(StringInfo out, const uint8 *values, int n);
-extern void parquet_compress(int codec, const char *data, size_t len,
-							 StringInfo out);
 
 #endif							/* RITUAL_PARQUET_ENCODE_H */

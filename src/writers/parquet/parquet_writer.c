@@ -19,6 +19,7 @@
 #include "utils/memutils.h"
 
 #include "column_chunk.h"
+#include "encode.h"
 #include "parquet_writer.h"
 
 #define PARQUET_MAGIC		"PAR1"
@@ -30,7 +31,8 @@ struct ParquetWriter
 	MemoryContext row_context;	/* the buffered row group */
 	MemoryContext scratch;		/* encoding a row group */
 	const char *table;
-	int			codec;
+	RitualCompression compression;
+	int			codec;			/* as Parquet numbers it */
 	int			ncolumns;
 	ColumnChunk *columns;
 	int		   *attnums;		/* each column's attribute, 0-based */
@@ -51,7 +53,8 @@ struct ParquetWriter
  */
 ParquetWriter *
 parquet_writer_create(TupleDesc tupdesc, const bool *in_file,
-					  const char *const *names, const char *table, int codec)
+					  const char *const *names, const char *table,
+					  RitualCompression compression)
 {
 	MemoryContext context = AllocSetContextCreate(CurrentMemoryContext,
 												  "ritual Parquet file",
@@ -70,7 +73,12 @@ parquet_writer_create(TupleDesc tupdesc, const bool *in_file,
 										ALLOCSET_SMALL_INITSIZE,
 										ALLOCSET_DEFAULT_MAXSIZE);
 	pw->table = pstrdup(table);
-	pw->codec = codec;
+	pw->compression = compression == RITUAL_COMPRESSION_AUTO ?
+		RITUAL_COMPRESSION_SNAPPY : compression;
+	pw->codec = compression == RITUAL_COMPRESSION_NONE ? PARQUET_CODEC_UNCOMPRESSED :
+		compression == RITUAL_COMPRESSION_GZIP ? PARQUET_CODEC_GZIP :
+		compression == RITUAL_COMPRESSION_ZSTD ? PARQUET_CODEC_ZSTD :
+		PARQUET_CODEC_SNAPPY;
 	pw->columns = palloc0(sizeof(ColumnChunk) * Max(tupdesc->natts, 1));
 	pw->attnums = palloc(sizeof(int) * Max(tupdesc->natts, 1));
 	for (int i = 0; i < tupdesc->natts; i++)
@@ -150,7 +158,7 @@ emit_magic(ParquetWriter *pw, ChunkSink *sink)
 void
 parquet_writer_flush(ParquetWriter *pw, ParquetEmit emit, void *arg)
 {
-	ChunkSink	sink = {emit, arg, pw->offset, pw->codec};
+	ChunkSink	sink = {emit, arg, pw->offset, pw->compression, pw->codec};
 	MemoryContext oldcontext;
 	ThriftWriter t;
 	int64		uncompressed = 0;
@@ -202,7 +210,7 @@ parquet_writer_flush(ParquetWriter *pw, ParquetEmit emit, void *arg)
 void
 parquet_writer_finish(ParquetWriter *pw, ParquetEmit emit, void *arg)
 {
-	ChunkSink	sink = {emit, arg, pw->offset, pw->codec};
+	ChunkSink	sink = {emit, arg, pw->offset, pw->compression, pw->codec};
 	StringInfoData footer;
 	ThriftWriter t;
 	char		length[4];

@@ -16,7 +16,7 @@
 
 #include "access/tupdesc.h"
 
-#include "encode.h"
+#include "ritual.h"
 
 typedef struct ParquetWriter ParquetWriter;
 
@@ -24,14 +24,15 @@ typedef void (*ParquetEmit) (void *arg, const char *data, size_t len);
 
 /*
  * What a file's columns are: the attributes of 'tupdesc' for which
- * in_file[i] is set, named names[i] in the file.  'table' is named in
- * errors about values that Parquet cannot hold.
+ * in_file[i] is set, named names[i] in the file, their pages compressed
+ * as 'compression' says (snappy for auto).  'table' is named in errors
+ * about values that Parquet cannot hold.
  */
 extern ParquetWriter *parquet_writer_create(TupleDesc tupdesc,
 											const bool *in_file,
 											const char *const *names,
 											const char *table,
-											int codec);
+											RitualCompression compression);
 extern void parquet_writer_add_row(ParquetWriter *pw, const Datum *values,
 								   const bool *isnull);
 extern int64 parquet_writer_buffered_rows(const ParquetWriter *pw);
