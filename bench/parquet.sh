@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench/parquet.sh: how fast ritual_fdw reads Parquet, side by side with its
-# own CSV scan of the same rows and DuckDB's read_parquet, in one run.
+# bench/parquet.sh: how fast ritual_fdw reads and writes Parquet, side by side with
+# its own CSV scan of the same rows and DuckDB, in one run.
 #
 #   bash bench/parquet.sh [--events N] [--rounds N] [--memory]
 #
@@ -17,6 +17,8 @@
 #   - all columns: ritual over Parquet at most 1.0x DuckDB with 1 thread,
 #     and at most 0.5x ritual's own CSV scan of the same rows;
 #   - one day of the time-sorted file: at most 0.1x the full scan of it;
+#   - writing the rows as a 365-day partitioned Parquet lake: ritual's
+#     INSERT at most 1.5x DuckDB's COPY ... PARTITION_BY with 1 thread;
 #   - (ours) all columns no slower than the same rows in a PostgreSQL table;
 #   - with --memory, the backend's peak memory (VmHWM) scanning a 100 MB
 #     and a 2 GB Parquet file: flat.
@@ -82,6 +84,15 @@ CREATE FOREIGN TABLE ev_csv_sorted (user_id bigint, event_type text, event_date 
 CREATE TABLE ev_table AS SELECT * FROM ev_csv;
 CREATE TABLE ev_table_sorted AS SELECT * FROM ev_csv_sorted;
 VACUUM ANALYZE ev_table, ev_table_sorted;
+-- what write_lake writes into
+\set f :data '/written/ritual_parquet'
+CREATE FOREIGN TABLE ev_write_parquet (user_id bigint, event_type text, event_date timestamp,
+    event_day date)
+  SERVER ritual_files OPTIONS (path :'f', format 'parquet', partition_by 'event_day');
+\set f :data '/written/ritual_csv'
+CREATE FOREIGN TABLE ev_write_csv (user_id bigint, event_type text, event_date timestamp,
+    event_day date)
+  SERVER ritual_files OPTIONS (path :'f', header 'true', partition_by 'event_day');
 SQL
 
 # Does ritual_fdw read Parquet yet?  If not, its Parquet peers are skipped.
@@ -94,7 +105,7 @@ if [ "$got" != "$rows" ]; then
 fi
 
 day="event_date >= '2024-06-01' AND event_date < '2024-06-02'"
-queries=(count all_columns dau one_day sorted_full)
+queries=(count all_columns dau one_day sorted_full write_lake)
 declare -A sql=(
     [count]="SELECT count(*) FROM %s"
     [all_columns]="SELECT count(*), max(user_id), max(event_date), max(length(event_type)) FROM %s"
@@ -124,8 +135,30 @@ relation() {
         duckdb_lake_1_thread) [ "$query" != sorted_full ] && echo "$pq_lake" ;;
     esac
 }
+# write_lake: the rows written as a lake of 365 daily partitions, by
+# ritual's INSERT (from the table) and DuckDB's COPY ... PARTITION_BY (from
+# the Parquet file), into an emptied directory; ritual's time includes its
+# COMMIT, which writes the footers and syncs the files
+written="$data/written"
+write_peer() {
+    local peer=$1 dir="$written/$1"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    chmod 777 "$dir"
+    [ "$(id -u)" -ne 0 ] || chown postgres "$dir"
+    case $peer in
+        ritual_parquet|ritual_csv)
+            time_sql "SET max_parallel_workers_per_gather = 0" \
+                "INSERT INTO ev_write_${peer#ritual_} SELECT *, event_date::date FROM ev_table" ;;
+        duckdb_1_thread)
+            time_duck 1 "COPY (SELECT *, event_date::date AS event_day FROM $pq)
+                         TO '$dir' (FORMAT parquet, PARTITION_BY (event_day), OVERWRITE_OR_IGNORE)" ;;
+        *) return 1 ;;
+    esac
+}
 run_peer() {
     local peer=$1 query=$2 from
+    [ "$query" != write_lake ] || { write_peer "$peer"; return; }
     from=$(relation "$peer" "$query") || return 1
     [ -n "$from" ] || return 1
     case $peer in
@@ -182,6 +215,11 @@ if $parquet; then
         "$(ratio "$(median "$results" all_columns ritual_parquet)" "$(median "$results" all_columns postgres_table)")" 1.0
     goal "one day / full scan, time-sorted Parquet file" \
         "$(ratio "$(median "$results" one_day ritual_parquet)" "$(median "$results" sorted_full ritual_parquet)")" 0.1
+    goal "write the 365-day lake: ritual Parquet INSERT / DuckDB COPY 1 thread (issue 15)" \
+        "$(ratio "$(median "$results" write_lake ritual_parquet)" "$(median "$results" write_lake duckdb_1_thread)")" 1.5
+    files() { find "$written/$1" -type f ! -name '.*' | wc -l; }
+    echo "  files written for 365 partitions: ritual Parquet $(files ritual_parquet)," \
+         "ritual CSV $(files ritual_csv), DuckDB $(files duckdb_1_thread)"
 else
     echo "  skipped: ritual_fdw does not read Parquet yet"
 fi

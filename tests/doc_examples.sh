@@ -12,8 +12,9 @@
 #       the demo's export (tests/demo.sh: 3000 users, 150 days, seed 11)
 #   /srv/lake/events/event_date=YYYY-MM-DD/part-0.csv
 #       its events with a valid date, as a lake partitioned by day
-#   /srv/lake/clean/
-#       an empty directory, for README.md's example of writing a lake
+#   /srv/lake/clean/, /srv/lake/clean_parquet/, /srv/lake/parquet_doc/
+#       empty directories, for the examples of writing a lake (README.md,
+#       docs/parquet.md)
 #   /srv/parquet/part-0.parquet
 #       tests/data/parquet/row_groups.parquet
 # Prints "ok - DOC:LINE" or "not ok - DOC:LINE: reason" per block, then
@@ -33,7 +34,8 @@ mkdir "$stage"
 src/generator/ritual-generate --out "$stage/demo" --users 3000 --days 150 \
     --spike-days 1 --drop-days 1 --seed 11 >/dev/null
 mkdir -p "$stage/srv/exports/events" "$stage/srv/exports/profiles" "$stage/srv/lake/events" \
-    "$stage/srv/lake/clean" "$stage/srv/parquet"
+    "$stage/srv/lake/clean" "$stage/srv/lake/clean_parquet" "$stage/srv/lake/parquet_doc" \
+    "$stage/srv/parquet"
 mv "$stage/demo/user_events.csv" "$stage/srv/exports/events/"
 mv "$stage/demo/user_profiles.csv" "$stage/srv/exports/profiles/"
 # the lake: user_id and event_type of the rows whose event_date starts with a
