@@ -20,7 +20,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-FUZZERS=(csv_reader_fuzz decompress_fuzz paths_fuzz parquet_footer_fuzz parquet_pages_fuzz)
+FUZZERS=(csv_reader_fuzz decompress_fuzz paths_fuzz parquet_footer_fuzz parquet_pages_fuzz
+         parquet_encode_fuzz)
 seconds=20
 seconds_given=false
 timeout=10
@@ -82,6 +83,10 @@ for f in thrift metadata footer values names page page_buffers codecs rle delta 
     compile "src/readers/parquet/$f.c" "$BUILD/obj/parquet_$f.o"
     EXTENSION_OBJS+=("$BUILD/obj/parquet_$f.o")
 done
+# the writer's encodings, decoded by the reader (parquet_encode_fuzz)
+compile src/writers/compress.c "$BUILD/obj/writer_compress.o"
+compile src/writers/parquet/encode.c "$BUILD/obj/writer_encode.o"
+EXTENSION_OBJS+=("$BUILD/obj/writer_compress.o" "$BUILD/obj/writer_encode.o")
 compile tests/fuzz/parquet_columns.c "$BUILD/obj/parquet_columns.o"
 LIBS=("$PGLIB/libpgcommon.a" "$PGLIB/libpgport.a" -lcsv -lz -lzstd -lsnappy -llz4 -lbrotlidec -lm)
 for name in "${FUZZERS[@]}"; do

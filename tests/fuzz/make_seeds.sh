@@ -12,7 +12,7 @@ corpus=tests/fuzz/corpus
 found=$(mktemp -d)
 [ ! -d "$corpus" ] || (cd "$corpus" && find . -name 'found-*' -exec cp --parents {} "$found" \;)
 rm -rf "$corpus"
-mkdir -p "$corpus"/{csv_reader_fuzz,decompress_fuzz,paths_fuzz,parquet_footer_fuzz,parquet_pages_fuzz}
+mkdir -p "$corpus"/{csv_reader_fuzz,decompress_fuzz,paths_fuzz,parquet_footer_fuzz,parquet_pages_fuzz,parquet_encode_fuzz}
 
 # seed DIR NAME SETTING-BYTES FILE: the setting (printf escapes), then FILE
 seed() {
@@ -91,6 +91,12 @@ for f in tests/data/parquet/*.parquet tests/data/parquet/hostile/*.parquet; do
     [ "$(stat -c %s "$f")" -le 4094 ] || continue
     seed parquet_pages_fuzz "file-$(echo "${f#tests/data/parquet/}" | tr '/' '_')" '\1\5' "$f"
 done
+# the writer's encodings: widths 1, 7, 20 and 32, each codec, long runs,
+# short ones and alternations, and a CSV file as values
+seed parquet_encode_fuzz width1-runs '\0\0' <(printf '\1\17\0\17\1\3\0\0\1\0')
+seed parquet_encode_fuzz width7-alternating '\6\5' <(printf '\1\0\2\0\1\0\2\0\3\0\177\0\1\0')
+seed parquet_encode_fuzz width20-mixed '\23\12' <(printf '\377\17\0\0\12\1\13\2\377\0\200\17')
+seed parquet_encode_fuzz width32-csv '\37\7' tests/data/events.csv
 duck="$work/duckdb"
 mkdir -p "$duck/out"
 source tests/duckdb.sh
