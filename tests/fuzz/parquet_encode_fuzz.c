@@ -82,22 +82,29 @@ round_trip(void *arg)
 	uint32		mask = width == 32 ? PG_UINT32_MAX : (((uint32) 1) << width) - 1;
 	int			batch = 1 + (c->data[1] >> 2) * 37;
 	int			which = c->data[1] % lengthof(kinds);
-	uint32	   *values = palloc(sizeof(uint32) * MAX_VALUES);
-	uint32	   *levels32 = palloc(sizeof(uint32) * MAX_VALUES);
-	uint8	   *levels = palloc(MAX_VALUES);
+	int			most = 0;
+	uint32	   *values;
+	uint32	   *levels32;
+	uint8	   *levels;
 	int			n = 0;
 	StringInfoData encoded;
 	StringInfoData packed;
 	char	   *unpacked;
 	uint32		length;
 
-	for (size_t i = 2; i + 1 < c->size && n < MAX_VALUES; i += 2)
+	for (size_t i = 2; i + 1 < c->size; i += 2)
+		most += 1 + (c->data[i + 1] & 15);
+	most = Min(most, MAX_VALUES);
+	values = palloc(sizeof(uint32) * Max(most, 1));
+	levels32 = palloc(sizeof(uint32) * Max(most, 1));
+	levels = palloc(Max(most, 1));
+	for (size_t i = 2; i + 1 < c->size && n < most; i += 2)
 	{
 		/* spread a byte over the whole width, high bits included */
 		uint32		v = ((uint32) c->data[i] * (uint32) 0x01010101 ^
 						 (uint32) c->data[i] << (width > 8 ? width - 8 : 0)) & mask;
 
-		for (int r = 0; r <= (c->data[i + 1] & 15) && n < MAX_VALUES; r++)
+		for (int r = 0; r <= (c->data[i + 1] & 15) && n < most; r++)
 			values[n++] = v;
 	}
 	for (int i = 0; i < n; i++)
