@@ -66,14 +66,15 @@
 /* One file being written. */
 typedef struct OutputFile
 {
-	char		key[MAXPGPATH];	/* partition directory, relative; hash key */
+	char		key[MAXPGPATH];	/* partition directory, relative */
 	SubTransactionId subxid;	/* the subtransaction that wrote it */
 	char	   *layout;			/* how rows are written: files of one match */
 	uint64		checked_by;		/* the writer that last matched the layout */
 	char	   *base;			/* the table's directory */
 	char	   *temp_path;		/* hidden, until the commit is recorded */
 	char	   *final_path;
-	bool		full;			/* past max_file_size: takes no more rows */
+	bool		full;			/* past max_file_size, or begun under a layout
+								 * since changed: takes no more rows */
 	bool		unsynced;		/* written since its last fsync */
 	int64		bytes;			/* CSV: uncompressed bytes, written or not */
 	RitualCompression compression;	/* of CSV */
@@ -88,8 +89,8 @@ typedef struct PendingWrites
 {
 	MemoryContext context;
 	List	   *files;			/* OutputFile *, finished or not */
-	HTAB	   *open_files;		/* partition key -> OutputFile *, per
-								 * subtransaction */
+	HTAB	   *open_files;		/* subtransaction/table/partition -> the
+								 * file taking its rows */
 	int			counter;		/* makes names unique in this backend */
 	Size		buffered;		/* by all files */
 } PendingWrites;
