@@ -12,29 +12,30 @@ CREATE TABLE pq_values (id int, flag boolean, small smallint, big bigint,
     f4 real, f8 double precision, day date, clock time, ts timestamp,
     tstz timestamptz, amount numeric(12,3), exact numeric, id_uuid uuid,
     body text, short varchar(10), code char(3), doc json, docb jsonb,
-    raw bytea, span interval, list int[]);
+    raw bytea, span interval, list int[], wide numeric(30,4));
 INSERT INTO pq_values VALUES
   (1, true, 32767, 9223372036854775807, 'NaN', '-0', '1969-12-31',
    '23:59:59.999999', '1900-01-01 00:00:00.000001', '2024-03-01 12:00+02',
    -0.001, 'NaN', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '', 'x', 'ab',
-   '{"a": [1, 2]}', '[]', '\x00ff00', '-1 day', '{}'),
+   '{"a": [1, 2]}', '[]', '\x00ff00', '-1 day', '{}',
+   '-12345678901234567890123456.7891'),
   (2, false, -32768, -9223372036854775808, 'Infinity', '-Infinity',
    '0001-01-01', '00:00', '0001-01-01 00:00', '1970-01-01 00:00+00',
    999999999.999, '-123456789012345678901234567890.5',
    '00000000-0000-0000-0000-000000000000', repeat('é', 100), 'ünï',
    'abc', 'null', '{"k": "v"}', '\x', '1 year 2 mons 3 days 04:05:06.7',
-   '{1,NULL,3}'),
+   '{1,NULL,3}', '99999999999999999999999999.9999'),
   (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
   (4, true, 0, 0, 1.5, 0, '9999-12-31', '12:00', '9999-12-31 23:59:59',
    '2262-04-11 23:47:16.854775+00', 0, 0.1,
    'ffffffff-ffff-ffff-ffff-ffffffffffff', E'tab\tand\nnewline "quoted"',
-   '', '', '"text"', '{"a": 1}', '\x0000', '0', '{{1,2},{3,4}}');
+   '', '', '"text"', '{"a": 1}', '\x0000', '0', '{{1,2},{3,4}}', 0.0001);
 CREATE FOREIGN TABLE pq_written (id int, flag boolean, small smallint,
     big bigint, f4 real, f8 double precision, day date, clock time,
     ts timestamp, tstz timestamptz, amount numeric(12,3), exact numeric,
     id_uuid uuid, body text, short varchar(10), code char(3), doc json,
-    docb jsonb, raw bytea, span interval, list int[])
+    docb jsonb, raw bytea, span interval, list int[], wide numeric(30,4))
   SERVER files OPTIONS (path :'types', format 'parquet');
 INSERT INTO pq_written SELECT * FROM pq_values;
 -- every value reads back as itself (rows compared as text: json has no =)
@@ -42,7 +43,7 @@ SELECT count(*) AS missing FROM (
   SELECT v::text FROM pq_values v EXCEPT ALL SELECT w::text FROM pq_written w) d;
 SELECT count(*) AS invented FROM (
   SELECT w::text FROM pq_written w EXCEPT ALL SELECT v::text FROM pq_values v) d;
-SELECT id, f4, f8, day, ts, tstz, amount, length(body) AS body_length, short, raw
+SELECT id, f4, f8, day, ts, tstz, amount, length(body) AS body_length, short, raw, wide
   FROM pq_written ORDER BY id;
 
 -- random rows (a fixed seed): runs of repeats and of NULLs, strings of

@@ -209,7 +209,7 @@ check_duckdb_reads_parquet() {
     [ "$(id -u)" -eq 0 ] && chown -R postgres "$dir"
     local columns="id int, flag boolean, small smallint, big bigint, f4 real,
         f8 double precision, day date, clock time, ts timestamp, tstz timestamptz,
-        amount numeric(12,3), id_uuid uuid, kind text, raw bytea, part text"
+        amount numeric(12,3), id_uuid uuid, kind text, raw bytea, wide numeric(30,4), part text"
     sql <<SQL >/dev/null
 CREATE TABLE typed AS
   SELECT i AS id, CASE WHEN i % 11 = 0 THEN NULL ELSE i % 3 = 0 END AS flag,
@@ -224,6 +224,8 @@ CREATE TABLE typed AS
          CASE WHEN i % 17 = 0 THEN NULL WHEN i % 4 = 0 THEN repeat('ü', i % 90)
               ELSE (ARRAY['app_opened', 'ritual_started', 'ritual_completed'])[1 + i % 3] END AS kind,
          decode(lpad(to_hex(i), 8, '0'), 'hex') AS raw,
+         CASE WHEN i % 7 = 0 THEN NULL
+              ELSE (i * 123456789012345678.9012 - 400000000000000000000)::numeric(30,4) END AS wide,
          'p' || i % 6 AS part
     FROM generate_series(1, 6000) AS i;
 CREATE FOREIGN TABLE typed_snappy ($columns)
@@ -248,14 +250,14 @@ SQL
         || '|' || (day - date '1970-01-01') || '|' || (extract(epoch FROM clock) * 1000000)::bigint
         || '|' || (extract(epoch FROM ts) * 1000000)::bigint || '|' || (extract(epoch FROM tstz) * 1000000)::bigint
         || '|' || coalesce(amount::text, '-') || '|' || id_uuid || '|' || coalesce(kind, '-')
-        || '|' || encode(raw, 'hex') || '|' || part"
+        || '|' || encode(raw, 'hex') || '|' || coalesce(wide::text, '-') || '|' || part"
     local duck_line="id || '|' || coalesce(flag::int::text, '-') || '|' || coalesce(small::text, '-')
         || '|' || big || '|' || coalesce(regexp_replace(f4::text, '[.]0\$', ''), '-')
         || '|' || regexp_replace(f8::text, '[.]0\$', '')
         || '|' || date_diff('day', DATE '1970-01-01', day) || '|' || epoch_us(DATE '1970-01-01' + clock)
         || '|' || epoch_us(ts) || '|' || epoch_us(tstz)
         || '|' || coalesce(amount::text, '-') || '|' || id_uuid || '|' || coalesce(kind, '-')
-        || '|' || lower(hex(raw)) || '|' || part"
+        || '|' || lower(hex(raw)) || '|' || coalesce(wide::text, '-') || '|' || part"
     for codec in snappy zstd gzip none; do
         sql -c "SELECT $pg_line FROM typed_$codec ORDER BY id" >"$dir/ours_$codec.txt"
         cat >"$duck/read_parquet.mjs" <<JS

@@ -8,10 +8,10 @@
  * PostgreSQL types map to Parquet as readers expect them: integers and
  * floats as themselves, date as DATE, time as TIME(micros), timestamp as
  * TIMESTAMP(micros) and timestamptz as TIMESTAMP(micros, adjusted to UTC),
- * numeric(p, s) with p <= 18 as DECIMAL on INT64, uuid as UUID, text,
- * varchar, char and json as UTF-8 strings, bytea as bytes; any other type
- * is written as its text, which reads back through the type's input
- * function.  A value Parquet cannot hold (an infinite date or timestamp, a
+ * numeric(p, s) as DECIMAL (on INT64 up to 18 digits, on 16 bytes up to
+ * 38), uuid as UUID, text, varchar, char and json as UTF-8 strings, bytea
+ * as bytes; any other type is written as its text, which reads back
+ * through the type's input function.  A value Parquet cannot hold (an infinite date or timestamp, a
  * NaN numeric in a DECIMAL column) is refused, never changed.
  *
  * Every column is OPTIONAL, so that NULLs need no special case.  Data pages
@@ -44,7 +44,16 @@
 #define DICTIONARY_SAMPLE		1024
 #define STATISTIC_MAX_BYTES		64
 #define VALUE_MAX_BYTES			(256 * 1024 * 1024)
+/* DECIMAL on INT64 up to 18 digits; on 16 bytes up to 38, with int128 */
+#define INT64_DECIMAL_DIGITS	18
+#ifdef PG_INT128_TYPE
+#define DECIMAL_MAX_PRECISION	38
+#define DECIMAL_BYTES			16
+typedef int128 Unscaled;
+#else
 #define DECIMAL_MAX_PRECISION	18
+typedef int64 Unscaled;
+#endif
 
 /* parquet.thrift's values */
 #define REPETITION_OPTIONAL		1
@@ -141,6 +150,13 @@ column_chunk_init(ColumnChunk *c, Oid typid, int32 typmod, const char *name,
 			{
 				c->kind = KIND_DECIMAL;
 				c->type = PARQUET_INT64;
+#ifdef PG_INT128_TYPE
+				if (c->precision > INT64_DECIMAL_DIGITS)
+				{
+					c->type = PARQUET_FIXED_LEN_BYTE_ARRAY;
+					c->type_length = DECIMAL_BYTES;
+				}
+#endif
 			}
 			else
 				c->kind = KIND_OUTPUT;
@@ -348,6 +364,38 @@ add_int64(ColumnChunk *c, int64 v)
 	widen_integer(c, v);
 }
 
+/*
+ * Append a decimal of more than 18 digits: 16 bytes, big-endian two's
+ * complement; its bounds are kept as numbers, signed, as Parquet orders
+ * DECIMAL.
+ */
+static void
+add_decimal_bytes(ColumnChunk *c, Unscaled v)
+{
+#ifdef PG_INT128_TYPE
+	char		bytes[DECIMAL_BYTES];
+	uint128		u = (uint128) v;
+
+	for (int b = DECIMAL_BYTES - 1; b >= 0; b--)
+	{
+		bytes[b] = (char) (u & 0xFF);
+		u >>= 8;
+	}
+	append_bytes(&c->values, bytes, DECIMAL_BYTES);
+	if (!c->has_range)
+	{
+		c->min_number.wide = c->max_number.wide = v;
+		c->has_range = true;
+	}
+	else if (v < c->min_number.wide)
+		c->min_number.wide = v;
+	else if (v > c->max_number.wide)
+		c->max_number.wide = v;
+#else
+	elog(ERROR, "decimals of more than 18 digits need int128");
+#endif
+}
+
 /* Append text in the database's encoding as a UTF-8 string. */
 static void
 add_text(ColumnChunk *c, const char *s, int len)
@@ -390,17 +438,18 @@ refuse_infinite(const ColumnChunk *c, const char *what)
 }
 
 /*
- * The unscaled value of a numeric(p, s) with p <= 18, from its text: the
- * digits without the point, as the type's scale already fixes the number
- * of decimals.
+ * The unscaled value of a numeric(p, s), from its text: the digits without
+ * the point, as the type's scale already fixes the number of decimals.  Its
+ * significant digits are at most p, so it fits.
  */
-static int64
+static Unscaled
 decimal_unscaled(const ColumnChunk *c, const char *text)
 {
 	const char *p = text;
 	bool		negative = (*p == '-');
-	int64		unscaled = 0;
+	Unscaled	unscaled = 0;
 	int			decimals = -1;
+	int			digits = 0;
 
 	if (negative)
 		p++;
@@ -411,29 +460,29 @@ decimal_unscaled(const ColumnChunk *c, const char *text)
 						text, c->name, c->table),
 				 errdetail("A Parquet DECIMAL holds numbers only."),
 				 errhint("Write NULL instead, or declare the column numeric without a precision to write it as text.")));
-	for (; *p; p++)
+	/* accumulated as a negative number, so that the most negative fits */
+	for (; *p || Max(decimals, 0) < c->scale; p += (*p != '\0'))
 	{
+		int			digit = 0;
+
 		if (*p == '.')
 		{
 			decimals = 0;
 			continue;
 		}
-		if (!isdigit((unsigned char) *p) ||
-			pg_mul_s64_overflow(unscaled, 10, &unscaled) ||
-			pg_sub_s64_overflow(unscaled, *p - '0', &unscaled))
-			elog(ERROR, "unexpected numeric text \"%s\"", text);
-		if (decimals >= 0)
-			decimals++;
+		if (*p != '\0')
+		{
+			if (!isdigit((unsigned char) *p))
+				elog(ERROR, "unexpected numeric text \"%s\"", text);
+			digit = *p - '0';
+		}
+		if ((unscaled != 0 || digit != 0) && ++digits > c->precision)
+			elog(ERROR, "numeric text \"%s\" has more digits than its type", text);
+		unscaled = unscaled * 10 - digit;
+		if (decimals >= 0 || *p == '\0')
+			decimals = Max(decimals, 0) + 1;
 	}
-	for (; Max(decimals, 0) < c->scale; decimals = Max(decimals, 0) + 1)
-	{
-		if (pg_mul_s64_overflow(unscaled, 10, &unscaled))
-			elog(ERROR, "unexpected numeric text \"%s\"", text);
-	}
-	/* accumulated as a negative number, so that INT64_MIN fits */
-	if (!negative && pg_sub_s64_overflow(0, unscaled, &unscaled))
-		elog(ERROR, "unexpected numeric text \"%s\"", text);
-	return unscaled;
+	return negative ? unscaled : -unscaled;
 }
 
 /*
@@ -526,9 +575,13 @@ column_chunk_add(ColumnChunk *c, Datum value, bool isnull)
 		case KIND_DECIMAL:
 			{
 				char	   *text = OutputFunctionCall(&c->output, value);
+				Unscaled	unscaled = decimal_unscaled(c, text);
 
-				add_int64(c, decimal_unscaled(c, text));
 				pfree(text);
+				if (c->type == PARQUET_INT64)
+					add_int64(c, (int64) unscaled);
+				else
+					add_decimal_bytes(c, unscaled);
 				break;
 			}
 		case KIND_UUID:
@@ -823,6 +876,20 @@ number_bytes(const ColumnChunk *c, bool greatest, char *bytes)
 		f = greatest ? 0.0 : -0.0;
 	switch (c->type)
 	{
+#ifdef PG_INT128_TYPE
+		case PARQUET_FIXED_LEN_BYTE_ARRAY:
+			{
+				uint128		u = (uint128) (greatest ? c->max_number.wide :
+										   c->min_number.wide);
+
+				for (int b = DECIMAL_BYTES - 1; b >= 0; b--)
+				{
+					bytes[b] = (char) (u & 0xFF);
+					u >>= 8;
+				}
+				return DECIMAL_BYTES;
+			}
+#endif
 		case PARQUET_BOOLEAN:
 			bytes[0] = (char) i;
 			return 1;
@@ -858,13 +925,12 @@ write_statistics(ColumnChunk *c, ThriftWriter *t)
 	bool		max_exact = true;
 	bool		min_exact = true;
 	bool		has_max = c->has_range;
-	char		min[8],
-				max[8];
+	char		min[16],
+				max[16];
 
 	thrift_write_field_struct(t, 12);
 	thrift_write_field_i64(t, 3, c->nulls);
-	if (c->has_range && c->type != PARQUET_BYTE_ARRAY &&
-		c->type != PARQUET_FIXED_LEN_BYTE_ARRAY)
+	if (c->has_range && c->type != PARQUET_BYTE_ARRAY && c->kind != KIND_UUID)
 	{
 		int			max_len = number_bytes(c, true, max);
 		int			min_len = number_bytes(c, false, min);

@@ -29,7 +29,7 @@ typedef enum ValueKind
 	KIND_DATE,
 	KIND_TIME,
 	KIND_TIMESTAMP,				/* timestamp and timestamptz */
-	KIND_DECIMAL,				/* numeric(p, s), p <= 18 */
+	KIND_DECIMAL,				/* numeric(p, s), p <= 38 */
 	KIND_UUID,
 	KIND_TEXT,					/* text, varchar, char, json: their bytes */
 	KIND_BYTEA,
@@ -70,6 +70,9 @@ typedef struct ColumnChunk
 	{
 		int64		i;			/* integers, booleans, dates, times, decimals */
 		float8		f;			/* floats */
+#ifdef PG_INT128_TYPE
+		int128		wide;		/* decimals of more than 18 digits */
+#endif
 	}			min_number, max_number;
 	StringInfoData min_bytes;	/* strings and bytes (without a length) */
 	StringInfoData max_bytes;
