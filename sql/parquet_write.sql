@@ -146,6 +146,18 @@ SELECT count(*) AS differences FROM (
 SELECT DISTINCT regexp_replace(replace(file, :'parts', ''), 'part-[0-9-]+', 'part-N') AS file
   FROM pq_parts WHERE day < '2024-03-03' ORDER BY 1;
 
+-- a lake of Parquet files alone, imported, is of format 'parquet', so that
+-- an INSERT into it writes Parquet too
+CREATE SCHEMA pq_imported;
+IMPORT FOREIGN SCHEMA :"pq" LIMIT TO (parts) FROM SERVER files INTO pq_imported;
+SELECT array_to_string(ftoptions, ', ') AS options
+  FROM pg_foreign_table WHERE ftrelid = 'pq_imported.parts'::regclass;
+INSERT INTO pq_imported.parts (id, kind, at, day)
+  VALUES (99999, 'imported', '2024-04-01 00:00+00', '2024-04-01');
+SELECT id, kind, regexp_replace(replace(file, :'parts', ''), 'part-[0-9-]+', 'part-N') AS file
+  FROM pq_parts WHERE id = 99999;
+DROP SCHEMA pq_imported CASCADE;
+
 -- past max_file_size a partition rolls over to a new file
 \set small :pq '/small'
 CREATE FOREIGN TABLE pq_small (id int, kind text, at timestamptz,

@@ -27,6 +27,7 @@
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "storage/fd.h"
 #include "utils/acl.h"
@@ -363,7 +364,43 @@ table_statement(const ImportTable *t, ImportForeignSchemaStmt *stmt,
 	if (columns == NIL)
 		return NULL;
 	if (t->directory && opts->hive_partitioning != 0)
-		columns = list_concat(columns, partition_columns(files, columns));
+	{
+		List	   *keys = partition_columns(files, columns);
+
+		/* an INSERT writes the lake's layout: its keys, in their order */
+		if (keys != NIL && !ritual_has_option(stmt->options, "partition_by"))
+		{
+			StringInfoData partition_by;
+
+			initStringInfo(&partition_by);
+			foreach(lc, keys)
+				appendStringInfo(&partition_by, "%s%s", partition_by.len ? ", " : "",
+								 quote_identifier(((RitualFileColumn *) lfirst(lc))->name));
+			found_options = lappend(found_options,
+									makeDefElem("partition_by",
+												(Node *) makeString(partition_by.data), -1));
+		}
+		columns = list_concat(columns, keys);
+	}
+
+	/*
+	 * A table whose files are all Parquet says so, so that an INSERT into
+	 * it writes Parquet files too, not CSV files among them.
+	 */
+	if (opts->format == RITUAL_FORMAT_AUTO)
+	{
+		bool		all_parquet = true;
+
+		foreach(lc, files)
+		{
+			if (ritual_format_of(opts, ((RitualFile *) lfirst(lc))->path) !=
+				RITUAL_FORMAT_PARQUET)
+				all_parquet = false;
+		}
+		if (all_parquet)
+			found_options = lappend(found_options,
+									makeDefElem("format", (Node *) makeString("parquet"), -1));
+	}
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "CREATE FOREIGN TABLE %s.%s (",
