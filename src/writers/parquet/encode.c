@@ -15,6 +15,8 @@
 
 #include <limits.h>
 
+#include "port/pg_bitutils.h"
+
 #include "encode.h"
 
 /* a bit-packed run's header counts groups of 8 in 6 bits... or more */
@@ -24,11 +26,7 @@
 int
 parquet_bit_width(uint32 max_value)
 {
-	int			width = 1;
-
-	while (width < 32 && (max_value >> width) != 0)
-		width++;
-	return width;
+	return max_value == 0 ? 1 : pg_leftmost_one_pos32(max_value) + 1;
 }
 
 static void
