@@ -66,7 +66,6 @@
 /* One file being written. */
 typedef struct OutputFile
 {
-	char		key[MAXPGPATH];	/* partition directory, relative */
 	SubTransactionId subxid;	/* the subtransaction that wrote it */
 	char	   *layout;			/* how rows are written: files of one match */
 	uint64		checked_by;		/* the writer that last matched the layout */
@@ -581,7 +580,6 @@ file_for(RitualWriter *w, const char *key)
 
 	oldcontext = MemoryContextSwitchTo(pw->context);
 	file = palloc0(sizeof(OutputFile));
-	strlcpy(file->key, key, sizeof(file->key));
 	file->subxid = GetCurrentSubTransactionId();
 	file->layout = pstrdup(w->layout);
 	file->checked_by = w->id;

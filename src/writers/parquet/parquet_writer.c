@@ -30,7 +30,6 @@ struct ParquetWriter
 	MemoryContext context;		/* the writer and the row groups' metadata */
 	MemoryContext row_context;	/* the buffered row group */
 	MemoryContext scratch;		/* encoding a row group */
-	const char *table;
 	RitualCompression compression;
 	int			codec;			/* as Parquet numbers it */
 	int			ncolumns;
@@ -72,7 +71,6 @@ parquet_writer_create(TupleDesc tupdesc, const bool *in_file,
 										ALLOCSET_SMALL_MINSIZE,
 										ALLOCSET_SMALL_INITSIZE,
 										ALLOCSET_DEFAULT_MAXSIZE);
-	pw->table = pstrdup(table);
 	pw->compression = compression == RITUAL_COMPRESSION_AUTO ?
 		RITUAL_COMPRESSION_SNAPPY : compression;
 	pw->codec = compression == RITUAL_COMPRESSION_NONE ? PARQUET_CODEC_UNCOMPRESSED :
