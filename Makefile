@@ -11,7 +11,8 @@ OBJS = \
 	src/decompress.o \
 	src/dir_cache.o \
 	src/discovery.o \
-	src/functions.o \
+	src/analytics/event_pass.o \
+	src/analytics/functions.o \
 	src/import.o \
 	src/ingest.o \
 	src/ingest_batch.o \
@@ -110,4 +111,4 @@ bench: all
 
 # each object is rebuilt when a header it may include changes
 $(OBJS): src/ritual.h src/convert.h src/type_guess.h $(wildcard src/readers/*.h src/readers/*/*.h) \
-	$(wildcard src/writers/*.h src/writers/*/*.h)
+	$(wildcard src/writers/*.h src/writers/*/*.h src/analytics/*.h)

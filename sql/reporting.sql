@@ -340,6 +340,116 @@ SELECT count(*) AS clean_events FROM ritual.clean_events;
 DELETE FROM ritual.event_types WHERE event_type IN ('app_open', 'push_received');
 DROP TABLE small_events, small_profiles;
 
+--
+-- the full build's one pass over the events (src/analytics/event_pass.c)
+-- against the rules written in plain SQL, on the shapes a hostile export
+-- has: many types at one user and time (past the list the pass keeps before
+-- it hashes), infinite and missing times, blank and missing types, rows
+-- without a user, a user without a profile, session gaps just under, at and
+-- over 30 minutes, and flagged rows between clean ones
+--
+CREATE TABLE pass_events (user_id bigint, event_type text, event_date timestamp,
+                          source_file text, source_line bigint);
+CREATE TABLE pass_profiles (user_id bigint, signup_date date);
+INSERT INTO pass_profiles VALUES (10, '2024-03-01'), (12, '2024-03-02'), (13, NULL);
+INSERT INTO pass_events
+SELECT 10, CASE WHEN i <= 40 THEN 'junk_' || (i % 20) ELSE 'App_Opened ' END,
+       '2024-03-05 10:00', 'a.csv', 1000 - i
+  FROM generate_series(1, 43) AS i;
+INSERT INTO pass_events VALUES
+    (10, 'share', '-infinity', 'a.csv', 2000), (10, 'share', 'infinity', 'a.csv', 2001),
+    (10, 'share', NULL, 'a.csv', 2002), (10, '   ', '2024-03-05 11:00', 'a.csv', 2003),
+    (10, NULL, '2024-03-05 11:00', 'a.csv', 2004), (NULL, 'share', '2024-03-05 11:00', 'a.csv', 2005),
+    (NULL, NULL, NULL, 'a.csv', 2006), (11, 'share', '2024-03-05 11:00', 'a.csv', 2007),
+    (13, 'share', '2024-03-05 11:00', 'a.csv', 2008),
+    (12, 'app_opened', '2024-03-05 10:00', 'b.csv', 1),
+    (12, 'ritual_started', '2024-03-05 10:29:59', 'b.csv', 2),
+    (12, 'ritual_started', '2024-03-05 10:29:59', 'b.csv', 3),
+    (12, 'unknown_kind', '2024-03-05 10:45', 'b.csv', 4),
+    (12, 'ritual_completed', '2024-03-05 10:59:59', 'b.csv', 5),
+    (12, 'share', '2024-03-05 11:30:00', 'b.csv', 6),
+    (12, 'app_opened', '2024-03-05 12:00:01', 'b.csv', 7),
+    (12, 'app_opened', '2024-03-06 00:10', 'b.csv', 8),
+    (12, 'app_opened', '2024-03-30 00:10', 'b.csv', 9),
+    (12, 'share', NULL, NULL, NULL);
+SELECT count(*) AS reports
+  FROM ritual.build_reports('pass_events', 'pass_profiles', reference_time => '2024-03-25');
+CREATE TEMP TABLE pass_expected AS
+WITH numbered AS (
+    SELECT row_number() OVER (ORDER BY source_file, source_line) AS event_id, user_id,
+           nullif(lower(btrim(event_type)), '') AS event_type, event_type AS raw_event_type,
+           event_date, source_file, source_line
+      FROM pass_events
+), flagged AS (
+    SELECT n.*, u.signup_date, u.cohort_week,
+           ritual.event_flags(n.user_id, n.raw_event_type, n.event_date, t.event_type IS NOT NULL,
+                              u.user_id IS NOT NULL, u.signup_date, '2024-03-25')
+           | CASE WHEN n.user_id IS NOT NULL AND n.event_type IS NOT NULL AND n.event_date IS NOT NULL
+                       AND row_number() OVER (PARTITION BY n.user_id, n.event_date, n.event_type
+                                              ORDER BY n.event_id) > 1
+                  THEN 128 ELSE 0 END AS flags
+      FROM numbered n
+      LEFT JOIN ritual.users u ON u.user_id = n.user_id AND u.signup_date IS NOT NULL
+      LEFT JOIN ritual.event_types t ON t.event_type = n.event_type
+), clean AS (
+    SELECT event_id, user_id, event_date,
+           lag(event_type) OVER w AS prev_event_type, lead(event_type) OVER w AS next_event_type,
+           CASE WHEN event_date - lag(event_date) OVER w <= interval '30 minutes' THEN 0 ELSE 1 END
+             AS starts
+      FROM flagged WHERE flags = 0
+    WINDOW w AS (PARTITION BY user_id ORDER BY event_date, event_id)
+), sessions AS (
+    SELECT event_id, prev_event_type, next_event_type,
+           sum(starts) OVER (PARTITION BY user_id ORDER BY event_date, event_id) AS session_number
+      FROM clean
+)
+SELECT f.event_id, f.user_id, f.event_type, f.raw_event_type, f.event_date, f.event_date::date AS event_day,
+       f.signup_date, f.cohort_week, ritual.week_since_signup(f.event_date, f.signup_date) AS week,
+       s.prev_event_type, s.next_event_type, s.session_number, f.flags,
+       array_to_string(ritual.flag_names(f.flags), ',') AS flag_names, f.source_file, f.source_line
+  FROM flagged f LEFT JOIN sessions s USING (event_id);
+-- what the edge cases make: duplicates at one time, the flags of the odd rows
+SELECT user_id, flag_names, count(*) AS events
+  FROM ritual.enriched_events GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT session_number, event_type, prev_event_type, next_event_type
+  FROM ritual.enriched_events WHERE user_id = 12 AND flags = 0 ORDER BY event_id;
+-- every column of every event, and every table counted from them, as the rules say
+SELECT (SELECT count(*) FROM (SELECT * FROM pass_expected
+                              EXCEPT ALL SELECT * FROM ritual.enriched_events) x) AS missing,
+       (SELECT count(*) FROM (SELECT * FROM ritual.enriched_events
+                              EXCEPT ALL SELECT * FROM pass_expected) x) AS unexpected;
+WITH clean AS (SELECT * FROM pass_expected WHERE flags = 0)
+SELECT (SELECT count(*) FROM (SELECT user_id, event_day, count(*) FROM clean GROUP BY 1, 2
+                              EXCEPT ALL SELECT * FROM ritual.user_days) x) AS user_days_missing,
+       (SELECT count(*) FROM (SELECT * FROM ritual.user_days
+                              EXCEPT ALL SELECT user_id, event_day, count(*) FROM clean GROUP BY 1, 2) x)
+         AS user_days_unexpected,
+       (SELECT count(*) FROM (SELECT user_id, session_number, min(event_date), max(event_date),
+                                     extract(epoch FROM max(event_date) - min(event_date))::float8,
+                                     count(*)::int
+                                FROM clean GROUP BY 1, 2
+                              EXCEPT ALL SELECT * FROM ritual.sessions) x) AS sessions_missing,
+       (SELECT count(*) FROM ritual.sessions) AS sessions,
+       (SELECT count(*) FROM (SELECT prev_event_type, event_type, count(*) FROM clean
+                               WHERE prev_event_type IS NOT NULL GROUP BY 1, 2
+                              EXCEPT ALL SELECT * FROM ritual.event_transitions) x) AS transitions_missing,
+       (SELECT count(*) FROM ritual.event_transitions) AS transitions,
+       (SELECT count(*) FROM (SELECT event_day, event_type, count(*), count(DISTINCT user_id) FROM clean
+                               GROUP BY 1, 2
+                              EXCEPT ALL SELECT * FROM ritual.daily_event_types) x) AS day_types_missing,
+       (SELECT count(*) FROM ritual.daily_event_types) AS day_types;
+-- the pass writes past the executor, so what would miss its rows stops it
+CREATE FUNCTION pass_trigger() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER pass_trigger BEFORE INSERT ON ritual.sessions
+   FOR EACH ROW EXECUTE FUNCTION pass_trigger();
+\set SHOW_CONTEXT never
+SELECT count(*) AS reports
+  FROM ritual.build_reports('pass_events', 'pass_profiles', reference_time => '2024-03-25');
+\set SHOW_CONTEXT errors
+DROP TRIGGER pass_trigger ON ritual.sessions;
+DROP FUNCTION pass_trigger();
+DROP TABLE pass_events, pass_profiles, pass_expected;
+
 -- errors
 SELECT ritual.build_reports('no_such_table');
 CREATE TABLE not_events (user_id bigint, event_date timestamp);

@@ -519,18 +519,27 @@ COMMENT ON FUNCTION ritual.drop_indexes(regclass) IS
   'internal to build_reports: drops the indexes of a reporting table and returns the statements that make them again';
 
 /*
- * A full build's events, all new: enriched_events in one statement, then
- * what is counted from the clean events: user_days, sessions, transitions
- * and daily_event_types.  The statement sorts the rows once by user, time,
- * type and event_id (duplicates are then the rows whose type repeats the
- * previous row's at the same time), and again only within each user and
- * time by event_id, for previous and next clean type and session, which
- * skip the flagged rows (previous_non_null, next_non_null, and
- * session_number, given NULL for them).  event_id is the order the rows
+ * A full build's events, all new: enriched_events and what is counted from
+ * the clean events (user_days, sessions, event_transitions and
+ * daily_event_types) in one pass over the new rows sorted by user, time and
+ * event_id (src/analytics/event_pass.c).  event_id is the order the rows
  * were read in when that is provenance order (read_new_rows checks), and
- * a third sort otherwise.  The tables are empty; their indexes are made
- * after the rows are in.  The rules are those of the incremental path in
- * update_reports with every row new and no anchor.
+ * their rank in it otherwise.  The rules are those of the incremental path
+ * in update_reports with every row new and no anchor.
+ */
+CREATE OR REPLACE FUNCTION ritual.build_event_tables(reference timestamp, session_gap interval,
+                                                     numbered_as_read boolean)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ritual_build_event_tables'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ritual.build_event_tables(timestamp, interval, boolean) IS
+  'internal to build_reports: the one pass over the new events that fills the event tables, which are empty and without indexes';
+
+/*
+ * The event tables of a full build: their indexes are dropped, the pass
+ * fills them, and the indexes are made again once the rows are in, one
+ * sort per index instead of a btree insertion per row.
  */
 CREATE OR REPLACE FUNCTION ritual.build_events(reference timestamp, session_gap interval)
 RETURNS void
@@ -543,62 +552,8 @@ DECLARE
 BEGIN
     again := ritual.drop_indexes('ritual.enriched_events')
              || ritual.drop_indexes('ritual.user_days') || ritual.drop_indexes('ritual.sessions');
-
-    EXECUTE format($q$
-    WITH numbered AS (
-        SELECT %s AS event_id,
-               user_id, event_type, raw_event_type, event_date, source_file, source_line
-          FROM _ritual_new_events
-    ), flagged AS (
-        SELECT e.*, u.signup_date, u.cohort_week,
-               ritual.event_flags(e.user_id, e.raw_event_type, e.event_date,
-                                  t.event_type IS NOT NULL,
-                                  u.user_id IS NOT NULL, u.signup_date, $1)
-               | CASE WHEN e.user_id IS NOT NULL AND e.event_type IS NOT NULL
-                           AND e.event_date IS NOT NULL
-                           AND lag(e.event_type) OVER (PARTITION BY e.user_id, e.event_date
-                                                       ORDER BY e.event_type, e.event_id)
-                               = e.event_type
-                      THEN 128 ELSE 0 END AS flags
-          FROM numbered e
-          LEFT JOIN ritual.users u ON u.user_id = e.user_id AND u.signup_date IS NOT NULL
-          LEFT JOIN ritual.event_types t ON t.event_type = e.event_type
-    )
-    INSERT INTO ritual.enriched_events
-    SELECT f.event_id, f.user_id, f.event_type, f.raw_event_type, f.event_date,
-           f.event_date::date, f.signup_date, f.cohort_week,
-           ritual.week_since_signup(f.event_date, f.signup_date),
-           CASE WHEN f.flags = 0
-                THEN ritual.previous_non_null(CASE WHEN f.flags = 0 THEN f.event_type END) OVER w END,
-           CASE WHEN f.flags = 0
-                THEN ritual.next_non_null(CASE WHEN f.flags = 0 THEN f.event_type END) OVER w END,
-           ritual.session_number(CASE WHEN f.flags = 0 THEN f.event_date END, $2) OVER w,
-           f.flags,
-           CASE WHEN f.flags = 0 THEN '' ELSE array_to_string(ritual.flag_names(f.flags), ',') END,
-           f.source_file, f.source_line
-      FROM flagged f
-    WINDOW w AS (PARTITION BY f.user_id ORDER BY f.event_date, f.event_id)
-    $q$,
-        CASE WHEN NOT EXISTS (SELECT FROM _ritual_new_events WHERE NOT in_order)
-             THEN 'scan_order'
-             ELSE 'row_number() OVER (ORDER BY source_file, source_line)' END)
-    USING reference, session_gap;
-
-    INSERT INTO ritual.user_days
-    SELECT user_id, event_day, count(*) FROM ritual.clean_events GROUP BY 1, 2;
-    INSERT INTO ritual.sessions
-    SELECT user_id, session_number, min(event_date), max(event_date),
-           extract(epoch FROM max(event_date) - min(event_date)), count(*)
-      FROM ritual.clean_events GROUP BY user_id, session_number;
-    INSERT INTO ritual.event_transitions
-    SELECT prev_event_type, event_type, count(*) FROM ritual.clean_events
-     WHERE prev_event_type IS NOT NULL GROUP BY 1, 2;
-    INSERT INTO ritual.daily_event_types
-    SELECT day, event_type, sum(n), count(*)
-      FROM (SELECT user_id, event_day AS day, event_type, count(*) AS n
-              FROM ritual.clean_events GROUP BY 1, 2, 3) per_user
-     GROUP BY 1, 2;
-
+    PERFORM ritual.build_event_tables(reference, session_gap,
+                                      NOT EXISTS (SELECT FROM _ritual_new_events WHERE NOT in_order));
     FOREACH statement IN ARRAY again LOOP
         EXECUTE statement;
     END LOOP;
@@ -1379,6 +1334,7 @@ REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision),
     ritual.has_provenance_index(regclass), ritual.read_new_rows(regclass, regclass),
     ritual.empty_reports(),
     ritual.drop_indexes(regclass), ritual.build_events(timestamp, interval),
+    ritual.build_event_tables(timestamp, interval, boolean),
     ritual.update_reports(text, text, timestamp, interval, double precision, boolean),
     ritual.has_columns(regclass, text[]), ritual.require_columns(regclass, text[])
   FROM PUBLIC;

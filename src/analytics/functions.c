@@ -34,6 +34,7 @@
 #include "windowapi.h"
 
 #include "ritual.h"
+#include "analytics/analytics.h"
 
 PG_FUNCTION_INFO_V1(ritual_week_since_signup_date);
 PG_FUNCTION_INFO_V1(ritual_week_since_signup_timestamp);
@@ -99,13 +100,6 @@ word_index(text *value, const char *const *words, const char *what,
  * ----------------------------------------------------------------
  */
 
-typedef enum WeekMode
-{
-	WEEK_SUNDAY,				/* Sunday-start weeks crossed, BigQuery WEEK */
-	WEEK_MONDAY,				/* Monday-start weeks crossed, ISOWEEK */
-	WEEK_ROLLING				/* 7-day blocks from the signup day */
-} WeekMode;
-
 static const char *const week_mode_names[] = {
 	[WEEK_SUNDAY] = "sunday",
 	[WEEK_MONDAY] = "monday",
@@ -121,17 +115,6 @@ parse_week_mode(text *mode)
 								 "Valid modes are");
 }
 
-/* a / b rounded towards minus infinity, for b > 0 */
-static inline int64
-floor_div(int64 a, int64 b)
-{
-	int64		q = a / b;
-
-	if (a % b < 0)
-		q--;
-	return q;
-}
-
 /*
  * The week of day 'event' counted from day 'signup', the signup's week being
  * week 1; both are days since 2000-01-01 (a Saturday), finite.
@@ -142,31 +125,24 @@ floor_div(int64 a, int64 b)
  * likewise n + 5 for Mondays.  Days of dates span less than 2^31, so no
  * step overflows and the result fits an int32.
  */
-static int32
-week_number(int64 event, int64 signup, WeekMode mode)
+int32
+ritual_week_number(int64 event, int64 signup, WeekMode mode)
 {
 	int64		weeks = 0;
 
 	switch (mode)
 	{
 		case WEEK_SUNDAY:
-			weeks = floor_div(event + 6, 7) - floor_div(signup + 6, 7);
+			weeks = ritual_floor_div(event + 6, 7) - ritual_floor_div(signup + 6, 7);
 			break;
 		case WEEK_MONDAY:
-			weeks = floor_div(event + 5, 7) - floor_div(signup + 5, 7);
+			weeks = ritual_floor_div(event + 5, 7) - ritual_floor_div(signup + 5, 7);
 			break;
 		case WEEK_ROLLING:
-			weeks = floor_div(event - signup, 7);
+			weeks = ritual_floor_div(event - signup, 7);
 			break;
 	}
 	return (int32) (weeks + 1);
-}
-
-/* The day of a finite timestamp, as timestamp::date gives it. */
-static inline int64
-timestamp_day(Timestamp ts)
-{
-	return floor_div(ts, USECS_PER_DAY);
 }
 
 /*
@@ -182,7 +158,7 @@ ritual_week_since_signup_date(PG_FUNCTION_ARGS)
 
 	if (DATE_NOT_FINITE(event) || DATE_NOT_FINITE(signup))
 		PG_RETURN_NULL();
-	PG_RETURN_INT32(week_number(event, signup, mode));
+	PG_RETURN_INT32(ritual_week_number(event, signup, mode));
 }
 
 /*
@@ -198,7 +174,7 @@ ritual_week_since_signup_timestamp(PG_FUNCTION_ARGS)
 
 	if (TIMESTAMP_NOT_FINITE(event) || DATE_NOT_FINITE(signup))
 		PG_RETURN_NULL();
-	PG_RETURN_INT32(week_number(timestamp_day(event), signup, mode));
+	PG_RETURN_INT32(ritual_week_number(ritual_timestamp_day(event), signup, mode));
 }
 
 /*
@@ -224,7 +200,7 @@ ritual_week_since_signup_timestamptz(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("timestamp out of range")));
 	day = date2j(tm.tm_year, tm.tm_mon, tm.tm_mday) - POSTGRES_EPOCH_JDATE;
-	PG_RETURN_INT32(week_number(day, signup, mode));
+	PG_RETURN_INT32(ritual_week_number(day, signup, mode));
 }
 
 
@@ -255,6 +231,7 @@ static const char *const flag_names[] = {
 #define FLAG_UNKNOWN_USER			0x010
 #define FLAG_EVENT_BEFORE_SIGNUP	0x020
 #define FLAG_FUTURE_EVENT			0x040
+/* FLAG_DUPLICATE (0x080) is in analytics.h */
 #define FLAG_CONFLICTING_PROFILE	0x100
 #define FLAG_MISSING_SIGNUP_DATE	0x200
 
@@ -262,8 +239,8 @@ static const char *const flag_names[] = {
 #define ALL_FLAGS		((1 << NUM_FLAGS) - 1)
 
 /* true when the text is empty or only spaces, what btrim() leaves empty */
-static bool
-text_is_blank(text *t)
+bool
+ritual_text_is_blank(text *t)
 {
 	const char *p = VARDATA_ANY(t);
 	const char *end = p + VARSIZE_ANY_EXHDR(t);
@@ -277,40 +254,31 @@ text_is_blank(text *t)
 }
 
 /*
- * event_flags(user_id, event_type, event_date, known_event_type, known_user,
- *			   signup_date, reference_time)
- *		The kinds one event row shows by itself, from its fields and what
- *		the caller looked up; a NULL lookup answer raises no flag.
+ * The kinds one event row shows by itself; a lookup that gave no answer
+ * (unknown neither way) raises no flag.
  */
-Datum
-ritual_event_flags(PG_FUNCTION_ARGS)
+int32
+ritual_event_flag_bits(const EventFacts *facts)
 {
-	bool		has_user = !PG_ARGISNULL(0);
-	bool		has_type = !PG_ARGISNULL(1) &&
-		!text_is_blank(PG_GETARG_TEXT_PP(1));
-	bool		has_date = !PG_ARGISNULL(2);
-	bool		type_unknown = !PG_ARGISNULL(3) && !PG_GETARG_BOOL(3);
-	bool		user_unknown = !PG_ARGISNULL(4) && !PG_GETARG_BOOL(4);
 	int32		flags = 0;
 
-	if (!has_user)
+	if (!facts->has_user)
 		flags |= FLAG_MISSING_USER_ID;
-	if (!has_type)
+	if (!facts->has_type)
 		flags |= FLAG_MISSING_EVENT_TYPE;
-	if (!has_date)
+	if (!facts->has_date)
 		flags |= FLAG_MISSING_EVENT_DATE;
 
 	/* only a type that is there can be unknown, and only a user id */
-	if (has_type && type_unknown)
+	if (facts->has_type && facts->type_unknown)
 		flags |= FLAG_UNKNOWN_EVENT_TYPE;
-	if (has_user && user_unknown)
+	if (facts->has_user && facts->user_unknown)
 		flags |= FLAG_UNKNOWN_USER;
 
 	/* the signup date is that of a user that is there and not unknown */
-	if (has_user && !user_unknown && has_date && !PG_ARGISNULL(5))
+	if (facts->has_user && !facts->user_unknown && facts->has_date && facts->has_signup)
 	{
-		Timestamp	event = PG_GETARG_TIMESTAMP(2);
-		DateADT		signup = PG_GETARG_DATEADT(5);
+		Timestamp	event = facts->event_date;
 		DateADT		event_day;
 
 		/* event_date::date; the infinities sort below and above any day */
@@ -319,17 +287,42 @@ ritual_event_flags(PG_FUNCTION_ARGS)
 		else if (TIMESTAMP_IS_NOEND(event))
 			DATE_NOEND(event_day);
 		else
-			event_day = (DateADT) timestamp_day(event);
+			event_day = (DateADT) ritual_timestamp_day(event);
 
-		if (event_day < signup)
+		if (event_day < facts->signup)
 			flags |= FLAG_EVENT_BEFORE_SIGNUP;
 	}
 
-	if (has_date && !PG_ARGISNULL(6) &&
-		PG_GETARG_TIMESTAMP(2) > PG_GETARG_TIMESTAMP(6))
+	if (facts->has_date && facts->has_reference && facts->event_date > facts->reference)
 		flags |= FLAG_FUTURE_EVENT;
 
-	PG_RETURN_INT32(flags);
+	return flags;
+}
+
+/*
+ * event_flags(user_id, event_type, event_date, known_event_type, known_user,
+ *			   signup_date, reference_time)
+ *		The kinds one event row shows by itself, from its fields and what
+ *		the caller looked up; a NULL lookup answer raises no flag.
+ */
+Datum
+ritual_event_flags(PG_FUNCTION_ARGS)
+{
+	EventFacts	facts;
+
+	facts.has_user = !PG_ARGISNULL(0);
+	facts.has_type = !PG_ARGISNULL(1) &&
+		!ritual_text_is_blank(PG_GETARG_TEXT_PP(1));
+	facts.has_date = !PG_ARGISNULL(2);
+	facts.event_date = facts.has_date ? PG_GETARG_TIMESTAMP(2) : 0;
+	facts.type_unknown = !PG_ARGISNULL(3) && !PG_GETARG_BOOL(3);
+	facts.user_unknown = !PG_ARGISNULL(4) && !PG_GETARG_BOOL(4);
+	facts.has_signup = !PG_ARGISNULL(5);
+	facts.signup = facts.has_signup ? PG_GETARG_DATEADT(5) : 0;
+	facts.has_reference = !PG_ARGISNULL(6);
+	facts.reference = facts.has_reference ? PG_GETARG_TIMESTAMP(6) : 0;
+
+	PG_RETURN_INT32(ritual_event_flag_bits(&facts));
 }
 
 /*
@@ -375,6 +368,28 @@ ritual_flag_names(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_ARRAYTYPE_P(construct_array(names, n, TEXTOID,
 										  -1, false, TYPALIGN_INT));
+}
+
+/*
+ * array_to_string(flag_names(flags), ','): the names of the kinds of valid
+ * flags, comma-separated, as enriched_events.flag_names shows them.
+ */
+text *
+ritual_flag_names_text(int32 flags)
+{
+	StringInfoData names;
+	text	   *result;
+
+	Assert(((uint32) flags & ~(uint32) ALL_FLAGS) == 0);
+	initStringInfo(&names);
+	for (int i = 0; i < (int) NUM_FLAGS; i++)
+	{
+		if (flags & (1 << i))
+			appendStringInfo(&names, "%s%s", names.len > 0 ? "," : "", flag_names[i]);
+	}
+	result = cstring_to_text_with_len(names.data, names.len);
+	pfree(names.data);
+	return result;
 }
 
 /* The bit of the kind that 'name' names, ignoring case; an error for none. */
@@ -459,8 +474,8 @@ session_time_out(FunctionCallInfo fcinfo, Timestamp t)
  * months, which have no fixed length, or is not positive.  Computed in 128
  * bits: days of an interval can exceed what int64 microseconds hold.
  */
-static INT128
-session_gap(Interval *gap)
+INT128
+ritual_session_gap_usecs(Interval *gap)
 {
 	INT128		usecs = int64_to_int128(gap->time);
 
@@ -482,6 +497,23 @@ session_gap(Interval *gap)
 						   DatumGetCString(DirectFunctionCall1(interval_out,
 															   IntervalPGetDatum(gap))))));
 	return usecs;
+}
+
+/*
+ * Whether time 't', not earlier than 'last', starts a new session: more
+ * than 'gap' after it, computed exactly; an infinity is farther than any gap.
+ */
+bool
+ritual_session_breaks(Timestamp last, Timestamp t, INT128 gap)
+{
+	INT128		elapsed = int64_to_int128(t);
+
+	if (t == last)
+		return false;
+	if (TIMESTAMP_NOT_FINITE(t) || TIMESTAMP_NOT_FINITE(last))
+		return true;
+	int128_add_int64_mul_int64(&elapsed, last, -1);
+	return int128_compare(elapsed, gap) > 0;
 }
 
 /*
@@ -508,7 +540,7 @@ ritual_session_number(PG_FUNCTION_ARGS)
 	gap_arg = DatumGetIntervalP(WinGetFuncArgCurrent(winobj, 1, &isnull));
 	if (isnull)
 		PG_RETURN_NULL();
-	gap = session_gap(gap_arg);
+	gap = ritual_session_gap_usecs(gap_arg);
 
 	t = DatumGetTimestamp(WinGetFuncArgCurrent(winobj, 0, &isnull));
 	if (isnull)
@@ -527,16 +559,8 @@ ritual_session_number(PG_FUNCTION_ARGS)
 						   session_time_out(fcinfo, t),
 						   session_time_out(fcinfo, state->last)),
 				 errhint("Order the window by the function's first argument, as in OVER (PARTITION BY user_id ORDER BY event_date).")));
-	else if (t != state->last)
-	{
-		/* t - last, exactly; an infinity is farther than any gap */
-		INT128		elapsed = int64_to_int128(t);
-
-		int128_add_int64_mul_int64(&elapsed, state->last, -1);
-		if (TIMESTAMP_NOT_FINITE(t) || TIMESTAMP_NOT_FINITE(state->last) ||
-			int128_compare(elapsed, gap) > 0)
-			state->session++;
-	}
+	else if (ritual_session_breaks(state->last, t, gap))
+		state->session++;
 	state->last = t;
 
 	PG_RETURN_INT64(state->session);

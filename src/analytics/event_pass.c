@@ -1,0 +1,934 @@
+/*-------------------------------------------------------------------------
+ *
+ * event_pass.c
+ *		  The full build's one pass over the events: the new raw rows, read
+ *		  once in the order of user, time and event_id, become the rows of
+ *		  enriched_events, and what is counted from the clean ones
+ *		  (user_days, sessions, event_transitions, daily_event_types) is
+ *		  counted on the way.
+ *
+ * In that order every per-user rule is a look at the rows just before:
+ * a duplicate repeats a type at the same user and time, the previous clean
+ * type and the session are the user's last clean row's, the user's days and
+ * sessions end where the next begins.  Only the next clean type looks ahead,
+ * so a clean row waits until the next clean row (or the user's end) comes.
+ * The rules are those of the analytics functions (analytics.h), which the
+ * incremental refresh applies in SQL; a refresh after new rows equals a
+ * full build, which the tests check.
+ *
+ * The large tables are written as COPY writes them, by batches of rows with
+ * table_multi_insert(): build_events dropped their indexes, which are made
+ * again once the rows are in.  The small ones are written by SQL at the end.
+ * Memory is one batch of rows, the rows of one user and time (types seen),
+ * and the counts per day and type and per pair of types; the sort of the
+ * rows is the executor's, bounded by work_mem.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "common/int.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "nodes/bitmapset.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "ritual.h"
+#include "analytics/analytics.h"
+
+PG_FUNCTION_INFO_V1(ritual_build_event_tables);
+
+/* rows fetched from the sorted read at a time, and written at a time */
+#define FETCH_ROWS		1000
+#define BATCH_BYTES		(64 * 1024)
+
+/* types of one user and time kept in a list before a hash table pays */
+#define RUN_LIST_MAX	16
+
+/* ----------------------------------------------------------------
+ *		Writing a table by batches
+ * ----------------------------------------------------------------
+ */
+
+/* A column the pass writes: its name and type, in the table's order. */
+typedef struct ColumnSpec
+{
+	const char *name;
+	Oid			type;
+} ColumnSpec;
+
+typedef struct BulkTable
+{
+	Relation	rel;
+	int			ncolumns;
+	int		   *attnums;		/* the table's attribute index of column i */
+	TupleTableSlot *slots[FETCH_ROWS];
+	int			used;
+	Size		bytes;
+	CommandId	cid;
+	BulkInsertState bistate;
+	MemoryContext flush_context;	/* what writing a batch allocates */
+} BulkTable;
+
+/*
+ * Open ritual.'name' for writing the columns 'columns' (all of its live
+ * columns, in order).  Rows go straight to the table, past the executor,
+ * so what the executor would check is checked here: the right to insert,
+ * and that nothing would miss the rows (no index, trigger, rule, check
+ * constraint or row security; the columns of the release).
+ */
+static void
+bulk_open(BulkTable *table, const char *name, const ColumnSpec *columns, int ncolumns)
+{
+	Oid			relid = get_relname_relid(name, get_namespace_oid("ritual", false));
+	TupleDesc	desc;
+	int			column = 0;
+	AclResult	acl;
+	const char *what;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"ritual.%s\" does not exist", name)));
+	table->rel = table_open(relid, RowExclusiveLock);
+	acl = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT);
+	if (acl != ACLCHECK_OK)
+		aclcheck_error(acl, OBJECT_TABLE, RelationGetRelationName(table->rel));
+	what = table->rel->rd_rel->relkind != RELKIND_RELATION ? "another kind of relation" :
+		table->rel->trigdesc != NULL ? "a trigger" :
+		table->rel->rd_rules != NULL ? "a rule" :
+		table->rel->rd_rel->relrowsecurity ? "row security" :
+		table->rel->rd_att->constr != NULL && table->rel->rd_att->constr->num_check > 0 ?
+		"a check constraint" :
+		RelationGetIndexList(table->rel) != NIL ? "an index" : NULL;
+	if (what != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("ritual.%s has %s, which the full build would bypass", name, what),
+				 errdetail("A full build writes the rows of ritual.%s directly, in batches, past the executor: no trigger or rule fires and no constraint is checked; the table's indexes are made once the rows are in.", name),
+				 errhint("Remove what was added to ritual.%s; the reporting tables are rebuilt whole by every full build.", name)));
+
+	desc = RelationGetDescr(table->rel);
+	table->ncolumns = ncolumns;
+	table->attnums = palloc(sizeof(int) * ncolumns);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		if (column == ncolumns || strcmp(NameStr(att->attname), columns[column].name) != 0 ||
+			att->atttypid != columns[column].type)
+		{
+			column = -1;
+			break;
+		}
+		table->attnums[column++] = i;
+	}
+	if (column != ncolumns)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("ritual.%s does not have the columns of its release", name),
+				 errhint("Its columns were changed by hand; a fresh CREATE EXTENSION ritual restores them.")));
+
+	table->used = 0;
+	table->bytes = 0;
+	table->cid = GetCurrentCommandId(true);
+	table->bistate = GetBulkInsertState();
+	for (int i = 0; i < FETCH_ROWS; i++)
+		table->slots[i] = table_slot_create(table->rel, NULL);
+	table->flush_context = AllocSetContextCreate(CurrentMemoryContext, "ritual bulk insert",
+												 ALLOCSET_DEFAULT_SIZES);
+}
+
+/* Write the rows of the batch. */
+static void
+bulk_flush(BulkTable *table)
+{
+	MemoryContext old;
+
+	if (table->used == 0)
+		return;
+	old = MemoryContextSwitchTo(table->flush_context);
+	table_multi_insert(table->rel, table->slots, table->used, table->cid, 0,
+					   table->bistate);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(table->flush_context);
+	for (int i = 0; i < table->used; i++)
+		ExecClearTuple(table->slots[i]);
+	table->used = 0;
+	table->bytes = 0;
+}
+
+/*
+ * The next row of the batch, its columns NULL: the caller sets
+ * values[column] and isnull[column] through bulk_set and then stores it.
+ */
+static TupleTableSlot *
+bulk_next_slot(BulkTable *table)
+{
+	TupleTableSlot *slot = table->slots[table->used];
+
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+	return slot;
+}
+
+static inline void
+bulk_set(BulkTable *table, TupleTableSlot *slot, int column, Datum value, bool isnull)
+{
+	int			attribute = table->attnums[column];
+
+	slot->tts_values[attribute] = value;
+	slot->tts_isnull[attribute] = isnull;
+}
+
+/*
+ * Store the row filled in 'slot'; with 'copy', its values are copied into
+ * the slot, for values that do not outlive the caller's next step.  A full
+ * batch is written.
+ */
+static void
+bulk_store(BulkTable *table, TupleTableSlot *slot, Size bytes, bool copy)
+{
+	TupleDesc	desc = slot->tts_tupleDescriptor;
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		if (slot->tts_isnull[i] && TupleDescAttr(desc, i)->attnotnull)
+			elog(ERROR, "the pass over the events left column \"%s\" of %s NULL",
+				 NameStr(TupleDescAttr(desc, i)->attname),
+				 RelationGetRelationName(table->rel));
+	}
+	ExecStoreVirtualTuple(slot);
+	if (copy)
+		ExecMaterializeSlot(slot);
+	table->used++;
+	table->bytes += bytes;
+	if (table->used == FETCH_ROWS || table->bytes >= BATCH_BYTES)
+		bulk_flush(table);
+}
+
+static void
+bulk_close(BulkTable *table)
+{
+	bulk_flush(table);
+	for (int i = 0; i < FETCH_ROWS; i++)
+		ExecDropSingleTupleTableSlot(table->slots[i]);
+	FreeBulkInsertState(table->bistate);
+	table_finish_bulk_insert(table->rel, 0);
+	table_close(table->rel, NoLock);
+}
+
+/* ----------------------------------------------------------------
+ *		Sets and counts of types
+ * ----------------------------------------------------------------
+ */
+
+/* Hashing and matching text keys held by pointer (dynahash keysize is a pointer). */
+static uint32
+text_pointer_hash(const void *key, pg_attribute_unused() Size keysize)
+{
+	text	   *t = *(text *const *) key;
+
+	return hash_bytes((const unsigned char *) VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
+static int
+text_pointer_match(const void *key1, const void *key2, pg_attribute_unused() Size keysize)
+{
+	text	   *a = *(text *const *) key1;
+	text	   *b = *(text *const *) key2;
+	Size		len = VARSIZE_ANY_EXHDR(a);
+
+	if (len != VARSIZE_ANY_EXHDR(b))
+		return 1;
+	return memcmp(VARDATA_ANY(a), VARDATA_ANY(b), len);
+}
+
+static HTAB *
+text_set_create(const char *name, long size, Size entrysize, MemoryContext context)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(text *);
+	ctl.entrysize = entrysize;
+	ctl.hash = text_pointer_hash;
+	ctl.match = text_pointer_match;
+	ctl.hcxt = context;
+	return hash_create(name, size, &ctl,
+					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+}
+
+/* The catalogue of event types, numbered from 0. */
+typedef struct CatalogueEntry
+{
+	text	   *type;			/* key */
+	int			id;
+} CatalogueEntry;
+
+typedef struct Catalogue
+{
+	HTAB	   *ids;
+	Datum	   *types;			/* types[id], the text */
+	int			count;
+} Catalogue;
+
+static void
+catalogue_load(Catalogue *catalogue, MemoryContext context)
+{
+	MemoryContext old;
+
+	if (SPI_execute("SELECT event_type FROM ritual.event_types WHERE event_type IS NOT NULL",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ritual.event_types");
+	old = MemoryContextSwitchTo(context);
+	catalogue->count = (int) SPI_processed;
+	catalogue->types = palloc(sizeof(Datum) * Max(catalogue->count, 1));
+	catalogue->ids = text_set_create("ritual event types", Max(catalogue->count, 16),
+									 sizeof(CatalogueEntry), context);
+	for (int i = 0; i < catalogue->count; i++)
+	{
+		bool		isnull;
+		Datum		value = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		text	   *type = DatumGetTextPCopy(value);
+		CatalogueEntry *entry;
+		bool		found;
+
+		entry = hash_search(catalogue->ids, &type, HASH_ENTER, &found);
+		entry->id = i;
+		catalogue->types[i] = PointerGetDatum(type);
+	}
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* The id of a type of the catalogue, or -1. */
+static int
+catalogue_id(Catalogue *catalogue, text *type)
+{
+	CatalogueEntry *entry = hash_search(catalogue->ids, &type, HASH_FIND, NULL);
+
+	return entry ? entry->id : -1;
+}
+
+/*
+ * The types seen at one user and time, to find duplicates: catalogue types
+ * by id, others by text, in a list until it grows long, then in a hash
+ * table (a hostile file may put any number of types at one time).  All of
+ * it lives in 'context', which is reset when the user or time changes.
+ */
+typedef struct SeenTypes
+{
+	MemoryContext context;
+	Bitmapset  *known;
+	text	   *list[RUN_LIST_MAX];
+	int			listed;
+	HTAB	   *hashed;
+} SeenTypes;
+
+static void
+seen_reset(SeenTypes *seen)
+{
+	MemoryContextReset(seen->context);
+	seen->known = NULL;
+	seen->listed = 0;
+	seen->hashed = NULL;
+}
+
+/* Add the type; true when it was there already. */
+static bool
+seen_add(SeenTypes *seen, int id, text *type)
+{
+	MemoryContext old;
+	bool		found = false;
+
+	if (id >= 0)
+	{
+		if (bms_is_member(id, seen->known))
+			return true;
+		old = MemoryContextSwitchTo(seen->context);
+		seen->known = bms_add_member(seen->known, id);
+		MemoryContextSwitchTo(old);
+		return false;
+	}
+
+	if (seen->hashed == NULL)
+	{
+		for (int i = 0; i < seen->listed; i++)
+		{
+			if (text_pointer_match(&seen->list[i], &type, sizeof(text *)) == 0)
+				return true;
+		}
+	}
+	else if (hash_search(seen->hashed, &type, HASH_FIND, NULL) != NULL)
+		return true;
+
+	old = MemoryContextSwitchTo(seen->context);
+	type = DatumGetTextPCopy(PointerGetDatum(type));
+	if (seen->hashed == NULL && seen->listed < RUN_LIST_MAX)
+		seen->list[seen->listed++] = type;
+	else
+	{
+		if (seen->hashed == NULL)
+		{
+			seen->hashed = text_set_create("ritual types at one time", 4 * RUN_LIST_MAX,
+										   sizeof(text *), seen->context);
+			for (int i = 0; i < seen->listed; i++)
+				hash_search(seen->hashed, &seen->list[i], HASH_ENTER, NULL);
+		}
+		hash_search(seen->hashed, &type, HASH_ENTER, &found);
+	}
+	MemoryContextSwitchTo(old);
+	return found;
+}
+
+/* Counts keyed by two ints: (day, type id) or (previous type id, type id). */
+typedef struct PairKey
+{
+	int32		a;
+	int32		b;
+} PairKey;
+
+typedef struct PairCounts
+{
+	PairKey		key;
+	int64		rows;
+	int64		users;
+} PairCounts;
+
+static HTAB *
+pair_counts_create(const char *name, MemoryContext context)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(PairKey);
+	ctl.entrysize = sizeof(PairCounts);
+	ctl.hcxt = context;
+	return hash_create(name, 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+static PairCounts *
+pair_counts(HTAB *counts, int32 a, int32 b)
+{
+	PairKey		key = {a, b};
+	bool		found;
+	PairCounts *entry = hash_search(counts, &key, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		entry->rows = 0;
+		entry->users = 0;
+	}
+	return entry;
+}
+
+/* ----------------------------------------------------------------
+ *		The pass
+ * ----------------------------------------------------------------
+ */
+
+/* the columns of the sorted read */
+enum
+{
+	IN_EVENT_ID = 1, IN_USER_ID, IN_EVENT_TYPE, IN_RAW_EVENT_TYPE, IN_EVENT_DATE,
+	IN_SOURCE_FILE, IN_SOURCE_LINE, IN_SIGNUP_DATE, IN_COHORT_WEEK, IN_KNOWN_USER
+};
+
+/* the columns of the tables written, in their order */
+enum
+{
+	EE_EVENT_ID, EE_USER_ID, EE_EVENT_TYPE, EE_RAW_EVENT_TYPE, EE_EVENT_DATE,
+	EE_EVENT_DAY, EE_SIGNUP_DATE, EE_COHORT_WEEK, EE_WEEK_NUMBER, EE_PREV_EVENT_TYPE,
+	EE_NEXT_EVENT_TYPE, EE_SESSION_NUMBER, EE_FLAGS, EE_FLAG_NAMES, EE_SOURCE_FILE,
+	EE_SOURCE_LINE, EE_COLUMNS
+};
+
+static const ColumnSpec enriched_columns[EE_COLUMNS] = {
+	{"event_id", INT8OID}, {"user_id", INT8OID}, {"event_type", TEXTOID},
+	{"raw_event_type", TEXTOID}, {"event_date", TIMESTAMPOID}, {"event_day", DATEOID},
+	{"signup_date", DATEOID}, {"cohort_week", DATEOID},
+	{"week_number_since_signup", INT4OID}, {"prev_event_type", TEXTOID},
+	{"next_event_type", TEXTOID}, {"session_number", INT8OID}, {"flags", INT4OID},
+	{"flag_names", TEXTOID}, {"source_file", TEXTOID}, {"source_line", INT8OID}
+};
+
+static const ColumnSpec user_day_columns[] = {
+	{"user_id", INT8OID}, {"day", DATEOID}, {"events", INT8OID}
+};
+
+static const ColumnSpec session_columns[] = {
+	{"user_id", INT8OID}, {"session_number", INT8OID}, {"session_start", TIMESTAMPOID},
+	{"session_end", TIMESTAMPOID}, {"duration_seconds", FLOAT8OID}, {"events", INT4OID}
+};
+
+/* One clean row waiting for the next clean type of its user. */
+typedef struct PendingRow
+{
+	bool		waiting;
+	Datum		values[EE_COLUMNS];
+	bool		isnull[EE_COLUMNS];
+	Size		bytes;
+	MemoryContext context;		/* its copied values */
+} PendingRow;
+
+typedef struct EventPass
+{
+	Timestamp	reference;
+	INT128		gap;
+	Catalogue	catalogue;
+	BulkTable	enriched;
+	BulkTable	user_days;
+	BulkTable	sessions;
+	HTAB	   *day_types;		/* (day, type id): clean rows and users */
+	HTAB	   *transitions;	/* (previous type id, type id): rows */
+
+	/* the current user */
+	bool		has_user;
+	int64		user_id;
+	int			last_clean_type;	/* id, -1 before the first clean row */
+
+	/* the current user and time, for duplicates */
+	bool		has_time;
+	Timestamp	time;
+	SeenTypes	seen;
+
+	/* the current user's day with clean rows */
+	DateADT		day;
+	int64		day_rows;
+	Bitmapset  *day_types_seen;
+	MemoryContext day_context;
+
+	/* the current session */
+	int64		session;		/* 0 before the user's first clean row */
+	Timestamp	session_start;
+	Timestamp	session_end;
+	int32		session_rows;
+
+	PendingRow	pending;
+	Datum		no_flag_names;	/* '' */
+} EventPass;
+
+static void
+emit_pending(EventPass *pass, int next_type)
+{
+	PendingRow *pending = &pass->pending;
+	TupleTableSlot *slot;
+
+	if (!pending->waiting)
+		return;
+	pending->values[EE_NEXT_EVENT_TYPE] = next_type >= 0 ? pass->catalogue.types[next_type] : (Datum) 0;
+	pending->isnull[EE_NEXT_EVENT_TYPE] = next_type < 0;
+	slot = bulk_next_slot(&pass->enriched);
+	for (int i = 0; i < EE_COLUMNS; i++)
+		bulk_set(&pass->enriched, slot, i, pending->values[i], pending->isnull[i]);
+	bulk_store(&pass->enriched, slot, pending->bytes, true);
+	MemoryContextReset(pending->context);
+	pending->waiting = false;
+}
+
+static void
+close_user_day(EventPass *pass)
+{
+	TupleTableSlot *slot;
+
+	if (pass->day_rows == 0)
+		return;
+	slot = bulk_next_slot(&pass->user_days);
+	bulk_set(&pass->user_days, slot, 0, Int64GetDatum(pass->user_id), false);
+	bulk_set(&pass->user_days, slot, 1, DateADTGetDatum(pass->day), false);
+	bulk_set(&pass->user_days, slot, 2, Int64GetDatum(pass->day_rows), false);
+	bulk_store(&pass->user_days, slot, 24, false);
+	pass->day_rows = 0;
+	MemoryContextReset(pass->day_context);
+	pass->day_types_seen = NULL;
+}
+
+static void
+close_session(EventPass *pass)
+{
+	TupleTableSlot *slot;
+	int64		usecs;
+
+	if (pass->session_rows == 0)
+		return;
+	/* extract(epoch FROM end - start): the exact difference, rounded once */
+	if (pg_sub_s64_overflow(pass->session_end, pass->session_start, &usecs))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("interval out of range")));
+	slot = bulk_next_slot(&pass->sessions);
+	bulk_set(&pass->sessions, slot, 0, Int64GetDatum(pass->user_id), false);
+	bulk_set(&pass->sessions, slot, 1, Int64GetDatum(pass->session), false);
+	bulk_set(&pass->sessions, slot, 2, TimestampGetDatum(pass->session_start), false);
+	bulk_set(&pass->sessions, slot, 3, TimestampGetDatum(pass->session_end), false);
+	bulk_set(&pass->sessions, slot, 4,
+			 Float8GetDatum((double) usecs / USECS_PER_SEC), false);
+	bulk_set(&pass->sessions, slot, 5, Int32GetDatum(pass->session_rows), false);
+	bulk_store(&pass->sessions, slot, 48, false);
+	pass->session_rows = 0;
+}
+
+static void
+close_user(EventPass *pass)
+{
+	emit_pending(pass, -1);
+	close_user_day(pass);
+	close_session(pass);
+	pass->last_clean_type = -1;
+	pass->session = 0;
+}
+
+/* A clean row: the counts, its session, and the row before it let go. */
+static void
+count_clean_row(EventPass *pass, int type, Timestamp time, DateADT day)
+{
+	PairCounts *counts;
+
+	if (pass->session == 0)
+		pass->session = 1;
+	else if (ritual_session_breaks(pass->session_end, time, pass->gap))
+	{
+		close_session(pass);
+		pass->session++;
+	}
+	if (pass->session_rows == 0)
+		pass->session_start = time;
+	pass->session_end = time;
+	if (pass->session_rows == PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a session of user %lld has more than %d events",
+						(long long) pass->user_id, PG_INT32_MAX)));
+	pass->session_rows++;
+
+	if (pass->day_rows > 0 && day != pass->day)
+		close_user_day(pass);
+	pass->day = day;
+	pass->day_rows++;
+	counts = pair_counts(pass->day_types, day, type);
+	counts->rows++;
+	if (!bms_is_member(type, pass->day_types_seen))
+	{
+		MemoryContext old = MemoryContextSwitchTo(pass->day_context);
+
+		pass->day_types_seen = bms_add_member(pass->day_types_seen, type);
+		MemoryContextSwitchTo(old);
+		counts->users++;
+	}
+	if (pass->last_clean_type >= 0)
+		pair_counts(pass->transitions, pass->last_clean_type, type)->rows++;
+
+	emit_pending(pass, type);
+}
+
+/* One row of the sorted read. */
+static void
+pass_row(EventPass *pass, HeapTuple tuple, TupleDesc desc)
+{
+	bool		null_event_id,
+				null_user,
+				null_type,
+				null_raw,
+				null_date,
+				null_file,
+				null_line,
+				null_signup,
+				null_cohort,
+				null_known;
+	Datum		event_id = SPI_getbinval(tuple, desc, IN_EVENT_ID, &null_event_id);
+	Datum		user_id = SPI_getbinval(tuple, desc, IN_USER_ID, &null_user);
+	Datum		event_type = SPI_getbinval(tuple, desc, IN_EVENT_TYPE, &null_type);
+	Datum		raw_type = SPI_getbinval(tuple, desc, IN_RAW_EVENT_TYPE, &null_raw);
+	Datum		event_date = SPI_getbinval(tuple, desc, IN_EVENT_DATE, &null_date);
+	Datum		source_file = SPI_getbinval(tuple, desc, IN_SOURCE_FILE, &null_file);
+	Datum		source_line = SPI_getbinval(tuple, desc, IN_SOURCE_LINE, &null_line);
+	Datum		signup = SPI_getbinval(tuple, desc, IN_SIGNUP_DATE, &null_signup);
+	Datum		cohort = SPI_getbinval(tuple, desc, IN_COHORT_WEEK, &null_cohort);
+	bool		known_user = DatumGetBool(SPI_getbinval(tuple, desc, IN_KNOWN_USER, &null_known));
+	text	   *type = null_type ? NULL : DatumGetTextPP(event_type);
+	int			type_id = null_type ? -1 : catalogue_id(&pass->catalogue, type);
+	Timestamp	time = null_date ? 0 : DatumGetTimestamp(event_date);
+	EventFacts	facts;
+	int32		flags;
+	Datum		values[EE_COLUMNS];
+	bool		isnull[EE_COLUMNS];
+	Size		bytes;
+
+	if (null_event_id)
+		elog(ERROR, "an event of the build has no event_id");
+
+	/* a new user (rows without one come last, each its own) */
+	if (null_user || !pass->has_user || DatumGetInt64(user_id) != pass->user_id)
+	{
+		close_user(pass);
+		pass->has_user = !null_user;
+		pass->user_id = null_user ? 0 : DatumGetInt64(user_id);
+		pass->has_time = false;
+	}
+	if (!pass->has_time || null_date || time != pass->time)
+	{
+		seen_reset(&pass->seen);
+		pass->has_time = !null_date;
+		pass->time = time;
+	}
+
+	facts.has_user = !null_user;
+	facts.has_type = !null_raw && !ritual_text_is_blank(DatumGetTextPP(raw_type));
+	facts.has_date = !null_date;
+	facts.event_date = time;
+	facts.type_unknown = type_id < 0;
+	facts.user_unknown = !known_user;
+	facts.has_signup = !null_signup;
+	facts.signup = null_signup ? 0 : DatumGetDateADT(signup);
+	facts.has_reference = true;
+	facts.reference = pass->reference;
+	flags = ritual_event_flag_bits(&facts);
+	if (!null_user && !null_type && !null_date && seen_add(&pass->seen, type_id, type))
+		flags |= FLAG_DUPLICATE;
+
+	values[EE_EVENT_ID] = event_id;
+	isnull[EE_EVENT_ID] = false;
+	values[EE_USER_ID] = user_id;
+	isnull[EE_USER_ID] = null_user;
+	values[EE_EVENT_TYPE] = event_type;
+	isnull[EE_EVENT_TYPE] = null_type;
+	values[EE_RAW_EVENT_TYPE] = raw_type;
+	isnull[EE_RAW_EVENT_TYPE] = null_raw;
+	values[EE_EVENT_DATE] = event_date;
+	isnull[EE_EVENT_DATE] = null_date;
+	isnull[EE_EVENT_DAY] = null_date;
+	if (!null_date)
+		values[EE_EVENT_DAY] = DirectFunctionCall1(timestamp_date, event_date);
+	values[EE_SIGNUP_DATE] = signup;
+	isnull[EE_SIGNUP_DATE] = null_signup;
+	values[EE_COHORT_WEEK] = cohort;
+	isnull[EE_COHORT_WEEK] = null_cohort;
+	isnull[EE_WEEK_NUMBER] = null_signup || null_date || TIMESTAMP_NOT_FINITE(time) ||
+		DATE_NOT_FINITE(DatumGetDateADT(signup));
+	if (!isnull[EE_WEEK_NUMBER])
+		values[EE_WEEK_NUMBER] =
+			Int32GetDatum(ritual_week_number(ritual_timestamp_day(time),
+											 DatumGetDateADT(signup), WEEK_SUNDAY));
+	values[EE_FLAGS] = Int32GetDatum(flags);
+	isnull[EE_FLAGS] = false;
+	values[EE_FLAG_NAMES] = flags == 0 ? pass->no_flag_names :
+		PointerGetDatum(ritual_flag_names_text(flags));
+	isnull[EE_FLAG_NAMES] = false;
+	values[EE_SOURCE_FILE] = source_file;
+	isnull[EE_SOURCE_FILE] = null_file;
+	values[EE_SOURCE_LINE] = source_line;
+	isnull[EE_SOURCE_LINE] = null_line;
+	bytes = 96 + (null_type ? 0 : VARSIZE_ANY(DatumGetPointer(event_type))) +
+		(null_raw ? 0 : VARSIZE_ANY(DatumGetPointer(raw_type))) +
+		(null_file ? 0 : VARSIZE_ANY(DatumGetPointer(source_file)));
+
+	if (flags != 0)
+	{
+		TupleTableSlot *slot = bulk_next_slot(&pass->enriched);
+
+		isnull[EE_PREV_EVENT_TYPE] = isnull[EE_NEXT_EVENT_TYPE] = isnull[EE_SESSION_NUMBER] = true;
+		for (int i = 0; i < EE_COLUMNS; i++)
+			bulk_set(&pass->enriched, slot, i, values[i], isnull[i]);
+		/* written before the batch of the sorted read is let go */
+		bulk_store(&pass->enriched, slot, bytes, false);
+		return;
+	}
+
+	/* a clean row has a user, a catalogue type and a finite time */
+	Assert(type_id >= 0 && !null_user && !null_date);
+	values[EE_PREV_EVENT_TYPE] = pass->last_clean_type >= 0 ?
+		pass->catalogue.types[pass->last_clean_type] : (Datum) 0;
+	isnull[EE_PREV_EVENT_TYPE] = pass->last_clean_type < 0;
+	count_clean_row(pass, type_id, time, DatumGetDateADT(values[EE_EVENT_DAY]));
+	values[EE_SESSION_NUMBER] = Int64GetDatum(pass->session);
+	isnull[EE_SESSION_NUMBER] = false;
+	pass->last_clean_type = type_id;
+
+	/* the row waits for the next clean type: its values must outlive the batch */
+	{
+		PendingRow *pending = &pass->pending;
+		MemoryContext old = MemoryContextSwitchTo(pending->context);
+
+		for (int i = 0; i < EE_COLUMNS; i++)
+		{
+			pending->isnull[i] = isnull[i];
+			pending->values[i] = values[i];
+			if (!isnull[i] && (i == EE_RAW_EVENT_TYPE || i == EE_SOURCE_FILE))
+				pending->values[i] = datumCopy(values[i], false, -1);
+		}
+		pending->values[EE_EVENT_TYPE] = pass->catalogue.types[type_id];
+		pending->bytes = bytes;
+		pending->waiting = true;
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/* The counts kept in memory, written by SQL: the tables are small. */
+static void
+write_counts(EventPass *pass)
+{
+	HASH_SEQ_STATUS status;
+	PairCounts *counts;
+	long		n = hash_get_num_entries(pass->day_types);
+	long		m = hash_get_num_entries(pass->transitions);
+	Datum	   *days = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *types = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *rows = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *users = palloc(sizeof(Datum) * Max(n, 1));
+	Datum	   *previous = palloc(sizeof(Datum) * Max(m, 1));
+	Datum	   *nexts = palloc(sizeof(Datum) * Max(m, 1));
+	Datum	   *transitions = palloc(sizeof(Datum) * Max(m, 1));
+	Oid			argtypes[4] = {DATEARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID};
+	Datum		args[4];
+	int			i = 0;
+
+	hash_seq_init(&status, pass->day_types);
+	while ((counts = hash_seq_search(&status)) != NULL)
+	{
+		days[i] = DateADTGetDatum(counts->key.a);
+		types[i] = pass->catalogue.types[counts->key.b];
+		rows[i] = Int64GetDatum(counts->rows);
+		users[i] = Int64GetDatum(counts->users);
+		i++;
+	}
+	args[0] = PointerGetDatum(construct_array(days, n, DATEOID, 4, true, TYPALIGN_INT));
+	args[1] = PointerGetDatum(construct_array(types, n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[2] = PointerGetDatum(construct_array(rows, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[3] = PointerGetDatum(construct_array(users, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	if (SPI_execute_with_args("INSERT INTO ritual.daily_event_types "
+							  "SELECT * FROM unnest($1, $2, $3, $4)",
+							  4, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not write ritual.daily_event_types");
+
+	i = 0;
+	hash_seq_init(&status, pass->transitions);
+	while ((counts = hash_seq_search(&status)) != NULL)
+	{
+		previous[i] = pass->catalogue.types[counts->key.a];
+		nexts[i] = pass->catalogue.types[counts->key.b];
+		transitions[i] = Int64GetDatum(counts->rows);
+		i++;
+	}
+	argtypes[0] = TEXTARRAYOID;
+	argtypes[2] = INT8ARRAYOID;
+	args[0] = PointerGetDatum(construct_array(previous, m, TEXTOID, -1, false, TYPALIGN_INT));
+	args[1] = PointerGetDatum(construct_array(nexts, m, TEXTOID, -1, false, TYPALIGN_INT));
+	args[2] = PointerGetDatum(construct_array(transitions, m, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	if (SPI_execute_with_args("INSERT INTO ritual.event_transitions "
+							  "SELECT * FROM unnest($1, $2, $3)",
+							  3, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not write ritual.event_transitions");
+}
+
+/*
+ * build_event_tables(reference timestamp, session_gap interval,
+ *					  numbered_as_read boolean)
+ *		Fill enriched_events, user_days, sessions, event_transitions and
+ *		daily_event_types from the new rows in pg_temp._ritual_new_events
+ *		(read_new_rows), every row new: their event_id is their scan_order
+ *		when they were read in provenance order, else their rank in it.
+ *		Internal to build_reports; the tables are empty and the first three
+ *		have no index.
+ */
+Datum
+ritual_build_event_tables(PG_FUNCTION_ARGS)
+{
+	EventPass	pass;
+	MemoryContext pass_context;
+	MemoryContext row_context;
+	MemoryContext old;
+	SPIPlanPtr	plan;
+	Portal		portal;
+	char	   *query;
+
+	memset(&pass, 0, sizeof(pass));
+	pass.reference = PG_GETARG_TIMESTAMP(0);
+	pass.gap = ritual_session_gap_usecs(PG_GETARG_INTERVAL_P(1));
+	query = psprintf("SELECT e.event_id, e.user_id, e.event_type, e.raw_event_type, e.event_date,"
+					 "       e.source_file, e.source_line, u.signup_date, u.cohort_week,"
+					 "       u.user_id IS NOT NULL"
+					 "  FROM (SELECT %s AS event_id, user_id, event_type, raw_event_type,"
+					 "               event_date, source_file, source_line"
+					 "          FROM pg_temp._ritual_new_events) e"
+					 "  LEFT JOIN ritual.users u ON u.user_id = e.user_id"
+					 "   AND u.signup_date IS NOT NULL"
+					 " ORDER BY e.user_id, e.event_date, e.event_id",
+					 PG_GETARG_BOOL(2) ? "scan_order" :
+					 "pg_catalog.row_number() OVER (ORDER BY source_file, source_line)");
+
+	pass_context = AllocSetContextCreate(CurrentMemoryContext, "ritual event pass",
+										 ALLOCSET_DEFAULT_SIZES);
+	row_context = AllocSetContextCreate(pass_context, "ritual event pass rows",
+										ALLOCSET_DEFAULT_SIZES);
+	pass.seen.context = AllocSetContextCreate(pass_context, "ritual types at one time",
+											  ALLOCSET_SMALL_SIZES);
+	pass.day_context = AllocSetContextCreate(pass_context, "ritual types of a day",
+											 ALLOCSET_SMALL_SIZES);
+	pass.pending.context = AllocSetContextCreate(pass_context, "ritual waiting row",
+												 ALLOCSET_SMALL_SIZES);
+	pass.last_clean_type = -1;
+	pass.no_flag_names = PointerGetDatum(MemoryContextAlloc(pass_context, VARHDRSZ));
+	SET_VARSIZE(DatumGetPointer(pass.no_flag_names), VARHDRSZ);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	catalogue_load(&pass.catalogue, pass_context);
+
+	old = MemoryContextSwitchTo(pass_context);
+	pass.day_types = pair_counts_create("ritual events per day and type", pass_context);
+	pass.transitions = pair_counts_create("ritual transitions", pass_context);
+	bulk_open(&pass.enriched, "enriched_events", enriched_columns, EE_COLUMNS);
+	bulk_open(&pass.user_days, "user_days", user_day_columns, lengthof(user_day_columns));
+	bulk_open(&pass.sessions, "sessions", session_columns, lengthof(session_columns));
+	MemoryContextSwitchTo(old);
+
+	plan = SPI_prepare(query, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "could not plan the read of the new events: %s",
+			 SPI_result_code_string(SPI_result));
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	for (;;)
+	{
+		SPITupleTable *batch;
+
+		CHECK_FOR_INTERRUPTS();
+		SPI_cursor_fetch(portal, true, FETCH_ROWS);
+		if (SPI_processed == 0)
+			break;
+		batch = SPI_tuptable;
+		old = MemoryContextSwitchTo(row_context);
+		for (uint64 i = 0; i < SPI_processed; i++)
+			pass_row(&pass, batch->vals[i], batch->tupdesc);
+		MemoryContextSwitchTo(old);
+		/* the rows written refer to the batch and the row context */
+		bulk_flush(&pass.enriched);
+		MemoryContextReset(row_context);
+		SPI_freetuptable(batch);
+	}
+	SPI_cursor_close(portal);
+	close_user(&pass);
+
+	bulk_close(&pass.enriched);
+	bulk_close(&pass.user_days);
+	bulk_close(&pass.sessions);
+	write_counts(&pass);
+
+	SPI_finish();
+	MemoryContextDelete(pass_context);
+	PG_RETURN_VOID();
+}
