@@ -814,9 +814,9 @@ BEGIN
                c.signup_date, c.cohort_week, coalesce(c.event_id = a.anchor_id, false), 0
           FROM _ritual_anchors a
           JOIN ritual.clean_events c ON c.user_id = a.user_id
-           AND (a.anchor_id IS NULL
-                OR c.event_date >= a.anchor_date
-                   AND (c.event_date, c.event_id) >= (a.anchor_date, a.anchor_id))
+           -- the events from the anchor's time on, reached by the index
+           AND c.event_date >= coalesce(a.anchor_date, '-infinity')
+           AND (a.anchor_id IS NULL OR (c.event_date, c.event_id) >= (a.anchor_date, a.anchor_id))
          WHERE NOT EXISTS (SELECT FROM _ritual_work w WHERE w.old_event_id = c.event_id);
 
         -- previous and next type and session from the anchor on

@@ -68,7 +68,7 @@ CREATE TABLE ritual.enriched_events (
     source_file              text,
     source_line              bigint
 );
-CREATE INDEX ON ritual.enriched_events (user_id, event_date);
+CREATE INDEX ON ritual.enriched_events (user_id, event_date, event_id);
 CREATE INDEX ON ritual.enriched_events (event_day);
 COMMENT ON TABLE ritual.enriched_events IS
   'Every raw event with its anomaly flags, signup date, week number since signup, previous and next event type and session (the last three for clean events only), and where it came from.';

@@ -136,3 +136,13 @@ $migrate$;
  * each build made it and each refresh kept it.
  */
 DROP INDEX ritual.enriched_events_flags_idx;
+
+/*
+ * The index of enriched_events by user and time ends with event_id, the
+ * order of a user's events: a refresh finds a user's last clean event
+ * before a change, and the events from it on, by one descent each, with no
+ * sort of the rows at equal times.  The full build writes the rows in that
+ * order, so making the index is one pass over sorted rows.
+ */
+DROP INDEX ritual.enriched_events_user_id_event_date_idx;
+CREATE INDEX ON ritual.enriched_events (user_id, event_date, event_id);
