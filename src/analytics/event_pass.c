@@ -74,7 +74,6 @@ typedef struct ColumnSpec
 typedef struct BulkTable
 {
 	Relation	rel;
-	int			ncolumns;
 	int		   *attnums;		/* the table's attribute index of column i */
 	TupleTableSlot *slots[FETCH_ROWS];
 	int			used;
@@ -123,7 +122,6 @@ bulk_open(BulkTable *table, const char *name, const ColumnSpec *columns, int nco
 				 errhint("Remove what was added to ritual.%s; the reporting tables are rebuilt whole by every full build.", name)));
 
 	desc = RelationGetDescr(table->rel);
-	table->ncolumns = ncolumns;
 	table->attnums = palloc(sizeof(int) * ncolumns);
 	for (int i = 0; i < desc->natts; i++)
 	{

@@ -36,7 +36,7 @@ COMMENT ON FUNCTION ritual.flag_kinds() IS 'every anomaly kind with its bit';
  * session.  Every day with enough history is judged, whatever its volume:
  * the Poisson term of sigma keeps small series from false alarms.
  */
-CREATE OR REPLACE FUNCTION ritual.detect_spikes(threshold double precision)
+CREATE OR REPLACE FUNCTION ritual.detect_spikes(threshold double precision, judge_from date)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -66,50 +66,55 @@ BEGIN
       FROM expected;
 
     -- the log ratios of the 56 days before, as an array per day: their
-    -- median and the median distance from it
+    -- median and the median distance from it.  Whether a day is too young
+    -- to judge is counted for every day; the medians are taken for the
+    -- days from judge_from on, the ones whose inputs changed.
     CREATE TEMP TABLE _ritual_judged ON COMMIT DROP AS
     WITH history AS (
         SELECT series, day, value, expected, l,
-               array_agg(l) FILTER (WHERE l IS NOT NULL)
-                   OVER (PARTITION BY series ORDER BY day
-                         RANGE BETWEEN '56 days' PRECEDING AND '1 day' PRECEDING) AS past
+               l IS NULL OR count(l) OVER w < 28 AS too_young,
+               array_agg(l) FILTER (WHERE l IS NOT NULL) OVER w AS past
           FROM _ritual_scores
+        WINDOW w AS (PARTITION BY series ORDER BY day
+                     RANGE BETWEEN '56 days' PRECEDING AND '1 day' PRECEDING)
     ), centre AS (
         SELECT h.*,
-               (SELECT CASE WHEN count(x) >= 28
-                            THEN percentile_cont(0.5) WITHIN GROUP (ORDER BY x) END
-                  FROM unnest(h.past) x) AS m
+               (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(h.past) x) AS m
           FROM history h
+         WHERE NOT h.too_young AND h.day >= judge_from
     ), spread AS (
         SELECT c.*,
                (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(x - c.m))
                   FROM unnest(c.past) x) AS mad
           FROM centre c
     )
-    SELECT series, day, value, expected,
-           CASE WHEN l IS NOT NULL AND m IS NOT NULL
-                THEN (l - m) / greatest(1.4826 * mad, 0.1, 1 / sqrt(expected + 1)) END AS z,
-           l IS NULL OR m IS NULL AS too_young
-      FROM spread;
+    SELECT h.series, h.day, h.value, h.expected,
+           (s.l - s.m) / greatest(1.4826 * s.mad, 0.1, 1 / sqrt(s.expected + 1)) AS z,
+           h.too_young
+      FROM history h LEFT JOIN spread s USING (series, day);
 
+    -- spikes before judge_from stay as they were
+    DELETE FROM ritual.spikes WHERE day >= judge_from;
     INSERT INTO ritual.spikes (day, series, value, expected, z, kind)
     SELECT day, series, value, expected, z,
            CASE WHEN z >= threshold THEN 'spike' ELSE 'drop_off' END
       FROM _ritual_judged
-     WHERE NOT too_young AND abs(z) >= threshold;
+     WHERE day >= judge_from AND NOT too_young AND abs(z) >= threshold;
 
+    DELETE FROM ritual.spike_coverage;
     INSERT INTO ritual.spike_coverage
-    SELECT series, count(*),
-           count(*) FILTER (WHERE NOT too_young),
-           count(*) FILTER (WHERE too_young),
-           count(*) FILTER (WHERE NOT too_young AND z >= threshold),
-           count(*) FILTER (WHERE NOT too_young AND z <= -threshold)
-      FROM _ritual_judged
-     GROUP BY series;
+    SELECT j.series, j.days, j.judged, j.too_young,
+           coalesce(s.spikes, 0), coalesce(s.drop_offs, 0)
+      FROM (SELECT series, count(*) AS days, count(*) FILTER (WHERE NOT too_young) AS judged,
+                   count(*) FILTER (WHERE too_young) AS too_young
+              FROM _ritual_judged GROUP BY series) j
+      LEFT JOIN (SELECT series, count(*) FILTER (WHERE kind = 'spike') AS spikes,
+                        count(*) FILTER (WHERE kind = 'drop_off') AS drop_offs
+                   FROM ritual.spikes GROUP BY series) s USING (series);
 END
 $fn$;
-COMMENT ON FUNCTION ritual.detect_spikes(double precision) IS
-  'internal to build_reports: fills spikes and spike_coverage from the daily series';
+COMMENT ON FUNCTION ritual.detect_spikes(double precision, date) IS
+  'internal to build_reports: judges the days of the daily series from judge_from on into spikes, and counts spike_coverage';
 
 /*
  * ritual.build_reports: (re)build every reporting table from the raw events
@@ -612,6 +617,9 @@ DECLARE
     new_last      date;
     first_clean   date;
     last_clean    date;
+    old_first_clean date;
+    old_last_clean date;
+    judge_from    date := '-infinity';
     last_signup   date;
     scratch       text;
 BEGIN
@@ -712,6 +720,9 @@ BEGIN
            LATERAL (SELECT ritual.profile_flags(u.signup_date, u.conflicting) AS flags) f;
 
     IF incremental THEN
+        -- the days with clean events before, which the spikes were judged over
+        SELECT min(day), max(day) INTO old_first_clean, old_last_clean FROM ritual.user_days;
+
         --
         -- event ids: the rank in provenance order.  New rows usually all come
         -- after the included ones and take the ids after the last; when one
@@ -1100,12 +1111,12 @@ BEGIN
                           WHERE l.cohort_week = c.cohort_week
                             AND l.last_week >= c.week_number) a;
 
-    -- spikes and drop-offs of the daily series, whole (a few thousand
-    -- rows), over the days with events: the signups before the first or
-    -- after the last would read as quiet days.  DELETE, as for
-    -- retention_cohorts.
-    DELETE FROM ritual.spikes;
-    DELETE FROM ritual.spike_coverage;
+    -- spikes and drop-offs of the daily series (a few thousand rows), over
+    -- the days with events: the signups before the first or after the last
+    -- would read as quiet days.  A day is judged from its value and those
+    -- before it, so a refresh judges again the days from the first whose
+    -- value changed (or that is new) on; every day when the series, their
+    -- first day or the threshold changed.  DELETE, as for retention_cohorts.
     CREATE TEMP TABLE _ritual_series ON COMMIT DROP AS
     WITH days AS (
         SELECT day, events, dau FROM ritual.daily_activity
@@ -1119,7 +1130,12 @@ BEGIN
       FROM days d
      CROSS JOIN (SELECT DISTINCT event_type FROM ritual.daily_event_types) t
       LEFT JOIN ritual.daily_event_types e ON e.day = d.day AND e.event_type = t.event_type;
-    PERFORM ritual.detect_spikes(spike_threshold);
+    IF incremental AND state.spike_threshold = spike_threshold AND old_first_clean = first_clean
+       AND (SELECT array_agg(series ORDER BY series) FROM ritual.spike_coverage)
+           = (SELECT array_agg(DISTINCT series ORDER BY series) FROM _ritual_series) THEN
+        judge_from := least((SELECT min(day) FROM _ritual_changes), old_last_clean + 1);
+    END IF;
+    PERFORM ritual.detect_spikes(spike_threshold, judge_from);
 
     --
     -- data quality, by difference: flagged rows out (old versions) and in
@@ -1208,7 +1224,7 @@ BEGIN
         DO UPDATE SET max_line = greatest(w.max_line, excluded.max_line);
         INSERT INTO ritual.refresh_state
         VALUES (events_name, profiles_name, reference, extract(epoch FROM session_gap), digest,
-                state.event_rows, state.clean_rows);
+                state.event_rows, state.clean_rows, spike_threshold);
     END IF;
 
     INSERT INTO ritual.report_builds
@@ -1328,7 +1344,7 @@ COMMENT ON FUNCTION ritual.create_raw_tables(text, text, name, boolean) IS
  * The functions above that only build_reports and refresh_reports call are
  * not for other roles: building is for the owner of the reporting tables.
  */
-REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision),
+REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision, date),
     ritual.warn_unknown_types(bigint), ritual.report_bad_fields(text, regclass),
     ritual.quiet_scans(regclass, regclass), ritual.report_counts(), ritual.qualified_name(regclass),
     ritual.has_provenance_index(regclass), ritual.read_new_rows(regclass, regclass),

@@ -146,3 +146,11 @@ DROP INDEX ritual.enriched_events_flags_idx;
  */
 DROP INDEX ritual.enriched_events_user_id_event_date_idx;
 CREATE INDEX ON ritual.enriched_events (user_id, event_date, event_id);
+
+/*
+ * A refresh judges again only the days of the daily series whose inputs
+ * changed, when the threshold is the one the last build judged with: the
+ * state keeps it (NULL after a 0.1 build: every day is judged again).
+ */
+ALTER TABLE ritual.refresh_state ADD COLUMN spike_threshold double precision;
+COMMENT ON COLUMN ritual.refresh_state.spike_threshold IS 'the threshold the spikes were judged with; a refresh with another judges every day again';
