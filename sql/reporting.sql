@@ -351,7 +351,10 @@ DROP TABLE small_events, small_profiles;
 CREATE TABLE pass_events (user_id bigint, event_type text, event_date timestamp,
                           source_file text, source_line bigint);
 CREATE TABLE pass_profiles (user_id bigint, signup_date date);
-INSERT INTO pass_profiles VALUES (10, '2024-03-01'), (12, '2024-03-02'), (13, NULL);
+-- user 14 signed up at -infinity, which is no day: as missing, and the
+-- daily table does not run from the beginning of time (it filled the disk)
+INSERT INTO pass_profiles VALUES (10, '2024-03-01'), (12, '2024-03-02'), (13, NULL),
+    (14, '-infinity');
 INSERT INTO pass_events
 SELECT 10, CASE WHEN i <= 40 THEN 'junk_' || (i % 20) ELSE 'App_Opened ' END,
        '2024-03-05 10:00', 'a.csv', 1000 - i
@@ -361,7 +364,7 @@ INSERT INTO pass_events VALUES
     (10, 'share', NULL, 'a.csv', 2002), (10, '   ', '2024-03-05 11:00', 'a.csv', 2003),
     (10, NULL, '2024-03-05 11:00', 'a.csv', 2004), (NULL, 'share', '2024-03-05 11:00', 'a.csv', 2005),
     (NULL, NULL, NULL, 'a.csv', 2006), (11, 'share', '2024-03-05 11:00', 'a.csv', 2007),
-    (13, 'share', '2024-03-05 11:00', 'a.csv', 2008),
+    (13, 'share', '2024-03-05 11:00', 'a.csv', 2008), (14, 'share', '2024-03-05 11:00', 'a.csv', 2009),
     (12, 'app_opened', '2024-03-05 10:00', 'b.csv', 1),
     (12, 'ritual_started', '2024-03-05 10:29:59', 'b.csv', 2),
     (12, 'ritual_started', '2024-03-05 10:29:59', 'b.csv', 3),
@@ -413,6 +416,8 @@ SELECT user_id, flag_names, count(*) AS events
   FROM ritual.enriched_events GROUP BY 1, 2 ORDER BY 1, 2;
 SELECT session_number, event_type, prev_event_type, next_event_type
   FROM ritual.enriched_events WHERE user_id = 12 AND flags = 0 ORDER BY event_id;
+SELECT min(day) AS first_day, max(day) AS last_day FROM ritual.daily_activity;
+SELECT kind, rows FROM ritual.data_quality WHERE scope = 'total' AND rows > 0 ORDER BY kind;
 -- every column of every event, and every table counted from them, as the rules say
 SELECT (SELECT count(*) FROM (SELECT * FROM pass_expected
                               EXCEPT ALL SELECT * FROM ritual.enriched_events) x) AS missing,

@@ -342,7 +342,9 @@ BEGIN
     EXECUTE format($q$
         CREATE TEMP TABLE _ritual_profile_rows ON COMMIT DROP AS
         SELECT row_number() OVER (ORDER BY %1$s) AS profile_id,
-               p.user_id::bigint AS user_id, p.signup_date::date AS signup_date,
+               p.user_id::bigint AS user_id,
+               -- an infinite signup date is no day: missing, as NULL is
+               CASE WHEN isfinite(p.signup_date::date) THEN p.signup_date::date END AS signup_date,
                %2$s, %3$s, %4$s AS is_new, %7$s
           FROM %5$s p %6$s
         $q$,
