@@ -429,6 +429,11 @@ SELECT (SELECT count(*) FROM (SELECT user_id, event_day, count(*) FROM clean GRO
        (SELECT count(*) FROM (SELECT * FROM ritual.user_days
                               EXCEPT ALL SELECT user_id, event_day, count(*) FROM clean GROUP BY 1, 2) x)
          AS user_days_unexpected,
+       (SELECT count(*) FROM (SELECT DISTINCT user_id, week FROM clean
+                              EXCEPT ALL SELECT * FROM ritual.user_weeks) x) AS user_weeks_missing,
+       (SELECT count(*) FROM (SELECT * FROM ritual.user_weeks
+                              EXCEPT ALL SELECT DISTINCT user_id, week FROM clean) x)
+         AS user_weeks_unexpected,
        (SELECT count(*) FROM (SELECT user_id, session_number, min(event_date), max(event_date),
                                      extract(epoch FROM max(event_date) - min(event_date))::float8,
                                      count(*)::int

@@ -4,8 +4,8 @@
  *		  The full build's one pass over the events: the new raw rows, read
  *		  once in the order of user, time and event_id, become the rows of
  *		  enriched_events, and what is counted from the clean ones
- *		  (user_days, sessions, event_transitions, daily_event_types) is
- *		  counted on the way.
+ *		  (user_days, user_weeks, sessions, event_transitions,
+ *		  daily_event_types) is counted on the way.
  *
  * In that order every per-user rule is a look at the rows just before:
  * a duplicate repeats a type at the same user and time, the previous clean
@@ -35,6 +35,7 @@
 #include "common/int.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "nodes/bitmapset.h"
@@ -469,6 +470,10 @@ static const ColumnSpec user_day_columns[] = {
 	{"user_id", INT8OID}, {"day", DATEOID}, {"events", INT8OID}
 };
 
+static const ColumnSpec user_week_columns[] = {
+	{"user_id", INT8OID}, {"week_number", INT4OID}
+};
+
 static const ColumnSpec session_columns[] = {
 	{"user_id", INT8OID}, {"session_number", INT8OID}, {"session_start", TIMESTAMPOID},
 	{"session_end", TIMESTAMPOID}, {"duration_seconds", FLOAT8OID}, {"events", INT4OID}
@@ -491,6 +496,7 @@ typedef struct EventPass
 	Catalogue	catalogue;
 	BulkTable	enriched;
 	BulkTable	user_days;
+	BulkTable	user_weeks;
 	BulkTable	sessions;
 	HTAB	   *day_types;		/* (day, type id): clean rows and users */
 	HTAB	   *transitions;	/* (previous type id, type id): rows */
@@ -504,6 +510,14 @@ typedef struct EventPass
 	bool		has_time;
 	Timestamp	time;
 	SeenTypes	seen;
+
+	/* the current user's last week with clean rows, if any */
+	bool		has_week;
+	int32		week;
+
+	/* the rows read and the clean ones */
+	int64		rows;
+	int64		clean_rows;
 
 	/* the current user's day with clean rows */
 	DateADT		day;
@@ -589,13 +603,15 @@ close_user(EventPass *pass)
 	close_session(pass);
 	pass->last_clean_type = -1;
 	pass->session = 0;
+	pass->has_week = false;
 }
 
 /* A clean row: the counts, its session, and the row before it let go. */
 static void
-count_clean_row(EventPass *pass, int type, Timestamp time, DateADT day)
+count_clean_row(EventPass *pass, int type, Timestamp time, DateADT day, DateADT signup)
 {
 	PairCounts *counts;
+	int32		week = ritual_week_number(day, signup, WEEK_SUNDAY);
 
 	if (pass->session == 0)
 		pass->session = 1;
@@ -630,6 +646,19 @@ count_clean_row(EventPass *pass, int type, Timestamp time, DateADT day)
 	}
 	if (pass->last_clean_type >= 0)
 		pair_counts(pass->transitions, pass->last_clean_type, type)->rows++;
+
+	/* the user's weeks come in order: a new one is the next row */
+	if (!pass->has_week || week != pass->week)
+	{
+		TupleTableSlot *slot = bulk_next_slot(&pass->user_weeks);
+
+		bulk_set(&pass->user_weeks, slot, 0, Int64GetDatum(pass->user_id), false);
+		bulk_set(&pass->user_weeks, slot, 1, Int32GetDatum(week), false);
+		bulk_store(&pass->user_weeks, slot, 16, false);
+		pass->has_week = true;
+		pass->week = week;
+	}
+	pass->clean_rows++;
 
 	emit_pending(pass, type);
 }
@@ -669,6 +698,7 @@ pass_row(EventPass *pass, HeapTuple tuple, TupleDesc desc)
 
 	if (null_event_id)
 		elog(ERROR, "an event of the build has no event_id");
+	pass->rows++;
 
 	/* a new user (rows without one come last, each its own) */
 	if (null_user || !pass->has_user || DatumGetInt64(user_id) != pass->user_id)
@@ -747,12 +777,19 @@ pass_row(EventPass *pass, HeapTuple tuple, TupleDesc desc)
 		return;
 	}
 
-	/* a clean row has a user, a catalogue type and a finite time */
-	Assert(type_id >= 0 && !null_user && !null_date);
+	/*
+	 * A clean row has a user, a catalogue type, a finite time and the user's
+	 * signup date, finite (read_new_rows reads an infinite one as missing).
+	 */
+	Assert(type_id >= 0 && !null_user && !null_date && !null_signup);
+	if (DATE_NOT_FINITE(DatumGetDateADT(signup)))
+		elog(ERROR, "a clean event of user %lld has an infinite signup date",
+			 (long long) pass->user_id);
 	values[EE_PREV_EVENT_TYPE] = pass->last_clean_type >= 0 ?
 		pass->catalogue.types[pass->last_clean_type] : (Datum) 0;
 	isnull[EE_PREV_EVENT_TYPE] = pass->last_clean_type < 0;
-	count_clean_row(pass, type_id, time, DatumGetDateADT(values[EE_EVENT_DAY]));
+	count_clean_row(pass, type_id, time, DatumGetDateADT(values[EE_EVENT_DAY]),
+					DatumGetDateADT(signup));
 	values[EE_SESSION_NUMBER] = Int64GetDatum(pass->session);
 	isnull[EE_SESSION_NUMBER] = false;
 	pass->last_clean_type = type_id;
@@ -835,13 +872,14 @@ write_counts(EventPass *pass)
 
 /*
  * build_event_tables(reference timestamp, session_gap interval,
- *					  numbered_as_read boolean)
- *		Fill enriched_events, user_days, sessions, event_transitions and
- *		daily_event_types from the new rows in pg_temp._ritual_new_events
- *		(read_new_rows), every row new: their event_id is their scan_order
- *		when they were read in provenance order, else their rank in it.
- *		Internal to build_reports; the tables are empty and the first three
- *		have no index.
+ *					  numbered_as_read boolean, OUT events, OUT clean_events)
+ *		Fill enriched_events, user_days, user_weeks, sessions,
+ *		event_transitions and daily_event_types from the new rows in
+ *		pg_temp._ritual_new_events (read_new_rows), every row new: their
+ *		event_id is their scan_order when they were read in provenance
+ *		order, else their rank in it; return the rows written to
+ *		enriched_events, and the clean ones.  Internal to build_reports; the
+ *		tables are empty and the first four have no index.
  */
 Datum
 ritual_build_event_tables(PG_FUNCTION_ARGS)
@@ -853,6 +891,9 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	SPIPlanPtr	plan;
 	Portal		portal;
 	char	   *query;
+	TupleDesc	result_desc;
+	Datum		result[2];
+	bool		result_nulls[2] = {false, false};
 
 	memset(&pass, 0, sizeof(pass));
 	pass.reference = PG_GETARG_TIMESTAMP(0);
@@ -892,6 +933,7 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	pass.transitions = pair_counts_create("ritual transitions", pass_context);
 	bulk_open(&pass.enriched, "enriched_events", enriched_columns, EE_COLUMNS);
 	bulk_open(&pass.user_days, "user_days", user_day_columns, lengthof(user_day_columns));
+	bulk_open(&pass.user_weeks, "user_weeks", user_week_columns, lengthof(user_week_columns));
 	bulk_open(&pass.sessions, "sessions", session_columns, lengthof(session_columns));
 	MemoryContextSwitchTo(old);
 
@@ -923,10 +965,17 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 
 	bulk_close(&pass.enriched);
 	bulk_close(&pass.user_days);
+	bulk_close(&pass.user_weeks);
 	bulk_close(&pass.sessions);
 	write_counts(&pass);
 
 	SPI_finish();
 	MemoryContextDelete(pass_context);
-	PG_RETURN_VOID();
+
+	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "build_event_tables must return a row");
+	result[0] = Int64GetDatum(pass.rows);
+	result[1] = Int64GetDatum(pass.clean_rows);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(result_desc),
+													  result, result_nulls)));
 }

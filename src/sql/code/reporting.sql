@@ -527,7 +527,7 @@ COMMENT ON FUNCTION ritual.drop_indexes(regclass) IS
 
 /*
  * A full build's events, all new: enriched_events and what is counted from
- * the clean events (user_days, sessions, event_transitions and
+ * the clean events (user_days, user_weeks, sessions, event_transitions and
  * daily_event_types) in one pass over the new rows sorted by user, time and
  * event_id (src/analytics/event_pass.c).  event_id is the order the rows
  * were read in when that is provenance order (read_new_rows checks), and
@@ -535,8 +535,8 @@ COMMENT ON FUNCTION ritual.drop_indexes(regclass) IS
  * in update_reports with every row new and no anchor.
  */
 CREATE OR REPLACE FUNCTION ritual.build_event_tables(reference timestamp, session_gap interval,
-                                                     numbered_as_read boolean)
-RETURNS void
+                                                     numbered_as_read boolean,
+                                                     OUT events bigint, OUT clean_events bigint)
 AS 'MODULE_PATHNAME', 'ritual_build_event_tables'
 LANGUAGE C VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp;
@@ -548,8 +548,8 @@ COMMENT ON FUNCTION ritual.build_event_tables(timestamp, interval, boolean) IS
  * fills them, and the indexes are made again once the rows are in, one
  * sort per index instead of a btree insertion per row.
  */
-CREATE OR REPLACE FUNCTION ritual.build_events(reference timestamp, session_gap interval)
-RETURNS void
+CREATE OR REPLACE FUNCTION ritual.build_events(reference timestamp, session_gap interval,
+                                               OUT events bigint, OUT clean_events bigint)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -557,10 +557,11 @@ DECLARE
     again     text[];
     statement text;
 BEGIN
-    again := ritual.drop_indexes('ritual.enriched_events')
-             || ritual.drop_indexes('ritual.user_days') || ritual.drop_indexes('ritual.sessions');
-    PERFORM ritual.build_event_tables(reference, session_gap,
-                                      NOT EXISTS (SELECT FROM _ritual_new_events WHERE NOT in_order));
+    again := ritual.drop_indexes('ritual.enriched_events') || ritual.drop_indexes('ritual.user_days')
+             || ritual.drop_indexes('ritual.user_weeks') || ritual.drop_indexes('ritual.sessions');
+    SELECT * INTO events, clean_events
+      FROM ritual.build_event_tables(reference, session_gap,
+                                     NOT EXISTS (SELECT FROM _ritual_new_events WHERE NOT in_order));
     FOREACH statement IN ARRAY again LOOP
         EXECUTE statement;
     END LOOP;
@@ -948,7 +949,8 @@ BEGIN
          WHERE t.day = c.day AND t.events = 0;
     ELSE
         -- everything is new: the events in one pass, the rest from them
-        PERFORM ritual.build_events(reference, session_gap);
+        SELECT * INTO state.event_rows, state.clean_rows
+          FROM ritual.build_events(reference, session_gap);
         -- the final versions are the enriched events, none of them old
         CREATE TEMP VIEW _ritual_final AS
         SELECT flags, source_file, event_day, event_type, NULL::integer AS old_flags,
@@ -1065,18 +1067,15 @@ BEGIN
         SELECT user_id FROM _ritual_day_changes WHERE (old_n > 0) <> (old_n + delta > 0)
         UNION
         SELECT user_id FROM _ritual_profile_users;
-    ELSE
-        -- every user with a profile is new
-        CREATE TEMP TABLE _ritual_week_users ON COMMIT DROP AS
-        SELECT user_id FROM _ritual_profile_users;
+        DELETE FROM ritual.user_weeks w USING _ritual_week_users c WHERE w.user_id = c.user_id;
+        INSERT INTO ritual.user_weeks
+        SELECT DISTINCT d.user_id, ritual.week_since_signup(d.day, u.signup_date)
+          FROM _ritual_week_users c
+          JOIN ritual.user_days d USING (user_id)
+          JOIN ritual.users u USING (user_id)
+         WHERE u.signup_date IS NOT NULL;
     END IF;
-    DELETE FROM ritual.user_weeks w USING _ritual_week_users c WHERE w.user_id = c.user_id;
-    INSERT INTO ritual.user_weeks
-    SELECT DISTINCT d.user_id, ritual.week_since_signup(d.day, u.signup_date)
-      FROM _ritual_week_users c
-      JOIN ritual.user_days d USING (user_id)
-      JOIN ritual.users u USING (user_id)
-     WHERE u.signup_date IS NOT NULL;
+    -- (a full build's pass over the events wrote user_weeks)
 
     -- DELETE, not TRUNCATE: a reader whose snapshot is older than this
     -- refresh must still see the old rows, not an empty table
@@ -1194,10 +1193,12 @@ BEGIN
                           AND q.event_type IS NOT DISTINCT FROM c.event_type);
     DELETE FROM ritual.data_quality WHERE scope <> 'total' AND rows = 0;
 
-    -- the rows of enriched_events and clean_events, by difference when the
-    -- last build kept them (counting a million rows costs a refresh more than
-    -- most of its work)
-    IF incremental AND state.event_rows IS NOT NULL THEN
+    -- the rows of enriched_events and clean_events: counted by a full
+    -- build's pass, by difference when the last build kept them (counting a
+    -- million rows costs a refresh more than most of its work)
+    IF NOT incremental THEN
+        NULL;
+    ELSIF state.event_rows IS NOT NULL THEN
         state.event_rows := state.event_rows + (SELECT count(*) FROM _ritual_new_events);
         state.clean_rows := state.clean_rows + (SELECT coalesce(sum(delta), 0) FROM _ritual_changes);
     ELSE
