@@ -199,24 +199,45 @@ sub grow_lake
 # each of its many queries)
 my ($watch_in, $watch_out, $watch_h) = ('', '');
 
+# Send a query to the watching session and return its output, or undef
+# when the session is gone (psql exits when its connection fails: a
+# connection made while the server still recovers from a kill, or one the
+# crash of another backend ended).
+sub watch_query
+{
+	my ($query) = @_;
+	local $SIG{PIPE} = 'IGNORE';    # writing to a psql that is gone is an error
+	$watch_in .= "$query;\n\\echo END\n";
+	my $ok = eval { $watch_h->pump until $watch_out =~ /END\n/; 1 };
+	my ($r) = $watch_out =~ /^(.*?)\n?END\n/s;
+	$watch_out = '';
+	return $ok ? $r // '' : undef;
+}
+
+# (Re)start the watching session, until it answers.
 sub watch_connect
 {
-	$watch_h->kill_kill if $watch_h;
-	($watch_in, $watch_out) = ('', '');
-	$watch_h = IPC::Run::start(
-		[ 'psql', '-XAtq', '-d', $node->connstr('postgres') ],
-		\$watch_in, \$watch_out, \my $watch_err);
+	for (1 .. 300)
+	{
+		$watch_h->kill_kill if $watch_h;
+		($watch_in, $watch_out) = ('', '');
+		$watch_h = IPC::Run::start(
+			[ 'psql', '-XAtq', '-d', $node->connstr('postgres') ],
+			\$watch_in, \$watch_out, \my $watch_err);
+		return if defined watch_query('SELECT 1');
+		usleep(100_000);
+	}
+	BAIL_OUT('the watching session could not connect');
 }
 
 sub running_batch
 {
 	my ($pid) = @_;
-	$watch_in .= "SELECT files_done || '/' || files_total FROM ritual.ingest_progress"
-	  . " WHERE pid = $pid;\n\\echo END\n";
-	$watch_h->pump until $watch_out =~ /END\n/;
-	my ($r) = $watch_out =~ /^(.*?)\n?END\n/s;
-	$watch_out = '';
-	return $r // '';
+	my $r = watch_query("SELECT files_done || '/' || files_total FROM ritual.ingest_progress"
+		  . " WHERE pid = $pid");
+	return $r if defined $r;
+	watch_connect();
+	return '';
 }
 watch_connect();
 
