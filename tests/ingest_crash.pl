@@ -217,9 +217,11 @@ sub watch_query
 # (Re)start the watching session, until it answers.
 sub watch_connect
 {
+	local $SIG{PIPE} = 'IGNORE';
 	for (1 .. 300)
 	{
-		$watch_h->kill_kill if $watch_h;
+		# the old session may be gone already, with its input unwritten
+		eval { $watch_h->kill_kill } if $watch_h;
 		($watch_in, $watch_out) = ('', '');
 		$watch_h = IPC::Run::start(
 			[ 'psql', '-XAtq', '-d', $node->connstr('postgres') ],
