@@ -692,9 +692,12 @@ pass_row(EventPass *pass, HeapTuple tuple, TupleDesc desc)
 	Timestamp	time = null_date ? 0 : DatumGetTimestamp(event_date);
 	EventFacts	facts;
 	int32		flags;
-	Datum		values[EE_COLUMNS];
+	Datum		values[EE_COLUMNS] = {0};
 	bool		isnull[EE_COLUMNS];
 	Size		bytes;
+
+	/* every column NULL until set (next_event_type is set when it comes) */
+	memset(isnull, true, sizeof(isnull));
 
 	if (null_event_id)
 		elog(ERROR, "an event of the build has no event_id");
@@ -769,7 +772,6 @@ pass_row(EventPass *pass, HeapTuple tuple, TupleDesc desc)
 	{
 		TupleTableSlot *slot = bulk_next_slot(&pass->enriched);
 
-		isnull[EE_PREV_EVENT_TYPE] = isnull[EE_NEXT_EVENT_TYPE] = isnull[EE_SESSION_NUMBER] = true;
 		for (int i = 0; i < EE_COLUMNS; i++)
 			bulk_set(&pass->enriched, slot, i, values[i], isnull[i]);
 		/* written before the batch of the sorted read is let go */
