@@ -42,6 +42,21 @@ ritual_timestamp_day(Timestamp ts)
 	return ritual_floor_div(ts, USECS_PER_DAY);
 }
 
+/* timestamp::date: the infinities sort below and above any day */
+static inline DateADT
+ritual_timestamp_date(Timestamp ts)
+{
+	DateADT		day;
+
+	if (TIMESTAMP_IS_NOBEGIN(ts))
+		DATE_NOBEGIN(day);
+	else if (TIMESTAMP_IS_NOEND(ts))
+		DATE_NOEND(day);
+	else
+		day = (DateADT) ritual_timestamp_day(ts);
+	return day;
+}
+
 /*
  * What one event row shows by itself (event_flags()): the row's fields
  * that are there, whether its type and user are unknown (answers to

@@ -46,7 +46,6 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/timestamp.h"
 
 #include "ritual.h"
 #include "analytics/analytics.h"
@@ -608,10 +607,9 @@ close_user(EventPass *pass)
 
 /* A clean row: the counts, its session, and the row before it let go. */
 static void
-count_clean_row(EventPass *pass, int type, Timestamp time, DateADT day, DateADT signup)
+count_clean_row(EventPass *pass, int type, Timestamp time, DateADT day, int32 week)
 {
 	PairCounts *counts;
-	int32		week = ritual_week_number(day, signup, WEEK_SUNDAY);
 
 	if (pass->session == 0)
 		pass->session = 1;
@@ -744,7 +742,7 @@ pass_row(EventPass *pass, HeapTuple tuple, TupleDesc desc)
 	isnull[EE_EVENT_DATE] = null_date;
 	isnull[EE_EVENT_DAY] = null_date;
 	if (!null_date)
-		values[EE_EVENT_DAY] = DirectFunctionCall1(timestamp_date, event_date);
+		values[EE_EVENT_DAY] = DateADTGetDatum(ritual_timestamp_date(time));
 	values[EE_SIGNUP_DATE] = signup;
 	isnull[EE_SIGNUP_DATE] = null_signup;
 	values[EE_COHORT_WEEK] = cohort;
@@ -781,17 +779,18 @@ pass_row(EventPass *pass, HeapTuple tuple, TupleDesc desc)
 
 	/*
 	 * A clean row has a user, a catalogue type, a finite time and the user's
-	 * signup date, finite (read_new_rows reads an infinite one as missing).
+	 * signup date, finite (read_new_rows reads an infinite one as missing),
+	 * so a week number.
 	 */
 	Assert(type_id >= 0 && !null_user && !null_date && !null_signup);
-	if (DATE_NOT_FINITE(DatumGetDateADT(signup)))
-		elog(ERROR, "a clean event of user %lld has an infinite signup date",
+	if (isnull[EE_WEEK_NUMBER])
+		elog(ERROR, "a clean event of user %lld has no week since signup",
 			 (long long) pass->user_id);
 	values[EE_PREV_EVENT_TYPE] = pass->last_clean_type >= 0 ?
 		pass->catalogue.types[pass->last_clean_type] : (Datum) 0;
 	isnull[EE_PREV_EVENT_TYPE] = pass->last_clean_type < 0;
 	count_clean_row(pass, type_id, time, DatumGetDateADT(values[EE_EVENT_DAY]),
-					DatumGetDateADT(signup));
+					DatumGetInt32(values[EE_WEEK_NUMBER]));
 	values[EE_SESSION_NUMBER] = Int64GetDatum(pass->session);
 	isnull[EE_SESSION_NUMBER] = false;
 	pass->last_clean_type = type_id;

@@ -276,22 +276,9 @@ ritual_event_flag_bits(const EventFacts *facts)
 		flags |= FLAG_UNKNOWN_USER;
 
 	/* the signup date is that of a user that is there and not unknown */
-	if (facts->has_user && !facts->user_unknown && facts->has_date && facts->has_signup)
-	{
-		Timestamp	event = facts->event_date;
-		DateADT		event_day;
-
-		/* event_date::date; the infinities sort below and above any day */
-		if (TIMESTAMP_IS_NOBEGIN(event))
-			DATE_NOBEGIN(event_day);
-		else if (TIMESTAMP_IS_NOEND(event))
-			DATE_NOEND(event_day);
-		else
-			event_day = (DateADT) ritual_timestamp_day(event);
-
-		if (event_day < facts->signup)
-			flags |= FLAG_EVENT_BEFORE_SIGNUP;
-	}
+	if (facts->has_user && !facts->user_unknown && facts->has_date && facts->has_signup &&
+		ritual_timestamp_date(facts->event_date) < facts->signup)
+		flags |= FLAG_EVENT_BEFORE_SIGNUP;
 
 	if (facts->has_date && facts->has_reference && facts->event_date > facts->reference)
 		flags |= FLAG_FUTURE_EVENT;

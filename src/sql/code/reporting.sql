@@ -1196,12 +1196,10 @@ BEGIN
     -- the rows of enriched_events and clean_events: counted by a full
     -- build's pass, by difference when the last build kept them (counting a
     -- million rows costs a refresh more than most of its work)
-    IF NOT incremental THEN
-        NULL;
-    ELSIF state.event_rows IS NOT NULL THEN
+    IF incremental AND state.event_rows IS NOT NULL THEN
         state.event_rows := state.event_rows + (SELECT count(*) FROM _ritual_new_events);
         state.clean_rows := state.clean_rows + (SELECT coalesce(sum(delta), 0) FROM _ritual_changes);
-    ELSE
+    ELSIF incremental THEN
         SELECT count(*), count(*) FILTER (WHERE flags = 0) INTO state.event_rows, state.clean_rows
           FROM ritual.enriched_events;
     END IF;
