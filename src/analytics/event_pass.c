@@ -18,10 +18,13 @@
  *
  * The large tables are written as COPY writes them, by batches of rows with
  * table_multi_insert(): build_events dropped their indexes, which are made
- * again once the rows are in.  The small ones are written by SQL at the end.
- * Memory is one batch of rows, the rows of one user and time (types seen),
- * and the counts per day and type and per pair of types; the sort of the
- * rows is the executor's, bounded by work_mem.
+ * again once the rows are in.  The small ones are written by SQL at the end,
+ * and so are the counts per day that daily_activity is made of
+ * (pg_temp._ritual_day_counts), which would otherwise cost a sort of
+ * user_days and a read of every session.  Memory is one batch of rows, the
+ * rows of one user and time (types seen), and the counts per day, per day
+ * and type and per pair of types; the sort of the rows is the executor's,
+ * bounded by work_mem.
  *
  *-------------------------------------------------------------------------
  */
@@ -435,6 +438,46 @@ pair_counts(HTAB *counts, int32 a, int32 b)
 	return entry;
 }
 
+/*
+ * What a day adds to daily_activity.  A user active on day d is counted in
+ * WAU from d until d + 7 or their next active day, whichever comes first
+ * (then the next stretch counts them), and in MAU until d + 30: the days
+ * where stretches end, summed up to a day and taken from the active days
+ * summed up to it, give that day's WAU and MAU.
+ */
+typedef struct DayCounts
+{
+	DateADT		day;
+	int64		active_users;	/* DAU */
+	int64		clean_rows;
+	int64		week_ends;		/* stretches of WAU that end on the day */
+	int64		month_ends;		/* and of MAU */
+	int64		sessions;		/* sessions that start on the day */
+} DayCounts;
+
+static HTAB *
+day_counts_create(MemoryContext context)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(DateADT);
+	ctl.entrysize = sizeof(DayCounts);
+	ctl.hcxt = context;
+	return hash_create("ritual counts per day", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+static DayCounts *
+day_counts(HTAB *counts, DateADT day)
+{
+	bool		found;
+	DayCounts  *entry = hash_search(counts, &day, HASH_ENTER, &found);
+
+	if (!found)
+		memset(entry, 0, sizeof(DayCounts));
+	entry->day = day;
+	return entry;
+}
+
 /* ----------------------------------------------------------------
  *		The pass
  * ----------------------------------------------------------------
@@ -497,6 +540,7 @@ typedef struct EventPass
 	BulkTable	user_days;
 	BulkTable	user_weeks;
 	BulkTable	sessions;
+	HTAB	   *days;			/* DayCounts by day */
 	HTAB	   *day_types;		/* (day, type id): clean rows and users */
 	HTAB	   *transitions;	/* (previous type id, type id): rows */
 
@@ -518,9 +562,11 @@ typedef struct EventPass
 	int64		rows;
 	int64		clean_rows;
 
-	/* the current user's day with clean rows */
+	/* the current user's day with clean rows, and the one before it */
 	DateADT		day;
 	int64		day_rows;
+	bool		has_active_day;
+	DateADT		last_active_day;
 	Bitmapset  *day_types_seen;
 	MemoryContext day_context;
 
@@ -552,13 +598,37 @@ emit_pending(EventPass *pass, int next_type)
 	pending->waiting = false;
 }
 
+/*
+ * The current user's stretch from their last active day ends: at 'next',
+ * their next active day, or without one (has_next false) when WAU and MAU
+ * let it go.
+ */
+static void
+end_stretch(EventPass *pass, bool has_next, DateADT next)
+{
+	DateADT		day = pass->last_active_day;
+
+	/* a day of a finite timestamp is millions of years from the end of date */
+	day_counts(pass->days, has_next ? Min(day + 7, next) : day + 7)->week_ends++;
+	day_counts(pass->days, has_next ? Min(day + 30, next) : day + 30)->month_ends++;
+}
+
 static void
 close_user_day(EventPass *pass)
 {
 	TupleTableSlot *slot;
+	DayCounts  *counts;
 
 	if (pass->day_rows == 0)
 		return;
+	if (pass->has_active_day)
+		end_stretch(pass, true, pass->day);
+	counts = day_counts(pass->days, pass->day);
+	counts->active_users++;
+	counts->clean_rows += pass->day_rows;
+	pass->has_active_day = true;
+	pass->last_active_day = pass->day;
+
 	slot = bulk_next_slot(&pass->user_days);
 	bulk_set(&pass->user_days, slot, 0, Int64GetDatum(pass->user_id), false);
 	bulk_set(&pass->user_days, slot, 1, DateADTGetDatum(pass->day), false);
@@ -592,6 +662,7 @@ close_session(EventPass *pass)
 	bulk_set(&pass->sessions, slot, 5, Int32GetDatum(pass->session_rows), false);
 	bulk_store(&pass->sessions, slot, 48, false);
 	pass->session_rows = 0;
+	day_counts(pass->days, ritual_timestamp_date(pass->session_start))->sessions++;
 }
 
 static void
@@ -599,6 +670,9 @@ close_user(EventPass *pass)
 {
 	emit_pending(pass, -1);
 	close_user_day(pass);
+	if (pass->has_active_day)
+		end_stretch(pass, false, 0);
+	pass->has_active_day = false;
 	close_session(pass);
 	pass->last_clean_type = -1;
 	pass->session = 0;
@@ -814,6 +888,53 @@ pass_row(EventPass *pass, HeapTuple tuple, TupleDesc desc)
 	}
 }
 
+static Datum
+int8_array(Datum *values, int n)
+{
+	return PointerGetDatum(construct_array(values, n, INT8OID, 8, FLOAT8PASSBYVAL,
+										   TYPALIGN_DOUBLE));
+}
+
+/*
+ * The counts per day, for update_reports to make daily_activity of: one
+ * row per day, in pg_temp._ritual_day_counts.
+ */
+static void
+write_day_counts(EventPass *pass)
+{
+	HASH_SEQ_STATUS status;
+	DayCounts  *counts;
+	long		n = hash_get_num_entries(pass->days);
+	Datum	   *columns[6];
+	Oid			argtypes[6] = {DATEARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
+		INT8ARRAYOID, INT8ARRAYOID};
+	Datum		args[6];
+	int			i = 0;
+
+	for (int c = 0; c < (int) lengthof(columns); c++)
+		columns[c] = palloc(sizeof(Datum) * Max(n, 1));
+	hash_seq_init(&status, pass->days);
+	while ((counts = hash_seq_search(&status)) != NULL)
+	{
+		columns[0][i] = DateADTGetDatum(counts->day);
+		columns[1][i] = Int64GetDatum(counts->active_users);
+		columns[2][i] = Int64GetDatum(counts->clean_rows);
+		columns[3][i] = Int64GetDatum(counts->week_ends);
+		columns[4][i] = Int64GetDatum(counts->month_ends);
+		columns[5][i] = Int64GetDatum(counts->sessions);
+		i++;
+	}
+	args[0] = PointerGetDatum(construct_array(columns[0], n, DATEOID, 4, true, TYPALIGN_INT));
+	for (int c = 1; c < (int) lengthof(columns); c++)
+		args[c] = int8_array(columns[c], n);
+	if (SPI_execute_with_args("CREATE TEMP TABLE _ritual_day_counts ON COMMIT DROP AS "
+							  "SELECT * FROM unnest($1, $2, $3, $4, $5, $6) "
+							  "    AS c(day, active_users, clean_rows, week_ends, "
+							  "         month_ends, sessions)",
+							  6, argtypes, args, NULL, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not write the counts per day");
+}
+
 /* The counts kept in memory, written by SQL: the tables are small. */
 static void
 write_counts(EventPass *pass)
@@ -844,8 +965,8 @@ write_counts(EventPass *pass)
 	}
 	args[0] = PointerGetDatum(construct_array(days, n, DATEOID, 4, true, TYPALIGN_INT));
 	args[1] = PointerGetDatum(construct_array(types, n, TEXTOID, -1, false, TYPALIGN_INT));
-	args[2] = PointerGetDatum(construct_array(rows, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[3] = PointerGetDatum(construct_array(users, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[2] = int8_array(rows, n);
+	args[3] = int8_array(users, n);
 	if (SPI_execute_with_args("INSERT INTO ritual.daily_event_types "
 							  "SELECT * FROM unnest($1, $2, $3, $4)",
 							  4, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
@@ -864,7 +985,7 @@ write_counts(EventPass *pass)
 	argtypes[2] = INT8ARRAYOID;
 	args[0] = PointerGetDatum(construct_array(previous, m, TEXTOID, -1, false, TYPALIGN_INT));
 	args[1] = PointerGetDatum(construct_array(nexts, m, TEXTOID, -1, false, TYPALIGN_INT));
-	args[2] = PointerGetDatum(construct_array(transitions, m, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[2] = int8_array(transitions, m);
 	if (SPI_execute_with_args("INSERT INTO ritual.event_transitions "
 							  "SELECT * FROM unnest($1, $2, $3)",
 							  3, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
@@ -930,6 +1051,7 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	catalogue_load(&pass.catalogue, pass_context);
 
 	old = MemoryContextSwitchTo(pass_context);
+	pass.days = day_counts_create(pass_context);
 	pass.day_types = pair_counts_create("ritual events per day and type", pass_context);
 	pass.transitions = pair_counts_create("ritual transitions", pass_context);
 	bulk_open(&pass.enriched, "enriched_events", enriched_columns, EE_COLUMNS);
@@ -969,6 +1091,7 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	bulk_close(&pass.user_weeks);
 	bulk_close(&pass.sessions);
 	write_counts(&pass);
+	write_day_counts(&pass);
 
 	SPI_finish();
 	MemoryContextDelete(pass_context);

@@ -648,7 +648,8 @@ BEGIN
                                        '_ritual_changes', '_ritual_day_changes',
                                        '_ritual_window_changes', '_ritual_session_changes',
                                        '_ritual_week_users', '_ritual_dq',
-                                       '_ritual_series', '_ritual_scores', '_ritual_judged'])
+                                       '_ritual_series', '_ritual_scores', '_ritual_judged',
+                                       '_ritual_day_counts'])
     LOOP
         IF to_regclass('pg_temp.' || scratch) IS NOT NULL THEN
             EXECUTE format('DROP %s pg_temp.%I',
@@ -951,6 +952,9 @@ BEGIN
         -- everything is new: the events in one pass, the rest from them
         SELECT * INTO state.event_rows, state.clean_rows
           FROM ritual.build_events(reference, session_gap);
+        -- statistics for what reads them next (data quality reads the
+        -- flagged events through their partial index)
+        ANALYZE ritual.enriched_events, ritual.sessions, ritual.user_days, ritual.user_weeks;
         -- the final versions are the enriched events, none of them old
         CREATE TEMP VIEW _ritual_final AS
         SELECT flags, source_file, event_day, event_type, NULL::integer AS old_flags,
@@ -1024,38 +1028,25 @@ BEGIN
          CROSS JOIN LATERAL (SELECT count(DISTINCT user_id) AS n FROM ritual.user_days u
                               WHERE u.day BETWEEN d.day - 29 AND d.day) m;
     ELSE
-        -- every day whole: WAU and MAU by the days each active day of a user
-        -- covers until the user's next active day, as a running sum of the
-        -- starts and ends of those stretches
+        -- every day whole, from the pass's counts per day: WAU and MAU are
+        -- the users active on a day or before it, less those whose
+        -- stretch of 7 (30) days from an active day ended by then
         INSERT INTO ritual.daily_activity
-        WITH stretches AS (
-            SELECT day, events, lead(day) OVER (PARTITION BY user_id ORDER BY day) AS next_day
-              FROM ritual.user_days
-        ), edges AS (
-            SELECT e.day, sum(e.dau)::bigint AS dau, sum(e.wau)::bigint AS wau,
-                   sum(e.mau)::bigint AS mau, sum(e.events)::bigint AS events
-              FROM stretches s
-             CROSS JOIN LATERAL (VALUES (s.day, 1, 1, 1, s.events),
-                                        (least(s.day + 7, s.next_day), 0, -1, 0, 0),
-                                        (least(s.day + 30, s.next_day), 0, 0, -1, 0))
-                   AS e(day, dau, wau, mau, events)
-             GROUP BY e.day
-        ), signups AS (
+        WITH signups AS (
             SELECT signup_date AS day, count(*) AS n FROM ritual.users GROUP BY 1
-        ), started AS (
-            SELECT session_start::date AS day, count(*) AS n FROM ritual.sessions GROUP BY 1
         ), days AS (
-            SELECT d.day, coalesce(e.dau, 0) AS dau,
-                   (sum(coalesce(e.wau, 0)) OVER (ORDER BY d.day))::bigint AS wau,
-                   (sum(coalesce(e.mau, 0)) OVER (ORDER BY d.day))::bigint AS mau,
-                   coalesce(e.events, 0) AS events
+            SELECT d.day, coalesce(c.active_users, 0) AS dau,
+                   (sum(coalesce(c.active_users - c.week_ends, 0)) OVER w)::bigint AS wau,
+                   (sum(coalesce(c.active_users - c.month_ends, 0)) OVER w)::bigint AS mau,
+                   coalesce(c.clean_rows, 0) AS events, coalesce(c.sessions, 0) AS sessions
               FROM (SELECT x::date AS day
                       FROM generate_series(new_first, new_last, interval '1 day') AS x) d
-              LEFT JOIN edges e USING (day)
+              LEFT JOIN pg_temp._ritual_day_counts c USING (day)
+            WINDOW w AS (ORDER BY d.day)
         )
         SELECT d.day, d.dau, d.wau, d.mau, d.dau::double precision / nullif(d.mau, 0),
-               coalesce(s.n, 0), d.events, coalesce(t.n, 0)
-          FROM days d LEFT JOIN signups s USING (day) LEFT JOIN started t USING (day);
+               coalesce(s.n, 0), d.events, d.sessions
+          FROM days d LEFT JOIN signups s USING (day);
     END IF;
 
     --
@@ -1238,15 +1229,16 @@ BEGIN
            (SELECT count(*) FROM ritual.users),
            extract(epoch FROM clock_timestamp() - started),
            CASE WHEN incremental THEN 'incremental' ELSE 'full' END,
-           (SELECT count(*) FROM _ritual_new_events),
+           CASE WHEN incremental THEN (SELECT count(*) FROM _ritual_new_events)
+                ELSE state.event_rows END,
            (SELECT count(*) FROM _ritual_profile_rows WHERE is_new),
-           (SELECT count(*) FROM _ritual_final WHERE old_event_id IS NOT NULL);
+           CASE WHEN incremental
+                THEN (SELECT count(*) FROM _ritual_final WHERE old_event_id IS NOT NULL)
+                ELSE 0 END;
 
     IF NOT incremental THEN
         DROP VIEW _ritual_final;
-        ANALYZE ritual.users, ritual.enriched_events, ritual.sessions,
-                ritual.daily_activity, ritual.retention_cohorts, ritual.user_days,
-                ritual.user_weeks;
+        ANALYZE ritual.users, ritual.daily_activity, ritual.retention_cohorts;
     END IF;
 END
 $fn$;
