@@ -546,12 +546,17 @@ COMMENT ON FUNCTION ritual.build_event_tables(timestamp, interval, boolean) IS
 /*
  * The event tables of a full build: their indexes are dropped, the pass
  * fills them, and the indexes are made again once the rows are in, one
- * sort per index instead of a btree insertion per row.
+ * sort per index instead of a btree insertion per row.  Each index is
+ * sorted by this backend alone: parallel workers, which PostgreSQL plans
+ * by the table's size alone, made the nine indexes of a 1M-event build
+ * take 5.1 s instead of 3.3 s on two idle cores (their sorts meet again
+ * through temporary files), and the rest of the build is serial anyway.
  */
 CREATE OR REPLACE FUNCTION ritual.build_events(reference timestamp, session_gap interval,
                                                OUT events bigint, OUT clean_events bigint)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET max_parallel_maintenance_workers = 0
 AS $fn$
 DECLARE
     again     text[];
