@@ -558,9 +558,10 @@ typedef struct EventPass
 	bool		has_week;
 	int32		week;
 
-	/* the rows read and the clean ones */
+	/* the rows read, the clean ones and the sessions written */
 	int64		rows;
 	int64		clean_rows;
+	int64		sessions_written;
 
 	/* the current user's day with clean rows, and the one before it */
 	DateADT		day;
@@ -662,6 +663,7 @@ close_session(EventPass *pass)
 	bulk_set(&pass->sessions, slot, 5, Int32GetDatum(pass->session_rows), false);
 	bulk_store(&pass->sessions, slot, 48, false);
 	pass->session_rows = 0;
+	pass->sessions_written++;
 	day_counts(pass->days, ritual_timestamp_date(pass->session_start))->sessions++;
 }
 
@@ -994,13 +996,14 @@ write_counts(EventPass *pass)
 
 /*
  * build_event_tables(reference timestamp, session_gap interval,
- *					  numbered_as_read boolean, OUT events, OUT clean_events)
+ *					  numbered_as_read boolean, OUT events, OUT clean_events,
+ *					  OUT sessions)
  *		Fill enriched_events, user_days, user_weeks, sessions,
  *		event_transitions and daily_event_types from the new rows in
  *		pg_temp._ritual_new_events (read_new_rows), every row new: their
  *		event_id is their scan_order when they were read in provenance
  *		order, else their rank in it; return the rows written to
- *		enriched_events, and the clean ones.  Internal to build_reports; the
+ *		enriched_events, the clean ones, and the sessions.  Internal to build_reports; the
  *		tables are empty and the first four have no index.
  */
 Datum
@@ -1014,8 +1017,8 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	Portal		portal;
 	char	   *query;
 	TupleDesc	result_desc;
-	Datum		result[2];
-	bool		result_nulls[2] = {false, false};
+	Datum		result[3];
+	bool		result_nulls[3] = {false, false, false};
 
 	memset(&pass, 0, sizeof(pass));
 	pass.reference = PG_GETARG_TIMESTAMP(0);
@@ -1100,6 +1103,7 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 		elog(ERROR, "build_event_tables must return a row");
 	result[0] = Int64GetDatum(pass.rows);
 	result[1] = Int64GetDatum(pass.clean_rows);
+	result[2] = Int64GetDatum(pass.sessions_written);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(result_desc),
 													  result, result_nulls)));
 }

@@ -195,7 +195,9 @@ AS $$
     SELECT 'clean_events', coalesce((SELECT clean_rows FROM ritual.refresh_state),
                                     (SELECT count(*) FROM ritual.clean_events))
     UNION ALL SELECT 'users', count(*) FROM ritual.users
-    UNION ALL SELECT 'sessions', count(*) FROM ritual.sessions
+    UNION ALL
+    SELECT 'sessions', coalesce((SELECT session_rows FROM ritual.refresh_state),
+                                (SELECT count(*) FROM ritual.sessions))
     UNION ALL SELECT 'daily_activity', count(*) FROM ritual.daily_activity
     UNION ALL SELECT 'daily_event_types', count(*) FROM ritual.daily_event_types
     UNION ALL SELECT 'retention_cohorts', count(*) FROM ritual.retention_cohorts
@@ -536,7 +538,8 @@ COMMENT ON FUNCTION ritual.drop_indexes(regclass) IS
  */
 CREATE OR REPLACE FUNCTION ritual.build_event_tables(reference timestamp, session_gap interval,
                                                      numbered_as_read boolean,
-                                                     OUT events bigint, OUT clean_events bigint)
+                                                     OUT events bigint, OUT clean_events bigint,
+                                                     OUT sessions bigint)
 AS 'MODULE_PATHNAME', 'ritual_build_event_tables'
 LANGUAGE C VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp;
@@ -553,7 +556,8 @@ COMMENT ON FUNCTION ritual.build_event_tables(timestamp, interval, boolean) IS
  * through temporary files), and the rest of the build is serial anyway.
  */
 CREATE OR REPLACE FUNCTION ritual.build_events(reference timestamp, session_gap interval,
-                                               OUT events bigint, OUT clean_events bigint)
+                                               OUT events bigint, OUT clean_events bigint,
+                                               OUT sessions bigint)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET max_parallel_maintenance_workers = 0
@@ -564,7 +568,7 @@ DECLARE
 BEGIN
     again := ritual.drop_indexes('ritual.enriched_events') || ritual.drop_indexes('ritual.user_days')
              || ritual.drop_indexes('ritual.user_weeks') || ritual.drop_indexes('ritual.sessions');
-    SELECT * INTO events, clean_events
+    SELECT * INTO events, clean_events, sessions
       FROM ritual.build_event_tables(reference, session_gap,
                                      NOT EXISTS (SELECT FROM _ritual_new_events WHERE NOT in_order));
     FOREACH statement IN ARRAY again LOOP
@@ -652,7 +656,8 @@ BEGIN
                                        '_ritual_anchors', '_ritual_final',
                                        '_ritual_changes', '_ritual_day_changes',
                                        '_ritual_window_changes', '_ritual_session_changes',
-                                       '_ritual_week_users', '_ritual_dq',
+                                       '_ritual_week_users', '_ritual_week_changes',
+                                       '_ritual_retained', '_ritual_dq',
                                        '_ritual_series', '_ritual_scores', '_ritual_judged',
                                        '_ritual_day_counts'])
     LOOP
@@ -955,7 +960,7 @@ BEGIN
          WHERE t.day = c.day AND t.events = 0;
     ELSE
         -- everything is new: the events in one pass, the rest from them
-        SELECT * INTO state.event_rows, state.clean_rows
+        SELECT * INTO state.event_rows, state.clean_rows, state.session_rows
           FROM ritual.build_events(reference, session_gap);
         -- statistics for what reads them next (data quality reads the
         -- flagged events through their partial index)
@@ -1055,58 +1060,139 @@ BEGIN
     END IF;
 
     --
-    -- retention: the weeks of users whose days or signup changed, then the
-    -- cohorts whole from users and user_weeks (both small)
+    -- retention.  Its cells come from two counts per cohort and week: the
+    -- users active in the week (retained_on), and the users whose last
+    -- active week it is (retained_on_or_after of a week sums those of the
+    -- weeks from it on).  A full build counts them from user_weeks; a
+    -- refresh starts from the cells before and adds what changes: the weeks
+    -- of the users whose days or signup changed, each +1 or -1 in
+    -- _ritual_retained.
     --
+    CREATE TEMP TABLE _ritual_retained (cohort_week date, week integer, active bigint,
+                                        last_active bigint) ON COMMIT DROP;
     IF incremental THEN
-        CREATE TEMP TABLE _ritual_week_users ON COMMIT DROP AS
-        SELECT user_id FROM _ritual_day_changes WHERE (old_n > 0) <> (old_n + delta > 0)
-        UNION
-        SELECT user_id FROM _ritual_profile_users;
-        DELETE FROM ritual.user_weeks w USING _ritual_week_users c WHERE w.user_id = c.user_id;
-        INSERT INTO ritual.user_weeks
-        SELECT DISTINCT d.user_id, ritual.week_since_signup(d.day, u.signup_date)
-          FROM _ritual_week_users c
-          JOIN ritual.user_days d USING (user_id)
-          JOIN ritual.users u USING (user_id)
-         WHERE u.signup_date IS NOT NULL;
-    END IF;
-    -- (a full build's pass over the events wrote user_weeks)
+        INSERT INTO _ritual_retained
+        SELECT cohort_week, week_number, retained_on,
+               retained_on_or_after
+               - coalesce(lead(retained_on_or_after)
+                              OVER (PARTITION BY cohort_week ORDER BY week_number), 0)
+          FROM ritual.retention_cohorts;
 
-    -- DELETE, not TRUNCATE: a reader whose snapshot is older than this
-    -- refresh must still see the old rows, not an empty table
-    DELETE FROM ritual.retention_cohorts;
-    INSERT INTO ritual.retention_cohorts
-    WITH last AS (
-        SELECT last_clean AS last_day
-    ), cohorts AS (
-        SELECT cohort_week, count(*) AS cohort_size
-          FROM ritual.users WHERE signup_date IS NOT NULL GROUP BY cohort_week
-    ), user_weeks AS (
-        SELECT u.cohort_week, w.user_id, w.week_number AS week
-          FROM ritual.user_weeks w JOIN ritual.users u USING (user_id)
-    ), on_week AS (
-        SELECT cohort_week, week, count(*) AS users FROM user_weeks GROUP BY 1, 2
-    ), last_weeks AS MATERIALIZED (   -- read once per cell below
-        SELECT cohort_week, last_week, count(*) AS users
+        -- the users whose weeks may change leave their last week (the
+        -- cohort before: a user whose signup changed is in _ritual_old_users,
+        -- unless they had no profile and so no week)
+        CREATE TEMP TABLE _ritual_week_users ON COMMIT DROP AS
+        SELECT user_id FROM _ritual_profile_users
+        UNION
+        SELECT user_id FROM _ritual_day_changes WHERE (old_n > 0) <> (old_n + delta > 0);
+        INSERT INTO _ritual_retained
+        SELECT coalesce(o.cohort_week, u.cohort_week), l.last_week, 0, -1
+          FROM _ritual_week_users x
+          LEFT JOIN _ritual_old_users o USING (user_id)
+          LEFT JOIN ritual.users u USING (user_id)
+         CROSS JOIN LATERAL (SELECT max(w.week_number) AS last_week FROM ritual.user_weeks w
+                              WHERE w.user_id = x.user_id) l
+         WHERE l.last_week IS NOT NULL;
+
+        -- a user whose signup changed: every week again
+        WITH gone AS (
+            DELETE FROM ritual.user_weeks w USING _ritual_profile_users p
+             WHERE w.user_id = p.user_id
+            RETURNING w.user_id, w.week_number
+        )
+        INSERT INTO _ritual_retained
+        SELECT o.cohort_week, g.week_number, -1, 0 FROM gone g JOIN _ritual_old_users o USING (user_id);
+        WITH made AS (
+            INSERT INTO ritual.user_weeks
+            SELECT DISTINCT d.user_id, ritual.week_since_signup(d.day, u.signup_date)
+              FROM _ritual_profile_users p
+              JOIN ritual.user_days d USING (user_id)
+              JOIN ritual.users u USING (user_id)
+             WHERE u.signup_date IS NOT NULL
+            RETURNING user_id, week_number
+        )
+        INSERT INTO _ritual_retained
+        SELECT u.cohort_week, m.week_number, 1, 0 FROM made m JOIN ritual.users u USING (user_id);
+
+        -- the others: the week of a day that gained its first clean event,
+        -- and not the week of one that lost its last, unless another day of
+        -- the week has some (week n of a user is the 7 days from
+        -- cohort_week + 7(n - 1))
+        CREATE TEMP TABLE _ritual_week_changes ON COMMIT DROP AS
+        SELECT DISTINCT c.user_id, ritual.week_since_signup(c.day, u.signup_date) AS week,
+               u.cohort_week, c.old_n = 0 AS gained
+          FROM _ritual_day_changes c JOIN ritual.users u USING (user_id)
+         WHERE (c.old_n > 0) <> (c.old_n + c.delta > 0) AND u.signup_date IS NOT NULL
+           AND NOT EXISTS (SELECT FROM _ritual_profile_users p WHERE p.user_id = c.user_id);
+        WITH made AS (
+            INSERT INTO ritual.user_weeks
+            SELECT user_id, week FROM _ritual_week_changes WHERE gained
+            ON CONFLICT DO NOTHING
+            RETURNING user_id, week_number
+        )
+        INSERT INTO _ritual_retained
+        SELECT u.cohort_week, m.week_number, 1, 0 FROM made m JOIN ritual.users u USING (user_id);
+        WITH gone AS (
+            DELETE FROM ritual.user_weeks w USING _ritual_week_changes c
+             WHERE NOT c.gained AND w.user_id = c.user_id AND w.week_number = c.week
+               AND NOT EXISTS (SELECT FROM ritual.user_days d
+                                WHERE d.user_id = c.user_id
+                                  AND d.day BETWEEN c.cohort_week + 7 * (c.week - 1)
+                                                AND c.cohort_week + 7 * c.week - 1)
+            RETURNING c.cohort_week, w.week_number
+        )
+        INSERT INTO _ritual_retained SELECT cohort_week, week_number, -1, 0 FROM gone;
+
+        -- and arrive at their last week now
+        INSERT INTO _ritual_retained
+        SELECT u.cohort_week, l.last_week, 0, 1
+          FROM _ritual_week_users x
+          JOIN ritual.users u USING (user_id)
+         CROSS JOIN LATERAL (SELECT max(w.week_number) AS last_week FROM ritual.user_weeks w
+                              WHERE w.user_id = x.user_id) l
+         WHERE l.last_week IS NOT NULL;
+    ELSE
+        -- (the pass over the events wrote user_weeks)
+        INSERT INTO _ritual_retained
+        WITH user_weeks AS (
+            SELECT u.cohort_week, w.user_id, w.week_number AS week
+              FROM ritual.user_weeks w JOIN ritual.users u USING (user_id)
+        )
+        SELECT cohort_week, week, count(*), 0 FROM user_weeks GROUP BY 1, 2
+        UNION ALL
+        SELECT cohort_week, last_week, 0, count(*)
           FROM (SELECT cohort_week, user_id, max(week) AS last_week
                   FROM user_weeks GROUP BY 1, 2) per_user
-         GROUP BY 1, 2
+         GROUP BY 1, 2;
+    END IF;
+
+    -- every cell from the cohorts' signup week to the last day with a
+    -- clean event (no week of a user is past it, so every count has its
+    -- cell).  DELETE, not TRUNCATE: a reader whose snapshot is older than
+    -- this refresh must still see the old rows, not an empty table.
+    DELETE FROM ritual.retention_cohorts;
+    INSERT INTO ritual.retention_cohorts
+    WITH cohorts AS (
+        SELECT cohort_week, count(*) AS cohort_size
+          FROM ritual.users WHERE signup_date IS NOT NULL GROUP BY cohort_week
+    ), retained AS (
+        SELECT cohort_week, week, sum(active) AS active, sum(last_active) AS last_active
+          FROM _ritual_retained GROUP BY 1, 2
     ), cells AS (
-        SELECT c.cohort_week, c.cohort_size, n AS week_number, l.last_day
-          FROM cohorts c, last l,
-               generate_series(1, (l.last_day - c.cohort_week) / 7 + 1) AS n
+        SELECT c.cohort_week, n AS week_number, c.cohort_size,
+               coalesce(r.active, 0)::bigint AS retained_on,
+               (sum(coalesce(r.last_active, 0))
+                    OVER (PARTITION BY c.cohort_week ORDER BY n DESC))::bigint AS retained_on_or_after
+          FROM cohorts c
+         CROSS JOIN generate_series(1, (last_clean - c.cohort_week) / 7 + 1) AS n
+          LEFT JOIN retained r ON r.cohort_week = c.cohort_week AND r.week = n
     )
-    SELECT c.cohort_week, c.week_number, c.cohort_size, coalesce(o.users, 0),
-           coalesce(o.users, 0)::double precision / c.cohort_size,
-           a.users, a.users::double precision / c.cohort_size,
-           CASE WHEN c.cohort_week + 7 * c.week_number - 1 <= c.last_day
+    SELECT cohort_week, week_number, cohort_size,
+           retained_on, retained_on::double precision / cohort_size,
+           retained_on_or_after, retained_on_or_after::double precision / cohort_size,
+           CASE WHEN cohort_week + 7 * week_number - 1 <= last_clean
                 THEN 'complete' ELSE 'incomplete' END
-      FROM cells c
-      LEFT JOIN on_week o ON o.cohort_week = c.cohort_week AND o.week = c.week_number
-     CROSS JOIN LATERAL (SELECT coalesce(sum(l.users), 0)::bigint AS users FROM last_weeks l
-                          WHERE l.cohort_week = c.cohort_week
-                            AND l.last_week >= c.week_number) a;
+      FROM cells;
 
     -- spikes and drop-offs of the daily series (a few thousand rows), over
     -- the days with events: the signups before the first or after the last
@@ -1189,15 +1275,21 @@ BEGIN
                           AND q.event_type IS NOT DISTINCT FROM c.event_type);
     DELETE FROM ritual.data_quality WHERE scope <> 'total' AND rows = 0;
 
-    -- the rows of enriched_events and clean_events: counted by a full
-    -- build's pass, by difference when the last build kept them (counting a
-    -- million rows costs a refresh more than most of its work)
+    -- the rows of enriched_events, clean_events and sessions: counted by a
+    -- full build's pass, by difference when the last build kept them
+    -- (counting a million rows costs a refresh more than most of its work)
     IF incremental AND state.event_rows IS NOT NULL THEN
         state.event_rows := state.event_rows + (SELECT count(*) FROM _ritual_new_events);
         state.clean_rows := state.clean_rows + (SELECT coalesce(sum(delta), 0) FROM _ritual_changes);
     ELSIF incremental THEN
         SELECT count(*), count(*) FILTER (WHERE flags = 0) INTO state.event_rows, state.clean_rows
           FROM ritual.enriched_events;
+    END IF;
+    IF incremental AND state.session_rows IS NOT NULL THEN
+        state.session_rows := state.session_rows
+                              + (SELECT coalesce(sum(delta), 0) FROM _ritual_session_changes);
+    ELSIF incremental THEN
+        SELECT count(*) INTO state.session_rows FROM ritual.sessions;
     END IF;
 
     -- an export that spells a known type differently must not go unnoticed
@@ -1221,7 +1313,7 @@ BEGIN
         DO UPDATE SET max_line = greatest(w.max_line, excluded.max_line);
         INSERT INTO ritual.refresh_state
         VALUES (events_name, profiles_name, reference, extract(epoch FROM session_gap), digest,
-                state.event_rows, state.clean_rows, spike_threshold);
+                state.event_rows, state.clean_rows, spike_threshold, state.session_rows);
     END IF;
 
     INSERT INTO ritual.report_builds

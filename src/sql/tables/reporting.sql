@@ -245,7 +245,8 @@ CREATE TABLE ritual.refresh_state (
     event_types_digest  text NOT NULL,
     event_rows          bigint,
     clean_rows          bigint,
-    spike_threshold     double precision
+    spike_threshold     double precision,
+    session_rows        bigint
 );
 COMMENT ON TABLE ritual.refresh_state IS
   'Internal to refresh_reports, not a report: one row, the settings of the last build when it read relations with provenance; no row when there is nothing to refresh.';
@@ -257,6 +258,7 @@ COMMENT ON COLUMN ritual.refresh_state.event_types_digest IS 'md5 of the event_t
 COMMENT ON COLUMN ritual.refresh_state.event_rows IS 'rows of enriched_events after the last build, which the next refresh moves by difference; NULL when not kept';
 COMMENT ON COLUMN ritual.refresh_state.clean_rows IS 'rows of clean_events after the last build, as event_rows';
 COMMENT ON COLUMN ritual.refresh_state.spike_threshold IS 'the threshold the spikes were judged with; a refresh with another judges every day again';
+COMMENT ON COLUMN ritual.refresh_state.session_rows IS 'rows of sessions after the last build, as event_rows';
 
 -- Days and weeks with a clean event per user: what DAU, WAU, MAU and
 -- retention count, small enough to read whole or by range.

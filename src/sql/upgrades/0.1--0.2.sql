@@ -150,7 +150,11 @@ CREATE INDEX ON ritual.enriched_events (user_id, event_date, event_id);
 /*
  * A refresh judges again only the days of the daily series whose inputs
  * changed, when the threshold is the one the last build judged with: the
- * state keeps it (NULL after a 0.1 build: every day is judged again).
+ * state keeps it (NULL after a 0.1 build: every day is judged again).  It
+ * keeps the rows of sessions too, moved by difference as those of the
+ * events are (NULL after a 0.1 build: the next refresh counts them).
  */
 ALTER TABLE ritual.refresh_state ADD COLUMN spike_threshold double precision;
 COMMENT ON COLUMN ritual.refresh_state.spike_threshold IS 'the threshold the spikes were judged with; a refresh with another judges every day again';
+ALTER TABLE ritual.refresh_state ADD COLUMN session_rows bigint;
+COMMENT ON COLUMN ritual.refresh_state.session_rows IS 'rows of sessions after the last build, as event_rows';
