@@ -1003,8 +1003,9 @@ write_counts(EventPass *pass)
  *		pg_temp._ritual_new_events (read_new_rows), every row new: their
  *		event_id is their scan_order when they were read in provenance
  *		order, else their rank in it; return the rows written to
- *		enriched_events, the clean ones, and the sessions.  Internal to build_reports; the
- *		tables are empty and the first four have no index.
+ *		enriched_events, the clean ones, and the sessions.  Internal to
+ *		build_reports; the tables are empty and the first four have no
+ *		index.
  */
 Datum
 ritual_build_event_tables(PG_FUNCTION_ARGS)
