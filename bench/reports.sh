@@ -119,7 +119,7 @@ tables="users enriched_events clean_events sessions daily_activity daily_event_t
 # one round of the refresh: a lake of its own, ingested, built, then the
 # last 1% ingested and refreshed (timed), then rebuilt (timed) and compared
 refresh_round() {
-    local r=$1 lake="$data/lake$1" m differences=0 d t
+    local r=$1 lake="$data/lake$1" m differences=0 d t t1 t2 peak
     mkdir -p "$lake/events" "$lake/profiles"
     cp "$data/early.csv" "$lake/events/part-0.csv"
     cp "$data/export/user_profiles.csv" "$lake/profiles/"
