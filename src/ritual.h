@@ -444,6 +444,11 @@ extern RitualScan *ritual_scan_begin(Relation rel, RitualOptions *opts,
 									 RitualParallelState *parallel,
 									 const RitualScanObserver *observer);
 extern bool ritual_scan_next(RitualScan *scan, Datum *values, bool *nulls);
+
+/* the most rows ritual_scan_next_rows hands over at a time */
+#define RITUAL_SCAN_ROWS 1024
+extern int	ritual_scan_next_rows(RitualScan *scan, int max, Datum **values,
+								  bool **nulls);
 extern void ritual_scan_rescan(RitualScan *scan);
 extern void ritual_scan_end(RitualScan *scan);
 extern void ritual_scan_report(RitualScan *scan);

@@ -100,6 +100,12 @@ struct RitualScan
 	RitualReadCounts counts;	/* the sources add to it */
 	RitualReadCounts shared;	/* what a parallel scan's process has added
 								 * to the shared totals */
+
+	/* ritual_scan_next_rows: a row made one at a time; a column of NULLs */
+	Datum	   *row_values;
+	bool	   *row_nulls;
+	Datum		no_values[RITUAL_SCAN_ROWS];
+	bool		all_null[RITUAL_SCAN_ROWS];
 };
 
 /*
@@ -232,6 +238,9 @@ ritual_scan_begin(Relation rel, RitualOptions *opts, List *files,
 	scan->source_args.for_ingest = (observer != NULL);
 	scan->source_args.counts = &scan->counts;
 	scan->cursor.attnum = -1;
+	scan->row_values = palloc0(sizeof(Datum) * Max(scan->natts, 1));
+	scan->row_nulls = palloc0(sizeof(bool) * Max(scan->natts, 1));
+	memset(scan->all_null, true, sizeof(scan->all_null));
 	scan->unit_context = AllocSetContextCreate(CurrentMemoryContext,
 											   "ritual_fdw unit",
 											   ALLOCSET_SMALL_SIZES);
@@ -606,6 +615,74 @@ ritual_scan_next(RitualScan *scan, Datum *values, bool *nulls)
 	}
 	error_context_stack = scan->errcallback.previous;
 	return found;
+}
+
+/*
+ * Whether the unit being read may hand over rows in one go: its source can,
+ * and the scan has nothing to add to each row (meta or partition columns)
+ * and nobody to tell of each.
+ */
+static bool
+unit_takes_rows(RitualScan *scan)
+{
+	if (scan->routine->take_rows == NULL || scan->observer != NULL)
+		return false;
+	for (int i = 0; i < scan->natts; i++)
+	{
+		const ScanColumn *col = &scan->columns[i];
+
+		if (col->wanted && (col->from_path || col->meta != RITUAL_META_NONE))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * ritual_scan_next_rows
+ *		The next rows, at most 'max' (up to RITUAL_SCAN_ROWS), column by
+ *		column: values[i][r] and nulls[i][r] of each wanted attribute i, for
+ *		row r.  Rows whose values a source has converted without a problem
+ *		come in one go, others one at a time as ritual_scan_next makes them,
+ *		so that on_error treats each the same.  The values stay valid until
+ *		the next call; those made one at a time live in the current memory
+ *		context.  Returns 0 when every file is read.
+ */
+int
+ritual_scan_next_rows(RitualScan *scan, int max, Datum **values, bool **nulls)
+{
+	max = Min(max, RITUAL_SCAN_ROWS);
+	if (scan->routine != NULL && unit_takes_rows(scan))
+	{
+		int			n;
+
+		for (int i = 0; i < scan->natts; i++)
+			nulls[i] = NULL;
+		scan->errcallback.previous = error_context_stack;
+		error_context_stack = &scan->errcallback;
+		n = scan->routine->take_rows(scan->source, max, values, nulls);
+		error_context_stack = scan->errcallback.previous;
+		if (n > 0)
+		{
+			/* a wanted column the file has not is NULL */
+			for (int i = 0; i < scan->natts; i++)
+			{
+				if (nulls[i] == NULL)
+				{
+					values[i] = scan->no_values;
+					nulls[i] = scan->all_null;
+				}
+			}
+			return n;
+		}
+	}
+	if (!ritual_scan_next(scan, scan->row_values, scan->row_nulls))
+		return 0;
+	for (int i = 0; i < scan->natts; i++)
+	{
+		values[i] = &scan->row_values[i];
+		nulls[i] = &scan->row_nulls[i];
+	}
+	return 1;
 }
 
 /*

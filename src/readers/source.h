@@ -108,6 +108,18 @@ typedef struct RitualSourceRoutine
 	void		(*fill) (void *state, Datum *values, bool *nulls);
 
 	/*
+	 * Optional: take the unit's next rows in one go, at most 'max', when the
+	 * wanted file columns of each are converted without a problem and no
+	 * condition tests them row by row.  values[i] and nulls[i] are pointed
+	 * at the rows' values of each attribute i the source fills (others are
+	 * left alone), valid until the next call of any callback.  Returns how
+	 * many rows were taken, the last of them then the current record; 0
+	 * when the next record is to go through next and fill.
+	 */
+	int			(*take_rows) (void *state, int max, Datum **values,
+							  bool **nulls);
+
+	/*
 	 * The current record's place; may_fail false when called from an
 	 * error-context callback (line -1 then if it cannot be told).
 	 */

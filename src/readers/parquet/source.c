@@ -810,6 +810,42 @@ dictionary_text(ParquetSource *src, ColumnPlan *plan, int row, Datum *value)
 }
 
 /*
+ * The commonest conversions of a batch in one loop each, instead of
+ * direct_datum's for every value: INT64 into bigint, and INT64 microseconds
+ * into a timestamp of the same kind.  False for other columns.
+ */
+static bool
+convert_int64_batch(ColumnPlan *plan, const RitualConverter *conv)
+{
+	if (plan->type != PARQUET_INT64)
+		return false;
+	if (plan->conversion == CONVERT_INT && conv->typid == INT8OID)
+	{
+		for (int i = 0; i < plan->count; i++)
+			plan->datums[i] = Int64GetDatum(plan->values[i].i64);
+		memset(plan->ready, true, sizeof(bool) * plan->count);
+		return true;
+	}
+	if (plan->conversion == CONVERT_TIMESTAMP &&
+		plan->meaning.unit == PARQUET_MICROS &&
+		plan->source_utc == plan->target_tz)
+	{
+		for (int i = 0; i < plan->count; i++)
+		{
+			Timestamp	ts = 0;
+
+			/* one out of range is converted again at its row, and reported */
+			plan->ready[i] = plan->isnull[i] ||
+				(!pg_add_s64_overflow(plan->values[i].i64, UNIX_EPOCH_USECS,
+									  &ts) && IS_VALID_TIMESTAMP(ts));
+			plan->datums[i] = TimestampGetDatum(ts);
+		}
+		return true;
+	}
+	return false;
+}
+
+/*
  * Convert the batch just decoded where the conversion cannot fail, in the
  * column's batch memory: the executor is done with a batch's rows when the
  * next batch is read.
@@ -828,6 +864,11 @@ convert_batch(ParquetSource *src, ColumnPlan *plan)
 	}
 	MemoryContextReset(plan->memory->batch);
 	oldcontext = MemoryContextSwitchTo(plan->memory->batch);
+	if (convert_int64_batch(plan, conv))
+	{
+		MemoryContextSwitchTo(oldcontext);
+		return;
+	}
 	/* a direct conversion is never a domain's: NULLs are ready as they are */
 	for (int i = 0; i < plan->count; i++)
 	{
@@ -843,6 +884,29 @@ convert_batch(ParquetSource *src, ColumnPlan *plan)
 	MemoryContextSwitchTo(oldcontext);
 }
 
+/*
+ * Decode a column's next batch, the group's first 'rows_read' rows being
+ * read: its position is then before the batch's first row.
+ */
+static void
+decode_batch(ParquetSource *src, ColumnPlan *plan, int64 rows_read)
+{
+	plan->count = parquet_column_read(plan->reader,
+									  (int) Min(src->group_rows - rows_read,
+												BATCH_ROWS),
+									  plan->values, plan->isnull,
+									  plan->conversion == CONVERT_TEXT ?
+									  plan->dictionary_index : NULL);
+	plan->pos = -1;
+	if (plan->count <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("column \"%s\" of row group %d ends after " INT64_FORMAT " of its " INT64_FORMAT " rows",
+						plan->leaf->element->name, src->row_group,
+						rows_read, src->group_rows)));
+	convert_batch(src, plan);
+}
+
 /* Move every planned column to the group's next row, decoding as needed. */
 static void
 advance_columns(ParquetSource *src)
@@ -851,22 +915,9 @@ advance_columns(ParquetSource *src)
 	{
 		ColumnPlan *plan = &src->plans[p];
 
-		if (++plan->pos < plan->count)
-			continue;
-		plan->count = parquet_column_read(plan->reader,
-										  (int) Min(src->group_rows - src->row + 1,
-													BATCH_ROWS),
-										  plan->values, plan->isnull,
-										  plan->conversion == CONVERT_TEXT ?
-										  plan->dictionary_index : NULL);
-		plan->pos = 0;
-		if (plan->count <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("column \"%s\" of row group %d ends after " INT64_FORMAT " of its " INT64_FORMAT " rows",
-							plan->leaf->element->name, src->row_group,
-							src->row - 1, src->group_rows)));
-		convert_batch(src, plan);
+		if (plan->pos + 1 >= plan->count)
+			decode_batch(src, plan, src->row - 1);
+		plan->pos++;
 	}
 }
 
@@ -932,6 +983,59 @@ parquet_next(void *state, RitualRecordEnd *end)
 		if (!open_next_row_group(src))
 			return false;
 	}
+}
+
+/*
+ * The rows of the current row group whose values are all decoded and
+ * converted, up to the end of the shortest batch: each column's values are
+ * handed over where they lie.  Rows the query's conditions test go through
+ * parquet_next, which passes over those that cannot match.
+ */
+static int
+parquet_take_rows(void *state, int max, Datum **values, bool **nulls)
+{
+	ParquetSource *src = state;
+	int			n;
+
+	if (src->row_ranges != NULL)
+		return 0;
+	if ((src->row_group < 0 || src->row >= src->group_rows) &&
+		!open_next_row_group(src))
+		return 0;
+	n = (int) Min(max, src->group_rows - src->row);
+	for (int p = 0; p < src->nplans; p++)
+	{
+		ColumnPlan *plan = &src->plans[p];
+
+		if (plan->pos + 1 >= plan->count)
+			decode_batch(src, plan, src->row);
+		n = Min(n, plan->count - (plan->pos + 1));
+	}
+	for (int p = 0; p < src->nplans; p++)
+	{
+		const bool *ready = &src->plans[p].ready[src->plans[p].pos + 1];
+
+		for (int r = 0; r < n; r++)
+		{
+			if (!ready[r])
+			{
+				n = r;
+				break;
+			}
+		}
+	}
+	if (n == 0)
+		return 0;
+	for (int p = 0; p < src->nplans; p++)
+	{
+		ColumnPlan *plan = &src->plans[p];
+
+		values[plan->attnum] = &plan->datums[plan->pos + 1];
+		nulls[plan->attnum] = &plan->isnull[plan->pos + 1];
+		plan->pos += n;
+	}
+	src->row += n;
+	return n;
 }
 
 static void
@@ -1420,6 +1524,7 @@ const RitualSourceRoutine ritual_parquet_source = {
 	.open = parquet_open,
 	.next = parquet_next,
 	.fill = parquet_fill,
+	.take_rows = parquet_take_rows,
 	.position = parquet_position,
 	.raw = parquet_raw,
 	.close = parquet_close,
