@@ -3,6 +3,7 @@
 
 MODULE_big = ritual
 OBJS = \
+	src/aggregates.o \
 	ritual_fdw.o \
 	src/convert.o \
 	src/readers/csv/csv_describe.o \
@@ -75,7 +76,7 @@ PG_CPPFLAGS = -Isrc -isystem $(shell $(PG_CONFIG) --includedir-server) \
 
 # pg_regress suites; tests/pg_regress_launcher masks the test-data path so
 # that expected output is the same on every machine.
-REGRESS = options discovery reading types on_error meta explain security roles fast_paths parallel functions reporting refresh lake write ingest chunk_boundaries looker parquet import parquet_write
+REGRESS = options discovery reading types on_error meta explain security roles fast_paths parallel functions reporting refresh lake write ingest chunk_boundaries looker parquet import parquet_write aggregates
 REGRESS_OPTS = --launcher=$(CURDIR)/tests/pg_regress_launcher
 
 # the sample-data generator, a program of its own

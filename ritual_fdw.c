@@ -26,6 +26,7 @@
 #include "optimizer/paths.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
+#include "parser/parsetree.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -78,7 +79,41 @@ typedef struct RitualExecState
 	RitualRangeFilter *filter;	/* the conditions, for what knows ranges of
 								 * values (row groups' statistics), or NULL */
 	RitualScan *scan;			/* made by the first Iterate */
+	Relation	rel;			/* the foreign table */
+
+	/* a scan that computes the query's aggregates (aggregates.c) */
+	RitualAggregates *aggregates;	/* or NULL: it returns rows */
+	bool		aggregated;		/* their row is returned */
+	Datum	  **column_values;	/* for ritual_scan_next_rows */
+	bool	  **column_nulls;
 } RitualExecState;
+
+/*
+ * What the planner keeps of the aggregates a scan may compute itself;
+ * fdw_private of the grouped relation.
+ */
+typedef struct RitualUpperState
+{
+	RelOptInfo *input_rel;		/* the foreign table's */
+	List	   *tlist;			/* the scan's target list: the aggregates */
+	List	   *specs;			/* how to compute each (aggregates.c) */
+	List	   *columns;		/* the attributes they read, from 1 */
+} RitualUpperState;
+
+/* whether the planner may let a scan compute aggregates */
+static bool ritual_enable_aggregate_pushdown = true;
+
+/* the places of a scan plan's fdw_private */
+enum RitualPlanPrivate
+{
+	PRIVATE_WHOLE_ROW,			/* Boolean: the query reads whole rows */
+	PRIVATE_COLUMNS,			/* IntList: attributes to convert */
+	PRIVATE_ROLE_SEES_FILES,	/* Boolean */
+	PRIVATE_PRUNES_FILES,		/* Boolean */
+	PRIVATE_LISTING,			/* Integer: the planner's listing */
+	PRIVATE_AGGREGATES,			/* List of specs, NIL for rows */
+	PRIVATE_AGGREGATES_SAID		/* List of String, for EXPLAIN */
+};
 
 PG_FUNCTION_INFO_V1(ritual_fdw_handler);
 
@@ -86,6 +121,10 @@ static void ritualGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 									Oid foreigntableid);
 static void ritualGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 								  Oid foreigntableid);
+static void ritualGetForeignUpperPaths(PlannerInfo *root,
+									   UpperRelationKind stage,
+									   RelOptInfo *input_rel,
+									   RelOptInfo *output_rel, void *extra);
 static ForeignScan *ritualGetForeignPlan(PlannerInfo *root,
 										 RelOptInfo *baserel,
 										 Oid foreigntableid,
@@ -156,6 +195,13 @@ _PG_init(void)
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("ritual.enable_aggregate_pushdown",
+							 "Let a scan of Parquet files compute count, min and max itself.",
+							 "Aggregates without grouping, over a table read with no condition, are computed from the decoded values a batch at a time instead of row by row in the executor.",
+							 &ritual_enable_aggregate_pushdown,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("ritual");
 }
 
@@ -170,6 +216,7 @@ ritual_fdw_handler(PG_FUNCTION_ARGS)
 
 	routine->GetForeignRelSize = ritualGetForeignRelSize;
 	routine->GetForeignPaths = ritualGetForeignPaths;
+	routine->GetForeignUpperPaths = ritualGetForeignUpperPaths;
 	routine->GetForeignPlan = ritualGetForeignPlan;
 	routine->ExplainForeignScan = ritualExplainForeignScan;
 	routine->BeginForeignScan = ritualBeginForeignScan;
@@ -475,6 +522,90 @@ ritualGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 }
 
 /*
+ * ritualGetForeignUpperPaths
+ *		Aggregates without grouping over a table read with no condition, when
+ *		each is one a scan computes itself (aggregates.c: count, min and max
+ *		of columns and of text lengths) and the files are Parquet, whose
+ *		values come decoded a batch at a time.  Reading costs as for the
+ *		table's own path; each row costs one tuple's CPU and one operator's
+ *		per aggregate, which the executor's aggregation over a scan, serial
+ *		or parallel, costs more than.
+ */
+static void
+ritualGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
+						   RelOptInfo *input_rel, RelOptInfo *output_rel,
+						   pg_attribute_unused() void *extra)
+{
+	Query	   *parse = root->parse;
+	PathTarget *target = root->upper_targets[UPPERREL_GROUP_AGG];
+	RitualPlanState *plan;
+	RitualUpperState *upper;
+	ForeignPath *path;
+	Cost		startup_cost;
+	Cost		run_cost;
+	ListCell   *lc;
+
+	if (stage != UPPERREL_GROUP_AGG || !ritual_enable_aggregate_pushdown ||
+		input_rel->reloptkind != RELOPT_BASEREL ||
+		output_rel->fdw_private != NULL)
+		return;
+	plan = input_rel->fdw_private;
+	if (parse->groupClause != NIL || parse->groupingSets != NIL ||
+		parse->havingQual != NULL || input_rel->baserestrictinfo != NIL ||
+		plan->files == NIL)
+		return;
+	foreach(lc, plan->files)
+	{
+		if (ritual_format_of(plan->opts, ((RitualFile *) lfirst(lc))->path) !=
+			RITUAL_FORMAT_PARQUET)
+			return;
+	}
+	upper = palloc0(sizeof(RitualUpperState));
+	if (!ritual_aggregates_plan(target->exprs, input_rel->relid, &upper->tlist,
+								&upper->specs, &upper->columns))
+		return;
+	upper->input_rel = input_rel;
+	output_rel->fdw_private = upper;
+
+	startup_cost = seq_page_cost * plan->pages +
+		(cpu_tuple_cost + cpu_operator_cost * list_length(upper->specs)) *
+		plan->ntuples;
+	run_cost = cpu_tuple_cost;
+	path = create_foreign_upper_path(root, output_rel, target, 1,
+									 startup_cost, startup_cost + run_cost,
+									 NIL, NULL,
+#if PG_VERSION_NUM >= 170000
+									 NIL,
+#endif
+									 NIL);
+	/* in a parallel worker the scan would not know its files */
+	path->path.parallel_safe = false;
+	add_path(output_rel, (Path *) path);
+}
+
+/* The plan of a scan that computes aggregates: it has no relation of its own. */
+static ForeignScan *
+aggregates_plan(PlannerInfo *root, RelOptInfo *grouped, List *tlist)
+{
+	RitualUpperState *upper = grouped->fdw_private;
+	RitualPlanState *plan = upper->input_rel->fdw_private;
+	RangeTblEntry *rte = planner_rt_fetch(upper->input_rel->relid, root);
+
+	List	   *private = list_make5(makeBoolean(false), upper->columns,
+									 makeBoolean(plan->role_sees_files),
+									 makeBoolean(plan->prunes_files),
+									 makeInteger(plan->listing));
+
+	private = lappend(private, upper->specs);
+	private = lappend(private,
+					  ritual_aggregates_describe(upper->tlist,
+												 upper->input_rel->relid,
+												 rte->relid));
+	return make_foreignscan(tlist, NIL, 0, NIL, private, upper->tlist, NIL,
+							NULL);
+}
+
+/*
  * ritualGetForeignPlan
  *		Quals are all checked by the executor.  The plan carries which
  *		columns must be converted, whether the role may see what pruning
@@ -483,28 +614,33 @@ ritualGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
  *		before the scan (ritual_scan_conditions).
  */
 static ForeignScan *
-ritualGetForeignPlan(pg_attribute_unused() PlannerInfo *root,
-					 RelOptInfo *baserel,
+ritualGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 					 pg_attribute_unused() Oid foreigntableid,
 					 pg_attribute_unused() ForeignPath *best_path,
 					 List *tlist, List *scan_clauses, Plan *outer_plan)
 {
-	RitualPlanState *plan = baserel->fdw_private;
+	RitualPlanState *plan;
 	bool		whole_row;
-	List	   *needed = planned_columns(baserel, &whole_row);
+	List	   *needed;
+	List	   *private;
+
+	if (IS_UPPER_REL(baserel))
+		return aggregates_plan(root, baserel, tlist);
+	plan = baserel->fdw_private;
+	needed = planned_columns(baserel, &whole_row);
 
 	/*
 	 * fdw_exprs: the very conditions whose values the planner's listing
 	 * used, in its order, for the executor to compare one by one
 	 */
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
+	private = list_make5(makeBoolean(whole_row), needed,
+						 makeBoolean(plan->role_sees_files),
+						 makeBoolean(plan->prunes_files),
+						 makeInteger(plan->listing));
+	private = lappend(lappend(private, NIL), NIL);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
-							plan->conditions,
-							list_make5(makeBoolean(whole_row), needed,
-									   makeBoolean(plan->role_sees_files),
-									   makeBoolean(plan->prunes_files),
-									   makeInteger(plan->listing)),
-							NIL, NIL, outer_plan);
+							plan->conditions, private, NIL, NIL, outer_plan);
 }
 
 /*
@@ -515,6 +651,7 @@ static void
 ritualExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
 	RitualExecState *state = node->fdw_state;
+	List	   *private = ((ForeignScan *) node->ss.ps.plan)->fdw_private;
 
 	if (es->verbose)
 	{
@@ -527,8 +664,20 @@ ritualExplainForeignScan(ForeignScanState *node, ExplainState *es)
 							 (char *) lfirst(lc));
 		ExplainPropertyText("Ritual Path", paths.data, es);
 	}
+	if (state->aggregates != NULL)
+	{
+		List	   *said = list_nth(private, PRIVATE_AGGREGATES_SAID);
+		StringInfoData aggregates;
+		ListCell   *lc;
+
+		initStringInfo(&aggregates);
+		foreach(lc, said)
+			appendStringInfo(&aggregates, "%s%s", aggregates.len > 0 ? ", " : "",
+							 strVal(lfirst(lc)));
+		ExplainPropertyText("Ritual Aggregates", aggregates.data, es);
+	}
 	ExplainPropertyInteger("Ritual Files", NULL, list_length(state->files), es);
-	if (boolVal(lfourth(((ForeignScan *) node->ss.ps.plan)->fdw_private)))
+	if (boolVal(list_nth(private, PRIVATE_PRUNES_FILES)))
 		ExplainPropertyInteger("Ritual Files Pruned", NULL, state->files_pruned, es);
 	ExplainPropertyInteger("Ritual Bytes", NULL, state->total_size, es);
 	if (es->analyze && state->scan != NULL)
@@ -560,8 +709,8 @@ ritualExplainForeignScan(ForeignScanState *node, ExplainState *es)
 static bool *
 needed_columns(ForeignScan *plan, Relation rel)
 {
-	return column_flags(lsecond(plan->fdw_private),
-						boolVal(linitial(plan->fdw_private)),
+	return column_flags(list_nth(plan->fdw_private, PRIVATE_COLUMNS),
+						boolVal(list_nth(plan->fdw_private, PRIVATE_WHOLE_ROW)),
 						RelationGetNumberOfAttributes(rel));
 }
 
@@ -577,9 +726,9 @@ list_files(ForeignScanState *node, RitualOptions *opts, bool prune,
 		   int *pruned, RitualRangeFilter **range_filter)
 {
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
-	Oid			relid = RelationGetRelid(node->ss.ss_currentRelation);
+	Oid			relid = RelationGetRelid(((RitualExecState *) node->fdw_state)->rel);
 	RitualRangeFilter *filter = NULL;
-	RitualListing *listing = ritual_listing_take(intVal(list_nth(plan->fdw_private, 4)));
+	RitualListing *listing = ritual_listing_take(intVal(list_nth(plan->fdw_private, PRIVATE_LISTING)));
 	List	   *conditions;
 	List	   *files;
 
@@ -612,6 +761,26 @@ list_files(ForeignScanState *node, RitualOptions *opts, bool prune,
 }
 
 /*
+ * The foreign table a scan reads: its own relation, or for a scan that
+ * computes aggregates, which has none, the one relation below them.
+ */
+static Relation
+scanned_relation(ForeignScanState *node)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+
+	if (plan->scan.scanrelid > 0)
+		return node->ss.ss_currentRelation;
+#if PG_VERSION_NUM >= 160000
+	return ExecGetRangeTableRelation(node->ss.ps.state,
+									 bms_next_member(plan->fs_base_relids, -1));
+#else
+	return ExecGetRangeTableRelation(node->ss.ps.state,
+									 bms_next_member(plan->fs_relids, -1));
+#endif
+}
+
+/*
  * ritualBeginForeignScan
  *		Take or make the list of files (never opening one for a plain
  *		EXPLAIN) and prepare the reader.  A plain EXPLAIN prunes only if the
@@ -622,11 +791,21 @@ static void
 ritualBeginForeignScan(ForeignScanState *node, int eflags)
 {
 	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
-	Relation	rel = node->ss.ss_currentRelation;
+	Relation	rel = scanned_relation(node);
 	RitualExecState *state = palloc0(sizeof(RitualExecState));
+	List	   *aggregates = list_nth(plan->fdw_private, PRIVATE_AGGREGATES);
 	bool		ingest;
 
+	state->rel = rel;
 	state->opts = ritual_get_options(RelationGetRelid(rel));
+	if (aggregates != NIL)
+	{
+		state->aggregates = ritual_aggregates_begin(aggregates);
+		state->column_values = palloc0(sizeof(Datum *) *
+									   Max(RelationGetNumberOfAttributes(rel), 1));
+		state->column_nulls = palloc0(sizeof(bool *) *
+									  Max(RelationGetNumberOfAttributes(rel), 1));
+	}
 	node->fdw_state = state;
 
 	/* a parallel worker reads the leader's list of files */
@@ -636,7 +815,7 @@ ritualBeginForeignScan(ForeignScanState *node, int eflags)
 		!plan->scan.plan.parallel_aware &&
 		ritual_ingest_pending(RelationGetRelid(rel));
 	state->files = list_files(node, state->opts,
-							  !ingest && (boolVal(lthird(plan->fdw_private)) ||
+							  !ingest && (boolVal(list_nth(plan->fdw_private, PRIVATE_ROLE_SEES_FILES)) ||
 										  !(eflags & EXEC_FLAG_EXPLAIN_ONLY)),
 							  &state->files_pruned, &state->filter);
 	if (ingest)
@@ -659,12 +838,46 @@ make_scan(ForeignScanState *node)
 	const RitualScanObserver *observer = state->ingest ?
 		ritual_ingest_observer(state->ingest, &opts) : NULL;
 
-	state->scan = ritual_scan_begin(node->ss.ss_currentRelation,
+	state->scan = ritual_scan_begin(state->rel,
 									opts, state->files,
 									state->needed, state->parallel,
 									observer);
 	ritual_scan_set_filter(state->scan, state->filter);
 	MemoryContextSwitchTo(oldcontext);
+}
+
+/*
+ * The one row of a scan that computes aggregates: every row read, a batch
+ * at a time, each batch's memory freed after it.
+ */
+static TupleTableSlot *
+aggregate_rows(ForeignScanState *node)
+{
+	RitualExecState *state = node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+
+	ExecClearTuple(slot);
+	if (state->aggregated)
+		return slot;
+	for (;;)
+	{
+		int			nrows;
+
+		ResetExprContext(econtext);
+		nrows = ritual_scan_next_rows(state->scan, RITUAL_SCAN_ROWS,
+									  state->column_values,
+									  state->column_nulls);
+		if (nrows == 0)
+			break;
+		ritual_aggregates_add(state->aggregates, nrows, state->column_values,
+							  state->column_nulls);
+		CHECK_FOR_INTERRUPTS();
+	}
+	ritual_aggregates_result(state->aggregates, slot->tts_values,
+							 slot->tts_isnull);
+	state->aggregated = true;
+	return ExecStoreVirtualTuple(slot);
 }
 
 /*
@@ -680,6 +893,8 @@ ritualIterateForeignScan(ForeignScanState *node)
 
 	if (state->scan == NULL)
 		make_scan(node);
+	if (state->aggregates != NULL)
+		return aggregate_rows(node);
 	ExecClearTuple(slot);
 	if (ritual_scan_next(state->scan, slot->tts_values, slot->tts_isnull))
 		ExecStoreVirtualTuple(slot);
@@ -697,6 +912,11 @@ ritualReScanForeignScan(ForeignScanState *node)
 
 	if (state->scan)
 		ritual_scan_rescan(state->scan);
+	if (state->aggregates != NULL)
+	{
+		ritual_aggregates_reset(state->aggregates);
+		state->aggregated = false;
+	}
 }
 
 /*

@@ -460,4 +460,18 @@ extern const RitualReadCounts *ritual_scan_read_counts(RitualScan *scan);
 extern void ritual_scan_set_filter(RitualScan *scan,
 								   const RitualRangeFilter *filter);
 
+/* aggregates.c */
+typedef struct RitualAggregates RitualAggregates;
+
+extern bool ritual_aggregates_plan(List *exprs, Index relid, List **tlist,
+								   List **specs, List **columns);
+extern List *ritual_aggregates_describe(List *tlist, Index relid,
+										Oid foreigntableid);
+extern RitualAggregates *ritual_aggregates_begin(List *specs);
+extern void ritual_aggregates_add(RitualAggregates *state, int nrows,
+								  Datum **values, bool **nulls);
+extern void ritual_aggregates_result(RitualAggregates *state, Datum *values,
+									 bool *nulls);
+extern void ritual_aggregates_reset(RitualAggregates *state);
+
 #endif							/* RITUAL_H */

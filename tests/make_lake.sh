@@ -5,8 +5,8 @@
 #   DIR/lake365_flat.csv: the same events in one file, with event_date
 #   DIR/compressed/: a two-member gzip, a truncated gzip, a corrupt gzip, a
 #     zstd file, and the plain file they were made from
-#   DIR/written/: empty directories for the suites 'write', 'reporting', 'lake'
-#     and 'parquet_write'
+#   DIR/written/: empty directories for the suites 'write', 'reporting', 'lake',
+#     'parquet_write' and 'aggregates'
 #   DIR/guarded/event_date=2024-01-01 ... 2024-01-05, __HIVE_DEFAULT_PARTITION__
 #     and DIR/guarded_flags/ok=true, ok=false: partitions of two rows, the
 #     directories event_date=2024-01-04 and ok=false unreadable, to prove
@@ -74,6 +74,6 @@ rm -rf "$dir/written"
 mkdir -p "$dir/written/plain" "$dir/written/packed" "$dir/written/denied" "$dir/written/escaped" \
     "$dir/written/renamed" "$dir/written/notices" "$dir/written/single" "$dir/written/bom" \
     "$dir/written/nulls" "$dir/written/spread" "$dir/written/days"
-# and those the suite 'parquet_write' writes into
-mkdir -p "$dir"/written/pq/{types,random,snappy,zstd,gzip,none,groups,parts,small,many,many_csv,two_a,two_b,altered,refused}
+# and those the suites 'parquet_write' and 'aggregates' write into
+mkdir -p "$dir"/written/pq/{types,random,snappy,zstd,gzip,none,groups,parts,small,many,many_csv,two_a,two_b,altered,refused,aggregates,agg_lake}
 chmod -R a+rwX "$dir/written"
