@@ -180,6 +180,9 @@ plan_aggregate(Aggref *aggref, Index relid)
 				 min_max[i].aggfnoid == F_MIN_DATE ||
 				 min_max[i].aggfnoid == F_MAX_DATE)
 			return NIL;
+		/* kept across batches, a value must not point into one */
+		if (!FLOAT8PASSBYVAL && (value == VALUE_INT64 || value == VALUE_FLOAT8))
+			return NIL;
 		return list_make3_int(min_max[i].kind, value, attnum);
 	}
 	return NIL;
