@@ -321,6 +321,38 @@ text_length(const RitualAggregates *state, Datum datum, bool in_octets)
 }
 
 /*
+ * The lengths of a batch's texts.  The rows of a dictionary-encoded column
+ * share their values' Datums, so each text is measured once a batch: every
+ * value of a batch is alive while it is added, so that a pointer stands for
+ * one text.
+ */
+static void
+text_lengths(const RitualAggregates *state, bool in_octets, int nrows,
+			 const Datum *v, const bool *isnull, int64 *lengths)
+{
+	struct
+	{
+		Datum		text;
+		int32		length;
+	}			measured[64];
+
+	memset(measured, 0, sizeof(measured));
+	for (int r = 0; r < nrows; r++)
+	{
+		int			slot = (int) ((v[r] >> 3) % lengthof(measured));
+
+		if (isnull[r])
+			continue;
+		if (measured[slot].text != v[r])
+		{
+			measured[slot].text = v[r];
+			measured[slot].length = text_length(state, v[r], in_octets);
+		}
+		lengths[r] = measured[slot].length;
+	}
+}
+
+/*
  * Add rows to a min or max.  Values are compared as the transition functions
  * of max and min (int4larger, float8smaller, ...) compare them, and of
  * equal values they keep the later, so that max(x) of 0 then -0 is -0 here
@@ -374,9 +406,8 @@ add_min_max(RitualAggregates *state, Aggregate *agg, int nrows,
 			break;
 		case VALUE_CHARS:
 		case VALUE_OCTETS:
-			for (int r = 0; r < nrows; r++)
-				keys[r] = isnull[r] ? 0 :
-					text_length(state, v[r], agg->value == VALUE_OCTETS);
+			text_lengths(state, agg->value == VALUE_OCTETS, nrows, v, isnull,
+						 keys);
 			break;
 		default:
 			elog(ERROR, "ritual_fdw cannot order aggregate values of kind %d",
