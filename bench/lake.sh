@@ -11,7 +11,8 @@
 #
 # Part "directories": how much a query pays for the partitions it does not
 # read.  Two CSV lakes, 3,650 daily partitions (event_date=YYYY-MM-DD/) and
-# 87,600 hourly ones (event_date=YYYY-MM-DD/hour=HH/), 20 rows a file; each
+# 87,600 hourly ones (event_date=YYYY-MM-DD/hour=HH/), 20 rows a file, and
+# the same lakes as Parquet files (written by ritual's INSERT); each
 # query runs in one session, once to warm it and then once per round, and
 # its time (planning, execution and the round trip, as psql's \timing shows
 # it) is the median.  The one-day (one-hour) query on the lake is set beside
@@ -150,9 +151,9 @@ make_lake() {
 directories() {
     make_lake "$data/daily" 0
     make_lake "$data/hourly" 24
-    chmod -R a+rX "$data"
-    echo "bench: $(find "$data/daily" -name '*.csv' | wc -l) daily and" \
-         "$(find "$data/hourly" -name '*.csv' | wc -l) hourly partitions, 20 rows each"
+    # the same lakes in Parquet, written by ritual's own INSERT
+    mkdir -p "$data/daily_pq" "$data/hourly_pq"
+    chmod -R a+rwX "$data"
     psql -X -q -v ON_ERROR_STOP=1 -v data="$data" <<'SQL'
 \set daily :data '/daily'
 \set one_day :data '/daily/event_date=2019-06-01'
@@ -162,7 +163,22 @@ CREATE FOREIGN TABLE daily (user_id bigint, event_type text, event_date date) SE
 CREATE FOREIGN TABLE one_day (user_id bigint, event_type text, event_date date) SERVER lake OPTIONS (path :'one_day');
 CREATE FOREIGN TABLE hourly (user_id bigint, event_type text, event_date date, hour int) SERVER lake OPTIONS (path :'hourly');
 CREATE FOREIGN TABLE one_hour (user_id bigint, event_type text, event_date date, hour int) SERVER lake OPTIONS (path :'one_hour');
+\set daily :data '/daily_pq'
+\set one_day :data '/daily_pq/event_date=2019-06-01'
+\set hourly :data '/hourly_pq'
+\set one_hour :data '/hourly_pq/event_date=2019-06-01/hour=13'
+CREATE FOREIGN TABLE daily_pq (user_id bigint, event_type text, event_date date) SERVER lake
+  OPTIONS (path :'daily', format 'parquet', partition_by 'event_date');
+CREATE FOREIGN TABLE hourly_pq (user_id bigint, event_type text, event_date date, hour int) SERVER lake
+  OPTIONS (path :'hourly', format 'parquet', partition_by 'event_date, hour');
+INSERT INTO daily_pq SELECT * FROM daily;
+INSERT INTO hourly_pq SELECT * FROM hourly;
+CREATE FOREIGN TABLE one_day_pq (user_id bigint, event_type text, event_date date) SERVER lake OPTIONS (path :'one_day', format 'parquet');
+CREATE FOREIGN TABLE one_hour_pq (user_id bigint, event_type text, event_date date, hour int) SERVER lake OPTIONS (path :'one_hour', format 'parquet');
 SQL
+    echo "bench: $(find "$data/daily" -name '*.csv' | wc -l) daily and" \
+         "$(find "$data/hourly" -name '*.csv' | wc -l) hourly partitions, 20 rows each, as CSV and as" \
+         "$(find "$data/daily_pq" "$data/hourly_pq" -name '*.parquet' | wc -l) Parquet files"
     results="$CLUSTER_DIR/results"
     : >"$results"
     # timed NAME QUERY: in one session, once to warm it, then once per round
@@ -174,22 +190,30 @@ SQL
     }
     local day="event_date = '2019-06-01'"
     local all="SELECT count(*), max(user_id) FROM"
-    timed day_lake "$all daily WHERE $day"
-    timed day_dir "$all one_day WHERE $day"
-    timed day_full "$all daily"
-    timed hour_lake "$all hourly WHERE $day AND hour = 13"
-    timed hour_dir "$all one_hour WHERE $day AND hour = 13"
-    timed hour_full "$all hourly"
-    printf '%-28s %12s %12s %8s\n' query "lake ms" "one dir ms" ratio
-    for unit in day hour; do
-        local lake dir
-        lake=$(median "${unit}_lake")
-        dir=$(median "${unit}_dir")
-        printf '%-28s %12.2f %12.2f %8.2f\n' "one $unit, $([ $unit = day ] && echo 3,650 || echo 87,600) partitions" \
-            "$lake" "$dir" "$(awk -v a="$lake" -v b="$dir" 'BEGIN { print a / b }')"
+    local format
+    for format in "" _pq; do
+        timed "day_lake$format" "$all daily$format WHERE $day"
+        timed "day_dir$format" "$all one_day$format WHERE $day"
+        timed "day_full$format" "$all daily$format"
+        timed "hour_lake$format" "$all hourly$format WHERE $day AND hour = 13"
+        timed "hour_dir$format" "$all one_hour$format WHERE $day AND hour = 13"
+        timed "hour_full$format" "$all hourly$format"
     done
-    printf '%-28s %12.2f\n' "full scan, daily lake" "$(median day_full)"
-    printf '%-28s %12.2f\n' "full scan, hourly lake" "$(median hour_full)"
+    printf '%-36s %12s %12s %8s\n' query "lake ms" "one dir ms" ratio
+    for format in "" _pq; do
+        local name
+        name=$([ -z "$format" ] && echo CSV || echo Parquet)
+        for unit in day hour; do
+            local lake dir
+            lake=$(median "${unit}_lake$format")
+            dir=$(median "${unit}_dir$format")
+            printf '%-36s %12.2f %12.2f %8.2f\n' \
+                "$name: one $unit, $([ $unit = day ] && echo 3,650 || echo 87,600) partitions" \
+                "$lake" "$dir" "$(awk -v a="$lake" -v b="$dir" 'BEGIN { print a / b }')"
+        done
+        printf '%-36s %12.2f\n' "$name: full scan, daily lake" "$(median "day_full$format")"
+        printf '%-36s %12.2f\n' "$name: full scan, hourly lake" "$(median "hour_full$format")"
+    done
     echo "(ratio: the query on the lake to the same query on a table over that one directory)"
 }
 
