@@ -3,7 +3,7 @@
 # computing the same tables from the same files, and what an ingest of 1%
 # new data plus ritual.refresh_reports costs next to a full build.
 #
-#   bash bench/reports.sh [--events N] [--big] [--rounds N]
+#   bash bench/reports.sh [--events N] [--big] [--rounds N] [--huge-pages]
 #
 # A generated export of N events (default 1,000,000; --big: 10,000,000),
 # 180 days, one spike and one drop-off day, seed 5.  Each round, alternating:
@@ -21,19 +21,25 @@
 # Prints medians, ratios and the backends' peak memory (VmHWM), and checks
 # that DuckDB's tables and ritual's agree (rows per table, DAU/WAU/MAU per
 # day, sessions, spikes), so that the comparison is honest.  ritual runs
-# without parallel workers (max_parallel_workers_per_gather = 0).
+# without parallel workers (max_parallel_workers_per_gather = 0).  With
+# --huge-pages (as root) the server's shared memory is in huge pages, as
+# PostgreSQL's documentation advises for large shared_buffers: the pages
+# are reserved for the run (vm.nr_hugepages) and given back after it.
 # Not part of the test suite: timings depend on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 events=1000000
 rounds=3
+huge_pages=false
 while [ $# -gt 0 ]; do
     case "$1" in
         --events) events=$2; shift 2 ;;
         --big) events=10000000; shift ;;
         --rounds) rounds=$2; shift 2 ;;
-        *) echo "usage: bash bench/reports.sh [--events N] [--big] [--rounds N]" >&2; exit 2 ;;
+        --huge-pages) huge_pages=true; shift ;;
+        *) echo "usage: bash bench/reports.sh [--events N] [--big] [--rounds N] [--huge-pages]" >&2
+           exit 2 ;;
     esac
 done
 
@@ -42,10 +48,23 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 export PG_CONFIG
 source tests/cluster.sh
 trap cluster_stop EXIT
-CLUSTER_CONF="shared_buffers = '1GB'
+conf="shared_buffers = '1GB'
 work_mem = '64MB'
 maintenance_work_mem = '256MB'
-max_wal_size = '4GB'" cluster_start
+max_wal_size = '4GB'"
+if $huge_pages; then
+    [ "$(id -u)" -eq 0 ] || { echo "bench: --huge-pages reserves huge pages, which needs root" >&2; exit 2; }
+    reserved=$(cat /proc/sys/vm/nr_hugepages)
+    # 1GB of shared buffers and the rest of the shared memory, 1.25GB in all
+    wanted=$((reserved + 1280 * 1024 / $(awk '/^Hugepagesize:/ { print $2 }' /proc/meminfo)))
+    trap 'cluster_stop; echo "$reserved" >/proc/sys/vm/nr_hugepages' EXIT
+    echo "$wanted" >/proc/sys/vm/nr_hugepages
+    [ "$(cat /proc/sys/vm/nr_hugepages)" -ge "$wanted" ] ||
+        { echo "bench: could not reserve $wanted huge pages (memory too fragmented?)" >&2; exit 1; }
+    conf="$conf
+huge_pages = on"
+fi
+CLUSTER_CONF="$conf" cluster_start
 
 # DuckDB from npm, in a scratch folder next to the cluster
 duck="$CLUSTER_DIR/duckdb"
@@ -65,7 +84,8 @@ chown -R postgres: "$data" 2>/dev/null || true
 chmod -R a+rwX "$data"
 echo "bench: $(($(wc -l <"$data/export/user_events.csv") - 1)) events," \
      "$(($(wc -l <"$data/export/user_profiles.csv") - 1)) profile rows, reference time $reference," \
-     "$rounds rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+     "$rounds rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
+     "huge pages $($huge_pages && echo on || echo off)"
 
 sql() { PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 -v data="$data" -v reference="$reference" "$@"; }
 # "milliseconds peak_kB" of the statements $1 in a fresh session; an error
