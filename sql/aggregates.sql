@@ -124,6 +124,22 @@ SET ritual.enable_aggregate_pushdown = off;
 SELECT count(*), max(id) FROM agg_narrow;
 RESET ritual.enable_aggregate_pushdown;
 
+-- a corrupt page met while rows are taken a batch at a time (the third row
+-- group's): the ERROR names the row group and row, as row by row
+\set corrupt :datadir '/written/pq/agg_corrupt/row_groups.parquet'
+SELECT lo_from_bytea(0, overlay(pg_read_binary_file(:'row_groups')
+         PLACING '\xffffffffffffffff'::bytea
+         FROM (SELECT data_page_offset::int + 26 FROM ritual.parquet_metadata(:'row_groups')
+                WHERE row_group_id = 2 AND column_id = 0))) AS corrupt_lo \gset
+SELECT lo_export(:corrupt_lo, :'corrupt') AS exported, lo_unlink(:corrupt_lo) AS unlinked;
+CREATE FOREIGN TABLE agg_corrupt (hundred smallint, kind text)
+  SERVER agg_files OPTIONS (path :'corrupt');
+SELECT count(*), max(hundred) FROM agg_corrupt;
+SET ritual.enable_aggregate_pushdown = off;
+SELECT count(*), max(hundred) FROM agg_corrupt;
+RESET ritual.enable_aggregate_pushdown;
+SELECT count(*), max(length(kind)) FROM agg_corrupt;
+
 -- a partitioned Parquet lake: the partition column's values come from the
 -- paths, row by row
 CREATE FOREIGN TABLE agg_lake (i int, name text, part int)

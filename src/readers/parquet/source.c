@@ -1003,14 +1003,17 @@ parquet_take_rows(void *state, int max, Datum **values, bool **nulls)
 		!open_next_row_group(src))
 		return 0;
 	n = (int) Min(max, src->group_rows - src->row);
+	/* the first row to take is the current one while it is decoded */
+	src->row++;
 	for (int p = 0; p < src->nplans; p++)
 	{
 		ColumnPlan *plan = &src->plans[p];
 
 		if (plan->pos + 1 >= plan->count)
-			decode_batch(src, plan, src->row);
+			decode_batch(src, plan, src->row - 1);
 		n = Min(n, plan->count - (plan->pos + 1));
 	}
+	src->row--;
 	for (int p = 0; p < src->nplans; p++)
 	{
 		const bool *ready = &src->plans[p].ready[src->plans[p].pos + 1];
