@@ -124,6 +124,14 @@ SET ritual.enable_aggregate_pushdown = off;
 SELECT count(*), max(id) FROM agg_narrow;
 RESET ritual.enable_aggregate_pushdown;
 
+-- good and bad values in the same batches: the bad ones one row at a time
+-- (terse: the file written has a name of its own each run)
+CREATE FOREIGN TABLE agg_mixed (i int, b integer)
+  SERVER agg_files OPTIONS (path :'written', on_error 'null');
+\set VERBOSITY terse
+SELECT * FROM agg_both('SELECT count(*), count(b), min(b), max(b), max(i) FROM agg_mixed');
+\set VERBOSITY default
+
 -- a corrupt page met while rows are taken a batch at a time (the third row
 -- group's): the ERROR names the row group and row, as row by row
 \set corrupt :datadir '/written/pq/agg_corrupt/row_groups.parquet'
