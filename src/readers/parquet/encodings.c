@@ -24,14 +24,14 @@
 /* values decoded at a time through a buffer on the stack */
 #define STEP		256
 
-static uint32
+static inline uint32
 le32(const uint8 *p)
 {
 	return (uint32) p[0] | ((uint32) p[1] << 8) | ((uint32) p[2] << 16) |
 		((uint32) p[3] << 24);
 }
 
-static uint64
+static inline uint64
 le64(const uint8 *p)
 {
 	return (uint64) le32(p) | ((uint64) le32(p + 4) << 32);
@@ -201,45 +201,53 @@ plain_read(ValueDecoder *d, ParquetPlain *out, int n)
 	}
 	if (d->type != PARQUET_BYTE_ARRAY && (uint64) n * size > left)
 		parquet_corrupt(d->what, "the page holds fewer values than its levels say");
-	for (int i = 0; i < n; i++)
+	/* a loop for each type: values of a fixed size are decoded in place */
+	switch (d->type)
 	{
-		switch (d->type)
-		{
-			case PARQUET_INT32:
-				out[i].i32 = (int32) le32(d->pos);
-				break;
-			case PARQUET_INT64:
-				out[i].i64 = (int64) le64(d->pos);
-				break;
-			case PARQUET_FLOAT:
-				{
-					uint32		bits = le32(d->pos);
+		case PARQUET_INT32:
+			for (int i = 0; i < n; i++)
+				out[i].i32 = (int32) le32(d->pos + 4 * i);
+			break;
+		case PARQUET_INT64:
+			for (int i = 0; i < n; i++)
+				out[i].i64 = (int64) le64(d->pos + 8 * i);
+			break;
+		case PARQUET_FLOAT:
+			for (int i = 0; i < n; i++)
+			{
+				uint32		bits = le32(d->pos + 4 * i);
 
-					memcpy(&out[i].f32, &bits, 4);
-					break;
-				}
-			case PARQUET_DOUBLE:
-				{
-					uint64		bits = le64(d->pos);
+				memcpy(&out[i].f32, &bits, 4);
+			}
+			break;
+		case PARQUET_DOUBLE:
+			for (int i = 0; i < n; i++)
+			{
+				uint64		bits = le64(d->pos + 8 * i);
 
-					memcpy(&out[i].f64, &bits, 8);
-					break;
-				}
-			case PARQUET_BYTE_ARRAY:
+				memcpy(&out[i].f64, &bits, 8);
+			}
+			break;
+		case PARQUET_BYTE_ARRAY:
+			for (int i = 0; i < n; i++)
+			{
 				left = d->end - d->pos;
 				if (left < 4 || le32(d->pos) > left - 4)
 					parquet_corrupt(d->what, "a value's length runs past the end of the page");
-				size = 4 + le32(d->pos);
 				out[i].bytes.data = (const char *) d->pos + 4;
-				out[i].bytes.len = size - 4;
-				break;
-			default:
-				out[i].bytes.data = (const char *) d->pos;
+				out[i].bytes.len = le32(d->pos);
+				d->pos += 4 + out[i].bytes.len;
+			}
+			return;
+		default:
+			for (int i = 0; i < n; i++)
+			{
+				out[i].bytes.data = (const char *) d->pos + (size_t) size * i;
 				out[i].bytes.len = size;
-				break;
-		}
-		d->pos += size;
+			}
+			break;
 	}
+	d->pos += (size_t) n * size;
 }
 
 static void
