@@ -578,7 +578,7 @@ ritualGetForeignUpperPaths(PlannerInfo *root, UpperRelationKind stage,
 									 NIL,
 #endif
 									 NIL);
-	/* in a parallel worker the scan would not know its files */
+	/* in each worker it would read every file: the leader computes it once */
 	path->path.parallel_safe = false;
 	add_path(output_rel, (Path *) path);
 }
@@ -808,11 +808,17 @@ ritualBeginForeignScan(ForeignScanState *node, int eflags)
 	}
 	node->fdw_state = state;
 
-	/* a parallel worker reads the leader's list of files */
-	if (IsParallelWorker())
+	/*
+	 * A parallel worker's share of a parallel scan comes from the leader's
+	 * list of files.  A scan that is not parallel-aware (the inner side of a
+	 * join under Gather) reads every file in each process, so a worker lists
+	 * them as the leader does; never an ingest's batch, which only the
+	 * leader's transaction has.
+	 */
+	if (IsParallelWorker() && plan->scan.plan.parallel_aware)
 		return;
 	ingest = !(eflags & EXEC_FLAG_EXPLAIN_ONLY) &&
-		!plan->scan.plan.parallel_aware &&
+		!plan->scan.plan.parallel_aware && !IsParallelWorker() &&
 		ritual_ingest_pending(RelationGetRelid(rel));
 	state->files = list_files(node, state->opts,
 							  !ingest && (boolVal(list_nth(plan->fdw_private, PRIVATE_ROLE_SEES_FILES)) ||

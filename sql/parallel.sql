@@ -190,3 +190,31 @@ RESET parallel_tuple_cost;
 RESET parallel_setup_cost;
 RESET ritual.parallel_block_size;
 DROP FOREIGN TABLE big_again;
+
+-- a scan that is not parallel-aware inside a parallel plan (the inner side
+-- of a join each worker makes) reads every file in every process: no row of
+-- the workers' share is lost
+CREATE TABLE parallel_keys AS SELECT g AS id, g % 100 AS k FROM generate_series(1, 50000) g;
+ANALYZE parallel_keys;
+\set names :datadir '/parallel_names.csv'
+COPY (SELECT k, 'name ' || k AS name FROM generate_series(0, 99) k) TO :'names' WITH (FORMAT csv, HEADER);
+CREATE FOREIGN TABLE parallel_names (k int, name text)
+  SERVER files OPTIONS (path :'names', header 'true');
+ANALYZE parallel_names;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET enable_parallel_hash = off;
+SET parallel_leader_participation = off;
+EXPLAIN (COSTS OFF)
+SELECT count(*), count(DISTINCT n.name) FROM parallel_keys p JOIN parallel_names n ON n.k = p.k;
+SELECT count(*), count(DISTINCT n.name) FROM parallel_keys p JOIN parallel_names n ON n.k = p.k;
+RESET parallel_leader_participation;
+RESET enable_parallel_hash;
+RESET max_parallel_workers_per_gather;
+RESET min_parallel_table_scan_size;
+RESET parallel_tuple_cost;
+RESET parallel_setup_cost;
+DROP FOREIGN TABLE parallel_names;
+DROP TABLE parallel_keys;
