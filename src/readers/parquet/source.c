@@ -152,6 +152,8 @@ typedef struct ParquetSource
 static bool direct_datum(const ColumnPlan *plan, const RitualConverter *conv,
 						 const ParquetPlain *v, Datum *value, char **message);
 static char *value_text(const ColumnPlan *plan, const ParquetPlain *v);
+static bool timestamp_value(const ColumnPlan *plan, const ParquetPlain *v,
+							Timestamp *ts);
 static bool text_datum(const ParquetPlain *v, Datum *value, char **message);
 
 static void *
@@ -811,8 +813,8 @@ dictionary_text(ParquetSource *src, ColumnPlan *plan, int row, Datum *value)
 
 /*
  * The commonest conversions of a batch in one loop each, instead of
- * direct_datum's for every value: INT64 into bigint, and INT64 microseconds
- * into a timestamp of the same kind.  False for other columns.
+ * direct_datum's for every value: INT64 into bigint, and INT64 times into a
+ * timestamp of the same kind.  False for other columns.
  */
 static bool
 convert_int64_batch(ColumnPlan *plan, const RitualConverter *conv)
@@ -827,7 +829,6 @@ convert_int64_batch(ColumnPlan *plan, const RitualConverter *conv)
 		return true;
 	}
 	if (plan->conversion == CONVERT_TIMESTAMP &&
-		plan->meaning.unit == PARQUET_MICROS &&
 		plan->source_utc == plan->target_tz)
 	{
 		for (int i = 0; i < plan->count; i++)
@@ -836,8 +837,7 @@ convert_int64_batch(ColumnPlan *plan, const RitualConverter *conv)
 
 			/* one out of range is converted again at its row, and reported */
 			plan->ready[i] = plan->isnull[i] ||
-				(!pg_add_s64_overflow(plan->values[i].i64, UNIX_EPOCH_USECS,
-									  &ts) && IS_VALID_TIMESTAMP(ts));
+				timestamp_value(plan, &plan->values[i], &ts);
 			plan->datums[i] = TimestampGetDatum(ts);
 		}
 		return true;
