@@ -84,8 +84,7 @@ typedef struct RitualExecState
 	/* a scan that computes the query's aggregates (aggregates.c) */
 	RitualAggregates *aggregates;	/* or NULL: it returns rows */
 	bool		aggregated;		/* their row is returned */
-	Datum	  **column_values;	/* for ritual_scan_next_rows */
-	bool	  **column_nulls;
+	RitualColumnRows *columns;	/* for ritual_scan_next_rows */
 } RitualExecState;
 
 /*
@@ -801,10 +800,8 @@ ritualBeginForeignScan(ForeignScanState *node, int eflags)
 	if (aggregates != NIL)
 	{
 		state->aggregates = ritual_aggregates_begin(aggregates);
-		state->column_values = palloc0(sizeof(Datum *) *
-									   Max(RelationGetNumberOfAttributes(rel), 1));
-		state->column_nulls = palloc0(sizeof(bool *) *
-									  Max(RelationGetNumberOfAttributes(rel), 1));
+		state->columns = palloc0(sizeof(RitualColumnRows) *
+								 Max(RelationGetNumberOfAttributes(rel), 1));
 	}
 	node->fdw_state = state;
 
@@ -872,12 +869,10 @@ aggregate_rows(ForeignScanState *node)
 
 		ResetExprContext(econtext);
 		nrows = ritual_scan_next_rows(state->scan, RITUAL_SCAN_ROWS,
-									  state->column_values,
-									  state->column_nulls);
+									  state->columns);
 		if (nrows == 0)
 			break;
-		ritual_aggregates_add(state->aggregates, nrows, state->column_values,
-							  state->column_nulls);
+		ritual_aggregates_add(state->aggregates, nrows, state->columns);
 		CHECK_FOR_INTERRUPTS();
 	}
 	ritual_aggregates_result(state->aggregates, slot->tts_values,

@@ -10,6 +10,7 @@
 \set row_groups :dir '/row_groups.parquet'
 \set written :datadir '/written/pq/aggregates'
 \set lake :datadir '/written/pq/agg_lake'
+\set coded :datadir '/written/pq/agg_coded'
 SET timezone = 'UTC';
 CREATE SERVER agg_files FOREIGN DATA WRAPPER ritual_fdw;
 
@@ -68,6 +69,18 @@ SELECT * FROM agg_both('SELECT min(day), max(day), min(ts), max(ts), min(tstz), 
 SELECT * FROM agg_both('SELECT max(length(name)), min(length(name)), max(char_length(tag)),
                                max(octet_length(name)), min(octet_length(tag)),
                                count(length(name)) FROM agg_values');
+-- a text of a few values, which the writer codes into a dictionary and the
+-- scan measures once a distinct value of a batch: multibyte and empty
+-- values, and batches of NULLs only
+CREATE FOREIGN TABLE agg_coded (i int, kind text)
+  SERVER agg_files OPTIONS (path :'coded', format 'parquet');
+INSERT INTO agg_coded
+SELECT g, CASE WHEN g <= 2500 THEN NULL
+               ELSE (ARRAY['café', 'ééé', '', 'open', 'a€b'])[g % 5 + 1] END
+  FROM generate_series(1, 6000) g;
+SELECT * FROM agg_both('SELECT max(length(kind)), min(length(kind)), max(octet_length(kind)),
+                               min(octet_length(kind)), max(char_length(kind)), count(kind)
+                          FROM agg_coded');
 -- the executor's answer over a table of the same rows, for the record
 SELECT count(*), max(length(name)), max(octet_length(name)), max(d), min(r), max(r)
   FROM agg_source;

@@ -324,7 +324,7 @@ text_length(const RitualAggregates *state, Datum datum, bool in_octets)
  * The lengths of a batch's texts.  The rows of a dictionary-encoded column
  * share their values' Datums, so each text is measured once a batch: every
  * value of a batch is alive while it is added, so that a pointer stands for
- * one text.
+ * one text.  A NULL row's length is left as it was.
  */
 static void
 text_lengths(const RitualAggregates *state, bool in_octets, int nrows,
@@ -334,12 +334,12 @@ text_lengths(const RitualAggregates *state, bool in_octets, int nrows,
 	{
 		Datum		text;
 		int32		length;
-	}			measured[64];
+	}			measured[256];
 
 	memset(measured, 0, sizeof(measured));
 	for (int r = 0; r < nrows; r++)
 	{
-		int			slot = (int) ((v[r] >> 3) % lengthof(measured));
+		int			slot = (int) ((v[r] >> 4) % lengthof(measured));
 
 		if (isnull[r])
 			continue;
@@ -353,19 +353,136 @@ text_lengths(const RitualAggregates *state, bool in_octets, int nrows,
 }
 
 /*
+ * The greatest of 'best' and the keys of rows 0..n-1: a row's key is its
+ * value, an integer sign-extended from its lowest 64 - 'shift' bits, with
+ * its bits XORed with 'invert'; a NULL row's key is the least there is.
+ * Four running values keep each comparison off the previous one's path.
+ */
+static inline int64
+row_key(const Datum *v, const bool *isnull, int r, int shift, int64 invert)
+{
+	return isnull[r] ? PG_INT64_MIN :
+		invert ^ (((int64) (v[r] << shift)) >> shift);
+}
+
+static inline int64
+greatest_key(const Datum *v, const bool *isnull, int n, int shift,
+			 int64 invert, int64 best)
+{
+	int64		k0 = best,
+				k1 = best,
+				k2 = best,
+				k3 = best;
+	int			r = 0;
+
+	for (; r + 4 <= n; r += 4)
+	{
+		int64		key0 = row_key(v, isnull, r, shift, invert);
+		int64		key1 = row_key(v, isnull, r + 1, shift, invert);
+		int64		key2 = row_key(v, isnull, r + 2, shift, invert);
+		int64		key3 = row_key(v, isnull, r + 3, shift, invert);
+
+		k0 = key0 > k0 ? key0 : k0;
+		k1 = key1 > k1 ? key1 : k1;
+		k2 = key2 > k2 ? key2 : k2;
+		k3 = key3 > k3 ? key3 : k3;
+	}
+	for (; r < n; r++)
+	{
+		int64		key = row_key(v, isnull, r, shift, invert);
+
+		k0 = key > k0 ? key : k0;
+	}
+	return Max(Max(k0, k1), Max(k2, k3));
+}
+
+/* A min or max of integers or lengths: its key, and its Datum of a key. */
+static int64
+datum_key(AggValue value, Datum datum)
+{
+	switch (value)
+	{
+		case VALUE_INT16:
+			return DatumGetInt16(datum);
+		case VALUE_INT64:
+			return DatumGetInt64(datum);
+		default:
+			return DatumGetInt32(datum);
+	}
+}
+
+static Datum
+key_datum(AggValue value, int64 key)
+{
+	switch (value)
+	{
+		case VALUE_INT16:
+			return Int16GetDatum((int16) key);
+		case VALUE_INT64:
+			return Int64GetDatum(key);
+		default:
+			return Int32GetDatum((int32) key);
+	}
+}
+
+/*
+ * The greatest key of the lengths of a batch's texts that are coded into a
+ * dictionary (RitualColumnRows), and 'best': each text the rows hold is
+ * measured once.  False when every row is NULL.
+ */
+static bool
+greatest_coded_length(const RitualAggregates *state, bool in_octets,
+					  int nrows, const RitualColumnRows *column,
+					  int64 invert, int64 *best)
+{
+	bool		held[RITUAL_SCAN_ROWS];
+	bool		any = false;
+
+	Assert(column->dictionary_size <= RITUAL_SCAN_ROWS);
+	memset(held, false, column->dictionary_size);
+	for (int r = 0; r < nrows; r++)
+	{
+		if (!column->nulls[r])
+		{
+			Assert(column->codes[r] >= 0 &&
+				   column->codes[r] < column->dictionary_size);
+			held[column->codes[r]] = true;
+		}
+	}
+	for (int c = 0; c < column->dictionary_size; c++)
+	{
+		if (held[c])
+		{
+			int64		key = invert ^ text_length(state,
+												   column->dictionary[c],
+												   in_octets);
+
+			*best = Max(*best, key);
+			any = true;
+		}
+	}
+	return any;
+}
+
+/*
  * Add rows to a min or max.  Values are compared as the transition functions
  * of max and min (int4larger, float8smaller, ...) compare them, and of
  * equal values they keep the later, so that max(x) of 0 then -0 is -0 here
- * too.  Integers and lengths are compared as int64 keys, made first.
+ * too.  Integers and lengths are compared as int64 keys: for a min each
+ * one's bits inverted, which reverses their order, so that the least is the
+ * greatest key.
  */
 static void
 add_min_max(RitualAggregates *state, Aggregate *agg, int nrows,
-			const Datum *v, const bool *isnull)
+			const RitualColumnRows *column)
 {
-	int64		keys[RITUAL_SCAN_ROWS];
-	int64		best = 0;
-	int			best_row = -1;
-	bool		max = (agg->kind == AGG_MAX);
+	const Datum *v = column->values;
+	const bool *isnull = column->nulls;
+	int64		lengths[RITUAL_SCAN_ROWS];
+	int64		invert = (agg->kind == AGG_MAX) ? 0 : -1;
+	int			shift = 0;
+	int64		best = agg->found ? invert ^ datum_key(agg->value, agg->best) :
+		PG_INT64_MIN;
 
 	switch (agg->value)
 	{
@@ -385,7 +502,7 @@ add_min_max(RitualAggregates *state, Aggregate *agg, int nrows,
 				else
 					cmp = float8_cmp_internal(DatumGetFloat8(v[r]),
 											  DatumGetFloat8(agg->best));
-				if (max ? cmp >= 0 : cmp <= 0)
+				if (agg->kind == AGG_MAX ? cmp >= 0 : cmp <= 0)
 				{
 					agg->best = v[r];
 					agg->found = true;
@@ -393,44 +510,49 @@ add_min_max(RitualAggregates *state, Aggregate *agg, int nrows,
 			}
 			return;
 		case VALUE_INT16:
-			for (int r = 0; r < nrows; r++)
-				keys[r] = DatumGetInt16(v[r]);
+			shift = 48;
 			break;
 		case VALUE_INT32:
-			for (int r = 0; r < nrows; r++)
-				keys[r] = DatumGetInt32(v[r]);
+			shift = 32;
 			break;
 		case VALUE_INT64:
-			for (int r = 0; r < nrows; r++)
-				keys[r] = DatumGetInt64(v[r]);
 			break;
 		case VALUE_CHARS:
 		case VALUE_OCTETS:
+			/* a batch coded into a dictionary no bigger than itself */
+			if (column->codes != NULL && column->dictionary_size <= nrows)
+			{
+				if (greatest_coded_length(state, agg->value == VALUE_OCTETS,
+										  nrows, column, invert, &best))
+				{
+					agg->best = key_datum(agg->value, invert ^ best);
+					agg->found = true;
+				}
+				return;
+			}
+			StaticAssertStmt(sizeof(Datum) == sizeof(int64),
+							 "lengths are measured into Datums");
 			text_lengths(state, agg->value == VALUE_OCTETS, nrows, v, isnull,
-						 keys);
+						 lengths);
+			v = (const Datum *) lengths;
 			break;
 		default:
 			elog(ERROR, "ritual_fdw cannot order aggregate values of kind %d",
 				 (int) agg->value);
 	}
-	if (agg->found)
-		best = (agg->value == VALUE_INT64) ? DatumGetInt64(agg->best) :
-			(agg->value == VALUE_INT16) ? DatumGetInt16(agg->best) :
-			DatumGetInt32(agg->best);
-	for (int r = 0; r < nrows; r++)
+	if (!agg->found)
 	{
-		if (!isnull[r] &&
-			((best_row < 0 && !agg->found) ||
-			 (max ? keys[r] >= best : keys[r] <= best)))
-		{
-			best = keys[r];
-			best_row = r;
-		}
+		int			present = 0;
+
+		for (int r = 0; r < nrows; r++)
+			present += !isnull[r];
+		if (present == 0)
+			return;
 	}
-	if (best_row < 0)
-		return;
-	agg->best = (agg->value == VALUE_CHARS || agg->value == VALUE_OCTETS) ?
-		Int32GetDatum((int32) best) : v[best_row];
+	/* each shift a loop of its own, the commonest with none */
+	best = (shift == 0) ? greatest_key(v, isnull, nrows, 0, invert, best) :
+		greatest_key(v, isnull, nrows, shift, invert, best);
+	agg->best = key_datum(agg->value, invert ^ best);
 	agg->found = true;
 }
 
@@ -440,8 +562,8 @@ add_min_max(RitualAggregates *state, Aggregate *agg, int nrows,
  *		them.
  */
 void
-ritual_aggregates_add(RitualAggregates *state, int nrows, Datum **values,
-					  bool **nulls)
+ritual_aggregates_add(RitualAggregates *state, int nrows,
+					  const RitualColumnRows *columns)
 {
 	Assert(nrows <= RITUAL_SCAN_ROWS);
 	for (int a = 0; a < state->naggs; a++)
@@ -454,14 +576,14 @@ ritual_aggregates_add(RitualAggregates *state, int nrows, Datum **values,
 			agg->count += nrows;
 			continue;
 		}
-		isnull = nulls[agg->attnum];
+		isnull = columns[agg->attnum].nulls;
 		if (agg->kind == AGG_COUNT)
 		{
 			for (int r = 0; r < nrows; r++)
 				agg->count += !isnull[r];
 			continue;
 		}
-		add_min_max(state, agg, nrows, values[agg->attnum], isnull);
+		add_min_max(state, agg, nrows, &columns[agg->attnum]);
 	}
 }
 

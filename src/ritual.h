@@ -447,8 +447,26 @@ extern bool ritual_scan_next(RitualScan *scan, Datum *values, bool *nulls);
 
 /* the most rows ritual_scan_next_rows hands over at a time */
 #define RITUAL_SCAN_ROWS 1024
-extern int	ritual_scan_next_rows(RitualScan *scan, int max, Datum **values,
-								  bool **nulls);
+
+/*
+ * A column's rows handed over a batch at a time: values[r] and nulls[r] of
+ * row r.  Where a file stores the column as codes into a dictionary of its
+ * distinct values, 'codes' says so: a row not NULL has the very Datum
+ * dictionary[codes[r]], so that what depends only on the value can be
+ * worked out once a distinct value.  Entries no row of the batch codes may
+ * be 0.
+ */
+typedef struct RitualColumnRows
+{
+	Datum	   *values;
+	bool	   *nulls;
+	const int32 *codes;			/* NULL when the rows are not coded */
+	const Datum *dictionary;
+	int			dictionary_size;
+} RitualColumnRows;
+
+extern int	ritual_scan_next_rows(RitualScan *scan, int max,
+								  RitualColumnRows *columns);
 extern void ritual_scan_rescan(RitualScan *scan);
 extern void ritual_scan_end(RitualScan *scan);
 extern void ritual_scan_report(RitualScan *scan);
@@ -469,7 +487,7 @@ extern List *ritual_aggregates_describe(List *tlist, Index relid,
 										Oid foreigntableid);
 extern RitualAggregates *ritual_aggregates_begin(List *specs);
 extern void ritual_aggregates_add(RitualAggregates *state, int nrows,
-								  Datum **values, bool **nulls);
+								  const RitualColumnRows *columns);
 extern void ritual_aggregates_result(RitualAggregates *state, Datum *values,
 									 bool *nulls);
 extern void ritual_aggregates_reset(RitualAggregates *state);

@@ -640,47 +640,47 @@ unit_takes_rows(RitualScan *scan)
 /*
  * ritual_scan_next_rows
  *		The next rows, at most 'max' (up to RITUAL_SCAN_ROWS), column by
- *		column: values[i][r] and nulls[i][r] of each wanted attribute i, for
- *		row r.  Rows whose values a source has converted without a problem
+ *		column: columns[i] of each wanted attribute i.  Rows whose values a source has converted without a problem
  *		come in one go, others one at a time as ritual_scan_next makes them,
  *		so that on_error treats each the same.  The values stay valid until
  *		the next call; those made one at a time live in the current memory
  *		context.  Returns 0 when every file is read.
  */
 int
-ritual_scan_next_rows(RitualScan *scan, int max, Datum **values, bool **nulls)
+ritual_scan_next_rows(RitualScan *scan, int max, RitualColumnRows *columns)
 {
 	max = Min(max, RITUAL_SCAN_ROWS);
+	memset(columns, 0, sizeof(RitualColumnRows) * scan->natts);
 	if (scan->routine != NULL && unit_takes_rows(scan))
 	{
 		int			n;
 
-		for (int i = 0; i < scan->natts; i++)
-			nulls[i] = NULL;
 		scan->errcallback.previous = error_context_stack;
 		error_context_stack = &scan->errcallback;
-		n = scan->routine->take_rows(scan->source, max, values, nulls);
+		n = scan->routine->take_rows(scan->source, max, columns);
 		error_context_stack = scan->errcallback.previous;
 		if (n > 0)
 		{
 			/* a wanted column the file has not is NULL */
 			for (int i = 0; i < scan->natts; i++)
 			{
-				if (nulls[i] == NULL)
+				if (columns[i].nulls == NULL)
 				{
-					values[i] = scan->no_values;
-					nulls[i] = scan->all_null;
+					memset(&columns[i], 0, sizeof(RitualColumnRows));
+					columns[i].values = scan->no_values;
+					columns[i].nulls = scan->all_null;
 				}
 			}
 			return n;
 		}
+		memset(columns, 0, sizeof(RitualColumnRows) * scan->natts);
 	}
 	if (!ritual_scan_next(scan, scan->row_values, scan->row_nulls))
 		return 0;
 	for (int i = 0; i < scan->natts; i++)
 	{
-		values[i] = &scan->row_values[i];
-		nulls[i] = &scan->row_nulls[i];
+		columns[i].values = &scan->row_values[i];
+		columns[i].nulls = &scan->row_nulls[i];
 	}
 	return 1;
 }

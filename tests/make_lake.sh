@@ -75,5 +75,5 @@ mkdir -p "$dir/written/plain" "$dir/written/packed" "$dir/written/denied" "$dir/
     "$dir/written/renamed" "$dir/written/notices" "$dir/written/single" "$dir/written/bom" \
     "$dir/written/nulls" "$dir/written/spread" "$dir/written/days"
 # and those the suites 'parquet_write' and 'aggregates' write into
-mkdir -p "$dir"/written/pq/{types,random,snappy,zstd,gzip,none,groups,parts,small,many,many_csv,two_a,two_b,altered,refused,aggregates,agg_lake,agg_corrupt}
+mkdir -p "$dir"/written/pq/{types,random,snappy,zstd,gzip,none,groups,parts,small,many,many_csv,two_a,two_b,altered,refused,aggregates,agg_coded,agg_lake,agg_corrupt}
 chmod -R a+rwX "$dir/written"

@@ -110,14 +110,13 @@ typedef struct RitualSourceRoutine
 	/*
 	 * Optional: take the unit's next rows in one go, at most 'max', when the
 	 * wanted file columns of each are converted without a problem and no
-	 * condition tests them row by row.  values[i] and nulls[i] are pointed
-	 * at the rows' values of each attribute i the source fills (others are
-	 * left alone), valid until the next call of any callback.  Returns how
-	 * many rows were taken, the last of them then the current record; 0
-	 * when the next record is to go through next and fill.
+	 * condition tests them row by row.  columns[i] is pointed at the rows
+	 * of each attribute i the source fills (others are left alone), valid
+	 * until the next call of any callback.  Returns how many rows were
+	 * taken, the last of them then the current record; 0 when the next
+	 * record is to go through next and fill.
 	 */
-	int			(*take_rows) (void *state, int max, Datum **values,
-							  bool **nulls);
+	int			(*take_rows) (void *state, int max, RitualColumnRows *columns);
 
 	/*
 	 * The current record's place; may_fail false when called from an

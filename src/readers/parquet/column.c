@@ -425,6 +425,59 @@ read_page(ParquetColumnReader *reader)
 	MemoryContextSwitchTo(old);
 }
 
+/* a definition level checked against the column's maximum */
+static inline void
+check_level(const ParquetColumnReader *reader, uint32 level)
+{
+	if (level > (uint32) reader->max_definition_level)
+		parquet_corrupt(NULL, "Parquet definition level %u is above the column's maximum of %d",
+						level, reader->max_definition_level);
+}
+
+/*
+ * Whether each of the next 'rows' rows is NULL, by its definition level; the
+ * rows not NULL are counted.  A run of one level (all rows present, the
+ * commonest) is not expanded.
+ */
+static int
+read_definition_levels(ParquetColumnReader *reader, int rows, bool *isnull)
+{
+	uint32		max_level = (uint32) reader->max_definition_level;
+	int			present = 0;
+	int			done = 0;
+	uint32	   *levels = NULL;
+
+	while (done < rows)
+	{
+		uint32		level;
+		int			same = rle_read_repeat(&reader->levels, rows - done, &level,
+										   "definition levels");
+
+		if (same > 0)
+		{
+			check_level(reader, level);
+			memset(isnull + done, level < max_level, same);
+			present += (level < max_level) ? 0 : same;
+			done += same;
+			continue;
+		}
+		/* the bit-packed run's levels, one by one */
+		same = (int) Min((uint64) (rows - done),
+						 reader->levels.packed_count - reader->levels.packed_next);
+		if (levels == NULL)
+			levels = palloc(sizeof(uint32) * rows);
+		rle_read(&reader->levels, levels, same, "definition levels");
+		for (int i = 0; i < same; i++)
+		{
+			check_level(reader, levels[i]);
+			isnull[done + i] = levels[i] < max_level;
+			present += !isnull[done + i];
+		}
+		done += same;
+	}
+	return present;
+}
+
 int
 parquet_column_read(ParquetColumnReader *reader, int max,
 					ParquetPlain *values, bool *isnull,
@@ -458,19 +511,7 @@ parquet_column_read(ParquetColumnReader *reader, int max,
 		present = rows;
 	}
 	else
-	{
-		uint32	   *levels = palloc(sizeof(uint32) * rows);
-
-		rle_read(&reader->levels, levels, rows, "definition levels");
-		for (int i = 0; i < rows; i++)
-		{
-			if (levels[i] > (uint32) reader->max_definition_level)
-				parquet_corrupt(NULL, "Parquet definition level %u is above the column's maximum of %d",
-								levels[i], reader->max_definition_level);
-			isnull[i] = levels[i] < (uint32) reader->max_definition_level;
-			present += !isnull[i];
-		}
-	}
+		present = read_definition_levels(reader, rows, isnull);
 	/* the values of the rows not NULL, then each moved to its row */
 	values_read(&reader->values, values, dictionary_index, present);
 	if (present < rows)

@@ -24,19 +24,6 @@
 /* values decoded at a time through a buffer on the stack */
 #define STEP		256
 
-static inline uint32
-le32(const uint8 *p)
-{
-	return (uint32) p[0] | ((uint32) p[1] << 8) | ((uint32) p[2] << 16) |
-		((uint32) p[3] << 24);
-}
-
-static inline uint64
-le64(const uint8 *p)
-{
-	return (uint64) le32(p) | ((uint64) le32(p + 4) << 32);
-}
-
 /*
  * The bytes of one PLAIN value of a type of fixed size (0 for BOOLEAN, a
  * bit; 4 for BYTE_ARRAY, its length's, the least it takes).

@@ -84,6 +84,20 @@ extern uint64 parquet_unpack_bits(const uint8 *data, uint64 bit, int width);
 extern uint64 parquet_read_uleb(const uint8 **pos, const uint8 *end,
 								const char *what);
 
+/* little-endian integers at any address (one load where the machine's are) */
+static inline uint32
+le32(const uint8 *p)
+{
+	return (uint32) p[0] | ((uint32) p[1] << 8) | ((uint32) p[2] << 16) |
+		((uint32) p[3] << 24);
+}
+
+static inline uint64
+le64(const uint8 *p)
+{
+	return (uint64) le32(p) | ((uint64) le32(p + 4) << 32);
+}
+
 /*
  * The RLE/bit-packed hybrid encoding (of levels, dictionary indices and
  * booleans), streamed a batch at a time.
@@ -96,12 +110,15 @@ typedef struct RleDecoder
 	uint32		repeat_left;	/* of the current RLE run */
 	uint32		repeat_value;
 	const uint8 *packed;		/* the current bit-packed run's bytes */
+	uint64		packed_bytes;
 	uint64		packed_next;	/* its next value's index */
 	uint64		packed_count;	/* its values the bytes hold */
 } RleDecoder;
 
 extern void rle_init(RleDecoder *d, const uint8 *data, size_t len, int width);
 extern void rle_read(RleDecoder *d, uint32 *out, int n, const char *what);
+extern int	rle_read_repeat(RleDecoder *d, int n, uint32 *value,
+							const char *what);
 
 /* delta.c: DELTA_BINARY_PACKED, streamed */
 typedef struct DeltaDecoder

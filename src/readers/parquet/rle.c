@@ -131,6 +131,7 @@ next_run(RleDecoder *d, const char *what)
 		uint64		bytes = Min(groups * d->width, (uint64) left);
 
 		d->packed = d->pos;
+		d->packed_bytes = bytes;
 		d->packed_next = 0;
 		d->packed_count = (d->width == 0) ? groups * 8 :
 			Min(groups * 8, bytes * 8 / d->width);
@@ -159,6 +160,100 @@ next_run(RleDecoder *d, const char *what)
 }
 
 /*
+ * Eight values of 'width' bits from the 'width' bytes at 'p', each from the
+ * eight bytes at its first one (which the caller knows are there): with a
+ * constant width, the offsets and shifts are constants too.
+ */
+static inline void
+unpack_group(const uint8 *p, uint32 *out, int width)
+{
+	uint64		mask = (UINT64CONST(1) << width) - 1;
+
+	for (int j = 0; j < 8; j++)
+		out[j] = (uint32) ((le64(p + ((j * width) >> 3)) >> ((j * width) & 7)) & mask);
+}
+
+/* the commonest widths of dictionary indices, each a loop of its own */
+#define UNPACK_WIDTH(w) \
+	case w: \
+		for (int g = 0; g < groups; g++) \
+			unpack_group(p + g * (w), out + 8 * g, (w)); \
+		return
+
+static void
+unpack_groups(const uint8 *p, uint32 *out, int groups, int width)
+{
+	switch (width)
+	{
+			UNPACK_WIDTH(1);
+			UNPACK_WIDTH(2);
+			UNPACK_WIDTH(3);
+			UNPACK_WIDTH(4);
+			UNPACK_WIDTH(5);
+			UNPACK_WIDTH(6);
+			UNPACK_WIDTH(7);
+			UNPACK_WIDTH(8);
+			UNPACK_WIDTH(10);
+			UNPACK_WIDTH(12);
+			UNPACK_WIDTH(16);
+		default:
+			for (int g = 0; g < groups; g++)
+				unpack_group(p + g * width, out + 8 * g, width);
+	}
+}
+
+#undef UNPACK_WIDTH
+
+/*
+ * The next 'n' values of the current bit-packed run: whole groups of eight
+ * where the eight bytes past each group are the run's too, the others one
+ * by one.
+ */
+static void
+unpack(RleDecoder *d, uint32 *out, int n)
+{
+	uint64		next = d->packed_next;
+	int			i = 0;
+
+	for (; i < n && (next + i) % 8 != 0; i++)
+		out[i] = (uint32) parquet_unpack_bits(d->packed, (next + i) * d->width,
+											  d->width);
+	if (d->width > 0 && n - i >= 8)
+	{
+		uint64		first_byte = (next + i) / 8 * d->width;
+		uint64		room = d->packed_bytes - first_byte;
+		uint64		groups = (uint64) (n - i) / 8;
+
+		/* a group's last value is read from the eight bytes at its first */
+		groups = Min(groups, room >= 8 ? (room - 8) / d->width : 0);
+		unpack_groups(d->packed + first_byte, out + i, (int) groups, d->width);
+		i += (int) groups * 8;
+	}
+	for (; i < n; i++)
+		out[i] = (uint32) parquet_unpack_bits(d->packed, (next + i) * d->width,
+											  d->width);
+}
+
+/*
+ * How many of the next 'n' values (at least one) are one run's repeated
+ * value, '*value', passed over; 0 when the next values are bit-packed.
+ */
+int
+rle_read_repeat(RleDecoder *d, int n, uint32 *value, const char *what)
+{
+	int			take;
+
+	if (d->repeat_left == 0 && d->packed_next >= d->packed_count)
+		next_run(d, what);
+	if (d->repeat_left == 0)
+		return 0;
+	take = (int) Min((uint32) n, d->repeat_left);
+	d->repeat_left -= take;
+	*value = d->repeat_value;
+	return take;
+}
+
+/*
  * The next 'n' values into 'out'; 'what' names the data in errors, in the
  * plural ("definition levels").
  */
@@ -179,10 +274,7 @@ rle_read(RleDecoder *d, uint32 *out, int n, const char *what)
 		else if (d->packed_next < d->packed_count)
 		{
 			take = (int) Min((uint64) n, d->packed_count - d->packed_next);
-			for (int i = 0; i < take; i++)
-				out[i] = (uint32) parquet_unpack_bits(d->packed,
-													  (d->packed_next + i) * d->width,
-													  d->width);
+			unpack(d, out, take);
 			d->packed_next += take;
 		}
 		else

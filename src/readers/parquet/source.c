@@ -112,9 +112,12 @@ typedef struct ColumnPlan
 
 	/*
 	 * CONVERT_TEXT: each value of the chunk's dictionary as a Datum once
-	 * made (0 before), in the row group's memory.
+	 * made (0 before), in the row group's memory; whether each row of the
+	 * batch that is not NULL is one of them, made (its page is
+	 * dictionary-encoded and every value converted).
 	 */
 	Datum	   *dictionary_datums;
+	bool		coded;
 } ColumnPlan;
 
 typedef struct ParquetSource
@@ -784,12 +787,34 @@ open_next_row_group(ParquetSource *src)
 
 /*
  * A text value of the chunk's dictionary as a Datum, made the first time
- * the dictionary value is met; false when it is not valid UTF-8.
+ * the dictionary value is met (at 'row'); false when it is not valid UTF-8.
  */
 static bool
-dictionary_text(ParquetSource *src, ColumnPlan *plan, int row, Datum *value)
+dictionary_text(ParquetSource *src, ColumnPlan *plan, int row)
 {
-	int32		index = plan->dictionary_index[row];
+	Datum	   *made = &plan->dictionary_datums[plan->dictionary_index[row]];
+	MemoryContext oldcontext = MemoryContextSwitchTo(src->group_context);
+	char	   *message;
+	bool		valid = text_datum(&plan->values[row], made, &message);
+
+	MemoryContextSwitchTo(oldcontext);
+	return valid;
+}
+
+/*
+ * CONVERT_TEXT: the rows of a dictionary-encoded page are its dictionary's
+ * texts, each made once; those of other pages are converted one by one.
+ */
+static void
+convert_text_batch(ParquetSource *src, ColumnPlan *plan,
+				   const RitualConverter *conv)
+{
+	const bool *isnull = plan->isnull;
+	const int32 *index = plan->dictionary_index;
+	Datum	   *datums = plan->datums;
+	bool	   *ready = plan->ready;
+	Datum	   *dictionary;
+	bool		coded = true;
 	char	   *message;
 
 	if (plan->dictionary_datums == NULL)
@@ -797,18 +822,26 @@ dictionary_text(ParquetSource *src, ColumnPlan *plan, int row, Datum *value)
 			MemoryContextAllocZero(src->group_context,
 								   sizeof(Datum) *
 								   Max(parquet_column_dictionary_size(plan->reader), 1));
-	if (plan->dictionary_datums[index] == (Datum) 0)
+	dictionary = plan->dictionary_datums;
+	for (int i = 0; i < plan->count; i++)
 	{
-		MemoryContext oldcontext = MemoryContextSwitchTo(src->group_context);
-		bool		made = text_datum(&plan->values[row],
-									  &plan->dictionary_datums[index], &message);
-
-		MemoryContextSwitchTo(oldcontext);
-		if (!made)
-			return false;
+		if (isnull[i])
+			ready[i] = true;
+		else if (index[i] < 0)
+		{
+			ready[i] = direct_datum(plan, conv, &plan->values[i], &datums[i],
+									&message);
+			coded = false;
+		}
+		else
+		{
+			ready[i] = dictionary[index[i]] != (Datum) 0 ||
+				dictionary_text(src, plan, i);
+			datums[i] = dictionary[index[i]];
+			coded &= ready[i];
+		}
 	}
-	*value = plan->dictionary_datums[index];
-	return true;
+	plan->coded = coded;
 }
 
 /*
@@ -857,6 +890,7 @@ convert_batch(ParquetSource *src, ColumnPlan *plan)
 	MemoryContext oldcontext;
 	char	   *message;
 
+	plan->coded = false;
 	if (plan->conversion == CONVERT_BY_TEXT)
 	{
 		memset(plan->ready, false, sizeof(bool) * plan->count);
@@ -870,16 +904,14 @@ convert_batch(ParquetSource *src, ColumnPlan *plan)
 		return;
 	}
 	/* a direct conversion is never a domain's: NULLs are ready as they are */
-	for (int i = 0; i < plan->count; i++)
+	if (plan->conversion == CONVERT_TEXT)
+		convert_text_batch(src, plan, conv);
+	else
 	{
-		if (plan->isnull[i])
-			plan->ready[i] = true;
-		else if (plan->conversion == CONVERT_TEXT &&
-				 plan->dictionary_index[i] >= 0)
-			plan->ready[i] = dictionary_text(src, plan, i, &plan->datums[i]);
-		else
-			plan->ready[i] = direct_datum(plan, conv, &plan->values[i],
-										  &plan->datums[i], &message);
+		for (int i = 0; i < plan->count; i++)
+			plan->ready[i] = plan->isnull[i] ||
+				direct_datum(plan, conv, &plan->values[i], &plan->datums[i],
+							 &message);
 	}
 	MemoryContextSwitchTo(oldcontext);
 }
@@ -988,11 +1020,12 @@ parquet_next(void *state, RitualRecordEnd *end)
 /*
  * The rows of the current row group whose values are all decoded and
  * converted, up to the end of the shortest batch: each column's values are
- * handed over where they lie.  Rows the query's conditions test go through
+ * handed over where they lie, with their dictionary's codes where each row
+ * that is not NULL is a value of its dictionary.  Rows the query's conditions test go through
  * parquet_next, which passes over those that cannot match.
  */
 static int
-parquet_take_rows(void *state, int max, Datum **values, bool **nulls)
+parquet_take_rows(void *state, int max, RitualColumnRows *columns)
 {
 	ParquetSource *src = state;
 	int			n;
@@ -1017,24 +1050,27 @@ parquet_take_rows(void *state, int max, Datum **values, bool **nulls)
 	for (int p = 0; p < src->nplans; p++)
 	{
 		const bool *ready = &src->plans[p].ready[src->plans[p].pos + 1];
+		const bool *unready = memchr(ready, false, n);
 
-		for (int r = 0; r < n; r++)
-		{
-			if (!ready[r])
-			{
-				n = r;
-				break;
-			}
-		}
+		if (unready != NULL)
+			n = unready - ready;
 	}
 	if (n == 0)
 		return 0;
 	for (int p = 0; p < src->nplans; p++)
 	{
 		ColumnPlan *plan = &src->plans[p];
+		RitualColumnRows *column = &columns[plan->attnum];
 
-		values[plan->attnum] = &plan->datums[plan->pos + 1];
-		nulls[plan->attnum] = &plan->isnull[plan->pos + 1];
+		column->values = &plan->datums[plan->pos + 1];
+		column->nulls = &plan->isnull[plan->pos + 1];
+		if (plan->coded)
+		{
+			column->codes = &plan->dictionary_index[plan->pos + 1];
+			column->dictionary = plan->dictionary_datums;
+			column->dictionary_size =
+				parquet_column_dictionary_size(plan->reader);
+		}
 		plan->pos += n;
 	}
 	src->row += n;
