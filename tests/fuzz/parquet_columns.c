@@ -91,6 +91,9 @@ read_chunk(ParquetFileAccess *file, const ParquetColumnChunk *chunk,
 				(isnull[i] && index[i] != -1))
 				fuzz_fail("row %d has dictionary index %d (NULL: %d), of a dictionary of %d values",
 						  i, index[i], isnull[i], parquet_column_dictionary_size(reader));
+			/* a row with an index has its value in the dictionary only */
+			if (index[i] >= 0)
+				values[i] = *parquet_column_dictionary_value(reader, index[i]);
 		}
 		rows += n;
 		visit(arg, row_group, column, name, type, values, isnull, n);

@@ -541,6 +541,14 @@ parquet_column_dictionary_size(const ParquetColumnReader *reader)
 	return reader->has_dictionary ? reader->dictionary.count : 0;
 }
 
+const ParquetPlain *
+parquet_column_dictionary_value(const ParquetColumnReader *reader, int32 index)
+{
+	Assert(reader->has_dictionary && index >= 0 &&
+		   index < reader->dictionary.count);
+	return &reader->dictionary.values[index];
+}
+
 int64
 parquet_column_bytes_read(const ParquetColumnReader *reader)
 {

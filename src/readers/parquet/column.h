@@ -103,10 +103,11 @@ extern ParquetColumnReader *parquet_column_open(const ParquetFileAccess *file,
 /*
  * Decode the next rows, at most 'max': values[i] is set when !isnull[i].
  * Byte values point into the reader's memory, valid until the next call.
- * With 'dictionary_index', each row's index in the chunk's dictionary too,
- * or -1 (a NULL, or a value of a page that is not dictionary-encoded: a
- * writer may fall back to plain pages mid-chunk), so that a caller can
- * convert each dictionary value once.  Returns the count, 0 once num_rows
+ * With 'dictionary_index', each row's index in the chunk's dictionary
+ * instead where it has one (values[i] is not set then), or -1 (a NULL, or
+ * a value of a page that is not dictionary-encoded: a writer may fall back
+ * to plain pages mid-chunk), so that a caller can convert each dictionary
+ * value once.  Returns the count, 0 once num_rows
  * rows are read; a chunk whose pages hold fewer or more values than
  * num_rows is an ERROR.
  */
@@ -119,6 +120,10 @@ extern int	parquet_column_read(ParquetColumnReader *reader, int max,
  * and for a chunk without one): every index read is below it.
  */
 extern int32 parquet_column_dictionary_size(const ParquetColumnReader *reader);
+
+/* The value of the dictionary at an index below its size. */
+extern const ParquetPlain *parquet_column_dictionary_value(const ParquetColumnReader *reader,
+														   int32 index);
 
 /* Bytes of the file read so far (page headers and pages). */
 extern int64 parquet_column_bytes_read(const ParquetColumnReader *reader);

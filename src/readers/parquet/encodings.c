@@ -254,7 +254,8 @@ dictionary_read(ValueDecoder *d, ParquetPlain *out, int32 *index, int n)
 						(errcode(ERRCODE_DATA_CORRUPTED),
 						 errmsg("dictionary index %u is out of range: the dictionary has %d values",
 								indices[i], d->dictionary->count)));
-			out[done + i] = d->dictionary->values[indices[i]];
+			if (index == NULL)
+				out[done + i] = d->dictionary->values[indices[i]];
 		}
 		if (index != NULL)
 			memcpy(index + done, indices, sizeof(int32) * step);
@@ -426,7 +427,8 @@ delta_integer_read(ValueDecoder *d, ParquetPlain *out, int n)
 
 /*
  * The next 'n' values into 'out'; with 'dictionary_index', each value's
- * index in the dictionary too, or -1 when the page is not dictionary-encoded.
+ * index in the dictionary instead (out is not set), or -1 when the page is
+ * not dictionary-encoded.
  */
 void
 values_read(ValueDecoder *d, ParquetPlain *out, int32 *dictionary_index, int n)

@@ -792,10 +792,15 @@ open_next_row_group(ParquetSource *src)
 static bool
 dictionary_text(ParquetSource *src, ColumnPlan *plan, int row)
 {
-	Datum	   *made = &plan->dictionary_datums[plan->dictionary_index[row]];
+	int32		index = plan->dictionary_index[row];
 	MemoryContext oldcontext = MemoryContextSwitchTo(src->group_context);
 	char	   *message;
-	bool		valid = text_datum(&plan->values[row], made, &message);
+	bool		valid;
+
+	/* the row's value, where a bad one is reported from */
+	plan->values[row] = *parquet_column_dictionary_value(plan->reader, index);
+	valid = text_datum(&plan->values[row], &plan->dictionary_datums[index],
+					   &message);
 
 	MemoryContextSwitchTo(oldcontext);
 	return valid;
