@@ -339,7 +339,7 @@ BEGIN
         DELETE FROM _ritual_new_events WHERE source_line = included_line;
     END IF;
     ALTER TABLE _ritual_new_events DROP COLUMN included_line;
-    ANALYZE _ritual_new_events;
+    ANALYZE _ritual_new_events (user_id, event_type, event_date);
 
     EXECUTE format($q$
         CREATE TEMP TABLE _ritual_profile_rows ON COMMIT DROP AS
@@ -366,7 +366,7 @@ BEGIN
              ELSE '' END,
         CASE WHEN ritual.has_columns(profiles_rel, ARRAY['errors'])
              THEN 'p.errors::text AS errors' ELSE 'NULL::text AS errors' END);
-    ANALYZE _ritual_profile_rows;
+    ANALYZE _ritual_profile_rows (user_id, is_new);
 
     -- append-only, for the profiles too
     IF gone IS NULL THEN
@@ -796,7 +796,7 @@ BEGIN
           FROM _ritual_new_events n
          WHERE w.old_event_id IS NOT NULL AND n.user_id = w.user_id
            AND n.event_date = w.event_date AND n.event_type = w.event_type;
-        ANALYZE _ritual_work;
+        ANALYZE _ritual_work (old_event_id, user_id, event_type);
 
         -- flags; duplicate is decided again over every row of a key a new row has
         CREATE TEMP TABLE _ritual_flagged ON COMMIT DROP AS
@@ -860,7 +860,7 @@ BEGIN
           FROM _ritual_flagged f
           LEFT JOIN _ritual_anchors a ON a.user_id = f.user_id
         WINDOW w AS (PARTITION BY f.flags = 0, f.user_id ORDER BY f.event_date, f.event_id);
-        ANALYZE _ritual_final;
+        ANALYZE _ritual_final (old_event_id, user_id, flags, old_flags, event_day, event_type);
 
         --
         -- what changes in the clean events, by user, day and type, with the
