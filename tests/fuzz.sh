@@ -9,6 +9,8 @@
 #   bash tests/fuzz.sh --long [NAME...]      the documented long run: 10M each
 #   bash tests/fuzz.sh --timeout N ...       an input may take N seconds, not 10
 #                                            (a loaded machine starves fuzzers)
+#   bash tests/fuzz.sh --fork N ...          N processes fuzz, libFuzzer's fork
+#                                            mode (-fork=N): one run, one count
 #   bash tests/fuzz.sh --build               build only (and tests/fuzz/build/parquet_dump)
 # --runs or --long with --seconds stops at whichever comes first; so does a
 # SIGUSR1 sent to a fuzzer, which then still reports its count.
@@ -25,6 +27,7 @@ FUZZERS=(csv_reader_fuzz decompress_fuzz paths_fuzz parquet_footer_fuzz parquet_
 seconds=20
 seconds_given=false
 timeout=10
+fork=
 runs=
 build_only=false
 selected=()
@@ -34,6 +37,7 @@ while [ $# -gt 0 ]; do
         --runs) runs=$2; shift 2 ;;
         --long) runs=10000000; shift ;;
         --timeout) timeout=$2; shift 2 ;;
+        --fork) fork=$2; shift 2 ;;
         --build) build_only=true; shift ;;
         -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
         *) selected+=("$1"); shift ;;
@@ -112,6 +116,7 @@ for name in "${selected[@]}"; do
     mkdir -p "$work/$name/corpus" "$work/$name/tmp"
     limit=()
     [ -n "$runs" ] && limit+=(-runs="$runs")
+    [ -n "$fork" ] && limit+=(-fork="$fork")
     if [ -z "$runs" ] || $seconds_given; then limit+=(-max_total_time="$seconds"); fi
     # paths_fuzz's inputs are option values and paths in which each '@'
     # (the scratch tree) and each escape grows, so that 1 kB inputs already
@@ -137,6 +142,8 @@ for name in "${selected[@]}"; do
         failed=$((failed + 1))
     fi
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$name/log" | tail -1)
+    # fork mode counts every process's inputs on its progress lines
+    [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$work/$name/log" | tail -1)
     echo "fuzz: $name: $status, ${execs:-?} executions in $(( $(date +%s) - started ))s"
     if [ $status = FAILED ]; then
         grep -E '^(fuzz:|==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$work/$name/log" | head -20 || true
