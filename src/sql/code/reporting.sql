@@ -43,22 +43,29 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
     -- the value a week, two, three and four weeks before (a frame of that
-    -- one day: NULL when the series has no such day), and their median
+    -- one day: NULL when the series has no such day), and their median when
+    -- there are three or four: their sum less the greatest and the least
+    -- (which pass over NULLs), halved for four.  The values are counts, so
+    -- that this is exactly percentile_cont(0.5).
     CREATE TEMP TABLE _ritual_scores ON COMMIT DROP AS
     WITH weeks_before AS (
         SELECT series, day, value,
-               ARRAY[first_value(value) OVER (w RANGE BETWEEN '7 days' PRECEDING AND '7 days' PRECEDING),
-                     first_value(value) OVER (w RANGE BETWEEN '14 days' PRECEDING AND '14 days' PRECEDING),
-                     first_value(value) OVER (w RANGE BETWEEN '21 days' PRECEDING AND '21 days' PRECEDING),
-                     first_value(value) OVER (w RANGE BETWEEN '28 days' PRECEDING AND '28 days' PRECEDING)]
-                   AS earlier
+               first_value(value) OVER (w RANGE BETWEEN '7 days' PRECEDING AND '7 days' PRECEDING) AS w1,
+               first_value(value) OVER (w RANGE BETWEEN '14 days' PRECEDING AND '14 days' PRECEDING) AS w2,
+               first_value(value) OVER (w RANGE BETWEEN '21 days' PRECEDING AND '21 days' PRECEDING) AS w3,
+               first_value(value) OVER (w RANGE BETWEEN '28 days' PRECEDING AND '28 days' PRECEDING) AS w4
           FROM _ritual_series
         WINDOW w AS (PARTITION BY series ORDER BY day)
     ), expected AS (
         SELECT series, day, value,
-               (SELECT CASE WHEN count(v) >= 3
-                            THEN percentile_cont(0.5) WITHIN GROUP (ORDER BY v) END
-                  FROM unnest(earlier) v) AS expected
+               CASE (w1 IS NOT NULL)::int + (w2 IS NOT NULL)::int + (w3 IS NOT NULL)::int
+                    + (w4 IS NOT NULL)::int
+                    WHEN 4 THEN (w1 + w2 + w3 + w4 - greatest(w1, w2, w3, w4)
+                                 - least(w1, w2, w3, w4)) / 2
+                    WHEN 3 THEN coalesce(w1, 0) + coalesce(w2, 0) + coalesce(w3, 0)
+                                + coalesce(w4, 0) - greatest(w1, w2, w3, w4)
+                                - least(w1, w2, w3, w4)
+               END AS expected
           FROM weeks_before
     )
     SELECT series, day, value, expected,
@@ -67,20 +74,25 @@ BEGIN
 
     -- the log ratios of the 56 days before, as an array per day: their
     -- median and the median distance from it.  Whether a day is too young
-    -- to judge is counted for every day; the medians are taken for the
-    -- days from judge_from on, the ones whose inputs changed.
+    -- to judge is counted for every day; the arrays and medians are taken
+    -- for the days from judge_from on, the ones whose inputs changed.
     CREATE TEMP TABLE _ritual_judged ON COMMIT DROP AS
     WITH history AS (
         SELECT series, day, value, expected, l,
-               l IS NULL OR count(l) OVER w < 28 AS too_young,
-               array_agg(l) FILTER (WHERE l IS NOT NULL) OVER w AS past
+               l IS NULL OR count(l) OVER w < 28 AS too_young
           FROM _ritual_scores
         WINDOW w AS (PARTITION BY series ORDER BY day
                      RANGE BETWEEN '56 days' PRECEDING AND '1 day' PRECEDING)
+    ), recent AS (
+        SELECT series, day, array_agg(l) FILTER (WHERE l IS NOT NULL) OVER w AS past
+          FROM _ritual_scores
+         WHERE day >= judge_from - 56
+        WINDOW w AS (PARTITION BY series ORDER BY day
+                     RANGE BETWEEN '56 days' PRECEDING AND '1 day' PRECEDING)
     ), centre AS (
-        SELECT h.*,
-               (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(h.past) x) AS m
-          FROM history h
+        SELECT h.*, r.past,
+               (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(r.past) x) AS m
+          FROM history h JOIN recent r USING (series, day)
          WHERE NOT h.too_young AND h.day >= judge_from
     ), spread AS (
         SELECT c.*,
