@@ -640,11 +640,12 @@ unit_takes_rows(RitualScan *scan)
 /*
  * ritual_scan_next_rows
  *		The next rows, at most 'max' (up to RITUAL_SCAN_ROWS), column by
- *		column: columns[i] of each wanted attribute i.  Rows whose values a source has converted without a problem
- *		come in one go, others one at a time as ritual_scan_next makes them,
- *		so that on_error treats each the same.  The values stay valid until
- *		the next call; those made one at a time live in the current memory
- *		context.  Returns 0 when every file is read.
+ *		column: columns[i] of each wanted attribute i.  Rows whose values a
+ *		source has converted without a problem come in one go, others one at
+ *		a time as ritual_scan_next makes them, so that on_error treats each
+ *		the same.  The values stay valid until the next call; those made one
+ *		at a time live in the current memory context.  Returns 0 when every
+ *		file is read.
  */
 int
 ritual_scan_next_rows(RitualScan *scan, int max, RitualColumnRows *columns)
@@ -666,13 +667,13 @@ ritual_scan_next_rows(RitualScan *scan, int max, RitualColumnRows *columns)
 			{
 				if (columns[i].nulls == NULL)
 				{
-					memset(&columns[i], 0, sizeof(RitualColumnRows));
 					columns[i].values = scan->no_values;
 					columns[i].nulls = scan->all_null;
 				}
 			}
 			return n;
 		}
+		/* what a source set before it found no row to take */
 		memset(columns, 0, sizeof(RitualColumnRows) * scan->natts);
 	}
 	if (!ritual_scan_next(scan, scan->row_values, scan->row_nulls))

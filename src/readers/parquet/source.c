@@ -1026,8 +1026,9 @@ parquet_next(void *state, RitualRecordEnd *end)
  * The rows of the current row group whose values are all decoded and
  * converted, up to the end of the shortest batch: each column's values are
  * handed over where they lie, with their dictionary's codes where each row
- * that is not NULL is a value of its dictionary.  Rows the query's conditions test go through
- * parquet_next, which passes over those that cannot match.
+ * that is not NULL is a value of its dictionary.  Rows the query's
+ * conditions test go through parquet_next, which passes over those that
+ * cannot match.
  */
 static int
 parquet_take_rows(void *state, int max, RitualColumnRows *columns)
