@@ -876,24 +876,37 @@ BEGIN
 
         --
         -- what changes in the clean events, by user, day and type, with the
-        -- counts before (read before the events are written)
+        -- counts before of that type (old_n) and of the whole day (day_old_n),
+        -- read before the events are written: one range of the index a user
+        -- and day
         --
         CREATE TEMP TABLE _ritual_changes ON COMMIT DROP AS
-        SELECT c.*, (SELECT count(*) FROM ritual.clean_events e
-                      WHERE e.user_id = c.user_id AND e.event_date >= c.day
-                        AND e.event_date < c.day + 1 AND e.event_type = c.event_type) AS old_n
-          FROM (SELECT user_id, event_day AS day, event_type, sum(d) AS delta
-                  FROM (SELECT user_id, event_day, event_type, 1 AS d FROM _ritual_final
-                         WHERE flags = 0 AND (old_flags IS NULL OR old_flags <> 0)
-                        UNION ALL
-                        SELECT user_id, event_day, event_type, -1 FROM _ritual_final
-                         WHERE old_flags = 0 AND flags <> 0) x
-                 GROUP BY 1, 2, 3) c;
+        WITH c AS (
+            SELECT user_id, event_day AS day, event_type, sum(d) AS delta
+              FROM (SELECT user_id, event_day, event_type, 1 AS d FROM _ritual_final
+                     WHERE flags = 0 AND (old_flags IS NULL OR old_flags <> 0)
+                    UNION ALL
+                    SELECT user_id, event_day, event_type, -1 FROM _ritual_final
+                     WHERE old_flags = 0 AND flags <> 0) x
+             GROUP BY 1, 2, 3
+        ), before AS (
+            SELECT k.user_id, k.day, e.event_type, count(*) AS n
+              FROM (SELECT DISTINCT user_id, day FROM c) k
+              JOIN ritual.clean_events e ON e.user_id = k.user_id AND e.event_date >= k.day
+                   AND e.event_date < k.day + 1
+             GROUP BY k.user_id, k.day, e.event_type
+        ), day_before AS (
+            SELECT user_id, day, sum(n)::bigint AS n FROM before GROUP BY user_id, day
+        )
+        SELECT c.user_id, c.day, c.event_type, c.delta, coalesce(b.n, 0) AS old_n,
+               coalesce(d.n, 0) AS day_old_n
+          FROM c
+          LEFT JOIN before b USING (user_id, day, event_type)
+          LEFT JOIN day_before d USING (user_id, day);
         CREATE TEMP TABLE _ritual_day_changes ON COMMIT DROP AS
-        SELECT c.user_id, c.day, sum(c.delta) AS delta, coalesce(min(d.events), 0) AS old_n
-          FROM _ritual_changes c
-          LEFT JOIN ritual.user_days d ON d.user_id = c.user_id AND d.day = c.day
-         GROUP BY c.user_id, c.day;
+        SELECT user_id, day, sum(delta) AS delta, min(day_old_n) AS old_n
+          FROM _ritual_changes
+         GROUP BY user_id, day;
         ANALYZE _ritual_day_changes;
 
         -- WAU and MAU of the days already reported move with the users whose
