@@ -189,6 +189,14 @@ SELECT count(*) AS reports FROM ritual.refresh_reports('ev', 'pr', reference_tim
 DELETE FROM ev WHERE source_file = 'events/c.csv' AND source_line > 9990;
 SELECT count(*) AS reports FROM ritual.refresh_reports('ev', 'pr', reference_time => '2024-03-25');
 SELECT * FROM last_build;
+-- a profiles file went backwards: its last included row is gone, which a
+-- refresh sees although it keeps only the rows of users with a new one
+CREATE TABLE gone_profile AS
+SELECT * FROM pr WHERE source_file = 'profiles/q.csv' AND source_line = 1000;
+DELETE FROM pr WHERE source_file = 'profiles/q.csv' AND source_line = 1000;
+SELECT count(*) AS reports FROM ritual.refresh_reports('ev', 'pr', reference_time => '2024-03-25');
+SELECT kind, new_profiles FROM last_build;
+INSERT INTO pr SELECT * FROM gone_profile;
 -- another session gap
 SELECT count(*) AS reports FROM ritual.refresh_reports('ev', 'pr', reference_time => '2024-03-25',
                                                        session_gap => '1 hour');

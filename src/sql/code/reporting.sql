@@ -353,16 +353,26 @@ BEGIN
     ALTER TABLE _ritual_new_events DROP COLUMN included_line;
     ANALYZE _ritual_new_events (user_id, event_type, event_date);
 
+    -- the new profile rows, every row of their users, and each file's last
+    -- included row (which must still be there): the others are never read
+    -- again, and a refresh usually has no new profile (a build reads every
+    -- row, each new)
     EXECUTE format($q$
         CREATE TEMP TABLE _ritual_profile_rows ON COMMIT DROP AS
-        SELECT row_number() OVER (ORDER BY %1$s) AS profile_id,
-               p.user_id::bigint AS user_id,
-               -- an infinite signup date is no day: missing, as NULL is
-               CASE WHEN isfinite(p.signup_date::date) THEN p.signup_date::date END AS signup_date,
-               %2$s, %3$s, %4$s AS is_new, %7$s
-          FROM %5$s p %6$s
+        WITH all_rows AS (
+            SELECT p.user_id::bigint AS user_id,
+                   -- an infinite signup date is no day: missing, as NULL is
+                   CASE WHEN isfinite(p.signup_date::date) THEN p.signup_date::date END AS signup_date,
+                   %2$s, %3$s, %4$s AS is_new, %8$s AS included_last, %7$s
+              FROM %5$s p %6$s
+        )
+        SELECT row_number() OVER (ORDER BY %1$s) AS profile_id, user_id, signup_date,
+               source_file, source_line, country, platform, is_new, errors
+          FROM all_rows
+         WHERE is_new OR included_last
+            OR user_id IN (SELECT user_id FROM all_rows WHERE is_new)
         $q$,
-        CASE WHEN profiles_prov THEN 'p.source_file, p.source_line' ELSE 'NULL' END,
+        CASE WHEN profiles_prov THEN 'source_file, source_line' ELSE 'NULL' END,
         CASE WHEN profiles_prov
              THEN 'p.source_file::text AS source_file, p.source_line::bigint AS source_line'
              ELSE 'NULL::text AS source_file, NULL::bigint AS source_line' END,
@@ -377,7 +387,8 @@ BEGIN
                   AND w.source_file = p.source_file::text', profiles_name)
              ELSE '' END,
         CASE WHEN ritual.has_columns(profiles_rel, ARRAY['errors'])
-             THEN 'p.errors::text AS errors' ELSE 'NULL::text AS errors' END);
+             THEN 'p.errors::text AS errors' ELSE 'NULL::text AS errors' END,
+        CASE WHEN profiles_prov THEN 'p.source_line::bigint = w.max_line' ELSE 'false' END);
     ANALYZE _ritual_profile_rows (user_id, is_new);
 
     -- append-only, for the profiles too
