@@ -141,9 +141,13 @@ for name in "${selected[@]}"; do
         status=FAILED
         failed=$((failed + 1))
     fi
-    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$name/log" | tail -1)
-    # fork mode counts every process's inputs on its progress lines
-    [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$work/$name/log" | tail -1)
+    if [ -n "$fork" ]; then
+        # the parent runs no input itself (its final count is 0); its
+        # progress lines count every process's
+        execs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$work/$name/log" | tail -1)
+    else
+        execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$name/log" | tail -1)
+    fi
     echo "fuzz: $name: $status, ${execs:-?} executions in $(( $(date +%s) - started ))s"
     if [ $status = FAILED ]; then
         grep -E '^(fuzz:|==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$work/$name/log" | head -20 || true
