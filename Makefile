@@ -12,7 +12,9 @@ OBJS = \
 	src/decompress.o \
 	src/dir_cache.o \
 	src/discovery.o \
+	src/analytics/bulk_insert.o \
 	src/analytics/event_pass.o \
+	src/analytics/new_events.o \
 	src/analytics/functions.o \
 	src/import.o \
 	src/ingest.o \

@@ -459,6 +459,28 @@ SELECT count(*) AS reports
 DROP TRIGGER pass_trigger ON ritual.sessions;
 DROP FUNCTION pass_trigger();
 DROP TABLE pass_events, pass_profiles, pass_expected;
+-- the read of the new rows (src/analytics/new_events.c) normalizes each
+-- spelling of a type once, in a cache that 700 spellings overflow, and
+-- numbers the rows as read when they come in provenance order: read in
+-- that order, and out of it
+CREATE TABLE spelled_events AS
+SELECT 10::bigint AS user_id,
+       CASE i % 3 WHEN 0 THEN ' Type_' || (i % 700) WHEN 1 THEN 'TYPE_' || (i % 700) || '  '
+                  ELSE 'type_' || (i % 700) END AS event_type,
+       timestamp '2024-03-05 10:00' + i * interval '1 minute' AS event_date,
+       'c.csv'::text AS source_file, i::bigint AS source_line
+  FROM generate_series(1, 3000) AS i ORDER BY i;
+CREATE TABLE shuffled_events AS SELECT * FROM spelled_events ORDER BY source_line % 7, source_line;
+CREATE TABLE spelled_profiles (user_id bigint, signup_date date);
+INSERT INTO spelled_profiles VALUES (10, '2024-03-01');
+\set spelled 'SELECT count(*) AS rows, count(*) FILTER (WHERE event_type IS DISTINCT FROM nullif(lower(btrim(raw_event_type)), \'\')) AS misnormalized, count(DISTINCT event_type) AS types, count(*) FILTER (WHERE event_id <> source_line) AS misnumbered FROM ritual.enriched_events'
+SELECT count(*) AS reports
+  FROM ritual.build_reports('spelled_events', 'spelled_profiles', reference_time => '2024-03-25');
+:spelled;
+SELECT count(*) AS reports
+  FROM ritual.build_reports('shuffled_events', 'spelled_profiles', reference_time => '2024-03-25');
+:spelled;
+DROP TABLE spelled_events, shuffled_events, spelled_profiles;
 
 -- errors
 SELECT ritual.build_reports('no_such_table');

@@ -52,188 +52,15 @@
 
 #include "ritual.h"
 #include "analytics/analytics.h"
+#include "analytics/bulk_insert.h"
 
 PG_FUNCTION_INFO_V1(ritual_build_event_tables);
 
-/* rows fetched from the sorted read at a time, and written at a time */
-#define FETCH_ROWS		1000
-#define BATCH_BYTES		(64 * 1024)
+/* rows fetched from the sorted read at a time: a batch written at most */
+#define FETCH_ROWS		BULK_ROWS
 
 /* types of one user and time kept in a list before a hash table pays */
 #define RUN_LIST_MAX	16
-
-/* ----------------------------------------------------------------
- *		Writing a table by batches
- * ----------------------------------------------------------------
- */
-
-/* A column the pass writes: its name and type, in the table's order. */
-typedef struct ColumnSpec
-{
-	const char *name;
-	Oid			type;
-} ColumnSpec;
-
-typedef struct BulkTable
-{
-	Relation	rel;
-	int		   *attnums;		/* the table's attribute index of column i */
-	TupleTableSlot *slots[FETCH_ROWS];
-	int			used;
-	Size		bytes;
-	CommandId	cid;
-	BulkInsertState bistate;
-	MemoryContext flush_context;	/* what writing a batch allocates */
-} BulkTable;
-
-/*
- * Open ritual.'name' for writing the columns 'columns' (all of its live
- * columns, in order).  Rows go straight to the table, past the executor,
- * so what the executor would check is checked here: the right to insert,
- * and that nothing would miss the rows (no index, trigger, rule, check
- * constraint or row security; the columns of the release).
- */
-static void
-bulk_open(BulkTable *table, const char *name, const ColumnSpec *columns, int ncolumns)
-{
-	Oid			relid = get_relname_relid(name, get_namespace_oid("ritual", false));
-	TupleDesc	desc;
-	int			column = 0;
-	AclResult	acl;
-	const char *what;
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"ritual.%s\" does not exist", name)));
-	table->rel = table_open(relid, RowExclusiveLock);
-	acl = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT);
-	if (acl != ACLCHECK_OK)
-		aclcheck_error(acl, OBJECT_TABLE, RelationGetRelationName(table->rel));
-	what = table->rel->rd_rel->relkind != RELKIND_RELATION ? "another kind of relation" :
-		table->rel->trigdesc != NULL ? "a trigger" :
-		table->rel->rd_rules != NULL ? "a rule" :
-		table->rel->rd_rel->relrowsecurity ? "row security" :
-		table->rel->rd_att->constr != NULL && table->rel->rd_att->constr->num_check > 0 ?
-		"a check constraint" :
-		RelationGetIndexList(table->rel) != NIL ? "an index" : NULL;
-	if (what != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("ritual.%s has %s, which the full build would bypass", name, what),
-				 errdetail("A full build writes the rows of ritual.%s directly, in batches, past the executor: no trigger or rule fires and no constraint is checked; the table's indexes are made once the rows are in.", name),
-				 errhint("Remove what was added to ritual.%s; the reporting tables are rebuilt whole by every full build.", name)));
-
-	desc = RelationGetDescr(table->rel);
-	table->attnums = palloc(sizeof(int) * ncolumns);
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped)
-			continue;
-		if (column == ncolumns || strcmp(NameStr(att->attname), columns[column].name) != 0 ||
-			att->atttypid != columns[column].type)
-		{
-			column = -1;
-			break;
-		}
-		table->attnums[column++] = i;
-	}
-	if (column != ncolumns)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("ritual.%s does not have the columns of its release", name),
-				 errhint("Its columns were changed by hand; a fresh CREATE EXTENSION ritual restores them.")));
-
-	table->used = 0;
-	table->bytes = 0;
-	table->cid = GetCurrentCommandId(true);
-	table->bistate = GetBulkInsertState();
-	for (int i = 0; i < FETCH_ROWS; i++)
-		table->slots[i] = table_slot_create(table->rel, NULL);
-	table->flush_context = AllocSetContextCreate(CurrentMemoryContext, "ritual bulk insert",
-												 ALLOCSET_DEFAULT_SIZES);
-}
-
-/* Write the rows of the batch. */
-static void
-bulk_flush(BulkTable *table)
-{
-	MemoryContext old;
-
-	if (table->used == 0)
-		return;
-	old = MemoryContextSwitchTo(table->flush_context);
-	table_multi_insert(table->rel, table->slots, table->used, table->cid, 0,
-					   table->bistate);
-	MemoryContextSwitchTo(old);
-	MemoryContextReset(table->flush_context);
-	for (int i = 0; i < table->used; i++)
-		ExecClearTuple(table->slots[i]);
-	table->used = 0;
-	table->bytes = 0;
-}
-
-/*
- * The next row of the batch, its columns NULL: the caller sets
- * values[column] and isnull[column] through bulk_set and then stores it.
- */
-static TupleTableSlot *
-bulk_next_slot(BulkTable *table)
-{
-	TupleTableSlot *slot = table->slots[table->used];
-
-	ExecClearTuple(slot);
-	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
-	return slot;
-}
-
-static inline void
-bulk_set(BulkTable *table, TupleTableSlot *slot, int column, Datum value, bool isnull)
-{
-	int			attribute = table->attnums[column];
-
-	slot->tts_values[attribute] = value;
-	slot->tts_isnull[attribute] = isnull;
-}
-
-/*
- * Store the row filled in 'slot'; with 'copy', its values are copied into
- * the slot, for values that do not outlive the caller's next step.  A full
- * batch is written.
- */
-static void
-bulk_store(BulkTable *table, TupleTableSlot *slot, Size bytes, bool copy)
-{
-	TupleDesc	desc = slot->tts_tupleDescriptor;
-
-	for (int i = 0; i < desc->natts; i++)
-	{
-		if (slot->tts_isnull[i] && TupleDescAttr(desc, i)->attnotnull)
-			elog(ERROR, "the pass over the events left column \"%s\" of %s NULL",
-				 NameStr(TupleDescAttr(desc, i)->attname),
-				 RelationGetRelationName(table->rel));
-	}
-	ExecStoreVirtualTuple(slot);
-	if (copy)
-		ExecMaterializeSlot(slot);
-	table->used++;
-	table->bytes += bytes;
-	if (table->used == FETCH_ROWS || table->bytes >= BATCH_BYTES)
-		bulk_flush(table);
-}
-
-static void
-bulk_close(BulkTable *table)
-{
-	bulk_flush(table);
-	for (int i = 0; i < FETCH_ROWS; i++)
-		ExecDropSingleTupleTableSlot(table->slots[i]);
-	FreeBulkInsertState(table->bistate);
-	table_finish_bulk_insert(table->rel, 0);
-	table_close(table->rel, NoLock);
-}
 
 /* ----------------------------------------------------------------
  *		Sets and counts of types
@@ -486,8 +313,9 @@ day_counts(HTAB *counts, DateADT day)
 /* the columns of the sorted read */
 enum
 {
-	IN_EVENT_ID = 1, IN_USER_ID, IN_EVENT_TYPE, IN_RAW_EVENT_TYPE, IN_EVENT_DATE,
-	IN_SOURCE_FILE, IN_SOURCE_LINE, IN_SIGNUP_DATE, IN_COHORT_WEEK, IN_KNOWN_USER
+	IN_EVENT_ID, IN_USER_ID, IN_EVENT_TYPE, IN_RAW_EVENT_TYPE, IN_EVENT_DATE,
+	IN_SOURCE_FILE, IN_SOURCE_LINE, IN_SIGNUP_DATE, IN_COHORT_WEEK, IN_KNOWN_USER,
+	IN_COLUMNS
 };
 
 /* the columns of the tables written, in their order */
@@ -741,6 +569,8 @@ count_clean_row(EventPass *pass, int type, Timestamp time, DateADT day, int32 we
 static void
 pass_row(EventPass *pass, HeapTuple tuple, TupleDesc desc)
 {
+	Datum		in[IN_COLUMNS];
+	bool		in_null[IN_COLUMNS];
 	bool		null_event_id,
 				null_user,
 				null_type,
@@ -749,26 +579,44 @@ pass_row(EventPass *pass, HeapTuple tuple, TupleDesc desc)
 				null_file,
 				null_line,
 				null_signup,
-				null_cohort,
-				null_known;
-	Datum		event_id = SPI_getbinval(tuple, desc, IN_EVENT_ID, &null_event_id);
-	Datum		user_id = SPI_getbinval(tuple, desc, IN_USER_ID, &null_user);
-	Datum		event_type = SPI_getbinval(tuple, desc, IN_EVENT_TYPE, &null_type);
-	Datum		raw_type = SPI_getbinval(tuple, desc, IN_RAW_EVENT_TYPE, &null_raw);
-	Datum		event_date = SPI_getbinval(tuple, desc, IN_EVENT_DATE, &null_date);
-	Datum		source_file = SPI_getbinval(tuple, desc, IN_SOURCE_FILE, &null_file);
-	Datum		source_line = SPI_getbinval(tuple, desc, IN_SOURCE_LINE, &null_line);
-	Datum		signup = SPI_getbinval(tuple, desc, IN_SIGNUP_DATE, &null_signup);
-	Datum		cohort = SPI_getbinval(tuple, desc, IN_COHORT_WEEK, &null_cohort);
-	bool		known_user = DatumGetBool(SPI_getbinval(tuple, desc, IN_KNOWN_USER, &null_known));
-	text	   *type = null_type ? NULL : DatumGetTextPP(event_type);
-	int			type_id = null_type ? -1 : catalogue_id(&pass->catalogue, type);
-	Timestamp	time = null_date ? 0 : DatumGetTimestamp(event_date);
+				null_cohort;
+	Datum		event_id,
+				user_id,
+				event_type,
+				raw_type,
+				event_date,
+				source_file,
+				source_line,
+				signup,
+				cohort;
+	bool		known_user;
+	text	   *type;
+	int			type_id;
+	Timestamp	time;
 	EventFacts	facts;
 	int32		flags;
 	Datum		values[EE_COLUMNS] = {0};
 	bool		isnull[EE_COLUMNS];
 	Size		bytes;
+
+	if (desc->natts != IN_COLUMNS)
+		elog(ERROR, "the sorted read of the events has %d columns, not %d", desc->natts,
+			 IN_COLUMNS);
+	/* each column in turn would walk the row from its start again */
+	heap_deform_tuple(tuple, desc, in, in_null);
+	event_id = in[IN_EVENT_ID], null_event_id = in_null[IN_EVENT_ID];
+	user_id = in[IN_USER_ID], null_user = in_null[IN_USER_ID];
+	event_type = in[IN_EVENT_TYPE], null_type = in_null[IN_EVENT_TYPE];
+	raw_type = in[IN_RAW_EVENT_TYPE], null_raw = in_null[IN_RAW_EVENT_TYPE];
+	event_date = in[IN_EVENT_DATE], null_date = in_null[IN_EVENT_DATE];
+	source_file = in[IN_SOURCE_FILE], null_file = in_null[IN_SOURCE_FILE];
+	source_line = in[IN_SOURCE_LINE], null_line = in_null[IN_SOURCE_LINE];
+	signup = in[IN_SIGNUP_DATE], null_signup = in_null[IN_SIGNUP_DATE];
+	cohort = in[IN_COHORT_WEEK], null_cohort = in_null[IN_COHORT_WEEK];
+	known_user = !in_null[IN_KNOWN_USER] && DatumGetBool(in[IN_KNOWN_USER]);
+	type = null_type ? NULL : DatumGetTextPP(event_type);
+	type_id = null_type ? -1 : catalogue_id(&pass->catalogue, type);
+	time = null_date ? 0 : DatumGetTimestamp(event_date);
 
 	/* every column NULL until set (next_event_type is set when it comes) */
 	memset(isnull, true, sizeof(isnull));
@@ -994,6 +842,19 @@ write_counts(EventPass *pass)
 		elog(ERROR, "could not write ritual.event_transitions");
 }
 
+/* The reporting table ritual.'name'. */
+static Oid
+reporting_table(const char *name)
+{
+	Oid			relid = get_relname_relid(name, get_namespace_oid("ritual", false));
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"ritual.%s\" does not exist", name)));
+	return relid;
+}
+
 /*
  * build_event_tables(reference timestamp, session_gap interval,
  *					  numbered_as_read boolean, OUT events, OUT clean_events,
@@ -1058,10 +919,13 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	pass.days = day_counts_create(pass_context);
 	pass.day_types = pair_counts_create("ritual events per day and type", pass_context);
 	pass.transitions = pair_counts_create("ritual transitions", pass_context);
-	bulk_open(&pass.enriched, "enriched_events", enriched_columns, EE_COLUMNS);
-	bulk_open(&pass.user_days, "user_days", user_day_columns, lengthof(user_day_columns));
-	bulk_open(&pass.user_weeks, "user_weeks", user_week_columns, lengthof(user_week_columns));
-	bulk_open(&pass.sessions, "sessions", session_columns, lengthof(session_columns));
+	bulk_open(&pass.enriched, reporting_table("enriched_events"), enriched_columns, EE_COLUMNS);
+	bulk_open(&pass.user_days, reporting_table("user_days"), user_day_columns,
+			  lengthof(user_day_columns));
+	bulk_open(&pass.user_weeks, reporting_table("user_weeks"), user_week_columns,
+			  lengthof(user_week_columns));
+	bulk_open(&pass.sessions, reporting_table("sessions"), session_columns,
+			  lengthof(session_columns));
 	MemoryContextSwitchTo(old);
 
 	plan = SPI_prepare(query, 0, NULL);

@@ -258,15 +258,16 @@ COMMENT ON FUNCTION ritual.has_provenance_index(regclass) IS
  * (all rows when there are none): _ritual_new_events, and every profile row
  * (profiles are small) in _ritual_profile_rows with is_new.  Returns the
  * first file whose rows went backwards (its last included line is gone),
- * NULL when none did.
+ * NULL when none did, and whether the new events were read in provenance
+ * order (their scan_order is then their order by file and line).
  *
  * Each scan of a ritual_fdw table sums up in a NOTICE the rows whose bad
  * fields it set to NULL, old ones included; their errors column says the
  * same of each row, so update_reports reports the new ones once and the
  * scans here are quiet (see quiet_scans).
  */
-CREATE OR REPLACE FUNCTION ritual.read_new_rows(events_rel regclass, profiles_rel regclass)
-RETURNS text
+CREATE OR REPLACE FUNCTION ritual.read_new_rows(events_rel regclass, profiles_rel regclass,
+                                                OUT gone text, OUT in_order boolean)
 LANGUAGE plpgsql
 AS $fn$
 DECLARE
@@ -274,7 +275,6 @@ DECLARE
     profiles_name text := ritual.qualified_name(profiles_rel);
     events_prov   boolean := ritual.has_columns(events_rel, ARRAY['source_file', 'source_line']);
     profiles_prov boolean := ritual.has_columns(profiles_rel, ARRAY['source_file', 'source_line']);
-    gone          text;
     source        text;
     notices       text := current_setting('client_min_messages');
 BEGIN
@@ -319,29 +319,24 @@ BEGIN
              WHERE w.max_line IS NULL OR e.source_line::bigint >= w.max_line
             $q$, events_rel, events_name);
     END IF;
-    EXECUTE format($q$
-        CREATE TEMP TABLE _ritual_new_events ON COMMIT DROP AS
-        SELECT e.user_id::bigint AS user_id,
-               nullif(lower(btrim(e.event_type::text)), '') AS event_type,
-               e.event_type::text AS raw_event_type,
-               e.event_date::timestamp AS event_date,
-               %1$s, %3$s, e._ritual_included_line AS included_line
+    -- each row numbered as read, and its type normalized: in_order says
+    -- whether the rows were read in provenance order (a serial scan of
+    -- ritual_fdw reads files by name and lines in order)
+    CREATE TEMP TABLE _ritual_new_events (
+        user_id bigint, event_type text, raw_event_type text, event_date timestamp,
+        source_file text, source_line bigint, scan_order bigint, errors text,
+        included_line bigint) ON COMMIT DROP;
+    in_order := ritual.copy_new_events(format($q$
+        SELECT e.user_id::bigint, e.event_type::text, e.event_date::timestamp, %1$s, %3$s,
+               e._ritual_included_line
           FROM (%2$s) e
         $q$,
-        -- rows read in provenance order (a serial scan of ritual_fdw reads
-        -- files by name and lines in order) are numbered as read; in_order
-        -- says whether each one came after the one before it
         CASE WHEN events_prov
-             THEN 'e.source_file::text AS source_file, e.source_line::bigint AS source_line,
-                   row_number() OVER () AS scan_order,
-                   coalesce((lag(e.source_file::text) OVER (), lag(e.source_line::bigint) OVER ())
-                            < (e.source_file::text, e.source_line::bigint),
-                            row_number() OVER () = 1) AS in_order'
-             ELSE 'NULL::text AS source_file, NULL::bigint AS source_line,
-                   NULL::bigint AS scan_order, false AS in_order' END,
+             THEN 'e.source_file::text, e.source_line::bigint'
+             ELSE 'NULL::text, NULL::bigint' END,
         source,
         CASE WHEN ritual.has_columns(events_rel, ARRAY['errors'])
-             THEN 'e.errors::text AS errors' ELSE 'NULL::text AS errors' END);
+             THEN 'e.errors::text' ELSE 'NULL::text' END));
     IF EXISTS (SELECT FROM ritual.refresh_watermarks WHERE relation = events_name) THEN
         SELECT w.source_file INTO gone FROM ritual.refresh_watermarks w
          WHERE w.relation = events_name
@@ -400,11 +395,22 @@ BEGIN
          ORDER BY 1 LIMIT 1;
     END IF;
     PERFORM set_config('client_min_messages', notices, true);
-    RETURN gone;
 END
 $fn$;
 COMMENT ON FUNCTION ritual.read_new_rows(regclass, regclass) IS
-  'internal to refresh_reports: reads the raw rows above the watermarks into temporary tables; returns a file whose rows went backwards';
+  'internal to refresh_reports: reads the raw rows above the watermarks into temporary tables; returns a file whose rows went backwards, and whether the events came in provenance order';
+
+/*
+ * The read of read_new_rows (src/analytics/new_events.c): the rows of the
+ * query, which the caller builds from the events relation, written to
+ * pg_temp._ritual_new_events, which it made.
+ */
+CREATE OR REPLACE FUNCTION ritual.copy_new_events(query text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'ritual_copy_new_events'
+LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION ritual.copy_new_events(text) IS
+  'internal to read_new_rows: writes the rows of its query to pg_temp._ritual_new_events, numbered and with their event types normalized; returns whether they came in provenance order';
 
 /*
  * A WARNING when unknown event types flag more than 1% of the raw events,
@@ -579,8 +585,8 @@ COMMENT ON FUNCTION ritual.build_event_tables(timestamp, interval, boolean) IS
  * through temporary files), and the rest of the build is serial anyway.
  */
 CREATE OR REPLACE FUNCTION ritual.build_events(reference timestamp, session_gap interval,
-                                               OUT events bigint, OUT clean_events bigint,
-                                               OUT sessions bigint)
+                                               numbered_as_read boolean, OUT events bigint,
+                                               OUT clean_events bigint, OUT sessions bigint)
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET max_parallel_maintenance_workers = 0
@@ -592,14 +598,13 @@ BEGIN
     again := ritual.drop_indexes('ritual.enriched_events') || ritual.drop_indexes('ritual.user_days')
              || ritual.drop_indexes('ritual.user_weeks') || ritual.drop_indexes('ritual.sessions');
     SELECT * INTO events, clean_events, sessions
-      FROM ritual.build_event_tables(reference, session_gap,
-                                     NOT EXISTS (SELECT FROM _ritual_new_events WHERE NOT in_order));
+      FROM ritual.build_event_tables(reference, session_gap, numbered_as_read);
     FOREACH statement IN ARRAY again LOOP
         EXECUTE statement;
     END LOOP;
 END
 $fn$;
-COMMENT ON FUNCTION ritual.build_events(timestamp, interval) IS
+COMMENT ON FUNCTION ritual.build_events(timestamp, interval, boolean) IS
   'internal to build_reports: fills the event tables and what is counted from them, all rows new';
 
 /*
@@ -640,6 +645,7 @@ DECLARE
     state         ritual.refresh_state;
     why           text;
     gone          text;
+    in_order      boolean;
     first_file    text;
     first_line    bigint;
     last_file     text;
@@ -704,7 +710,7 @@ BEGIN
         ELSIF state.event_types_digest <> digest THEN
             why := 'the event_types catalogue changed since the last build';
         ELSE
-            gone := ritual.read_new_rows(events_rel, profiles_rel);
+            SELECT * INTO gone, in_order FROM ritual.read_new_rows(events_rel, profiles_rel);
             IF gone IS NOT NULL THEN
                 why := format('rows of file %s went backwards', gone);
                 DROP TABLE _ritual_new_events, _ritual_profile_rows;
@@ -718,7 +724,7 @@ BEGIN
     END IF;
     IF NOT incremental THEN
         PERFORM ritual.empty_reports();
-        PERFORM ritual.read_new_rows(events_rel, profiles_rel);
+        SELECT * INTO gone, in_order FROM ritual.read_new_rows(events_rel, profiles_rel);
     END IF;
     IF ritual.quiet_scans(events_rel, profiles_rel) THEN
         PERFORM ritual.report_bad_fields('pg_temp._ritual_new_events', events_rel);
@@ -997,7 +1003,7 @@ BEGIN
     ELSE
         -- everything is new: the events in one pass, the rest from them
         SELECT * INTO state.event_rows, state.clean_rows, state.session_rows
-          FROM ritual.build_events(reference, session_gap);
+          FROM ritual.build_events(reference, session_gap, in_order);
         -- statistics for what reads them next (data quality reads the
         -- flagged events through their partial index)
         ANALYZE ritual.enriched_events, ritual.sessions, ritual.user_days, ritual.user_weeks;
@@ -1475,7 +1481,8 @@ REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision, date),
     ritual.quiet_scans(regclass, regclass), ritual.report_counts(), ritual.qualified_name(regclass),
     ritual.has_provenance_index(regclass), ritual.read_new_rows(regclass, regclass),
     ritual.empty_reports(),
-    ritual.drop_indexes(regclass), ritual.build_events(timestamp, interval),
+    ritual.drop_indexes(regclass), ritual.build_events(timestamp, interval, boolean),
+    ritual.copy_new_events(text),
     ritual.build_event_tables(timestamp, interval, boolean),
     ritual.update_reports(text, text, timestamp, interval, double precision, boolean),
     ritual.has_columns(regclass, text[]), ritual.require_columns(regclass, text[])

@@ -76,6 +76,8 @@ DROP FUNCTION IF EXISTS ritual.refresh_reports(text, text, timestamp, interval, 
 DROP FUNCTION IF EXISTS ritual.update_reports(text, text, timestamp, interval, double precision, double precision, boolean);
 DROP FUNCTION IF EXISTS ritual.detect_spikes(double precision, double precision);
 DROP FUNCTION IF EXISTS ritual.create_raw_tables(text, text, name);
+-- it also says whether the new events came in provenance order
+DROP FUNCTION IF EXISTS ritual.read_new_rows(regclass, regclass);
 ALTER TABLE ritual.spike_coverage DROP COLUMN too_small;
 ALTER TABLE ritual.data_quality ADD COLUMN event_type text;
 

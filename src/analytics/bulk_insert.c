@@ -1,0 +1,163 @@
+/*-------------------------------------------------------------------------
+ *
+ * bulk_insert.c
+ *		  Writing a table as COPY does: rows are gathered in slots and
+ *		  handed to table_multi_insert() a batch at a time, past the
+ *		  executor.  The full build's pass writes the event tables so
+ *		  (event_pass.c), and the read of the new raw rows its scratch
+ *		  table (new_events.c).
+ *
+ * Since no executor runs, what it would do for the rows is checked when
+ * the table is opened: the right to insert, and that nothing would miss
+ * the rows (an index, trigger, rule, check constraint or row security),
+ * and that the table has the columns the writer means.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/tableam.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "analytics/bulk_insert.h"
+
+/*
+ * Open the table 'relid' for writing the columns 'columns' (all of its
+ * live columns, in order).
+ */
+void
+bulk_open(BulkTable *table, Oid relid, const ColumnSpec *columns, int ncolumns)
+{
+	TupleDesc	desc;
+	int			column = 0;
+	AclResult	acl;
+	const char *what;
+	const char *name;
+
+	table->rel = table_open(relid, RowExclusiveLock);
+	name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(table->rel)),
+									  RelationGetRelationName(table->rel));
+	acl = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT);
+	if (acl != ACLCHECK_OK)
+		aclcheck_error(acl, OBJECT_TABLE, RelationGetRelationName(table->rel));
+	what = table->rel->rd_rel->relkind != RELKIND_RELATION ? "another kind of relation" :
+		table->rel->trigdesc != NULL ? "a trigger" :
+		table->rel->rd_rules != NULL ? "a rule" :
+		table->rel->rd_rel->relrowsecurity ? "row security" :
+		table->rel->rd_att->constr != NULL && table->rel->rd_att->constr->num_check > 0 ?
+		"a check constraint" :
+		RelationGetIndexList(table->rel) != NIL ? "an index" : NULL;
+	if (what != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s has %s, which the full build would bypass", name, what),
+				 errdetail("A full build writes the rows of %s directly, in batches, past the executor: no trigger or rule fires and no constraint is checked; the table's indexes are made once the rows are in.", name),
+				 errhint("Remove what was added to %s; the reporting tables are rebuilt whole by every full build.", name)));
+
+	desc = RelationGetDescr(table->rel);
+	table->attnums = palloc(sizeof(int) * ncolumns);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		if (column == ncolumns || strcmp(NameStr(att->attname), columns[column].name) != 0 ||
+			att->atttypid != columns[column].type)
+		{
+			column = -1;
+			break;
+		}
+		table->attnums[column++] = i;
+	}
+	if (column != ncolumns)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s does not have the columns of its release", name),
+				 errhint("Its columns were changed by hand; a fresh CREATE EXTENSION ritual restores them.")));
+
+	table->used = 0;
+	table->bytes = 0;
+	table->cid = GetCurrentCommandId(true);
+	table->bistate = GetBulkInsertState();
+	for (int i = 0; i < BULK_ROWS; i++)
+		table->slots[i] = table_slot_create(table->rel, NULL);
+	table->flush_context = AllocSetContextCreate(CurrentMemoryContext, "ritual bulk insert",
+												 ALLOCSET_DEFAULT_SIZES);
+}
+
+/* Write the rows of the batch. */
+void
+bulk_flush(BulkTable *table)
+{
+	MemoryContext old;
+
+	if (table->used == 0)
+		return;
+	old = MemoryContextSwitchTo(table->flush_context);
+	table_multi_insert(table->rel, table->slots, table->used, table->cid, 0,
+					   table->bistate);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(table->flush_context);
+	for (int i = 0; i < table->used; i++)
+		ExecClearTuple(table->slots[i]);
+	table->used = 0;
+	table->bytes = 0;
+}
+
+/*
+ * The next row of the batch, its columns NULL: the caller sets them
+ * through bulk_set and then stores it.
+ */
+TupleTableSlot *
+bulk_next_slot(BulkTable *table)
+{
+	TupleTableSlot *slot = table->slots[table->used];
+
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+	return slot;
+}
+
+/*
+ * Store the row filled in 'slot', of about 'bytes' bytes; with 'copy', its
+ * values are copied into the slot, for values that do not outlive the
+ * caller's next step.  A full batch is written.
+ */
+void
+bulk_store(BulkTable *table, TupleTableSlot *slot, Size bytes, bool copy)
+{
+	TupleDesc	desc = slot->tts_tupleDescriptor;
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		if (slot->tts_isnull[i] && TupleDescAttr(desc, i)->attnotnull)
+			elog(ERROR, "column \"%s\" of %s left NULL",
+				 NameStr(TupleDescAttr(desc, i)->attname),
+				 RelationGetRelationName(table->rel));
+	}
+	ExecStoreVirtualTuple(slot);
+	if (copy)
+		ExecMaterializeSlot(slot);
+	table->used++;
+	table->bytes += bytes;
+	if (table->used == BULK_ROWS || table->bytes >= BULK_BYTES)
+		bulk_flush(table);
+}
+
+void
+bulk_close(BulkTable *table)
+{
+	bulk_flush(table);
+	for (int i = 0; i < BULK_ROWS; i++)
+		ExecDropSingleTupleTableSlot(table->slots[i]);
+	FreeBulkInsertState(table->bistate);
+	table_finish_bulk_insert(table->rel, 0);
+	table_close(table->rel, NoLock);
+}

@@ -1,0 +1,292 @@
+/*-------------------------------------------------------------------------
+ *
+ * new_events.c
+ *		  The read of the new raw events into the build's scratch table
+ *		  pg_temp._ritual_new_events (read_new_rows in
+ *		  src/sql/code/reporting.sql): each row's event type normalized,
+ *		  its place in the scan numbered, and whether the rows came in
+ *		  provenance order found out on the way.
+ *
+ * In SQL these were lower(btrim()) of every row and window functions over
+ * the whole scan, which keep every row once more: half the cost of the
+ * read.  Here an event type is normalized once per distinct spelling (a
+ * small cache), and the order is a comparison with the row before.  The
+ * rows go to the table as COPY writes them (bulk_insert.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "nodes/makefuncs.h"
+#include "tcop/dest.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
+#include "utils/varlena.h"
+
+#include "ritual.h"
+#include "analytics/bulk_insert.h"
+
+PG_FUNCTION_INFO_V1(ritual_copy_new_events);
+
+/* the query's columns */
+enum
+{
+	IN_USER_ID,
+	IN_EVENT_TYPE,
+	IN_EVENT_DATE,
+	IN_SOURCE_FILE,
+	IN_SOURCE_LINE,
+	IN_ERRORS,
+	IN_INCLUDED_LINE,
+	IN_COLUMNS
+};
+
+static const Oid in_types[IN_COLUMNS] = {INT8OID, TEXTOID, TIMESTAMPOID, TEXTOID, INT8OID,
+TEXTOID, INT8OID};
+
+/* the scratch table's columns */
+static const ColumnSpec new_event_columns[] = {
+	{"user_id", INT8OID},
+	{"event_type", TEXTOID},
+	{"raw_event_type", TEXTOID},
+	{"event_date", TIMESTAMPOID},
+	{"source_file", TEXTOID},
+	{"source_line", INT8OID},
+	{"scan_order", INT8OID},
+	{"errors", TEXTOID},
+	{"included_line", INT8OID}
+};
+
+/*
+ * Normalized event types by spelling, a direct-mapped cache: an export has
+ * a few dozen spellings, and a hostile one that has millions only misses.
+ */
+#define TYPE_CACHE_SIZE 256
+
+typedef struct TypeCacheEntry
+{
+	text	   *spelling;		/* NULL: empty entry */
+	text	   *normalized;		/* NULL: blank */
+} TypeCacheEntry;
+
+typedef struct NewEventsReceiver
+{
+	DestReceiver pub;
+	BulkTable	table;
+	MemoryContext context;		/* the cache and the last file name */
+	Oid			type_collation;
+	Oid			file_collation;
+	TypeCacheEntry types[TYPE_CACHE_SIZE];
+	int64		rows;
+	bool		in_order;
+	text	   *last_file;
+	int64		last_line;
+} NewEventsReceiver;
+
+/* nullif(lower(btrim(spelling)), ''), as enriched_events.event_type says */
+static text *
+normalize_type(NewEventsReceiver *receiver, text *spelling)
+{
+	Size		len = VARSIZE_ANY_EXHDR(spelling);
+	TypeCacheEntry *entry = &receiver->types[hash_bytes((unsigned char *) VARDATA_ANY(spelling),
+														len) % TYPE_CACHE_SIZE];
+	MemoryContext old;
+	text	   *normalized;
+
+	if (entry->spelling != NULL && VARSIZE_ANY_EXHDR(entry->spelling) == len &&
+		memcmp(VARDATA_ANY(entry->spelling), VARDATA_ANY(spelling), len) == 0)
+		return entry->normalized;
+
+	old = MemoryContextSwitchTo(receiver->context);
+	normalized = DatumGetTextPP(DirectFunctionCall1Coll(lower, receiver->type_collation,
+														DirectFunctionCall1Coll(btrim1,
+																				receiver->type_collation,
+																				PointerGetDatum(spelling))));
+	if (VARSIZE_ANY_EXHDR(normalized) == 0)
+		normalized = NULL;
+	if (entry->spelling != NULL)
+	{
+		pfree(entry->spelling);
+		if (entry->normalized != NULL)
+			pfree(entry->normalized);
+	}
+	entry->spelling = DatumGetTextPCopy(PointerGetDatum(spelling));
+	entry->normalized = normalized != NULL ? DatumGetTextPCopy(PointerGetDatum(normalized)) : NULL;
+	MemoryContextSwitchTo(old);
+	return entry->normalized;
+}
+
+/*
+ * Whether the row at (file, line) comes after the row before in provenance
+ * order, (file, line) < (file, line) as SQL compares rows: a row without a
+ * file or line is in no order.
+ */
+static bool
+comes_after(NewEventsReceiver *receiver, text *file, int64 line)
+{
+	int			cmp;
+
+	if (receiver->rows == 1)
+		return true;
+	if (receiver->last_file == NULL)
+		return false;
+	if (VARSIZE_ANY_EXHDR(file) == VARSIZE_ANY_EXHDR(receiver->last_file) &&
+		memcmp(VARDATA_ANY(file), VARDATA_ANY(receiver->last_file), VARSIZE_ANY_EXHDR(file)) == 0)
+		cmp = 0;
+	else
+		cmp = varstr_cmp(VARDATA_ANY(receiver->last_file), VARSIZE_ANY_EXHDR(receiver->last_file),
+						 VARDATA_ANY(file), VARSIZE_ANY_EXHDR(file), receiver->file_collation);
+	return cmp < 0 || (cmp == 0 && receiver->last_line < line);
+}
+
+/* The row at (file, line) is the last one read. */
+static void
+remember_place(NewEventsReceiver *receiver, text *file, int64 line)
+{
+	Size		len = VARSIZE_ANY_EXHDR(file);
+
+	if (receiver->last_file == NULL || VARSIZE_ANY_EXHDR(receiver->last_file) != len ||
+		memcmp(VARDATA_ANY(file), VARDATA_ANY(receiver->last_file), len) != 0)
+	{
+		if (receiver->last_file != NULL)
+			pfree(receiver->last_file);
+		receiver->last_file = (text *) MemoryContextAlloc(receiver->context, VARSIZE_ANY(file));
+		memcpy(receiver->last_file, file, VARSIZE_ANY(file));
+	}
+	receiver->last_line = line;
+}
+
+static void
+new_events_startup(DestReceiver *self, pg_attribute_unused() int operation, TupleDesc desc)
+{
+	NewEventsReceiver *receiver = (NewEventsReceiver *) self;
+
+	if (desc->natts != IN_COLUMNS)
+		elog(ERROR, "the read of the new events has %d columns, not %d", desc->natts, IN_COLUMNS);
+	for (int i = 0; i < IN_COLUMNS; i++)
+	{
+		if (TupleDescAttr(desc, i)->atttypid != in_types[i])
+			elog(ERROR, "column %d of the read of the new events has type %u, not %u",
+				 i + 1, TupleDescAttr(desc, i)->atttypid, in_types[i]);
+	}
+	receiver->type_collation = TupleDescAttr(desc, IN_EVENT_TYPE)->attcollation;
+	if (!OidIsValid(receiver->type_collation))
+		receiver->type_collation = DEFAULT_COLLATION_OID;
+	receiver->file_collation = TupleDescAttr(desc, IN_SOURCE_FILE)->attcollation;
+	if (!OidIsValid(receiver->file_collation))
+		receiver->file_collation = DEFAULT_COLLATION_OID;
+}
+
+static bool
+new_events_receive(TupleTableSlot *in, DestReceiver *self)
+{
+	NewEventsReceiver *receiver = (NewEventsReceiver *) self;
+	BulkTable  *table = &receiver->table;
+	TupleTableSlot *out = bulk_next_slot(table);
+	Datum	   *values = in->tts_values;
+	bool	   *isnull = in->tts_isnull;
+	text	   *spelling = NULL;
+	text	   *type = NULL;
+	text	   *file = NULL;
+	Size		bytes = 64;
+
+	slot_getallattrs(in);
+	receiver->rows++;
+	if (!isnull[IN_EVENT_TYPE])
+	{
+		spelling = DatumGetTextPP(values[IN_EVENT_TYPE]);
+		type = normalize_type(receiver, spelling);
+		bytes += 2 * VARSIZE_ANY(spelling);
+	}
+	if (!isnull[IN_SOURCE_FILE])
+	{
+		file = DatumGetTextPP(values[IN_SOURCE_FILE]);
+		bytes += VARSIZE_ANY(file);
+	}
+	if (!isnull[IN_ERRORS])
+		bytes += VARSIZE_ANY(DatumGetPointer(values[IN_ERRORS]));
+
+	if (receiver->in_order)
+	{
+		receiver->in_order = file != NULL && !isnull[IN_SOURCE_LINE] &&
+			comes_after(receiver, file, DatumGetInt64(values[IN_SOURCE_LINE]));
+		if (receiver->in_order)
+			remember_place(receiver, file, DatumGetInt64(values[IN_SOURCE_LINE]));
+	}
+
+	bulk_set(table, out, 0, values[IN_USER_ID], isnull[IN_USER_ID]);
+	bulk_set(table, out, 1, PointerGetDatum(type), type == NULL);
+	bulk_set(table, out, 2, PointerGetDatum(spelling), spelling == NULL);
+	bulk_set(table, out, 3, values[IN_EVENT_DATE], isnull[IN_EVENT_DATE]);
+	bulk_set(table, out, 4, PointerGetDatum(file), file == NULL);
+	bulk_set(table, out, 5, values[IN_SOURCE_LINE], isnull[IN_SOURCE_LINE]);
+	bulk_set(table, out, 6, Int64GetDatum(receiver->rows), false);
+	bulk_set(table, out, 7, values[IN_ERRORS], isnull[IN_ERRORS]);
+	bulk_set(table, out, 8, values[IN_INCLUDED_LINE], isnull[IN_INCLUDED_LINE]);
+	/* the values are the executor's until its next row, or detoasted here */
+	bulk_store(table, out, bytes, true);
+	if (spelling != NULL && (Pointer) spelling != DatumGetPointer(values[IN_EVENT_TYPE]))
+		pfree(spelling);
+	if (file != NULL && (Pointer) file != DatumGetPointer(values[IN_SOURCE_FILE]))
+		pfree(file);
+	return true;
+}
+
+static void
+new_events_shutdown(pg_attribute_unused() DestReceiver *self)
+{
+}
+
+static void
+new_events_destroy(pg_attribute_unused() DestReceiver *self)
+{
+}
+
+/*
+ * copy_new_events(query text) returns boolean
+ *		Write the rows of 'query' (user_id bigint, event_type text,
+ *		event_date timestamp, source_file text, source_line bigint, errors
+ *		text, included_line bigint) to pg_temp._ritual_new_events, each
+ *		numbered in the order read (scan_order, from 1) and with its event
+ *		type normalized (the raw one kept); return whether every row came
+ *		after the one before in provenance order, file then line.  Internal
+ *		to read_new_rows, which made the table.
+ */
+Datum
+ritual_copy_new_events(PG_FUNCTION_ARGS)
+{
+	char	   *query = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	NewEventsReceiver *receiver = palloc0(sizeof(NewEventsReceiver));
+	SPIExecuteOptions options;
+	Oid			relid;
+
+	receiver->pub.receiveSlot = new_events_receive;
+	receiver->pub.rStartup = new_events_startup;
+	receiver->pub.rShutdown = new_events_shutdown;
+	receiver->pub.rDestroy = new_events_destroy;
+	receiver->pub.mydest = DestNone;
+	receiver->context = AllocSetContextCreate(CurrentMemoryContext, "ritual new events",
+											  ALLOCSET_SMALL_SIZES);
+	receiver->in_order = true;
+
+	relid = RangeVarGetRelid(makeRangeVar("pg_temp", "_ritual_new_events", -1), NoLock, false);
+	bulk_open(&receiver->table, relid, new_event_columns, lengthof(new_event_columns));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	memset(&options, 0, sizeof(options));
+	options.dest = &receiver->pub;
+	if (SPI_execute_extended(query, &options) < 0)
+		elog(ERROR, "could not read the new events");
+	SPI_finish();
+
+	bulk_close(&receiver->table);
+	MemoryContextDelete(receiver->context);
+	PG_RETURN_BOOL(receiver->in_order);
+}
