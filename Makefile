@@ -15,6 +15,7 @@ OBJS = \
 	src/analytics/bulk_insert.o \
 	src/analytics/event_pass.o \
 	src/analytics/new_events.o \
+	src/analytics/text_hash.o \
 	src/analytics/functions.o \
 	src/import.o \
 	src/ingest.o \

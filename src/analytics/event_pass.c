@@ -53,6 +53,7 @@
 #include "ritual.h"
 #include "analytics/analytics.h"
 #include "analytics/bulk_insert.h"
+#include "analytics/text_hash.h"
 
 PG_FUNCTION_INFO_V1(ritual_build_event_tables);
 
@@ -66,41 +67,6 @@ PG_FUNCTION_INFO_V1(ritual_build_event_tables);
  *		Sets and counts of types
  * ----------------------------------------------------------------
  */
-
-/* Hashing and matching text keys held by pointer (dynahash keysize is a pointer). */
-static uint32
-text_pointer_hash(const void *key, pg_attribute_unused() Size keysize)
-{
-	text	   *t = *(text *const *) key;
-
-	return hash_bytes((const unsigned char *) VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-}
-
-static int
-text_pointer_match(const void *key1, const void *key2, pg_attribute_unused() Size keysize)
-{
-	text	   *a = *(text *const *) key1;
-	text	   *b = *(text *const *) key2;
-	Size		len = VARSIZE_ANY_EXHDR(a);
-
-	if (len != VARSIZE_ANY_EXHDR(b))
-		return 1;
-	return memcmp(VARDATA_ANY(a), VARDATA_ANY(b), len);
-}
-
-static HTAB *
-text_set_create(const char *name, long size, Size entrysize, MemoryContext context)
-{
-	HASHCTL		ctl;
-
-	ctl.keysize = sizeof(text *);
-	ctl.entrysize = entrysize;
-	ctl.hash = text_pointer_hash;
-	ctl.match = text_pointer_match;
-	ctl.hcxt = context;
-	return hash_create(name, size, &ctl,
-					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
-}
 
 /* The catalogue of event types, numbered from 0. */
 typedef struct CatalogueEntry

@@ -11,7 +11,9 @@
  * the whole scan, which keep every row once more: half the cost of the
  * read.  Here an event type is normalized once per distinct spelling (a
  * small cache), and the order is a comparison with the row before.  The
- * rows go to the table as COPY writes them (bulk_insert.c).
+ * rows go to the table as COPY writes them (bulk_insert.c).  The last line
+ * read of each file, which the watermarks of the next refresh are, is
+ * counted on the way too: a GROUP BY over the table would read it again.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,8 +24,10 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "nodes/makefuncs.h"
 #include "tcop/dest.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
@@ -31,6 +35,7 @@
 
 #include "ritual.h"
 #include "analytics/bulk_insert.h"
+#include "analytics/text_hash.h"
 
 PG_FUNCTION_INFO_V1(ritual_copy_new_events);
 
@@ -75,6 +80,13 @@ typedef struct TypeCacheEntry
 	text	   *normalized;		/* NULL: blank */
 } TypeCacheEntry;
 
+/* the last line read of a file */
+typedef struct FileLines
+{
+	text	   *file;			/* key */
+	int64		last_line;
+} FileLines;
+
 typedef struct NewEventsReceiver
 {
 	DestReceiver pub;
@@ -87,6 +99,8 @@ typedef struct NewEventsReceiver
 	bool		in_order;
 	text	   *last_file;
 	int64		last_line;
+	HTAB	   *file_lines;		/* FileLines by file */
+	FileLines  *run;			/* the entry of the file read last */
 } NewEventsReceiver;
 
 /* nullif(lower(btrim(spelling)), ''), as enriched_events.event_type says */
@@ -162,6 +176,28 @@ remember_place(NewEventsReceiver *receiver, text *file, int64 line)
 	receiver->last_line = line;
 }
 
+/* A row of 'file' at 'line' was read. */
+static void
+count_line(NewEventsReceiver *receiver, text *file, int64 line)
+{
+	FileLines  *entry = receiver->run;
+
+	if (entry == NULL || text_pointer_match(&entry->file, &file, sizeof(text *)) != 0)
+	{
+		bool		found;
+
+		entry = hash_search(receiver->file_lines, &file, HASH_ENTER, &found);
+		if (!found)
+		{
+			entry->file = (text *) MemoryContextAlloc(receiver->context, VARSIZE_ANY(file));
+			memcpy(entry->file, file, VARSIZE_ANY(file));
+			entry->last_line = line;
+		}
+		receiver->run = entry;
+	}
+	entry->last_line = Max(entry->last_line, line);
+}
+
 static void
 new_events_startup(DestReceiver *self, pg_attribute_unused() int operation, TupleDesc desc)
 {
@@ -212,6 +248,8 @@ new_events_receive(TupleTableSlot *in, DestReceiver *self)
 	if (!isnull[IN_ERRORS])
 		bytes += VARSIZE_ANY(DatumGetPointer(values[IN_ERRORS]));
 
+	if (file != NULL && !isnull[IN_SOURCE_LINE])
+		count_line(receiver, file, DatumGetInt64(values[IN_SOURCE_LINE]));
 	if (receiver->in_order)
 	{
 		receiver->in_order = file != NULL && !isnull[IN_SOURCE_LINE] &&
@@ -249,14 +287,16 @@ new_events_destroy(pg_attribute_unused() DestReceiver *self)
 }
 
 /*
- * copy_new_events(query text) returns boolean
+ * copy_new_events(query text, OUT in_order boolean, OUT files text[],
+ *				   OUT last_lines bigint[])
  *		Write the rows of 'query' (user_id bigint, event_type text,
  *		event_date timestamp, source_file text, source_line bigint, errors
  *		text, included_line bigint) to pg_temp._ritual_new_events, each
  *		numbered in the order read (scan_order, from 1) and with its event
- *		type normalized (the raw one kept); return whether every row came
- *		after the one before in provenance order, file then line.  Internal
- *		to read_new_rows, which made the table.
+ *		type normalized (the raw one kept).  Return whether every row came
+ *		after the one before in provenance order, file then line, and the
+ *		last line read of each file.  Internal to read_new_rows, which made
+ *		the table.
  */
 Datum
 ritual_copy_new_events(PG_FUNCTION_ARGS)
@@ -265,7 +305,18 @@ ritual_copy_new_events(PG_FUNCTION_ARGS)
 	NewEventsReceiver *receiver = palloc0(sizeof(NewEventsReceiver));
 	SPIExecuteOptions options;
 	Oid			relid;
+	TupleDesc	result_desc;
+	Datum		result[3];
+	bool		result_nulls[3] = {false, false, false};
+	long		nfiles;
+	Datum	   *files;
+	Datum	   *last_lines;
+	HASH_SEQ_STATUS scan;
+	FileLines  *entry;
+	int			i = 0;
 
+	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "copy_new_events must return a row");
 	receiver->pub.receiveSlot = new_events_receive;
 	receiver->pub.rStartup = new_events_startup;
 	receiver->pub.rShutdown = new_events_shutdown;
@@ -273,6 +324,8 @@ ritual_copy_new_events(PG_FUNCTION_ARGS)
 	receiver->pub.mydest = DestNone;
 	receiver->context = AllocSetContextCreate(CurrentMemoryContext, "ritual new events",
 											  ALLOCSET_SMALL_SIZES);
+	receiver->file_lines = text_set_create("ritual last line per file", 64, sizeof(FileLines),
+										   receiver->context);
 	receiver->in_order = true;
 
 	relid = RangeVarGetRelid(makeRangeVar("pg_temp", "_ritual_new_events", -1), NoLock, false);
@@ -285,8 +338,22 @@ ritual_copy_new_events(PG_FUNCTION_ARGS)
 	if (SPI_execute_extended(query, &options) < 0)
 		elog(ERROR, "could not read the new events");
 	SPI_finish();
-
 	bulk_close(&receiver->table);
+
+	nfiles = hash_get_num_entries(receiver->file_lines);
+	files = palloc(sizeof(Datum) * Max(nfiles, 1));
+	last_lines = palloc(sizeof(Datum) * Max(nfiles, 1));
+	hash_seq_init(&scan, receiver->file_lines);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+	{
+		files[i] = PointerGetDatum(entry->file);
+		last_lines[i++] = Int64GetDatum(entry->last_line);
+	}
+	result[0] = BoolGetDatum(receiver->in_order);
+	result[1] = PointerGetDatum(construct_array(files, i, TEXTOID, -1, false, TYPALIGN_INT));
+	result[2] = PointerGetDatum(construct_array(last_lines, i, INT8OID, 8, FLOAT8PASSBYVAL,
+												TYPALIGN_DOUBLE));
 	MemoryContextDelete(receiver->context);
-	PG_RETURN_BOOL(receiver->in_order);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(result_desc),
+													  result, result_nulls)));
 }

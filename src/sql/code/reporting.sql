@@ -258,8 +258,9 @@ COMMENT ON FUNCTION ritual.has_provenance_index(regclass) IS
  * (all rows when there are none): _ritual_new_events, and every profile row
  * (profiles are small) in _ritual_profile_rows with is_new.  Returns the
  * first file whose rows went backwards (its last included line is gone),
- * NULL when none did, and whether the new events were read in provenance
- * order (their scan_order is then their order by file and line).
+ * NULL when none did; whether the new events were read in provenance
+ * order (their scan_order is then their order by file and line); and the
+ * last line read of each of their files.
  *
  * Each scan of a ritual_fdw table sums up in a NOTICE the rows whose bad
  * fields it set to NULL, old ones included; their errors column says the
@@ -267,7 +268,8 @@ COMMENT ON FUNCTION ritual.has_provenance_index(regclass) IS
  * scans here are quiet (see quiet_scans).
  */
 CREATE OR REPLACE FUNCTION ritual.read_new_rows(events_rel regclass, profiles_rel regclass,
-                                                OUT gone text, OUT in_order boolean)
+                                                OUT gone text, OUT in_order boolean,
+                                                OUT event_files text[], OUT event_lines bigint[])
 LANGUAGE plpgsql
 AS $fn$
 DECLARE
@@ -326,7 +328,7 @@ BEGIN
         user_id bigint, event_type text, raw_event_type text, event_date timestamp,
         source_file text, source_line bigint, scan_order bigint, errors text,
         included_line bigint) ON COMMIT DROP;
-    in_order := ritual.copy_new_events(format($q$
+    SELECT * INTO in_order, event_files, event_lines FROM ritual.copy_new_events(format($q$
         SELECT e.user_id::bigint, e.event_type::text, e.event_date::timestamp, %1$s, %3$s,
                e._ritual_included_line
           FROM (%2$s) e
@@ -344,9 +346,12 @@ BEGIN
                             WHERE n.source_file = w.source_file AND n.source_line = w.max_line)
          ORDER BY 1 LIMIT 1;
         DELETE FROM _ritual_new_events WHERE source_line = included_line;
+        -- a refresh joins the new rows with what it keeps; a full build
+        -- reads them whole, by one sort, which no statistics change (and
+        -- they cost a quarter of the read)
+        ANALYZE _ritual_new_events (user_id, event_type, event_date);
     END IF;
     ALTER TABLE _ritual_new_events DROP COLUMN included_line;
-    ANALYZE _ritual_new_events (user_id, event_type, event_date);
 
     -- the new profile rows, every row of their users, and each file's last
     -- included row (which must still be there): the others are never read
@@ -405,12 +410,12 @@ COMMENT ON FUNCTION ritual.read_new_rows(regclass, regclass) IS
  * query, which the caller builds from the events relation, written to
  * pg_temp._ritual_new_events, which it made.
  */
-CREATE OR REPLACE FUNCTION ritual.copy_new_events(query text)
-RETURNS boolean
+CREATE OR REPLACE FUNCTION ritual.copy_new_events(query text, OUT in_order boolean,
+                                                  OUT files text[], OUT last_lines bigint[])
 AS 'MODULE_PATHNAME', 'ritual_copy_new_events'
 LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION ritual.copy_new_events(text) IS
-  'internal to read_new_rows: writes the rows of its query to pg_temp._ritual_new_events, numbered and with their event types normalized; returns whether they came in provenance order';
+  'internal to read_new_rows: writes the rows of its query to pg_temp._ritual_new_events, numbered and with their event types normalized; returns whether they came in provenance order, and the last line read of each file';
 
 /*
  * A WARNING when unknown event types flag more than 1% of the raw events,
@@ -646,6 +651,8 @@ DECLARE
     why           text;
     gone          text;
     in_order      boolean;
+    event_files   text[];
+    event_lines   bigint[];
     first_file    text;
     first_line    bigint;
     last_file     text;
@@ -710,7 +717,8 @@ BEGIN
         ELSIF state.event_types_digest <> digest THEN
             why := 'the event_types catalogue changed since the last build';
         ELSE
-            SELECT * INTO gone, in_order FROM ritual.read_new_rows(events_rel, profiles_rel);
+            SELECT * INTO gone, in_order, event_files, event_lines
+              FROM ritual.read_new_rows(events_rel, profiles_rel);
             IF gone IS NOT NULL THEN
                 why := format('rows of file %s went backwards', gone);
                 DROP TABLE _ritual_new_events, _ritual_profile_rows;
@@ -724,7 +732,8 @@ BEGIN
     END IF;
     IF NOT incremental THEN
         PERFORM ritual.empty_reports();
-        SELECT * INTO gone, in_order FROM ritual.read_new_rows(events_rel, profiles_rel);
+        SELECT * INTO gone, in_order, event_files, event_lines
+          FROM ritual.read_new_rows(events_rel, profiles_rel);
     END IF;
     IF ritual.quiet_scans(events_rel, profiles_rel) THEN
         PERFORM ritual.report_bad_fields('pg_temp._ritual_new_events', events_rel);
@@ -1346,8 +1355,8 @@ BEGIN
         TRUNCATE ritual.refresh_watermarks;
     ELSE
         INSERT INTO ritual.refresh_watermarks AS w
-        SELECT events_name, source_file, max(source_line) FROM _ritual_new_events
-         WHERE source_file IS NOT NULL AND source_line IS NOT NULL GROUP BY source_file
+        SELECT events_name, f.source_file, f.max_line
+          FROM unnest(event_files, event_lines) AS f(source_file, max_line)
         UNION ALL
         SELECT profiles_name, source_file, max(source_line) FROM _ritual_profile_rows
          WHERE is_new AND source_file IS NOT NULL AND source_line IS NOT NULL GROUP BY source_file
