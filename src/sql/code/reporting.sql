@@ -286,9 +286,17 @@ BEGIN
     -- the rows above the watermarks, and the last included row of each
     -- file, which must still be there (append-only): in one scan, or, when
     -- the relation has an index on its provenance and this is a refresh,
-    -- through the index, file by file (a loose scan finds the files)
+    -- through the index, file by file (a loose scan finds the files).  A
+    -- full build reads such a relation in the index's order, provenance
+    -- order, in which its rows are numbered as read: a table's own order is
+    -- not its rows' (an insert fills free space where it finds it), and
+    -- numbering them afterwards costs a sort by file name and line.
     IF NOT events_prov THEN
         source := format('SELECT e.*, NULL::bigint AS _ritual_included_line FROM %s e', events_rel);
+    ELSIF NOT EXISTS (SELECT FROM ritual.refresh_watermarks WHERE relation = events_name)
+          AND ritual.has_provenance_index(events_rel) THEN
+        source := format('SELECT e.*, NULL::bigint AS _ritual_included_line FROM %s e
+                           ORDER BY e.source_file, e.source_line', events_rel);
     ELSIF EXISTS (SELECT FROM ritual.refresh_watermarks WHERE relation = events_name)
           AND ritual.has_provenance_index(events_rel) THEN
         source := format($q$
