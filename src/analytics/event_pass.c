@@ -276,11 +276,15 @@ day_counts(HTAB *counts, DateADT day)
  * ----------------------------------------------------------------
  */
 
-/* the columns of the sorted read */
+/*
+ * the columns of the sorted read: the sort keys first, where the sort
+ * finds them at fixed offsets when it breaks a tie (after a text column
+ * it would walk each row from its start), then the other fixed-width ones
+ */
 enum
 {
-	IN_EVENT_ID, IN_USER_ID, IN_EVENT_TYPE, IN_RAW_EVENT_TYPE, IN_EVENT_DATE,
-	IN_SOURCE_FILE, IN_SOURCE_LINE, IN_SIGNUP_DATE, IN_COHORT_WEEK, IN_KNOWN_USER,
+	IN_USER_ID, IN_EVENT_DATE, IN_EVENT_ID, IN_SOURCE_LINE, IN_SIGNUP_DATE,
+	IN_COHORT_WEEK, IN_KNOWN_USER, IN_EVENT_TYPE, IN_RAW_EVENT_TYPE, IN_SOURCE_FILE,
 	IN_COLUMNS
 };
 
@@ -851,9 +855,9 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	memset(&pass, 0, sizeof(pass));
 	pass.reference = PG_GETARG_TIMESTAMP(0);
 	pass.gap = ritual_session_gap_usecs(PG_GETARG_INTERVAL_P(1));
-	query = psprintf("SELECT e.event_id, e.user_id, e.event_type, e.raw_event_type, e.event_date,"
-					 "       e.source_file, e.source_line, u.signup_date, u.cohort_week,"
-					 "       u.user_id IS NOT NULL"
+	query = psprintf("SELECT e.user_id, e.event_date, e.event_id, e.source_line,"
+					 "       u.signup_date, u.cohort_week, u.user_id IS NOT NULL,"
+					 "       e.event_type, e.raw_event_type, e.source_file"
 					 "  FROM (SELECT %s AS event_id, user_id, event_type, raw_event_type,"
 					 "               event_date, source_file, source_line"
 					 "          FROM pg_temp._ritual_new_events) e"
