@@ -14,6 +14,7 @@ OBJS = \
 	src/discovery.o \
 	src/analytics/bulk_insert.o \
 	src/analytics/event_pass.o \
+	src/analytics/flag_counts.o \
 	src/analytics/new_events.o \
 	src/analytics/text_hash.o \
 	src/analytics/functions.o \

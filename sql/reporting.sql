@@ -480,7 +480,22 @@ SELECT count(*) AS reports
 SELECT count(*) AS reports
   FROM ritual.build_reports('shuffled_events', 'spelled_profiles', reference_time => '2024-03-25');
 :spelled;
-DROP TABLE spelled_events, shuffled_events, spelled_profiles;
+-- the pass counts the flagged events for data quality in memory, and
+-- writes its counts out past 10,000 keys (src/analytics/flag_counts.c):
+-- 12,000 types, each unknown, on two days, give every count once
+CREATE TABLE typed_events AS
+SELECT 10::bigint AS user_id, 'junk_' || i AS event_type,
+       timestamp '2024-03-05 12:00' + i * interval '10 seconds' AS event_date,
+       'd.csv'::text AS source_file, i::bigint AS source_line
+  FROM generate_series(1, 12000) AS i;
+SELECT count(*) AS reports
+  FROM ritual.build_reports('typed_events', 'spelled_profiles', reference_time => '2024-03-25');
+SELECT scope, count(*) AS entries, sum(rows) AS events, count(DISTINCT event_type) AS types,
+       min(rows) AS least, max(rows) AS most
+  FROM ritual.data_quality WHERE kind = 'unknown_event_type' GROUP BY scope ORDER BY scope;
+SELECT day, rows FROM ritual.data_quality
+ WHERE kind = 'unknown_event_type' AND scope = 'day' ORDER BY day;
+DROP TABLE spelled_events, typed_events, shuffled_events, spelled_profiles;
 
 -- errors
 SELECT ritual.build_reports('no_such_table');

@@ -53,6 +53,7 @@
 #include "ritual.h"
 #include "analytics/analytics.h"
 #include "analytics/bulk_insert.h"
+#include "analytics/flag_counts.h"
 #include "analytics/text_hash.h"
 
 PG_FUNCTION_INFO_V1(ritual_build_event_tables);
@@ -341,6 +342,7 @@ typedef struct EventPass
 	HTAB	   *days;			/* DayCounts by day */
 	HTAB	   *day_types;		/* (day, type id): clean rows and users */
 	HTAB	   *transitions;	/* (previous type id, type id): rows */
+	FlagCounts *flagged;		/* flagged rows per flags, file, day, type */
 
 	/* the current user */
 	bool		has_user;
@@ -664,6 +666,11 @@ pass_row(EventPass *pass, HeapTuple tuple, TupleDesc desc)
 	{
 		TupleTableSlot *slot = bulk_next_slot(&pass->enriched);
 
+		flag_counts_add(pass->flagged, flags,
+						null_file ? NULL : DatumGetTextPP(source_file),
+						!null_date, null_date ? 0 : DatumGetDateADT(values[EE_EVENT_DAY]),
+						null_type ? NULL : type);
+
 		for (int i = 0; i < EE_COLUMNS; i++)
 			bulk_set(&pass->enriched, slot, i, values[i], isnull[i]);
 		/* written before the batch of the sorted read is let go */
@@ -889,6 +896,7 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	pass.days = day_counts_create(pass_context);
 	pass.day_types = pair_counts_create("ritual events per day and type", pass_context);
 	pass.transitions = pair_counts_create("ritual transitions", pass_context);
+	pass.flagged = flag_counts_create(pass_context);
 	bulk_open(&pass.enriched, reporting_table("enriched_events"), enriched_columns, EE_COLUMNS);
 	bulk_open(&pass.user_days, reporting_table("user_days"), user_day_columns,
 			  lengthof(user_day_columns));
@@ -911,9 +919,10 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 		SPI_cursor_fetch(portal, true, FETCH_ROWS);
 		if (SPI_processed == 0)
 			break;
+		/* SPI_processed is not the batch's once a row writes counts out */
 		batch = SPI_tuptable;
 		old = MemoryContextSwitchTo(row_context);
-		for (uint64 i = 0; i < SPI_processed; i++)
+		for (uint64 i = 0; i < batch->numvals; i++)
 			pass_row(&pass, batch->vals[i], batch->tupdesc);
 		MemoryContextSwitchTo(old);
 		/* the rows written refer to the batch and the row context */
@@ -930,6 +939,7 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	bulk_close(&pass.sessions);
 	write_counts(&pass);
 	write_day_counts(&pass);
+	flag_counts_finish(pass.flagged);
 
 	SPI_finish();
 	MemoryContextDelete(pass_context);

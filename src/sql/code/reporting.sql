@@ -661,6 +661,7 @@ DECLARE
     in_order      boolean;
     event_files   text[];
     event_lines   bigint[];
+    recomputed    bigint := 0;
     first_file    text;
     first_line    bigint;
     last_file     text;
@@ -703,13 +704,10 @@ BEGIN
                                        '_ritual_week_users', '_ritual_week_changes',
                                        '_ritual_retained', '_ritual_dq',
                                        '_ritual_series', '_ritual_scores', '_ritual_judged',
-                                       '_ritual_day_counts'])
+                                       '_ritual_day_counts', '_ritual_flag_counts'])
     LOOP
         IF to_regclass('pg_temp.' || scratch) IS NOT NULL THEN
-            EXECUTE format('DROP %s pg_temp.%I',
-                           CASE WHEN (SELECT relkind FROM pg_class
-                                       WHERE oid = to_regclass('pg_temp.' || scratch)) = 'v'
-                                THEN 'VIEW' ELSE 'TABLE' END, scratch);
+            EXECUTE format('DROP TABLE pg_temp.%I', scratch);
         END IF;
     END LOOP;
 
@@ -1017,18 +1015,23 @@ BEGIN
         DO UPDATE SET events = t.events + excluded.events, users = t.users + excluded.users;
         DELETE FROM ritual.daily_event_types t USING (SELECT DISTINCT day FROM _ritual_changes) c
          WHERE t.day = c.day AND t.events = 0;
+
+        -- the flagged events for data quality, new versions in and old
+        -- ones out (a full build's pass counts them itself)
+        CREATE TEMP TABLE _ritual_flag_counts ON COMMIT DROP AS
+        SELECT flags, source_file, event_day AS day, event_type, 1::bigint AS rows
+          FROM _ritual_final WHERE flags <> 0
+        UNION ALL
+        SELECT old_flags, source_file, event_day, event_type, -1
+          FROM _ritual_final WHERE old_flags <> 0;
+        recomputed := (SELECT count(*) FROM _ritual_final WHERE old_event_id IS NOT NULL);
     ELSE
         -- everything is new: the events in one pass, the rest from them
+        -- (the flagged ones counted in pg_temp._ritual_flag_counts)
         SELECT * INTO state.event_rows, state.clean_rows, state.session_rows
           FROM ritual.build_events(reference, session_gap, in_order);
-        -- statistics for what reads them next (data quality reads the
-        -- flagged events through their partial index)
+        -- statistics for what reads them next, and for the reports' readers
         ANALYZE ritual.enriched_events, ritual.sessions, ritual.user_days, ritual.user_weeks;
-        -- the final versions are the enriched events, none of them old
-        CREATE TEMP VIEW _ritual_final AS
-        SELECT flags, source_file, event_day, event_type, NULL::integer AS old_flags,
-               NULL::bigint AS old_event_id
-          FROM ritual.enriched_events;
     END IF;
 
     --
@@ -1286,11 +1289,7 @@ BEGIN
     --
     CREATE TEMP TABLE _ritual_dq ON COMMIT DROP AS
     WITH flagged_rows AS (
-        SELECT flags, source_file, event_day AS day, event_type, 1 AS d
-          FROM _ritual_final WHERE flags <> 0
-        UNION ALL
-        SELECT old_flags, source_file, event_day, event_type, -1
-          FROM _ritual_final WHERE old_flags <> 0
+        SELECT flags, source_file, day, event_type, rows AS d FROM _ritual_flag_counts
         UNION ALL
         SELECT ritual.profile_flags(p.signup_date, u.flags & 256 <> 0), p.source_file,
                p.signup_date, NULL, 1
@@ -1388,12 +1387,9 @@ BEGIN
            CASE WHEN incremental THEN (SELECT count(*) FROM _ritual_new_events)
                 ELSE state.event_rows END,
            (SELECT count(*) FROM _ritual_profile_rows WHERE is_new),
-           CASE WHEN incremental
-                THEN (SELECT count(*) FROM _ritual_final WHERE old_event_id IS NOT NULL)
-                ELSE 0 END;
+           recomputed;
 
     IF NOT incremental THEN
-        DROP VIEW _ritual_final;
         ANALYZE ritual.users, ritual.daily_activity, ritual.retention_cohorts;
     END IF;
 END
