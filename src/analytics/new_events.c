@@ -12,8 +12,9 @@
  * read.  Here an event type is normalized once per distinct spelling (a
  * small cache), and the order is a comparison with the row before.  The
  * rows go to the table as COPY writes them (bulk_insert.c).  The last line
- * read of each file, which the watermarks of the next refresh are, is
- * counted on the way too: a GROUP BY over the table would read it again.
+ * read of each file, which the watermarks of the next refresh are, and the
+ * rows with bad fields, which a NOTICE sums up, are counted on the way too:
+ * a query over the table would read it again.
  *
  *-------------------------------------------------------------------------
  */
@@ -87,6 +88,15 @@ typedef struct FileLines
 	int64		last_line;
 } FileLines;
 
+/* the first row with bad fields */
+typedef struct BadRow
+{
+	text	   *file;			/* NULL for none */
+	bool		has_line;
+	int64		line;
+	text	   *errors;
+} BadRow;
+
 typedef struct NewEventsReceiver
 {
 	DestReceiver pub;
@@ -101,6 +111,8 @@ typedef struct NewEventsReceiver
 	int64		last_line;
 	HTAB	   *file_lines;		/* FileLines by file */
 	FileLines  *run;			/* the entry of the file read last */
+	int64		bad_rows;		/* rows with bad fields */
+	BadRow		first_bad;
 } NewEventsReceiver;
 
 /* nullif(lower(btrim(spelling)), ''), as enriched_events.event_type says */
@@ -136,6 +148,17 @@ normalize_type(NewEventsReceiver *receiver, text *spelling)
 	return entry->normalized;
 }
 
+/* Files compared as ORDER BY source_file compares them. */
+static int
+compare_files(NewEventsReceiver *receiver, const text *a, const text *b)
+{
+	if (VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
+		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0)
+		return 0;
+	return varstr_cmp(VARDATA_ANY(a), VARSIZE_ANY_EXHDR(a), VARDATA_ANY(b),
+					  VARSIZE_ANY_EXHDR(b), receiver->file_collation);
+}
+
 /*
  * Whether the row at (file, line) comes after the row before in provenance
  * order, (file, line) < (file, line) as SQL compares rows: a row without a
@@ -150,13 +173,48 @@ comes_after(NewEventsReceiver *receiver, text *file, int64 line)
 		return true;
 	if (receiver->last_file == NULL)
 		return false;
-	if (VARSIZE_ANY_EXHDR(file) == VARSIZE_ANY_EXHDR(receiver->last_file) &&
-		memcmp(VARDATA_ANY(file), VARDATA_ANY(receiver->last_file), VARSIZE_ANY_EXHDR(file)) == 0)
-		cmp = 0;
-	else
-		cmp = varstr_cmp(VARDATA_ANY(receiver->last_file), VARSIZE_ANY_EXHDR(receiver->last_file),
-						 VARDATA_ANY(file), VARSIZE_ANY_EXHDR(file), receiver->file_collation);
+	cmp = compare_files(receiver, receiver->last_file, file);
 	return cmp < 0 || (cmp == 0 && receiver->last_line < line);
+}
+
+/*
+ * A row with bad fields (its errors column not NULL): counted, and kept
+ * when it is the first in provenance order (ORDER BY source_file,
+ * source_line, NULLs last) for the NOTICE that names it.
+ */
+static void
+count_bad_row(NewEventsReceiver *receiver, text *file, bool has_line, int64 line, text *errors)
+{
+	BadRow	   *first = &receiver->first_bad;
+	bool		before;
+
+	if (receiver->bad_rows++ == 0)
+		before = true;
+	else if (file == NULL || first->file == NULL)
+		before = file != NULL && first->file == NULL;
+	else
+	{
+		int			cmp = compare_files(receiver, file, first->file);
+
+		before = cmp < 0 ||
+			(cmp == 0 && has_line && (!first->has_line || line < first->line));
+	}
+	if (!before)
+		return;
+	if (first->file != NULL)
+		pfree(first->file);
+	if (first->errors != NULL)
+		pfree(first->errors);
+	first->file = NULL;
+	if (file != NULL)
+	{
+		first->file = MemoryContextAlloc(receiver->context, VARSIZE_ANY(file));
+		memcpy(first->file, file, VARSIZE_ANY(file));
+	}
+	first->has_line = has_line;
+	first->line = line;
+	first->errors = MemoryContextAlloc(receiver->context, VARSIZE_ANY(errors));
+	memcpy(first->errors, errors, VARSIZE_ANY(errors));
 }
 
 /* The row at (file, line) is the last one read. */
@@ -245,8 +303,19 @@ new_events_receive(TupleTableSlot *in, DestReceiver *self)
 		file = DatumGetTextPP(values[IN_SOURCE_FILE]);
 		bytes += VARSIZE_ANY(file);
 	}
-	if (!isnull[IN_ERRORS])
-		bytes += VARSIZE_ANY(DatumGetPointer(values[IN_ERRORS]));
+	/* the last row a refresh included is read again only to be checked */
+	if (!isnull[IN_ERRORS] &&
+		(isnull[IN_INCLUDED_LINE] || isnull[IN_SOURCE_LINE] ||
+		 DatumGetInt64(values[IN_INCLUDED_LINE]) != DatumGetInt64(values[IN_SOURCE_LINE])))
+	{
+		text	   *errors = DatumGetTextPP(values[IN_ERRORS]);
+
+		bytes += VARSIZE_ANY(errors);
+		count_bad_row(receiver, file, !isnull[IN_SOURCE_LINE],
+					  isnull[IN_SOURCE_LINE] ? 0 : DatumGetInt64(values[IN_SOURCE_LINE]), errors);
+		if ((Pointer) errors != DatumGetPointer(values[IN_ERRORS]))
+			pfree(errors);
+	}
 
 	if (file != NULL && !isnull[IN_SOURCE_LINE])
 		count_line(receiver, file, DatumGetInt64(values[IN_SOURCE_LINE]));
@@ -288,15 +357,18 @@ new_events_destroy(pg_attribute_unused() DestReceiver *self)
 
 /*
  * copy_new_events(query text, OUT in_order boolean, OUT files text[],
- *				   OUT last_lines bigint[])
+ *				   OUT last_lines bigint[], OUT bad_rows bigint,
+ *				   OUT first_bad_file text, OUT first_bad_line bigint,
+ *				   OUT first_bad_errors text)
  *		Write the rows of 'query' (user_id bigint, event_type text,
  *		event_date timestamp, source_file text, source_line bigint, errors
  *		text, included_line bigint) to pg_temp._ritual_new_events, each
  *		numbered in the order read (scan_order, from 1) and with its event
  *		type normalized (the raw one kept).  Return whether every row came
- *		after the one before in provenance order, file then line, and the
- *		last line read of each file.  Internal to read_new_rows, which made
- *		the table.
+ *		after the one before in provenance order, file then line; the
+ *		last line read of each file; and the rows whose errors column is
+ *		not NULL, with the first of them in provenance order.  Internal to
+ *		read_new_rows, which made the table.
  */
 Datum
 ritual_copy_new_events(PG_FUNCTION_ARGS)
@@ -306,8 +378,8 @@ ritual_copy_new_events(PG_FUNCTION_ARGS)
 	SPIExecuteOptions options;
 	Oid			relid;
 	TupleDesc	result_desc;
-	Datum		result[3];
-	bool		result_nulls[3] = {false, false, false};
+	Datum		result[7];
+	bool		result_nulls[7] = {false, false, false, false, false, false, false};
 	long		nfiles;
 	Datum	   *files;
 	Datum	   *last_lines;
@@ -353,6 +425,15 @@ ritual_copy_new_events(PG_FUNCTION_ARGS)
 	result[1] = PointerGetDatum(construct_array(files, i, TEXTOID, -1, false, TYPALIGN_INT));
 	result[2] = PointerGetDatum(construct_array(last_lines, i, INT8OID, 8, FLOAT8PASSBYVAL,
 												TYPALIGN_DOUBLE));
+	result[3] = Int64GetDatum(receiver->bad_rows);
+	result_nulls[4] = receiver->first_bad.file == NULL;
+	if (!result_nulls[4])
+		result[4] = PointerGetDatum(DatumGetTextPCopy(PointerGetDatum(receiver->first_bad.file)));
+	result_nulls[5] = receiver->bad_rows == 0 || !receiver->first_bad.has_line;
+	result[5] = Int64GetDatum(receiver->first_bad.line);
+	result_nulls[6] = receiver->first_bad.errors == NULL;
+	if (!result_nulls[6])
+		result[6] = PointerGetDatum(DatumGetTextPCopy(PointerGetDatum(receiver->first_bad.errors)));
 	MemoryContextDelete(receiver->context);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(result_desc),
 													  result, result_nulls)));

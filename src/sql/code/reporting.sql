@@ -279,8 +279,10 @@ DECLARE
     profiles_prov boolean := ritual.has_columns(profiles_rel, ARRAY['source_file', 'source_line']);
     source        text;
     notices       text := current_setting('client_min_messages');
+    quiet         boolean := ritual.quiet_scans(events_rel, profiles_rel);
+    bad           record;
 BEGIN
-    IF ritual.quiet_scans(events_rel, profiles_rel) THEN
+    IF quiet THEN
         PERFORM set_config('client_min_messages', 'warning', true);
     END IF;
     -- the rows above the watermarks, and the last included row of each
@@ -336,7 +338,7 @@ BEGIN
         user_id bigint, event_type text, raw_event_type text, event_date timestamp,
         source_file text, source_line bigint, scan_order bigint, errors text,
         included_line bigint) ON COMMIT DROP;
-    SELECT * INTO in_order, event_files, event_lines FROM ritual.copy_new_events(format($q$
+    SELECT * INTO bad FROM ritual.copy_new_events(format($q$
         SELECT e.user_id::bigint, e.event_type::text, e.event_date::timestamp, %1$s, %3$s,
                e._ritual_included_line
           FROM (%2$s) e
@@ -408,6 +410,22 @@ BEGIN
          ORDER BY 1 LIMIT 1;
     END IF;
     PERFORM set_config('client_min_messages', notices, true);
+    in_order := bad.in_order;
+    event_files := bad.files;
+    event_lines := bad.last_lines;
+
+    -- what the quiet scans did not say, of the rows read new (a refresh
+    -- that must rebuild reads them again)
+    IF quiet AND gone IS NULL THEN
+        PERFORM ritual.report_bad_fields(events_rel, bad.bad_rows, bad.first_bad_file,
+                                         bad.first_bad_line, bad.first_bad_errors);
+        SELECT count(*) AS bad_rows, (array_agg(source_file ORDER BY source_file, source_line))[1] AS file,
+               (array_agg(source_line ORDER BY source_file, source_line))[1] AS line,
+               (array_agg(errors ORDER BY source_file, source_line))[1] AS errors
+          INTO bad FROM _ritual_profile_rows WHERE is_new AND errors IS NOT NULL;
+        PERFORM ritual.report_bad_fields(profiles_rel, bad.bad_rows, bad.file, bad.line,
+                                         bad.errors);
+    END IF;
 END
 $fn$;
 COMMENT ON FUNCTION ritual.read_new_rows(regclass, regclass) IS
@@ -419,7 +437,10 @@ COMMENT ON FUNCTION ritual.read_new_rows(regclass, regclass) IS
  * pg_temp._ritual_new_events, which it made.
  */
 CREATE OR REPLACE FUNCTION ritual.copy_new_events(query text, OUT in_order boolean,
-                                                  OUT files text[], OUT last_lines bigint[])
+                                                  OUT files text[], OUT last_lines bigint[],
+                                                  OUT bad_rows bigint, OUT first_bad_file text,
+                                                  OUT first_bad_line bigint,
+                                                  OUT first_bad_errors text)
 AS 'MODULE_PATHNAME', 'ritual_copy_new_events'
 LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION ritual.copy_new_events(text) IS
@@ -481,37 +502,30 @@ COMMENT ON FUNCTION ritual.quiet_scans(regclass, regclass) IS
 
 /*
  * One NOTICE for the rows of a foreign table read new whose bad fields
- * were set to NULL (their errors column says why), from new_rows (a
- * temporary table or subquery of read_new_rows): what the quiet scans of
- * ritual_fdw would have said of every row, read now or long ago.  A plain
- * table (an ingest's) is read without such NOTICEs, so the build adds none
- * for it; its errors column stays queryable.
+ * were set to NULL (their errors column says why): 'bad' of them, the
+ * first in provenance order at 'first_file' and 'first_line' with
+ * 'first_errors'.  It says what the quiet scans of ritual_fdw would have
+ * said of every row, read now or long ago.  A plain table (an ingest's) is
+ * read without such NOTICEs, so the build adds none for it; its errors
+ * column stays queryable.
  */
-CREATE OR REPLACE FUNCTION ritual.report_bad_fields(new_rows text, rel regclass)
+CREATE OR REPLACE FUNCTION ritual.report_bad_fields(rel regclass, bad bigint, first_file text,
+                                                    first_line bigint, first_errors text)
 RETURNS void
 LANGUAGE plpgsql
 AS $fn$
-DECLARE
-    first record;
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_foreign_table WHERE ftrelid = rel) THEN
+    IF bad = 0 OR NOT EXISTS (SELECT FROM pg_catalog.pg_foreign_table WHERE ftrelid = rel) THEN
         RETURN;
     END IF;
-    -- one scan: the first bad row, and how many there are
-    EXECUTE format('SELECT source_file, source_line, errors, count(*) OVER () AS bad FROM %s
-                     WHERE errors IS NOT NULL ORDER BY source_file, source_line LIMIT 1', new_rows)
-       INTO first;
-    IF first.bad IS NULL THEN
-        RETURN;
-    END IF;
-    RAISE NOTICE 'ritual_fdw set bad fields to NULL in % new row% of %', first.bad,
-          CASE WHEN first.bad = 1 THEN '' ELSE 's' END, rel
+    RAISE NOTICE 'ritual_fdw set bad fields to NULL in % new row% of %', bad,
+          CASE WHEN bad = 1 THEN '' ELSE 's' END, rel
           USING DETAIL = format('The first was at file "%s", line %s, %s.',
-                                first.source_file, first.source_line, first.errors),
+                                first_file, first_line, first_errors),
                 HINT = 'The rows are kept and flagged; ritual.data_quality counts them.';
 END
 $fn$;
-COMMENT ON FUNCTION ritual.report_bad_fields(text, regclass) IS
+COMMENT ON FUNCTION ritual.report_bad_fields(regclass, bigint, text, bigint, text) IS
   'internal to build_reports: one NOTICE for the new raw rows whose bad fields were set to NULL';
 
 /* Empty every reporting table and what refresh_reports keeps. */
@@ -740,11 +754,6 @@ BEGIN
         PERFORM ritual.empty_reports();
         SELECT * INTO gone, in_order, event_files, event_lines
           FROM ritual.read_new_rows(events_rel, profiles_rel);
-    END IF;
-    IF ritual.quiet_scans(events_rel, profiles_rel) THEN
-        PERFORM ritual.report_bad_fields('pg_temp._ritual_new_events', events_rel);
-        PERFORM ritual.report_bad_fields('(SELECT * FROM pg_temp._ritual_profile_rows WHERE is_new) p',
-                                         profiles_rel);
     END IF;
 
     --
@@ -1490,7 +1499,7 @@ COMMENT ON FUNCTION ritual.create_raw_tables(text, text, name, boolean) IS
  * not for other roles: building is for the owner of the reporting tables.
  */
 REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision, date),
-    ritual.warn_unknown_types(bigint), ritual.report_bad_fields(text, regclass),
+    ritual.warn_unknown_types(bigint), ritual.report_bad_fields(regclass, bigint, text, bigint, text),
     ritual.quiet_scans(regclass, regclass), ritual.report_counts(), ritual.qualified_name(regclass),
     ritual.has_provenance_index(regclass), ritual.read_new_rows(regclass, regclass),
     ritual.empty_reports(),
