@@ -31,6 +31,12 @@ SELECT * FROM lake_files(:'lake' || '/2024/**');
 -- each way of splitting a path between them
 SELECT (SELECT array_agg(f) FROM lake_files(:'lake' || '/**/**/**/**/**/**/**/**/**/**/**/**/*.csv') f)
      = (SELECT array_agg(f) FROM lake_files(:'lake' || '/**/*.csv') f) AS same_files;
+-- ** between other segments: each directory is matched once at each
+-- segment, however many ways the ** split its path (walking each way again
+-- took time exponential in the number of **)
+SELECT * FROM lake_files(:'lake' || '/**/*/**/*/**/*.csv');
+SELECT (SELECT array_agg(f) FROM lake_files(:'lake' || '/**/*/**/*/**/*.csv') f)
+     = (SELECT array_agg(f) FROM lake_files(:'lake' || '/*/*/**/*.csv') f) AS same_files;
 -- a glob that matches directories reads them whole
 SELECT * FROM lake_files(:'lake' || '/2024/0*');
 -- hidden names are read when a pattern names them explicitly

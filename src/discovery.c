@@ -26,6 +26,7 @@
 #include <fnmatch.h>
 #include <sys/stat.h>
 
+#include "common/hashfn.h"
 #include "miscadmin.h"
 #include "utils/timestamp.h"
 
@@ -45,6 +46,8 @@ typedef struct Discovery
 	int			matched;		/* files found for the current pattern */
 	RitualDirFilter *filter;	/* which key=value directories to enter, or
 								 * NULL for all */
+	struct KeySet *matched_below;	/* "segment:directory" of the current
+									 * pattern already matched, or NULL */
 } Discovery;
 
 static void add_path(Discovery *d, const char *path, const struct stat *st,
@@ -323,6 +326,94 @@ glob_entry(const DirEntry *e, void *arg)
 					   g->walked);
 }
 
+/*
+ * A set of strings, open addressing: the walk runs in programs without the
+ * backend's hash tables too (the fuzzers of tests/fuzz).
+ */
+typedef struct KeySet
+{
+	char	  **slots;
+	uint32		size;			/* a power of two */
+	uint32		used;
+} KeySet;
+
+static KeySet *
+key_set_create(void)
+{
+	KeySet	   *set = palloc(sizeof(KeySet));
+
+	set->size = 64;
+	set->used = 0;
+	set->slots = palloc0(sizeof(char *) * set->size);
+	return set;
+}
+
+/* Add 'key' (the set keeps it); false when it was there already. */
+static bool
+key_set_add(KeySet *set, char *key)
+{
+	uint32		i;
+
+	if (2 * (set->used + 1) > set->size)
+	{
+		char	  **old = set->slots;
+		uint32		old_size = set->size;
+
+		set->size *= 2;
+		set->slots = palloc0(sizeof(char *) * set->size);
+		set->used = 0;
+		for (uint32 j = 0; j < old_size; j++)
+		{
+			if (old[j] != NULL)
+				key_set_add(set, old[j]);
+		}
+		pfree(old);
+	}
+	for (i = hash_bytes((const unsigned char *) key, strlen(key)) & (set->size - 1);
+		 set->slots[i] != NULL; i = (i + 1) & (set->size - 1))
+	{
+		if (strcmp(set->slots[i], key) == 0)
+			return false;
+	}
+	set->slots[i] = key;
+	set->used++;
+	return true;
+}
+
+static void
+key_set_free(KeySet *set)
+{
+	for (uint32 i = 0; i < set->size; i++)
+	{
+		if (set->slots[i] != NULL)
+			pfree(set->slots[i]);
+	}
+	pfree(set->slots);
+	pfree(set);
+}
+
+/*
+ * Whether segments[next..] were matched below 'dir' before, for this
+ * pattern.  With several '**' a directory is reached again at the same
+ * segment for each way of splitting its path between them; matching it
+ * again would find the same files, in a time that grows exponentially with
+ * the '**' (a pattern of 40 segments alternating '**' and '*' took seconds
+ * on a tree of 20 directories).
+ */
+static bool
+matched_before(Discovery *d, const char *dir, int next)
+{
+	char	   *key;
+
+	if (d->matched_below == NULL)
+		return false;
+	key = psprintf("%d:%s", next, dir);
+	if (key_set_add(d->matched_below, key))
+		return false;
+	pfree(key);
+	return true;
+}
+
 /* Match segments[next..] of a pattern below directory 'dir'. */
 static void
 match_segments(Discovery *d, const char *dir, char **segments, int nsegments,
@@ -331,6 +422,9 @@ match_segments(Discovery *d, const char *dir, char **segments, int nsegments,
 	const char *segment;
 	struct stat st;
 
+	CHECK_FOR_INTERRUPTS();
+	if (matched_before(d, dir, next))
+		return;
 	if (next == nsegments)
 	{
 		if (stat_path(dir, &st))
@@ -401,7 +495,20 @@ expand_glob(Discovery *d, const char *pattern)
 	}
 	if (!stat_path(dir, &st) || !S_ISDIR(st.st_mode))
 		return;
+	d->matched_below = NULL;
+	for (int i = first_glob + 1; i < nsegments; i++)
+	{
+		/* a directory is reached twice at one segment only after a '**' */
+		if (strcmp(segments[i - 1], "**") == 0)
+		{
+			d->matched_below = key_set_create();
+			break;
+		}
+	}
 	match_segments(d, dir, segments, nsegments, first_glob, NULL);
+	if (d->matched_below != NULL)
+		key_set_free(d->matched_below);
+	d->matched_below = NULL;
 }
 
 static int
@@ -487,7 +594,7 @@ List *
 ritual_discover_files_filtered(List *patterns, bool missing_ok,
 							   RitualDirFilter *filter)
 {
-	Discovery	d = {NIL, 0, filter};
+	Discovery	d = {NIL, 0, filter, NULL};
 
 	/* a type's input function may run a query that walks, within this walk */
 	ritual_dir_cache_begin_walk();
