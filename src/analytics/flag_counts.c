@@ -25,6 +25,7 @@
 #include "utils/memutils.h"
 
 #include "analytics/flag_counts.h"
+#include "analytics/text_hash.h"
 
 /* keys counted in memory before the counts are written out */
 #define FLAG_COUNTS_MAX 10000
@@ -62,8 +63,7 @@ texts_equal(const text *a, const text *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
-	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
-		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
+	return text_pointer_match(&a, &b, sizeof(text *)) == 0;
 }
 
 static uint32

@@ -101,16 +101,15 @@ typedef struct NewEventsReceiver
 {
 	DestReceiver pub;
 	BulkTable	table;
-	MemoryContext context;		/* the cache and the last file name */
+	MemoryContext context;		/* the cache and the files' names */
 	Oid			type_collation;
 	Oid			file_collation;
 	TypeCacheEntry types[TYPE_CACHE_SIZE];
 	int64		rows;
 	bool		in_order;
-	text	   *last_file;
-	int64		last_line;
 	HTAB	   *file_lines;		/* FileLines by file */
 	FileLines  *run;			/* the entry of the file read last */
+	int64		last_line;		/* the line read last, while in order */
 	int64		bad_rows;		/* rows with bad fields */
 	BadRow		first_bad;
 } NewEventsReceiver;
@@ -161,8 +160,9 @@ compare_files(NewEventsReceiver *receiver, const text *a, const text *b)
 
 /*
  * Whether the row at (file, line) comes after the row before in provenance
- * order, (file, line) < (file, line) as SQL compares rows: a row without a
- * file or line is in no order.
+ * order, (file, line) < (file, line) as SQL compares rows.  While the rows
+ * are in order each had a file and a line, so the row before's file is
+ * that of the run of lines counted last.
  */
 static bool
 comes_after(NewEventsReceiver *receiver, text *file, int64 line)
@@ -171,9 +171,7 @@ comes_after(NewEventsReceiver *receiver, text *file, int64 line)
 
 	if (receiver->rows == 1)
 		return true;
-	if (receiver->last_file == NULL)
-		return false;
-	cmp = compare_files(receiver, receiver->last_file, file);
+	cmp = compare_files(receiver, receiver->run->file, file);
 	return cmp < 0 || (cmp == 0 && receiver->last_line < line);
 }
 
@@ -215,23 +213,6 @@ count_bad_row(NewEventsReceiver *receiver, text *file, bool has_line, int64 line
 	first->line = line;
 	first->errors = MemoryContextAlloc(receiver->context, VARSIZE_ANY(errors));
 	memcpy(first->errors, errors, VARSIZE_ANY(errors));
-}
-
-/* The row at (file, line) is the last one read. */
-static void
-remember_place(NewEventsReceiver *receiver, text *file, int64 line)
-{
-	Size		len = VARSIZE_ANY_EXHDR(file);
-
-	if (receiver->last_file == NULL || VARSIZE_ANY_EXHDR(receiver->last_file) != len ||
-		memcmp(VARDATA_ANY(file), VARDATA_ANY(receiver->last_file), len) != 0)
-	{
-		if (receiver->last_file != NULL)
-			pfree(receiver->last_file);
-		receiver->last_file = (text *) MemoryContextAlloc(receiver->context, VARSIZE_ANY(file));
-		memcpy(receiver->last_file, file, VARSIZE_ANY(file));
-	}
-	receiver->last_line = line;
 }
 
 /* A row of 'file' at 'line' was read. */
@@ -317,15 +298,17 @@ new_events_receive(TupleTableSlot *in, DestReceiver *self)
 			pfree(errors);
 	}
 
+	/* a row without a file or line is in no order */
 	if (file != NULL && !isnull[IN_SOURCE_LINE])
-		count_line(receiver, file, DatumGetInt64(values[IN_SOURCE_LINE]));
-	if (receiver->in_order)
 	{
-		receiver->in_order = file != NULL && !isnull[IN_SOURCE_LINE] &&
-			comes_after(receiver, file, DatumGetInt64(values[IN_SOURCE_LINE]));
-		if (receiver->in_order)
-			remember_place(receiver, file, DatumGetInt64(values[IN_SOURCE_LINE]));
+		int64		line = DatumGetInt64(values[IN_SOURCE_LINE]);
+
+		receiver->in_order = receiver->in_order && comes_after(receiver, file, line);
+		receiver->last_line = line;
+		count_line(receiver, file, line);
 	}
+	else
+		receiver->in_order = false;
 
 	bulk_set(table, out, 0, values[IN_USER_ID], isnull[IN_USER_ID]);
 	bulk_set(table, out, 1, PointerGetDatum(type), type == NULL);

@@ -280,7 +280,8 @@ DECLARE
     source        text;
     notices       text := current_setting('client_min_messages');
     quiet         boolean := ritual.quiet_scans(events_rel, profiles_rel);
-    bad           record;
+    events_read   record;
+    profiles_bad  record;
 BEGIN
     IF quiet THEN
         PERFORM set_config('client_min_messages', 'warning', true);
@@ -338,7 +339,7 @@ BEGIN
         user_id bigint, event_type text, raw_event_type text, event_date timestamp,
         source_file text, source_line bigint, scan_order bigint, errors text,
         included_line bigint) ON COMMIT DROP;
-    SELECT * INTO bad FROM ritual.copy_new_events(format($q$
+    SELECT * INTO events_read FROM ritual.copy_new_events(format($q$
         SELECT e.user_id::bigint, e.event_type::text, e.event_date::timestamp, %1$s, %3$s,
                e._ritual_included_line
           FROM (%2$s) e
@@ -410,21 +411,22 @@ BEGIN
          ORDER BY 1 LIMIT 1;
     END IF;
     PERFORM set_config('client_min_messages', notices, true);
-    in_order := bad.in_order;
-    event_files := bad.files;
-    event_lines := bad.last_lines;
+    in_order := events_read.in_order;
+    event_files := events_read.files;
+    event_lines := events_read.last_lines;
 
     -- what the quiet scans did not say, of the rows read new (a refresh
     -- that must rebuild reads them again)
     IF quiet AND gone IS NULL THEN
-        PERFORM ritual.report_bad_fields(events_rel, bad.bad_rows, bad.first_bad_file,
-                                         bad.first_bad_line, bad.first_bad_errors);
-        SELECT count(*) AS bad_rows, (array_agg(source_file ORDER BY source_file, source_line))[1] AS file,
-               (array_agg(source_line ORDER BY source_file, source_line))[1] AS line,
-               (array_agg(errors ORDER BY source_file, source_line))[1] AS errors
-          INTO bad FROM _ritual_profile_rows WHERE is_new AND errors IS NOT NULL;
-        PERFORM ritual.report_bad_fields(profiles_rel, bad.bad_rows, bad.file, bad.line,
-                                         bad.errors);
+        PERFORM ritual.report_bad_fields(events_rel, events_read.bad_rows,
+                                         events_read.first_bad_file, events_read.first_bad_line,
+                                         events_read.first_bad_errors);
+        SELECT source_file, source_line, errors, count(*) OVER () AS bad_rows
+          INTO profiles_bad FROM _ritual_profile_rows WHERE is_new AND errors IS NOT NULL
+         ORDER BY source_file, source_line LIMIT 1;
+        PERFORM ritual.report_bad_fields(profiles_rel, coalesce(profiles_bad.bad_rows, 0),
+                                         profiles_bad.source_file, profiles_bad.source_line,
+                                         profiles_bad.errors);
     END IF;
 END
 $fn$;
