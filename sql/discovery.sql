@@ -44,6 +44,17 @@ SELECT * FROM lake_files(:'lake' || '/.hidden.csv');
 SELECT * FROM lake_files(:'lake' || '/_tmp/*.csv');
 SELECT * FROM lake_files(:'lake' || '/.*.csv');
 
+-- a symbolic link back to a directory the walk is inside (loop -> .,
+-- sub/up -> ..) is not entered: each file is read once, under its shortest
+-- name, whatever the pattern
+\set looped :datadir '/looped'
+SELECT replace(file, :'looped', '<looped>') AS file, nrows FROM lake_files(:'looped');
+SELECT replace(file, :'looped', '<looped>') AS file, nrows FROM lake_files(:'looped' || '/**/*.csv');
+SELECT replace(file, :'looped', '<looped>') AS file, nrows FROM lake_files(:'looped' || '/*/*.csv');
+SELECT replace(file, :'looped', '<looped>') AS file, nrows FROM lake_files(:'looped' || '/*/*/*.csv');
+-- a link the path names itself is followed
+SELECT replace(file, :'looped', '<looped>') AS file, nrows FROM lake_files(:'looped' || '/sub/up/*.csv');
+SELECT replace(file, :'looped', '<looped>') AS file, nrows FROM lake_files(:'looped' || '/**');
 -- several paths, comma-separated; a file named twice is read once
 SELECT * FROM lake_files(:'lake' || '/2024/03/a.csv, ' || :'lake' || '/2024/04/c.csv');
 SELECT * FROM lake_files(:'lake' || '/2024/03/a.csv,' || :'lake' || '/2024/03/*.csv');

@@ -53,6 +53,22 @@ typedef struct Discovery
 static void add_path(Discovery *d, const char *path, const struct stat *st,
 					 const WalkedDir *walked);
 
+/*
+ * Whether directory 'st' is one the walk is already inside, reached again
+ * through a symbolic link back up: entering it would find the same files
+ * again under longer names, as many times as the pattern has segments.
+ */
+static bool
+walking_inside(const WalkedDir *walked, const struct stat *st)
+{
+	for (const WalkedDir *w = walked; w != NULL; w = w->parent)
+	{
+		if (w->dev == st->st_dev && w->ino == st->st_ino)
+			return true;
+	}
+	return false;
+}
+
 static bool
 has_glob_chars(const char *s)
 {
@@ -241,11 +257,8 @@ add_path(Discovery *d, const char *path, const struct stat *st,
 		WalkedDir	here = {st->st_dev, st->st_ino, walked};
 		WalkArg		arg = {d, &here};
 
-		for (const WalkedDir *w = walked; w != NULL; w = w->parent)
-		{
-			if (w->dev == st->st_dev && w->ino == st->st_ino)
-				return;			/* a link back to a directory being walked */
-		}
+		if (walking_inside(walked, st))
+			return;
 		for_each_entry(d, path, st, walk_entry, &arg);
 	}
 	else
@@ -274,6 +287,22 @@ typedef struct GlobArg
 static void match_segments(Discovery *d, const char *dir, char **segments,
 						   int nsegments, int next, const WalkedDir *walked);
 
+/*
+ * Match segments[next..] below directory 'path', unless the walk is inside
+ * it already.  'walked' holds the directories above it.
+ */
+static void
+enter_directory(Discovery *d, const char *path, const struct stat *st,
+				char **segments, int nsegments, int next,
+				const WalkedDir *walked)
+{
+	WalkedDir	here = {st->st_dev, st->st_ino, walked};
+
+	if (walking_inside(walked, st))
+		return;
+	match_segments(d, path, segments, nsegments, next, &here);
+}
+
 static void
 glob_entry(const DirEntry *e, void *arg)
 {
@@ -292,17 +321,8 @@ glob_entry(const DirEntry *e, void *arg)
 			return;
 		path = join_path(dir, name);
 		if (stat_path(path, &st) && S_ISDIR(st.st_mode))
-		{
-			WalkedDir	here = {st.st_dev, st.st_ino, g->walked};
-
-			for (const WalkedDir *w = g->walked; w != NULL; w = w->parent)
-			{
-				if (w->dev == st.st_dev && w->ino == st.st_ino)
-					return;
-			}
-			match_segments(g->d, path, g->segments, g->nsegments, g->next,
-						   &here);
-		}
+			enter_directory(g->d, path, &st, g->segments, g->nsegments, g->next,
+							g->walked);
 		return;
 	}
 
@@ -322,8 +342,8 @@ glob_entry(const DirEntry *e, void *arg)
 	if (g->next + 1 == g->nsegments)
 		add_path(g->d, path, &st, g->walked);
 	else if (S_ISDIR(st.st_mode))
-		match_segments(g->d, path, g->segments, g->nsegments, g->next + 1,
-					   g->walked);
+		enter_directory(g->d, path, &st, g->segments, g->nsegments,
+						g->next + 1, g->walked);
 }
 
 /*
@@ -414,7 +434,10 @@ matched_before(Discovery *d, const char *dir, int next)
 	return true;
 }
 
-/* Match segments[next..] of a pattern below directory 'dir'. */
+/*
+ * Match segments[next..] of a pattern below directory 'dir'; 'walked' holds
+ * 'dir' and the directories above it.
+ */
 static void
 match_segments(Discovery *d, const char *dir, char **segments, int nsegments,
 			   int next, const WalkedDir *walked)
@@ -427,8 +450,10 @@ match_segments(Discovery *d, const char *dir, char **segments, int nsegments,
 		return;
 	if (next == nsegments)
 	{
-		if (stat_path(dir, &st))
-			add_path(d, dir, &st, walked);
+		/* the pattern ends at 'dir' (after a '**'): all files below it */
+		WalkArg		arg = {d, walked};
+
+		for_each_entry(d, dir, NULL, walk_entry, &arg);
 		return;
 	}
 
@@ -457,7 +482,8 @@ match_segments(Discovery *d, const char *dir, char **segments, int nsegments,
 		if (next + 1 == nsegments)
 			add_path(d, path, &st, walked);
 		else if (S_ISDIR(st.st_mode))
-			match_segments(d, path, segments, nsegments, next + 1, walked);
+			enter_directory(d, path, &st, segments, nsegments, next + 1,
+							walked);
 	}
 }
 
@@ -472,6 +498,7 @@ expand_glob(Discovery *d, const char *pattern)
 	char	   *dir;
 	int			first_glob;
 	struct stat st;
+	WalkedDir	root;
 
 	for (char *tok = strtok_r(copy, "/", &saveptr); tok != NULL;
 		 tok = strtok_r(NULL, "/", &saveptr))
@@ -505,7 +532,10 @@ expand_glob(Discovery *d, const char *pattern)
 			break;
 		}
 	}
-	match_segments(d, dir, segments, nsegments, first_glob, NULL);
+	root.dev = st.st_dev;
+	root.ino = st.st_ino;
+	root.parent = NULL;
+	match_segments(d, dir, segments, nsegments, first_glob, &root);
 	if (d->matched_below != NULL)
 		key_set_free(d->matched_below);
 	d->matched_below = NULL;

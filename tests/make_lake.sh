@@ -11,6 +11,8 @@
 #     and DIR/guarded_flags/ok=true, ok=false: partitions of two rows, the
 #     directories event_date=2024-01-04 and ok=false unreadable, to prove
 #     that a query they cannot match never lists them
+#   DIR/looped/: a.csv and sub/b.csv, with symbolic links back up (loop -> .,
+#     sub/up -> ..), for the suite 'discovery'
 set -euo pipefail
 dir=$1
 lake="$dir/lake365"
@@ -68,6 +70,14 @@ for ok in true false; do
 done
 chmod -R a+rX "$dir/guarded" "$dir/guarded_flags"
 chmod 000 "$dir/guarded/event_date=2024-01-04" "$dir/guarded_flags/ok=false"
+
+rm -rf "$dir/looped"
+mkdir -p "$dir/looped/sub"
+printf 'user_id\n1\n' >"$dir/looped/a.csv"
+printf 'user_id\n2\n3\n' >"$dir/looped/sub/b.csv"
+ln -s . "$dir/looped/loop"
+ln -s .. "$dir/looped/sub/up"
+chmod -R a+rX "$dir/looped"
 
 # empty directories the suite 'write' writes into
 rm -rf "$dir/written"

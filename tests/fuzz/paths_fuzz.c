@@ -21,7 +21,9 @@
  *	            odd names, a symbolic-link loop, a dangling link); bit 7 of
  *	            the first byte is missing_ok.  The paths are split, and
  *	            those that stay inside the tree are discovered: the files
- *	            found are sorted, each once, and are files of the tree.
+ *	            found are sorted, each once, and are files of the tree;
+ *	            found by one path, no file is found under two names (the
+ *	            walk does not follow the loop back up).
  *	            Discovered again with a filter of key=value directories
  *	            (bit 6 chooses which it rules out), the files found are
  *	            among those, and each one missing is below a directory the
@@ -442,6 +444,8 @@ discover(void *arg)
 	ListCell   *lc;
 	const char *previous = NULL;
 	size_t		tree_len = strlen(tree);
+	struct stat *found = NULL;	/* the files a single path found */
+	int			nfound = 0;
 
 	foreach(lc, paths)
 	{
@@ -466,8 +470,21 @@ discover(void *arg)
 			fuzz_fail("file %s found outside the tree", file->path);
 		if (stat(file->path, &st) != 0 || S_ISDIR(st.st_mode))
 			fuzz_fail("%s found, but it is not a file", file->path);
+		if (list_length(paths) == 1)
+		{
+			for (int i = 0; i < nfound; i++)
+			{
+				if (found[i].st_dev == st.st_dev && found[i].st_ino == st.st_ino)
+					fuzz_fail("%s found under a second name", file->path);
+			}
+			found = realloc(found, sizeof(struct stat) * (nfound + 1));
+			if (found == NULL)
+				fuzz_fail("out of memory");
+			found[nfound++] = st;
+		}
 		previous = file->path;
 	}
+	free(found);
 	d->found = true;
 	discover_filtered(d, paths, files);
 }
