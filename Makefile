@@ -3,36 +3,35 @@
 
 MODULE_big = ritual
 OBJS = \
-	src/aggregates.o \
 	ritual_fdw.o \
-	src/convert.o \
-	src/readers/csv/csv_describe.o \
-	src/readers/csv/csv_reader.o \
-	src/readers/csv/csv_source.o \
-	src/decompress.o \
-	src/dir_cache.o \
-	src/discovery.o \
 	src/analytics/bulk_insert.o \
 	src/analytics/event_pass.o \
 	src/analytics/flag_counts.o \
+	src/analytics/functions.o \
 	src/analytics/new_events.o \
 	src/analytics/text_hash.o \
-	src/analytics/functions.o \
-	src/import.o \
-	src/ingest.o \
-	src/ingest_batch.o \
-	src/listing.o \
-	src/options.o \
-	src/parallel.o \
-	src/parquet_functions.o \
-	src/partitions.o \
-	src/pending_files.o \
-	src/ranges.o \
+	src/fdw/aggregates.o \
+	src/fdw/import.o \
+	src/fdw/listing.o \
+	src/fdw/options.o \
+	src/fdw/parallel.o \
+	src/fdw/scan.o \
+	src/ingest/batch.o \
+	src/ingest/ingest.o \
+	src/lake/dir_cache.o \
+	src/lake/discovery.o \
+	src/lake/partitions.o \
+	src/lake/pending_files.o \
+	src/readers/csv/csv_describe.o \
+	src/readers/csv/csv_reader.o \
+	src/readers/csv/csv_source.o \
+	src/readers/decompress.o \
 	src/readers/parquet/codecs.o \
 	src/readers/parquet/column.o \
 	src/readers/parquet/delta.o \
 	src/readers/parquet/encodings.o \
 	src/readers/parquet/footer.o \
+	src/readers/parquet/inspect.o \
 	src/readers/parquet/metadata.o \
 	src/readers/parquet/names.o \
 	src/readers/parquet/page.o \
@@ -43,8 +42,9 @@ OBJS = \
 	src/readers/parquet/thrift.o \
 	src/readers/parquet/values.o \
 	src/removed_functions.o \
-	src/scan.o \
-	src/type_guess.o \
+	src/values/convert.o \
+	src/values/ranges.o \
+	src/values/type_guess.o \
 	src/writers/compress.o \
 	src/writers/parquet/column_chunk.o \
 	src/writers/parquet/encode.o \
@@ -115,5 +115,5 @@ bench: all
 .PHONY: bench
 
 # each object is rebuilt when a header it may include changes
-$(OBJS): src/ritual.h src/convert.h src/type_guess.h $(wildcard src/readers/*.h src/readers/*/*.h) \
+$(OBJS): src/ritual.h src/values/convert.h src/values/type_guess.h $(wildcard src/readers/*.h src/readers/*/*.h) \
 	$(wildcard src/writers/*.h src/writers/*/*.h src/analytics/*.h)

@@ -34,7 +34,7 @@
 #include "utils/rel.h"
 #include "utils/sampling.h"
 
-#include "src/convert.h"
+#include "src/values/convert.h"
 #include "src/readers/parquet/parquet.h"
 #include "src/ritual.h"
 
@@ -1189,7 +1189,7 @@ ritualEndForeignInsert(pg_attribute_unused() EState *estate,
 
 /*
  * ritualImportForeignSchema
- *		Tables for the files and lakes of a directory (src/import.c).
+ *		Tables for the files and lakes of a directory (src/fdw/import.c).
  */
 static List *
 ritualImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)

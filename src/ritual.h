@@ -14,6 +14,7 @@
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "nodes/bitmapset.h"
+#include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 #include "utils/memutils.h"
 #include "utils/relcache.h"
@@ -98,10 +99,23 @@ typedef struct RitualOptions
 	RitualColumn *columns;		/* one per attribute of the table */
 } RitualOptions;
 
-/* options.c */
+/* Whether 'options' (DefElem *, as a user gave them) has one named 'name'. */
+static inline bool
+ritual_has_option(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		if (strcmp(lfirst_node(DefElem, lc)->defname, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* fdw/options.c */
 extern RitualOptions *ritual_get_options(Oid foreigntableid);
 extern RitualOptions *ritual_import_options(Oid serverid, List *import_options);
-extern bool ritual_has_option(List *options, const char *name);
 extern List *ritual_split_paths(const char *value);
 extern const char *ritual_meta_name(RitualMeta meta);
 extern RitualFormat ritual_format_of(const RitualOptions *opts,
@@ -109,7 +123,7 @@ extern RitualFormat ritual_format_of(const RitualOptions *opts,
 extern const char *ritual_closest_word(const char *value,
 									   const char *const *words);
 
-/* discovery.c */
+/* lake/discovery.c */
 typedef struct RitualFile
 {
 	char	   *path;
@@ -146,7 +160,7 @@ extern List *ritual_discover_files_filtered(List *patterns, bool missing_ok,
 											RitualDirFilter *filter);
 extern int64 ritual_total_size(List *files);
 
-/* dir_cache.c */
+/* lake/dir_cache.c */
 struct stat;
 
 typedef struct RitualDirEntry
@@ -180,17 +194,17 @@ extern RitualDirListing *ritual_read_dir(const char *path,
 extern void ritual_dir_partitions(RitualDirListing *listing);
 extern void ritual_release_dir(RitualDirListing *listing);
 
-/* import.c */
+/* fdw/import.c */
 struct ImportForeignSchemaStmt;
 extern List *ritual_import_schema(struct ImportForeignSchemaStmt *stmt,
 								  Oid serverid);
 
-/* pending_files.c */
+/* lake/pending_files.c */
 extern char *ritual_pending_name(const char *final_name);
 extern char *ritual_settle_pending(const char *dir, const char *name,
 								   char **final_name);
 
-/* decompress.c */
+/* readers/decompress.c */
 typedef struct Decompressor Decompressor;
 typedef ssize_t (*RitualReadRaw) (void *arg, char *buffer, Size len);
 
@@ -201,7 +215,7 @@ extern Size decompress_read(Decompressor *d, char *out, Size len,
 							RitualReadRaw read_raw, void *arg);
 extern void decompress_end(Decompressor *d);
 
-/* ranges.c */
+/* values/ranges.c */
 struct ForeignScanState;
 struct PlannerInfo;
 
@@ -238,7 +252,7 @@ extern bool ritual_range_may_match(const RitualRangeFilter *filter,
 								   const RitualColumnRange *ranges);
 extern bool ritual_contains_param(Node *node, bool exec_only);
 
-/* partitions.c */
+/* lake/partitions.c */
 struct RitualConverter;
 
 /* The files of a table, listed with its partition directories pruned. */
@@ -277,12 +291,12 @@ extern List *ritual_prune_files(struct ForeignScanState *node, List *clauses,
 								const RitualOptions *opts, List *files,
 								bool explain_only);
 
-/* listing.c */
+/* fdw/listing.c */
 extern MemoryContext ritual_listing_context(void);
 extern int	ritual_listing_keep(MemoryContext context, RitualListing *listing);
 extern RitualListing *ritual_listing_take(int token);
 
-/* writer.c */
+/* writers/writer.c */
 typedef struct RitualWriter RitualWriter;
 
 extern RitualWriter *ritual_writer_begin(Relation rel,
@@ -290,7 +304,7 @@ extern RitualWriter *ritual_writer_begin(Relation rel,
 extern void ritual_writer_insert(RitualWriter *writer,
 								 TupleTableSlot *slot);
 
-/* ingest_batch.c: one file's share of a ritual.ingest batch */
+/* ingest/batch.c: one file's share of a ritual.ingest batch */
 typedef struct RitualIngestFile
 {
 	char	   *path;
@@ -331,7 +345,7 @@ typedef struct RitualIngestScan
 	int64		record_start;
 } RitualIngestScan;
 
-/* ingest_batch.c */
+/* ingest/batch.c */
 extern RitualIngestScan *ritual_ingest_batch_begin(Oid source, Oid target,
 												   int64 batch, int nfiles,
 												   int64 bytes_total);
@@ -357,7 +371,7 @@ typedef struct RitualReadCounts
 								 * pages */
 } RitualReadCounts;
 
-/* parallel.c */
+/* fdw/parallel.c */
 typedef struct RitualParallelState RitualParallelState;
 
 extern int	ritual_parallel_block_kb;
@@ -381,7 +395,7 @@ extern void ritual_parallel_totals(RitualParallelState *ps, int64 *bad_rows,
 								   int *files_read, char **first_bad,
 								   RitualReadCounts *counts);
 
-/* scan.c */
+/* fdw/scan.c */
 /* A record's place in its file. */
 typedef struct RitualPosition
 {
@@ -478,7 +492,7 @@ extern const RitualReadCounts *ritual_scan_read_counts(RitualScan *scan);
 extern void ritual_scan_set_filter(RitualScan *scan,
 								   const RitualRangeFilter *filter);
 
-/* aggregates.c */
+/* fdw/aggregates.c */
 typedef struct RitualAggregates RitualAggregates;
 
 extern bool ritual_aggregates_plan(List *exprs, Index relid, List **tlist,

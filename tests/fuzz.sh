@@ -77,10 +77,10 @@ compile tests/fuzz/shim.c "$BUILD/obj/shim.o"
 # the reader's buffer sizes become variables each input sets
 compile src/readers/csv/csv_reader.c "$BUILD/obj/csv_reader.o" -include tests/fuzz/shim.h \
     -DREAD_CHUNK_SIZE=fuzz_read_chunk_size -DPREFIX_BUFFER_SIZE=fuzz_prefix_buffer_size
-compile src/decompress.c "$BUILD/obj/decompress.o" -include tests/fuzz/shim.h \
+compile src/readers/decompress.c "$BUILD/obj/decompress.o" -include tests/fuzz/shim.h \
     -DCOMPRESSED_BUFFER_SIZE=fuzz_compressed_buffer_size
-for f in dir_cache discovery partitions options; do
-    compile "src/$f.c" "$BUILD/obj/$f.o"
+for f in lake/dir_cache lake/discovery lake/partitions fdw/options; do
+    compile "src/$f.c" "$BUILD/obj/${f#*/}.o"
 done
 EXTENSION_OBJS=("$BUILD"/obj/{csv_reader,decompress,dir_cache,discovery,partitions,options}.o)
 for f in thrift metadata footer values names page page_buffers codecs rle delta encodings column; do
@@ -120,9 +120,9 @@ for name in "${selected[@]}"; do
     if [ -z "$runs" ] || $seconds_given; then limit+=(-max_total_time="$seconds"); fi
     # paths_fuzz's inputs are option values and paths in which each '@'
     # (the scratch tree) and each escape grows, so that 1 kB inputs already
-    # pass MAXPGPATH; src/discovery.c, src/partitions.c and src/options.c
-    # keep no buffer of fixed size, and longer inputs only walk the tree
-    # again, at a quarter of the speed
+    # pass MAXPGPATH; src/lake/discovery.c, src/lake/partitions.c and
+    # src/fdw/options.c keep no buffer of fixed size, and longer inputs only
+    # walk the tree again, at a quarter of the speed
     max_len=4096
     [ "$name" = paths_fuzz ] && max_len=1024
     started=$(date +%s)

@@ -19,7 +19,7 @@
 #ifndef RITUAL_SOURCE_H
 #define RITUAL_SOURCE_H
 
-#include "convert.h"
+#include "values/convert.h"
 #include "ritual.h"
 
 /* How one attribute of the table is filled, as the source sees it. */

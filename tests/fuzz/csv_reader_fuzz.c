@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * csv_reader_fuzz.c
- *		  libFuzzer harness of the CSV reader (src/csv_reader.c), read as
- *		  the scan and ritual.ingest read it, under every option setting.
+ *		  libFuzzer harness of the CSV reader
+ *		  (src/readers/csv/csv_reader.c), read as the scan and ritual.ingest
+ *		  read it, under every option setting.
  *
  * The input's first eight bytes choose the setting, the rest is the file:
  *

@@ -2,7 +2,7 @@
  *
  * decompress_fuzz.c
  *		  libFuzzer harness of the gzip and zstd decompressors
- *		  (src/decompress.c).
+ *		  (src/readers/decompress.c).
  *
  * The input's first three bytes choose the setting, the rest is the
  * compressed file:

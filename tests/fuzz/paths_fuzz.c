@@ -2,9 +2,9 @@
  *
  * paths_fuzz.c
  *		  libFuzzer harness of paths: option "path" split into paths
- *		  (src/options.c), globs and directories found (src/discovery.c),
+ *		  (src/fdw/options.c), globs and directories found (src/lake/discovery.c),
  *		  and key=value partition directories URL-decoded
- *		  (src/partitions.c), against the partition directories INSERT
+ *		  (src/lake/partitions.c), against the partition directories INSERT
  *		  writes (src/writers/writer.c).
  *
  * The input's first byte chooses what the rest is:
@@ -53,7 +53,7 @@
 
 /*
  * Hidden files a crash left are settled by the commit log of the cluster
- * that wrote them (src/pending_files.c); the harness has no cluster, and
+ * that wrote them (src/lake/pending_files.c); the harness has no cluster, and
  * to a cluster that did not write it a hidden file is not pending: passed
  * over, as here.
  */

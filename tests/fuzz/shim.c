@@ -4,12 +4,12 @@
  *		  A minimal stand-in for the PostgreSQL backend, so that the
  *		  extension's own sources can be fuzzed outside a server.
  *
- * The harnesses link src/csv_reader.c, src/decompress.c, src/discovery.c,
- * src/partitions.c and src/options.c unchanged (the linker drops the
- * functions no harness calls, and with them their needs); PostgreSQL's
- * libpgport and libpgcommon supply what they can (psprintf, path and string
- * functions, encoding checks).  This file supplies the rest of what `nm -u`
- * lists, and no more:
+ * The harnesses link src/readers/csv/csv_reader.c,
+ * src/readers/decompress.c, src/lake/discovery.c, src/lake/partitions.c and
+ * src/fdw/options.c unchanged (the linker drops the functions no harness
+ * calls, and with them their needs); PostgreSQL's libpgport and libpgcommon
+ * supply what they can (psprintf, path and string functions, encoding
+ * checks).  This file supplies the rest of what `nm -u` lists, and no more:
  *
  * - memory contexts over malloc: every chunk is preceded by its context, as
  *   GetMemoryChunkContext expects; a context deletes its children and frees

@@ -5,11 +5,12 @@
  *		  stand-in for the PostgreSQL backend that the extension's sources
  *		  are linked against outside a server.
  *
- * This header is also forced (clang -include) into src/csv_reader.c and
- * src/decompress.c, whose buffer sizes (READ_CHUNK_SIZE, PREFIX_BUFFER_SIZE,
- * COMPRESSED_BUFFER_SIZE) the fuzz build sets to the variables below, so
- * that the harnesses reach the buffer boundaries with inputs of a few bytes,
- * and do not pay for buffers of a megabyte on every input.
+ * This header is also forced (clang -include) into
+ * src/readers/csv/csv_reader.c and src/readers/decompress.c, whose buffer
+ * sizes (READ_CHUNK_SIZE, PREFIX_BUFFER_SIZE, COMPRESSED_BUFFER_SIZE) the
+ * fuzz build sets to the variables below, so that the harnesses reach the
+ * buffer boundaries with inputs of a few bytes, and do not pay for buffers
+ * of a megabyte on every input.
  *
  *-------------------------------------------------------------------------
  */

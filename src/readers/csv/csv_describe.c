@@ -31,7 +31,7 @@
 
 #include "csv_describe.h"
 #include "csv_reader.h"
-#include "type_guess.h"
+#include "values/type_guess.h"
 
 /* records whose values decide the types */
 #define SAMPLE_RECORDS		1000

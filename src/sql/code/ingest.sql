@@ -1,6 +1,6 @@
 /*
  * src/sql/code/ingest.sql: ritual.ingest and its views.  ritual.ingest
- * (src/ingest.c) appends to a table what is new in the files of a
+ * (src/ingest/ingest.c) appends to a table what is new in the files of a
  * ritual_fdw foreign table, writing the checkpoint of
  * src/sql/tables/ingest.sql in the caller's transaction.
  */
@@ -14,7 +14,7 @@ COMMENT ON VIEW ritual.ingest_log IS 'The ingest log with each batch''s source a
 
 /*
  * ritual.ingest: append to 'target' what is new in the files of 'source',
- * exactly once.  See docs/ingest.md.  Written in C (src/ingest.c): it
+ * exactly once.  See docs/ingest.md.  Written in C (src/ingest/ingest.c): it
  * reads and inserts as the caller and keeps the checkpoint as the owner of
  * the checkpoint tables, so that no step of it is reachable on its own.
  */

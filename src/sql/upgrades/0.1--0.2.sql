@@ -9,7 +9,7 @@
 \echo Use "ALTER EXTENSION ritual UPDATE" to load this file. \quit
 
 /*
- * ritual.ingest is one C function (src/ingest.c) that keeps the checkpoint
+ * ritual.ingest is one C function (src/ingest/ingest.c) that keeps the checkpoint
  * as the tables' owner: its internal steps lose their SQL entry, the roles
  * that 0.1's ritual.grant_ingest let write the checkpoint tables keep only
  * SELECT (not of the fingerprints), and row security shows a role the

@@ -466,20 +466,6 @@ apply_option(RitualOptions *opts, DefElem *def)
 	}
 }
 
-/* Whether 'options' (DefElem *) has one named 'name'. */
-bool
-ritual_has_option(List *options, const char *name)
-{
-	ListCell   *lc;
-
-	foreach(lc, options)
-	{
-		if (strcmp(lfirst_node(DefElem, lc)->defname, name) == 0)
-			return true;
-	}
-	return false;
-}
-
 /*
  * Checks that involve several options.  The validator sees one catalog's
  * list, and a table may take the rest from its server, so it passes

@@ -9,7 +9,7 @@
 #ifndef RITUAL_TYPE_GUESS_H
 #define RITUAL_TYPE_GUESS_H
 
-#include "convert.h"
+#include "values/convert.h"
 
 /* What a column's values may still be, narrowed by each value seen. */
 typedef struct RitualTypeGuess

@@ -35,7 +35,7 @@
 
 #include "readers/source.h"
 #include "ritual.h"
-#include "type_guess.h"
+#include "values/type_guess.h"
 
 /* A table to make: its name, and the path its option gets. */
 typedef struct ImportTable

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
- * ingest_batch.c
- *		  One batch of ritual.ingest (src/ingest.c) while it is read: hand it
+ * batch.c
+ *		  One batch of ritual.ingest (src/ingest/ingest.c) while it is read: hand it
  *		  to the scan of its source that the batch's insert runs, and to no
  *		  other; keep the rows that scan rejects; show the batch's progress
  *		  in pg_stat_progress_copy; and insert into a plain table as COPY FROM
@@ -33,7 +33,7 @@
 #include "utils/rls.h"
 #include "utils/tuplestore.h"
 
-#include "convert.h"
+#include "values/convert.h"
 #include "ritual.h"
 
 /* How much of a rejected record its row in ritual.ingest_rejects keeps. */

@@ -24,7 +24,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "convert.h"
+#include "values/convert.h"
 #include "readers/source.h"
 #include "ritual.h"
 

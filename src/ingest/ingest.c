@@ -12,7 +12,7 @@
  * switched around each statement as PostgreSQL's foreign-key checks do: so
  * a role needs no privilege on them beyond reading the rows of its own
  * streams, cannot forge a checkpoint, and no internal step of an ingest is
- * reachable from SQL.  ingest_batch.c hands the batch to the scan.
+ * reachable from SQL.  batch.c hands the batch to the scan.
  *
  *-------------------------------------------------------------------------
  */

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * parquet_functions.c
+ * inspect.c
  *		  ritual.parquet_metadata() and ritual.parquet_schema(): a Parquet
  *		  file's footer as rows, one per column chunk or schema element,
  *		  shaped like DuckDB's functions of the same names.

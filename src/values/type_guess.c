@@ -16,7 +16,7 @@
 
 #include "catalog/pg_type.h"
 
-#include "type_guess.h"
+#include "values/type_guess.h"
 
 #define MAY_BOOL		(1 << 0)
 #define MAY_BIGINT		(1 << 1)

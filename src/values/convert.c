@@ -34,7 +34,7 @@
 #include "utils/resowner.h"
 #include "utils/typcache.h"
 
-#include "convert.h"
+#include "values/convert.h"
 
 /*
  * ritual_soft_input_needs_subtransaction

@@ -29,7 +29,7 @@
 #include "utils/typcache.h"
 #include "utils/rel.h"
 
-#include "convert.h"
+#include "values/convert.h"
 #include "ritual.h"
 
 #define HIVE_DEFAULT_PARTITION	"__HIVE_DEFAULT_PARTITION__"
