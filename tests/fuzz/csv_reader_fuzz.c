@@ -76,7 +76,6 @@ typedef struct Records
 	size_t	   *starts;			/* where each record starts in data */
 	int			starts_size;
 	bool		failed;			/* an ERROR ended the reading */
-	bool		malformed;		/* some record was malformed */
 	char		error[512];
 } Records;
 
@@ -120,7 +119,6 @@ records_reset(Records *r)
 	r->len = 0;
 	r->count = 0;
 	r->failed = false;
-	r->malformed = false;
 	r->error[0] = '\0';
 }
 
@@ -144,7 +142,6 @@ add_record(Records *out, const CsvRecord *record, int64 line)
 	put(out, &line, sizeof(line));
 	put(out, &record->nfields, sizeof(record->nfields));
 	put(out, &malformed, 1);
-	out->malformed |= malformed;
 	for (int i = 0; i < record->nfields; i++)
 	{
 		const char *value = csv_field_value(record, i);
