@@ -691,6 +691,8 @@ DECLARE
     first_clean   date;
     last_clean    date;
     old_first_clean date;
+    first_new_day date;
+    last_new_day  date;
     old_last_clean date;
     judge_from    date := '-infinity';
     last_signup   date;
@@ -825,8 +827,12 @@ BEGIN
 
         CREATE INDEX ON _ritual_work (old_event_id);
         -- ... all events of users whose profile changed, every included row
-        -- of a (user, type, date) a new row has, and rows whose
-        -- future_event changes with the reference time (when it moved)
+        -- of a (user, type, date) a new row has (within the new rows' days:
+        -- new rows that are the latest by time then cost one range of the
+        -- day index, not a probe each), and rows whose future_event changes
+        -- with the reference time (when it moved)
+        SELECT min(event_date)::date, max(event_date)::date INTO first_new_day, last_new_day
+          FROM _ritual_new_events;
         INSERT INTO _ritual_work
         SELECT e.event_id, e.event_id, e.user_id, e.event_type, e.raw_event_type, e.event_date,
                e.source_file, e.source_line, e.flags, e.prev_event_type, e.session_number, false
@@ -838,6 +844,7 @@ BEGIN
                 SELECT e.event_id FROM ritual.enriched_events e
                   JOIN _ritual_new_events n ON n.user_id = e.user_id
                    AND n.event_date = e.event_date AND n.event_type = e.event_type
+                 WHERE e.event_day BETWEEN first_new_day AND last_new_day
                 UNION
                 SELECT event_id FROM ritual.enriched_events
                  WHERE reference > state.reference_time
@@ -910,7 +917,9 @@ BEGIN
                CASE WHEN f.flags = 0
                     THEN coalesce(a.anchor_session - 1, 0)
                          + ritual.session_number(f.event_date, session_gap) OVER w END AS session_number,
-               f.flags, array_to_string(ritual.flag_names(f.flags), ',') AS flag_names,
+               f.flags,
+               CASE WHEN f.flags = 0 THEN '' ELSE array_to_string(ritual.flag_names(f.flags), ',') END
+                   AS flag_names,
                f.source_file, f.source_line, f.old_event_id, f.old_flags, f.old_prev
           FROM _ritual_flagged f
           LEFT JOIN _ritual_anchors a ON a.user_id = f.user_id
