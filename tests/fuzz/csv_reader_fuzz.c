@@ -17,7 +17,8 @@
  *	                  line ends before a parallel unit (the whole file, or a
  *	                  few bytes)
  *	 5  flags         (bits 0-1: stored plain, gzip or zstd; bit 2: also read
- *	                  in parallel-scan units; bit 3: also read as ingest)
+ *	                  in parallel-scan units; bit 3: also read as ingest;
+ *	                  bit 4: max_record_size 32 bytes, not the default)
  *	 6, 7            byte positions (x/256 of the file) for those units
  *
  * Settings the option validator rejects (delimiter equal to quote or escape,
@@ -514,7 +515,7 @@ LLVMFuzzerTestOneInput(const uint8 *data, size_t size)
 	opts.on_error = RITUAL_ON_ERROR_STOP;
 	opts.reject_limit = -1;
 	flags = data[5];
-	opts.max_record_size = RITUAL_DEFAULT_RECORD_BYTES;
+	opts.max_record_size = (flags & 16) ? 32 : RITUAL_DEFAULT_RECORD_BYTES;
 	compression = flags & 3;
 	if (compression == 3)
 		compression = 0;

@@ -453,6 +453,14 @@ reject_stray_quote(CsvReader *r, const char *rest, Size len)
 {
 	if (r->nfields == r->record_first_field)
 		r->record_line = r->line;
+
+	/*
+	 * The bytes up to the stray quote count as a record's: a reading that
+	 * stopped before the quote (an ingest batch of a file being written)
+	 * would have found them too long.
+	 */
+	if (r->record_bytes + r->parser.entry_pos > r->max_record)
+		report_record_too_long(r);
 	r->record_malformed = "a quote in a field neither opens, closes nor doubles a quote";
 	push_record(r);
 
