@@ -94,8 +94,13 @@ SELECT write_lines(:'lake' || '/p01.csv', 2, 1201);
 SELECT write_lines(:'lake' || '/p02.csv', 1202, 2401);
 SELECT * FROM ingest_and_refresh(max_files => 1);
 SELECT * FROM ingest_and_refresh();
--- 3, 4: a new gzip file and lines appended to p01; max_bytes takes one file
+-- 3, 4: a new gzip file and lines appended to p01; max_bytes takes one
+-- file, the older (written within one tick of the file system's clock, the
+-- two could have the same time, and then p01 would come first by name)
 SELECT write_lines(:'lake' || '/p03.csv.gz', 2402, 3601, 'gzip');
+SELECT format('COPY (SELECT) TO PROGRAM %L',
+              format('touch -d ''2 seconds ago'' %s && cat > /dev/null', :'lake' || '/p03.csv.gz'))
+\gexec
 SELECT write_lines(:'lake' || '/p01.csv', 3602, 4201, 'append');
 SELECT * FROM ingest_and_refresh(max_bytes => 1);
 SELECT * FROM ingest_and_refresh();
