@@ -6,9 +6,11 @@ OBJS = \
 	ritual_fdw.o \
 	src/analytics/bulk_insert.o \
 	src/analytics/event_pass.o \
+	src/analytics/event_rows.o \
 	src/analytics/flag_counts.o \
 	src/analytics/functions.o \
 	src/analytics/new_events.o \
+	src/analytics/refresh_pass.o \
 	src/analytics/text_hash.o \
 	src/fdw/aggregates.o \
 	src/fdw/import.o \

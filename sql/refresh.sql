@@ -243,11 +243,24 @@ CREATE TABLE later AS SELECT * FROM ev WHERE source_line > :cut;
 DELETE FROM ev WHERE source_line > :cut;
 SELECT count(*) AS reports FROM ritual.build_reports('ev', 'pr', reference_time => :'spikes_reference');
 INSERT INTO ev SELECT * FROM later;
+-- a refresh rolled back leaves dead entries in the index by user and time,
+-- which the refresh after it reads past
+BEGIN;
+SELECT count(*) AS reports FROM ritual.refresh_reports('ev', 'pr', reference_time => :'spikes_reference');
+ROLLBACK;
 SELECT count(*) AS reports FROM ritual.refresh_reports('ev', 'pr', reference_time => :'spikes_reference');
 SELECT * FROM last_build;
 SELECT * FROM full_build_differences();
 SELECT day, kind, string_agg(series, ', ' ORDER BY series) AS series
   FROM ritual.spikes GROUP BY day, kind ORDER BY day;
+-- a refresh finds each user's events through that index, and says so
+-- when it is gone
+DROP INDEX ritual.enriched_events_user_id_event_date_event_id_idx;
+INSERT INTO ev SELECT user_id, event_type, event_date + interval '1 minute', source_file,
+                      source_line + 1000000
+  FROM later ORDER BY source_line DESC LIMIT 1;
+SELECT count(*) AS reports FROM ritual.refresh_reports('ev', 'pr', reference_time => :'spikes_reference');
+CREATE INDEX ON ritual.enriched_events (user_id, event_date, event_id);
 DROP TABLE ev, pr, later;
 DROP VIEW last_build;
 DROP FUNCTION full_build_differences(), snapshot_differences(), snapshot_reports();

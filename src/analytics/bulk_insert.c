@@ -28,14 +28,47 @@
 #include "analytics/bulk_insert.h"
 
 /*
+ * The attribute index of each of 'columns' in 'rel', which must be all of
+ * its live columns, in order: a reporting table as its release made it.
+ */
+int *
+column_attnums(Relation rel, const ColumnSpec *columns, int ncolumns)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int		   *attnums = palloc(sizeof(int) * ncolumns);
+	int			column = 0;
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		if (column == ncolumns || strcmp(NameStr(att->attname), columns[column].name) != 0 ||
+			att->atttypid != columns[column].type)
+		{
+			column = -1;
+			break;
+		}
+		attnums[column++] = i;
+	}
+	if (column != ncolumns)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s does not have the columns of its release",
+						quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												   RelationGetRelationName(rel))),
+				 errhint("Its columns were changed by hand; a fresh CREATE EXTENSION ritual restores them.")));
+	return attnums;
+}
+
+/*
  * Open the table 'relid' for writing the columns 'columns' (all of its
  * live columns, in order).
  */
 void
 bulk_open(BulkTable *table, Oid relid, const ColumnSpec *columns, int ncolumns)
 {
-	TupleDesc	desc;
-	int			column = 0;
 	AclResult	acl;
 	const char *what;
 	const char *name;
@@ -60,34 +93,15 @@ bulk_open(BulkTable *table, Oid relid, const ColumnSpec *columns, int ncolumns)
 				 errdetail("A full build writes the rows of %s directly, in batches, past the executor: no trigger or rule fires and no constraint is checked; the table's indexes are made once the rows are in.", name),
 				 errhint("Remove what was added to %s; the reporting tables are rebuilt whole by every full build.", name)));
 
-	desc = RelationGetDescr(table->rel);
-	table->attnums = palloc(sizeof(int) * ncolumns);
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped)
-			continue;
-		if (column == ncolumns || strcmp(NameStr(att->attname), columns[column].name) != 0 ||
-			att->atttypid != columns[column].type)
-		{
-			column = -1;
-			break;
-		}
-		table->attnums[column++] = i;
-	}
-	if (column != ncolumns)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("%s does not have the columns of its release", name),
-				 errhint("Its columns were changed by hand; a fresh CREATE EXTENSION ritual restores them.")));
+	table->attnums = column_attnums(table->rel, columns, ncolumns);
 
 	table->used = 0;
 	table->bytes = 0;
 	table->cid = GetCurrentCommandId(true);
 	table->bistate = GetBulkInsertState();
-	for (int i = 0; i < BULK_ROWS; i++)
-		table->slots[i] = table_slot_create(table->rel, NULL);
+	/* made as the rows come (a refresh writes a few rows to some tables), here */
+	memset(table->slots, 0, sizeof(table->slots));
+	table->slot_context = CurrentMemoryContext;
 	table->flush_context = AllocSetContextCreate(CurrentMemoryContext, "ritual bulk insert",
 												 ALLOCSET_DEFAULT_SIZES);
 }
@@ -120,6 +134,13 @@ bulk_next_slot(BulkTable *table)
 {
 	TupleTableSlot *slot = table->slots[table->used];
 
+	if (slot == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(table->slot_context);
+
+		slot = table->slots[table->used] = table_slot_create(table->rel, NULL);
+		MemoryContextSwitchTo(old);
+	}
 	ExecClearTuple(slot);
 	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
 	return slot;
@@ -155,7 +176,7 @@ void
 bulk_close(BulkTable *table)
 {
 	bulk_flush(table);
-	for (int i = 0; i < BULK_ROWS; i++)
+	for (int i = 0; i < BULK_ROWS && table->slots[i] != NULL; i++)
 		ExecDropSingleTupleTableSlot(table->slots[i]);
 	FreeBulkInsertState(table->bistate);
 	table_finish_bulk_insert(table->rel, 0);

@@ -28,7 +28,8 @@ typedef struct BulkTable
 {
 	Relation	rel;
 	int		   *attnums;		/* the table's attribute index of column i */
-	TupleTableSlot *slots[BULK_ROWS];
+	TupleTableSlot *slots[BULK_ROWS];	/* NULL until used */
+	MemoryContext slot_context; /* where the slots are made */
 	int			used;
 	Size		bytes;
 	CommandId	cid;
@@ -36,6 +37,7 @@ typedef struct BulkTable
 	MemoryContext flush_context;	/* what writing a batch allocates */
 } BulkTable;
 
+extern int *column_attnums(Relation rel, const ColumnSpec *columns, int ncolumns);
 extern void bulk_open(BulkTable *table, Oid relid, const ColumnSpec *columns, int ncolumns);
 extern TupleTableSlot *bulk_next_slot(BulkTable *table);
 extern void bulk_store(BulkTable *table, TupleTableSlot *slot, Size bytes, bool copy);

@@ -54,143 +54,17 @@
 #include "analytics/analytics.h"
 #include "analytics/bulk_insert.h"
 #include "analytics/flag_counts.h"
-#include "analytics/text_hash.h"
+#include "analytics/event_rows.h"
 
 PG_FUNCTION_INFO_V1(ritual_build_event_tables);
 
 /* rows fetched from the sorted read at a time: a batch written at most */
 #define FETCH_ROWS		BULK_ROWS
 
-/* types of one user and time kept in a list before a hash table pays */
-#define RUN_LIST_MAX	16
-
 /* ----------------------------------------------------------------
- *		Sets and counts of types
+ *		Counts of types
  * ----------------------------------------------------------------
  */
-
-/* The catalogue of event types, numbered from 0. */
-typedef struct CatalogueEntry
-{
-	text	   *type;			/* key */
-	int			id;
-} CatalogueEntry;
-
-typedef struct Catalogue
-{
-	HTAB	   *ids;
-	Datum	   *types;			/* types[id], the text */
-	int			count;
-} Catalogue;
-
-static void
-catalogue_load(Catalogue *catalogue, MemoryContext context)
-{
-	MemoryContext old;
-
-	if (SPI_execute("SELECT event_type FROM ritual.event_types WHERE event_type IS NOT NULL",
-					true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read ritual.event_types");
-	old = MemoryContextSwitchTo(context);
-	catalogue->count = (int) SPI_processed;
-	catalogue->types = palloc(sizeof(Datum) * Max(catalogue->count, 1));
-	catalogue->ids = text_set_create("ritual event types", Max(catalogue->count, 16),
-									 sizeof(CatalogueEntry), context);
-	for (int i = 0; i < catalogue->count; i++)
-	{
-		bool		isnull;
-		Datum		value = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-		text	   *type = DatumGetTextPCopy(value);
-		CatalogueEntry *entry;
-		bool		found;
-
-		entry = hash_search(catalogue->ids, &type, HASH_ENTER, &found);
-		entry->id = i;
-		catalogue->types[i] = PointerGetDatum(type);
-	}
-	MemoryContextSwitchTo(old);
-	SPI_freetuptable(SPI_tuptable);
-}
-
-/* The id of a type of the catalogue, or -1. */
-static int
-catalogue_id(Catalogue *catalogue, text *type)
-{
-	CatalogueEntry *entry = hash_search(catalogue->ids, &type, HASH_FIND, NULL);
-
-	return entry ? entry->id : -1;
-}
-
-/*
- * The types seen at one user and time, to find duplicates: catalogue types
- * by id, others by text, in a list until it grows long, then in a hash
- * table (a hostile file may put any number of types at one time).  All of
- * it lives in 'context', which is reset when the user or time changes.
- */
-typedef struct SeenTypes
-{
-	MemoryContext context;
-	Bitmapset  *known;
-	text	   *list[RUN_LIST_MAX];
-	int			listed;
-	HTAB	   *hashed;
-} SeenTypes;
-
-static void
-seen_reset(SeenTypes *seen)
-{
-	MemoryContextReset(seen->context);
-	seen->known = NULL;
-	seen->listed = 0;
-	seen->hashed = NULL;
-}
-
-/* Add the type; true when it was there already. */
-static bool
-seen_add(SeenTypes *seen, int id, text *type)
-{
-	MemoryContext old;
-	bool		found = false;
-
-	if (id >= 0)
-	{
-		if (bms_is_member(id, seen->known))
-			return true;
-		old = MemoryContextSwitchTo(seen->context);
-		seen->known = bms_add_member(seen->known, id);
-		MemoryContextSwitchTo(old);
-		return false;
-	}
-
-	if (seen->hashed == NULL)
-	{
-		for (int i = 0; i < seen->listed; i++)
-		{
-			if (text_pointer_match(&seen->list[i], &type, sizeof(text *)) == 0)
-				return true;
-		}
-	}
-	else if (hash_search(seen->hashed, &type, HASH_FIND, NULL) != NULL)
-		return true;
-
-	old = MemoryContextSwitchTo(seen->context);
-	type = DatumGetTextPCopy(PointerGetDatum(type));
-	if (seen->hashed == NULL && seen->listed < RUN_LIST_MAX)
-		seen->list[seen->listed++] = type;
-	else
-	{
-		if (seen->hashed == NULL)
-		{
-			seen->hashed = text_set_create("ritual types at one time", 4 * RUN_LIST_MAX,
-										   sizeof(text *), seen->context);
-			for (int i = 0; i < seen->listed; i++)
-				hash_search(seen->hashed, &seen->list[i], HASH_ENTER, NULL);
-		}
-		hash_search(seen->hashed, &type, HASH_ENTER, &found);
-	}
-	MemoryContextSwitchTo(old);
-	return found;
-}
 
 /* Counts keyed by two ints: (day, type id) or (previous type id, type id). */
 typedef struct PairKey
@@ -289,35 +163,21 @@ enum
 	IN_COLUMNS
 };
 
-/* the columns of the tables written, in their order */
-enum
-{
-	EE_EVENT_ID, EE_USER_ID, EE_EVENT_TYPE, EE_RAW_EVENT_TYPE, EE_EVENT_DATE,
-	EE_EVENT_DAY, EE_SIGNUP_DATE, EE_COHORT_WEEK, EE_WEEK_NUMBER, EE_PREV_EVENT_TYPE,
-	EE_NEXT_EVENT_TYPE, EE_SESSION_NUMBER, EE_FLAGS, EE_FLAG_NAMES, EE_SOURCE_FILE,
-	EE_SOURCE_LINE, EE_COLUMNS
+static const EventInputColumns input_columns = {
+	.columns = IN_COLUMNS, .event_id = IN_EVENT_ID, .user_id = IN_USER_ID, .event_type = IN_EVENT_TYPE,
+	.raw_event_type = IN_RAW_EVENT_TYPE, .event_date = IN_EVENT_DATE,
+	.source_file = IN_SOURCE_FILE, .source_line = IN_SOURCE_LINE,
+	.signup_date = IN_SIGNUP_DATE, .cohort_week = IN_COHORT_WEEK,
+	.known_user = IN_KNOWN_USER
 };
 
-static const ColumnSpec enriched_columns[EE_COLUMNS] = {
-	{"event_id", INT8OID}, {"user_id", INT8OID}, {"event_type", TEXTOID},
-	{"raw_event_type", TEXTOID}, {"event_date", TIMESTAMPOID}, {"event_day", DATEOID},
-	{"signup_date", DATEOID}, {"cohort_week", DATEOID},
-	{"week_number_since_signup", INT4OID}, {"prev_event_type", TEXTOID},
-	{"next_event_type", TEXTOID}, {"session_number", INT8OID}, {"flags", INT4OID},
-	{"flag_names", TEXTOID}, {"source_file", TEXTOID}, {"source_line", INT8OID}
-};
-
+/* the columns of the tables written, in their order (and event_rows.h) */
 static const ColumnSpec user_day_columns[] = {
 	{"user_id", INT8OID}, {"day", DATEOID}, {"events", INT8OID}
 };
 
 static const ColumnSpec user_week_columns[] = {
 	{"user_id", INT8OID}, {"week_number", INT4OID}
-};
-
-static const ColumnSpec session_columns[] = {
-	{"user_id", INT8OID}, {"session_number", INT8OID}, {"session_start", TIMESTAMPOID},
-	{"session_end", TIMESTAMPOID}, {"duration_seconds", FLOAT8OID}, {"events", INT4OID}
 };
 
 /* One clean row waiting for the next clean type of its user. */
@@ -344,15 +204,9 @@ typedef struct EventPass
 	HTAB	   *transitions;	/* (previous type id, type id): rows */
 	FlagCounts *flagged;		/* flagged rows per flags, file, day, type */
 
-	/* the current user */
-	bool		has_user;
-	int64		user_id;
+	/* the current user and time, and the types seen at it */
+	EventPlace	place;
 	int			last_clean_type;	/* id, -1 before the first clean row */
-
-	/* the current user and time, for duplicates */
-	bool		has_time;
-	Timestamp	time;
-	SeenTypes	seen;
 
 	/* the current user's last week with clean rows, if any */
 	bool		has_week;
@@ -372,10 +226,7 @@ typedef struct EventPass
 	MemoryContext day_context;
 
 	/* the current session */
-	int64		session;		/* 0 before the user's first clean row */
-	Timestamp	session_start;
-	Timestamp	session_end;
-	int32		session_rows;
+	SessionState session;
 
 	PendingRow	pending;
 	Datum		no_flag_names;	/* '' */
@@ -431,7 +282,7 @@ close_user_day(EventPass *pass)
 	pass->last_active_day = pass->day;
 
 	slot = bulk_next_slot(&pass->user_days);
-	bulk_set(&pass->user_days, slot, 0, Int64GetDatum(pass->user_id), false);
+	bulk_set(&pass->user_days, slot, 0, Int64GetDatum(pass->place.user_id), false);
 	bulk_set(&pass->user_days, slot, 1, DateADTGetDatum(pass->day), false);
 	bulk_set(&pass->user_days, slot, 2, Int64GetDatum(pass->day_rows), false);
 	bulk_store(&pass->user_days, slot, 24, false);
@@ -443,28 +294,13 @@ close_user_day(EventPass *pass)
 static void
 close_session(EventPass *pass)
 {
-	TupleTableSlot *slot;
-	int64		usecs;
-
-	if (pass->session_rows == 0)
+	if (pass->session.rows == 0)
 		return;
-	/* extract(epoch FROM end - start): the exact difference, rounded once */
-	if (pg_sub_s64_overflow(pass->session_end, pass->session_start, &usecs))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("interval out of range")));
-	slot = bulk_next_slot(&pass->sessions);
-	bulk_set(&pass->sessions, slot, 0, Int64GetDatum(pass->user_id), false);
-	bulk_set(&pass->sessions, slot, 1, Int64GetDatum(pass->session), false);
-	bulk_set(&pass->sessions, slot, 2, TimestampGetDatum(pass->session_start), false);
-	bulk_set(&pass->sessions, slot, 3, TimestampGetDatum(pass->session_end), false);
-	bulk_set(&pass->sessions, slot, 4,
-			 Float8GetDatum((double) usecs / USECS_PER_SEC), false);
-	bulk_set(&pass->sessions, slot, 5, Int32GetDatum(pass->session_rows), false);
-	bulk_store(&pass->sessions, slot, 48, false);
-	pass->session_rows = 0;
+	session_row_store(&pass->sessions, pass->place.user_id, pass->session.number, pass->session.start,
+					  pass->session.end, pass->session.rows);
+	pass->session.rows = 0;
 	pass->sessions_written++;
-	day_counts(pass->days, ritual_timestamp_date(pass->session_start))->sessions++;
+	day_counts(pass->days, ritual_timestamp_date(pass->session.start))->sessions++;
 }
 
 static void
@@ -477,8 +313,15 @@ close_user(EventPass *pass)
 	pass->has_active_day = false;
 	close_session(pass);
 	pass->last_clean_type = -1;
-	pass->session = 0;
+	pass->session.number = 0;
 	pass->has_week = false;
+}
+
+/* A row of another user comes: the current one's rows are all in. */
+static void
+leave_user(void *state)
+{
+	close_user((EventPass *) state);
 }
 
 /* A clean row: the counts, its session, and the row before it let go. */
@@ -486,23 +329,12 @@ static void
 count_clean_row(EventPass *pass, int type, Timestamp time, DateADT day, int32 week)
 {
 	PairCounts *counts;
+	bool		ends;
 
-	if (pass->session == 0)
-		pass->session = 1;
-	else if (ritual_session_breaks(pass->session_end, time, pass->gap))
-	{
+	ends = session_ends_before(&pass->session, time, pass->gap);
+	if (ends)
 		close_session(pass);
-		pass->session++;
-	}
-	if (pass->session_rows == 0)
-		pass->session_start = time;
-	pass->session_end = time;
-	if (pass->session_rows == PG_INT32_MAX)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("a session of user %lld has more than %d events",
-						(long long) pass->user_id, PG_INT32_MAX)));
-	pass->session_rows++;
+	session_add(&pass->session, time, ends, pass->place.user_id);
 
 	if (pass->day_rows > 0 && day != pass->day)
 		close_user_day(pass);
@@ -526,7 +358,7 @@ count_clean_row(EventPass *pass, int type, Timestamp time, DateADT day, int32 we
 	{
 		TupleTableSlot *slot = bulk_next_slot(&pass->user_weeks);
 
-		bulk_set(&pass->user_weeks, slot, 0, Int64GetDatum(pass->user_id), false);
+		bulk_set(&pass->user_weeks, slot, 0, Int64GetDatum(pass->place.user_id), false);
 		bulk_set(&pass->user_weeks, slot, 1, Int32GetDatum(week), false);
 		bulk_store(&pass->user_weeks, slot, 16, false);
 		pass->has_week = true;
@@ -539,137 +371,35 @@ count_clean_row(EventPass *pass, int type, Timestamp time, DateADT day, int32 we
 
 /* One row of the sorted read. */
 static void
-pass_row(EventPass *pass, HeapTuple tuple, TupleDesc desc)
+pass_row(void *state, HeapTuple tuple, TupleDesc desc)
 {
+	EventPass  *pass = state;
 	Datum		in[IN_COLUMNS];
 	bool		in_null[IN_COLUMNS];
-	bool		null_event_id,
-				null_user,
-				null_type,
-				null_raw,
-				null_date,
-				null_file,
-				null_line,
-				null_signup,
-				null_cohort;
-	Datum		event_id,
-				user_id,
-				event_type,
-				raw_type,
-				event_date,
-				source_file,
-				source_line,
-				signup,
-				cohort;
-	bool		known_user;
-	text	   *type;
-	int			type_id;
-	Timestamp	time;
-	EventFacts	facts;
+	EventInput	row;
 	int32		flags;
-	Datum		values[EE_COLUMNS] = {0};
+	Datum		values[EE_COLUMNS];
 	bool		isnull[EE_COLUMNS];
 	Size		bytes;
 
-	if (desc->natts != IN_COLUMNS)
-		elog(ERROR, "the sorted read of the events has %d columns, not %d", desc->natts,
-			 IN_COLUMNS);
-	/* each column in turn would walk the row from its start again */
-	heap_deform_tuple(tuple, desc, in, in_null);
-	event_id = in[IN_EVENT_ID], null_event_id = in_null[IN_EVENT_ID];
-	user_id = in[IN_USER_ID], null_user = in_null[IN_USER_ID];
-	event_type = in[IN_EVENT_TYPE], null_type = in_null[IN_EVENT_TYPE];
-	raw_type = in[IN_RAW_EVENT_TYPE], null_raw = in_null[IN_RAW_EVENT_TYPE];
-	event_date = in[IN_EVENT_DATE], null_date = in_null[IN_EVENT_DATE];
-	source_file = in[IN_SOURCE_FILE], null_file = in_null[IN_SOURCE_FILE];
-	source_line = in[IN_SOURCE_LINE], null_line = in_null[IN_SOURCE_LINE];
-	signup = in[IN_SIGNUP_DATE], null_signup = in_null[IN_SIGNUP_DATE];
-	cohort = in[IN_COHORT_WEEK], null_cohort = in_null[IN_COHORT_WEEK];
-	known_user = !in_null[IN_KNOWN_USER] && DatumGetBool(in[IN_KNOWN_USER]);
-	type = null_type ? NULL : DatumGetTextPP(event_type);
-	type_id = null_type ? -1 : catalogue_id(&pass->catalogue, type);
-	time = null_date ? 0 : DatumGetTimestamp(event_date);
-
-	/* every column NULL until set (next_event_type is set when it comes) */
-	memset(isnull, true, sizeof(isnull));
-
-	if (null_event_id)
-		elog(ERROR, "an event of the build has no event_id");
+	event_input_read(&row, tuple, desc, &input_columns, &pass->catalogue, in, in_null);
 	pass->rows++;
 
-	/* a new user (rows without one come last, each its own) */
-	if (null_user || !pass->has_user || DatumGetInt64(user_id) != pass->user_id)
-	{
-		close_user(pass);
-		pass->has_user = !null_user;
-		pass->user_id = null_user ? 0 : DatumGetInt64(user_id);
-		pass->has_time = false;
-	}
-	if (!pass->has_time || null_date || time != pass->time)
-	{
-		seen_reset(&pass->seen);
-		pass->has_time = !null_date;
-		pass->time = time;
-	}
+	place_row(&pass->place, &row, leave_user, pass);
 
-	facts.has_user = !null_user;
-	facts.has_type = !null_raw && !ritual_text_is_blank(DatumGetTextPP(raw_type));
-	facts.has_date = !null_date;
-	facts.event_date = time;
-	facts.type_unknown = type_id < 0;
-	facts.user_unknown = !known_user;
-	facts.has_signup = !null_signup;
-	facts.signup = null_signup ? 0 : DatumGetDateADT(signup);
-	facts.has_reference = true;
-	facts.reference = pass->reference;
-	flags = ritual_event_flag_bits(&facts);
-	if (!null_user && !null_type && !null_date && seen_add(&pass->seen, type_id, type))
-		flags |= FLAG_DUPLICATE;
-
-	values[EE_EVENT_ID] = event_id;
-	isnull[EE_EVENT_ID] = false;
-	values[EE_USER_ID] = user_id;
-	isnull[EE_USER_ID] = null_user;
-	values[EE_EVENT_TYPE] = event_type;
-	isnull[EE_EVENT_TYPE] = null_type;
-	values[EE_RAW_EVENT_TYPE] = raw_type;
-	isnull[EE_RAW_EVENT_TYPE] = null_raw;
-	values[EE_EVENT_DATE] = event_date;
-	isnull[EE_EVENT_DATE] = null_date;
-	isnull[EE_EVENT_DAY] = null_date;
-	if (!null_date)
-		values[EE_EVENT_DAY] = DateADTGetDatum(ritual_timestamp_date(time));
-	values[EE_SIGNUP_DATE] = signup;
-	isnull[EE_SIGNUP_DATE] = null_signup;
-	values[EE_COHORT_WEEK] = cohort;
-	isnull[EE_COHORT_WEEK] = null_cohort;
-	isnull[EE_WEEK_NUMBER] = null_signup || null_date || TIMESTAMP_NOT_FINITE(time) ||
-		DATE_NOT_FINITE(DatumGetDateADT(signup));
-	if (!isnull[EE_WEEK_NUMBER])
-		values[EE_WEEK_NUMBER] =
-			Int32GetDatum(ritual_week_number(ritual_timestamp_day(time),
-											 DatumGetDateADT(signup), WEEK_SUNDAY));
-	values[EE_FLAGS] = Int32GetDatum(flags);
-	isnull[EE_FLAGS] = false;
-	values[EE_FLAG_NAMES] = flags == 0 ? pass->no_flag_names :
-		PointerGetDatum(ritual_flag_names_text(flags));
-	isnull[EE_FLAG_NAMES] = false;
-	values[EE_SOURCE_FILE] = source_file;
-	isnull[EE_SOURCE_FILE] = null_file;
-	values[EE_SOURCE_LINE] = source_line;
-	isnull[EE_SOURCE_LINE] = null_line;
-	bytes = 96 + (null_type ? 0 : VARSIZE_ANY(DatumGetPointer(event_type))) +
-		(null_raw ? 0 : VARSIZE_ANY(DatumGetPointer(raw_type))) +
-		(null_file ? 0 : VARSIZE_ANY(DatumGetPointer(source_file)));
+	flags = event_row_values(&row, row.type_id >= 0,
+							 !row.null_user && !row.null_type && !row.null_date &&
+							 seen_add(&pass->place.seen, row.type_id, row.type),
+							 pass->reference, pass->no_flag_names, values, isnull, &bytes);
 
 	if (flags != 0)
 	{
 		TupleTableSlot *slot = bulk_next_slot(&pass->enriched);
 
 		flag_counts_add(pass->flagged, flags,
-						null_file ? NULL : DatumGetTextPP(source_file),
-						!null_date, null_date ? 0 : DatumGetDateADT(values[EE_EVENT_DAY]),
-						null_type ? NULL : type);
+						row.null_file ? NULL : DatumGetTextPP(row.source_file),
+						!row.null_date, row.null_date ? 0 : DatumGetDateADT(values[EE_EVENT_DAY]),
+						row.type);
 
 		for (int i = 0; i < EE_COLUMNS; i++)
 			bulk_set(&pass->enriched, slot, i, values[i], isnull[i]);
@@ -683,18 +413,18 @@ pass_row(EventPass *pass, HeapTuple tuple, TupleDesc desc)
 	 * signup date, finite (read_new_rows reads an infinite one as missing),
 	 * so a week number.
 	 */
-	Assert(type_id >= 0 && !null_user && !null_date && !null_signup);
+	Assert(row.type_id >= 0 && !row.null_user && !row.null_date && !row.null_signup);
 	if (isnull[EE_WEEK_NUMBER])
 		elog(ERROR, "a clean event of user %lld has no week since signup",
-			 (long long) pass->user_id);
+			 (long long) pass->place.user_id);
 	values[EE_PREV_EVENT_TYPE] = pass->last_clean_type >= 0 ?
 		pass->catalogue.types[pass->last_clean_type] : (Datum) 0;
 	isnull[EE_PREV_EVENT_TYPE] = pass->last_clean_type < 0;
-	count_clean_row(pass, type_id, time, DatumGetDateADT(values[EE_EVENT_DAY]),
+	count_clean_row(pass, row.type_id, row.time, DatumGetDateADT(values[EE_EVENT_DAY]),
 					DatumGetInt32(values[EE_WEEK_NUMBER]));
-	values[EE_SESSION_NUMBER] = Int64GetDatum(pass->session);
+	values[EE_SESSION_NUMBER] = Int64GetDatum(pass->session.number);
 	isnull[EE_SESSION_NUMBER] = false;
-	pass->last_clean_type = type_id;
+	pass->last_clean_type = row.type_id;
 
 	/* the row waits for the next clean type: its values must outlive the batch */
 	{
@@ -708,11 +438,18 @@ pass_row(EventPass *pass, HeapTuple tuple, TupleDesc desc)
 			if (!isnull[i] && (i == EE_RAW_EVENT_TYPE || i == EE_SOURCE_FILE))
 				pending->values[i] = datumCopy(values[i], false, -1);
 		}
-		pending->values[EE_EVENT_TYPE] = pass->catalogue.types[type_id];
+		pending->values[EE_EVENT_TYPE] = pass->catalogue.types[row.type_id];
 		pending->bytes = bytes;
 		pending->waiting = true;
 		MemoryContextSwitchTo(old);
 	}
+}
+
+/* After a batch of the sorted read: the rows written refer to it. */
+static void
+flush_enriched(void *state)
+{
+	bulk_flush(&((EventPass *) state)->enriched);
 }
 
 static Datum
@@ -852,8 +589,6 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	MemoryContext pass_context;
 	MemoryContext row_context;
 	MemoryContext old;
-	SPIPlanPtr	plan;
-	Portal		portal;
 	char	   *query;
 	TupleDesc	result_desc;
 	Datum		result[3];
@@ -878,7 +613,7 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 										 ALLOCSET_DEFAULT_SIZES);
 	row_context = AllocSetContextCreate(pass_context, "ritual event pass rows",
 										ALLOCSET_DEFAULT_SIZES);
-	pass.seen.context = AllocSetContextCreate(pass_context, "ritual types at one time",
+	pass.place.seen.context = AllocSetContextCreate(pass_context, "ritual types at one time",
 											  ALLOCSET_SMALL_SIZES);
 	pass.day_context = AllocSetContextCreate(pass_context, "ritual types of a day",
 											 ALLOCSET_SMALL_SIZES);
@@ -906,31 +641,8 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 			  lengthof(session_columns));
 	MemoryContextSwitchTo(old);
 
-	plan = SPI_prepare(query, 0, NULL);
-	if (plan == NULL)
-		elog(ERROR, "could not plan the read of the new events: %s",
-			 SPI_result_code_string(SPI_result));
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
-	for (;;)
-	{
-		SPITupleTable *batch;
-
-		CHECK_FOR_INTERRUPTS();
-		SPI_cursor_fetch(portal, true, FETCH_ROWS);
-		if (SPI_processed == 0)
-			break;
-		/* SPI_processed is not the batch's once a row writes counts out */
-		batch = SPI_tuptable;
-		old = MemoryContextSwitchTo(row_context);
-		for (uint64 i = 0; i < batch->numvals; i++)
-			pass_row(&pass, batch->vals[i], batch->tupdesc);
-		MemoryContextSwitchTo(old);
-		/* the rows written refer to the batch and the row context */
-		bulk_flush(&pass.enriched);
-		MemoryContextReset(row_context);
-		SPI_freetuptable(batch);
-	}
-	SPI_cursor_close(portal);
+	read_sorted_rows(query, "the new events", FETCH_ROWS, pass_row, flush_enriched, &pass,
+					 row_context);
 	close_user(&pass);
 
 	bulk_close(&pass.enriched);

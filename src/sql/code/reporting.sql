@@ -605,6 +605,25 @@ COMMENT ON FUNCTION ritual.build_event_tables(timestamp, interval, boolean) IS
   'internal to build_reports: the one pass over the new events that fills the event tables, which are empty and without indexes';
 
 /*
+ * A refresh's events: the rows of pg_temp._ritual_work computed again, in
+ * one pass in the order of user, time and event_id, each user's merged from
+ * their first change on with their included clean events, read through
+ * the index of enriched_events by user and time
+ * (src/analytics/refresh_pass.c).  It writes the scratch tables
+ * _ritual_final, _ritual_changes, _ritual_anchors and _ritual_new_sessions,
+ * which update_reports made, and returns the included events it wrote
+ * again.  The rules are the full build's pass's.
+ */
+CREATE OR REPLACE FUNCTION ritual.recompute_events(reference timestamp, session_gap interval,
+                                                   base bigint)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ritual_recompute_events'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ritual.recompute_events(timestamp, interval, bigint) IS
+  'internal to refresh_reports: computes the work of a refresh again, with the clean events it affects, into its scratch tables';
+
+/*
  * The event tables of a full build: their indexes are dropped, the pass
  * fills them, and the indexes are made again once the rows are in, one
  * sort per index instead of a btree insertion per row.  Each index is
@@ -715,7 +734,7 @@ BEGIN
     -- scratch tables of an earlier build in this transaction
     FOR scratch IN SELECT unnest(ARRAY['_ritual_new_events', '_ritual_profile_rows',
                                        '_ritual_profile_users', '_ritual_old_users',
-                                       '_ritual_work', '_ritual_flagged',
+                                       '_ritual_work', '_ritual_new_sessions',
                                        '_ritual_anchors', '_ritual_final',
                                        '_ritual_changes', '_ritual_day_changes',
                                        '_ritual_window_changes', '_ritual_session_changes',
@@ -860,102 +879,31 @@ BEGIN
            AND n.event_date = w.event_date AND n.event_type = w.event_type;
         PERFORM ritual.analyze_scratch('_ritual_work', ARRAY['old_event_id', 'user_id', 'event_type']);
 
-        -- flags; duplicate is decided again over every row of a key a new row has
-        CREATE TEMP TABLE _ritual_flagged ON COMMIT DROP AS
-        SELECT w.*, u.signup_date, u.cohort_week, false AS is_anchor,
-               ritual.event_flags(w.user_id, w.raw_event_type, w.event_date,
-                                  t.event_type IS NOT NULL,
-                                  u.user_id IS NOT NULL, u.signup_date, reference)
-               | CASE WHEN NOT w.in_new_key THEN w.old_flags & 128
-                      WHEN w.user_id IS NOT NULL AND w.event_type IS NOT NULL
-                           AND w.event_date IS NOT NULL
-                           AND row_number() OVER (PARTITION BY w.user_id, w.event_type, w.event_date
-                                                  ORDER BY w.event_id) > 1
-                      THEN 128 ELSE 0 END AS flags
-          FROM _ritual_work w
-          LEFT JOIN ritual.users u ON u.user_id = w.user_id AND u.signup_date IS NOT NULL
-          LEFT JOIN ritual.event_types t ON t.event_type = w.event_type;
-
-        -- per user whose clean events change, the anchor: the last clean event
-        -- before the first change, which keeps its previous type and session
-        CREATE TEMP TABLE _ritual_anchors ON COMMIT DROP AS
-        SELECT f.user_id, a.event_id AS anchor_id, a.event_date AS anchor_date,
-               a.session_number AS anchor_session, s.session_start
-          FROM (SELECT DISTINCT ON (user_id) user_id, event_date, event_id
-                  FROM _ritual_flagged WHERE flags = 0 OR old_flags = 0
-                 ORDER BY user_id, event_date, event_id) f
-          LEFT JOIN LATERAL (
-                SELECT c.event_id, c.event_date, c.session_number
-                  FROM ritual.clean_events c
-                 WHERE c.user_id = f.user_id AND c.event_date <= f.event_date
-                   AND (c.event_date, c.event_id) < (f.event_date, f.event_id)
-                   AND c.event_id <= base     -- renumbered rows are in the work already
-                 ORDER BY c.event_date DESC, c.event_id DESC LIMIT 1) a ON true
-          LEFT JOIN ritual.sessions s ON s.user_id = f.user_id AND s.session_number = a.session_number;
-        PERFORM ritual.analyze_scratch('_ritual_anchors');
-
-        -- the anchor and the clean events after it join the work unchanged
-        INSERT INTO _ritual_flagged
-        SELECT c.event_id, c.event_id, c.user_id, c.event_type, c.raw_event_type, c.event_date,
-               c.source_file, c.source_line, 0, c.prev_event_type, c.session_number, false,
-               c.signup_date, c.cohort_week, coalesce(c.event_id = a.anchor_id, false), 0
-          FROM _ritual_anchors a
-          JOIN ritual.clean_events c ON c.user_id = a.user_id
-           -- the events from the anchor's time on, reached by the index
-           AND c.event_date >= coalesce(a.anchor_date, '-infinity')
-           AND (a.anchor_id IS NULL OR (c.event_date, c.event_id) >= (a.anchor_date, a.anchor_id))
-         WHERE NOT EXISTS (SELECT FROM _ritual_work w WHERE w.old_event_id = c.event_id);
-
-        -- previous and next type and session from the anchor on
-        CREATE TEMP TABLE _ritual_final ON COMMIT DROP AS
-        SELECT f.event_id, f.user_id, f.event_type, f.raw_event_type, f.event_date,
-               f.event_date::date AS event_day, f.signup_date, f.cohort_week,
-               ritual.week_since_signup(f.event_date, f.signup_date) AS week_number_since_signup,
-               CASE WHEN f.flags = 0 THEN CASE WHEN f.is_anchor THEN f.old_prev
-                                               ELSE lag(f.event_type) OVER w END END AS prev_event_type,
-               CASE WHEN f.flags = 0 THEN lead(f.event_type) OVER w END AS next_event_type,
-               CASE WHEN f.flags = 0
-                    THEN coalesce(a.anchor_session - 1, 0)
-                         + ritual.session_number(f.event_date, session_gap) OVER w END AS session_number,
-               f.flags,
-               CASE WHEN f.flags = 0 THEN '' ELSE array_to_string(ritual.flag_names(f.flags), ',') END
-                   AS flag_names,
-               f.source_file, f.source_line, f.old_event_id, f.old_flags, f.old_prev
-          FROM _ritual_flagged f
-          LEFT JOIN _ritual_anchors a ON a.user_id = f.user_id
-        WINDOW w AS (PARTITION BY f.flags = 0, f.user_id ORDER BY f.event_date, f.event_id);
+        --
+        -- the work computed again, in one pass in the order of user and time
+        -- (src/analytics/refresh_pass.c): its flags (duplicate decided again
+        -- over every row of a key a new row has), and from each user's
+        -- first change on, with their clean events from the anchor (the
+        -- last clean event before it, which keeps its previous type and
+        -- session), the previous and next types and the sessions.  Into
+        -- _ritual_final go the new versions of the work and of the clean
+        -- events that change, into _ritual_changes what changes in the
+        -- clean events by user, day and type (with the counts before, of
+        -- the type and of the whole day), into _ritual_new_sessions the
+        -- sessions from each walked user's first session written again
+        -- (_ritual_anchors) on.
+        --
+        CREATE TEMP TABLE _ritual_final (LIKE ritual.enriched_events, old_event_id bigint,
+                                         old_flags integer, old_prev text) ON COMMIT DROP;
+        CREATE TEMP TABLE _ritual_changes (user_id bigint, day date, event_type text,
+                                           delta bigint, old_n bigint, day_old_n bigint)
+            ON COMMIT DROP;
+        CREATE TEMP TABLE _ritual_anchors (user_id bigint, first_session bigint) ON COMMIT DROP;
+        CREATE TEMP TABLE _ritual_new_sessions (LIKE ritual.sessions) ON COMMIT DROP;
+        recomputed := ritual.recompute_events(reference, session_gap, base);
         PERFORM ritual.analyze_scratch('_ritual_final', ARRAY['old_event_id', 'user_id', 'flags',
                                                         'old_flags', 'event_day', 'event_type']);
-
-        --
-        -- what changes in the clean events, by user, day and type, with the
-        -- counts before of that type (old_n) and of the whole day (day_old_n),
-        -- read before the events are written: one range of the index a user
-        -- and day
-        --
-        CREATE TEMP TABLE _ritual_changes ON COMMIT DROP AS
-        WITH c AS (
-            SELECT user_id, event_day AS day, event_type, sum(d) AS delta
-              FROM (SELECT user_id, event_day, event_type, 1 AS d FROM _ritual_final
-                     WHERE flags = 0 AND (old_flags IS NULL OR old_flags <> 0)
-                    UNION ALL
-                    SELECT user_id, event_day, event_type, -1 FROM _ritual_final
-                     WHERE old_flags = 0 AND flags <> 0) x
-             GROUP BY 1, 2, 3
-        ), before AS (
-            SELECT k.user_id, k.day, e.event_type, count(*) AS n
-              FROM (SELECT DISTINCT user_id, day FROM c) k
-              JOIN ritual.clean_events e ON e.user_id = k.user_id AND e.event_date >= k.day
-                   AND e.event_date < k.day + 1
-             GROUP BY k.user_id, k.day, e.event_type
-        ), day_before AS (
-            SELECT user_id, day, sum(n)::bigint AS n FROM before GROUP BY user_id, day
-        )
-        SELECT c.user_id, c.day, c.event_type, c.delta, coalesce(b.n, 0) AS old_n,
-               coalesce(d.n, 0) AS day_old_n
-          FROM c
-          LEFT JOIN before b USING (user_id, day, event_type)
-          LEFT JOIN day_before d USING (user_id, day);
+        PERFORM ritual.analyze_scratch('_ritual_anchors');
         CREATE TEMP TABLE _ritual_day_changes ON COMMIT DROP AS
         SELECT user_id, day, sum(delta) AS delta, min(day_old_n) AS old_n
           FROM _ritual_changes
@@ -983,33 +931,39 @@ BEGIN
         SELECT user_id, day, old_n + delta FROM _ritual_day_changes WHERE old_n + delta > 0;
 
         --
-        -- the events: old versions out, new versions in
+        -- the events.  An included one that keeps its event_id and flags
+        -- keeps every column an index holds: it is updated in place, which
+        -- on a page with room (the table's fillfactor leaves some) writes
+        -- no index entry.  The others' old versions out, new versions in.
         --
+        UPDATE ritual.enriched_events e
+           SET signup_date = f.signup_date, cohort_week = f.cohort_week,
+               week_number_since_signup = f.week_number_since_signup,
+               prev_event_type = f.prev_event_type, next_event_type = f.next_event_type,
+               session_number = f.session_number
+          FROM _ritual_final f
+         WHERE e.event_id = f.old_event_id AND f.event_id = f.old_event_id
+           AND f.flags = f.old_flags;
         DELETE FROM ritual.enriched_events e USING _ritual_final f
-         WHERE e.event_id = f.old_event_id;
+         WHERE e.event_id = f.old_event_id
+           AND NOT (f.event_id = f.old_event_id AND f.flags = f.old_flags);
         INSERT INTO ritual.enriched_events
         SELECT event_id, user_id, event_type, raw_event_type, event_date, event_day,
                signup_date, cohort_week, week_number_since_signup, prev_event_type,
                next_event_type, session_number, flags, flag_names, source_file, source_line
-          FROM _ritual_final;
+          FROM _ritual_final
+         WHERE old_event_id IS NULL OR event_id <> old_event_id OR flags <> old_flags;
 
-        -- sessions from the anchor's on
+        -- sessions from each walked user's first session written again on
         CREATE TEMP TABLE _ritual_session_changes (day date, delta integer) ON COMMIT DROP;
         WITH gone AS (
             DELETE FROM ritual.sessions s USING _ritual_anchors a
-             WHERE s.user_id = a.user_id AND s.session_number >= coalesce(a.anchor_session, 1)
+             WHERE s.user_id = a.user_id AND s.session_number >= a.first_session
             RETURNING s.session_start::date AS day
         )
         INSERT INTO _ritual_session_changes SELECT day, -1 FROM gone;
         WITH made AS (
-            INSERT INTO ritual.sessions
-            SELECT c.user_id, c.session_number, min(c.event_date), max(c.event_date),
-                   extract(epoch FROM max(c.event_date) - min(c.event_date)), count(*)
-              FROM _ritual_anchors a
-              JOIN ritual.clean_events c ON c.user_id = a.user_id
-               AND c.event_date >= coalesce(a.session_start, '-infinity')
-               AND c.session_number >= coalesce(a.anchor_session, 1)
-             GROUP BY c.user_id, c.session_number
+            INSERT INTO ritual.sessions SELECT * FROM _ritual_new_sessions
             RETURNING session_start::date AS day
         )
         INSERT INTO _ritual_session_changes SELECT day, 1 FROM made;
@@ -1045,7 +999,6 @@ BEGIN
         UNION ALL
         SELECT old_flags, source_file, event_day, event_type, -1
           FROM _ritual_final WHERE old_flags <> 0;
-        recomputed := (SELECT count(*) FROM _ritual_final WHERE old_event_id IS NOT NULL);
     ELSE
         -- everything is new: the events in one pass, the rest from them
         -- (the flagged ones counted in pg_temp._ritual_flag_counts)
@@ -1537,6 +1490,7 @@ REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision, date),
     ritual.drop_indexes(regclass), ritual.build_events(timestamp, interval, boolean),
     ritual.copy_new_events(text),
     ritual.build_event_tables(timestamp, interval, boolean),
+    ritual.recompute_events(timestamp, interval, bigint),
     ritual.update_reports(text, text, timestamp, interval, double precision, boolean),
     ritual.has_columns(regclass, text[]), ritual.require_columns(regclass, text[]),
     ritual.analyze_scratch(regclass, text[])

@@ -67,7 +67,10 @@ CREATE TABLE ritual.enriched_events (
     flag_names               text NOT NULL,
     source_file              text,
     source_line              bigint
-);
+)
+-- room on each page for a refresh to rewrite an event whose next or
+-- previous type or session changes without an index entry (a HOT update)
+WITH (fillfactor = 90);
 CREATE INDEX ON ritual.enriched_events (user_id, event_date, event_id);
 CREATE INDEX ON ritual.enriched_events (event_day);
 COMMENT ON TABLE ritual.enriched_events IS

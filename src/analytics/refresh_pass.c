@@ -1,0 +1,800 @@
+/*-------------------------------------------------------------------------
+ *
+ * refresh_pass.c
+ *		  The refresh's pass over the events it computes again: the rows of
+ *		  pg_temp._ritual_work (the new rows, and the included ones that a
+ *		  new row, a new profile or a moved reference time affects, which
+ *		  update_reports gathers), read in the order of user, time and
+ *		  event_id, as the full build's pass (event_pass.c) reads all rows.
+ *
+ * A user's rows before their first change, the first work row that is
+ * clean or was, keep their place among the clean events.  From it on, the
+ * user's included clean events, read through the index of enriched_events
+ * by user and time, are merged with the work rows, and the clean ones are
+ * walked as the full build walks them: previous and next type, session.
+ * The walk continues from the anchor, the last included clean event before
+ * the first change: a backward read of the index finds it, the start of
+ * its session and the clean events of the first change's day before it.
+ * An included event is written again only when its previous or next type
+ * or its session changes.
+ *
+ * What it writes goes to scratch tables update_reports made, and which it
+ * goes on from:
+ *	 _ritual_final		  the new version of every work row and of each
+ *						  included clean event that changes, with the old
+ *						  event_id, flags and previous type;
+ *	 _ritual_changes	  per user, day and type whose clean events change:
+ *						  the difference, the count before, and the day's;
+ *	 _ritual_anchors	  per user walked, the first session written again;
+ *	 _ritual_new_sessions those sessions.
+ * Memory is a batch of rows, the row waiting for its next type, and the
+ * counts of one day by type, whatever the length of a user's history.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "ritual.h"
+#include "analytics/analytics.h"
+#include "analytics/bulk_insert.h"
+#include "analytics/event_rows.h"
+
+PG_FUNCTION_INFO_V1(ritual_recompute_events);
+
+/* the columns of the sorted read of the work, sort keys first */
+enum
+{
+	W_USER_ID, W_EVENT_DATE, W_EVENT_ID, W_OLD_EVENT_ID, W_SOURCE_LINE, W_OLD_FLAGS,
+	W_IN_NEW_KEY, W_SIGNUP_DATE, W_COHORT_WEEK, W_KNOWN_USER, W_EVENT_TYPE,
+	W_RAW_EVENT_TYPE, W_SOURCE_FILE, W_OLD_PREV, W_OLD_SESSION, W_COLUMNS
+};
+
+/* _ritual_final: the columns of enriched_events, then the old version's */
+enum
+{
+	F_OLD_EVENT_ID = EE_COLUMNS, F_OLD_FLAGS, F_OLD_PREV, F_COLUMNS
+};
+
+static const ColumnSpec change_columns[] = {
+	{"user_id", INT8OID}, {"day", DATEOID}, {"event_type", TEXTOID}, {"delta", INT8OID},
+	{"old_n", INT8OID}, {"day_old_n", INT8OID}
+};
+
+static const ColumnSpec anchor_columns[] = {
+	{"user_id", INT8OID}, {"first_session", INT8OID}
+};
+
+static const EventInputColumns input_columns = {
+	.columns = W_COLUMNS, .event_id = W_EVENT_ID, .user_id = W_USER_ID, .event_type = W_EVENT_TYPE,
+	.raw_event_type = W_RAW_EVENT_TYPE, .event_date = W_EVENT_DATE,
+	.source_file = W_SOURCE_FILE, .source_line = W_SOURCE_LINE,
+	.signup_date = W_SIGNUP_DATE, .cohort_week = W_COHORT_WEEK,
+	.known_user = W_KNOWN_USER
+};
+
+/* the columns of enriched_events the walk reads from an included event */
+enum
+{
+	R_EVENT_ID, R_EVENT_DATE, R_EVENT_TYPE, R_PREV, R_NEXT, R_SESSION, R_FLAGS, R_COLUMNS
+};
+
+static const int read_columns[R_COLUMNS] = {
+	EE_EVENT_ID, EE_EVENT_DATE, EE_EVENT_TYPE, EE_PREV_EVENT_TYPE, EE_NEXT_EVENT_TYPE,
+	EE_SESSION_NUMBER, EE_FLAGS
+};
+
+/* An included clean event as the index read finds it. */
+typedef struct IncludedEvent
+{
+	int64		event_id;
+	Timestamp	time;
+	int			type;			/* catalogue ids; -1 for none */
+	int			prev;
+	int			next;
+	int64		session;
+} IncludedEvent;
+
+/*
+ * The clean row of the walk waiting for its user's next clean type: a work
+ * row, or an included event (its stored row, to compare and write again).
+ */
+typedef struct WaitingRow
+{
+	bool		waiting;
+	bool		included;
+	IncludedEvent old;			/* when included */
+	int			prev;			/* its previous type now */
+	Datum		values[F_COLUMNS];
+	bool		isnull[F_COLUMNS];
+	Size		bytes;
+	MemoryContext context;		/* its copied values */
+} WaitingRow;
+
+typedef struct RefreshPass
+{
+	Timestamp	reference;
+	INT128		gap;
+	int64		base;			/* included events above it are in the work */
+	Catalogue	catalogue;
+	Datum		no_flag_names;	/* '' */
+	BulkTable	final;
+	BulkTable	changes;
+	BulkTable	anchors;
+	BulkTable	sessions;
+
+	/* enriched_events, read through its index by user, time and event_id */
+	Relation	events;
+	Relation	index;
+	IndexScanDesc scan;
+	MemoryContext scan_context; /* what the scan allocates as it goes */
+	TupleTableSlot *slot;
+	TupleTableSlot *anchor_slot;	/* the anchor's row, while the read goes on */
+	int		   *attnums;
+	int64		reads;
+
+	/* the current user and time, and the in-key work rows' types seen at it */
+	EventPlace	place;
+
+	/* the walk, from the user's first change on */
+	bool		walking;
+	Timestamp	first_time;		/* the first change */
+	int64		first_id;
+	bool		has_included;	/* the next included event, in 'included' */
+	IncludedEvent included;
+	int			last_clean_type;
+	SessionState session;
+	int64		first_session;	/* the first session written again */
+
+	/*
+	 * The anchor's session as it was: its rows and end, as far as the walk
+	 * has seen them.  When the walk closes it as it was, it is not written
+	 * again (new events usually begin a session of their own).
+	 */
+	bool		anchored;
+	int64		anchor_session;
+	int64		old_session_rows;
+	Timestamp	old_session_end;
+
+	/* the day of the walk being counted: clean events by type, before and after */
+	bool		has_day;
+	DateADT		day;
+	int64	   *old_n;
+	int64	   *new_n;
+	int		   *day_types;
+	int			day_type_count;
+
+	WaitingRow	waiting;
+	int64		recomputed;
+} RefreshPass;
+
+/* ----------------------------------------------------------------
+ *		Writing
+ * ----------------------------------------------------------------
+ */
+
+/* Write a row of _ritual_final. */
+static void
+write_final(RefreshPass *pass, Datum *values, bool *isnull, Size bytes)
+{
+	TupleTableSlot *slot = bulk_next_slot(&pass->final);
+
+	for (int i = 0; i < F_COLUMNS; i++)
+		bulk_set(&pass->final, slot, i, values[i], isnull[i]);
+	if (!isnull[F_OLD_EVENT_ID])
+		pass->recomputed++;
+	bulk_store(&pass->final, slot, bytes, true);
+}
+
+static Datum
+type_datum(RefreshPass *pass, int type)
+{
+	return type >= 0 ? pass->catalogue.types[type] : (Datum) 0;
+}
+
+/*
+ * The waiting row gets its next type and is written: always a work row,
+ * an included event only when its previous or next type or its session
+ * changed.
+ */
+static void
+emit_waiting(RefreshPass *pass, int next_type)
+{
+	WaitingRow *waiting = &pass->waiting;
+
+	if (!waiting->waiting)
+		return;
+	waiting->values[EE_NEXT_EVENT_TYPE] = type_datum(pass, next_type);
+	waiting->isnull[EE_NEXT_EVENT_TYPE] = next_type < 0;
+	if (!waiting->included || waiting->old.next != next_type ||
+		waiting->old.prev != waiting->prev ||
+		waiting->old.session != DatumGetInt64(waiting->values[EE_SESSION_NUMBER]))
+		write_final(pass, waiting->values, waiting->isnull, waiting->bytes);
+	MemoryContextReset(waiting->context);
+	waiting->waiting = false;
+}
+
+/* The day's changes, per type whose clean events changed. */
+static void
+close_day(RefreshPass *pass)
+{
+	int64		day_old = 0;
+
+	if (!pass->has_day)
+		return;
+	for (int i = 0; i < pass->day_type_count; i++)
+		day_old += pass->old_n[pass->day_types[i]];
+	for (int i = 0; i < pass->day_type_count; i++)
+	{
+		int			type = pass->day_types[i];
+
+		if (pass->new_n[type] != pass->old_n[type])
+		{
+			TupleTableSlot *slot = bulk_next_slot(&pass->changes);
+
+			bulk_set(&pass->changes, slot, 0, Int64GetDatum(pass->place.user_id), false);
+			bulk_set(&pass->changes, slot, 1, DateADTGetDatum(pass->day), false);
+			bulk_set(&pass->changes, slot, 2, pass->catalogue.types[type], false);
+			bulk_set(&pass->changes, slot, 3,
+					 Int64GetDatum(pass->new_n[type] - pass->old_n[type]), false);
+			bulk_set(&pass->changes, slot, 4, Int64GetDatum(pass->old_n[type]), false);
+			bulk_set(&pass->changes, slot, 5, Int64GetDatum(day_old), false);
+			bulk_store(&pass->changes, slot, 64, false);
+		}
+		pass->old_n[type] = 0;
+		pass->new_n[type] = 0;
+	}
+	pass->day_type_count = 0;
+	pass->has_day = false;
+}
+
+/* Count a clean event of 'day' before (old) and after (new) the refresh. */
+static void
+count_day(RefreshPass *pass, DateADT day, int type, bool old, bool new)
+{
+	if (pass->has_day && day != pass->day)
+		close_day(pass);
+	pass->has_day = true;
+	pass->day = day;
+	if (pass->old_n[type] == 0 && pass->new_n[type] == 0)
+		pass->day_types[pass->day_type_count++] = type;
+	pass->old_n[type] += old;
+	pass->new_n[type] += new;
+}
+
+static void
+close_session(RefreshPass *pass)
+{
+	if (pass->session.rows == 0)
+		return;
+	if (pass->anchored && pass->session.number == pass->anchor_session &&
+		pass->session.rows == pass->old_session_rows &&
+		pass->session.end == pass->old_session_end)
+	{
+		pass->first_session = pass->anchor_session + 1;
+		pass->session.rows = 0;
+		return;
+	}
+	session_row_store(&pass->sessions, pass->place.user_id, pass->session.number, pass->session.start,
+					  pass->session.end, pass->session.rows);
+	pass->session.rows = 0;
+}
+
+/*
+ * A clean row of the walk, in 'values': its session and previous type;
+ * it waits for the next.
+ */
+static void
+walk_clean_row(RefreshPass *pass, int type, Timestamp time, Datum *values, bool *isnull,
+			   Size bytes, const IncludedEvent *old, bool keep_prev)
+{
+	WaitingRow *waiting = &pass->waiting;
+	MemoryContext context;
+	bool		ends;
+
+	ends = session_ends_before(&pass->session, time, pass->gap);
+	if (ends)
+		close_session(pass);
+	session_add(&pass->session, time, ends, pass->place.user_id);
+	emit_waiting(pass, type);
+
+	/* its values outlive the batch of work rows, or the read's buffer */
+	context = MemoryContextSwitchTo(waiting->context);
+	for (int i = 0; i < F_COLUMNS; i++)
+	{
+		bool		is_text = i < EE_COLUMNS ? enriched_columns[i].type == TEXTOID :
+			i == F_OLD_PREV;
+
+		waiting->isnull[i] = isnull[i];
+		waiting->values[i] = is_text && !isnull[i] ? datumCopy(values[i], false, -1) : values[i];
+	}
+	MemoryContextSwitchTo(context);
+	waiting->prev = keep_prev ? old->prev : pass->last_clean_type;
+	waiting->values[EE_PREV_EVENT_TYPE] = type_datum(pass, waiting->prev);
+	waiting->isnull[EE_PREV_EVENT_TYPE] = waiting->prev < 0;
+	waiting->values[EE_SESSION_NUMBER] = Int64GetDatum(pass->session.number);
+	waiting->isnull[EE_SESSION_NUMBER] = false;
+	waiting->included = old != NULL;
+	if (old != NULL)
+		waiting->old = *old;
+	waiting->bytes = bytes;
+	waiting->waiting = true;
+	pass->last_clean_type = type;
+}
+
+/* ----------------------------------------------------------------
+ *		Reading the included events
+ * ----------------------------------------------------------------
+ */
+
+/* The index of enriched_events on (user_id, event_date, event_id). */
+static Relation
+open_user_index(Relation events, const int *attnums)
+{
+	List	   *indexes = RelationGetIndexList(events);
+	ListCell   *cell;
+
+	foreach(cell, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(cell), AccessShareLock);
+		Form_pg_index form = index->rd_index;
+
+		if (index->rd_rel->relam == BTREE_AM_OID && form->indisvalid &&
+			form->indnkeyatts >= 3 && RelationGetIndexPredicate(index) == NIL &&
+			RelationGetIndexExpressions(index) == NIL &&
+			form->indkey.values[0] == attnums[EE_USER_ID] + 1 &&
+			form->indkey.values[1] == attnums[EE_EVENT_DATE] + 1 &&
+			form->indkey.values[2] == attnums[EE_EVENT_ID] + 1 &&
+			(index->rd_indoption[0] & INDOPTION_DESC) == 0 &&
+			(index->rd_indoption[1] & INDOPTION_DESC) == 0 &&
+			(index->rd_indoption[2] & INDOPTION_DESC) == 0)
+			return index;
+		index_close(index, AccessShareLock);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("ritual.enriched_events has no index on (user_id, event_date, event_id)"),
+			 errhint("A refresh finds each user's events through it: CREATE INDEX ON ritual.enriched_events (user_id, event_date, event_id).")));
+	return NULL;				/* keep the compiler quiet */
+}
+
+/* Start a read of the user's events at or before (or after) 'time'. */
+static void
+read_user_events(RefreshPass *pass, Timestamp time, bool backward)
+{
+	ScanKeyData keys[2];
+	MemoryContext old = MemoryContextSwitchTo(pass->scan_context);
+
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(pass->place.user_id));
+	if (backward)
+		ScanKeyInit(&keys[1], 2, BTLessEqualStrategyNumber, F_TIMESTAMP_LE,
+					TimestampGetDatum(time));
+	else
+		ScanKeyInit(&keys[1], 2, BTGreaterEqualStrategyNumber, F_TIMESTAMP_GE,
+					TimestampGetDatum(time));
+	index_rescan(pass->scan, keys, 2, NULL, 0);
+	MemoryContextSwitchTo(old);
+}
+
+static int
+stored_type(RefreshPass *pass, Datum value, bool isnull)
+{
+	int			type;
+
+	if (isnull)
+		return -1;
+	type = catalogue_id(&pass->catalogue, DatumGetTextPP(value));
+	if (type < 0)
+		elog(ERROR, "a clean event of user %lld has a type not in ritual.event_types",
+			 (long long) pass->place.user_id);
+	return type;
+}
+
+/*
+ * The next included clean event of the user the read finds, the work's
+ * own rows aside (those above 'base', and the rows before the first
+ * change at its time, which the backward read found); false at the end.
+ */
+static bool
+next_included(RefreshPass *pass, ScanDirection direction, IncludedEvent *event)
+{
+	TupleTableSlot *slot = pass->slot;
+
+	for (;;)
+	{
+		Datum		values[R_COLUMNS];
+		bool		isnull[R_COLUMNS];
+		MemoryContext old = MemoryContextSwitchTo(pass->scan_context);
+		bool		found = index_getnext_slot(pass->scan, direction, slot);
+
+		MemoryContextSwitchTo(old);
+		if (!found)
+			return false;
+
+		if ((++pass->reads & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (int i = 0; i < R_COLUMNS; i++)
+			values[i] = slot_getattr(slot, pass->attnums[read_columns[i]] + 1, &isnull[i]);
+		if (isnull[R_FLAGS] || DatumGetInt32(values[R_FLAGS]) != 0)
+			continue;
+		if (isnull[R_EVENT_ID] || isnull[R_EVENT_DATE] || isnull[R_SESSION])
+			elog(ERROR, "a clean event of user %lld has no event_id, time or session",
+				 (long long) pass->place.user_id);
+		event->event_id = DatumGetInt64(values[R_EVENT_ID]);
+		event->time = DatumGetTimestamp(values[R_EVENT_DATE]);
+		if (event->event_id > pass->base)
+			continue;
+		if (event->time == pass->first_time &&
+			(ScanDirectionIsBackward(direction) ? event->event_id >= pass->first_id :
+			 event->event_id < pass->first_id))
+			continue;
+		event->type = stored_type(pass, values[R_EVENT_TYPE], isnull[R_EVENT_TYPE]);
+		event->prev = stored_type(pass, values[R_PREV], isnull[R_PREV]);
+		event->next = stored_type(pass, values[R_NEXT], isnull[R_NEXT]);
+		event->session = DatumGetInt64(values[R_SESSION]);
+		if (event->type < 0)
+			elog(ERROR, "a clean event of user %lld has no type", (long long) pass->place.user_id);
+		return true;
+	}
+}
+
+/* An included event read, in the columns of _ritual_final. */
+static void
+included_values(RefreshPass *pass, TupleTableSlot *slot, Datum *values, bool *isnull,
+				Size *bytes)
+{
+	slot_getallattrs(slot);
+	*bytes = 96;
+	for (int i = 0; i < EE_COLUMNS; i++)
+	{
+		values[i] = slot->tts_values[pass->attnums[i]];
+		isnull[i] = slot->tts_isnull[pass->attnums[i]];
+		if (!isnull[i] && enriched_columns[i].type == TEXTOID)
+			*bytes += VARSIZE_ANY(DatumGetPointer(values[i]));
+	}
+	values[F_OLD_EVENT_ID] = values[EE_EVENT_ID];
+	isnull[F_OLD_EVENT_ID] = false;
+	values[F_OLD_FLAGS] = Int32GetDatum(0);
+	isnull[F_OLD_FLAGS] = false;
+	values[F_OLD_PREV] = values[EE_PREV_EVENT_TYPE];
+	isnull[F_OLD_PREV] = isnull[EE_PREV_EVENT_TYPE];
+}
+
+/* An event of the walk that was clean, in the session 'session'. */
+static void
+saw_old_event(RefreshPass *pass, int64 session, Timestamp time)
+{
+	if (pass->anchored && session == pass->anchor_session)
+	{
+		pass->old_session_rows++;
+		pass->old_session_end = time;
+	}
+}
+
+/* The included event the forward read is on joins the walk. */
+static void
+walk_included(RefreshPass *pass)
+{
+	IncludedEvent *event = &pass->included;
+	Datum		values[F_COLUMNS];
+	bool		isnull[F_COLUMNS];
+	Size		bytes;
+
+	included_values(pass, pass->slot, values, isnull, &bytes);
+	saw_old_event(pass, event->session, event->time);
+	count_day(pass, ritual_timestamp_date(event->time), event->type, true, true);
+	walk_clean_row(pass, event->type, event->time, values, isnull, bytes, event, false);
+	pass->has_included = next_included(pass, ForwardScanDirection, &pass->included);
+}
+
+/*
+ * The user's first change, at 'time' and 'event_id': find the anchor, the
+ * last included clean event before it, and go back over its session (for
+ * the session's start and rows) and over the first change's day (for the
+ * day's counts before); then read forward from the first change.
+ */
+static void
+start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
+{
+	DateADT		first_day = ritual_timestamp_date(time);
+	IncludedEvent event;
+	IncludedEvent anchor = {0};
+	bool		anchored = false;
+	Timestamp	session_start = 0;
+	int32		session_rows = 0;
+
+	pass->walking = true;
+	pass->first_time = time;
+	pass->first_id = event_id;
+	pass->last_clean_type = -1;
+	pass->session.number = 0;
+	pass->session.rows = 0;
+	pass->anchored = false;
+
+	read_user_events(pass, time, true);
+	while (next_included(pass, BackwardScanDirection, &event))
+	{
+		DateADT		day = ritual_timestamp_date(event.time);
+
+		if (!anchored)
+		{
+			anchor = event;
+			anchored = true;
+			ExecCopySlot(pass->anchor_slot, pass->slot);
+		}
+		else if (event.session != anchor.session && day < first_day)
+			break;
+		if (event.session == anchor.session)
+		{
+			session_start = event.time;
+			session_rows++;
+		}
+		if (day == first_day)
+			count_day(pass, day, event.type, true, true);
+	}
+
+	if (anchored)
+	{
+		Datum		values[F_COLUMNS];
+		bool		isnull[F_COLUMNS];
+		Size		bytes;
+
+		/* the anchor waits for its next type, in its session */
+		included_values(pass, pass->anchor_slot, values, isnull, &bytes);
+		pass->session.number = anchor.session;
+		pass->session.end = anchor.time;
+		walk_clean_row(pass, anchor.type, anchor.time, values, isnull, bytes, &anchor, true);
+		pass->session.start = session_start;
+		pass->session.rows = session_rows;
+		ExecClearTuple(pass->anchor_slot);
+		pass->anchored = true;
+		pass->anchor_session = anchor.session;
+		pass->old_session_rows = session_rows;
+		pass->old_session_end = anchor.time;
+	}
+	pass->first_session = anchored ? anchor.session : 1;
+
+	read_user_events(pass, time, false);
+	pass->has_included = next_included(pass, ForwardScanDirection, &pass->included);
+}
+
+/* The end of the user's rows: the walk reads their included events to the end. */
+static void
+close_user(RefreshPass *pass)
+{
+	if (pass->walking)
+	{
+		TupleTableSlot *row;
+
+		while (pass->has_included)
+			walk_included(pass);
+		emit_waiting(pass, -1);
+		close_day(pass);
+		close_session(pass);
+		row = bulk_next_slot(&pass->anchors);
+		bulk_set(&pass->anchors, row, 0, Int64GetDatum(pass->place.user_id), false);
+		bulk_set(&pass->anchors, row, 1, Int64GetDatum(pass->first_session), false);
+		bulk_store(&pass->anchors, row, 16, false);
+	}
+	pass->walking = false;
+	pass->place.has_user = false;
+}
+
+/* A row of another user comes: the current one's rows are all in. */
+static void
+leave_user(void *state)
+{
+	close_user((RefreshPass *) state);
+}
+
+/* ----------------------------------------------------------------
+ *		The work rows
+ * ----------------------------------------------------------------
+ */
+
+static void
+work_row(void *state, HeapTuple tuple, TupleDesc desc)
+{
+	RefreshPass *pass = state;
+	Datum		in[W_COLUMNS];
+	bool		in_null[W_COLUMNS];
+	EventInput	row;
+	bool		in_new_key;
+	bool		duplicate;
+	int32		flags;
+	bool		old_clean;
+	Datum		values[F_COLUMNS];
+	bool		isnull[F_COLUMNS];
+	Size		bytes;
+
+	event_input_read(&row, tuple, desc, &input_columns, &pass->catalogue, in, in_null);
+	in_new_key = !in_null[W_IN_NEW_KEY] && DatumGetBool(in[W_IN_NEW_KEY]);
+	old_clean = !in_null[W_OLD_FLAGS] && DatumGetInt32(in[W_OLD_FLAGS]) == 0;
+
+	place_row(&pass->place, &row, leave_user, pass);
+
+	/*
+	 * A duplicate is decided again among the rows of a key a new row has
+	 * (all in the work); the others keep what they were.
+	 */
+	if (in_new_key)
+		duplicate = !row.null_user && !row.null_type && !row.null_date &&
+			seen_add(&pass->place.seen, row.type_id, row.type);
+	else
+		duplicate = !in_null[W_OLD_FLAGS] &&
+			(DatumGetInt32(in[W_OLD_FLAGS]) & FLAG_DUPLICATE) != 0;
+	flags = event_row_values(&row, row.type_id >= 0, duplicate, pass->reference,
+							 pass->no_flag_names, values, isnull, &bytes);
+	values[F_OLD_EVENT_ID] = in[W_OLD_EVENT_ID];
+	isnull[F_OLD_EVENT_ID] = in_null[W_OLD_EVENT_ID];
+	values[F_OLD_FLAGS] = in[W_OLD_FLAGS];
+	isnull[F_OLD_FLAGS] = in_null[W_OLD_FLAGS];
+	values[F_OLD_PREV] = in[W_OLD_PREV];
+	isnull[F_OLD_PREV] = in_null[W_OLD_PREV];
+
+	if (!pass->walking && (flags == 0 || old_clean))
+		start_walk(pass, row.time, DatumGetInt64(row.event_id));
+	if (pass->walking)
+	{
+		/* the included events before it join the walk; its old version leaves */
+		while (pass->has_included &&
+			   (row.null_date || pass->included.time < row.time ||
+				(pass->included.time == row.time &&
+				 pass->included.event_id < DatumGetInt64(row.event_id))))
+			walk_included(pass);
+		if (pass->has_included && pass->included.time == row.time &&
+			pass->included.event_id == DatumGetInt64(row.event_id))
+			pass->has_included = next_included(pass, ForwardScanDirection, &pass->included);
+		if (old_clean && !in_null[W_OLD_SESSION])
+			saw_old_event(pass, DatumGetInt64(in[W_OLD_SESSION]), row.time);
+		if (flags == 0 || old_clean)
+			count_day(pass, DatumGetDateADT(values[EE_EVENT_DAY]), row.type_id, old_clean,
+					  flags == 0);
+	}
+
+	if (flags == 0)
+	{
+		/*
+		 * A clean row has a user, a catalogue type, a finite time and the
+		 * user's signup date (read_new_rows reads an infinite one as
+		 * missing), so a week number.
+		 */
+		if (isnull[EE_WEEK_NUMBER])
+			elog(ERROR, "a clean event of user %lld has no week since signup",
+				 (long long) pass->place.user_id);
+		walk_clean_row(pass, row.type_id, row.time, values, isnull, bytes, NULL, false);
+	}
+	else
+		write_final(pass, values, isnull, bytes);
+}
+
+/* After a batch of the sorted read: the rows written refer to it. */
+static void
+flush_final(void *state)
+{
+	bulk_flush(&((RefreshPass *) state)->final);
+}
+
+/* The reporting table ritual.'name', or the scratch table pg_temp.'name'. */
+static Oid
+table_named(const char *schema, const char *name)
+{
+	Oid			namespace = strcmp(schema, "pg_temp") == 0 ? LookupCreationNamespace("pg_temp") :
+		get_namespace_oid(schema, false);
+	Oid			relid = get_relname_relid(name, namespace);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s.%s\" does not exist", schema, name)));
+	return relid;
+}
+
+/*
+ * recompute_events(reference timestamp, session_gap interval, base bigint)
+ *		Compute the rows of pg_temp._ritual_work again, with the included
+ *		clean events they affect, into _ritual_final, _ritual_changes,
+ *		_ritual_anchors and _ritual_new_sessions (empty, made by
+ *		update_reports); included events above 'base' are in the work.
+ *		Returns the included events written again.  Internal to
+ *		refresh_reports.
+ */
+Datum
+ritual_recompute_events(PG_FUNCTION_ARGS)
+{
+	RefreshPass pass;
+	MemoryContext pass_context;
+	MemoryContext row_context;
+	MemoryContext old;
+	ColumnSpec	final_columns[F_COLUMNS];
+
+	memset(&pass, 0, sizeof(pass));
+	pass.reference = PG_GETARG_TIMESTAMP(0);
+	pass.gap = ritual_session_gap_usecs(PG_GETARG_INTERVAL_P(1));
+	pass.base = PG_GETARG_INT64(2);
+
+	pass_context = AllocSetContextCreate(CurrentMemoryContext, "ritual refresh pass",
+										 ALLOCSET_DEFAULT_SIZES);
+	row_context = AllocSetContextCreate(pass_context, "ritual refresh pass rows",
+										ALLOCSET_DEFAULT_SIZES);
+	pass.place.seen.context = AllocSetContextCreate(pass_context, "ritual types at one time",
+											  ALLOCSET_SMALL_SIZES);
+	pass.waiting.context = AllocSetContextCreate(pass_context, "ritual waiting row",
+												 ALLOCSET_SMALL_SIZES);
+	pass.no_flag_names = PointerGetDatum(MemoryContextAlloc(pass_context, VARHDRSZ));
+	SET_VARSIZE(DatumGetPointer(pass.no_flag_names), VARHDRSZ);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	catalogue_load(&pass.catalogue, pass_context);
+
+	old = MemoryContextSwitchTo(pass_context);
+	pass.old_n = palloc0(sizeof(int64) * Max(pass.catalogue.count, 1));
+	pass.new_n = palloc0(sizeof(int64) * Max(pass.catalogue.count, 1));
+	pass.day_types = palloc(sizeof(int) * Max(pass.catalogue.count, 1));
+	memcpy(final_columns, enriched_columns, sizeof(enriched_columns));
+	final_columns[F_OLD_EVENT_ID] = (ColumnSpec) {"old_event_id", INT8OID};
+	final_columns[F_OLD_FLAGS] = (ColumnSpec) {"old_flags", INT4OID};
+	final_columns[F_OLD_PREV] = (ColumnSpec) {"old_prev", TEXTOID};
+	bulk_open(&pass.final, table_named("pg_temp", "_ritual_final"), final_columns, F_COLUMNS);
+	bulk_open(&pass.changes, table_named("pg_temp", "_ritual_changes"), change_columns,
+			  lengthof(change_columns));
+	bulk_open(&pass.anchors, table_named("pg_temp", "_ritual_anchors"), anchor_columns,
+			  lengthof(anchor_columns));
+	bulk_open(&pass.sessions, table_named("pg_temp", "_ritual_new_sessions"), session_columns,
+			  lengthof(session_columns));
+	pass.events = table_open(table_named("ritual", "enriched_events"), AccessShareLock);
+	pass.attnums = column_attnums(pass.events, enriched_columns, EE_COLUMNS);
+	pass.index = open_user_index(pass.events, pass.attnums);
+	pass.scan_context = pass_context;
+	pass.scan = index_beginscan(pass.events, pass.index, GetActiveSnapshot(), 2, 0);
+	pass.slot = table_slot_create(pass.events, NULL);
+	pass.anchor_slot = MakeSingleTupleTableSlot(RelationGetDescr(pass.events),
+												&TTSOpsHeapTuple);
+	MemoryContextSwitchTo(old);
+
+	read_sorted_rows("SELECT w.user_id, w.event_date, w.event_id, w.old_event_id,"
+					 "       w.source_line, w.old_flags, w.in_new_key, u.signup_date,"
+					 "       u.cohort_week, u.user_id IS NOT NULL, w.event_type,"
+					 "       w.raw_event_type, w.source_file, w.old_prev, w.old_session"
+					 "  FROM pg_temp._ritual_work w"
+					 "  LEFT JOIN ritual.users u ON u.user_id = w.user_id"
+					 "   AND u.signup_date IS NOT NULL"
+					 " ORDER BY w.user_id, w.event_date, w.event_id",
+					 "the work", BULK_ROWS, work_row, flush_final, &pass, row_context);
+	old = MemoryContextSwitchTo(row_context);
+	close_user(&pass);
+	MemoryContextSwitchTo(old);
+
+	index_endscan(pass.scan);
+	ExecDropSingleTupleTableSlot(pass.slot);
+	ExecDropSingleTupleTableSlot(pass.anchor_slot);
+	index_close(pass.index, AccessShareLock);
+	table_close(pass.events, AccessShareLock);
+	bulk_close(&pass.final);
+	bulk_close(&pass.changes);
+	bulk_close(&pass.anchors);
+	bulk_close(&pass.sessions);
+	SPI_finish();
+	MemoryContextDelete(pass_context);
+	PG_RETURN_INT64(pass.recomputed);
+}
