@@ -377,15 +377,22 @@ open_user_index(Relation events, const int *attnums)
 	return NULL;				/* keep the compiler quiet */
 }
 
-/* Start a read of the user's events at or before (or after) 'time'. */
+/*
+ * Start a read of the user's events: backward from their last (without
+ * 'from_time'), or from 'time', backward (those at or before it) or
+ * forward (at or after it).
+ */
 static void
-read_user_events(RefreshPass *pass, Timestamp time, bool backward)
+read_user_events(RefreshPass *pass, ScanDirection direction, bool from_time, Timestamp time)
 {
 	ScanKeyData keys[2];
 	MemoryContext old = MemoryContextSwitchTo(pass->scan_context);
 
+	/* the scan has its two keys: from the last, the time is at most infinity */
+	if (!from_time)
+		TIMESTAMP_NOEND(time);
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(pass->place.user_id));
-	if (backward)
+	if (ScanDirectionIsBackward(direction))
 		ScanKeyInit(&keys[1], 2, BTLessEqualStrategyNumber, F_TIMESTAMP_LE,
 					TimestampGetDatum(time));
 	else
@@ -411,8 +418,7 @@ stored_type(RefreshPass *pass, Datum value, bool isnull)
 
 /*
  * The next included clean event of the user the read finds, the work's
- * own rows aside (those above 'base', and the rows before the first
- * change at its time, which the backward read found); false at the end.
+ * own rows aside (those above 'base'); false at the end.
  */
 static bool
 next_included(RefreshPass *pass, ScanDirection direction, IncludedEvent *event)
@@ -443,10 +449,6 @@ next_included(RefreshPass *pass, ScanDirection direction, IncludedEvent *event)
 		event->time = DatumGetTimestamp(values[R_EVENT_DATE]);
 		if (event->event_id > pass->base)
 			continue;
-		if (event->time == pass->first_time &&
-			(ScanDirectionIsBackward(direction) ? event->event_id >= pass->first_id :
-			 event->event_id < pass->first_id))
-			continue;
 		event->type = stored_type(pass, values[R_EVENT_TYPE], isnull[R_EVENT_TYPE]);
 		event->prev = stored_type(pass, values[R_PREV], isnull[R_PREV]);
 		event->next = stored_type(pass, values[R_NEXT], isnull[R_NEXT]);
@@ -455,6 +457,26 @@ next_included(RefreshPass *pass, ScanDirection direction, IncludedEvent *event)
 			elog(ERROR, "a clean event of user %lld has no type", (long long) pass->place.user_id);
 		return true;
 	}
+}
+
+/* Whether the included event comes before the user's first change. */
+static bool
+before_first_change(RefreshPass *pass, const IncludedEvent *event)
+{
+	return event->time < pass->first_time ||
+		(event->time == pass->first_time && event->event_id < pass->first_id);
+}
+
+/* The next included clean event from the first change on. */
+static bool
+next_after_first_change(RefreshPass *pass, IncludedEvent *event)
+{
+	while (next_included(pass, ForwardScanDirection, event))
+	{
+		if (!before_first_change(pass, event))
+			return true;
+	}
+	return false;
 }
 
 /* An included event read, in the columns of _ritual_final. */
@@ -503,7 +525,7 @@ walk_included(RefreshPass *pass)
 	saw_old_event(pass, event->session, event->time);
 	count_day(pass, ritual_timestamp_date(event->time), event->type, true, true);
 	walk_clean_row(pass, event->type, event->time, values, isnull, bytes, event, false);
-	pass->has_included = next_included(pass, ForwardScanDirection, &pass->included);
+	pass->has_included = next_after_first_change(pass, &pass->included);
 }
 
 /*
@@ -521,6 +543,7 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 	bool		anchored = false;
 	Timestamp	session_start = 0;
 	int32		session_rows = 0;
+	bool		after_change = false;	/* included events come after it */
 
 	pass->walking = true;
 	pass->first_time = time;
@@ -530,11 +553,25 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 	pass->session.rows = 0;
 	pass->anchored = false;
 
-	read_user_events(pass, time, true);
+	/*
+	 * From the user's last event back: new events usually come after every
+	 * included one, and then no read forward is needed.  When the last
+	 * comes after the first change, read again from the first change.
+	 */
+	read_user_events(pass, BackwardScanDirection, false, 0);
 	while (next_included(pass, BackwardScanDirection, &event))
 	{
 		DateADT		day = ritual_timestamp_date(event.time);
 
+		if (!before_first_change(pass, &event))
+		{
+			if (!after_change)
+			{
+				after_change = true;
+				read_user_events(pass, BackwardScanDirection, true, time);
+			}
+			continue;
+		}
 		if (!anchored)
 		{
 			anchor = event;
@@ -573,8 +610,12 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 	}
 	pass->first_session = anchored ? anchor.session : 1;
 
-	read_user_events(pass, time, false);
-	pass->has_included = next_included(pass, ForwardScanDirection, &pass->included);
+	pass->has_included = false;
+	if (after_change)
+	{
+		read_user_events(pass, ForwardScanDirection, true, time);
+		pass->has_included = next_after_first_change(pass, &pass->included);
+	}
 }
 
 /* The end of the user's rows: the walk reads their included events to the end. */
@@ -663,7 +704,7 @@ work_row(void *state, HeapTuple tuple, TupleDesc desc)
 			walk_included(pass);
 		if (pass->has_included && pass->included.time == row.time &&
 			pass->included.event_id == DatumGetInt64(row.event_id))
-			pass->has_included = next_included(pass, ForwardScanDirection, &pass->included);
+			pass->has_included = next_after_first_change(pass, &pass->included);
 		if (old_clean && !in_null[W_OLD_SESSION])
 			saw_old_event(pass, DatumGetInt64(in[W_OLD_SESSION]), row.time);
 		if (flags == 0 || old_clean)
