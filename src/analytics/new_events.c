@@ -106,6 +106,7 @@ typedef struct NewEventsReceiver
 	Oid			file_collation;
 	TypeCacheEntry types[TYPE_CACHE_SIZE];
 	int64		rows;
+	int64		numbered;		/* rows but the ones read only to be checked */
 	bool		in_order;
 	HTAB	   *file_lines;		/* FileLines by file */
 	FileLines  *run;			/* the entry of the file read last */
@@ -270,6 +271,7 @@ new_events_receive(TupleTableSlot *in, DestReceiver *self)
 	text	   *type = NULL;
 	text	   *file = NULL;
 	Size		bytes = 64;
+	bool		checked;
 
 	slot_getallattrs(in);
 	receiver->rows++;
@@ -285,9 +287,11 @@ new_events_receive(TupleTableSlot *in, DestReceiver *self)
 		bytes += VARSIZE_ANY(file);
 	}
 	/* the last row a refresh included is read again only to be checked */
-	if (!isnull[IN_ERRORS] &&
-		(isnull[IN_INCLUDED_LINE] || isnull[IN_SOURCE_LINE] ||
-		 DatumGetInt64(values[IN_INCLUDED_LINE]) != DatumGetInt64(values[IN_SOURCE_LINE])))
+	checked = !isnull[IN_INCLUDED_LINE] && !isnull[IN_SOURCE_LINE] &&
+		DatumGetInt64(values[IN_INCLUDED_LINE]) == DatumGetInt64(values[IN_SOURCE_LINE]);
+	if (!checked)
+		receiver->numbered++;
+	if (!isnull[IN_ERRORS] && !checked)
 	{
 		text	   *errors = DatumGetTextPP(values[IN_ERRORS]);
 
@@ -316,7 +320,7 @@ new_events_receive(TupleTableSlot *in, DestReceiver *self)
 	bulk_set(table, out, 3, values[IN_EVENT_DATE], isnull[IN_EVENT_DATE]);
 	bulk_set(table, out, 4, PointerGetDatum(file), file == NULL);
 	bulk_set(table, out, 5, values[IN_SOURCE_LINE], isnull[IN_SOURCE_LINE]);
-	bulk_set(table, out, 6, Int64GetDatum(receiver->rows), false);
+	bulk_set(table, out, 6, Int64GetDatum(receiver->numbered), checked);
 	bulk_set(table, out, 7, values[IN_ERRORS], isnull[IN_ERRORS]);
 	bulk_set(table, out, 8, values[IN_INCLUDED_LINE], isnull[IN_INCLUDED_LINE]);
 	/* the values are the executor's until its next row, or detoasted here */
@@ -346,8 +350,9 @@ new_events_destroy(pg_attribute_unused() DestReceiver *self)
  *		Write the rows of 'query' (user_id bigint, event_type text,
  *		event_date timestamp, source_file text, source_line bigint, errors
  *		text, included_line bigint) to pg_temp._ritual_new_events, each
- *		numbered in the order read (scan_order, from 1) and with its event
- *		type normalized (the raw one kept).  Return whether every row came
+ *		numbered in the order read (scan_order, from 1; NULL for a row read
+ *		again only to be checked, the last a refresh included of its file)
+ *		and with its event type normalized (the raw one kept).  Return whether every row came
  *		after the one before in provenance order, file then line; the
  *		last line read of each file; and the rows whose errors column is
  *		not NULL, with the first of them in provenance order.  Internal to

@@ -831,18 +831,29 @@ BEGIN
         base := coalesce(base, (SELECT max(event_id) FROM ritual.enriched_events), 0);
 
         -- the events to compute again: new ones, renumbered ones, ...
-        CREATE TEMP TABLE _ritual_work ON COMMIT DROP AS
-        SELECT base + row_number() OVER (ORDER BY source_file, source_line) AS event_id, r.*,
-               r.old_event_id IS NULL AS in_new_key
-          FROM (SELECT NULL::bigint AS old_event_id, user_id, event_type, raw_event_type, event_date,
-                       source_file, source_line, NULL::integer AS old_flags,
-                       NULL::text AS old_prev, NULL::bigint AS old_session
-                  FROM _ritual_new_events
-                UNION ALL
-                SELECT event_id, user_id, event_type, raw_event_type, event_date,
-                       source_file, source_line, flags, prev_event_type, session_number
-                  FROM ritual.enriched_events
-                 WHERE renumber AND event_id > base) r;
+        -- (new rows read in provenance order after every included one are
+        -- numbered as read, without a sort)
+        IF in_order AND NOT renumber THEN
+            CREATE TEMP TABLE _ritual_work ON COMMIT DROP AS
+            SELECT base + scan_order AS event_id, NULL::bigint AS old_event_id, user_id,
+                   event_type, raw_event_type, event_date, source_file, source_line,
+                   NULL::integer AS old_flags, NULL::text AS old_prev,
+                   NULL::bigint AS old_session, true AS in_new_key
+              FROM _ritual_new_events;
+        ELSE
+            CREATE TEMP TABLE _ritual_work ON COMMIT DROP AS
+            SELECT base + row_number() OVER (ORDER BY source_file, source_line) AS event_id, r.*,
+                   r.old_event_id IS NULL AS in_new_key
+              FROM (SELECT NULL::bigint AS old_event_id, user_id, event_type, raw_event_type,
+                           event_date, source_file, source_line, NULL::integer AS old_flags,
+                           NULL::text AS old_prev, NULL::bigint AS old_session
+                      FROM _ritual_new_events
+                    UNION ALL
+                    SELECT event_id, user_id, event_type, raw_event_type, event_date,
+                           source_file, source_line, flags, prev_event_type, session_number
+                      FROM ritual.enriched_events
+                     WHERE renumber AND event_id > base) r;
+        END IF;
 
         CREATE INDEX ON _ritual_work (old_event_id);
         -- ... all events of users whose profile changed, every included row
