@@ -13,10 +13,12 @@
  * by user and time, are merged with the work rows, and the clean ones are
  * walked as the full build walks them: previous and next type, session.
  * The walk continues from the anchor, the last included clean event before
- * the first change: a backward read of the index finds it, the start of
- * its session and the clean events of the first change's day before it.
- * An included event is written again only when its previous or next type
- * or its session changes.
+ * the first change: a read of the index backward from the user's last
+ * event finds it, the start of its session and the clean events of the
+ * first change's day before it (new events usually come after every
+ * included one, and then nothing is read forward).  An included event is
+ * written again only when its previous or next type or its session
+ * changes, and the anchor's session only when it changes.
  *
  * What it writes goes to scratch tables update_reports made, and which it
  * goes on from:
@@ -26,9 +28,12 @@
  *	 _ritual_changes	  per user, day and type whose clean events change:
  *						  the difference, the count before, and the day's;
  *	 _ritual_anchors	  per user walked, the first session written again;
- *	 _ritual_new_sessions those sessions.
- * Memory is a batch of rows, the row waiting for its next type, and the
- * counts of one day by type, whatever the length of a user's history.
+ *	 _ritual_new_sessions those sessions;
+ *	 _ritual_window_changes what WAU and MAU of each day already reported
+ *						  change by (a user's days from the first change's
+ *						  on are kept until their last row).
+ * Memory is a batch of rows, the row waiting for its next type, the counts
+ * of one day by type, a user's days and a count per day reported.
  *
  *-------------------------------------------------------------------------
  */
@@ -103,6 +108,26 @@ static const int read_columns[R_COLUMNS] = {
 	EE_SESSION_NUMBER, EE_FLAGS
 };
 
+/* A day of a user with clean events before the refresh, after it, or both. */
+typedef struct ActiveDay
+{
+	DateADT		day;
+	bool		before;
+	bool		after;
+} ActiveDay;
+
+/* What the users active in a day's week and month change by. */
+typedef struct WindowChange
+{
+	DateADT		day;			/* key */
+	int64		wau;
+	int64		mau;
+} WindowChange;
+
+static const ColumnSpec window_columns[] = {
+	{"day", DATEOID}, {"wau", INT8OID}, {"mau", INT8OID}
+};
+
 /* An included clean event as the index read finds it. */
 typedef struct IncludedEvent
 {
@@ -141,6 +166,7 @@ typedef struct RefreshPass
 	BulkTable	changes;
 	BulkTable	anchors;
 	BulkTable	sessions;
+	BulkTable	windows;
 
 	/* enriched_events, read through its index by user, time and event_id */
 	Relation	events;
@@ -174,6 +200,22 @@ typedef struct RefreshPass
 	int64		anchor_session;
 	int64		old_session_rows;
 	Timestamp	old_session_end;
+
+	/*
+	 * The user's days with clean events from the first change's on, before
+	 * and after (in user_context), and their last such day before it: what
+	 * WAU and MAU of the days already reported (first_reported to
+	 * last_reported) move by, in window_changes by day.
+	 */
+	MemoryContext user_context;
+	ActiveDay  *active_days;
+	int			active_count;
+	int			active_size;
+	bool		has_day_before;
+	DateADT		day_before;
+	DateADT		first_reported;
+	DateADT		last_reported;
+	HTAB	   *window_changes;
 
 	/* the day of the walk being counted: clean events by type, before and after */
 	bool		has_day;
@@ -238,11 +280,30 @@ static void
 close_day(RefreshPass *pass)
 {
 	int64		day_old = 0;
+	int64		day_new = 0;
+	ActiveDay  *active;
 
 	if (!pass->has_day)
 		return;
 	for (int i = 0; i < pass->day_type_count; i++)
+	{
 		day_old += pass->old_n[pass->day_types[i]];
+		day_new += pass->new_n[pass->day_types[i]];
+	}
+	if (pass->active_count == pass->active_size)
+	{
+		MemoryContext old = MemoryContextSwitchTo(pass->user_context);
+
+		pass->active_size = Max(16, 2 * pass->active_size);
+		pass->active_days = pass->active_days == NULL ?
+			palloc(sizeof(ActiveDay) * pass->active_size) :
+			repalloc(pass->active_days, sizeof(ActiveDay) * pass->active_size);
+		MemoryContextSwitchTo(old);
+	}
+	active = &pass->active_days[pass->active_count++];
+	active->day = pass->day;
+	active->before = day_old > 0;
+	active->after = day_new > 0;
 	for (int i = 0; i < pass->day_type_count; i++)
 	{
 		int			type = pass->day_types[i];
@@ -552,6 +613,7 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 	pass->session.number = 0;
 	pass->session.rows = 0;
 	pass->anchored = false;
+	pass->has_day_before = false;
 
 	/*
 	 * From the user's last event back: new events usually come after every
@@ -571,6 +633,11 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 				read_user_events(pass, BackwardScanDirection, true, time);
 			}
 			continue;
+		}
+		if (day < first_day && !pass->has_day_before)
+		{
+			pass->has_day_before = true;
+			pass->day_before = day;
 		}
 		if (!anchored)
 		{
@@ -618,6 +685,68 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 	}
 }
 
+/*
+ * What the user's WAU and MAU of each reported day change by: a user is in
+ * a day's WAU (MAU) when active on one of the 7 (30) days up to it, so only
+ * the 30 days from a day whose activity changed can change.  Before the
+ * first change's day the user's days are as they were; the last of them
+ * is all that a window from the first change's day on can reach.
+ */
+static void
+count_window_changes(RefreshPass *pass)
+{
+	ActiveDay  *days = pass->active_days;
+	int			next = 0;		/* the first day not yet passed */
+	bool		has_before = pass->has_day_before;
+	bool		has_after = pass->has_day_before;
+	int64		last_before = pass->day_before;
+	int64		last_after = pass->day_before;
+	int64		done = PG_INT64_MIN;	/* the days counted, up to */
+
+	for (int c = 0; c < pass->active_count; c++)
+	{
+		int64		from;
+		int64		to;
+
+		if (days[c].before == days[c].after)
+			continue;
+		from = Max(Max((int64) days[c].day, (int64) pass->first_reported), done + 1);
+		to = Min((int64) days[c].day + 29, (int64) pass->last_reported);
+		for (int64 day = from; day <= to; day++)
+		{
+			bool		week_before,
+						week_after,
+						month_before,
+						month_after;
+
+			for (; next < pass->active_count && days[next].day <= day; next++)
+			{
+				if (days[next].before)
+					has_before = true, last_before = days[next].day;
+				if (days[next].after)
+					has_after = true, last_after = days[next].day;
+			}
+			week_before = has_before && last_before >= day - 6;
+			week_after = has_after && last_after >= day - 6;
+			month_before = has_before && last_before >= day - 29;
+			month_after = has_after && last_after >= day - 29;
+			if (week_before != week_after || month_before != month_after)
+			{
+				DateADT		key = (DateADT) day;
+				bool		found;
+				WindowChange *change = hash_search(pass->window_changes, &key, HASH_ENTER,
+												   &found);
+
+				if (!found)
+					change->wau = change->mau = 0;
+				change->wau += (int) week_after - (int) week_before;
+				change->mau += (int) month_after - (int) month_before;
+			}
+		}
+		done = Max(done, to);
+	}
+}
+
 /* The end of the user's rows: the walk reads their included events to the end. */
 static void
 close_user(RefreshPass *pass)
@@ -631,6 +760,10 @@ close_user(RefreshPass *pass)
 		emit_waiting(pass, -1);
 		close_day(pass);
 		close_session(pass);
+		count_window_changes(pass);
+		MemoryContextReset(pass->user_context);
+		pass->active_days = NULL;
+		pass->active_count = pass->active_size = 0;
 		row = bulk_next_slot(&pass->anchors);
 		bulk_set(&pass->anchors, row, 0, Int64GetDatum(pass->place.user_id), false);
 		bulk_set(&pass->anchors, row, 1, Int64GetDatum(pass->first_session), false);
@@ -728,6 +861,28 @@ work_row(void *state, HeapTuple tuple, TupleDesc desc)
 		write_final(pass, values, isnull, bytes);
 }
 
+/* The changes of WAU and MAU by day, into _ritual_window_changes. */
+static void
+write_window_changes(RefreshPass *pass)
+{
+	HASH_SEQ_STATUS status;
+	WindowChange *change;
+
+	hash_seq_init(&status, pass->window_changes);
+	while ((change = hash_seq_search(&status)) != NULL)
+	{
+		TupleTableSlot *slot;
+
+		if (change->wau == 0 && change->mau == 0)
+			continue;
+		slot = bulk_next_slot(&pass->windows);
+		bulk_set(&pass->windows, slot, 0, DateADTGetDatum(change->day), false);
+		bulk_set(&pass->windows, slot, 1, Int64GetDatum(change->wau), false);
+		bulk_set(&pass->windows, slot, 2, Int64GetDatum(change->mau), false);
+		bulk_store(&pass->windows, slot, 24, false);
+	}
+}
+
 /* After a batch of the sorted read: the rows written refer to it. */
 static void
 flush_final(void *state)
@@ -751,11 +906,14 @@ table_named(const char *schema, const char *name)
 }
 
 /*
- * recompute_events(reference timestamp, session_gap interval, base bigint)
+ * recompute_events(reference timestamp, session_gap interval, base bigint,
+ *					first_reported date, last_reported date)
  *		Compute the rows of pg_temp._ritual_work again, with the included
  *		clean events they affect, into _ritual_final, _ritual_changes,
- *		_ritual_anchors and _ritual_new_sessions (empty, made by
- *		update_reports); included events above 'base' are in the work.
+ *		_ritual_anchors, _ritual_new_sessions and _ritual_window_changes
+ *		(empty, made by update_reports): included events above 'base' are
+ *		in the work, and WAU and MAU change for the days from
+ *		first_reported to last_reported, which daily_activity has.
  *		Returns the included events written again.  Internal to
  *		refresh_reports.
  */
@@ -772,6 +930,8 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	pass.reference = PG_GETARG_TIMESTAMP(0);
 	pass.gap = ritual_session_gap_usecs(PG_GETARG_INTERVAL_P(1));
 	pass.base = PG_GETARG_INT64(2);
+	pass.first_reported = PG_GETARG_DATEADT(3);
+	pass.last_reported = PG_GETARG_DATEADT(4);
 
 	pass_context = AllocSetContextCreate(CurrentMemoryContext, "ritual refresh pass",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -781,6 +941,8 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 											  ALLOCSET_SMALL_SIZES);
 	pass.waiting.context = AllocSetContextCreate(pass_context, "ritual waiting row",
 												 ALLOCSET_SMALL_SIZES);
+	pass.user_context = AllocSetContextCreate(pass_context, "ritual days of a user",
+											  ALLOCSET_SMALL_SIZES);
 	pass.no_flag_names = PointerGetDatum(MemoryContextAlloc(pass_context, VARHDRSZ));
 	SET_VARSIZE(DatumGetPointer(pass.no_flag_names), VARHDRSZ);
 
@@ -803,6 +965,17 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 			  lengthof(anchor_columns));
 	bulk_open(&pass.sessions, table_named("pg_temp", "_ritual_new_sessions"), session_columns,
 			  lengthof(session_columns));
+	bulk_open(&pass.windows, table_named("pg_temp", "_ritual_window_changes"), window_columns,
+			  lengthof(window_columns));
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(DateADT);
+		ctl.entrysize = sizeof(WindowChange);
+		ctl.hcxt = pass_context;
+		pass.window_changes = hash_create("ritual WAU and MAU changes", 256, &ctl,
+										  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
 	pass.events = table_open(table_named("ritual", "enriched_events"), AccessShareLock);
 	pass.attnums = column_attnums(pass.events, enriched_columns, EE_COLUMNS);
 	pass.index = open_user_index(pass.events, pass.attnums);
@@ -835,6 +1008,8 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	bulk_close(&pass.changes);
 	bulk_close(&pass.anchors);
 	bulk_close(&pass.sessions);
+	write_window_changes(&pass);
+	bulk_close(&pass.windows);
 	SPI_finish();
 	MemoryContextDelete(pass_context);
 	PG_RETURN_INT64(pass.recomputed);

@@ -610,17 +610,19 @@ COMMENT ON FUNCTION ritual.build_event_tables(timestamp, interval, boolean) IS
  * their first change on with their included clean events, read through
  * the index of enriched_events by user and time
  * (src/analytics/refresh_pass.c).  It writes the scratch tables
- * _ritual_final, _ritual_changes, _ritual_anchors and _ritual_new_sessions,
- * which update_reports made, and returns the included events it wrote
- * again.  The rules are the full build's pass's.
+ * _ritual_final, _ritual_changes, _ritual_anchors, _ritual_new_sessions and
+ * _ritual_window_changes (WAU and MAU by day, for the days from
+ * first_reported to last_reported), which update_reports made, and returns
+ * the included events it wrote again.  The rules are the full build's pass's.
  */
 CREATE OR REPLACE FUNCTION ritual.recompute_events(reference timestamp, session_gap interval,
-                                                   base bigint)
+                                                   base bigint, first_reported date,
+                                                   last_reported date)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'ritual_recompute_events'
 LANGUAGE C VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION ritual.recompute_events(timestamp, interval, bigint) IS
+COMMENT ON FUNCTION ritual.recompute_events(timestamp, interval, bigint, date, date) IS
   'internal to refresh_reports: computes the work of a refresh again, with the clean events it affects, into its scratch tables';
 
 /*
@@ -911,7 +913,14 @@ BEGIN
             ON COMMIT DROP;
         CREATE TEMP TABLE _ritual_anchors (user_id bigint, first_session bigint) ON COMMIT DROP;
         CREATE TEMP TABLE _ritual_new_sessions (LIKE ritual.sessions) ON COMMIT DROP;
-        recomputed := ritual.recompute_events(reference, session_gap, base);
+        -- WAU and MAU of the days already reported move with the users
+        -- whose active days change
+        CREATE TEMP TABLE _ritual_window_changes (day date, wau bigint, mau bigint)
+            ON COMMIT DROP;
+        SELECT min(day), max(day) INTO old_first, old_last FROM ritual.daily_activity;
+        recomputed := ritual.recompute_events(reference, session_gap, base,
+                                              coalesce(old_first, 'infinity'),
+                                              coalesce(old_last, '-infinity'));
         PERFORM ritual.analyze_scratch('_ritual_final', ARRAY['old_event_id', 'user_id', 'flags',
                                                         'old_flags', 'event_day', 'event_type']);
         PERFORM ritual.analyze_scratch('_ritual_anchors');
@@ -921,25 +930,15 @@ BEGIN
          GROUP BY user_id, day;
         PERFORM ritual.analyze_scratch('_ritual_day_changes');
 
-        -- WAU and MAU of the days already reported move with the users whose
-        -- active days change: before, then after user_days changes
-        SELECT min(day), max(day) INTO old_first, old_last FROM ritual.daily_activity;
-        CREATE TEMP TABLE _ritual_window_changes ON COMMIT DROP AS
-        SELECT c.user_id, c.day,
-               EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id
-                          AND d.day BETWEEN c.day - 6 AND c.day)::int AS old_w,
-               EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id
-                          AND d.day BETWEEN c.day - 29 AND c.day)::int AS old_m
-          FROM (SELECT DISTINCT p.user_id, x::date AS day
-                  FROM _ritual_day_changes p,
-                       generate_series(p.day, p.day + 29, interval '1 day') AS x
-                 WHERE (p.old_n > 0) <> (p.old_n + p.delta > 0)
-                   AND x BETWEEN old_first AND old_last) c;
-
+        -- a user's day: counted again when it had clean events and keeps
+        -- some, gone when it keeps none, new when it had none (new events
+        -- mostly come on a day of their own)
+        UPDATE ritual.user_days d SET events = c.old_n + c.delta FROM _ritual_day_changes c
+         WHERE d.user_id = c.user_id AND d.day = c.day AND c.old_n > 0 AND c.old_n + c.delta > 0;
         DELETE FROM ritual.user_days d USING _ritual_day_changes c
-         WHERE d.user_id = c.user_id AND d.day = c.day;
+         WHERE d.user_id = c.user_id AND d.day = c.day AND c.old_n > 0 AND c.old_n + c.delta <= 0;
         INSERT INTO ritual.user_days
-        SELECT user_id, day, old_n + delta FROM _ritual_day_changes WHERE old_n + delta > 0;
+        SELECT user_id, day, delta FROM _ritual_day_changes WHERE old_n = 0 AND delta > 0;
 
         --
         -- the events.  An included one that keeps its event_id and flags
@@ -1045,11 +1044,7 @@ BEGIN
                    0 AS new_users, delta AS events, 0 AS sessions
               FROM _ritual_day_changes
             UNION ALL
-            SELECT c.day, 0, EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id
-                                        AND d.day BETWEEN c.day - 6 AND c.day)::int - c.old_w,
-                   EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id
-                              AND d.day BETWEEN c.day - 29 AND c.day)::int - c.old_m, 0, 0, 0
-              FROM _ritual_window_changes c
+            SELECT day, 0, wau, mau, 0, 0, 0 FROM _ritual_window_changes
             UNION ALL
             SELECT signup_date, 0, 0, 0, -1, 0, 0 FROM _ritual_old_users
             UNION ALL
@@ -1501,7 +1496,7 @@ REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision, date),
     ritual.drop_indexes(regclass), ritual.build_events(timestamp, interval, boolean),
     ritual.copy_new_events(text),
     ritual.build_event_tables(timestamp, interval, boolean),
-    ritual.recompute_events(timestamp, interval, bigint),
+    ritual.recompute_events(timestamp, interval, bigint, date, date),
     ritual.update_reports(text, text, timestamp, interval, double precision, boolean),
     ritual.has_columns(regclass, text[]), ritual.require_columns(regclass, text[]),
     ritual.analyze_scratch(regclass, text[])
