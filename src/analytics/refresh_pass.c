@@ -31,7 +31,11 @@
  *	 _ritual_new_sessions those sessions;
  *	 _ritual_window_changes what WAU and MAU of each day already reported
  *						  change by (a user's days from the first change's
- *						  on are kept until their last row).
+ *						  on are kept until their last row);
+ *	 _ritual_week_changes the weeks since signup users gain or lose, and
+ *	 _ritual_last_weeks	  the last active weeks they leave and reach (users
+ *						  with a new profile row aside: update_reports
+ *						  counts each of their weeks again).
  * Memory is a batch of rows, the row waiting for its next type, the counts
  * of one day by type, a user's days and a count per day reported.
  *
@@ -71,7 +75,7 @@ enum
 {
 	W_USER_ID, W_EVENT_DATE, W_EVENT_ID, W_OLD_EVENT_ID, W_SOURCE_LINE, W_OLD_FLAGS,
 	W_IN_NEW_KEY, W_SIGNUP_DATE, W_COHORT_WEEK, W_KNOWN_USER, W_EVENT_TYPE,
-	W_RAW_EVENT_TYPE, W_SOURCE_FILE, W_OLD_PREV, W_OLD_SESSION, W_COLUMNS
+	W_RAW_EVENT_TYPE, W_SOURCE_FILE, W_OLD_PREV, W_OLD_SESSION, W_NEW_PROFILE, W_COLUMNS
 };
 
 /* _ritual_final: the columns of enriched_events, then the old version's */
@@ -128,6 +132,14 @@ static const ColumnSpec window_columns[] = {
 	{"day", DATEOID}, {"wau", INT8OID}, {"mau", INT8OID}
 };
 
+static const ColumnSpec week_columns[] = {
+	{"user_id", INT8OID}, {"week", INT4OID}, {"cohort_week", DATEOID}, {"gained", BOOLOID}
+};
+
+static const ColumnSpec last_week_columns[] = {
+	{"cohort_week", DATEOID}, {"week", INT4OID}, {"users", INT8OID}
+};
+
 /* An included clean event as the index read finds it. */
 typedef struct IncludedEvent
 {
@@ -167,6 +179,8 @@ typedef struct RefreshPass
 	BulkTable	anchors;
 	BulkTable	sessions;
 	BulkTable	windows;
+	BulkTable	weeks;
+	BulkTable	last_weeks;
 
 	/* enriched_events, read through its index by user, time and event_id */
 	Relation	events;
@@ -216,6 +230,15 @@ typedef struct RefreshPass
 	DateADT		first_reported;
 	DateADT		last_reported;
 	HTAB	   *window_changes;
+
+	/*
+	 * The user's signup and cohort, for their weeks since signup; a user
+	 * with a new profile row has every week counted again by update_reports.
+	 */
+	bool		has_signup;
+	DateADT		signup;
+	DateADT		cohort_week;
+	bool		new_profile;
 
 	/* the day of the walk being counted: clean events by type, before and after */
 	bool		has_day;
@@ -747,6 +770,80 @@ count_window_changes(RefreshPass *pass)
 	}
 }
 
+/* A week since signup of the user gained or lost, into _ritual_week_changes. */
+static void
+write_week_change(RefreshPass *pass, int32 week, bool gained)
+{
+	TupleTableSlot *slot = bulk_next_slot(&pass->weeks);
+
+	bulk_set(&pass->weeks, slot, 0, Int64GetDatum(pass->place.user_id), false);
+	bulk_set(&pass->weeks, slot, 1, Int32GetDatum(week), false);
+	bulk_set(&pass->weeks, slot, 2, DateADTGetDatum(pass->cohort_week), false);
+	bulk_set(&pass->weeks, slot, 3, BoolGetDatum(gained), false);
+	bulk_store(&pass->weeks, slot, 24, false);
+}
+
+/* The user leaves (-1) or reaches (+1) their last active week, into _ritual_last_weeks. */
+static void
+write_last_week(RefreshPass *pass, int32 week, int users)
+{
+	TupleTableSlot *slot = bulk_next_slot(&pass->last_weeks);
+
+	bulk_set(&pass->last_weeks, slot, 0, DateADTGetDatum(pass->cohort_week), false);
+	bulk_set(&pass->last_weeks, slot, 1, Int32GetDatum(week), false);
+	bulk_set(&pass->last_weeks, slot, 2, Int64GetDatum(users), false);
+	bulk_store(&pass->last_weeks, slot, 24, false);
+}
+
+/*
+ * The user's weeks since signup with clean events (user_weeks) that a
+ * changed day gains or loses, and their last such week before and after,
+ * which retention's cells count.  A week reaching back before the first
+ * change's day has, of the days before it, the last active one if any.
+ */
+static void
+count_week_changes(RefreshPass *pass)
+{
+	ActiveDay  *days = pass->active_days;
+	bool		changed = false;
+	bool		has_before = pass->has_day_before;
+	bool		has_after = pass->has_day_before;
+	int64		last_before = pass->day_before;
+	int64		last_after = pass->day_before;
+
+	if (!pass->has_signup || pass->new_profile)
+		return;
+	for (int c = 0; c < pass->active_count;)
+	{
+		int32		week = ritual_week_number(days[c].day, pass->signup, WEEK_SUNDAY);
+		bool		week_changed = false;
+		bool		week_before = pass->has_day_before &&
+			ritual_week_number(pass->day_before, pass->signup, WEEK_SUNDAY) == week;
+		bool		week_after = week_before;
+
+		for (; c < pass->active_count &&
+			 ritual_week_number(days[c].day, pass->signup, WEEK_SUNDAY) == week; c++)
+		{
+			week_changed |= days[c].before != days[c].after;
+			week_before |= days[c].before;
+			week_after |= days[c].after;
+			if (days[c].before)
+				has_before = true, last_before = days[c].day;
+			if (days[c].after)
+				has_after = true, last_after = days[c].day;
+		}
+		changed |= week_changed;
+		if (week_before != week_after)
+			write_week_change(pass, week, week_after);
+	}
+	if (!changed)
+		return;
+	if (has_before)
+		write_last_week(pass, ritual_week_number(last_before, pass->signup, WEEK_SUNDAY), -1);
+	if (has_after)
+		write_last_week(pass, ritual_week_number(last_after, pass->signup, WEEK_SUNDAY), 1);
+}
+
 /* The end of the user's rows: the walk reads their included events to the end. */
 static void
 close_user(RefreshPass *pass)
@@ -761,6 +858,7 @@ close_user(RefreshPass *pass)
 		close_day(pass);
 		close_session(pass);
 		count_window_changes(pass);
+		count_week_changes(pass);
 		MemoryContextReset(pass->user_context);
 		pass->active_days = NULL;
 		pass->active_count = pass->active_size = 0;
@@ -826,7 +924,13 @@ work_row(void *state, HeapTuple tuple, TupleDesc desc)
 	isnull[F_OLD_PREV] = in_null[W_OLD_PREV];
 
 	if (!pass->walking && (flags == 0 || old_clean))
+	{
+		pass->has_signup = !row.null_signup && !row.null_cohort;
+		pass->signup = row.null_signup ? 0 : DatumGetDateADT(row.signup_date);
+		pass->cohort_week = row.null_cohort ? 0 : DatumGetDateADT(row.cohort_week);
+		pass->new_profile = !in_null[W_NEW_PROFILE] && DatumGetBool(in[W_NEW_PROFILE]);
 		start_walk(pass, row.time, DatumGetInt64(row.event_id));
+	}
 	if (pass->walking)
 	{
 		/* the included events before it join the walk; its old version leaves */
@@ -910,8 +1014,9 @@ table_named(const char *schema, const char *name)
  *					first_reported date, last_reported date)
  *		Compute the rows of pg_temp._ritual_work again, with the included
  *		clean events they affect, into _ritual_final, _ritual_changes,
- *		_ritual_anchors, _ritual_new_sessions and _ritual_window_changes
- *		(empty, made by update_reports): included events above 'base' are
+ *		_ritual_anchors, _ritual_new_sessions, _ritual_window_changes,
+ *		_ritual_week_changes and _ritual_last_weeks (empty, made by
+ *		update_reports): included events above 'base' are
  *		in the work, and WAU and MAU change for the days from
  *		first_reported to last_reported, which daily_activity has.
  *		Returns the included events written again.  Internal to
@@ -967,6 +1072,10 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 			  lengthof(session_columns));
 	bulk_open(&pass.windows, table_named("pg_temp", "_ritual_window_changes"), window_columns,
 			  lengthof(window_columns));
+	bulk_open(&pass.weeks, table_named("pg_temp", "_ritual_week_changes"), week_columns,
+			  lengthof(week_columns));
+	bulk_open(&pass.last_weeks, table_named("pg_temp", "_ritual_last_weeks"), last_week_columns,
+			  lengthof(last_week_columns));
 	{
 		HASHCTL		ctl;
 
@@ -989,8 +1098,10 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	read_sorted_rows("SELECT w.user_id, w.event_date, w.event_id, w.old_event_id,"
 					 "       w.source_line, w.old_flags, w.in_new_key, u.signup_date,"
 					 "       u.cohort_week, u.user_id IS NOT NULL, w.event_type,"
-					 "       w.raw_event_type, w.source_file, w.old_prev, w.old_session"
+					 "       w.raw_event_type, w.source_file, w.old_prev, w.old_session,"
+					 "       p.user_id IS NOT NULL"
 					 "  FROM pg_temp._ritual_work w"
+					 "  LEFT JOIN pg_temp._ritual_profile_users p ON p.user_id = w.user_id"
 					 "  LEFT JOIN ritual.users u ON u.user_id = w.user_id"
 					 "   AND u.signup_date IS NOT NULL"
 					 " ORDER BY w.user_id, w.event_date, w.event_id",
@@ -1010,6 +1121,8 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	bulk_close(&pass.sessions);
 	write_window_changes(&pass);
 	bulk_close(&pass.windows);
+	bulk_close(&pass.weeks);
+	bulk_close(&pass.last_weeks);
 	SPI_finish();
 	MemoryContextDelete(pass_context);
 	PG_RETURN_INT64(pass.recomputed);

@@ -741,6 +741,7 @@ BEGIN
                                        '_ritual_changes', '_ritual_day_changes',
                                        '_ritual_window_changes', '_ritual_session_changes',
                                        '_ritual_week_users', '_ritual_week_changes',
+                                       '_ritual_last_weeks',
                                        '_ritual_retained', '_ritual_dq',
                                        '_ritual_series', '_ritual_scores', '_ritual_judged',
                                        '_ritual_day_counts', '_ritual_flag_counts'])
@@ -916,6 +917,12 @@ BEGIN
         -- WAU and MAU of the days already reported move with the users
         -- whose active days change
         CREATE TEMP TABLE _ritual_window_changes (day date, wau bigint, mau bigint)
+            ON COMMIT DROP;
+        -- and user_weeks and retention with the weeks since signup the
+        -- users gain or lose, and their last active weeks
+        CREATE TEMP TABLE _ritual_week_changes (user_id bigint, week integer, cohort_week date,
+                                                gained boolean) ON COMMIT DROP;
+        CREATE TEMP TABLE _ritual_last_weeks (cohort_week date, week integer, users bigint)
             ON COMMIT DROP;
         SELECT min(day), max(day) INTO old_first, old_last FROM ritual.daily_activity;
         recomputed := ritual.recompute_events(reference, session_gap, base,
@@ -1120,13 +1127,11 @@ BEGIN
                               OVER (PARTITION BY cohort_week ORDER BY week_number), 0)
           FROM ritual.retention_cohorts;
 
-        -- the users whose weeks may change leave their last week (the
-        -- cohort before: a user whose signup changed is in _ritual_old_users,
-        -- unless they had no profile and so no week)
+        -- a user whose signup changed leaves their last week (the cohort
+        -- before: they are in _ritual_old_users, unless they had no
+        -- profile and so no week); the pass counted the others' moves
         CREATE TEMP TABLE _ritual_week_users ON COMMIT DROP AS
-        SELECT user_id FROM _ritual_profile_users
-        UNION
-        SELECT user_id FROM _ritual_day_changes WHERE (old_n > 0) <> (old_n + delta > 0);
+        SELECT user_id FROM _ritual_profile_users;
         INSERT INTO _ritual_retained
         SELECT coalesce(o.cohort_week, u.cohort_week), l.last_week, 0, -1
           FROM _ritual_week_users x
@@ -1156,16 +1161,9 @@ BEGIN
         INSERT INTO _ritual_retained
         SELECT u.cohort_week, m.week_number, 1, 0 FROM made m JOIN ritual.users u USING (user_id);
 
-        -- the others: the week of a day that gained its first clean event,
-        -- and not the week of one that lost its last, unless another day of
-        -- the week has some (week n of a user is the 7 days from
-        -- cohort_week + 7(n - 1))
-        CREATE TEMP TABLE _ritual_week_changes ON COMMIT DROP AS
-        SELECT DISTINCT c.user_id, ritual.week_since_signup(c.day, u.signup_date) AS week,
-               u.cohort_week, c.old_n = 0 AS gained
-          FROM _ritual_day_changes c JOIN ritual.users u USING (user_id)
-         WHERE (c.old_n > 0) <> (c.old_n + c.delta > 0) AND u.signup_date IS NOT NULL
-           AND NOT EXISTS (SELECT FROM _ritual_profile_users p WHERE p.user_id = c.user_id);
+        -- the others: the weeks the pass found gained (a day of the week
+        -- gained the first clean event of the week) and lost (the week's
+        -- last day with clean events lost them)
         WITH made AS (
             INSERT INTO ritual.user_weeks
             SELECT user_id, week FROM _ritual_week_changes WHERE gained
@@ -1177,15 +1175,12 @@ BEGIN
         WITH gone AS (
             DELETE FROM ritual.user_weeks w USING _ritual_week_changes c
              WHERE NOT c.gained AND w.user_id = c.user_id AND w.week_number = c.week
-               AND NOT EXISTS (SELECT FROM ritual.user_days d
-                                WHERE d.user_id = c.user_id
-                                  AND d.day BETWEEN c.cohort_week + 7 * (c.week - 1)
-                                                AND c.cohort_week + 7 * c.week - 1)
             RETURNING c.cohort_week, w.week_number
         )
         INSERT INTO _ritual_retained SELECT cohort_week, week_number, -1, 0 FROM gone;
+        INSERT INTO _ritual_retained SELECT cohort_week, week, 0, users FROM _ritual_last_weeks;
 
-        -- and arrive at their last week now
+        -- and a user whose signup changed arrives at their last week now
         INSERT INTO _ritual_retained
         SELECT u.cohort_week, l.last_week, 0, 1
           FROM _ritual_week_users x
