@@ -161,6 +161,7 @@ CREATE TABLE events_:r (user_id bigint, event_type text, event_date timestamp,
 CREATE INDEX ON events_:r (source_file, source_line);
 CREATE TABLE profiles_:r (user_id bigint, signup_date date, country text, platform text,
                           source_file text, source_line bigint, errors text);
+CREATE INDEX ON profiles_:r (source_file, source_line);
 SET client_min_messages = warning;
 SELECT ritual.ingest('lake_events_' || :'r', 'events_' || :'r') \g /dev/null
 SELECT ritual.ingest('lake_profiles_' || :'r', 'profiles_' || :'r') \g /dev/null

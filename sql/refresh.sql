@@ -32,10 +32,13 @@ DROP FOREIGN TABLE ritual.raw_events, ritual.raw_profiles;
 
 -- the plain tables an ingest appends to; with an index on the provenance
 -- of the events, a refresh reads only their new rows (steps 1 to 9), and
--- without one it reads them all (ev2 below, and the last part)
+-- without one it reads them all (ev2 below, and the last part, whose
+-- profiles have no index either)
 CREATE TABLE ev (LIKE sample_events);
 CREATE INDEX ON ev (source_file, source_line);
 CREATE TABLE pr (LIKE sample_profiles);
+-- and with one on the profiles', a refresh reads only their new rows too
+CREATE INDEX ON pr (source_file, source_line);
 
 -- a user whose profile arrives after its events, with a signup after some
 -- of them (so they turn event_before_signup)

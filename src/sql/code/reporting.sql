@@ -254,6 +254,44 @@ COMMENT ON FUNCTION ritual.has_provenance_index(regclass) IS
   'internal to refresh_reports: whether the relation has an index on (source_file, source_line) to find new rows by';
 
 /*
+ * The query that reads the rows of a relation with provenance above the
+ * refresh's watermarks, and each file's last included row (which must
+ * still be there), through an index on (source_file, source_line): a loose
+ * scan of the index finds the files (one descent each), and each file is
+ * read from its watermark on.  Its rows are the relation's, with the
+ * file's watermark as _ritual_included_line.
+ */
+CREATE OR REPLACE FUNCTION ritual.rows_above_watermarks(rel regclass, relation_name text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+SELECT format($q$
+    WITH RECURSIVE files AS (
+        SELECT min(source_file) AS name FROM %1$s
+        UNION ALL
+        SELECT (SELECT min(x.source_file) FROM %1$s x WHERE x.source_file > files.name)
+          FROM files WHERE files.name IS NOT NULL
+    )
+    SELECT e.*, w.max_line AS _ritual_included_line
+      FROM files
+      LEFT JOIN ritual.refresh_watermarks w ON w.relation = %2$L AND w.source_file = files.name
+     CROSS JOIN LATERAL (
+            SELECT * FROM %1$s x
+             WHERE x.source_file = files.name
+               AND x.source_line >= coalesce(w.max_line, -9223372036854775808)
+            UNION ALL
+            SELECT * FROM %1$s x
+             WHERE x.source_file = files.name AND x.source_line IS NULL
+               AND w.max_line IS NULL) e
+    UNION ALL
+    SELECT e.*, NULL FROM %1$s e WHERE e.source_file IS NULL
+    $q$, rel, relation_name)
+$fn$;
+COMMENT ON FUNCTION ritual.rows_above_watermarks(regclass, text) IS
+  'internal to refresh_reports: the query that reads a relation''s rows above its watermarks through its provenance index';
+
+/*
  * Read the raw rows that are not in the reports yet, by the watermarks
  * (all rows when there are none): _ritual_new_events, and every profile row
  * (profiles are small) in _ritual_profile_rows with is_new.  Returns the
@@ -302,27 +340,7 @@ BEGIN
                            ORDER BY e.source_file, e.source_line', events_rel);
     ELSIF EXISTS (SELECT FROM ritual.refresh_watermarks WHERE relation = events_name)
           AND ritual.has_provenance_index(events_rel) THEN
-        source := format($q$
-            WITH RECURSIVE files AS (
-                SELECT min(source_file) AS name FROM %1$s
-                UNION ALL
-                SELECT (SELECT min(x.source_file) FROM %1$s x WHERE x.source_file > files.name)
-                  FROM files WHERE files.name IS NOT NULL
-            )
-            SELECT e.*, w.max_line AS _ritual_included_line
-              FROM files
-              LEFT JOIN ritual.refresh_watermarks w ON w.relation = %2$L AND w.source_file = files.name
-             CROSS JOIN LATERAL (
-                    SELECT * FROM %1$s x
-                     WHERE x.source_file = files.name
-                       AND x.source_line >= coalesce(w.max_line, -9223372036854775808)
-                    UNION ALL
-                    SELECT * FROM %1$s x
-                     WHERE x.source_file = files.name AND x.source_line IS NULL
-                       AND w.max_line IS NULL) e
-            UNION ALL
-            SELECT e.*, NULL FROM %1$s e WHERE e.source_file IS NULL
-            $q$, events_rel, events_name);
+        source := ritual.rows_above_watermarks(events_rel, events_name);
     ELSE
         source := format($q$
             SELECT e.*, w.max_line AS _ritual_included_line
@@ -367,39 +385,81 @@ BEGIN
     -- the new profile rows, every row of their users, and each file's last
     -- included row (which must still be there): the others are never read
     -- again, and a refresh usually has no new profile (a build reads every
-    -- row, each new)
-    EXECUTE format($q$
-        CREATE TEMP TABLE _ritual_profile_rows ON COMMIT DROP AS
-        WITH all_rows AS (
-            SELECT p.user_id::bigint AS user_id,
-                   -- an infinite signup date is no day: missing, as NULL is
+    -- row, each new).  With an index on the profiles' provenance, a refresh
+    -- reads each file from its watermark on through it, as for the events,
+    -- and the other rows of a user only when the user has a new one.
+    IF profiles_prov AND ritual.has_provenance_index(profiles_rel)
+       AND EXISTS (SELECT FROM ritual.refresh_watermarks WHERE relation = profiles_name) THEN
+        EXECUTE format($q$
+            CREATE TEMP TABLE _ritual_profile_rows ON COMMIT DROP AS
+            WITH above AS (%5$s)
+            SELECT 0::bigint AS profile_id, p.user_id::bigint AS user_id,
                    CASE WHEN isfinite(p.signup_date::date) THEN p.signup_date::date END AS signup_date,
-                   %2$s, %3$s, %4$s AS is_new, %8$s AS included_last, %7$s
-              FROM %5$s p %6$s
-        )
-        SELECT row_number() OVER (ORDER BY %1$s) AS profile_id, user_id, signup_date,
-               source_file, source_line, country, platform, is_new, errors
-          FROM all_rows
-         WHERE is_new OR included_last
-            OR user_id IN (SELECT user_id FROM all_rows WHERE is_new)
-        $q$,
-        CASE WHEN profiles_prov THEN 'source_file, source_line' ELSE 'NULL' END,
-        CASE WHEN profiles_prov
-             THEN 'p.source_file::text AS source_file, p.source_line::bigint AS source_line'
-             ELSE 'NULL::text AS source_file, NULL::bigint AS source_line' END,
-        CASE WHEN ritual.has_columns(profiles_rel, ARRAY['country', 'platform'])
-             THEN 'p.country::text AS country, p.platform::text AS platform'
-             ELSE 'NULL::text AS country, NULL::text AS platform' END,
-        CASE WHEN profiles_prov THEN 'w.max_line IS NULL OR p.source_line::bigint > w.max_line'
-             ELSE 'true' END,
-        profiles_rel,
-        CASE WHEN profiles_prov THEN format(
-            'LEFT JOIN ritual.refresh_watermarks w ON w.relation = %L
-                  AND w.source_file = p.source_file::text', profiles_name)
-             ELSE '' END,
-        CASE WHEN ritual.has_columns(profiles_rel, ARRAY['errors'])
-             THEN 'p.errors::text AS errors' ELSE 'NULL::text AS errors' END,
-        CASE WHEN profiles_prov THEN 'p.source_line::bigint = w.max_line' ELSE 'false' END);
+                   p.source_file::text AS source_file, p.source_line::bigint AS source_line,
+                   %3$s,
+                   p._ritual_included_line IS NULL
+                   OR p.source_line::bigint > p._ritual_included_line AS is_new,
+                   %4$s
+              FROM above p
+            $q$, profiles_rel, profiles_name,
+            CASE WHEN ritual.has_columns(profiles_rel, ARRAY['country', 'platform'])
+                 THEN 'p.country::text AS country, p.platform::text AS platform'
+                 ELSE 'NULL::text AS country, NULL::text AS platform' END,
+            CASE WHEN ritual.has_columns(profiles_rel, ARRAY['errors'])
+                 THEN 'p.errors::text AS errors' ELSE 'NULL::text AS errors' END,
+            ritual.rows_above_watermarks(profiles_rel, profiles_name));
+        IF EXISTS (SELECT FROM _ritual_profile_rows WHERE is_new AND user_id IS NOT NULL) THEN
+            EXECUTE format($q$
+                INSERT INTO _ritual_profile_rows
+                SELECT 0, p.user_id::bigint,
+                       CASE WHEN isfinite(p.signup_date::date) THEN p.signup_date::date END,
+                       p.source_file::text, p.source_line::bigint, %2$s, false, %3$s
+                  FROM %1$s p
+                 WHERE p.user_id::bigint IN (SELECT user_id FROM _ritual_profile_rows WHERE is_new)
+                   AND NOT EXISTS (SELECT FROM _ritual_profile_rows r
+                                    WHERE r.source_file = p.source_file::text
+                                      AND r.source_line = p.source_line::bigint)
+                $q$, profiles_rel,
+                CASE WHEN ritual.has_columns(profiles_rel, ARRAY['country', 'platform'])
+                     THEN 'p.country::text AS country, p.platform::text AS platform'
+                     ELSE 'NULL::text AS country, NULL::text AS platform' END,
+                CASE WHEN ritual.has_columns(profiles_rel, ARRAY['errors'])
+                     THEN 'p.errors::text' ELSE 'NULL::text' END);
+        END IF;
+    ELSE
+        EXECUTE format($q$
+            CREATE TEMP TABLE _ritual_profile_rows ON COMMIT DROP AS
+            WITH all_rows AS (
+                SELECT p.user_id::bigint AS user_id,
+                       -- an infinite signup date is no day: missing, as NULL is
+                       CASE WHEN isfinite(p.signup_date::date) THEN p.signup_date::date END AS signup_date,
+                       %2$s, %3$s, %4$s AS is_new, %8$s AS included_last, %7$s
+                  FROM %5$s p %6$s
+            )
+            SELECT row_number() OVER (ORDER BY %1$s) AS profile_id, user_id, signup_date,
+                   source_file, source_line, country, platform, is_new, errors
+              FROM all_rows
+             WHERE is_new OR included_last
+                OR user_id IN (SELECT user_id FROM all_rows WHERE is_new)
+            $q$,
+            CASE WHEN profiles_prov THEN 'source_file, source_line' ELSE 'NULL' END,
+            CASE WHEN profiles_prov
+                 THEN 'p.source_file::text AS source_file, p.source_line::bigint AS source_line'
+                 ELSE 'NULL::text AS source_file, NULL::bigint AS source_line' END,
+            CASE WHEN ritual.has_columns(profiles_rel, ARRAY['country', 'platform'])
+                 THEN 'p.country::text AS country, p.platform::text AS platform'
+                 ELSE 'NULL::text AS country, NULL::text AS platform' END,
+            CASE WHEN profiles_prov THEN 'w.max_line IS NULL OR p.source_line::bigint > w.max_line'
+                 ELSE 'true' END,
+            profiles_rel,
+            CASE WHEN profiles_prov THEN format(
+                'LEFT JOIN ritual.refresh_watermarks w ON w.relation = %L
+                      AND w.source_file = p.source_file::text', profiles_name)
+                 ELSE '' END,
+            CASE WHEN ritual.has_columns(profiles_rel, ARRAY['errors'])
+                 THEN 'p.errors::text AS errors' ELSE 'NULL::text AS errors' END,
+            CASE WHEN profiles_prov THEN 'p.source_line::bigint = w.max_line' ELSE 'false' END);
+    END IF;
     PERFORM ritual.analyze_scratch('_ritual_profile_rows', ARRAY['user_id', 'is_new']);
 
     -- append-only, for the profiles too
@@ -803,7 +863,7 @@ BEGIN
           FROM rows GROUP BY user_id
     ), first_row AS (
         SELECT DISTINCT ON (user_id) user_id, country, platform
-          FROM rows ORDER BY user_id, signup_date NULLS LAST, profile_id
+          FROM rows ORDER BY user_id, signup_date NULLS LAST, source_file, source_line, profile_id
     )
     SELECT u.user_id, u.signup_date,
            u.signup_date - extract(dow FROM u.signup_date)::int,
@@ -1487,6 +1547,7 @@ REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision, date),
     ritual.warn_unknown_types(bigint), ritual.report_bad_fields(regclass, bigint, text, bigint, text),
     ritual.quiet_scans(regclass, regclass), ritual.report_counts(), ritual.qualified_name(regclass),
     ritual.has_provenance_index(regclass), ritual.read_new_rows(regclass, regclass),
+    ritual.rows_above_watermarks(regclass, text),
     ritual.empty_reports(),
     ritual.drop_indexes(regclass), ritual.build_events(timestamp, interval, boolean),
     ritual.copy_new_events(text),
