@@ -27,7 +27,8 @@
  *						  event_id, flags and previous type;
  *	 _ritual_changes	  per user, day and type whose clean events change:
  *						  the difference, the count before, and the day's;
- *	 _ritual_anchors	  per user walked, the first session written again;
+ *	 _ritual_anchors	  per user walked with sessions to replace, the
+ *						  first written again;
  *	 _ritual_new_sessions those sessions;
  *	 _ritual_window_changes what WAU and MAU of each day already reported
  *						  change by (a user's days from the first change's
@@ -199,6 +200,8 @@ typedef struct RefreshPass
 	bool		walking;
 	Timestamp	first_time;		/* the first change */
 	int64		first_id;
+	bool		after_change;	/* included events come after the first change */
+	bool		old_after_change;	/* and events that were clean, the work's too */
 	bool		has_included;	/* the next included event, in 'included' */
 	IncludedEvent included;
 	int			last_clean_type;
@@ -589,6 +592,7 @@ included_values(RefreshPass *pass, TupleTableSlot *slot, Datum *values, bool *is
 static void
 saw_old_event(RefreshPass *pass, int64 session, Timestamp time)
 {
+	pass->old_after_change = true;
 	if (pass->anchored && session == pass->anchor_session)
 	{
 		pass->old_session_rows++;
@@ -627,7 +631,6 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 	bool		anchored = false;
 	Timestamp	session_start = 0;
 	int32		session_rows = 0;
-	bool		after_change = false;	/* included events come after it */
 
 	pass->walking = true;
 	pass->first_time = time;
@@ -637,6 +640,8 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 	pass->session.rows = 0;
 	pass->anchored = false;
 	pass->has_day_before = false;
+	pass->after_change = false;
+	pass->old_after_change = false;
 
 	/*
 	 * From the user's last event back: new events usually come after every
@@ -650,9 +655,9 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 
 		if (!before_first_change(pass, &event))
 		{
-			if (!after_change)
+			if (!pass->after_change)
 			{
-				after_change = true;
+				pass->after_change = true;
 				read_user_events(pass, BackwardScanDirection, true, time);
 			}
 			continue;
@@ -701,7 +706,7 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 	pass->first_session = anchored ? anchor.session : 1;
 
 	pass->has_included = false;
-	if (after_change)
+	if (pass->after_change)
 	{
 		read_user_events(pass, ForwardScanDirection, true, time);
 		pass->has_included = next_after_first_change(pass, &pass->included);
@@ -862,10 +867,20 @@ close_user(RefreshPass *pass)
 		MemoryContextReset(pass->user_context);
 		pass->active_days = NULL;
 		pass->active_count = pass->active_size = 0;
-		row = bulk_next_slot(&pass->anchors);
-		bulk_set(&pass->anchors, row, 0, Int64GetDatum(pass->place.user_id), false);
-		bulk_set(&pass->anchors, row, 1, Int64GetDatum(pass->first_session), false);
-		bulk_store(&pass->anchors, row, 16, false);
+		/*
+		 * The sessions from the first written again on go: there are some
+		 * when the anchor's is written again or events that were clean
+		 * come after the first change (else the user's sessions ended
+		 * with the anchor's).
+		 */
+		if (pass->old_after_change ||
+			(pass->anchored && pass->first_session == pass->anchor_session))
+		{
+			row = bulk_next_slot(&pass->anchors);
+			bulk_set(&pass->anchors, row, 0, Int64GetDatum(pass->place.user_id), false);
+			bulk_set(&pass->anchors, row, 1, Int64GetDatum(pass->first_session), false);
+			bulk_store(&pass->anchors, row, 16, false);
+		}
 	}
 	pass->walking = false;
 	pass->place.has_user = false;
