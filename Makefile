@@ -11,6 +11,7 @@ OBJS = \
 	src/analytics/functions.o \
 	src/analytics/new_events.o \
 	src/analytics/refresh_pass.o \
+	src/analytics/spike_scores.o \
 	src/analytics/text_hash.o \
 	src/fdw/aggregates.o \
 	src/fdw/import.o \

@@ -291,6 +291,60 @@ SELECT count(*) AS spike_differences FROM (
      FROM jsonb_array_elements(:'spikes_manifest'::jsonb -> 'injected_days') d)) x;
 SELECT series, days, judged, too_young, spikes, drop_offs FROM ritual.spike_coverage
  ORDER BY series;
+-- the scores against SQL written from the definitions (window frames of
+-- exact days, percentile_cont): with a threshold below every |z|, each
+-- judged day is a row of spikes with its z
+SELECT count(*) AS reports FROM ritual.build_reports(
+  reference_time => (:'spikes_manifest'::jsonb ->> 'reference_time')::timestamp,
+  spike_threshold => 1e-12);
+CREATE TEMP TABLE reference_series AS
+WITH days AS (
+    SELECT day, events, dau FROM ritual.daily_activity
+     WHERE day BETWEEN (SELECT min(day) FROM ritual.user_days)
+                   AND (SELECT max(day) FROM ritual.user_days)
+)
+SELECT 'events'::text AS series, day, events::double precision AS value FROM days
+UNION ALL
+SELECT 'dau', day, dau FROM days
+UNION ALL
+SELECT 'events:' || t.event_type, d.day, coalesce(e.events, 0)
+  FROM days d
+ CROSS JOIN (SELECT DISTINCT event_type FROM ritual.daily_event_types) t
+  LEFT JOIN ritual.daily_event_types e ON e.day = d.day AND e.event_type = t.event_type;
+CREATE TEMP TABLE reference_scores AS
+WITH lagged AS (
+    SELECT series, day, value,
+           (SELECT value FROM reference_series p WHERE p.series = s.series AND p.day = s.day - 7) AS w1,
+           (SELECT value FROM reference_series p WHERE p.series = s.series AND p.day = s.day - 14) AS w2,
+           (SELECT value FROM reference_series p WHERE p.series = s.series AND p.day = s.day - 21) AS w3,
+           (SELECT value FROM reference_series p WHERE p.series = s.series AND p.day = s.day - 28) AS w4
+      FROM reference_series s
+), expected AS (
+    SELECT series, day, value,
+           (SELECT CASE WHEN count(w) >= 3 THEN percentile_cont(0.5) WITHIN GROUP (ORDER BY w) END
+              FROM unnest(ARRAY[w1, w2, w3, w4]) w) AS expected
+      FROM lagged
+)
+SELECT series, day, value, expected, ln((value + 1) / (expected + 1)) AS l FROM expected;
+CREATE TEMP TABLE reference_z AS
+SELECT s.series, s.day,
+       (s.l - m.m) / greatest(1.4826 * (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(p.l - m.m))
+                                          FROM reference_scores p
+                                         WHERE p.series = s.series AND p.l IS NOT NULL
+                                           AND p.day BETWEEN s.day - 56 AND s.day - 1),
+                              0.1, 1 / sqrt(s.expected + 1)) AS z
+  FROM reference_scores s
+ CROSS JOIN LATERAL (SELECT count(*) AS n, percentile_cont(0.5) WITHIN GROUP (ORDER BY p.l) AS m
+                       FROM reference_scores p
+                      WHERE p.series = s.series AND p.l IS NOT NULL
+                        AND p.day BETWEEN s.day - 56 AND s.day - 1) m
+ WHERE s.l IS NOT NULL AND m.n >= 28;
+SELECT (SELECT count(*) FROM reference_z) AS judged_days,
+       (SELECT sum(judged) FROM ritual.spike_coverage) AS judged_by_ritual,
+       count(*) FILTER (WHERE s.z IS NULL AND abs(r.z) >= 1e-12) AS missing,
+       count(*) FILTER (WHERE abs(s.z - r.z) > 1e-9 * greatest(1, abs(r.z))) AS different
+  FROM reference_z r LEFT JOIN ritual.spikes s USING (series, day);
+DROP TABLE reference_series, reference_scores, reference_z;
 
 --
 -- the days of the daily table: from the first day with a clean event or a

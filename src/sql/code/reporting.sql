@@ -31,6 +31,19 @@ $$;
 COMMENT ON FUNCTION ritual.flag_kinds() IS 'every anomaly kind with its bit';
 
 /*
+ * The spike detector's scores of every day of pg_temp._ritual_series, into
+ * pg_temp._ritual_judged (src/analytics/spike_scores.c): expected value,
+ * and z for the days from judge_from on with enough history.
+ */
+CREATE OR REPLACE FUNCTION ritual.judge_days(judge_from date)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ritual_judge_days'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION ritual.judge_days(date) IS
+  'internal to detect_spikes: scores the days of the daily series into its scratch table';
+
+/*
  * A daily series' spikes and drop-offs, as docs/metrics.md defines them,
  * for the series in table _ritual_series (series, day, value) of this
  * session.  Every day with enough history is judged, whatever its volume:
@@ -42,68 +55,12 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-    -- the value a week, two, three and four weeks before (a frame of that
-    -- one day: NULL when the series has no such day), and their median when
-    -- there are three or four: their sum less the greatest and the least
-    -- (which pass over NULLs), halved for four.  The values are counts, so
-    -- that this is exactly percentile_cont(0.5).
-    CREATE TEMP TABLE _ritual_scores ON COMMIT DROP AS
-    WITH weeks_before AS (
-        SELECT series, day, value,
-               first_value(value) OVER (w RANGE BETWEEN '7 days' PRECEDING AND '7 days' PRECEDING) AS w1,
-               first_value(value) OVER (w RANGE BETWEEN '14 days' PRECEDING AND '14 days' PRECEDING) AS w2,
-               first_value(value) OVER (w RANGE BETWEEN '21 days' PRECEDING AND '21 days' PRECEDING) AS w3,
-               first_value(value) OVER (w RANGE BETWEEN '28 days' PRECEDING AND '28 days' PRECEDING) AS w4
-          FROM _ritual_series
-        WINDOW w AS (PARTITION BY series ORDER BY day)
-    ), expected AS (
-        SELECT series, day, value,
-               CASE (w1 IS NOT NULL)::int + (w2 IS NOT NULL)::int + (w3 IS NOT NULL)::int
-                    + (w4 IS NOT NULL)::int
-                    WHEN 4 THEN (w1 + w2 + w3 + w4 - greatest(w1, w2, w3, w4)
-                                 - least(w1, w2, w3, w4)) / 2
-                    WHEN 3 THEN coalesce(w1, 0) + coalesce(w2, 0) + coalesce(w3, 0)
-                                + coalesce(w4, 0) - greatest(w1, w2, w3, w4)
-                                - least(w1, w2, w3, w4)
-               END AS expected
-          FROM weeks_before
-    )
-    SELECT series, day, value, expected,
-           CASE WHEN expected IS NOT NULL THEN ln((value + 1) / (expected + 1)) END AS l
-      FROM expected;
-
-    -- the log ratios of the 56 days before, as an array per day: their
-    -- median and the median distance from it.  Whether a day is too young
-    -- to judge is counted for every day; the arrays and medians are taken
-    -- for the days from judge_from on, the ones whose inputs changed.
-    CREATE TEMP TABLE _ritual_judged ON COMMIT DROP AS
-    WITH history AS (
-        SELECT series, day, value, expected, l,
-               l IS NULL OR count(l) OVER w < 28 AS too_young
-          FROM _ritual_scores
-        WINDOW w AS (PARTITION BY series ORDER BY day
-                     RANGE BETWEEN '56 days' PRECEDING AND '1 day' PRECEDING)
-    ), recent AS (
-        SELECT series, day, array_agg(l) FILTER (WHERE l IS NOT NULL) OVER w AS past
-          FROM _ritual_scores
-         WHERE day >= judge_from - 56
-        WINDOW w AS (PARTITION BY series ORDER BY day
-                     RANGE BETWEEN '56 days' PRECEDING AND '1 day' PRECEDING)
-    ), centre AS (
-        SELECT h.*, r.past,
-               (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(r.past) x) AS m
-          FROM history h JOIN recent r USING (series, day)
-         WHERE NOT h.too_young AND h.day >= judge_from
-    ), spread AS (
-        SELECT c.*,
-               (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(x - c.m))
-                  FROM unnest(c.past) x) AS mad
-          FROM centre c
-    )
-    SELECT h.series, h.day, h.value, h.expected,
-           (s.l - s.m) / greatest(1.4826 * s.mad, 0.1, 1 / sqrt(s.expected + 1)) AS z,
-           h.too_young
-      FROM history h LEFT JOIN spread s USING (series, day);
+    -- every day's expected value and score, and z for the days from
+    -- judge_from on with enough history (src/analytics/spike_scores.c)
+    CREATE TEMP TABLE _ritual_judged (series text, day date, value double precision,
+                                      expected double precision, z double precision,
+                                      too_young boolean) ON COMMIT DROP;
+    PERFORM ritual.judge_days(judge_from);
 
     -- spikes before judge_from stay as they were
     DELETE FROM ritual.spikes WHERE day >= judge_from;
@@ -803,7 +760,7 @@ BEGIN
                                        '_ritual_week_users', '_ritual_week_changes',
                                        '_ritual_last_weeks',
                                        '_ritual_retained', '_ritual_dq',
-                                       '_ritual_series', '_ritual_scores', '_ritual_judged',
+                                       '_ritual_series', '_ritual_judged',
                                        '_ritual_day_counts', '_ritual_flag_counts'])
     LOOP
         IF to_regclass('pg_temp.' || scratch) IS NOT NULL THEN
@@ -1544,6 +1501,7 @@ COMMENT ON FUNCTION ritual.create_raw_tables(text, text, name, boolean) IS
  * not for other roles: building is for the owner of the reporting tables.
  */
 REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision, date),
+    ritual.judge_days(date),
     ritual.warn_unknown_types(bigint), ritual.report_bad_fields(regclass, bigint, text, bigint, text),
     ritual.quiet_scans(regclass, regclass), ritual.report_counts(), ritual.qualified_name(regclass),
     ritual.has_provenance_index(regclass), ritual.read_new_rows(regclass, regclass),
