@@ -298,19 +298,16 @@ SELECT count(*) AS reports FROM ritual.build_reports(
   reference_time => (:'spikes_manifest'::jsonb ->> 'reference_time')::timestamp,
   spike_threshold => 1e-12);
 CREATE TEMP TABLE reference_series AS
-WITH days AS (
-    SELECT day, events, dau FROM ritual.daily_activity
-     WHERE day BETWEEN (SELECT min(day) FROM ritual.user_days)
-                   AND (SELECT max(day) FROM ritual.user_days)
-)
-SELECT 'events'::text AS series, day, events::double precision AS value FROM days
-UNION ALL
-SELECT 'dau', day, dau FROM days
-UNION ALL
-SELECT 'events:' || t.event_type, d.day, coalesce(e.events, 0)
-  FROM days d
- CROSS JOIN (SELECT DISTINCT event_type FROM ritual.daily_event_types) t
-  LEFT JOIN ritual.daily_event_types e ON e.day = d.day AND e.event_type = t.event_type;
+SELECT s.series, a.day,
+       CASE s.series WHEN 'events' THEN a.events WHEN 'dau' THEN a.dau
+            ELSE (SELECT coalesce(sum(t.events), 0) FROM ritual.daily_event_types t
+                   WHERE t.day = a.day AND 'events:' || t.event_type = s.series)
+       END::double precision AS value
+  FROM ritual.daily_activity a
+ CROSS JOIN (SELECT 'events' AS series UNION ALL SELECT 'dau'
+             UNION ALL SELECT DISTINCT 'events:' || event_type FROM ritual.daily_event_types) s
+ WHERE a.day BETWEEN (SELECT min(event_day) FROM ritual.clean_events)
+                 AND (SELECT max(event_day) FROM ritual.clean_events);
 CREATE TEMP TABLE reference_scores AS
 WITH lagged AS (
     SELECT series, day, value,

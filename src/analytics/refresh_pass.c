@@ -1078,19 +1078,28 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	final_columns[F_OLD_EVENT_ID] = (ColumnSpec) {"old_event_id", INT8OID};
 	final_columns[F_OLD_FLAGS] = (ColumnSpec) {"old_flags", INT4OID};
 	final_columns[F_OLD_PREV] = (ColumnSpec) {"old_prev", TEXTOID};
-	bulk_open(&pass.final, table_named("pg_temp", "_ritual_final"), final_columns, F_COLUMNS);
-	bulk_open(&pass.changes, table_named("pg_temp", "_ritual_changes"), change_columns,
-			  lengthof(change_columns));
-	bulk_open(&pass.anchors, table_named("pg_temp", "_ritual_anchors"), anchor_columns,
-			  lengthof(anchor_columns));
-	bulk_open(&pass.sessions, table_named("pg_temp", "_ritual_new_sessions"), session_columns,
-			  lengthof(session_columns));
-	bulk_open(&pass.windows, table_named("pg_temp", "_ritual_window_changes"), window_columns,
-			  lengthof(window_columns));
-	bulk_open(&pass.weeks, table_named("pg_temp", "_ritual_week_changes"), week_columns,
-			  lengthof(week_columns));
-	bulk_open(&pass.last_weeks, table_named("pg_temp", "_ritual_last_weeks"), last_week_columns,
-			  lengthof(last_week_columns));
+	{
+		struct
+		{
+			BulkTable  *table;
+			const char *name;
+			const ColumnSpec *columns;
+			int			count;
+		}			scratch[] = {
+			{&pass.final, "_ritual_final", final_columns, F_COLUMNS},
+			{&pass.changes, "_ritual_changes", change_columns, lengthof(change_columns)},
+			{&pass.anchors, "_ritual_anchors", anchor_columns, lengthof(anchor_columns)},
+			{&pass.sessions, "_ritual_new_sessions", session_columns, lengthof(session_columns)},
+			{&pass.windows, "_ritual_window_changes", window_columns, lengthof(window_columns)},
+			{&pass.weeks, "_ritual_week_changes", week_columns, lengthof(week_columns)},
+			{&pass.last_weeks, "_ritual_last_weeks", last_week_columns,
+			lengthof(last_week_columns)}
+		};
+
+		for (int i = 0; i < (int) lengthof(scratch); i++)
+			bulk_open(scratch[i].table, table_named("pg_temp", scratch[i].name),
+					  scratch[i].columns, scratch[i].count);
+	}
 	{
 		HASHCTL		ctl;
 
