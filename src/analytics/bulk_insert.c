@@ -18,6 +18,7 @@
 
 #include "access/table.h"
 #include "access/tableam.h"
+#include "catalog/namespace.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -26,6 +27,21 @@
 #include "utils/memutils.h"
 
 #include "analytics/bulk_insert.h"
+
+/* The reporting table ritual.'name', or the scratch table pg_temp.'name'. */
+Oid
+table_named(const char *schema, const char *name)
+{
+	Oid			namespace = strcmp(schema, "pg_temp") == 0 ? LookupCreationNamespace("pg_temp") :
+		get_namespace_oid(schema, false);
+	Oid			relid = get_relname_relid(name, namespace);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation \"%s.%s\" does not exist", schema, name)));
+	return relid;
+}
 
 /*
  * The attribute index of each of 'columns' in 'rel', which must be all of

@@ -37,6 +37,7 @@ typedef struct BulkTable
 	MemoryContext flush_context;	/* what writing a batch allocates */
 } BulkTable;
 
+extern Oid	table_named(const char *schema, const char *name);
 extern int *column_attnums(Relation rel, const ColumnSpec *columns, int ncolumns);
 extern void bulk_open(BulkTable *table, Oid relid, const ColumnSpec *columns, int ncolumns);
 extern TupleTableSlot *bulk_next_slot(BulkTable *table);

@@ -556,19 +556,6 @@ write_counts(EventPass *pass)
 		elog(ERROR, "could not write ritual.event_transitions");
 }
 
-/* The reporting table ritual.'name'. */
-static Oid
-reporting_table(const char *name)
-{
-	Oid			relid = get_relname_relid(name, get_namespace_oid("ritual", false));
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"ritual.%s\" does not exist", name)));
-	return relid;
-}
-
 /*
  * build_event_tables(reference timestamp, session_gap interval,
  *					  numbered_as_read boolean, OUT events, OUT clean_events,
@@ -632,12 +619,12 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	pass.day_types = pair_counts_create("ritual events per day and type", pass_context);
 	pass.transitions = pair_counts_create("ritual transitions", pass_context);
 	pass.flagged = flag_counts_create(pass_context);
-	bulk_open(&pass.enriched, reporting_table("enriched_events"), enriched_columns, EE_COLUMNS);
-	bulk_open(&pass.user_days, reporting_table("user_days"), user_day_columns,
+	bulk_open(&pass.enriched, table_named("ritual", "enriched_events"), enriched_columns, EE_COLUMNS);
+	bulk_open(&pass.user_days, table_named("ritual", "user_days"), user_day_columns,
 			  lengthof(user_day_columns));
-	bulk_open(&pass.user_weeks, reporting_table("user_weeks"), user_week_columns,
+	bulk_open(&pass.user_weeks, table_named("ritual", "user_weeks"), user_week_columns,
 			  lengthof(user_week_columns));
-	bulk_open(&pass.sessions, reporting_table("sessions"), session_columns,
+	bulk_open(&pass.sessions, table_named("ritual", "sessions"), session_columns,
 			  lengthof(session_columns));
 	MemoryContextSwitchTo(old);
 

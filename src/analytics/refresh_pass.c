@@ -1009,21 +1009,6 @@ flush_final(void *state)
 	bulk_flush(&((RefreshPass *) state)->final);
 }
 
-/* The reporting table ritual.'name', or the scratch table pg_temp.'name'. */
-static Oid
-table_named(const char *schema, const char *name)
-{
-	Oid			namespace = strcmp(schema, "pg_temp") == 0 ? LookupCreationNamespace("pg_temp") :
-		get_namespace_oid(schema, false);
-	Oid			relid = get_relname_relid(name, namespace);
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"%s.%s\" does not exist", schema, name)));
-	return relid;
-}
-
 /*
  * recompute_events(reference timestamp, session_gap interval, base bigint,
  *					first_reported date, last_reported date)

@@ -23,20 +23,18 @@
 
 #include <math.h>
 
-#include "catalog/namespace.h"
+#include "access/htup_details.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
-#include "funcapi.h"
-#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datum.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #include "ritual.h"
 #include "analytics/bulk_insert.h"
+#include "analytics/event_rows.h"
 
 PG_FUNCTION_INFO_V1(ritual_judge_days);
 
@@ -201,6 +199,60 @@ judge_series(Series *series, DateADT judge_from, BulkTable *judged, double *wind
 	bulk_flush(judged);
 }
 
+/* What the read of the series carries from row to row. */
+typedef struct SeriesRead
+{
+	DateADT		judge_from;
+	BulkTable	judged;
+	Series		series;
+	MemoryContext series_context;
+	double		window[HISTORY_DAYS];
+	double		spread[HISTORY_DAYS];
+} SeriesRead;
+
+/* One row of the sorted read (series, day, value): a series ends where the next begins. */
+static void
+series_row(void *state, HeapTuple tuple, TupleDesc desc)
+{
+	SeriesRead *read = state;
+	Series	   *series = &read->series;
+	bool		isnull;
+	Datum		name = heap_getattr(tuple, 1, desc, &isnull);
+	DateADT		day = DatumGetDateADT(heap_getattr(tuple, 2, desc, &isnull));
+	double		value = DatumGetFloat8(heap_getattr(tuple, 3, desc, &isnull));
+	MemoryContext old;
+	SeriesDay  *d;
+
+	if (series->count > 0 &&
+		!DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, series->name, name)))
+	{
+		judge_series(series, read->judge_from, &read->judged, read->window, read->spread);
+		MemoryContextReset(read->series_context);
+		memset(series, 0, sizeof(Series));
+	}
+	if (series->count > 0 && series->days[series->count - 1].day == day)
+		elog(ERROR, "a daily series has two values for one day");
+	old = MemoryContextSwitchTo(read->series_context);
+	if (series->count == 0)
+		series->name = datumCopy(name, false, -1);
+	if (series->count == series->size)
+	{
+		series->size = Max(64, 2 * series->size);
+		series->days = series->days == NULL ? palloc(sizeof(SeriesDay) * series->size) :
+			repalloc(series->days, sizeof(SeriesDay) * series->size);
+	}
+	MemoryContextSwitchTo(old);
+	d = &series->days[series->count++];
+	d->day = day;
+	d->value = value;
+}
+
+/* Nothing refers to a batch of the read once its rows are copied. */
+static void
+series_batch_done(pg_attribute_unused() void *state)
+{
+}
+
 /*
  * judge_days(judge_from date)
  *		The scores of every day of pg_temp._ritual_series (series, day,
@@ -212,85 +264,28 @@ judge_series(Series *series, DateADT judge_from, BulkTable *judged, double *wind
 Datum
 ritual_judge_days(PG_FUNCTION_ARGS)
 {
-	DateADT		judge_from = PG_GETARG_DATEADT(0);
-	MemoryContext series_context = AllocSetContextCreate(CurrentMemoryContext,
-														 "ritual daily series",
-														 ALLOCSET_DEFAULT_SIZES);
-	MemoryContext old;
-	Oid			judged_relid;
-	BulkTable	judged;
-	Series		series = {0};
-	double		window[HISTORY_DAYS];
-	double		spread[HISTORY_DAYS];
-	Portal		portal;
-	SPIPlanPtr	plan;
+	SeriesRead	read = {0};
+	MemoryContext row_context = AllocSetContextCreate(CurrentMemoryContext, "ritual series rows",
+													  ALLOCSET_DEFAULT_SIZES);
 
+	read.judge_from = PG_GETARG_DATEADT(0);
+	read.series_context = AllocSetContextCreate(CurrentMemoryContext, "ritual daily series",
+												ALLOCSET_DEFAULT_SIZES);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	judged_relid = get_relname_relid("_ritual_judged", LookupCreationNamespace("pg_temp"));
-	if (!OidIsValid(judged_relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"pg_temp._ritual_judged\" does not exist")));
-	bulk_open(&judged, judged_relid, judged_columns, lengthof(judged_columns));
+	bulk_open(&read.judged, table_named("pg_temp", "_ritual_judged"), judged_columns,
+			  lengthof(judged_columns));
 
-	plan = SPI_prepare("SELECT series, day, value FROM pg_temp._ritual_series"
-					   " WHERE series IS NOT NULL AND day IS NOT NULL AND value IS NOT NULL"
-					   " ORDER BY series, day", 0, NULL);
-	if (plan == NULL)
-		elog(ERROR, "could not plan the read of the daily series: %s",
-			 SPI_result_code_string(SPI_result));
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
-	for (;;)
-	{
-		SPITupleTable *batch;
-
-		CHECK_FOR_INTERRUPTS();
-		SPI_cursor_fetch(portal, true, BULK_ROWS);
-		if (SPI_processed == 0)
-			break;
-		batch = SPI_tuptable;
-		for (uint64 r = 0; r < batch->numvals; r++)
-		{
-			bool		isnull;
-			Datum		name = SPI_getbinval(batch->vals[r], batch->tupdesc, 1, &isnull);
-			DateADT		day = DatumGetDateADT(SPI_getbinval(batch->vals[r], batch->tupdesc, 2,
-															&isnull));
-			double		value = DatumGetFloat8(SPI_getbinval(batch->vals[r], batch->tupdesc, 3,
-															 &isnull));
-			SeriesDay  *d;
-
-			/* a series ends where the next begins */
-			if (series.count > 0 &&
-				!DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, series.name, name)))
-			{
-				judge_series(&series, judge_from, &judged, window, spread);
-				MemoryContextReset(series_context);
-				memset(&series, 0, sizeof(series));
-			}
-			if (series.count > 0 && series.days[series.count - 1].day == day)
-				elog(ERROR, "a daily series has two values for one day");
-			old = MemoryContextSwitchTo(series_context);
-			if (series.count == 0)
-				series.name = datumCopy(name, false, -1);
-			if (series.count == series.size)
-			{
-				series.size = Max(64, 2 * series.size);
-				series.days = series.days == NULL ? palloc(sizeof(SeriesDay) * series.size) :
-					repalloc(series.days, sizeof(SeriesDay) * series.size);
-			}
-			MemoryContextSwitchTo(old);
-			d = &series.days[series.count++];
-			d->day = day;
-			d->value = value;
-		}
-		SPI_freetuptable(batch);
-	}
-	SPI_cursor_close(portal);
-	if (series.count > 0)
-		judge_series(&series, judge_from, &judged, window, spread);
-	bulk_close(&judged);
+	read_sorted_rows("SELECT series, day, value FROM pg_temp._ritual_series"
+					 " WHERE series IS NOT NULL AND day IS NOT NULL AND value IS NOT NULL"
+					 " ORDER BY series, day",
+					 "the daily series", BULK_ROWS, series_row, series_batch_done, &read,
+					 row_context);
+	if (read.series.count > 0)
+		judge_series(&read.series, read.judge_from, &read.judged, read.window, read.spread);
+	bulk_close(&read.judged);
 	SPI_finish();
-	MemoryContextDelete(series_context);
+	MemoryContextDelete(read.series_context);
+	MemoryContextDelete(row_context);
 	PG_RETURN_VOID();
 }
