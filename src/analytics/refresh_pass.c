@@ -358,6 +358,10 @@ close_day(RefreshPass *pass)
 static void
 count_day(RefreshPass *pass, DateADT day, int type, bool old, bool new)
 {
+	/* a clean event's type is in the catalogue, which a refresh finds unchanged */
+	if (type < 0)
+		elog(ERROR, "a clean event of user %lld has a type not in ritual.event_types",
+			 (long long) pass->place.user_id);
 	if (pass->has_day && day != pass->day)
 		close_day(pass);
 	pass->has_day = true;
@@ -381,8 +385,8 @@ close_session(RefreshPass *pass)
 		pass->session.rows = 0;
 		return;
 	}
-	session_row_store(&pass->sessions, pass->place.user_id, pass->session.number, pass->session.start,
-					  pass->session.end, pass->session.rows);
+	session_row_store(&pass->sessions, pass->place.user_id, pass->session.number,
+					  pass->session.start, pass->session.end, pass->session.rows);
 	pass->session.rows = 0;
 }
 
@@ -620,7 +624,8 @@ walk_included(RefreshPass *pass)
  * The user's first change, at 'time' and 'event_id': find the anchor, the
  * last included clean event before it, and go back over its session (for
  * the session's start and rows) and over the first change's day (for the
- * day's counts before); then read forward from the first change.
+ * day's counts before, and the user's last active day before it); then,
+ * when included events come after the first change, read them forward.
  */
 static void
 start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
