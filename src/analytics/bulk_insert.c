@@ -5,12 +5,15 @@
  *		  handed to table_multi_insert() a batch at a time, past the
  *		  executor.  The full build's pass writes the event tables so
  *		  (event_pass.c), and the read of the new raw rows its scratch
- *		  table (new_events.c).
+ *		  table (new_events.c).  The refresh's pass (refresh_pass.c) writes
+ *		  enriched_events so with its indexes kept, and updates and deletes
+ *		  the versions it replaces by their tuple ids.
  *
  * Since no executor runs, what it would do for the rows is checked when
- * the table is opened: the right to insert, and that nothing would miss
- * the rows (an index, trigger, rule, check constraint or row security),
- * and that the table has the columns the writer means.
+ * the table is opened: the right to write, and that nothing would miss
+ * the rows (a trigger, rule, check constraint or row security, and an
+ * index unless the writer keeps them), and that the table has the columns
+ * the writer means.
  *
  *-------------------------------------------------------------------------
  */
@@ -19,12 +22,14 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 #include "analytics/bulk_insert.h"
 
@@ -80,10 +85,13 @@ column_attnums(Relation rel, const ColumnSpec *columns, int ncolumns)
 
 /*
  * Open the table 'relid' for writing the columns 'columns' (all of its
- * live columns, in order).
+ * live columns, in order).  With 'with_indexes', its indexes are kept as
+ * rows come and go (and it may be updated and deleted from); without, it
+ * must have none: a full build makes them once the rows are in.
  */
-void
-bulk_open(BulkTable *table, Oid relid, const ColumnSpec *columns, int ncolumns)
+static void
+open_table(BulkTable *table, Oid relid, const ColumnSpec *columns, int ncolumns,
+		   bool with_indexes)
 {
 	AclResult	acl;
 	const char *what;
@@ -92,7 +100,8 @@ bulk_open(BulkTable *table, Oid relid, const ColumnSpec *columns, int ncolumns)
 	table->rel = table_open(relid, RowExclusiveLock);
 	name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(table->rel)),
 									  RelationGetRelationName(table->rel));
-	acl = pg_class_aclcheck(relid, GetUserId(), ACL_INSERT);
+	acl = pg_class_aclcheck(relid, GetUserId(),
+							with_indexes ? ACL_INSERT | ACL_UPDATE | ACL_DELETE : ACL_INSERT);
 	if (acl != ACLCHECK_OK)
 		aclcheck_error(acl, OBJECT_TABLE, RelationGetRelationName(table->rel));
 	what = table->rel->rd_rel->relkind != RELKIND_RELATION ? "another kind of relation" :
@@ -101,12 +110,12 @@ bulk_open(BulkTable *table, Oid relid, const ColumnSpec *columns, int ncolumns)
 		table->rel->rd_rel->relrowsecurity ? "row security" :
 		table->rel->rd_att->constr != NULL && table->rel->rd_att->constr->num_check > 0 ?
 		"a check constraint" :
-		RelationGetIndexList(table->rel) != NIL ? "an index" : NULL;
+		!with_indexes && RelationGetIndexList(table->rel) != NIL ? "an index" : NULL;
 	if (what != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("%s has %s, which the full build would bypass", name, what),
-				 errdetail("A full build writes the rows of %s directly, in batches, past the executor: no trigger or rule fires and no constraint is checked; the table's indexes are made once the rows are in.", name),
+				 errmsg("%s has %s, which builds and refreshes would bypass", name, what),
+				 errdetail("Builds and refreshes write the rows of %s directly, in batches, past the executor: no trigger or rule fires and no constraint is checked; a full build makes the table's indexes once the rows are in.", name),
 				 errhint("Remove what was added to %s; the reporting tables are rebuilt whole by every full build.", name)));
 
 	table->attnums = column_attnums(table->rel, columns, ncolumns);
@@ -120,6 +129,43 @@ bulk_open(BulkTable *table, Oid relid, const ColumnSpec *columns, int ncolumns)
 	table->slot_context = CurrentMemoryContext;
 	table->flush_context = AllocSetContextCreate(CurrentMemoryContext, "ritual bulk insert",
 												 ALLOCSET_DEFAULT_SIZES);
+	table->estate = NULL;
+	table->rri = NULL;
+	if (with_indexes)
+	{
+		table->estate = CreateExecutorState();
+		table->rri = makeNode(ResultRelInfo);
+		InitResultRelInfo(table->rri, table->rel, 0, NULL, 0);
+		ExecOpenIndices(table->rri, false);
+	}
+}
+
+/* Open a table that has no index, to fill it. */
+void
+bulk_open(BulkTable *table, Oid relid, const ColumnSpec *columns, int ncolumns)
+{
+	open_table(table, relid, columns, ncolumns, false);
+}
+
+/* Open a table to write, its indexes kept. */
+void
+bulk_open_indexed(BulkTable *table, Oid relid, const ColumnSpec *columns, int ncolumns)
+{
+	open_table(table, relid, columns, ncolumns, true);
+}
+
+/* The index entries of the row in 'slot', new or updated. */
+static void
+insert_index_entries(BulkTable *table, TupleTableSlot *slot, bool update)
+{
+#if PG_VERSION_NUM >= 160000
+	list_free(ExecInsertIndexTuples(table->rri, slot, table->estate, update, false,
+									NULL, NIL, false));
+#else
+	list_free(ExecInsertIndexTuples(table->rri, slot, table->estate, update, false,
+									NULL, NIL));
+#endif
+	ResetPerTupleExprContext(table->estate);
 }
 
 /* Write the rows of the batch. */
@@ -133,6 +179,11 @@ bulk_flush(BulkTable *table)
 	old = MemoryContextSwitchTo(table->flush_context);
 	table_multi_insert(table->rel, table->slots, table->used, table->cid, 0,
 					   table->bistate);
+	if (table->rri != NULL && table->rri->ri_NumIndices > 0)
+	{
+		for (int i = 0; i < table->used; i++)
+			insert_index_entries(table, table->slots[i], false);
+	}
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(table->flush_context);
 	for (int i = 0; i < table->used; i++)
@@ -188,6 +239,40 @@ bulk_store(BulkTable *table, TupleTableSlot *slot, Size bytes, bool copy)
 		bulk_flush(table);
 }
 
+/*
+ * Replace the row at 'tid' by the one in 'slot' (virtual, filled through
+ * bulk_set): in place, with no index entry when no indexed column changes
+ * and its page has room (HOT).
+ */
+void
+bulk_update(BulkTable *table, ItemPointer tid, TupleTableSlot *slot)
+{
+#if PG_VERSION_NUM >= 160000
+	TU_UpdateIndexes update_indexes;
+#else
+	bool		update_indexes;
+#endif
+
+	Assert(table->rri != NULL);
+	ExecStoreVirtualTuple(slot);
+	simple_table_tuple_update(table->rel, tid, slot, GetActiveSnapshot(), &update_indexes);
+#if PG_VERSION_NUM >= 160000
+	if (update_indexes != TU_None && table->rri->ri_NumIndices > 0)
+#else
+	if (update_indexes && table->rri->ri_NumIndices > 0)
+#endif
+		insert_index_entries(table, slot, true);
+	ExecClearTuple(slot);
+}
+
+/* Delete the row at 'tid'. */
+void
+bulk_delete(BulkTable *table, ItemPointer tid)
+{
+	Assert(table->rri != NULL);
+	simple_table_tuple_delete(table->rel, tid, GetActiveSnapshot());
+}
+
 void
 bulk_close(BulkTable *table)
 {
@@ -196,5 +281,10 @@ bulk_close(BulkTable *table)
 		ExecDropSingleTupleTableSlot(table->slots[i]);
 	FreeBulkInsertState(table->bistate);
 	table_finish_bulk_insert(table->rel, 0);
+	if (table->rri != NULL)
+	{
+		ExecCloseIndices(table->rri);
+		FreeExecutorState(table->estate);
+	}
 	table_close(table->rel, NoLock);
 }

@@ -395,7 +395,7 @@ pass_row(void *state, HeapTuple tuple, TupleDesc desc)
 		flag_counts_add(pass->flagged, flags,
 						row.null_file ? NULL : DatumGetTextPP(row.source_file),
 						!row.null_date, row.null_date ? 0 : DatumGetDateADT(values[EE_EVENT_DAY]),
-						row.type);
+						row.type, 1);
 
 		for (int i = 0; i < EE_COLUMNS; i++)
 			bulk_set(&pass->enriched, slot, i, values[i], isnull[i]);

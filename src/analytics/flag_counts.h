@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * flag_counts.h
- *		  The flagged events of a full build, counted per flags, file, day
- *		  and event type into pg_temp._ritual_flag_counts (flag_counts.c).
+ *		  The flagged events a pass meets, counted per flags, file, day and
+ *		  event type into pg_temp._ritual_flag_counts (flag_counts.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -15,7 +15,7 @@ typedef struct FlagCounts FlagCounts;
 
 extern FlagCounts *flag_counts_create(MemoryContext context);
 extern void flag_counts_add(FlagCounts *counts, int32 flags, const text *file, bool has_day,
-							DateADT day, const text *type);
+							DateADT day, const text *type, int64 rows);
 extern void flag_counts_finish(FlagCounts *counts);
 
 #endif							/* RITUAL_FLAG_COUNTS_H */

@@ -20,11 +20,15 @@
  * written again only when its previous or next type or its session
  * changes, and the anchor's session only when it changes.
  *
- * What it writes goes to scratch tables update_reports made, and which it
- * goes on from:
- *	 _ritual_final		  the new version of every work row and of each
- *						  included clean event that changes, with the old
- *						  event_id, flags and previous type;
+ * The new version of every work row and of each included clean event that
+ * changes goes to enriched_events itself: in place of the old one when it
+ * keeps its event_id and flags, and so every column an index holds (on a
+ * page with room, which the table's fillfactor leaves, no index entry is
+ * written), else as a new row, the old one deleted.  What the versions
+ * change in the transitions goes to _ritual_transition_changes, and the
+ * flagged events they add and take away to _ritual_flag_counts
+ * (flag_counts.c).  The rest goes to scratch tables update_reports made,
+ * and which it goes on from:
  *	 _ritual_changes	  per user, day and type whose clean events change:
  *						  the difference, the count before, and the day's;
  *	 _ritual_anchors	  per user walked with sessions to replace, the
@@ -67,6 +71,7 @@
 #include "analytics/analytics.h"
 #include "analytics/bulk_insert.h"
 #include "analytics/event_rows.h"
+#include "analytics/flag_counts.h"
 
 PG_FUNCTION_INFO_V1(ritual_recompute_events);
 
@@ -75,10 +80,11 @@ enum
 {
 	W_USER_ID, W_EVENT_DATE, W_EVENT_ID, W_OLD_EVENT_ID, W_SOURCE_LINE, W_OLD_FLAGS,
 	W_IN_NEW_KEY, W_SIGNUP_DATE, W_COHORT_WEEK, W_KNOWN_USER, W_EVENT_TYPE,
-	W_RAW_EVENT_TYPE, W_SOURCE_FILE, W_OLD_PREV, W_OLD_SESSION, W_NEW_PROFILE, W_COLUMNS
+	W_RAW_EVENT_TYPE, W_SOURCE_FILE, W_OLD_PREV, W_OLD_SESSION, W_NEW_PROFILE, W_OLD_CTID,
+	W_COLUMNS
 };
 
-/* _ritual_final: the columns of enriched_events, then the old version's */
+/* a version of an event: the columns of enriched_events, then the old version's */
 enum
 {
 	F_OLD_EVENT_ID = EE_COLUMNS, F_OLD_FLAGS, F_OLD_PREV, F_COLUMNS
@@ -87,6 +93,10 @@ enum
 static const ColumnSpec change_columns[] = {
 	{"user_id", INT8OID}, {"day", DATEOID}, {"event_type", TEXTOID}, {"delta", INT8OID},
 	{"old_n", INT8OID}, {"day_old_n", INT8OID}
+};
+
+static const ColumnSpec transition_columns[] = {
+	{"prev_event_type", TEXTOID}, {"event_type", TEXTOID}, {"delta", INT8OID}
 };
 
 static const ColumnSpec anchor_columns[] = {
@@ -143,6 +153,7 @@ static const ColumnSpec last_week_columns[] = {
 /* An included clean event as the index read finds it. */
 typedef struct IncludedEvent
 {
+	ItemPointerData tid;
 	int64		event_id;
 	Timestamp	time;
 	int			type;			/* catalogue ids; -1 for none */
@@ -160,6 +171,7 @@ typedef struct WaitingRow
 	bool		waiting;
 	bool		included;
 	IncludedEvent old;			/* when included */
+	ItemPointerData old_tid;	/* the old version's, if any and not deleted */
 	int			prev;			/* its previous type now */
 	Datum		values[F_COLUMNS];
 	bool		isnull[F_COLUMNS];
@@ -174,7 +186,10 @@ typedef struct RefreshPass
 	int64		base;			/* included events above it are in the work */
 	Catalogue	catalogue;
 	Datum		no_flag_names;	/* '' */
-	BulkTable	final;
+	BulkTable	enriched;
+	int64	   *transitions;	/* by previous and next type: catalogue ids */
+	FlagCounts *flagged;
+	BulkTable	transition_changes;
 	BulkTable	changes;
 	BulkTable	anchors;
 	BulkTable	sessions;
@@ -259,17 +274,67 @@ typedef struct RefreshPass
  * ----------------------------------------------------------------
  */
 
-/* Write a row of _ritual_final. */
+/* What an event's version, clean, adds to the transitions (-1: takes away). */
 static void
-write_final(RefreshPass *pass, Datum *values, bool *isnull, Size bytes)
+count_transition(RefreshPass *pass, Datum type, Datum prev, bool null_prev, int delta)
 {
-	TupleTableSlot *slot = bulk_next_slot(&pass->final);
+	int			type_id;
+	int			prev_id;
 
-	for (int i = 0; i < F_COLUMNS; i++)
-		bulk_set(&pass->final, slot, i, values[i], isnull[i]);
-	if (!isnull[F_OLD_EVENT_ID])
+	if (null_prev)
+		return;
+	type_id = catalogue_id(&pass->catalogue, DatumGetTextPP(type));
+	prev_id = catalogue_id(&pass->catalogue, DatumGetTextPP(prev));
+	if (type_id < 0 || prev_id < 0)
+		elog(ERROR, "a clean event of user %lld has a type not in ritual.event_types",
+			 (long long) pass->place.user_id);
+	pass->transitions[prev_id * pass->catalogue.count + type_id] += delta;
+}
+
+/*
+ * Write an event's new version, in 'values', in place of its old one (at
+ * 'old_tid', unless invalid) when it keeps its event_id and flags, else as
+ * a new row; and count what the versions change.
+ */
+static void
+write_event(RefreshPass *pass, Datum *values, bool *isnull, Size bytes, ItemPointer old_tid)
+{
+	bool		has_old = !isnull[F_OLD_EVENT_ID];
+	int32		flags = DatumGetInt32(values[EE_FLAGS]);
+	int32		old_flags = has_old ? DatumGetInt32(values[F_OLD_FLAGS]) : 0;
+	const text *file = isnull[EE_SOURCE_FILE] ? NULL : DatumGetTextPP(values[EE_SOURCE_FILE]);
+	const text *type = isnull[EE_EVENT_TYPE] ? NULL : DatumGetTextPP(values[EE_EVENT_TYPE]);
+	DateADT		day = isnull[EE_EVENT_DAY] ? 0 : DatumGetDateADT(values[EE_EVENT_DAY]);
+	TupleTableSlot *slot;
+
+	if (has_old && isnull[F_OLD_FLAGS])
+		elog(ERROR, "an included event of user %lld has no flags",
+			 (long long) pass->place.user_id);
+	if (flags == 0)
+		count_transition(pass, values[EE_EVENT_TYPE], values[EE_PREV_EVENT_TYPE],
+						 isnull[EE_PREV_EVENT_TYPE], 1);
+	else
+		flag_counts_add(pass->flagged, flags, file, !isnull[EE_EVENT_DAY], day, type, 1);
+	if (has_old && old_flags == 0)
+		count_transition(pass, values[EE_EVENT_TYPE], values[F_OLD_PREV], isnull[F_OLD_PREV],
+						 -1);
+	else if (has_old)
+		flag_counts_add(pass->flagged, old_flags, file, !isnull[EE_EVENT_DAY], day, type, -1);
+
+	slot = bulk_next_slot(&pass->enriched);
+	for (int i = 0; i < EE_COLUMNS; i++)
+		bulk_set(&pass->enriched, slot, i, values[i], isnull[i]);
+	if (has_old)
 		pass->recomputed++;
-	bulk_store(&pass->final, slot, bytes, true);
+	if (has_old && ItemPointerIsValid(old_tid) && flags == old_flags &&
+		DatumGetInt64(values[EE_EVENT_ID]) == DatumGetInt64(values[F_OLD_EVENT_ID]))
+		bulk_update(&pass->enriched, old_tid, slot);
+	else
+	{
+		if (has_old && ItemPointerIsValid(old_tid))
+			bulk_delete(&pass->enriched, old_tid);
+		bulk_store(&pass->enriched, slot, bytes, true);
+	}
 }
 
 static Datum
@@ -295,7 +360,8 @@ emit_waiting(RefreshPass *pass, int next_type)
 	if (!waiting->included || waiting->old.next != next_type ||
 		waiting->old.prev != waiting->prev ||
 		waiting->old.session != DatumGetInt64(waiting->values[EE_SESSION_NUMBER]))
-		write_final(pass, waiting->values, waiting->isnull, waiting->bytes);
+		write_event(pass, waiting->values, waiting->isnull, waiting->bytes,
+					&waiting->old_tid);
 	MemoryContextReset(waiting->context);
 	waiting->waiting = false;
 }
@@ -390,12 +456,12 @@ close_session(RefreshPass *pass)
 }
 
 /*
- * A clean row of the walk, in 'values': its session and previous type;
- * it waits for the next.
+ * A clean row of the walk, in 'values' (its old version at 'old_tid', if
+ * it has one): its session and previous type; it waits for the next.
  */
 static void
 walk_clean_row(RefreshPass *pass, int type, Timestamp time, Datum *values, bool *isnull,
-			   Size bytes, const IncludedEvent *old, bool keep_prev)
+			   Size bytes, ItemPointer old_tid, const IncludedEvent *old, bool keep_prev)
 {
 	WaitingRow *waiting = &pass->waiting;
 	MemoryContext context;
@@ -426,6 +492,7 @@ walk_clean_row(RefreshPass *pass, int type, Timestamp time, Datum *values, bool 
 	waiting->included = old != NULL;
 	if (old != NULL)
 		waiting->old = *old;
+	ItemPointerCopy(old_tid, &waiting->old_tid);
 	waiting->bytes = bytes;
 	waiting->waiting = true;
 	pass->last_clean_type = type;
@@ -535,6 +602,7 @@ next_included(RefreshPass *pass, ScanDirection direction, IncludedEvent *event)
 		if (isnull[R_EVENT_ID] || isnull[R_EVENT_DATE] || isnull[R_SESSION])
 			elog(ERROR, "a clean event of user %lld has no event_id, time or session",
 				 (long long) pass->place.user_id);
+		ItemPointerCopy(&slot->tts_tid, &event->tid);
 		event->event_id = DatumGetInt64(values[R_EVENT_ID]);
 		event->time = DatumGetTimestamp(values[R_EVENT_DATE]);
 		if (event->event_id > pass->base)
@@ -569,7 +637,7 @@ next_after_first_change(RefreshPass *pass, IncludedEvent *event)
 	return false;
 }
 
-/* An included event read, in the columns of _ritual_final. */
+/* An included event read, as a version of it with itself as the old one. */
 static void
 included_values(RefreshPass *pass, TupleTableSlot *slot, Datum *values, bool *isnull,
 				Size *bytes)
@@ -615,7 +683,8 @@ walk_included(RefreshPass *pass)
 	included_values(pass, pass->slot, values, isnull, &bytes);
 	saw_old_event(pass, event->session, event->time);
 	count_day(pass, ritual_timestamp_date(event->time), event->type, true, true);
-	walk_clean_row(pass, event->type, event->time, values, isnull, bytes, event, false);
+	walk_clean_row(pass, event->type, event->time, values, isnull, bytes, &event->tid, event,
+				   false);
 	pass->has_included = next_after_first_change(pass, &pass->included);
 }
 
@@ -698,7 +767,8 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 		included_values(pass, pass->anchor_slot, values, isnull, &bytes);
 		pass->session.number = anchor.session;
 		pass->session.end = anchor.time;
-		walk_clean_row(pass, anchor.type, anchor.time, values, isnull, bytes, &anchor, true);
+		walk_clean_row(pass, anchor.type, anchor.time, values, isnull, bytes, &anchor.tid,
+					   &anchor, true);
 		pass->session.start = session_start;
 		pass->session.rows = session_rows;
 		ExecClearTuple(pass->anchor_slot);
@@ -916,8 +986,14 @@ work_row(void *state, HeapTuple tuple, TupleDesc desc)
 	Datum		values[F_COLUMNS];
 	bool		isnull[F_COLUMNS];
 	Size		bytes;
+	ItemPointerData old_tid;
 
 	event_input_read(&row, tuple, desc, &input_columns, &pass->catalogue, in, in_null);
+	/* the old version, unless deleted already (a renumbered one) */
+	if (in_null[W_OLD_CTID])
+		ItemPointerSetInvalid(&old_tid);
+	else
+		ItemPointerCopy((ItemPointer) DatumGetPointer(in[W_OLD_CTID]), &old_tid);
 	in_new_key = !in_null[W_IN_NEW_KEY] && DatumGetBool(in[W_IN_NEW_KEY]);
 	old_clean = !in_null[W_OLD_FLAGS] && DatumGetInt32(in[W_OLD_FLAGS]) == 0;
 
@@ -978,10 +1054,11 @@ work_row(void *state, HeapTuple tuple, TupleDesc desc)
 		if (isnull[EE_WEEK_NUMBER])
 			elog(ERROR, "a clean event of user %lld has no week since signup",
 				 (long long) pass->place.user_id);
-		walk_clean_row(pass, row.type_id, row.time, values, isnull, bytes, NULL, false);
+		walk_clean_row(pass, row.type_id, row.time, values, isnull, bytes, &old_tid, NULL,
+					   false);
 	}
 	else
-		write_final(pass, values, isnull, bytes);
+		write_event(pass, values, isnull, bytes, &old_tid);
 }
 
 /* The changes of WAU and MAU by day, into _ritual_window_changes. */
@@ -1006,25 +1083,46 @@ write_window_changes(RefreshPass *pass)
 	}
 }
 
+/* What the versions written change in the transitions, into _ritual_transition_changes. */
+static void
+write_transition_changes(RefreshPass *pass)
+{
+	int			count = pass->catalogue.count;
+
+	for (int i = 0; i < count * count; i++)
+	{
+		TupleTableSlot *slot;
+
+		if (pass->transitions[i] == 0)
+			continue;
+		slot = bulk_next_slot(&pass->transition_changes);
+		bulk_set(&pass->transition_changes, slot, 0, pass->catalogue.types[i / count], false);
+		bulk_set(&pass->transition_changes, slot, 1, pass->catalogue.types[i % count], false);
+		bulk_set(&pass->transition_changes, slot, 2, Int64GetDatum(pass->transitions[i]), false);
+		bulk_store(&pass->transition_changes, slot, 64, false);
+	}
+}
+
 /* After a batch of the sorted read: the rows written refer to it. */
 static void
-flush_final(void *state)
+flush_events(void *state)
 {
-	bulk_flush(&((RefreshPass *) state)->final);
+	bulk_flush(&((RefreshPass *) state)->enriched);
 }
 
 /*
  * recompute_events(reference timestamp, session_gap interval, base bigint,
  *					first_reported date, last_reported date)
  *		Compute the rows of pg_temp._ritual_work again, with the included
- *		clean events they affect, into _ritual_final, _ritual_changes,
+ *		clean events they affect, into enriched_events, and what they
+ *		change into _ritual_transition_changes, _ritual_changes,
  *		_ritual_anchors, _ritual_new_sessions, _ritual_window_changes,
  *		_ritual_week_changes and _ritual_last_weeks (empty, made by
- *		update_reports): included events above 'base' are
- *		in the work, and WAU and MAU change for the days from
- *		first_reported to last_reported, which daily_activity has.
- *		Returns the included events written again.  Internal to
- *		refresh_reports.
+ *		update_reports) and _ritual_flag_counts (made here): included
+ *		events above 'base' are in the work, and WAU and MAU change for
+ *		the days from first_reported to last_reported, which
+ *		daily_activity has.  Returns the included events written again.
+ *		Internal to refresh_reports.
  */
 Datum
 ritual_recompute_events(PG_FUNCTION_ARGS)
@@ -1033,7 +1131,6 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	MemoryContext pass_context;
 	MemoryContext row_context;
 	MemoryContext old;
-	ColumnSpec	final_columns[F_COLUMNS];
 
 	memset(&pass, 0, sizeof(pass));
 	pass.reference = PG_GETARG_TIMESTAMP(0);
@@ -1063,10 +1160,8 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	pass.old_n = palloc0(sizeof(int64) * Max(pass.catalogue.count, 1));
 	pass.new_n = palloc0(sizeof(int64) * Max(pass.catalogue.count, 1));
 	pass.day_types = palloc(sizeof(int) * Max(pass.catalogue.count, 1));
-	memcpy(final_columns, enriched_columns, sizeof(enriched_columns));
-	final_columns[F_OLD_EVENT_ID] = (ColumnSpec) {"old_event_id", INT8OID};
-	final_columns[F_OLD_FLAGS] = (ColumnSpec) {"old_flags", INT4OID};
-	final_columns[F_OLD_PREV] = (ColumnSpec) {"old_prev", TEXTOID};
+	pass.transitions = palloc0(sizeof(int64) * Max(pass.catalogue.count * pass.catalogue.count, 1));
+	pass.flagged = flag_counts_create(pass_context);
 	{
 		struct
 		{
@@ -1075,7 +1170,8 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 			const ColumnSpec *columns;
 			int			count;
 		}			scratch[] = {
-			{&pass.final, "_ritual_final", final_columns, F_COLUMNS},
+			{&pass.transition_changes, "_ritual_transition_changes", transition_columns,
+			lengthof(transition_columns)},
 			{&pass.changes, "_ritual_changes", change_columns, lengthof(change_columns)},
 			{&pass.anchors, "_ritual_anchors", anchor_columns, lengthof(anchor_columns)},
 			{&pass.sessions, "_ritual_new_sessions", session_columns, lengthof(session_columns)},
@@ -1099,6 +1195,8 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 										  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	pass.events = table_open(table_named("ritual", "enriched_events"), AccessShareLock);
+	bulk_open_indexed(&pass.enriched, RelationGetRelid(pass.events), enriched_columns,
+					  EE_COLUMNS);
 	pass.attnums = column_attnums(pass.events, enriched_columns, EE_COLUMNS);
 	pass.index = open_user_index(pass.events, pass.attnums);
 	pass.scan_context = pass_context;
@@ -1112,13 +1210,13 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 					 "       w.source_line, w.old_flags, w.in_new_key, u.signup_date,"
 					 "       u.cohort_week, u.user_id IS NOT NULL, w.event_type,"
 					 "       w.raw_event_type, w.source_file, w.old_prev, w.old_session,"
-					 "       p.user_id IS NOT NULL"
+					 "       p.user_id IS NOT NULL, w.old_ctid"
 					 "  FROM pg_temp._ritual_work w"
 					 "  LEFT JOIN pg_temp._ritual_profile_users p ON p.user_id = w.user_id"
 					 "  LEFT JOIN ritual.users u ON u.user_id = w.user_id"
 					 "   AND u.signup_date IS NOT NULL"
 					 " ORDER BY w.user_id, w.event_date, w.event_id",
-					 "the work", BULK_ROWS, work_row, flush_final, &pass, row_context);
+					 "the work", BULK_ROWS, work_row, flush_events, &pass, row_context);
 	old = MemoryContextSwitchTo(row_context);
 	close_user(&pass);
 	MemoryContextSwitchTo(old);
@@ -1128,7 +1226,10 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	ExecDropSingleTupleTableSlot(pass.anchor_slot);
 	index_close(pass.index, AccessShareLock);
 	table_close(pass.events, AccessShareLock);
-	bulk_close(&pass.final);
+	bulk_close(&pass.enriched);
+	flag_counts_finish(pass.flagged);
+	write_transition_changes(&pass);
+	bulk_close(&pass.transition_changes);
 	bulk_close(&pass.changes);
 	bulk_close(&pass.anchors);
 	bulk_close(&pass.sessions);

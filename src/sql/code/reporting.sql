@@ -626,11 +626,14 @@ COMMENT ON FUNCTION ritual.build_event_tables(timestamp, interval, boolean) IS
  * one pass in the order of user, time and event_id, each user's merged from
  * their first change on with their included clean events, read through
  * the index of enriched_events by user and time
- * (src/analytics/refresh_pass.c).  It writes the scratch tables
- * _ritual_final, _ritual_changes, _ritual_anchors, _ritual_new_sessions and
- * _ritual_window_changes (WAU and MAU by day, for the days from
- * first_reported to last_reported), which update_reports made, and returns
- * the included events it wrote again.  The rules are the full build's pass's.
+ * (src/analytics/refresh_pass.c).  It writes their new versions to
+ * enriched_events, and what they change to the scratch tables
+ * _ritual_transition_changes, _ritual_changes, _ritual_anchors,
+ * _ritual_new_sessions, _ritual_window_changes (WAU and MAU by day, for the
+ * days from first_reported to last_reported), _ritual_week_changes and
+ * _ritual_last_weeks, which update_reports made, and _ritual_flag_counts;
+ * it returns the included events it wrote again.  The rules are the full
+ * build's pass's.
  */
 CREATE OR REPLACE FUNCTION ritual.recompute_events(reference timestamp, session_gap interval,
                                                    base bigint, first_reported date,
@@ -754,7 +757,7 @@ BEGIN
     FOR scratch IN SELECT unnest(ARRAY['_ritual_new_events', '_ritual_profile_rows',
                                        '_ritual_profile_users', '_ritual_old_users',
                                        '_ritual_work', '_ritual_new_sessions',
-                                       '_ritual_anchors', '_ritual_final',
+                                       '_ritual_anchors', '_ritual_transition_changes',
                                        '_ritual_changes', '_ritual_day_changes',
                                        '_ritual_window_changes', '_ritual_session_changes',
                                        '_ritual_week_users', '_ritual_week_changes',
@@ -858,12 +861,14 @@ BEGIN
             SELECT base + scan_order AS event_id, NULL::bigint AS old_event_id, user_id,
                    event_type, raw_event_type, event_date, source_file, source_line,
                    NULL::integer AS old_flags, NULL::text AS old_prev,
-                   NULL::bigint AS old_session, true AS in_new_key
+                   NULL::bigint AS old_session, true AS in_new_key, NULL::tid AS old_ctid
               FROM _ritual_new_events;
         ELSE
+            -- (the renumbered events' old versions go first: a new version
+            -- may take the event_id of another's old one)
             CREATE TEMP TABLE _ritual_work ON COMMIT DROP AS
             SELECT base + row_number() OVER (ORDER BY source_file, source_line) AS event_id, r.*,
-                   r.old_event_id IS NULL AS in_new_key
+                   r.old_event_id IS NULL AS in_new_key, NULL::tid AS old_ctid
               FROM (SELECT NULL::bigint AS old_event_id, user_id, event_type, raw_event_type,
                            event_date, source_file, source_line, NULL::integer AS old_flags,
                            NULL::text AS old_prev, NULL::bigint AS old_session
@@ -873,6 +878,7 @@ BEGIN
                            source_file, source_line, flags, prev_event_type, session_number
                       FROM ritual.enriched_events
                      WHERE renumber AND event_id > base) r;
+            DELETE FROM ritual.enriched_events WHERE renumber AND event_id > base;
         END IF;
 
         CREATE INDEX ON _ritual_work (old_event_id);
@@ -885,7 +891,8 @@ BEGIN
           FROM _ritual_new_events;
         INSERT INTO _ritual_work
         SELECT e.event_id, e.event_id, e.user_id, e.event_type, e.raw_event_type, e.event_date,
-               e.source_file, e.source_line, e.flags, e.prev_event_type, e.session_number, false
+               e.source_file, e.source_line, e.flags, e.prev_event_type, e.session_number, false,
+               e.ctid
           FROM ritual.enriched_events e
          WHERE e.event_id IN (
                 SELECT e.event_id FROM ritual.enriched_events e
@@ -916,16 +923,22 @@ BEGIN
         -- over every row of a key a new row has), and from each user's
         -- first change on, with their clean events from the anchor (the
         -- last clean event before it, which keeps its previous type and
-        -- session), the previous and next types and the sessions.  Into
-        -- _ritual_final go the new versions of the work and of the clean
-        -- events that change, into _ritual_changes what changes in the
-        -- clean events by user, day and type (with the counts before, of
-        -- the type and of the whole day), into _ritual_new_sessions the
-        -- sessions from each walked user's first session written again
-        -- (_ritual_anchors) on.
+        -- session), the previous and next types and the sessions.  The new
+        -- versions of the work and of the clean events that change go to
+        -- enriched_events: an included one that keeps its event_id and
+        -- flags keeps every column an index holds, and is updated in
+        -- place, which on a page with room (the table's fillfactor leaves
+        -- some) writes no index entry; the others' old versions are
+        -- deleted.  What the versions change goes to
+        -- _ritual_transition_changes (by previous and next type) and
+        -- _ritual_flag_counts (the flagged events, in and out), into
+        -- _ritual_changes what changes in the clean events by user, day and
+        -- type (with the counts before, of the type and of the whole day),
+        -- into _ritual_new_sessions the sessions from each walked user's
+        -- first session written again (_ritual_anchors) on.
         --
-        CREATE TEMP TABLE _ritual_final (LIKE ritual.enriched_events, old_event_id bigint,
-                                         old_flags integer, old_prev text) ON COMMIT DROP;
+        CREATE TEMP TABLE _ritual_transition_changes (prev_event_type text, event_type text,
+                                                      delta bigint) ON COMMIT DROP;
         CREATE TEMP TABLE _ritual_changes (user_id bigint, day date, event_type text,
                                            delta bigint, old_n bigint, day_old_n bigint)
             ON COMMIT DROP;
@@ -945,8 +958,6 @@ BEGIN
         recomputed := ritual.recompute_events(reference, session_gap, base,
                                               coalesce(old_first, 'infinity'),
                                               coalesce(old_last, '-infinity'));
-        PERFORM ritual.analyze_scratch('_ritual_final', ARRAY['old_event_id', 'user_id', 'flags',
-                                                        'old_flags', 'event_day', 'event_type']);
         PERFORM ritual.analyze_scratch('_ritual_anchors');
         CREATE TEMP TABLE _ritual_day_changes ON COMMIT DROP AS
         SELECT user_id, day, sum(delta) AS delta, min(day_old_n) AS old_n
@@ -964,30 +975,6 @@ BEGIN
         INSERT INTO ritual.user_days
         SELECT user_id, day, delta FROM _ritual_day_changes WHERE old_n = 0 AND delta > 0;
 
-        --
-        -- the events.  An included one that keeps its event_id and flags
-        -- keeps every column an index holds: it is updated in place, which
-        -- on a page with room (the table's fillfactor leaves some) writes
-        -- no index entry.  The others' old versions out, new versions in.
-        --
-        UPDATE ritual.enriched_events e
-           SET signup_date = f.signup_date, cohort_week = f.cohort_week,
-               week_number_since_signup = f.week_number_since_signup,
-               prev_event_type = f.prev_event_type, next_event_type = f.next_event_type,
-               session_number = f.session_number
-          FROM _ritual_final f
-         WHERE e.event_id = f.old_event_id AND f.event_id = f.old_event_id
-           AND f.flags = f.old_flags;
-        DELETE FROM ritual.enriched_events e USING _ritual_final f
-         WHERE e.event_id = f.old_event_id
-           AND NOT (f.event_id = f.old_event_id AND f.flags = f.old_flags);
-        INSERT INTO ritual.enriched_events
-        SELECT event_id, user_id, event_type, raw_event_type, event_date, event_day,
-               signup_date, cohort_week, week_number_since_signup, prev_event_type,
-               next_event_type, session_number, flags, flag_names, source_file, source_line
-          FROM _ritual_final
-         WHERE old_event_id IS NULL OR event_id <> old_event_id OR flags <> old_flags;
-
         -- sessions from each walked user's first session written again on
         CREATE TEMP TABLE _ritual_session_changes (day date, delta integer) ON COMMIT DROP;
         WITH gone AS (
@@ -1004,13 +991,7 @@ BEGIN
 
         -- transitions, by difference
         INSERT INTO ritual.event_transitions AS t
-        SELECT prev_event_type, event_type, sum(d)
-          FROM (SELECT prev_event_type, event_type, 1 AS d FROM _ritual_final
-                 WHERE flags = 0 AND prev_event_type IS NOT NULL
-                UNION ALL
-                SELECT old_prev, event_type, -1 FROM _ritual_final
-                 WHERE old_flags = 0 AND old_prev IS NOT NULL) x
-         GROUP BY 1, 2
+        SELECT prev_event_type, event_type, delta FROM _ritual_transition_changes
         ON CONFLICT (prev_event_type, event_type)
         DO UPDATE SET transitions = t.transitions + excluded.transitions;
         DELETE FROM ritual.event_transitions WHERE transitions = 0;
@@ -1024,15 +1005,6 @@ BEGIN
         DO UPDATE SET events = t.events + excluded.events, users = t.users + excluded.users;
         DELETE FROM ritual.daily_event_types t USING (SELECT DISTINCT day FROM _ritual_changes) c
          WHERE t.day = c.day AND t.events = 0;
-
-        -- the flagged events for data quality, new versions in and old
-        -- ones out (a full build's pass counts them itself)
-        CREATE TEMP TABLE _ritual_flag_counts ON COMMIT DROP AS
-        SELECT flags, source_file, event_day AS day, event_type, 1::bigint AS rows
-          FROM _ritual_final WHERE flags <> 0
-        UNION ALL
-        SELECT old_flags, source_file, event_day, event_type, -1
-          FROM _ritual_final WHERE old_flags <> 0;
     ELSE
         -- everything is new: the events in one pass, the rest from them
         -- (the flagged ones counted in pg_temp._ritual_flag_counts)
