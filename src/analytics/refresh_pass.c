@@ -1,11 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * refresh_pass.c
- *		  The refresh's pass over the events it computes again: the rows of
- *		  pg_temp._ritual_work (the new rows, and the included ones that a
- *		  new row, a new profile or a moved reference time affects, which
- *		  update_reports gathers), read in the order of user, time and
- *		  event_id, as the full build's pass (event_pass.c) reads all rows.
+ *		  The refresh's pass over the events it computes again, the work:
+ *		  the new rows, and the included ones that a new row, a new profile
+ *		  or a moved reference time affects, which update_reports gathers
+ *		  in pg_temp._ritual_work (the new rows too, unless they are
+ *		  numbered as read and stay in _ritual_new_events), read in the
+ *		  order of user, time and event_id, as the full build's pass
+ *		  (event_pass.c) reads all rows.
  *
  * A user's rows before their first change, the first work row that is
  * clean or was, keep their place among the clean events.  From it on, the
@@ -1112,8 +1114,10 @@ flush_events(void *state)
 
 /*
  * recompute_events(reference timestamp, session_gap interval, base bigint,
- *					first_reported date, last_reported date)
- *		Compute the rows of pg_temp._ritual_work again, with the included
+ *					new_rows_apart boolean, first_reported date, last_reported date)
+ *		Compute the rows of pg_temp._ritual_work again (with
+ *		'new_rows_apart', and the new rows of _ritual_new_events, numbered
+ *		as read after 'base'), with the included
  *		clean events they affect, into enriched_events, and what they
  *		change into _ritual_transition_changes, _ritual_changes,
  *		_ritual_anchors, _ritual_new_sessions, _ritual_window_changes,
@@ -1131,13 +1135,16 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	MemoryContext pass_context;
 	MemoryContext row_context;
 	MemoryContext old;
+	bool		new_rows_apart;
+	char	   *query;
 
 	memset(&pass, 0, sizeof(pass));
 	pass.reference = PG_GETARG_TIMESTAMP(0);
 	pass.gap = ritual_session_gap_usecs(PG_GETARG_INTERVAL_P(1));
 	pass.base = PG_GETARG_INT64(2);
-	pass.first_reported = PG_GETARG_DATEADT(3);
-	pass.last_reported = PG_GETARG_DATEADT(4);
+	new_rows_apart = PG_GETARG_BOOL(3);
+	pass.first_reported = PG_GETARG_DATEADT(4);
+	pass.last_reported = PG_GETARG_DATEADT(5);
 
 	pass_context = AllocSetContextCreate(CurrentMemoryContext, "ritual refresh pass",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -1206,17 +1213,26 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 												&TTSOpsHeapTuple);
 	MemoryContextSwitchTo(old);
 
-	read_sorted_rows("SELECT w.user_id, w.event_date, w.event_id, w.old_event_id,"
+	query = psprintf("SELECT w.user_id, w.event_date, w.event_id, w.old_event_id,"
 					 "       w.source_line, w.old_flags, w.in_new_key, u.signup_date,"
 					 "       u.cohort_week, u.user_id IS NOT NULL, w.event_type,"
 					 "       w.raw_event_type, w.source_file, w.old_prev, w.old_session,"
 					 "       p.user_id IS NOT NULL, w.old_ctid"
-					 "  FROM pg_temp._ritual_work w"
+					 "  FROM (SELECT event_id, old_event_id, user_id, event_type,"
+					 "               raw_event_type, event_date, source_file, source_line,"
+					 "               old_flags, old_prev, old_session, in_new_key, old_ctid"
+					 "          FROM pg_temp._ritual_work"
+					 "        UNION ALL"
+					 "        SELECT " INT64_FORMAT " + scan_order, NULL, user_id, event_type,"
+					 "               raw_event_type, event_date, source_file, source_line,"
+					 "               NULL, NULL, NULL, true, NULL"
+					 "          FROM pg_temp._ritual_new_events WHERE %s) w"
 					 "  LEFT JOIN pg_temp._ritual_profile_users p ON p.user_id = w.user_id"
 					 "  LEFT JOIN ritual.users u ON u.user_id = w.user_id"
 					 "   AND u.signup_date IS NOT NULL"
 					 " ORDER BY w.user_id, w.event_date, w.event_id",
-					 "the work", BULK_ROWS, work_row, flush_events, &pass, row_context);
+					 pass.base, new_rows_apart ? "true" : "false");
+	read_sorted_rows(query, "the work", BULK_ROWS, work_row, flush_events, &pass, row_context);
 	old = MemoryContextSwitchTo(row_context);
 	close_user(&pass);
 	MemoryContextSwitchTo(old);

@@ -622,7 +622,9 @@ COMMENT ON FUNCTION ritual.build_event_tables(timestamp, interval, boolean) IS
   'internal to build_reports: the one pass over the new events that fills the event tables, which are empty and without indexes';
 
 /*
- * A refresh's events: the rows of pg_temp._ritual_work computed again, in
+ * A refresh's events: the rows of pg_temp._ritual_work (and with
+ * new_rows_apart, the new rows of pg_temp._ritual_new_events, numbered as
+ * read after base) computed again, in
  * one pass in the order of user, time and event_id, each user's merged from
  * their first change on with their included clean events, read through
  * the index of enriched_events by user and time
@@ -636,13 +638,13 @@ COMMENT ON FUNCTION ritual.build_event_tables(timestamp, interval, boolean) IS
  * build's pass's.
  */
 CREATE OR REPLACE FUNCTION ritual.recompute_events(reference timestamp, session_gap interval,
-                                                   base bigint, first_reported date,
-                                                   last_reported date)
+                                                   base bigint, new_rows_apart boolean,
+                                                   first_reported date, last_reported date)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'ritual_recompute_events'
 LANGUAGE C VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION ritual.recompute_events(timestamp, interval, bigint, date, date) IS
+COMMENT ON FUNCTION ritual.recompute_events(timestamp, interval, bigint, boolean, date, date) IS
   'internal to refresh_reports: computes the work of a refresh again, with the clean events it affects, into its scratch tables';
 
 /*
@@ -855,14 +857,14 @@ BEGIN
 
         -- the events to compute again: new ones, renumbered ones, ...
         -- (new rows read in provenance order after every included one are
-        -- numbered as read, without a sort)
+        -- numbered as read, without a sort, and the pass reads them where
+        -- they are)
         IF in_order AND NOT renumber THEN
-            CREATE TEMP TABLE _ritual_work ON COMMIT DROP AS
-            SELECT base + scan_order AS event_id, NULL::bigint AS old_event_id, user_id,
-                   event_type, raw_event_type, event_date, source_file, source_line,
-                   NULL::integer AS old_flags, NULL::text AS old_prev,
-                   NULL::bigint AS old_session, true AS in_new_key, NULL::tid AS old_ctid
-              FROM _ritual_new_events;
+            CREATE TEMP TABLE _ritual_work (
+                event_id bigint, old_event_id bigint, user_id bigint, event_type text,
+                raw_event_type text, event_date timestamp, source_file text,
+                source_line bigint, old_flags integer, old_prev text, old_session bigint,
+                in_new_key boolean, old_ctid tid) ON COMMIT DROP;
         ELSE
             -- (the renumbered events' old versions go first: a new version
             -- may take the event_id of another's old one)
@@ -915,7 +917,6 @@ BEGIN
           FROM _ritual_new_events n
          WHERE w.old_event_id IS NOT NULL AND n.user_id = w.user_id
            AND n.event_date = w.event_date AND n.event_type = w.event_type;
-        PERFORM ritual.analyze_scratch('_ritual_work', ARRAY['old_event_id', 'user_id', 'event_type']);
 
         --
         -- the work computed again, in one pass in the order of user and time
@@ -956,6 +957,7 @@ BEGIN
             ON COMMIT DROP;
         SELECT min(day), max(day) INTO old_first, old_last FROM ritual.daily_activity;
         recomputed := ritual.recompute_events(reference, session_gap, base,
+                                              in_order AND NOT renumber,
                                               coalesce(old_first, 'infinity'),
                                               coalesce(old_last, '-infinity'));
         PERFORM ritual.analyze_scratch('_ritual_anchors');
@@ -1482,7 +1484,7 @@ REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision, date),
     ritual.drop_indexes(regclass), ritual.build_events(timestamp, interval, boolean),
     ritual.copy_new_events(text),
     ritual.build_event_tables(timestamp, interval, boolean),
-    ritual.recompute_events(timestamp, interval, bigint, date, date),
+    ritual.recompute_events(timestamp, interval, bigint, boolean, date, date),
     ritual.update_reports(text, text, timestamp, interval, double precision, boolean),
     ritual.has_columns(regclass, text[]), ritual.require_columns(regclass, text[]),
     ritual.analyze_scratch(regclass, text[])
