@@ -168,10 +168,6 @@ static const EventInputColumns input_columns = {
 };
 
 /* the columns of the tables written, in their order (and event_rows.h) */
-static const ColumnSpec user_day_columns[] = {
-	{"user_id", INT8OID}, {"day", DATEOID}, {"events", INT8OID}
-};
-
 static const ColumnSpec user_week_columns[] = {
 	{"user_id", INT8OID}, {"week_number", INT4OID}
 };

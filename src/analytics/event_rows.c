@@ -32,6 +32,10 @@ const ColumnSpec enriched_columns[EE_COLUMNS] = {
 	{"flag_names", TEXTOID}, {"source_file", TEXTOID}, {"source_line", INT8OID}
 };
 
+const ColumnSpec user_day_columns[3] = {
+	{"user_id", INT8OID}, {"day", DATEOID}, {"events", INT8OID}
+};
+
 const ColumnSpec session_columns[6] = {
 	{"user_id", INT8OID}, {"session_number", INT8OID}, {"session_start", TIMESTAMPOID},
 	{"session_end", TIMESTAMPOID}, {"duration_seconds", FLOAT8OID}, {"events", INT4OID}

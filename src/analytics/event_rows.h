@@ -77,6 +77,7 @@ enum
 };
 
 extern const ColumnSpec enriched_columns[EE_COLUMNS];
+extern const ColumnSpec user_day_columns[3];
 extern const ColumnSpec session_columns[6];
 
 /* An event row as a pass reads it: the raw row and its user's profile. */

@@ -29,16 +29,19 @@
  * written), else as a new row, the old one deleted.  What the versions
  * change in the transitions goes to _ritual_transition_changes, and the
  * flagged events they add and take away to _ritual_flag_counts
- * (flag_counts.c).  The rest goes to scratch tables update_reports made,
- * and which it goes on from:
+ * (flag_counts.c).  A user's day whose clean events change is written to
+ * user_days: inserted when it had none, deleted when it keeps none, else
+ * updated in place, found through the table's primary key.  The rest goes
+ * to scratch tables update_reports made, and which it goes on from:
  *	 _ritual_changes	  per user, day and type whose clean events change:
- *						  the difference, the count before, and the day's;
+ *						  the difference and the count before;
  *	 _ritual_anchors	  per user walked with sessions to replace, the
  *						  first written again;
  *	 _ritual_new_sessions those sessions;
- *	 _ritual_window_changes what WAU and MAU of each day already reported
- *						  change by (a user's days from the first change's
- *						  on are kept until their last row);
+ *	 _ritual_window_changes what DAU, WAU, MAU and the clean events of each
+ *						  day already reported change by (a user's days
+ *						  from the first change's on are kept until their
+ *						  last row);
  *	 _ritual_week_changes the weeks since signup users gain or lose, and
  *	 _ritual_last_weeks	  the last active weeks they leave and reach (users
  *						  with a new profile row aside: update_reports
@@ -94,7 +97,7 @@ enum
 
 static const ColumnSpec change_columns[] = {
 	{"user_id", INT8OID}, {"day", DATEOID}, {"event_type", TEXTOID}, {"delta", INT8OID},
-	{"old_n", INT8OID}, {"day_old_n", INT8OID}
+	{"old_n", INT8OID}
 };
 
 static const ColumnSpec transition_columns[] = {
@@ -132,16 +135,18 @@ typedef struct ActiveDay
 	bool		after;
 } ActiveDay;
 
-/* What the users active in a day's week and month change by. */
+/* What a reported day's active users (that day, week, month) and clean events change by. */
 typedef struct WindowChange
 {
 	DateADT		day;			/* key */
+	int64		dau;
 	int64		wau;
 	int64		mau;
+	int64		events;
 } WindowChange;
 
 static const ColumnSpec window_columns[] = {
-	{"day", DATEOID}, {"wau", INT8OID}, {"mau", INT8OID}
+	{"day", DATEOID}, {"dau", INT8OID}, {"wau", INT8OID}, {"mau", INT8OID}, {"events", INT8OID}
 };
 
 static const ColumnSpec week_columns[] = {
@@ -192,6 +197,9 @@ typedef struct RefreshPass
 	int64	   *transitions;	/* by previous and next type: catalogue ids */
 	FlagCounts *flagged;
 	BulkTable	transition_changes;
+	BulkTable	user_days;
+	IndexScanDesc day_scan;		/* through its primary key (user_id, day) */
+	TupleTableSlot *day_slot;
 	BulkTable	changes;
 	BulkTable	anchors;
 	BulkTable	sessions;
@@ -368,6 +376,68 @@ emit_waiting(RefreshPass *pass, int next_type)
 	waiting->waiting = false;
 }
 
+/* The change of the reported day 'day' (NULL when it is not reported). */
+static WindowChange *
+window_change(RefreshPass *pass, DateADT day)
+{
+	bool		found;
+	WindowChange *change;
+
+	if (day < pass->first_reported || day > pass->last_reported)
+		return NULL;
+	change = hash_search(pass->window_changes, &day, HASH_ENTER, &found);
+	if (!found)
+		change->dau = change->wau = change->mau = change->events = 0;
+	return change;
+}
+
+/*
+ * The user's day, with 'before' clean events and 'after' now: its row of
+ * user_days in, out or updated, and what the day's DAU and events move by.
+ */
+static void
+write_user_day(RefreshPass *pass, int64 before, int64 after)
+{
+	WindowChange *change = window_change(pass, pass->day);
+	TupleTableSlot *slot;
+
+	if (change != NULL)
+	{
+		change->dau += (int) (after > 0) - (int) (before > 0);
+		change->events += after - before;
+	}
+	if (before > 0)
+	{
+		ScanKeyData keys[2];
+		MemoryContext old;
+		bool		found;
+
+		ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ,
+					Int64GetDatum(pass->place.user_id));
+		ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_DATE_EQ, DateADTGetDatum(pass->day));
+		old = MemoryContextSwitchTo(pass->scan_context);
+		index_rescan(pass->day_scan, keys, 2, NULL, 0);
+		found = index_getnext_slot(pass->day_scan, ForwardScanDirection, pass->day_slot);
+		MemoryContextSwitchTo(old);
+		if (!found)
+			elog(ERROR, "ritual.user_days has no row for user %lld on a day with clean events",
+				 (long long) pass->place.user_id);
+		if (after == 0)
+		{
+			bulk_delete(&pass->user_days, &pass->day_slot->tts_tid);
+			return;
+		}
+	}
+	slot = bulk_next_slot(&pass->user_days);
+	bulk_set(&pass->user_days, slot, 0, Int64GetDatum(pass->place.user_id), false);
+	bulk_set(&pass->user_days, slot, 1, DateADTGetDatum(pass->day), false);
+	bulk_set(&pass->user_days, slot, 2, Int64GetDatum(after), false);
+	if (before > 0)
+		bulk_update(&pass->user_days, &pass->day_slot->tts_tid, slot);
+	else
+		bulk_store(&pass->user_days, slot, 24, false);
+}
+
 /* The day's changes, per type whose clean events changed. */
 static void
 close_day(RefreshPass *pass)
@@ -397,6 +467,8 @@ close_day(RefreshPass *pass)
 	active->day = pass->day;
 	active->before = day_old > 0;
 	active->after = day_new > 0;
+	if (day_new != day_old)
+		write_user_day(pass, day_old, day_new);
 	for (int i = 0; i < pass->day_type_count; i++)
 	{
 		int			type = pass->day_types[i];
@@ -411,8 +483,7 @@ close_day(RefreshPass *pass)
 			bulk_set(&pass->changes, slot, 3,
 					 Int64GetDatum(pass->new_n[type] - pass->old_n[type]), false);
 			bulk_set(&pass->changes, slot, 4, Int64GetDatum(pass->old_n[type]), false);
-			bulk_set(&pass->changes, slot, 5, Int64GetDatum(day_old), false);
-			bulk_store(&pass->changes, slot, 64, false);
+			bulk_store(&pass->changes, slot, 56, false);
 		}
 		pass->old_n[type] = 0;
 		pass->new_n[type] = 0;
@@ -505,35 +576,62 @@ walk_clean_row(RefreshPass *pass, int type, Timestamp time, Datum *values, bool 
  * ----------------------------------------------------------------
  */
 
-/* The index of enriched_events on (user_id, event_date, event_id). */
+/*
+ * A valid btree index of 'rel' whose first keys are the columns 'attnums'
+ * (attribute indexes), ascending, with no predicate or expression; NULL
+ * when it has none.
+ */
 static Relation
-open_user_index(Relation events, const int *attnums)
+open_index_on(Relation rel, const int *attnums, int nkeys)
 {
-	List	   *indexes = RelationGetIndexList(events);
+	List	   *indexes = RelationGetIndexList(rel);
 	ListCell   *cell;
 
 	foreach(cell, indexes)
 	{
 		Relation	index = index_open(lfirst_oid(cell), AccessShareLock);
 		Form_pg_index form = index->rd_index;
+		bool		matches = index->rd_rel->relam == BTREE_AM_OID && form->indisvalid &&
+			form->indnkeyatts >= nkeys && RelationGetIndexPredicate(index) == NIL &&
+			RelationGetIndexExpressions(index) == NIL;
 
-		if (index->rd_rel->relam == BTREE_AM_OID && form->indisvalid &&
-			form->indnkeyatts >= 3 && RelationGetIndexPredicate(index) == NIL &&
-			RelationGetIndexExpressions(index) == NIL &&
-			form->indkey.values[0] == attnums[EE_USER_ID] + 1 &&
-			form->indkey.values[1] == attnums[EE_EVENT_DATE] + 1 &&
-			form->indkey.values[2] == attnums[EE_EVENT_ID] + 1 &&
-			(index->rd_indoption[0] & INDOPTION_DESC) == 0 &&
-			(index->rd_indoption[1] & INDOPTION_DESC) == 0 &&
-			(index->rd_indoption[2] & INDOPTION_DESC) == 0)
+		for (int i = 0; matches && i < nkeys; i++)
+			matches = form->indkey.values[i] == attnums[i] + 1 &&
+				(index->rd_indoption[i] & INDOPTION_DESC) == 0;
+		if (matches)
 			return index;
 		index_close(index, AccessShareLock);
 	}
-	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("ritual.enriched_events has no index on (user_id, event_date, event_id)"),
-			 errhint("A refresh finds each user's events through it: CREATE INDEX ON ritual.enriched_events (user_id, event_date, event_id).")));
-	return NULL;				/* keep the compiler quiet */
+	return NULL;
+}
+
+/* The index of enriched_events on (user_id, event_date, event_id). */
+static Relation
+open_user_index(Relation events, const int *attnums)
+{
+	int			keys[3] = {attnums[EE_USER_ID], attnums[EE_EVENT_DATE], attnums[EE_EVENT_ID]};
+	Relation	index = open_index_on(events, keys, 3);
+
+	if (index == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("ritual.enriched_events has no index on (user_id, event_date, event_id)"),
+				 errhint("A refresh finds each user's events through it: CREATE INDEX ON ritual.enriched_events (user_id, event_date, event_id).")));
+	return index;
+}
+
+/* The primary key of user_days, on (user_id, day). */
+static Relation
+open_user_day_index(BulkTable *user_days)
+{
+	Relation	index = open_index_on(user_days->rel, user_days->attnums, 2);
+
+	if (index == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("ritual.user_days has no index on (user_id, day)"),
+				 errhint("A refresh finds each user's days through its primary key: ALTER TABLE ritual.user_days ADD PRIMARY KEY (user_id, day).")));
+	return index;
 }
 
 /*
@@ -836,13 +934,8 @@ count_window_changes(RefreshPass *pass)
 			month_after = has_after && last_after >= day - 29;
 			if (week_before != week_after || month_before != month_after)
 			{
-				DateADT		key = (DateADT) day;
-				bool		found;
-				WindowChange *change = hash_search(pass->window_changes, &key, HASH_ENTER,
-												   &found);
+				WindowChange *change = window_change(pass, (DateADT) day);
 
-				if (!found)
-					change->wau = change->mau = 0;
 				change->wau += (int) week_after - (int) week_before;
 				change->mau += (int) month_after - (int) month_before;
 			}
@@ -1063,7 +1156,7 @@ work_row(void *state, HeapTuple tuple, TupleDesc desc)
 		write_event(pass, values, isnull, bytes, &old_tid);
 }
 
-/* The changes of WAU and MAU by day, into _ritual_window_changes. */
+/* The changes of the reported days, into _ritual_window_changes. */
 static void
 write_window_changes(RefreshPass *pass)
 {
@@ -1075,13 +1168,15 @@ write_window_changes(RefreshPass *pass)
 	{
 		TupleTableSlot *slot;
 
-		if (change->wau == 0 && change->mau == 0)
+		if (change->dau == 0 && change->wau == 0 && change->mau == 0 && change->events == 0)
 			continue;
 		slot = bulk_next_slot(&pass->windows);
 		bulk_set(&pass->windows, slot, 0, DateADTGetDatum(change->day), false);
-		bulk_set(&pass->windows, slot, 1, Int64GetDatum(change->wau), false);
-		bulk_set(&pass->windows, slot, 2, Int64GetDatum(change->mau), false);
-		bulk_store(&pass->windows, slot, 24, false);
+		bulk_set(&pass->windows, slot, 1, Int64GetDatum(change->dau), false);
+		bulk_set(&pass->windows, slot, 2, Int64GetDatum(change->wau), false);
+		bulk_set(&pass->windows, slot, 3, Int64GetDatum(change->mau), false);
+		bulk_set(&pass->windows, slot, 4, Int64GetDatum(change->events), false);
+		bulk_store(&pass->windows, slot, 40, false);
 	}
 }
 
@@ -1135,6 +1230,7 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	MemoryContext pass_context;
 	MemoryContext row_context;
 	MemoryContext old;
+	Relation	day_index;
 	bool		new_rows_apart;
 	char	   *query;
 
@@ -1208,6 +1304,11 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	pass.index = open_user_index(pass.events, pass.attnums);
 	pass.scan_context = pass_context;
 	pass.scan = index_beginscan(pass.events, pass.index, GetActiveSnapshot(), 2, 0);
+	bulk_open_indexed(&pass.user_days, table_named("ritual", "user_days"), user_day_columns,
+					  lengthof(user_day_columns));
+	day_index = open_user_day_index(&pass.user_days);
+	pass.day_scan = index_beginscan(pass.user_days.rel, day_index, GetActiveSnapshot(), 2, 0);
+	pass.day_slot = table_slot_create(pass.user_days.rel, NULL);
 	pass.slot = table_slot_create(pass.events, NULL);
 	pass.anchor_slot = MakeSingleTupleTableSlot(RelationGetDescr(pass.events),
 												&TTSOpsHeapTuple);
@@ -1242,6 +1343,10 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	ExecDropSingleTupleTableSlot(pass.anchor_slot);
 	index_close(pass.index, AccessShareLock);
 	table_close(pass.events, AccessShareLock);
+	index_endscan(pass.day_scan);
+	ExecDropSingleTupleTableSlot(pass.day_slot);
+	index_close(day_index, AccessShareLock);
+	bulk_close(&pass.user_days);
 	bulk_close(&pass.enriched);
 	flag_counts_finish(pass.flagged);
 	write_transition_changes(&pass);

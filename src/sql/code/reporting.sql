@@ -760,7 +760,7 @@ BEGIN
                                        '_ritual_profile_users', '_ritual_old_users',
                                        '_ritual_work', '_ritual_new_sessions',
                                        '_ritual_anchors', '_ritual_transition_changes',
-                                       '_ritual_changes', '_ritual_day_changes',
+                                       '_ritual_changes',
                                        '_ritual_window_changes', '_ritual_session_changes',
                                        '_ritual_week_users', '_ritual_week_changes',
                                        '_ritual_last_weeks',
@@ -930,25 +930,27 @@ BEGIN
         -- flags keeps every column an index holds, and is updated in
         -- place, which on a page with room (the table's fillfactor leaves
         -- some) writes no index entry; the others' old versions are
-        -- deleted.  What the versions change goes to
+        -- deleted.  A user's day whose clean events change is written to
+        -- user_days (in, out, or counted again; new events mostly come on a
+        -- day of their own).  What the versions change goes to
         -- _ritual_transition_changes (by previous and next type) and
         -- _ritual_flag_counts (the flagged events, in and out), into
         -- _ritual_changes what changes in the clean events by user, day and
-        -- type (with the counts before, of the type and of the whole day),
-        -- into _ritual_new_sessions the sessions from each walked user's
-        -- first session written again (_ritual_anchors) on.
+        -- type (with the count before), into _ritual_new_sessions the
+        -- sessions from each walked user's first session written again
+        -- (_ritual_anchors) on.
         --
         CREATE TEMP TABLE _ritual_transition_changes (prev_event_type text, event_type text,
                                                       delta bigint) ON COMMIT DROP;
         CREATE TEMP TABLE _ritual_changes (user_id bigint, day date, event_type text,
-                                           delta bigint, old_n bigint, day_old_n bigint)
+                                           delta bigint, old_n bigint)
             ON COMMIT DROP;
         CREATE TEMP TABLE _ritual_anchors (user_id bigint, first_session bigint) ON COMMIT DROP;
         CREATE TEMP TABLE _ritual_new_sessions (LIKE ritual.sessions) ON COMMIT DROP;
-        -- WAU and MAU of the days already reported move with the users
-        -- whose active days change
-        CREATE TEMP TABLE _ritual_window_changes (day date, wau bigint, mau bigint)
-            ON COMMIT DROP;
+        -- DAU, WAU, MAU and events of the days already reported move with
+        -- the users whose active days change
+        CREATE TEMP TABLE _ritual_window_changes (day date, dau bigint, wau bigint, mau bigint,
+                                                  events bigint) ON COMMIT DROP;
         -- and user_weeks and retention with the weeks since signup the
         -- users gain or lose, and their last active weeks
         CREATE TEMP TABLE _ritual_week_changes (user_id bigint, week integer, cohort_week date,
@@ -961,21 +963,6 @@ BEGIN
                                               coalesce(old_first, 'infinity'),
                                               coalesce(old_last, '-infinity'));
         PERFORM ritual.analyze_scratch('_ritual_anchors');
-        CREATE TEMP TABLE _ritual_day_changes ON COMMIT DROP AS
-        SELECT user_id, day, sum(delta) AS delta, min(day_old_n) AS old_n
-          FROM _ritual_changes
-         GROUP BY user_id, day;
-        PERFORM ritual.analyze_scratch('_ritual_day_changes');
-
-        -- a user's day: counted again when it had clean events and keeps
-        -- some, gone when it keeps none, new when it had none (new events
-        -- mostly come on a day of their own)
-        UPDATE ritual.user_days d SET events = c.old_n + c.delta FROM _ritual_day_changes c
-         WHERE d.user_id = c.user_id AND d.day = c.day AND c.old_n > 0 AND c.old_n + c.delta > 0;
-        DELETE FROM ritual.user_days d USING _ritual_day_changes c
-         WHERE d.user_id = c.user_id AND d.day = c.day AND c.old_n > 0 AND c.old_n + c.delta <= 0;
-        INSERT INTO ritual.user_days
-        SELECT user_id, day, delta FROM _ritual_day_changes WHERE old_n = 0 AND delta > 0;
 
         -- sessions from each walked user's first session written again on
         CREATE TEMP TABLE _ritual_session_changes (day date, delta integer) ON COMMIT DROP;
@@ -1038,11 +1025,8 @@ BEGIN
      WHERE new_first IS NULL OR day NOT BETWEEN new_first AND new_last;
     IF incremental THEN
         WITH changes AS (
-            SELECT day, (old_n + delta > 0)::int - (old_n > 0)::int AS dau, 0 AS wau, 0 AS mau,
-                   0 AS new_users, delta AS events, 0 AS sessions
-              FROM _ritual_day_changes
-            UNION ALL
-            SELECT day, 0, wau, mau, 0, 0, 0 FROM _ritual_window_changes
+            SELECT day, dau, wau, mau, 0 AS new_users, events, 0 AS sessions
+              FROM _ritual_window_changes
             UNION ALL
             SELECT signup_date, 0, 0, 0, -1, 0, 0 FROM _ritual_old_users
             UNION ALL
