@@ -154,14 +154,20 @@ bulk_open_indexed(BulkTable *table, Oid relid, const ColumnSpec *columns, int nc
 	open_table(table, relid, columns, ncolumns, true);
 }
 
-/* The index entries of the row in 'slot', new or updated. */
+/*
+ * The index entries of the row in 'slot', new or updated (of summarizing
+ * indexes only, with 'only_summarizing': an update that PostgreSQL 16 made
+ * HOT for the others).
+ */
 static void
-insert_index_entries(BulkTable *table, TupleTableSlot *slot, bool update)
+insert_index_entries(BulkTable *table, TupleTableSlot *slot, bool update,
+					 pg_attribute_unused() bool only_summarizing)
 {
 #if PG_VERSION_NUM >= 160000
 	list_free(ExecInsertIndexTuples(table->rri, slot, table->estate, update, false,
-									NULL, NIL, false));
+									NULL, NIL, only_summarizing));
 #else
+	Assert(!only_summarizing);
 	list_free(ExecInsertIndexTuples(table->rri, slot, table->estate, update, false,
 									NULL, NIL));
 #endif
@@ -182,7 +188,7 @@ bulk_flush(BulkTable *table)
 	if (table->rri != NULL && table->rri->ri_NumIndices > 0)
 	{
 		for (int i = 0; i < table->used; i++)
-			insert_index_entries(table, table->slots[i], false);
+			insert_index_entries(table, table->slots[i], false, false);
 	}
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(table->flush_context);
@@ -258,10 +264,11 @@ bulk_update(BulkTable *table, ItemPointer tid, TupleTableSlot *slot)
 	simple_table_tuple_update(table->rel, tid, slot, GetActiveSnapshot(), &update_indexes);
 #if PG_VERSION_NUM >= 160000
 	if (update_indexes != TU_None && table->rri->ri_NumIndices > 0)
+		insert_index_entries(table, slot, true, update_indexes == TU_Summarizing);
 #else
 	if (update_indexes && table->rri->ri_NumIndices > 0)
+		insert_index_entries(table, slot, true, false);
 #endif
-		insert_index_entries(table, slot, true);
 	ExecClearTuple(slot);
 }
 
