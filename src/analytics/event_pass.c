@@ -57,51 +57,6 @@ PG_FUNCTION_INFO_V1(ritual_build_event_tables);
 /* rows fetched from the sorted read at a time: a batch written at most */
 #define FETCH_ROWS		BULK_ROWS
 
-/* ----------------------------------------------------------------
- *		Counts of types
- * ----------------------------------------------------------------
- */
-
-/* Counts keyed by two ints: (day, type id) or (previous type id, type id). */
-typedef struct PairKey
-{
-	int32		a;
-	int32		b;
-} PairKey;
-
-typedef struct PairCounts
-{
-	PairKey		key;
-	int64		rows;
-	int64		users;
-} PairCounts;
-
-static HTAB *
-pair_counts_create(const char *name, MemoryContext context)
-{
-	HASHCTL		ctl;
-
-	ctl.keysize = sizeof(PairKey);
-	ctl.entrysize = sizeof(PairCounts);
-	ctl.hcxt = context;
-	return hash_create(name, 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-}
-
-static PairCounts *
-pair_counts(HTAB *counts, int32 a, int32 b)
-{
-	PairKey		key = {a, b};
-	bool		found;
-	PairCounts *entry = hash_search(counts, &key, HASH_ENTER, &found);
-
-	if (!found)
-	{
-		entry->rows = 0;
-		entry->users = 0;
-	}
-	return entry;
-}
-
 /*
  * What a day adds to daily_activity.  A user active on day d is counted in
  * WAU from d until d + 7 or their next active day, whichever comes first

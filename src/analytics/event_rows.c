@@ -5,8 +5,8 @@
  *		  refresh's (refresh_pass.c) share, so that both give the same
  *		  values: the catalogue ritual.event_types numbered, so that a set
  *		  of types is a bitmap; the set of types seen at one user and time,
- *		  whose repeats are duplicates; the values an event row shows by
- *		  itself; and the writing of a session.
+ *		  whose repeats are duplicates; counts by pairs of types; the values
+ *		  an event row shows by itself; and the writing of a session.
  *
  *-------------------------------------------------------------------------
  */
@@ -140,6 +140,33 @@ seen_add(SeenTypes *seen, int id, text *type)
 	}
 	MemoryContextSwitchTo(old);
 	return found;
+}
+
+HTAB *
+pair_counts_create(const char *name, MemoryContext context)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(PairKey);
+	ctl.entrysize = sizeof(PairCounts);
+	ctl.hcxt = context;
+	return hash_create(name, 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/* The counts of the pair (a, b), zero when new. */
+PairCounts *
+pair_counts(HTAB *counts, int32 a, int32 b)
+{
+	PairKey		key = {a, b};
+	bool		found;
+	PairCounts *entry = hash_search(counts, &key, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		entry->rows = 0;
+		entry->users = 0;
+	}
+	return entry;
 }
 
 /*

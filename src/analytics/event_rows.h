@@ -4,7 +4,8 @@
  *		  What the two passes over the events share (event_rows.c): the
  *		  full build's (event_pass.c) and the refresh's (refresh_pass.c).
  *		  The catalogue of event types, numbered; the set of types seen at
- *		  one user and time, whose repeats are duplicates; the columns of
+ *		  one user and time, whose repeats are duplicates; counts by pairs
+ *		  of types (and of day and type); the columns of
  *		  enriched_events and sessions; and the values of an event row that
  *		  the row shows by itself.
  *
@@ -62,10 +63,26 @@ typedef struct EventPlace
 	SeenTypes	seen;
 } EventPlace;
 
+/* Counts keyed by two ints: (day, type id) or (previous type id, type id). */
+typedef struct PairKey
+{
+	int32		a;
+	int32		b;
+} PairKey;
+
+typedef struct PairCounts
+{
+	PairKey		key;
+	int64		rows;
+	int64		users;
+} PairCounts;
+
 extern void catalogue_load(Catalogue *catalogue, MemoryContext context);
 extern int	catalogue_id(Catalogue *catalogue, text *type);
 extern void seen_reset(SeenTypes *seen);
 extern bool seen_add(SeenTypes *seen, int id, text *type);
+extern HTAB *pair_counts_create(const char *name, MemoryContext context);
+extern PairCounts *pair_counts(HTAB *counts, int32 a, int32 b);
 
 /* the columns of ritual.enriched_events, in order */
 enum

@@ -194,7 +194,7 @@ typedef struct RefreshPass
 	Catalogue	catalogue;
 	Datum		no_flag_names;	/* '' */
 	BulkTable	enriched;
-	int64	   *transitions;	/* by previous and next type: catalogue ids */
+	HTAB	   *transitions;	/* (previous type id, type id): rows */
 	FlagCounts *flagged;
 	BulkTable	transition_changes;
 	BulkTable	user_days;
@@ -298,7 +298,7 @@ count_transition(RefreshPass *pass, Datum type, Datum prev, bool null_prev, int 
 	if (type_id < 0 || prev_id < 0)
 		elog(ERROR, "a clean event of user %lld has a type not in ritual.event_types",
 			 (long long) pass->place.user_id);
-	pass->transitions[prev_id * pass->catalogue.count + type_id] += delta;
+	pair_counts(pass->transitions, prev_id, type_id)->rows += delta;
 }
 
 /*
@@ -1184,18 +1184,22 @@ write_window_changes(RefreshPass *pass)
 static void
 write_transition_changes(RefreshPass *pass)
 {
-	int			count = pass->catalogue.count;
+	HASH_SEQ_STATUS status;
+	PairCounts *counts;
 
-	for (int i = 0; i < count * count; i++)
+	hash_seq_init(&status, pass->transitions);
+	while ((counts = hash_seq_search(&status)) != NULL)
 	{
 		TupleTableSlot *slot;
 
-		if (pass->transitions[i] == 0)
+		if (counts->rows == 0)
 			continue;
 		slot = bulk_next_slot(&pass->transition_changes);
-		bulk_set(&pass->transition_changes, slot, 0, pass->catalogue.types[i / count], false);
-		bulk_set(&pass->transition_changes, slot, 1, pass->catalogue.types[i % count], false);
-		bulk_set(&pass->transition_changes, slot, 2, Int64GetDatum(pass->transitions[i]), false);
+		bulk_set(&pass->transition_changes, slot, 0, pass->catalogue.types[counts->key.a],
+				 false);
+		bulk_set(&pass->transition_changes, slot, 1, pass->catalogue.types[counts->key.b],
+				 false);
+		bulk_set(&pass->transition_changes, slot, 2, Int64GetDatum(counts->rows), false);
 		bulk_store(&pass->transition_changes, slot, 64, false);
 	}
 }
@@ -1263,7 +1267,7 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	pass.old_n = palloc0(sizeof(int64) * Max(pass.catalogue.count, 1));
 	pass.new_n = palloc0(sizeof(int64) * Max(pass.catalogue.count, 1));
 	pass.day_types = palloc(sizeof(int) * Max(pass.catalogue.count, 1));
-	pass.transitions = palloc0(sizeof(int64) * Max(pass.catalogue.count * pass.catalogue.count, 1));
+	pass.transitions = pair_counts_create("ritual transition changes", pass_context);
 	pass.flagged = flag_counts_create(pass_context);
 	{
 		struct
