@@ -277,6 +277,17 @@ DROP FUNCTION refresh_trigger();
 -- and with the trigger gone, the refresh that failed twice takes the row
 SELECT count(*) AS reports FROM ritual.refresh_reports('ev', 'pr', reference_time => :'spikes_reference');
 SELECT * FROM full_build_differences();
+-- it finds a user's days through the primary key of user_days
+INSERT INTO ev SELECT user_id, event_type, event_date + interval '2 minutes', source_file,
+                      source_line + 2000000
+  FROM later ORDER BY source_line DESC LIMIT 1;
+ALTER TABLE ritual.user_days DROP CONSTRAINT user_days_pkey;
+\set SHOW_CONTEXT never
+SELECT count(*) AS reports FROM ritual.refresh_reports('ev', 'pr', reference_time => :'spikes_reference');
+\set SHOW_CONTEXT errors
+ALTER TABLE ritual.user_days ADD PRIMARY KEY (user_id, day);
+SELECT count(*) AS reports FROM ritual.refresh_reports('ev', 'pr', reference_time => :'spikes_reference');
+SELECT * FROM full_build_differences();
 DROP TABLE ev, pr, later;
 DROP VIEW last_build;
 DROP FUNCTION full_build_differences(), snapshot_differences(), snapshot_reports();
