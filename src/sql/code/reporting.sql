@@ -624,15 +624,15 @@ COMMENT ON FUNCTION ritual.build_event_tables(timestamp, interval, boolean) IS
 /*
  * A refresh's events: the rows of pg_temp._ritual_work (and with
  * new_rows_apart, the new rows of pg_temp._ritual_new_events, numbered as
- * read after base) computed again, in
- * one pass in the order of user, time and event_id, each user's merged from
- * their first change on with their included clean events, read through
- * the index of enriched_events by user and time
- * (src/analytics/refresh_pass.c).  It writes their new versions to
- * enriched_events, and what they change to the scratch tables
- * _ritual_transition_changes, _ritual_changes, _ritual_anchors,
- * _ritual_new_sessions, _ritual_window_changes (WAU and MAU by day, for the
- * days from first_reported to last_reported), _ritual_week_changes and
+ * read after base) computed again, in one pass in the order of user, time
+ * and event_id, each user's merged from their first change on with their
+ * included clean events, read through the index of enriched_events by
+ * user and time (src/analytics/refresh_pass.c).  It writes their new
+ * versions to enriched_events and the users' changed days to user_days,
+ * and what they change to the scratch tables _ritual_transition_changes,
+ * _ritual_changes, _ritual_anchors, _ritual_new_sessions,
+ * _ritual_window_changes (DAU, WAU, MAU and events by day, for the days
+ * from first_reported to last_reported), _ritual_week_changes and
  * _ritual_last_weeks, which update_reports made, and _ritual_flag_counts;
  * it returns the included events it wrote again.  The rules are the full
  * build's pass's.
