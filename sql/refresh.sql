@@ -288,6 +288,19 @@ SELECT count(*) AS reports FROM ritual.refresh_reports('ev', 'pr', reference_tim
 ALTER TABLE ritual.user_days ADD PRIMARY KEY (user_id, day);
 SELECT count(*) AS reports FROM ritual.refresh_reports('ev', 'pr', reference_time => :'spikes_reference');
 SELECT * FROM full_build_differences();
+-- new rows after every included one with the key (user, type, time) of
+-- an included event, clean or flagged, are its duplicates: the pass finds
+-- those events through the index by user and time
+INSERT INTO ev
+SELECT e.user_id, e.raw_event_type, e.event_date, (SELECT max(source_file) FROM ev),
+       (SELECT max(source_line) FROM ev) + row_number() OVER (ORDER BY e.event_id)
+  FROM ritual.enriched_events e
+ WHERE e.event_id IN ((SELECT min(event_id) FROM ritual.enriched_events WHERE flags = 0),
+                      (SELECT min(event_id) FROM ritual.enriched_events WHERE flags = 64));
+SELECT count(*) AS reports FROM ritual.refresh_reports('ev', 'pr', reference_time => :'spikes_reference');
+SELECT flag_names FROM ritual.enriched_events
+ WHERE source_line > (SELECT max(source_line) - 2 FROM ev) ORDER BY event_id;
+SELECT * FROM full_build_differences();
 DROP TABLE ev, pr, later;
 DROP VIEW last_build;
 DROP FUNCTION full_build_differences(), snapshot_differences(), snapshot_reports();

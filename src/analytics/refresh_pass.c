@@ -220,6 +220,20 @@ typedef struct RefreshPass
 	/* the current user and time, and the in-key work rows' types seen at it */
 	EventPlace	place;
 
+	/*
+	 * With the new rows apart (all after every included one), the included
+	 * events of a new row's key are not in the work: a second read of the
+	 * index by user and time, kept in step with the new rows of a user,
+	 * finds those at the new rows' times.
+	 */
+	bool		keys_by_index;
+	IndexScanDesc key_scan;
+	TupleTableSlot *key_slot;
+	bool		key_started;	/* on key_user, from the first new row's time */
+	int64		key_user;
+	bool		key_has_row;	/* key_slot holds the next event, at key_time */
+	Timestamp	key_time;
+
 	/* the walk, from the user's first change on */
 	bool		walking;
 	Timestamp	first_time;		/* the first change */
@@ -1062,6 +1076,74 @@ leave_user(void *state)
 	close_user((RefreshPass *) state);
 }
 
+/* The next event of the key read, into key_slot; false at the user's end. */
+static bool
+next_key_event(RefreshPass *pass)
+{
+	MemoryContext old = MemoryContextSwitchTo(pass->scan_context);
+	bool		found = index_getnext_slot(pass->key_scan, ForwardScanDirection, pass->key_slot);
+	bool		isnull;
+
+	MemoryContextSwitchTo(old);
+	pass->key_has_row = found;
+	if (found)
+	{
+		Datum		time = slot_getattr(pass->key_slot, pass->attnums[EE_EVENT_DATE] + 1,
+										&isnull);
+
+		if ((++pass->reads & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (isnull)
+			elog(ERROR, "an included event of user %lld has no event_date",
+				 (long long) pass->place.user_id);
+		pass->key_time = DatumGetTimestamp(time);
+	}
+	return found;
+}
+
+/*
+ * The types of the included events at the new row's user and time join
+ * the types seen there, before the row's own: every included event comes
+ * before a new row.  The read goes forward from the user's first new row
+ * on, past the times without one.
+ */
+static void
+see_included_keys(RefreshPass *pass)
+{
+	if (!pass->key_started || pass->key_user != pass->place.user_id)
+	{
+		ScanKeyData keys[2];
+		MemoryContext old = MemoryContextSwitchTo(pass->scan_context);
+
+		ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ,
+					Int64GetDatum(pass->place.user_id));
+		ScanKeyInit(&keys[1], 2, BTGreaterEqualStrategyNumber, F_TIMESTAMP_GE,
+					TimestampGetDatum(pass->place.time));
+		index_rescan(pass->key_scan, keys, 2, NULL, 0);
+		MemoryContextSwitchTo(old);
+		pass->key_started = true;
+		pass->key_user = pass->place.user_id;
+		next_key_event(pass);
+	}
+	while (pass->key_has_row && pass->key_time < pass->place.time)
+		next_key_event(pass);
+	while (pass->key_has_row && pass->key_time == pass->place.time)
+	{
+		bool		isnull;
+		Datum		type = slot_getattr(pass->key_slot, pass->attnums[EE_EVENT_TYPE] + 1,
+										&isnull);
+
+		/* one without a type has no key */
+		if (!isnull)
+		{
+			text	   *t = DatumGetTextPP(type);
+
+			seen_add(&pass->place.seen, catalogue_id(&pass->catalogue, t), t);
+		}
+		next_key_event(pass);
+	}
+}
+
 /* ----------------------------------------------------------------
  *		The work rows
  * ----------------------------------------------------------------
@@ -1096,11 +1178,17 @@ work_row(void *state, HeapTuple tuple, TupleDesc desc)
 
 	/*
 	 * A duplicate is decided again among the rows of a key a new row has
-	 * (all in the work); the others keep what they were.
+	 * (all in the work, or with the new rows apart, the included ones
+	 * through the key read); the others keep what they were.
 	 */
-	if (in_new_key)
-		duplicate = !row.null_user && !row.null_type && !row.null_date &&
-			seen_add(&pass->place.seen, row.type_id, row.type);
+	if (in_new_key && !row.null_user && !row.null_type && !row.null_date)
+	{
+		if (pass->keys_by_index && in_null[W_OLD_EVENT_ID])
+			see_included_keys(pass);
+		duplicate = seen_add(&pass->place.seen, row.type_id, row.type);
+	}
+	else if (in_new_key)
+		duplicate = false;
 	else
 		duplicate = !in_null[W_OLD_FLAGS] &&
 			(DatumGetInt32(in[W_OLD_FLAGS]) & FLAG_DUPLICATE) != 0;
@@ -1308,6 +1396,12 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	pass.index = open_user_index(pass.events, pass.attnums);
 	pass.scan_context = pass_context;
 	pass.scan = index_beginscan(pass.events, pass.index, GetActiveSnapshot(), 2, 0);
+	pass.keys_by_index = new_rows_apart;
+	if (new_rows_apart)
+	{
+		pass.key_scan = index_beginscan(pass.events, pass.index, GetActiveSnapshot(), 2, 0);
+		pass.key_slot = table_slot_create(pass.events, NULL);
+	}
 	bulk_open_indexed(&pass.user_days, table_named("ritual", "user_days"), user_day_columns,
 					  lengthof(user_day_columns));
 	day_index = open_user_day_index(&pass.user_days);
@@ -1344,6 +1438,11 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 
 	index_endscan(pass.scan);
 	ExecDropSingleTupleTableSlot(pass.slot);
+	if (new_rows_apart)
+	{
+		index_endscan(pass.key_scan);
+		ExecDropSingleTupleTableSlot(pass.key_slot);
+	}
 	ExecDropSingleTupleTableSlot(pass.anchor_slot);
 	index_close(pass.index, AccessShareLock);
 	table_close(pass.events, AccessShareLock);

@@ -332,10 +332,6 @@ BEGIN
                             WHERE n.source_file = w.source_file AND n.source_line = w.max_line)
          ORDER BY 1 LIMIT 1;
         DELETE FROM _ritual_new_events WHERE source_line = included_line;
-        -- a refresh joins the new rows with what it keeps; a full build
-        -- reads them whole, by one sort, which no statistics change (and
-        -- they cost a quarter of the read)
-        PERFORM ritual.analyze_scratch('_ritual_new_events', ARRAY['user_id', 'event_type', 'event_date']);
     END IF;
     ALTER TABLE _ritual_new_events DROP COLUMN included_line;
 
@@ -726,6 +722,7 @@ DECLARE
     last_file     text;
     last_line     bigint;
     renumber      boolean := false;
+    new_rows_apart boolean;
     base          bigint;
     old_first     date;
     old_last      date;
@@ -859,7 +856,8 @@ BEGIN
         -- (new rows read in provenance order after every included one are
         -- numbered as read, without a sort, and the pass reads them where
         -- they are)
-        IF in_order AND NOT renumber THEN
+        new_rows_apart := in_order AND NOT renumber;
+        IF new_rows_apart THEN
             CREATE TEMP TABLE _ritual_work (
                 event_id bigint, old_event_id bigint, user_id bigint, event_type text,
                 raw_event_type text, event_date timestamp, source_file text,
@@ -885,12 +883,21 @@ BEGIN
 
         CREATE INDEX ON _ritual_work (old_event_id);
         -- ... all events of users whose profile changed, every included row
-        -- of a (user, type, date) a new row has (within the new rows' days:
-        -- new rows that are the latest by time then cost one range of the
-        -- day index, not a probe each), and rows whose future_event changes
-        -- with the reference time (when it moved)
-        SELECT min(event_date)::date, max(event_date)::date INTO first_new_day, last_new_day
-          FROM _ritual_new_events;
+        -- of a (user, type, date) a new row has, and rows whose future_event
+        -- changes with the reference time (when it moved).  New rows apart
+        -- come after every included one, so an included row keeps its
+        -- duplicate flag and only tells a new row of its key whether it is
+        -- one: the pass finds those rows itself, through the index by user
+        -- and time it reads anyway.  Else they are looked for within the new
+        -- rows' days (new rows that are the latest by time then cost one
+        -- range of the day index, not a probe each).
+        IF NOT new_rows_apart THEN
+            -- (statistics of the new rows for that join, the one over them)
+            PERFORM ritual.analyze_scratch('_ritual_new_events',
+                                           ARRAY['user_id', 'event_type', 'event_date']);
+            SELECT min(event_date)::date, max(event_date)::date INTO first_new_day, last_new_day
+              FROM _ritual_new_events;
+        END IF;
         INSERT INTO _ritual_work
         SELECT e.event_id, e.event_id, e.user_id, e.event_type, e.raw_event_type, e.event_date,
                e.source_file, e.source_line, e.flags, e.prev_event_type, e.session_number, false,
@@ -903,7 +910,7 @@ BEGIN
                 SELECT e.event_id FROM ritual.enriched_events e
                   JOIN _ritual_new_events n ON n.user_id = e.user_id
                    AND n.event_date = e.event_date AND n.event_type = e.event_type
-                 WHERE e.event_day BETWEEN first_new_day AND last_new_day
+                 WHERE NOT new_rows_apart AND e.event_day BETWEEN first_new_day AND last_new_day
                 UNION
                 SELECT event_id FROM ritual.enriched_events
                  WHERE reference > state.reference_time
@@ -913,10 +920,12 @@ BEGIN
                  WHERE reference < state.reference_time AND event_day >= reference::date
                    AND event_date > reference AND flags & 64 = 0)
            AND NOT EXISTS (SELECT FROM _ritual_work w WHERE w.old_event_id = e.event_id);
-        UPDATE _ritual_work w SET in_new_key = true
-          FROM _ritual_new_events n
-         WHERE w.old_event_id IS NOT NULL AND n.user_id = w.user_id
-           AND n.event_date = w.event_date AND n.event_type = w.event_type;
+        IF NOT new_rows_apart THEN
+            UPDATE _ritual_work w SET in_new_key = true
+              FROM _ritual_new_events n
+             WHERE w.old_event_id IS NOT NULL AND n.user_id = w.user_id
+               AND n.event_date = w.event_date AND n.event_type = w.event_type;
+        END IF;
 
         --
         -- the work computed again, in one pass in the order of user and time
@@ -958,8 +967,7 @@ BEGIN
         CREATE TEMP TABLE _ritual_last_weeks (cohort_week date, week integer, users bigint)
             ON COMMIT DROP;
         SELECT min(day), max(day) INTO old_first, old_last FROM ritual.daily_activity;
-        recomputed := ritual.recompute_events(reference, session_gap, base,
-                                              in_order AND NOT renumber,
+        recomputed := ritual.recompute_events(reference, session_gap, base, new_rows_apart,
                                               coalesce(old_first, 'infinity'),
                                               coalesce(old_last, '-infinity'));
         PERFORM ritual.analyze_scratch('_ritual_anchors');
