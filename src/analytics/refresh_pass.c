@@ -31,17 +31,17 @@
  * flagged events they add and take away to _ritual_flag_counts
  * (flag_counts.c).  A user's day whose clean events change is written to
  * user_days: inserted when it had none, deleted when it keeps none, else
- * updated in place, found through the table's primary key.  The rest goes
- * to scratch tables update_reports made, and which it goes on from:
+ * updated in place, found through the table's primary key.  A walked
+ * user's sessions from the first that changes on are written to sessions,
+ * the stored ones from it on deleted first (found through its primary
+ * key).  The rest goes to scratch tables update_reports made, and which it
+ * goes on from:
  *	 _ritual_changes	  per user, day and type whose clean events change:
  *						  the difference and the count before;
- *	 _ritual_anchors	  per user walked with sessions to replace, the
- *						  first written again;
- *	 _ritual_new_sessions those sessions;
- *	 _ritual_window_changes what DAU, WAU, MAU and the clean events of each
- *						  day already reported change by (a user's days
- *						  from the first change's on are kept until their
- *						  last row);
+ *	 _ritual_window_changes what DAU, WAU, MAU, the clean events and the
+ *						  sessions of each day already reported change by
+ *						  (a user's days from the first change's on are
+ *						  kept until their last row);
  *	 _ritual_week_changes the weeks since signup users gain or lose, and
  *	 _ritual_last_weeks	  the last active weeks they leave and reach (users
  *						  with a new profile row aside: update_reports
@@ -63,6 +63,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -104,10 +105,6 @@ static const ColumnSpec transition_columns[] = {
 	{"prev_event_type", TEXTOID}, {"event_type", TEXTOID}, {"delta", INT8OID}
 };
 
-static const ColumnSpec anchor_columns[] = {
-	{"user_id", INT8OID}, {"first_session", INT8OID}
-};
-
 static const EventInputColumns input_columns = {
 	.columns = W_COLUMNS, .event_id = W_EVENT_ID, .user_id = W_USER_ID, .event_type = W_EVENT_TYPE,
 	.raw_event_type = W_RAW_EVENT_TYPE, .event_date = W_EVENT_DATE,
@@ -135,7 +132,7 @@ typedef struct ActiveDay
 	bool		after;
 } ActiveDay;
 
-/* What a reported day's active users (that day, week, month) and clean events change by. */
+/* What a reported day's active users (that day, week, month), clean events and sessions change by. */
 typedef struct WindowChange
 {
 	DateADT		day;			/* key */
@@ -143,10 +140,12 @@ typedef struct WindowChange
 	int64		wau;
 	int64		mau;
 	int64		events;
+	int64		sessions;
 } WindowChange;
 
 static const ColumnSpec window_columns[] = {
-	{"day", DATEOID}, {"dau", INT8OID}, {"wau", INT8OID}, {"mau", INT8OID}, {"events", INT8OID}
+	{"day", DATEOID}, {"dau", INT8OID}, {"wau", INT8OID}, {"mau", INT8OID}, {"events", INT8OID},
+	{"sessions", INT8OID}
 };
 
 static const ColumnSpec week_columns[] = {
@@ -201,8 +200,10 @@ typedef struct RefreshPass
 	IndexScanDesc day_scan;		/* through its primary key (user_id, day) */
 	TupleTableSlot *day_slot;
 	BulkTable	changes;
-	BulkTable	anchors;
 	BulkTable	sessions;
+	IndexScanDesc session_scan; /* through its primary key (user_id, session_number) */
+	TupleTableSlot *session_slot;
+	int64		session_changes;	/* sessions written less those deleted */
 	BulkTable	windows;
 	BulkTable	weeks;
 	BulkTable	last_weeks;
@@ -226,7 +227,7 @@ typedef struct RefreshPass
 	 * index by user and time, kept in step with the new rows of a user,
 	 * finds those at the new rows' times.
 	 */
-	bool		keys_by_index;
+	bool		new_rows_apart;
 	IndexScanDesc key_scan;
 	TupleTableSlot *key_slot;
 	bool		key_started;	/* on key_user, from the first new row's time */
@@ -245,6 +246,7 @@ typedef struct RefreshPass
 	int			last_clean_type;
 	SessionState session;
 	int64		first_session;	/* the first session written again */
+	bool		sessions_cleared;	/* the stored ones from it on are gone */
 
 	/*
 	 * The anchor's session as it was: its rows and end, as far as the walk
@@ -401,7 +403,7 @@ window_change(RefreshPass *pass, DateADT day)
 		return NULL;
 	change = hash_search(pass->window_changes, &day, HASH_ENTER, &found);
 	if (!found)
-		change->dau = change->wau = change->mau = change->events = 0;
+		change->dau = change->wau = change->mau = change->events = change->sessions = 0;
 	return change;
 }
 
@@ -524,6 +526,54 @@ count_day(RefreshPass *pass, DateADT day, int type, bool old, bool new)
 	pass->new_n[type] += new;
 }
 
+/* A session written (+1) or deleted (-1), starting at 'start'. */
+static void
+count_session(RefreshPass *pass, Timestamp start, int delta)
+{
+	WindowChange *change = window_change(pass, ritual_timestamp_date(start));
+
+	if (change != NULL)
+		change->sessions += delta;
+	pass->session_changes += delta;
+}
+
+/*
+ * The user's stored sessions from 'first' on go, before the sessions that
+ * replace them come (the primary key would refuse a number kept).  Deleted
+ * and written again, not updated in place: the table's pages have no room
+ * for a new version, which would go to another page with an entry in each
+ * index, and the writes by batches cost less.
+ */
+static void
+clear_sessions(RefreshPass *pass, int64 first)
+{
+	ScanKeyData keys[2];
+	MemoryContext old = MemoryContextSwitchTo(pass->scan_context);
+
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(pass->place.user_id));
+	ScanKeyInit(&keys[1], 2, BTGreaterEqualStrategyNumber, F_INT8GE, Int64GetDatum(first));
+	index_rescan(pass->session_scan, keys, 2, NULL, 0);
+	for (;;)
+	{
+		bool		found = index_getnext_slot(pass->session_scan, ForwardScanDirection,
+											   pass->session_slot);
+		bool		isnull;
+		Datum		start;
+
+		if (!found)
+			break;
+		start = slot_getattr(pass->session_slot, pass->sessions.attnums[2] + 1, &isnull);
+		if (isnull)
+			elog(ERROR, "a session of user %lld has no start",
+				 (long long) pass->place.user_id);
+		count_session(pass, DatumGetTimestamp(start), -1);
+		bulk_delete(&pass->sessions, &pass->session_slot->tts_tid);
+	}
+	MemoryContextSwitchTo(old);
+	pass->sessions_cleared = true;
+}
+
 static void
 close_session(RefreshPass *pass)
 {
@@ -537,8 +587,24 @@ close_session(RefreshPass *pass)
 		pass->session.rows = 0;
 		return;
 	}
+
+	/*
+	 * The first session written: stored ones from its number on are the
+	 * anchor's when it is the anchor's, and others only when clean events
+	 * were stored after the first change, which the index read saw (with
+	 * new rows before included ones, it does not see the renumbered, which
+	 * were deleted: then they are looked for).
+	 */
+	if (!pass->sessions_cleared)
+	{
+		if (!pass->new_rows_apart || pass->after_change ||
+			(pass->anchored && pass->session.number == pass->anchor_session))
+			clear_sessions(pass, pass->session.number);
+		pass->sessions_cleared = true;
+	}
 	session_row_store(&pass->sessions, pass->place.user_id, pass->session.number,
 					  pass->session.start, pass->session.end, pass->session.rows);
+	count_session(pass, pass->session.start, 1);
 	pass->session.rows = 0;
 }
 
@@ -634,17 +700,26 @@ open_user_index(Relation events, const int *attnums)
 	return index;
 }
 
-/* The primary key of user_days, on (user_id, day). */
+/*
+ * The primary key of 'table', a reporting table whose first two columns,
+ * 'keys', are its key (user_days, sessions), with a read of it begun into
+ * '*scan' and '*slot'.
+ */
 static Relation
-open_user_day_index(BulkTable *user_days)
+open_primary_key(BulkTable *table, const char *keys, IndexScanDesc *scan,
+				 TupleTableSlot **slot)
 {
-	Relation	index = open_index_on(user_days->rel, user_days->attnums, 2);
+	Relation	index = open_index_on(table->rel, table->attnums, 2);
+	const char *name = quote_qualified_identifier("ritual", RelationGetRelationName(table->rel));
 
 	if (index == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("ritual.user_days has no index on (user_id, day)"),
-				 errhint("A refresh finds each user's days through its primary key: ALTER TABLE ritual.user_days ADD PRIMARY KEY (user_id, day).")));
+				 errmsg("%s has no index on (%s)", name, keys),
+				 errhint("A refresh finds each user's rows through its primary key: ALTER TABLE %s ADD PRIMARY KEY (%s).",
+						 name, keys)));
+	*scan = index_beginscan(table->rel, index, GetActiveSnapshot(), 2, 0);
+	*slot = table_slot_create(table->rel, NULL);
 	return index;
 }
 
@@ -829,6 +904,7 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 	pass->has_day_before = false;
 	pass->after_change = false;
 	pass->old_after_change = false;
+	pass->sessions_cleared = false;
 
 	/*
 	 * From the user's last event back: new events usually come after every
@@ -1038,8 +1114,6 @@ close_user(RefreshPass *pass)
 {
 	if (pass->walking)
 	{
-		TupleTableSlot *row;
-
 		while (pass->has_included)
 			walk_included(pass);
 		emit_waiting(pass, -1);
@@ -1051,19 +1125,15 @@ close_user(RefreshPass *pass)
 		pass->active_days = NULL;
 		pass->active_count = pass->active_size = 0;
 		/*
-		 * The sessions from the first written again on go: there are some
-		 * when the anchor's is written again or events that were clean
-		 * come after the first change (else the user's sessions ended
-		 * with the anchor's).
+		 * With no session written, the stored ones from the first written
+		 * again on go all the same: there are some when events that were
+		 * clean come after the first change (else the user's sessions
+		 * ended with the anchor's).
 		 */
-		if (pass->old_after_change ||
-			(pass->anchored && pass->first_session == pass->anchor_session))
-		{
-			row = bulk_next_slot(&pass->anchors);
-			bulk_set(&pass->anchors, row, 0, Int64GetDatum(pass->place.user_id), false);
-			bulk_set(&pass->anchors, row, 1, Int64GetDatum(pass->first_session), false);
-			bulk_store(&pass->anchors, row, 16, false);
-		}
+		if (!pass->sessions_cleared &&
+			(pass->old_after_change ||
+			 (pass->anchored && pass->first_session == pass->anchor_session)))
+			clear_sessions(pass, pass->first_session);
 	}
 	pass->walking = false;
 	pass->place.has_user = false;
@@ -1183,7 +1253,7 @@ work_row(void *state, HeapTuple tuple, TupleDesc desc)
 	 */
 	if (in_new_key && !row.null_user && !row.null_type && !row.null_date)
 	{
-		if (pass->keys_by_index && in_null[W_OLD_EVENT_ID])
+		if (pass->new_rows_apart && in_null[W_OLD_EVENT_ID])
 			see_included_keys(pass);
 		duplicate = seen_add(&pass->place.seen, row.type_id, row.type);
 	}
@@ -1256,7 +1326,8 @@ write_window_changes(RefreshPass *pass)
 	{
 		TupleTableSlot *slot;
 
-		if (change->dau == 0 && change->wau == 0 && change->mau == 0 && change->events == 0)
+		if (change->dau == 0 && change->wau == 0 && change->mau == 0 && change->events == 0 &&
+			change->sessions == 0)
 			continue;
 		slot = bulk_next_slot(&pass->windows);
 		bulk_set(&pass->windows, slot, 0, DateADTGetDatum(change->day), false);
@@ -1264,7 +1335,8 @@ write_window_changes(RefreshPass *pass)
 		bulk_set(&pass->windows, slot, 2, Int64GetDatum(change->wau), false);
 		bulk_set(&pass->windows, slot, 3, Int64GetDatum(change->mau), false);
 		bulk_set(&pass->windows, slot, 4, Int64GetDatum(change->events), false);
-		bulk_store(&pass->windows, slot, 40, false);
+		bulk_set(&pass->windows, slot, 5, Int64GetDatum(change->sessions), false);
+		bulk_store(&pass->windows, slot, 48, false);
 	}
 }
 
@@ -1304,15 +1376,16 @@ flush_events(void *state)
  *					new_rows_apart boolean, first_reported date, last_reported date)
  *		Compute the rows of pg_temp._ritual_work again (with
  *		'new_rows_apart', and the new rows of _ritual_new_events, numbered
- *		as read after 'base'), with the included
- *		clean events they affect, into enriched_events, and what they
- *		change into _ritual_transition_changes, _ritual_changes,
- *		_ritual_anchors, _ritual_new_sessions, _ritual_window_changes,
- *		_ritual_week_changes and _ritual_last_weeks (empty, made by
- *		update_reports) and _ritual_flag_counts (made here): included
- *		events above 'base' are in the work, and WAU and MAU change for
- *		the days from first_reported to last_reported, which
- *		daily_activity has.  Returns the included events written again.
+ *		as read after 'base'), with the included clean events they affect,
+ *		into enriched_events, user_days and sessions, and what they change
+ *		into _ritual_transition_changes, _ritual_changes,
+ *		_ritual_window_changes, _ritual_week_changes and
+ *		_ritual_last_weeks (empty, made by update_reports) and
+ *		_ritual_flag_counts (made here): included events above 'base' are
+ *		in the work, and the reported days' counts change for the days
+ *		from first_reported to last_reported, which daily_activity has.
+ *		Returns the included events written again and the sessions
+ *		written less those deleted.
  *		Internal to refresh_reports.
  */
 Datum
@@ -1323,6 +1396,10 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	MemoryContext row_context;
 	MemoryContext old;
 	Relation	day_index;
+	Relation	session_index;
+	TupleDesc	result_desc;
+	Datum		result[2];
+	bool		result_nulls[2] = {false, false};
 	bool		new_rows_apart;
 	char	   *query;
 
@@ -1368,8 +1445,6 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 			{&pass.transition_changes, "_ritual_transition_changes", transition_columns,
 			lengthof(transition_columns)},
 			{&pass.changes, "_ritual_changes", change_columns, lengthof(change_columns)},
-			{&pass.anchors, "_ritual_anchors", anchor_columns, lengthof(anchor_columns)},
-			{&pass.sessions, "_ritual_new_sessions", session_columns, lengthof(session_columns)},
 			{&pass.windows, "_ritual_window_changes", window_columns, lengthof(window_columns)},
 			{&pass.weeks, "_ritual_week_changes", week_columns, lengthof(week_columns)},
 			{&pass.last_weeks, "_ritual_last_weeks", last_week_columns,
@@ -1396,7 +1471,7 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	pass.index = open_user_index(pass.events, pass.attnums);
 	pass.scan_context = pass_context;
 	pass.scan = index_beginscan(pass.events, pass.index, GetActiveSnapshot(), 2, 0);
-	pass.keys_by_index = new_rows_apart;
+	pass.new_rows_apart = new_rows_apart;
 	if (new_rows_apart)
 	{
 		pass.key_scan = index_beginscan(pass.events, pass.index, GetActiveSnapshot(), 2, 0);
@@ -1404,9 +1479,12 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	}
 	bulk_open_indexed(&pass.user_days, table_named("ritual", "user_days"), user_day_columns,
 					  lengthof(user_day_columns));
-	day_index = open_user_day_index(&pass.user_days);
-	pass.day_scan = index_beginscan(pass.user_days.rel, day_index, GetActiveSnapshot(), 2, 0);
-	pass.day_slot = table_slot_create(pass.user_days.rel, NULL);
+	day_index = open_primary_key(&pass.user_days, "user_id, day", &pass.day_scan,
+								 &pass.day_slot);
+	bulk_open_indexed(&pass.sessions, table_named("ritual", "sessions"), session_columns,
+					  lengthof(session_columns));
+	session_index = open_primary_key(&pass.sessions, "user_id, session_number",
+									 &pass.session_scan, &pass.session_slot);
 	pass.slot = table_slot_create(pass.events, NULL);
 	pass.anchor_slot = MakeSingleTupleTableSlot(RelationGetDescr(pass.events),
 												&TTSOpsHeapTuple);
@@ -1450,18 +1528,25 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	ExecDropSingleTupleTableSlot(pass.day_slot);
 	index_close(day_index, AccessShareLock);
 	bulk_close(&pass.user_days);
+	index_endscan(pass.session_scan);
+	ExecDropSingleTupleTableSlot(pass.session_slot);
+	index_close(session_index, AccessShareLock);
+	bulk_close(&pass.sessions);
 	bulk_close(&pass.enriched);
 	flag_counts_finish(pass.flagged);
 	write_transition_changes(&pass);
 	bulk_close(&pass.transition_changes);
 	bulk_close(&pass.changes);
-	bulk_close(&pass.anchors);
-	bulk_close(&pass.sessions);
 	write_window_changes(&pass);
 	bulk_close(&pass.windows);
 	bulk_close(&pass.weeks);
 	bulk_close(&pass.last_weeks);
 	SPI_finish();
 	MemoryContextDelete(pass_context);
-	PG_RETURN_INT64(pass.recomputed);
+	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "recompute_events must return a row");
+	result[0] = Int64GetDatum(pass.recomputed);
+	result[1] = Int64GetDatum(pass.session_changes);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(result_desc),
+													  result, result_nulls)));
 }

@@ -624,19 +624,19 @@ COMMENT ON FUNCTION ritual.build_event_tables(timestamp, interval, boolean) IS
  * and event_id, each user's merged from their first change on with their
  * included clean events, read through the index of enriched_events by
  * user and time (src/analytics/refresh_pass.c).  It writes their new
- * versions to enriched_events and the users' changed days to user_days,
- * and what they change to the scratch tables _ritual_transition_changes,
- * _ritual_changes, _ritual_anchors, _ritual_new_sessions,
- * _ritual_window_changes (DAU, WAU, MAU and events by day, for the days
- * from first_reported to last_reported), _ritual_week_changes and
+ * versions to enriched_events, the users' changed days to user_days and
+ * their sessions from the first that changes on to sessions, and what they
+ * change to the scratch tables _ritual_transition_changes, _ritual_changes,
+ * _ritual_window_changes (DAU, WAU, MAU, events and sessions by day, for
+ * the days from first_reported to last_reported), _ritual_week_changes and
  * _ritual_last_weeks, which update_reports made, and _ritual_flag_counts;
- * it returns the included events it wrote again.  The rules are the full
- * build's pass's.
+ * it returns the included events it wrote again and the sessions written
+ * less those deleted.  The rules are the full build's pass's.
  */
 CREATE OR REPLACE FUNCTION ritual.recompute_events(reference timestamp, session_gap interval,
                                                    base bigint, new_rows_apart boolean,
-                                                   first_reported date, last_reported date)
-RETURNS bigint
+                                                   first_reported date, last_reported date,
+                                                   OUT recomputed bigint, OUT sessions bigint)
 AS 'MODULE_PATHNAME', 'ritual_recompute_events'
 LANGUAGE C VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp;
@@ -717,6 +717,7 @@ DECLARE
     event_files   text[];
     event_lines   bigint[];
     recomputed    bigint := 0;
+    session_changes bigint := 0;
     first_file    text;
     first_line    bigint;
     last_file     text;
@@ -755,10 +756,8 @@ BEGIN
     -- scratch tables of an earlier build in this transaction
     FOR scratch IN SELECT unnest(ARRAY['_ritual_new_events', '_ritual_profile_rows',
                                        '_ritual_profile_users', '_ritual_old_users',
-                                       '_ritual_work', '_ritual_new_sessions',
-                                       '_ritual_anchors', '_ritual_transition_changes',
-                                       '_ritual_changes',
-                                       '_ritual_window_changes', '_ritual_session_changes',
+                                       '_ritual_work', '_ritual_transition_changes',
+                                       '_ritual_changes', '_ritual_window_changes',
                                        '_ritual_week_users', '_ritual_week_changes',
                                        '_ritual_last_weeks',
                                        '_ritual_retained', '_ritual_dq',
@@ -941,25 +940,23 @@ BEGIN
         -- some) writes no index entry; the others' old versions are
         -- deleted.  A user's day whose clean events change is written to
         -- user_days (in, out, or counted again; new events mostly come on a
-        -- day of their own).  What the versions change goes to
+        -- day of their own), and each walked user's sessions from the first
+        -- written again on to sessions, the stored ones from it on deleted
+        -- first.  What the versions change goes to
         -- _ritual_transition_changes (by previous and next type) and
         -- _ritual_flag_counts (the flagged events, in and out), into
         -- _ritual_changes what changes in the clean events by user, day and
-        -- type (with the count before), into _ritual_new_sessions the
-        -- sessions from each walked user's first session written again
-        -- (_ritual_anchors) on.
+        -- type (with the count before).
         --
         CREATE TEMP TABLE _ritual_transition_changes (prev_event_type text, event_type text,
                                                       delta bigint) ON COMMIT DROP;
         CREATE TEMP TABLE _ritual_changes (user_id bigint, day date, event_type text,
                                            delta bigint, old_n bigint)
             ON COMMIT DROP;
-        CREATE TEMP TABLE _ritual_anchors (user_id bigint, first_session bigint) ON COMMIT DROP;
-        CREATE TEMP TABLE _ritual_new_sessions (LIKE ritual.sessions) ON COMMIT DROP;
-        -- DAU, WAU, MAU and events of the days already reported move with
-        -- the users whose active days change
+        -- DAU, WAU, MAU, events and sessions of the days already reported
+        -- move with the users whose active days change
         CREATE TEMP TABLE _ritual_window_changes (day date, dau bigint, wau bigint, mau bigint,
-                                                  events bigint) ON COMMIT DROP;
+                                                  events bigint, sessions bigint) ON COMMIT DROP;
         -- and user_weeks and retention with the weeks since signup the
         -- users gain or lose, and their last active weeks
         CREATE TEMP TABLE _ritual_week_changes (user_id bigint, week integer, cohort_week date,
@@ -967,24 +964,10 @@ BEGIN
         CREATE TEMP TABLE _ritual_last_weeks (cohort_week date, week integer, users bigint)
             ON COMMIT DROP;
         SELECT min(day), max(day) INTO old_first, old_last FROM ritual.daily_activity;
-        recomputed := ritual.recompute_events(reference, session_gap, base, new_rows_apart,
-                                              coalesce(old_first, 'infinity'),
-                                              coalesce(old_last, '-infinity'));
-        PERFORM ritual.analyze_scratch('_ritual_anchors');
-
-        -- sessions from each walked user's first session written again on
-        CREATE TEMP TABLE _ritual_session_changes (day date, delta integer) ON COMMIT DROP;
-        WITH gone AS (
-            DELETE FROM ritual.sessions s USING _ritual_anchors a
-             WHERE s.user_id = a.user_id AND s.session_number >= a.first_session
-            RETURNING s.session_start::date AS day
-        )
-        INSERT INTO _ritual_session_changes SELECT day, -1 FROM gone;
-        WITH made AS (
-            INSERT INTO ritual.sessions SELECT * FROM _ritual_new_sessions
-            RETURNING session_start::date AS day
-        )
-        INSERT INTO _ritual_session_changes SELECT day, 1 FROM made;
+        SELECT * INTO recomputed, session_changes
+          FROM ritual.recompute_events(reference, session_gap, base, new_rows_apart,
+                                       coalesce(old_first, 'infinity'),
+                                       coalesce(old_last, '-infinity'));
 
         -- transitions, by difference
         INSERT INTO ritual.event_transitions AS t
@@ -1033,15 +1016,13 @@ BEGIN
      WHERE new_first IS NULL OR day NOT BETWEEN new_first AND new_last;
     IF incremental THEN
         WITH changes AS (
-            SELECT day, dau, wau, mau, 0 AS new_users, events, 0 AS sessions
+            SELECT day, dau, wau, mau, 0 AS new_users, events, sessions
               FROM _ritual_window_changes
             UNION ALL
             SELECT signup_date, 0, 0, 0, -1, 0, 0 FROM _ritual_old_users
             UNION ALL
             SELECT u.signup_date, 0, 0, 0, 1, 0, 0
               FROM ritual.users u JOIN _ritual_profile_users USING (user_id)
-            UNION ALL
-            SELECT day, 0, 0, 0, 0, 0, delta FROM _ritual_session_changes
         ), per_day AS (
             SELECT day, sum(dau) AS dau, sum(wau) AS wau, sum(mau) AS mau,
                    sum(new_users) AS new_users, sum(events) AS events, sum(sessions) AS sessions
@@ -1302,8 +1283,7 @@ BEGIN
           FROM ritual.enriched_events;
     END IF;
     IF incremental AND state.session_rows IS NOT NULL THEN
-        state.session_rows := state.session_rows
-                              + (SELECT coalesce(sum(delta), 0) FROM _ritual_session_changes);
+        state.session_rows := state.session_rows + session_changes;
     ELSIF incremental THEN
         SELECT count(*) INTO state.session_rows FROM ritual.sessions;
     END IF;
