@@ -153,22 +153,6 @@ pair_counts_create(const char *name, MemoryContext context)
 	return hash_create(name, 1024, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-/* The counts of the pair (a, b), zero when new. */
-PairCounts *
-pair_counts(HTAB *counts, int32 a, int32 b)
-{
-	PairKey		key = {a, b};
-	bool		found;
-	PairCounts *entry = hash_search(counts, &key, HASH_ENTER, &found);
-
-	if (!found)
-	{
-		entry->rows = 0;
-		entry->users = 0;
-	}
-	return entry;
-}
-
 /*
  * Move 'place' to the user and time of 'row', calling
  * 'leave_user' first when the row begins another user.

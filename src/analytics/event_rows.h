@@ -82,7 +82,22 @@ extern int	catalogue_id(Catalogue *catalogue, text *type);
 extern void seen_reset(SeenTypes *seen);
 extern bool seen_add(SeenTypes *seen, int id, text *type);
 extern HTAB *pair_counts_create(const char *name, MemoryContext context);
-extern PairCounts *pair_counts(HTAB *counts, int32 a, int32 b);
+
+/* The counts of the pair (a, b), zero when new (inline: once per clean event of a build). */
+static inline PairCounts *
+pair_counts(HTAB *counts, int32 a, int32 b)
+{
+	PairKey		key = {a, b};
+	bool		found;
+	PairCounts *entry = hash_search(counts, &key, HASH_ENTER, &found);
+
+	if (!found)
+	{
+		entry->rows = 0;
+		entry->users = 0;
+	}
+	return entry;
+}
 
 /* the columns of ritual.enriched_events, in order */
 enum
