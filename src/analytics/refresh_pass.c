@@ -563,6 +563,8 @@ clear_sessions(RefreshPass *pass, int64 first)
 
 		if (!found)
 			break;
+		if ((++pass->reads & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
 		start = slot_getattr(pass->session_slot, pass->sessions.attnums[2] + 1, &isnull);
 		if (isnull)
 			elog(ERROR, "a session of user %lld has no start",
