@@ -6,8 +6,8 @@
  *		  executor.  The full build's pass writes the event tables so
  *		  (event_pass.c), and the read of the new raw rows its scratch
  *		  table (new_events.c).  The refresh's pass (refresh_pass.c) writes
- *		  enriched_events so with its indexes kept, and updates and deletes
- *		  the versions it replaces by their tuple ids.
+ *		  enriched_events, user_days and sessions so, their indexes kept,
+ *		  and updates and deletes the rows it replaces by their tuple ids.
  *
  * Since no executor runs, what it would do for the rows is checked when
  * the table is opened: the right to write, and that nothing would miss
