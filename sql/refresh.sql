@@ -301,6 +301,21 @@ SELECT count(*) AS reports FROM ritual.refresh_reports('ev', 'pr', reference_tim
 SELECT flag_names FROM ritual.enriched_events
  WHERE source_line > (SELECT max(source_line) - 2 FROM ev) ORDER BY event_id;
 SELECT * FROM full_build_differences();
+-- with full pages (fillfactor 100), an event the pass updates in place
+-- leaves its page, with an entry in each index (no HOT update); the
+-- refresh still equals a full build
+ALTER TABLE ritual.enriched_events SET (fillfactor = 100);
+SELECT count(*) AS reports FROM ritual.build_reports('ev', 'pr', reference_time => :'spikes_reference');
+INSERT INTO ev SELECT user_id, event_type, event_date + interval '3 minutes', source_file,
+                      source_line + 4000000
+  FROM later ORDER BY source_line DESC LIMIT 50;
+BEGIN;
+SELECT count(*) AS reports FROM ritual.refresh_reports('ev', 'pr', reference_time => :'spikes_reference');
+SELECT n_tup_upd > 0 AS updated, n_tup_upd > n_tup_hot_upd AS some_not_hot
+  FROM pg_stat_xact_user_tables WHERE relid = 'ritual.enriched_events'::regclass;
+COMMIT;
+SELECT * FROM full_build_differences();
+ALTER TABLE ritual.enriched_events SET (fillfactor = 90);
 DROP TABLE ev, pr, later;
 DROP VIEW last_build;
 DROP FUNCTION full_build_differences(), snapshot_differences(), snapshot_reports();
