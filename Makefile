@@ -13,6 +13,7 @@ OBJS = \
 	src/analytics/refresh_pass.o \
 	src/analytics/spike_scores.o \
 	src/analytics/text_hash.o \
+	src/analytics/user_activity.o \
 	src/fdw/aggregates.o \
 	src/fdw/import.o \
 	src/fdw/listing.o \

@@ -63,7 +63,9 @@ DECLARE t text;
 BEGIN
     FOR t IN SELECT unnest(ARRAY['users', 'enriched_events', 'clean_events', 'sessions',
                                  'daily_activity', 'daily_event_types', 'retention_cohorts',
-                                 'event_transitions', 'spikes', 'spike_coverage', 'data_quality'])
+                                 'event_transitions', 'spikes', 'spike_coverage', 'data_quality',
+                                 'weekly_lifecycle', 'weekly_stickiness', 'monthly_stickiness',
+                                 'activity_counts'])
     LOOP
         EXECUTE format('DROP TABLE IF EXISTS snap_%1$s; CREATE TEMP TABLE snap_%1$s AS SELECT * FROM ritual.%1$s', t);
     END LOOP;
@@ -76,7 +78,9 @@ BEGIN
     tables := 0; rows := 0; differences := 0;
     FOR t IN SELECT unnest(ARRAY['users', 'enriched_events', 'clean_events', 'sessions',
                                  'daily_activity', 'daily_event_types', 'retention_cohorts',
-                                 'event_transitions', 'spikes', 'spike_coverage', 'data_quality'])
+                                 'event_transitions', 'spikes', 'spike_coverage', 'data_quality',
+                                 'weekly_lifecycle', 'weekly_stickiness', 'monthly_stickiness',
+                                 'activity_counts'])
     LOOP
         EXECUTE format('SELECT count(*) FROM ritual.%s', t) INTO n;
         EXECUTE format('SELECT count(*) FROM ((SELECT * FROM ritual.%1$s EXCEPT ALL SELECT * FROM snap_%1$s)

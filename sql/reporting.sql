@@ -205,6 +205,99 @@ SELECT count(*) AS transition_differences FROM (
    SELECT prev_event_type, event_type, count(*) FROM ref_clean
     WHERE prev_event_type IS NOT NULL GROUP BY 1, 2)) d;
 
+-- lifecycle, from its definition: each user active in a Sunday week is
+-- new (no earlier active week), returning (active the week before) or
+-- resurrecting (not the week before, but earlier); dormant users were
+-- active the week before and not in this one
+CREATE TEMP TABLE ref_user_weeks AS
+SELECT DISTINCT user_id, event_date::date - extract(dow FROM event_date)::int AS week
+  FROM ref_clean;
+CREATE TEMP TABLE ref_lifecycle AS
+SELECT w.week,
+       (SELECT count(*) FROM ref_user_weeks a WHERE a.week = w.week) AS active_users,
+       (SELECT count(*) FROM ref_user_weeks a WHERE a.week = w.week
+           AND NOT EXISTS (SELECT FROM ref_user_weeks b
+                            WHERE b.user_id = a.user_id AND b.week < a.week)) AS new_users,
+       (SELECT count(*) FROM ref_user_weeks a WHERE a.week = w.week
+           AND EXISTS (SELECT FROM ref_user_weeks b
+                        WHERE b.user_id = a.user_id AND b.week = a.week - 7)) AS returning_users,
+       (SELECT count(*) FROM ref_user_weeks a WHERE a.week = w.week
+           AND NOT EXISTS (SELECT FROM ref_user_weeks b
+                            WHERE b.user_id = a.user_id AND b.week = a.week - 7)
+           AND EXISTS (SELECT FROM ref_user_weeks b
+                        WHERE b.user_id = a.user_id AND b.week < a.week - 7)) AS resurrecting_users,
+       -(SELECT count(*) FROM ref_user_weeks b WHERE b.week = w.week - 7
+            AND NOT EXISTS (SELECT FROM ref_user_weeks a
+                             WHERE a.user_id = b.user_id AND a.week = w.week)) AS dormant_users
+  FROM (SELECT generate_series(min(week), max(week), interval '7 days')::date AS week
+          FROM ref_user_weeks) w;
+SELECT count(*) AS lifecycle_differences FROM (
+  (SELECT * FROM ref_lifecycle
+   EXCEPT ALL
+   SELECT week, active_users, new_users, returning_users, resurrecting_users, dormant_users
+     FROM ritual.weekly_lifecycle)
+  UNION ALL
+  (SELECT week, active_users, new_users, returning_users, resurrecting_users, dormant_users
+     FROM ritual.weekly_lifecycle
+   EXCEPT ALL
+   SELECT * FROM ref_lifecycle)) d;
+-- new + returning + resurrecting is the week's active users; the first
+-- week has only new users
+SELECT count(*) AS weeks,
+       count(*) FILTER (WHERE new_users + returning_users + resurrecting_users <> active_users)
+           AS not_adding_up,
+       sum(new_users) = (SELECT count(DISTINCT user_id) FROM ref_clean) AS each_user_new_once
+  FROM ritual.weekly_lifecycle;
+SELECT week, active_users, new_users, returning_users, resurrecting_users, dormant_users,
+       week_status
+  FROM ritual.weekly_lifecycle
+ WHERE week IN ((SELECT min(week) FROM ritual.weekly_lifecycle),
+                (SELECT max(week) FROM ritual.weekly_lifecycle))
+ ORDER BY week;
+
+-- stickiness, from its definition: users active on exactly k days of the
+-- week (month), every k listed, zeros included
+CREATE TEMP TABLE ref_stickiness AS
+WITH per_user AS (
+    SELECT user_id, event_date::date - extract(dow FROM event_date)::int AS week,
+           count(DISTINCT event_date::date) AS k
+      FROM ref_clean GROUP BY 1, 2
+)
+SELECT w.week, k, (SELECT count(*) FROM per_user p WHERE p.week = w.week AND p.k = k.k) AS users
+  FROM (SELECT DISTINCT week FROM ref_user_weeks) w, generate_series(1, 7) AS k;
+SELECT count(*) AS weekly_stickiness_differences FROM (
+  (SELECT * FROM ref_stickiness
+   EXCEPT ALL SELECT week, days_active, users FROM ritual.weekly_stickiness)
+  UNION ALL
+  (SELECT week, days_active, users FROM ritual.weekly_stickiness
+   EXCEPT ALL SELECT * FROM ref_stickiness)) d;
+CREATE TEMP TABLE ref_monthly_stickiness AS
+WITH per_user AS (
+    SELECT user_id, date_trunc('month', event_date)::date AS month,
+           count(DISTINCT event_date::date) AS k
+      FROM ref_clean GROUP BY 1, 2
+)
+SELECT m.month, k, (SELECT count(*) FROM per_user p WHERE p.month = m.month AND p.k = k.k) AS users
+  FROM (SELECT DISTINCT month FROM per_user) m, generate_series(1, 31) AS k;
+SELECT count(*) AS monthly_stickiness_differences FROM (
+  (SELECT * FROM ref_monthly_stickiness
+   EXCEPT ALL SELECT month, days_active, users FROM ritual.monthly_stickiness)
+  UNION ALL
+  (SELECT month, days_active, users FROM ritual.monthly_stickiness
+   EXCEPT ALL SELECT * FROM ref_monthly_stickiness)) d;
+-- over k, a week's (month's) users are its active users, and the shares add up to 1
+SELECT count(*) AS weeks,
+       count(*) FILTER (WHERE s.users <> l.active_users) AS not_adding_up,
+       count(*) FILTER (WHERE abs(s.pct - 1) > 1e-12) AS shares_not_adding_up
+  FROM (SELECT week, sum(users) AS users, sum(pct_of_active) AS pct
+          FROM ritual.weekly_stickiness GROUP BY week) s
+  JOIN ritual.weekly_lifecycle l USING (week);
+SELECT count(*) AS months,
+       count(*) FILTER (WHERE s.users <> (SELECT count(DISTINCT user_id) FROM ref_clean c
+                                          WHERE date_trunc('month', c.event_date) = s.month))
+           AS not_adding_up
+  FROM (SELECT month, sum(users) AS users FROM ritual.monthly_stickiness GROUP BY month) s;
+
 -- building again gives the same tables
 CREATE TEMP TABLE first_build AS SELECT * FROM ritual.enriched_events;
 SELECT count(*) AS reports FROM ritual.build_reports(
@@ -370,6 +463,35 @@ SELECT min(day) AS first_day, max(day) AS last_day, count(*) AS days,
        sum(new_users) AS new_users
   FROM ritual.daily_activity;
 SELECT count(*) AS spikes_after_the_data FROM ritual.spikes WHERE day > '2024-03-20';
+
+--
+-- lifecycle and stickiness at the edges: a user active every day, one who
+-- comes back after a quiet week, one new in the last week, one who goes
+-- quiet, one whose only week spans two months; the data ends on a Friday
+--
+CREATE TABLE life_events (user_id bigint, event_type text, event_date timestamp);
+CREATE TABLE life_profiles (user_id bigint, signup_date date);
+INSERT INTO life_profiles SELECT u, '2024-02-25' FROM generate_series(1, 5) AS u;
+INSERT INTO life_events
+SELECT 1, 'app_opened', timestamp '2024-03-03 09:00' + d * interval '1 day'
+  FROM generate_series(0, 18) AS d;
+INSERT INTO life_events VALUES
+    (2, 'app_opened', '2024-03-04 10:00'), (2, 'share', '2024-03-19 10:00'),
+    (3, 'app_opened', '2024-03-22 23:59'),
+    (4, 'app_opened', '2024-03-05 10:00'), (4, 'app_opened', '2024-03-06 10:00'),
+    (4, 'app_opened', '2024-03-06 10:00'),
+    (5, 'app_opened', '2024-02-29 10:00'), (5, 'app_opened', '2024-03-01 10:00');
+SELECT count(*) AS reports
+  FROM ritual.build_reports('life_events', 'life_profiles', reference_time => '2024-03-25');
+SELECT * FROM ritual.weekly_lifecycle ORDER BY week;
+SELECT week, days_active, users, pct_of_active, week_status
+  FROM ritual.weekly_stickiness WHERE users > 0 ORDER BY week, days_active;
+SELECT month, count(*) AS rows, sum(users) AS active_users,
+       string_agg(days_active || ':' || users, ' ' ORDER BY days_active)
+           FILTER (WHERE users > 0) AS users_by_days,
+       min(month_status) AS month_status
+  FROM ritual.monthly_stickiness GROUP BY month ORDER BY month;
+DROP TABLE life_events, life_profiles;
 
 --
 -- unknown event types: an export that spells app_opened 'app_open' gets a

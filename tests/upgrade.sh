@@ -167,8 +167,18 @@ check "a user's view over clean_events stops the update, which names it" update_
 sed -E -e 's/^(ingester ritual\.ingest_(streams|batches|rejects)) SELECT,INSERT,UPDATE$/\1 SELECT/' \
     -e 's/^(ingester ritual\.ingest_files) SELECT,INSERT,UPDATE$/\1 /' \
     "$WORK/before.txt" >"$WORK/expected-after.txt"
+# (the relations 0.2 adds aside: checked below)
+new_in_02='ritual\.(activity_counts|weekly_lifecycle|weekly_stickiness|monthly_stickiness)( |$)'
 check "every table keeps its rows and every role its privileges" \
-    diff -u "$WORK/expected-after.txt" "$WORK/after.txt"
+    diff -u "$WORK/expected-after.txt" <(grep -Ev "^([a-z]+ )?$new_in_02" "$WORK/after.txt")
+check "the report reader of 0.1 reads the reports 0.2 adds" \
+    test "$(grep -Ec "^looker ${new_in_02}SELECT$" "$WORK/after.txt")" = 3
+# the lifecycle and stickiness counts the update made from 0.1's tables
+activity_counts() {
+    q -c "SELECT count(*) || ' ' || md5(string_agg(a::text, ',' ORDER BY kind, period, days))
+            FROM ritual.activity_counts a"
+}
+upgraded_activity=$(activity_counts)
 check "0.1 had given the ingest role the privileges taken back" \
     test "$(grep -c '^ingester ritual\.ingest_[a-z]* SELECT,INSERT,UPDATE$' "$WORK/before.txt")" = 4
 
@@ -202,6 +212,13 @@ reports_rebuild_the_same() {
     [ -n "$before" ] && [ "$before" = "$after" ]
 }
 check "the reports rebuild and equal the ones built by 0.1" reports_rebuild_the_same
+activity_as_built() {
+    local built
+    built=$(activity_counts)
+    [ "${upgraded_activity%% *}" -gt 0 ] && [ "$upgraded_activity" = "$built" ] ||
+        { echo "# upgraded: $upgraded_activity, built: $built"; return 1; }
+}
+check "the update made the lifecycle and stickiness counts a build makes" activity_as_built
 
 reader_reads_reports_only() {
     [ "$(psql -X -At -U looker -c 'SELECT count(*) > 0 FROM ritual.daily_activity')" = t ] &&

@@ -5,7 +5,8 @@
  *		  once in the order of user, time and event_id, become the rows of
  *		  enriched_events, and what is counted from the clean ones
  *		  (user_days, user_weeks, sessions, event_transitions,
- *		  daily_event_types) is counted on the way.
+ *		  daily_event_types, and the lifecycle and stickiness counts of
+ *		  activity_counts) is counted on the way.
  *
  * In that order every per-user rule is a look at the rows just before:
  * a duplicate repeats a type at the same user and time, the previous clean
@@ -51,6 +52,7 @@
 #include "analytics/bulk_insert.h"
 #include "analytics/flag_counts.h"
 #include "analytics/event_rows.h"
+#include "analytics/user_activity.h"
 
 PG_FUNCTION_INFO_V1(ritual_build_event_tables);
 
@@ -150,6 +152,7 @@ typedef struct EventPass
 	HTAB	   *day_types;		/* (day, type id): clean rows and users */
 	HTAB	   *transitions;	/* (previous type id, type id): rows */
 	FlagCounts *flagged;		/* flagged rows per flags, file, day, type */
+	HTAB	   *activity;		/* lifecycle and stickiness (user_activity.c) */
 
 	/* the current user and time, and the types seen at it */
 	EventPlace	place;
@@ -171,6 +174,11 @@ typedef struct EventPass
 	DateADT		last_active_day;
 	Bitmapset  *day_types_seen;
 	MemoryContext day_context;
+
+	/* the current user's active days so far (in the pass's context) */
+	ActiveDay  *active_days;
+	int			active_count;
+	int			active_size;
 
 	/* the current session */
 	SessionState session;
@@ -227,6 +235,15 @@ close_user_day(EventPass *pass)
 	counts->clean_rows += pass->day_rows;
 	pass->has_active_day = true;
 	pass->last_active_day = pass->day;
+	if (pass->active_count == pass->active_size)
+	{
+		pass->active_size = Max(64, 2 * pass->active_size);
+		pass->active_days = repalloc(pass->active_days, sizeof(ActiveDay) * pass->active_size);
+	}
+	pass->active_days[pass->active_count].day = pass->day;
+	pass->active_days[pass->active_count].before = false;
+	pass->active_days[pass->active_count].after = true;
+	pass->active_count++;
 
 	slot = bulk_next_slot(&pass->user_days);
 	bulk_set(&pass->user_days, slot, 0, Int64GetDatum(pass->place.user_id), false);
@@ -258,6 +275,10 @@ close_user(EventPass *pass)
 	if (pass->has_active_day)
 		end_stretch(pass, false, 0);
 	pass->has_active_day = false;
+	if (pass->active_count > 0)
+		activity_count_user(pass->activity, pass->active_days, pass->active_count,
+							pass->active_days[0].day, false);
+	pass->active_count = 0;
 	close_session(pass);
 	pass->last_clean_type = -1;
 	pass->session.number = 0;
@@ -566,6 +587,9 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	pass.day_types = pair_counts_create("ritual events per day and type", pass_context);
 	pass.transitions = pair_counts_create("ritual transitions", pass_context);
 	pass.flagged = flag_counts_create(pass_context);
+	pass.activity = activity_counts_create(pass_context);
+	pass.active_size = 64;
+	pass.active_days = palloc(sizeof(ActiveDay) * pass.active_size);
 	bulk_open(&pass.enriched, table_named("ritual", "enriched_events"), enriched_columns, EE_COLUMNS);
 	bulk_open(&pass.user_days, table_named("ritual", "user_days"), user_day_columns,
 			  lengthof(user_day_columns));
@@ -585,6 +609,7 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	bulk_close(&pass.sessions);
 	write_counts(&pass);
 	write_day_counts(&pass);
+	activity_counts_write(pass.activity, false);
 	flag_counts_finish(pass.flagged);
 
 	SPI_finish();

@@ -46,6 +46,8 @@
  *	 _ritual_last_weeks	  the last active weeks they leave and reach (users
  *						  with a new profile row aside: update_reports
  *						  counts each of their weeks again).
+ * What the walked users' changed days move in the lifecycle and stickiness
+ * counts goes to activity_counts itself (user_activity.c).
  * Memory is a batch of rows, the row waiting for its next type, the counts
  * of one day by type, a user's days and a count per day reported.
  *
@@ -78,6 +80,7 @@
 #include "analytics/bulk_insert.h"
 #include "analytics/event_rows.h"
 #include "analytics/flag_counts.h"
+#include "analytics/user_activity.h"
 
 PG_FUNCTION_INFO_V1(ritual_recompute_events);
 
@@ -123,14 +126,6 @@ static const int read_columns[R_COLUMNS] = {
 	EE_EVENT_ID, EE_EVENT_DATE, EE_EVENT_TYPE, EE_PREV_EVENT_TYPE, EE_NEXT_EVENT_TYPE,
 	EE_SESSION_NUMBER, EE_FLAGS
 };
-
-/* A day of a user with clean events before the refresh, after it, or both. */
-typedef struct ActiveDay
-{
-	DateADT		day;
-	bool		before;
-	bool		after;
-} ActiveDay;
 
 /* What a reported day's active users (that day, week, month), clean events and sessions change by. */
 typedef struct WindowChange
@@ -273,6 +268,7 @@ typedef struct RefreshPass
 	DateADT		first_reported;
 	DateADT		last_reported;
 	HTAB	   *window_changes;
+	HTAB	   *activity;		/* lifecycle and stickiness (user_activity.c) */
 
 	/*
 	 * The user's signup and cohort, for their weeks since signup; a user
@@ -1110,6 +1106,79 @@ count_week_changes(RefreshPass *pass)
 		write_last_week(pass, ritual_week_number(last_after, pass->signup, WEEK_SUNDAY), 1);
 }
 
+/*
+ * What the user's changed days move in the lifecycle and stickiness
+ * counts.  Those need the user's days from activity_days_from() of the
+ * first change's on: the walk has them from the first change's day, the
+ * earlier ones (a week or a month at most, as they were) come from a read
+ * of user_days backward, which ends at the first day before them, if any.
+ */
+static void
+count_activity_changes(RefreshPass *pass)
+{
+	ActiveDay  *days = pass->active_days;
+	ActiveDay  *all;
+	DateADT		first;
+	DateADT		from;
+	bool		changed = false;
+	bool		earlier = false;
+	int			n = 0;
+
+	for (int c = 0; c < pass->active_count; c++)
+		changed |= days[c].before != days[c].after;
+	if (!changed)
+		return;
+	first = days[0].day;
+	from = activity_days_from(first);
+	all = MemoryContextAlloc(pass->user_context,
+							 sizeof(ActiveDay) * (pass->active_count + (first - from)));
+	if (pass->has_day_before && pass->day_before < from)
+		earlier = true;
+	else if (pass->has_day_before)
+	{
+		ScanKeyData keys[2];
+		MemoryContext old = MemoryContextSwitchTo(pass->scan_context);
+
+		ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ,
+					Int64GetDatum(pass->place.user_id));
+		ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, F_DATE_LT, DateADTGetDatum(first));
+		index_rescan(pass->day_scan, keys, 2, NULL, 0);
+		while (index_getnext_slot(pass->day_scan, BackwardScanDirection, pass->day_slot))
+		{
+			bool		isnull;
+			Datum		value = slot_getattr(pass->day_slot, pass->user_days.attnums[1] + 1,
+											 &isnull);
+			DateADT		day = DatumGetDateADT(value);
+
+			if (isnull || day >= first)
+				elog(ERROR, "ritual.user_days has a row for user %lld out of its key's order",
+					 (long long) pass->place.user_id);
+			if (day < from)
+			{
+				earlier = true;
+				break;
+			}
+			/* days from 'from' to 'first', one row each by the key */
+			if (n == first - from)
+				elog(ERROR, "ritual.user_days has two rows for user %lld on one day",
+					 (long long) pass->place.user_id);
+			all[n].day = day;
+			all[n].before = all[n].after = true;
+			n++;
+		}
+		MemoryContextSwitchTo(old);
+		for (int i = 0; i < n / 2; i++)
+		{
+			ActiveDay	swap = all[i];
+
+			all[i] = all[n - 1 - i];
+			all[n - 1 - i] = swap;
+		}
+	}
+	memcpy(all + n, days, sizeof(ActiveDay) * pass->active_count);
+	activity_count_user(pass->activity, all, n + pass->active_count, first, earlier);
+}
+
 /* The end of the user's rows: the walk reads their included events to the end. */
 static void
 close_user(RefreshPass *pass)
@@ -1123,6 +1192,7 @@ close_user(RefreshPass *pass)
 		close_session(pass);
 		count_window_changes(pass);
 		count_week_changes(pass);
+		count_activity_changes(pass);
 		MemoryContextReset(pass->user_context);
 		pass->active_days = NULL;
 		pass->active_count = pass->active_size = 0;
@@ -1466,6 +1536,7 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 		pass.window_changes = hash_create("ritual WAU and MAU changes", 256, &ctl,
 										  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
+	pass.activity = activity_counts_create(pass_context);
 	pass.events = table_open(table_named("ritual", "enriched_events"), AccessShareLock);
 	bulk_open_indexed(&pass.enriched, RelationGetRelid(pass.events), enriched_columns,
 					  EE_COLUMNS);
@@ -1541,6 +1612,7 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	bulk_close(&pass.changes);
 	write_window_changes(&pass);
 	bulk_close(&pass.windows);
+	activity_counts_write(pass.activity, true);
 	bulk_close(&pass.weeks);
 	bulk_close(&pass.last_weeks);
 	SPI_finish();

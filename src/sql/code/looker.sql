@@ -19,7 +19,9 @@ LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
     SELECT t::regclass
       FROM unnest(ARRAY['ritual.daily_activity', 'ritual.daily_event_types',
-                        'ritual.retention_cohorts', 'ritual.event_transitions',
+                        'ritual.retention_cohorts', 'ritual.weekly_lifecycle',
+                        'ritual.weekly_stickiness', 'ritual.monthly_stickiness',
+                        'ritual.event_transitions',
                         'ritual.spikes', 'ritual.spike_coverage',
                         'ritual.data_quality', 'ritual.sessions', 'ritual.users',
                         'ritual.clean_events', 'ritual.enriched_events',
@@ -185,6 +187,30 @@ END
 $fn$;
 COMMENT ON FUNCTION ritual.grant_report_reader(name) IS
   'let a role read the reporting tables and nothing else (read-only sessions, search_path ritual, custom plans); refuses a role that could do more';
+
+/*
+ * A report reader made before an update of the extension added a report
+ * reads that one too: each role that may read daily_activity, which every
+ * release has had, is granted SELECT on every report.  Nothing to do in a
+ * new installation.
+ */
+DO $grant$
+DECLARE
+    reader name;
+    t      regclass;
+BEGIN
+    FOR reader IN
+        SELECT DISTINCT a.grantee::regrole::name
+          FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+         WHERE c.oid = 'ritual.daily_activity'::regclass AND a.privilege_type = 'SELECT'
+           AND a.grantee <> c.relowner AND a.grantee <> 0
+    LOOP
+        FOR t IN SELECT * FROM ritual.report_tables() LOOP
+            EXECUTE format('GRANT SELECT ON TABLE %s TO %I', t, reader);
+        END LOOP;
+    END LOOP;
+END
+$grant$;
 
 /* Take back what grant_report_reader gave; the role itself stays. */
 CREATE OR REPLACE FUNCTION ritual.revoke_report_reader(reader name)

@@ -20,6 +20,105 @@ COMMENT ON VIEW ritual.clean_events IS
   'The enriched events that carry no anomaly flag; every metric is computed over these.';
 
 /*
+ * Lifecycle and stickiness, from the counts the builds' passes keep
+ * (src/analytics/user_activity.c): views, as these are a few hundred rows
+ * that the counts give directly, with the zeros and the span of weeks
+ * (months) from the first to the last one with a clean event.
+ */
+CREATE OR REPLACE VIEW ritual.weekly_lifecycle AS
+WITH span AS (
+    SELECT min(period) AS first_week, max(period) AS last_week,
+           (SELECT max(day) FROM ritual.user_days) AS last_day
+      FROM ritual.activity_counts WHERE kind IN ('new', 'returning', 'resurrecting')
+), counts AS (
+    SELECT period,
+           sum(users) FILTER (WHERE kind = 'new') AS new_users,
+           sum(users) FILTER (WHERE kind = 'returning') AS returning_users,
+           sum(users) FILTER (WHERE kind = 'resurrecting') AS resurrecting_users,
+           sum(users) FILTER (WHERE kind = 'dormant') AS dormant_users
+      FROM ritual.activity_counts
+     WHERE kind IN ('new', 'returning', 'resurrecting', 'dormant')
+     GROUP BY period
+), weeks AS (
+    SELECT s.first_week + 7 * n AS week, s.last_day
+      FROM span s, generate_series(0, (s.last_week - s.first_week) / 7) AS n
+)
+SELECT w.week,
+       (coalesce(c.new_users, 0) + coalesce(c.returning_users, 0)
+        + coalesce(c.resurrecting_users, 0))::bigint AS active_users,
+       coalesce(c.new_users, 0)::bigint AS new_users,
+       coalesce(c.returning_users, 0)::bigint AS returning_users,
+       coalesce(c.resurrecting_users, 0)::bigint AS resurrecting_users,
+       (-coalesce(c.dormant_users, 0))::bigint AS dormant_users,
+       CASE WHEN w.week + 6 <= w.last_day THEN 'complete' ELSE 'incomplete' END AS week_status
+  FROM weeks w LEFT JOIN counts c ON c.period = w.week;
+COMMENT ON VIEW ritual.weekly_lifecycle IS
+  'Per Sunday week from the first to the last with a clean event: its active users as new, returning and resurrecting, and the users who went dormant.';
+COMMENT ON COLUMN ritual.weekly_lifecycle.week IS 'the Sunday that starts the week';
+COMMENT ON COLUMN ritual.weekly_lifecycle.active_users IS 'users with a clean event in the week: new_users + returning_users + resurrecting_users';
+COMMENT ON COLUMN ritual.weekly_lifecycle.new_users IS 'users whose first week with a clean event this is';
+COMMENT ON COLUMN ritual.weekly_lifecycle.returning_users IS 'users active in the week and in the week before';
+COMMENT ON COLUMN ritual.weekly_lifecycle.resurrecting_users IS 'users active in the week, not in the week before, and in some earlier week';
+COMMENT ON COLUMN ritual.weekly_lifecycle.dormant_users IS 'minus the users active in the week before and not in this one (negative, as PostHog draws it)';
+COMMENT ON COLUMN ritual.weekly_lifecycle.week_status IS '''complete'' when the week''s Saturday is on or before the last day with a clean event, else ''incomplete''';
+
+CREATE OR REPLACE VIEW ritual.weekly_stickiness AS
+WITH span AS (
+    SELECT min(period) AS first_week, max(period) AS last_week,
+           (SELECT max(day) FROM ritual.user_days) AS last_day
+      FROM ritual.activity_counts WHERE kind = 'week_days'
+), weeks AS (
+    SELECT s.first_week + 7 * n AS week, s.last_day
+      FROM span s, generate_series(0, (s.last_week - s.first_week) / 7) AS n
+), cells AS (
+    SELECT w.week, k AS days_active, coalesce(c.users, 0) AS users, w.last_day
+      FROM weeks w CROSS JOIN generate_series(1, 7) AS k
+      LEFT JOIN ritual.activity_counts c
+        ON c.kind = 'week_days' AND c.period = w.week AND c.days = k
+)
+SELECT week, days_active, users,
+       users::double precision / nullif(sum(users) OVER (PARTITION BY week), 0) AS pct_of_active,
+       CASE WHEN week + 6 <= last_day THEN 'complete' ELSE 'incomplete' END AS week_status
+  FROM cells;
+COMMENT ON VIEW ritual.weekly_stickiness IS
+  'Per Sunday week from the first to the last with a clean event, and k from 1 to 7: the users with a clean event on exactly k days of the week.';
+COMMENT ON COLUMN ritual.weekly_stickiness.week IS 'the Sunday that starts the week';
+COMMENT ON COLUMN ritual.weekly_stickiness.days_active IS 'k, from 1 to 7';
+COMMENT ON COLUMN ritual.weekly_stickiness.users IS 'users with a clean event on exactly k days of the week; over k, the week''s active users';
+COMMENT ON COLUMN ritual.weekly_stickiness.pct_of_active IS 'users / the week''s active users; NULL when it had none';
+COMMENT ON COLUMN ritual.weekly_stickiness.week_status IS '''complete'' when the week''s Saturday is on or before the last day with a clean event, else ''incomplete''';
+
+CREATE OR REPLACE VIEW ritual.monthly_stickiness AS
+WITH span AS (
+    SELECT min(period) AS first_month, max(period) AS last_month,
+           (SELECT max(day) FROM ritual.user_days) AS last_day
+      FROM ritual.activity_counts WHERE kind = 'month_days'
+), months AS (
+    SELECT (s.first_month + make_interval(months => n))::date AS month, s.last_day
+      FROM span s,
+           generate_series(0, (extract(year FROM s.last_month) * 12 + extract(month FROM s.last_month)
+                               - extract(year FROM s.first_month) * 12
+                               - extract(month FROM s.first_month))::int) AS n
+), cells AS (
+    SELECT m.month, k AS days_active, coalesce(c.users, 0) AS users, m.last_day
+      FROM months m CROSS JOIN generate_series(1, 31) AS k
+      LEFT JOIN ritual.activity_counts c
+        ON c.kind = 'month_days' AND c.period = m.month AND c.days = k
+)
+SELECT month, days_active, users,
+       users::double precision / nullif(sum(users) OVER (PARTITION BY month), 0) AS pct_of_active,
+       CASE WHEN (month + interval '1 month')::date - 1 <= last_day
+            THEN 'complete' ELSE 'incomplete' END AS month_status
+  FROM cells;
+COMMENT ON VIEW ritual.monthly_stickiness IS
+  'Per calendar month from the first to the last with a clean event, and k from 1 to 31: the users with a clean event on exactly k days of the month.';
+COMMENT ON COLUMN ritual.monthly_stickiness.month IS 'the first day of the month';
+COMMENT ON COLUMN ritual.monthly_stickiness.days_active IS 'k, from 1 to 31 (in every month, with zeros where a month is shorter)';
+COMMENT ON COLUMN ritual.monthly_stickiness.users IS 'users with a clean event on exactly k days of the month; over k, the month''s active users';
+COMMENT ON COLUMN ritual.monthly_stickiness.pct_of_active IS 'users / the month''s active users; NULL when it had none';
+COMMENT ON COLUMN ritual.monthly_stickiness.month_status IS '''complete'' when the month''s last day is on or before the last day with a clean event, else ''incomplete''';
+
+/*
  * The flag kinds, by bit, as rows.
  */
 CREATE OR REPLACE FUNCTION ritual.flag_kinds(OUT kind text, OUT flag_bit integer)
@@ -170,6 +269,9 @@ AS $$
     UNION ALL SELECT 'daily_activity', count(*) FROM ritual.daily_activity
     UNION ALL SELECT 'daily_event_types', count(*) FROM ritual.daily_event_types
     UNION ALL SELECT 'retention_cohorts', count(*) FROM ritual.retention_cohorts
+    UNION ALL SELECT 'weekly_lifecycle', count(*) FROM ritual.weekly_lifecycle
+    UNION ALL SELECT 'weekly_stickiness', count(*) FROM ritual.weekly_stickiness
+    UNION ALL SELECT 'monthly_stickiness', count(*) FROM ritual.monthly_stickiness
     UNION ALL SELECT 'event_transitions', count(*) FROM ritual.event_transitions
     UNION ALL SELECT 'spikes', count(*) FROM ritual.spikes
     UNION ALL SELECT 'data_quality', count(*) FROM ritual.data_quality
@@ -552,7 +654,7 @@ AS $$
              ritual.sessions, ritual.daily_activity, ritual.daily_event_types,
              ritual.retention_cohorts, ritual.event_transitions, ritual.spikes,
              ritual.spike_coverage, ritual.data_quality,
-             ritual.user_days, ritual.user_weeks,
+             ritual.user_days, ritual.user_weeks, ritual.activity_counts,
              ritual.refresh_watermarks, ritual.refresh_state;
 $$;
 COMMENT ON FUNCTION ritual.empty_reports() IS

@@ -289,6 +289,23 @@ COMMENT ON COLUMN ritual.user_weeks.user_id IS 'a user with a clean event in tha
 COMMENT ON COLUMN ritual.user_weeks.week_number IS 'week_number_since_signup of a clean event of the user';
 
 
+-- What the lifecycle and stickiness reports count (the views
+-- weekly_lifecycle, weekly_stickiness and monthly_stickiness read it),
+-- kept up to date by the builds' passes over the events.
+CREATE TABLE ritual.activity_counts (
+    kind   text,
+    period date,
+    days   integer,
+    users  bigint NOT NULL,
+    PRIMARY KEY (kind, period, days)
+);
+COMMENT ON TABLE ritual.activity_counts IS
+  'Internal to the reporting layer, not a report: users per lifecycle kind and week, and per number of active days in a week or month, kept up to date by refresh_reports.';
+COMMENT ON COLUMN ritual.activity_counts.kind IS '''new'', ''returning'', ''resurrecting'' or ''dormant'' (per Sunday week); ''week_days'' or ''month_days'' (users active on exactly that many days of the week or month)';
+COMMENT ON COLUMN ritual.activity_counts.period IS 'the Sunday that starts the week, or the first day of the month';
+COMMENT ON COLUMN ritual.activity_counts.days IS 'days with a clean event in the period, for week_days and month_days; 0 for the lifecycle kinds';
+COMMENT ON COLUMN ritual.activity_counts.users IS 'users of that kind in the period (dormant users as a positive count; the report shows it negative)';
+
 /*
  * The data-quality drill-down lists the flagged events of Looker's date
  * range in event order: a small index (flagged rows only) serves it.

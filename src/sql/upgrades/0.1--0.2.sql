@@ -171,3 +171,47 @@ COMMENT ON COLUMN ritual.refresh_state.session_rows IS 'rows of sessions after t
  * writes every page again, leaves the room.
  */
 ALTER TABLE ritual.enriched_events SET (fillfactor = 90);
+
+/*
+ * Lifecycle and stickiness (issue 16): the counts the views
+ * weekly_lifecycle, weekly_stickiness and monthly_stickiness read, kept by
+ * the builds' passes.  An installation with reports gets them from its
+ * user_days (the clean events per user and day), by the definitions in
+ * docs/metrics.md, so that its next refresh moves them by difference.
+ */
+CREATE TABLE ritual.activity_counts (
+    kind   text,
+    period date,
+    days   integer,
+    users  bigint NOT NULL,
+    PRIMARY KEY (kind, period, days)
+);
+COMMENT ON TABLE ritual.activity_counts IS
+  'Internal to the reporting layer, not a report: users per lifecycle kind and week, and per number of active days in a week or month, kept up to date by refresh_reports.';
+COMMENT ON COLUMN ritual.activity_counts.kind IS '''new'', ''returning'', ''resurrecting'' or ''dormant'' (per Sunday week); ''week_days'' or ''month_days'' (users active on exactly that many days of the week or month)';
+COMMENT ON COLUMN ritual.activity_counts.period IS 'the Sunday that starts the week, or the first day of the month';
+COMMENT ON COLUMN ritual.activity_counts.days IS 'days with a clean event in the period, for week_days and month_days; 0 for the lifecycle kinds';
+COMMENT ON COLUMN ritual.activity_counts.users IS 'users of that kind in the period (dormant users as a positive count; the report shows it negative)';
+INSERT INTO ritual.activity_counts
+WITH weeks AS (
+    SELECT user_id, day - extract(dow FROM day)::int AS week, count(*)::int AS days
+      FROM ritual.user_days GROUP BY 1, 2
+), ordered AS (
+    SELECT week, days, lag(week) OVER u AS week_before, lead(week) OVER u AS week_after
+      FROM weeks WINDOW u AS (PARTITION BY user_id ORDER BY week)
+), months AS (
+    SELECT date_trunc('month', day)::date AS month, count(*)::int AS days
+      FROM ritual.user_days GROUP BY user_id, 1
+)
+SELECT CASE WHEN week_before IS NULL THEN 'new'
+            WHEN week_before = week - 7 THEN 'returning'
+            ELSE 'resurrecting' END,
+       week, 0, count(*)
+  FROM ordered GROUP BY 1, 2
+UNION ALL
+SELECT 'dormant', week + 7, 0, count(*) FROM ordered
+ WHERE week_after IS NULL OR week_after > week + 7 GROUP BY 2
+UNION ALL
+SELECT 'week_days', week, days, count(*) FROM weeks GROUP BY 2, 3
+UNION ALL
+SELECT 'month_days', month, days, count(*) FROM months GROUP BY 2, 3;
