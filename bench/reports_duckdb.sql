@@ -146,6 +146,52 @@ SELECT p.day, coalesce(a.dau, 0) AS dau, p.wau::BIGINT AS wau, p.mau::BIGINT AS 
   FROM per_day p LEFT JOIN dau a USING (day) LEFT JOIN signups s USING (day)
   LEFT JOIN started t USING (day);
 
+-- lifecycle: each user's active Sunday weeks, by the week before
+CREATE TABLE weekly_lifecycle AS
+WITH weeks AS (
+    SELECT DISTINCT user_id, sunday(day) AS week FROM user_days
+), ordered AS (
+    SELECT week, lag(week) OVER u AS week_before, lead(week) OVER u AS week_after
+      FROM weeks WINDOW u AS (PARTITION BY user_id ORDER BY week)
+), kinds AS (
+    SELECT week,
+           count(*) FILTER (WHERE week_before IS NULL) AS new_users,
+           count(*) FILTER (WHERE week_before = week - 7) AS returning_users,
+           count(*) FILTER (WHERE week_before < week - 7) AS resurrecting_users
+      FROM ordered GROUP BY 1
+), dormant AS (
+    SELECT week + 7 AS week, count(*) AS users FROM ordered
+     WHERE week_after IS NULL OR week_after > week + 7 GROUP BY 1
+), span AS (
+    SELECT unnest(generate_series(first_week, last_week, INTERVAL 7 DAY))::DATE AS week
+      FROM (SELECT min(week) AS first_week, max(week) AS last_week FROM weeks)
+)
+SELECT s.week, coalesce(new_users + returning_users + resurrecting_users, 0) AS active_users,
+       coalesce(new_users, 0) AS new_users, coalesce(returning_users, 0) AS returning_users,
+       coalesce(resurrecting_users, 0) AS resurrecting_users, -coalesce(d.users, 0) AS dormant_users
+  FROM span s LEFT JOIN kinds k USING (week) LEFT JOIN dormant d USING (week);
+
+-- stickiness: users by their active days in a week, in a month (every k)
+CREATE TABLE weekly_stickiness AS
+WITH per_user AS (
+    SELECT sunday(day) AS week, count(*) AS k FROM user_days GROUP BY user_id, 1
+), span AS (
+    SELECT week, unnest(generate_series(1, 7)) AS k FROM weekly_lifecycle
+)
+SELECT s.week, s.k AS days_active, count(p.k) AS users
+  FROM span s LEFT JOIN per_user p ON p.week = s.week AND p.k = s.k GROUP BY 1, 2;
+CREATE TABLE monthly_stickiness AS
+WITH per_user AS (
+    SELECT date_trunc('month', day)::DATE AS month, count(*) AS k FROM user_days GROUP BY user_id, 1
+), span AS (
+    SELECT unnest(generate_series(first_month, last_month, INTERVAL 1 MONTH))::DATE AS month
+      FROM (SELECT min(month) AS first_month, max(month) AS last_month FROM per_user)
+), cells AS (
+    SELECT month, unnest(generate_series(1, 31)) AS k FROM span
+)
+SELECT c.month, c.k AS days_active, count(p.k) AS users
+  FROM cells c LEFT JOIN per_user p ON p.month = c.month AND p.k = c.k GROUP BY 1, 2;
+
 CREATE TABLE daily_event_types AS
 SELECT event_day AS day, event_type, count(*) AS events, count(DISTINCT user_id) AS users
   FROM clean_events GROUP BY 1, 2;

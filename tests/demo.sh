@@ -83,6 +83,16 @@ SELECT CASE WHEN week_number = 1 THEN '1 (signup week)' ELSE week_number::text E
  WHERE week_number IN (1, 2, 4, 8) AND cell_status = 'complete'
  GROUP BY week_number ORDER BY week_number;
 
+\echo 'Lifecycle of the last four complete weeks (each week''s users: new, back from the week before,'
+\echo 'back after a gap; and the ones who did not come back), with how many days they came:'
+SELECT l.week, l.active_users AS active, l.new_users AS new, l.returning_users AS returning,
+       l.resurrecting_users AS resurrecting, l.dormant_users AS dormant,
+       (SELECT string_agg(s.users::text, ' ' ORDER BY s.days_active) FROM ritual.weekly_stickiness s
+         WHERE s.week = l.week) AS "users on 1 .. 7 days"
+  FROM ritual.weekly_lifecycle l
+ WHERE l.week_status = 'complete'
+ ORDER BY l.week DESC LIMIT 4;
+
 \echo 'Most common transitions:'
 SELECT prev_event_type || ' -> ' || event_type AS transition, transitions
   FROM ritual.event_transitions ORDER BY transitions DESC, 1 LIMIT 5;

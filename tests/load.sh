@@ -350,7 +350,8 @@ else
     not_ok "$expected events put into the lake; the target has $events ($distinct distinct file and line), the last build $built"
 fi
 tables="users enriched_events clean_events sessions daily_activity daily_event_types
-        retention_cohorts event_transitions spikes spike_coverage data_quality"
+        retention_cohorts event_transitions spikes spike_coverage data_quality
+        weekly_lifecycle weekly_stickiness monthly_stickiness activity_counts"
 for t in $tables; do
     sql -c "CREATE TABLE refreshed_$t AS TABLE ritual.$t"
 done
