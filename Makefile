@@ -9,6 +9,7 @@ OBJS = \
 	src/analytics/event_rows.o \
 	src/analytics/flag_counts.o \
 	src/analytics/functions.o \
+	src/analytics/funnels.o \
 	src/analytics/new_events.o \
 	src/analytics/refresh_pass.o \
 	src/analytics/spike_scores.o \

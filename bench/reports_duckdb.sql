@@ -192,6 +192,53 @@ WITH per_user AS (
 SELECT c.month, c.k AS days_active, count(p.k) AS users
   FROM cells c LEFT JOIN per_user p ON p.month = c.month AND p.k = c.k GROUP BY 1, 2;
 
+-- the default funnel (ritual.funnels' 'activation', 7 days): each step the
+-- user's first clean event of its type after the step before (by time, then
+-- provenance), within 7 days of the entry
+CREATE TABLE funnel_1 AS
+SELECT user_id, event_date AS t1, event_id AS id1 FROM clean_events WHERE event_type = 'app_opened'
+QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY event_date, event_id) = 1;
+CREATE TABLE funnel_2 AS
+SELECT p.user_id, p.t1, e.event_date AS t2, e.event_id AS id2
+  FROM funnel_1 p JOIN clean_events e ON e.user_id = p.user_id AND e.event_type = 'ritual_started'
+   AND (e.event_date, e.event_id) > (p.t1, p.id1) AND e.event_date <= p.t1 + INTERVAL 7 DAY
+QUALIFY row_number() OVER (PARTITION BY p.user_id ORDER BY e.event_date, e.event_id) = 1;
+CREATE TABLE funnel_3 AS
+SELECT p.user_id, p.t1, e.event_date AS t3, e.event_id AS id3, p.t2
+  FROM funnel_2 p JOIN clean_events e ON e.user_id = p.user_id AND e.event_type = 'ritual_completed'
+   AND (e.event_date, e.event_id) > (p.t2, p.id2) AND e.event_date <= p.t1 + INTERVAL 7 DAY
+QUALIFY row_number() OVER (PARTITION BY p.user_id ORDER BY e.event_date, e.event_id) = 1;
+CREATE TABLE funnel_4 AS
+SELECT p.user_id, e.event_date AS t4, p.t3
+  FROM funnel_3 p JOIN clean_events e ON e.user_id = p.user_id AND e.event_type = 'subscription_purchased'
+   AND (e.event_date, e.event_id) > (p.t3, p.id3) AND e.event_date <= p.t1 + INTERVAL 7 DAY
+QUALIFY row_number() OVER (PARTITION BY p.user_id ORDER BY e.event_date, e.event_id) = 1;
+CREATE TABLE funnel_steps AS
+WITH reached AS (
+    SELECT sunday(f.t1::DATE) AS cohort_week, 1 AS step, NULL::DOUBLE AS seconds FROM funnel_1 f
+    UNION ALL
+    SELECT sunday(t1::DATE), 2, epoch(t2 - t1) FROM funnel_2
+    UNION ALL
+    SELECT sunday(t1::DATE), 3, epoch(t3 - t2) FROM funnel_3
+    UNION ALL
+    SELECT sunday(p.t1::DATE), 4, epoch(f.t4 - f.t3) FROM funnel_4 f JOIN funnel_1 p USING (user_id)
+), counts AS (
+    SELECT cohort_week, step, count(*) AS users, median(seconds) AS median_seconds
+      FROM reached GROUP BY 1, 2
+), cells AS (
+    SELECT c.cohort_week, s.step, coalesce(n.users, 0) AS users, n.median_seconds
+      FROM (SELECT DISTINCT cohort_week FROM reached) c
+     CROSS JOIN (SELECT unnest(range(1, 5)) AS step) s
+      LEFT JOIN counts n ON n.cohort_week = c.cohort_week AND n.step = s.step
+)
+SELECT 'activation' AS funnel, cohort_week, step, users,
+       users / first_value(users) OVER w AS pct_of_first,
+       CASE WHEN step > 1 THEN users / lag(users) OVER w END AS pct_of_previous,
+       median_seconds AS median_seconds_from_previous,
+       CASE WHEN cohort_week + 6 + INTERVAL 7 DAY <= (SELECT max(day) FROM user_days)
+            THEN 'complete' ELSE 'incomplete' END AS cohort_status
+  FROM cells WINDOW w AS (PARTITION BY cohort_week ORDER BY step);
+
 CREATE TABLE daily_event_types AS
 SELECT event_day AS day, event_type, count(*) AS events, count(DISTINCT user_id) AS users
   FROM clean_events GROUP BY 1, 2;

@@ -24,7 +24,8 @@ SELECT count(*) AS reports FROM ritual.build_reports(reference_time => :'referen
 -- the reporting tables
 --
 SELECT t AS report_table FROM ritual.report_tables() AS t;
--- every table of the extension is a report, but the editable catalogue
+-- every table of the extension is a report, but the editable catalogues
+-- (event types, funnels) and the internal ones
 SELECT c.oid::regclass AS not_a_report
   FROM pg_class c JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
    AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'

@@ -298,6 +298,81 @@ SELECT count(*) AS months,
            AS not_adding_up
   FROM (SELECT month, sum(users) AS users FROM ritual.monthly_stickiness GROUP BY month) s;
 
+-- funnels, from their definition: a user enters on their first clean
+-- event of step 1; each next step is their first clean event of its type
+-- after the step before (ties at one time: later provenance), no later
+-- than the entry plus the window
+CREATE TEMP TABLE ref_funnel_users AS
+WITH RECURSIVE entry AS (
+    SELECT DISTINCT ON (f.funnel, c.user_id) f.funnel, c.user_id, c.event_date AS t, c.event_id AS id
+      FROM ritual.funnels f JOIN ref_clean c ON c.event_type = f.steps[1]
+     ORDER BY f.funnel, c.user_id, c.event_date, c.event_id
+), walk AS (
+    SELECT funnel, user_id, 1 AS step, t AS entered_at, t, id FROM entry
+    UNION ALL
+    SELECT w.funnel, w.user_id, w.step + 1, w.entered_at, n.event_date, n.event_id
+      FROM walk w JOIN ritual.funnels f ON f.funnel = w.funnel
+     CROSS JOIN LATERAL (SELECT c.event_date, c.event_id FROM ref_clean c
+                          WHERE c.user_id = w.user_id AND c.event_type = f.steps[w.step + 1]
+                            AND (c.event_date, c.event_id) > (w.t, w.id)
+                            AND c.event_date <= w.entered_at + f.conversion_window
+                          ORDER BY c.event_date, c.event_id LIMIT 1) n
+     WHERE w.step < cardinality(f.steps)
+)
+SELECT funnel, user_id, min(entered_at) AS entered_at, max(step) AS steps_reached,
+       array_agg(t ORDER BY step) AS step_times, array_agg(id ORDER BY step) AS step_event_ids
+  FROM walk GROUP BY 1, 2;
+SELECT count(*) AS funnel_user_differences FROM (
+  (SELECT funnel, user_id, entered_at, steps_reached, step_times, step_event_ids FROM ref_funnel_users
+   EXCEPT ALL
+   SELECT funnel, user_id, entered_at, steps_reached, step_times, step_event_ids FROM ritual.funnel_users)
+  UNION ALL
+  (SELECT funnel, user_id, entered_at, steps_reached, step_times, step_event_ids FROM ritual.funnel_users
+   EXCEPT ALL
+   SELECT funnel, user_id, entered_at, steps_reached, step_times, step_event_ids FROM ref_funnel_users)) d;
+-- per entry cohort and step: users, shares, the median time from the step
+-- before (percentile_cont), whether the cohort's windows all ended
+CREATE TEMP TABLE ref_funnel_steps AS
+WITH entrants AS (
+    SELECT r.*, f.steps, f.conversion_window,
+           r.entered_at::date - extract(dow FROM r.entered_at)::int AS cohort_week
+      FROM ref_funnel_users r JOIN ritual.funnels f USING (funnel)
+), cells AS (
+    SELECT e.funnel, e.cohort_week, s AS step, e.steps[s] AS event_type, e.conversion_window,
+           count(*) FILTER (WHERE e.steps_reached >= s) AS users,
+           percentile_cont(0.5) WITHIN GROUP (
+               ORDER BY extract(epoch FROM e.step_times[s] - e.step_times[s - 1])::float8)
+               FILTER (WHERE s > 1 AND e.steps_reached >= s) AS median_seconds
+      FROM entrants e, generate_series(1, cardinality(e.steps)) AS s
+     GROUP BY 1, 2, 3, 4, 5
+)
+SELECT funnel, cohort_week, step, event_type, users,
+       users::float8 / first_value(users) OVER w AS pct_of_first,
+       CASE WHEN step > 1 THEN users::float8 / nullif(lag(users) OVER w, 0) END AS pct_of_previous,
+       median_seconds,
+       CASE WHEN cohort_week + 6 + conversion_window <= (SELECT max(event_date)::date FROM ref_clean)
+            THEN 'complete' ELSE 'incomplete' END AS cohort_status
+  FROM cells WINDOW w AS (PARTITION BY funnel, cohort_week ORDER BY step);
+SELECT count(*) AS funnel_step_rows,
+       count(*) FILTER (WHERE s.funnel IS NULL OR r.funnel IS NULL OR s.users <> r.users
+                          OR s.event_type <> r.event_type OR s.cohort_status <> r.cohort_status
+                          OR s.pct_of_first IS DISTINCT FROM r.pct_of_first
+                          OR s.pct_of_previous IS DISTINCT FROM r.pct_of_previous
+                          OR (s.median_seconds_from_previous IS NULL) <> (r.median_seconds IS NULL)
+                          OR abs(s.median_seconds_from_previous - r.median_seconds) > 1e-9)
+           AS funnel_step_differences
+  FROM ritual.funnel_steps s FULL JOIN ref_funnel_steps r USING (funnel, cohort_week, step);
+-- the counts never grow along the steps; step 1 is every entrant
+SELECT count(*) FILTER (WHERE users > lag_users) AS growing_steps,
+       count(*) FILTER (WHERE step = 1 AND pct_of_first <> 1) AS first_steps_not_whole,
+       sum(users) FILTER (WHERE step = 1) = (SELECT count(*) FROM ritual.funnel_users) AS entrants
+  FROM (SELECT *, lag(users) OVER (PARTITION BY funnel, cohort_week ORDER BY step) AS lag_users
+          FROM ritual.funnel_steps) s;
+SELECT step, event_type, sum(users) AS users,
+       round(sum(users)::numeric / sum(sum(users)) FILTER (WHERE step = 1) OVER (), 3) AS of_entrants
+  FROM ritual.funnel_steps WHERE funnel = 'activation' AND cohort_status = 'complete'
+ GROUP BY step, event_type ORDER BY step;
+
 -- building again gives the same tables
 CREATE TEMP TABLE first_build AS SELECT * FROM ritual.enriched_events;
 SELECT count(*) AS reports FROM ritual.build_reports(
@@ -492,6 +567,54 @@ SELECT month, count(*) AS rows, sum(users) AS active_users,
        min(month_status) AS month_status
   FROM ritual.monthly_stickiness GROUP BY month ORDER BY month;
 DROP TABLE life_events, life_profiles;
+
+--
+-- funnels at the edges, with a funnel of one hour: steps at one time
+-- (provenance decides), a step just inside and just outside the window, a
+-- user repeating step 1, a user skipping a step, one who never enters
+--
+INSERT INTO ritual.funnels (funnel, steps, conversion_window)
+VALUES ('quick', ARRAY['app_opened', 'ritual_started', 'ritual_completed'], '1 hour');
+CREATE TABLE quick_events (user_id bigint, event_type text, event_date timestamp,
+                           source_file text, source_line bigint);
+CREATE TABLE quick_profiles (user_id bigint, signup_date date, source_file text, source_line bigint);
+INSERT INTO quick_profiles SELECT u, '2024-02-25', 'p.csv', u FROM generate_series(1, 5) AS u;
+INSERT INTO quick_events VALUES
+    -- 1: step 2 at the entry's time, a later line; step 3 at the window's end
+    (1, 'app_opened', '2024-03-04 10:00', 'e.csv', 1),
+    (1, 'ritual_started', '2024-03-04 10:00', 'e.csv', 2),
+    (1, 'ritual_completed', '2024-03-04 11:00', 'e.csv', 3),
+    -- 2: step 2 at the entry's time but an earlier line does not count;
+    -- step 3 a second after the window
+    (2, 'ritual_started', '2024-03-04 10:00', 'e.csv', 4),
+    (2, 'app_opened', '2024-03-04 10:00', 'e.csv', 5),
+    (2, 'ritual_started', '2024-03-04 10:30', 'e.csv', 6),
+    (2, 'ritual_completed', '2024-03-04 11:00:01', 'e.csv', 7),
+    -- 3: step 1 twice (the first is the entry), step 3 before step 2
+    (3, 'app_opened', '2024-03-04 09:00', 'e.csv', 8),
+    (3, 'app_opened', '2024-03-04 09:10', 'e.csv', 9),
+    (3, 'ritual_completed', '2024-03-04 09:20', 'e.csv', 10),
+    (3, 'ritual_started', '2024-03-04 09:30', 'e.csv', 11),
+    (3, 'ritual_completed', '2024-03-04 09:40', 'e.csv', 12),
+    -- 4: never opens the app; 5: enters the week after, alone
+    (4, 'ritual_started', '2024-03-04 12:00', 'e.csv', 13),
+    (5, 'app_opened', '2024-03-11 08:00', 'e.csv', 14);
+SELECT count(*) AS reports
+  FROM ritual.build_reports('quick_events', 'quick_profiles', reference_time => '2024-03-25');
+SELECT user_id, entered_at, steps_reached, step_times, step_event_ids
+  FROM ritual.funnel_users WHERE funnel = 'quick' ORDER BY user_id;
+SELECT cohort_week, step, event_type, users, pct_of_first, pct_of_previous,
+       median_seconds_from_previous, cohort_status
+  FROM ritual.funnel_steps WHERE funnel = 'quick' ORDER BY cohort_week, step;
+-- a step the catalogue does not know stops the build, named
+UPDATE ritual.funnels SET steps = ARRAY['app_opened', 'ritual_finished'] WHERE funnel = 'quick';
+SELECT count(*) FROM ritual.build_reports('quick_events', 'quick_profiles');
+-- and the catalogue takes 2 to 10 steps, a window up to a year
+INSERT INTO ritual.funnels (funnel, steps) VALUES ('one', ARRAY['app_opened']);
+INSERT INTO ritual.funnels (funnel, steps, conversion_window)
+VALUES ('long', ARRAY['app_opened', 'share'], '2 years');
+DELETE FROM ritual.funnels WHERE funnel = 'quick';
+DROP TABLE quick_events, quick_profiles;
 
 --
 -- unknown event types: an export that spells app_opened 'app_open' gets a

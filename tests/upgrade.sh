@@ -168,11 +168,11 @@ sed -E -e 's/^(ingester ritual\.ingest_(streams|batches|rejects)) SELECT,INSERT,
     -e 's/^(ingester ritual\.ingest_files) SELECT,INSERT,UPDATE$/\1 /' \
     "$WORK/before.txt" >"$WORK/expected-after.txt"
 # (the relations 0.2 adds aside: checked below)
-new_in_02='ritual\.(activity_counts|weekly_lifecycle|weekly_stickiness|monthly_stickiness)( |$)'
+new_in_02='ritual\.(activity_counts|weekly_lifecycle|weekly_stickiness|monthly_stickiness|funnels|funnel_users|funnel_steps)( |$)'
 check "every table keeps its rows and every role its privileges" \
     diff -u "$WORK/expected-after.txt" <(grep -Ev "^([a-z]+ )?$new_in_02" "$WORK/after.txt")
 check "the report reader of 0.1 reads the reports 0.2 adds" \
-    test "$(grep -Ec "^looker ${new_in_02}SELECT$" "$WORK/after.txt")" = 3
+    test "$(grep -Ec "^looker ${new_in_02}SELECT$" "$WORK/after.txt")" = 4
 # the lifecycle and stickiness counts the update made from 0.1's tables
 activity_counts() {
     q -c "SELECT count(*) || ' ' || md5(string_agg(a::text, ',' ORDER BY kind, period, days))
@@ -219,6 +219,8 @@ activity_as_built() {
         { echo "# upgraded: $upgraded_activity, built: $built"; return 1; }
 }
 check "the update made the lifecycle and stickiness counts a build makes" activity_as_built
+check "the build after the update follows the users through the default funnel" \
+    test "$(q -c "SELECT count(*) > 0 FROM ritual.funnel_steps WHERE funnel = 'activation'")" = t
 
 reader_reads_reports_only() {
     [ "$(psql -X -At -U looker -c 'SELECT count(*) > 0 FROM ritual.daily_activity')" = t ] &&

@@ -5,8 +5,9 @@
  *		  once in the order of user, time and event_id, become the rows of
  *		  enriched_events, and what is counted from the clean ones
  *		  (user_days, user_weeks, sessions, event_transitions,
- *		  daily_event_types, and the lifecycle and stickiness counts of
- *		  activity_counts) is counted on the way.
+ *		  daily_event_types, the lifecycle and stickiness counts of
+ *		  activity_counts, and each user's way through the funnels,
+ *		  funnel_users) is counted on the way.
  *
  * In that order every per-user rule is a look at the rows just before:
  * a duplicate repeats a type at the same user and time, the previous clean
@@ -52,6 +53,7 @@
 #include "analytics/bulk_insert.h"
 #include "analytics/flag_counts.h"
 #include "analytics/event_rows.h"
+#include "analytics/funnels.h"
 #include "analytics/user_activity.h"
 
 PG_FUNCTION_INFO_V1(ritual_build_event_tables);
@@ -148,6 +150,9 @@ typedef struct EventPass
 	BulkTable	user_days;
 	BulkTable	user_weeks;
 	BulkTable	sessions;
+	BulkTable	funnel_users;
+	FunnelSet	funnels;
+	FunnelProgress *progress;	/* the current user's, per funnel */
 	HTAB	   *days;			/* DayCounts by day */
 	HTAB	   *day_types;		/* (day, type id): clean rows and users */
 	HTAB	   *transitions;	/* (previous type id, type id): rows */
@@ -279,6 +284,18 @@ close_user(EventPass *pass)
 		activity_count_user(pass->activity, pass->active_days, pass->active_count,
 							pass->active_days[0].day, false);
 	pass->active_count = 0;
+	for (int f = 0; f < pass->funnels.count; f++)
+	{
+		if (pass->progress[f].reached > 0)
+		{
+			TupleTableSlot *slot = bulk_next_slot(&pass->funnel_users);
+
+			funnel_row_set(&pass->funnel_users, slot, &pass->funnels.funnels[f],
+						   pass->place.user_id, &pass->progress[f]);
+			bulk_store(&pass->funnel_users, slot, 64 + 16 * pass->progress[f].reached, true);
+		}
+		pass->progress[f].reached = 0;
+	}
 	close_session(pass);
 	pass->last_clean_type = -1;
 	pass->session.number = 0;
@@ -390,6 +407,9 @@ pass_row(void *state, HeapTuple tuple, TupleDesc desc)
 	isnull[EE_PREV_EVENT_TYPE] = pass->last_clean_type < 0;
 	count_clean_row(pass, row.type_id, row.time, DatumGetDateADT(values[EE_EVENT_DAY]),
 					DatumGetInt32(values[EE_WEEK_NUMBER]));
+	for (int f = 0; f < pass->funnels.count; f++)
+		funnel_see(&pass->funnels.funnels[f], &pass->progress[f], row.type_id, row.time,
+				   DatumGetInt64(values[EE_EVENT_ID]));
 	values[EE_SESSION_NUMBER] = Int64GetDatum(pass->session.number);
 	isnull[EE_SESSION_NUMBER] = false;
 	pass->last_clean_type = row.type_id;
@@ -581,6 +601,7 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	catalogue_load(&pass.catalogue, pass_context);
+	funnels_load(&pass.funnels, &pass.catalogue, pass_context);
 
 	old = MemoryContextSwitchTo(pass_context);
 	pass.days = day_counts_create(pass_context);
@@ -590,6 +611,9 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	pass.activity = activity_counts_create(pass_context);
 	pass.active_size = 64;
 	pass.active_days = palloc(sizeof(ActiveDay) * pass.active_size);
+	pass.progress = palloc0(sizeof(FunnelProgress) * Max(pass.funnels.count, 1));
+	bulk_open(&pass.funnel_users, table_named("ritual", "funnel_users"), funnel_user_columns,
+			  lengthof(funnel_user_columns));
 	bulk_open(&pass.enriched, table_named("ritual", "enriched_events"), enriched_columns, EE_COLUMNS);
 	bulk_open(&pass.user_days, table_named("ritual", "user_days"), user_day_columns,
 			  lengthof(user_day_columns));
@@ -607,6 +631,7 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	bulk_close(&pass.user_days);
 	bulk_close(&pass.user_weeks);
 	bulk_close(&pass.sessions);
+	bulk_close(&pass.funnel_users);
 	write_counts(&pass);
 	write_day_counts(&pass);
 	activity_counts_write(pass.activity, false);

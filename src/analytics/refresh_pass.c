@@ -47,7 +47,11 @@
  *						  with a new profile row aside: update_reports
  *						  counts each of their weeks again).
  * What the walked users' changed days move in the lifecycle and stickiness
- * counts goes to activity_counts itself (user_activity.c).
+ * counts goes to activity_counts itself (user_activity.c).  A walked user's
+ * way through each funnel (funnels.c) is taken up where the first change
+ * comes, from their row of funnel_users, unless it ended before; a way that
+ * changes is written back, and its entries, old and new, go to
+ * _ritual_funnel_changes, whose cohorts update_reports counts again.
  * Memory is a batch of rows, the row waiting for its next type, the counts
  * of one day by type, a user's days and a count per day reported.
  *
@@ -80,6 +84,7 @@
 #include "analytics/bulk_insert.h"
 #include "analytics/event_rows.h"
 #include "analytics/flag_counts.h"
+#include "analytics/funnels.h"
 #include "analytics/user_activity.h"
 
 PG_FUNCTION_INFO_V1(ritual_recompute_events);
@@ -145,6 +150,10 @@ static const ColumnSpec window_columns[] = {
 
 static const ColumnSpec week_columns[] = {
 	{"user_id", INT8OID}, {"week", INT4OID}, {"cohort_week", DATEOID}, {"gained", BOOLOID}
+};
+
+static const ColumnSpec funnel_change_columns[] = {
+	{"funnel", TEXTOID}, {"entered_at", TIMESTAMPOID}
 };
 
 static const ColumnSpec last_week_columns[] = {
@@ -269,6 +278,23 @@ typedef struct RefreshPass
 	DateADT		last_reported;
 	HTAB	   *window_changes;
 	HTAB	   *activity;		/* lifecycle and stickiness (user_activity.c) */
+
+	/*
+	 * The funnels (funnels.c): a walked user's stored row of funnel_users
+	 * per funnel, read through its primary key, and the funnels the walk
+	 * follows them through again from the first change (those whose way
+	 * did not end before it), from what they had reached by then.
+	 */
+	FunnelSet	funnels;
+	BulkTable	funnel_users;
+	BulkTable	funnel_changes; /* the entries of the rows changed, old and new */
+	IndexScanDesc funnel_scan;
+	TupleTableSlot *funnel_slot;
+	bool	   *has_stored;		/* per funnel */
+	FunnelProgress *stored;
+	ItemPointerData *stored_tid;
+	bool	   *following;
+	FunnelProgress *progress;
 
 	/*
 	 * The user's signup and cohort, for their weeks since signup; a user
@@ -606,6 +632,15 @@ close_session(RefreshPass *pass)
 	pass->session.rows = 0;
 }
 
+/* A clean event of the walk from the first change on, for the funnels followed. */
+static void
+see_funnels(RefreshPass *pass, int type, Timestamp time, int64 event_id)
+{
+	for (int f = 0; f < pass->funnels.count; f++)
+		if (pass->following[f])
+			funnel_see(&pass->funnels.funnels[f], &pass->progress[f], type, time, event_id);
+}
+
 /*
  * A clean row of the walk, in 'values' (its old version at 'old_tid', if
  * it has one): its session and previous type; it waits for the next.
@@ -623,6 +658,9 @@ walk_clean_row(RefreshPass *pass, int type, Timestamp time, Datum *values, bool 
 		close_session(pass);
 	session_add(&pass->session, time, ends, pass->place.user_id);
 	emit_waiting(pass, type);
+	/* the anchor comes before the first change: the funnels have it */
+	if (!keep_prev)
+		see_funnels(pass, type, time, DatumGetInt64(values[EE_EVENT_ID]));
 
 	/* its values outlive the batch of work rows, or the read's buffer */
 	context = MemoryContextSwitchTo(waiting->context);
@@ -700,11 +738,11 @@ open_user_index(Relation events, const int *attnums)
 
 /*
  * The primary key of 'table', a reporting table whose first two columns,
- * 'keys', are its key (user_days, sessions), with a read of it begun into
- * '*scan' and '*slot'.
+ * 'keys', are its key (user_days, sessions, funnel_users), with a read of it
+ * by its first 'scan_keys' columns begun into '*scan' and '*slot'.
  */
 static Relation
-open_primary_key(BulkTable *table, const char *keys, IndexScanDesc *scan,
+open_primary_key(BulkTable *table, const char *keys, int scan_keys, IndexScanDesc *scan,
 				 TupleTableSlot **slot)
 {
 	Relation	index = open_index_on(table->rel, table->attnums, 2);
@@ -716,7 +754,7 @@ open_primary_key(BulkTable *table, const char *keys, IndexScanDesc *scan,
 				 errmsg("%s has no index on (%s)", name, keys),
 				 errhint("A refresh finds each user's rows through its primary key: ALTER TABLE %s ADD PRIMARY KEY (%s).",
 						 name, keys)));
-	*scan = index_beginscan(table->rel, index, GetActiveSnapshot(), 2, 0);
+	*scan = index_beginscan(table->rel, index, GetActiveSnapshot(), scan_keys, 0);
 	*slot = table_slot_create(table->rel, NULL);
 	return index;
 }
@@ -876,6 +914,109 @@ walk_included(RefreshPass *pass)
 }
 
 /*
+ * The walked user's ways through the funnels: their stored rows, and from
+ * each, what they had reached before the first change (steps by events
+ * before it, in the order of time and event_id; an event above 'base' is
+ * in the work, so after it).  A way that was whole, or whose window closed,
+ * before the first change stays as it is; the others the walk follows
+ * again from there, with the clean events from the first change on.
+ */
+static void
+start_funnels(RefreshPass *pass)
+{
+	ScanKeyData key;
+	MemoryContext old;
+
+	if (pass->funnels.count == 0)
+		return;
+	memset(pass->has_stored, 0, sizeof(bool) * pass->funnels.count);
+	old = MemoryContextSwitchTo(pass->scan_context);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(pass->place.user_id));
+	index_rescan(pass->funnel_scan, &key, 1, NULL, 0);
+	while (index_getnext_slot(pass->funnel_scan, ForwardScanDirection, pass->funnel_slot))
+	{
+		FunnelProgress stored;
+		int			f = funnel_row_read(&pass->funnels, pass->funnel_slot,
+										pass->funnel_users.attnums, &stored);
+
+		/* (a funnel no longer in the catalogue: the digest made this a full build) */
+		if (f < 0)
+			continue;
+		pass->has_stored[f] = true;
+		pass->stored[f] = stored;
+		ItemPointerCopy(&pass->funnel_slot->tts_tid, &pass->stored_tid[f]);
+	}
+	MemoryContextSwitchTo(old);
+
+	for (int f = 0; f < pass->funnels.count; f++)
+	{
+		FunnelProgress *stored = &pass->stored[f];
+		FunnelProgress *progress = &pass->progress[f];
+
+		progress->reached = 0;
+		pass->following[f] = true;
+		if (!pass->has_stored[f])
+			continue;
+		*progress = *stored;
+		progress->reached = 0;
+		while (progress->reached < stored->reached &&
+			   stored->event_ids[progress->reached] <= pass->base &&
+			   (stored->times[progress->reached] < pass->first_time ||
+				(stored->times[progress->reached] == pass->first_time &&
+				 stored->event_ids[progress->reached] < pass->first_id)))
+			progress->reached++;
+		pass->following[f] = progress->reached < stored->reached ||
+			(stored->reached < pass->funnels.funnels[f].steps &&
+			 stored->deadline >= pass->first_time);
+	}
+}
+
+/* An entry whose cohort's funnel_steps change, into _ritual_funnel_changes. */
+static void
+write_funnel_change(RefreshPass *pass, int funnel, Timestamp entered_at)
+{
+	TupleTableSlot *slot = bulk_next_slot(&pass->funnel_changes);
+
+	bulk_set(&pass->funnel_changes, slot, 0, pass->funnels.funnels[funnel].name, false);
+	bulk_set(&pass->funnel_changes, slot, 1, TimestampGetDatum(entered_at), false);
+	bulk_store(&pass->funnel_changes, slot, 48, true);
+}
+
+/*
+ * The ways followed again, into funnel_users where they differ from the
+ * stored ones, and the entries of both into _ritual_funnel_changes.
+ */
+static void
+close_funnels(RefreshPass *pass)
+{
+	for (int f = 0; f < pass->funnels.count; f++)
+	{
+		FunnelProgress *progress = &pass->progress[f];
+		TupleTableSlot *slot;
+
+		if (!pass->following[f] ||
+			(pass->has_stored[f] && funnel_progress_equal(progress, &pass->stored[f])) ||
+			(!pass->has_stored[f] && progress->reached == 0))
+			continue;
+		if (pass->has_stored[f])
+			write_funnel_change(pass, f, pass->stored[f].times[0]);
+		if (progress->reached == 0)
+		{
+			bulk_delete(&pass->funnel_users, &pass->stored_tid[f]);
+			continue;
+		}
+		write_funnel_change(pass, f, progress->times[0]);
+		slot = bulk_next_slot(&pass->funnel_users);
+		funnel_row_set(&pass->funnel_users, slot, &pass->funnels.funnels[f], pass->place.user_id,
+					   progress);
+		if (pass->has_stored[f])
+			bulk_update(&pass->funnel_users, &pass->stored_tid[f], slot);
+		else
+			bulk_store(&pass->funnel_users, slot, 64 + 16 * progress->reached, true);
+	}
+}
+
+/*
  * The user's first change, at 'time' and 'event_id': find the anchor, the
  * last included clean event before it, and go back over its session (for
  * the session's start and rows) and over the first change's day (for the
@@ -903,6 +1044,7 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 	pass->after_change = false;
 	pass->old_after_change = false;
 	pass->sessions_cleared = false;
+	start_funnels(pass);
 
 	/*
 	 * From the user's last event back: new events usually come after every
@@ -1193,6 +1335,7 @@ close_user(RefreshPass *pass)
 		count_window_changes(pass);
 		count_week_changes(pass);
 		count_activity_changes(pass);
+		close_funnels(pass);
 		MemoryContextReset(pass->user_context);
 		pass->active_days = NULL;
 		pass->active_count = pass->active_size = 0;
@@ -1469,6 +1612,7 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	MemoryContext old;
 	Relation	day_index;
 	Relation	session_index;
+	Relation	funnel_index;
 	TupleDesc	result_desc;
 	Datum		result[2];
 	bool		result_nulls[2] = {false, false};
@@ -1499,8 +1643,14 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	catalogue_load(&pass.catalogue, pass_context);
+	funnels_load(&pass.funnels, &pass.catalogue, pass_context);
 
 	old = MemoryContextSwitchTo(pass_context);
+	pass.has_stored = palloc0(sizeof(bool) * Max(pass.funnels.count, 1));
+	pass.stored = palloc0(sizeof(FunnelProgress) * Max(pass.funnels.count, 1));
+	pass.stored_tid = palloc0(sizeof(ItemPointerData) * Max(pass.funnels.count, 1));
+	pass.following = palloc0(sizeof(bool) * Max(pass.funnels.count, 1));
+	pass.progress = palloc0(sizeof(FunnelProgress) * Max(pass.funnels.count, 1));
 	pass.old_n = palloc0(sizeof(int64) * Max(pass.catalogue.count, 1));
 	pass.new_n = palloc0(sizeof(int64) * Max(pass.catalogue.count, 1));
 	pass.day_types = palloc(sizeof(int) * Max(pass.catalogue.count, 1));
@@ -1520,7 +1670,9 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 			{&pass.windows, "_ritual_window_changes", window_columns, lengthof(window_columns)},
 			{&pass.weeks, "_ritual_week_changes", week_columns, lengthof(week_columns)},
 			{&pass.last_weeks, "_ritual_last_weeks", last_week_columns,
-			lengthof(last_week_columns)}
+			lengthof(last_week_columns)},
+			{&pass.funnel_changes, "_ritual_funnel_changes", funnel_change_columns,
+			lengthof(funnel_change_columns)}
 		};
 
 		for (int i = 0; i < (int) lengthof(scratch); i++)
@@ -1552,12 +1704,16 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	}
 	bulk_open_indexed(&pass.user_days, table_named("ritual", "user_days"), user_day_columns,
 					  lengthof(user_day_columns));
-	day_index = open_primary_key(&pass.user_days, "user_id, day", &pass.day_scan,
+	day_index = open_primary_key(&pass.user_days, "user_id, day", 2, &pass.day_scan,
 								 &pass.day_slot);
 	bulk_open_indexed(&pass.sessions, table_named("ritual", "sessions"), session_columns,
 					  lengthof(session_columns));
-	session_index = open_primary_key(&pass.sessions, "user_id, session_number",
+	session_index = open_primary_key(&pass.sessions, "user_id, session_number", 2,
 									 &pass.session_scan, &pass.session_slot);
+	bulk_open_indexed(&pass.funnel_users, table_named("ritual", "funnel_users"),
+					  funnel_user_columns, lengthof(funnel_user_columns));
+	funnel_index = open_primary_key(&pass.funnel_users, "user_id, funnel", 1,
+									&pass.funnel_scan, &pass.funnel_slot);
 	pass.slot = table_slot_create(pass.events, NULL);
 	pass.anchor_slot = MakeSingleTupleTableSlot(RelationGetDescr(pass.events),
 												&TTSOpsHeapTuple);
@@ -1605,6 +1761,10 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	ExecDropSingleTupleTableSlot(pass.session_slot);
 	index_close(session_index, AccessShareLock);
 	bulk_close(&pass.sessions);
+	index_endscan(pass.funnel_scan);
+	ExecDropSingleTupleTableSlot(pass.funnel_slot);
+	index_close(funnel_index, AccessShareLock);
+	bulk_close(&pass.funnel_users);
 	bulk_close(&pass.enriched);
 	flag_counts_finish(pass.flagged);
 	write_transition_changes(&pass);
@@ -1615,6 +1775,7 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	activity_counts_write(pass.activity, true);
 	bulk_close(&pass.weeks);
 	bulk_close(&pass.last_weeks);
+	bulk_close(&pass.funnel_changes);
 	SPI_finish();
 	MemoryContextDelete(pass_context);
 	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)

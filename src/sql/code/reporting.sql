@@ -118,6 +118,7 @@ COMMENT ON COLUMN ritual.monthly_stickiness.users IS 'users with a clean event o
 COMMENT ON COLUMN ritual.monthly_stickiness.pct_of_active IS 'users / the month''s active users; NULL when it had none';
 COMMENT ON COLUMN ritual.monthly_stickiness.month_status IS '''complete'' when the month''s last day is on or before the last day with a clean event, else ''incomplete''';
 
+
 /*
  * The flag kinds, by bit, as rows.
  */
@@ -272,6 +273,7 @@ AS $$
     UNION ALL SELECT 'weekly_lifecycle', count(*) FROM ritual.weekly_lifecycle
     UNION ALL SELECT 'weekly_stickiness', count(*) FROM ritual.weekly_stickiness
     UNION ALL SELECT 'monthly_stickiness', count(*) FROM ritual.monthly_stickiness
+    UNION ALL SELECT 'funnel_steps', count(*) FROM ritual.funnel_steps
     UNION ALL SELECT 'event_transitions', count(*) FROM ritual.event_transitions
     UNION ALL SELECT 'spikes', count(*) FROM ritual.spikes
     UNION ALL SELECT 'data_quality', count(*) FROM ritual.data_quality
@@ -653,8 +655,8 @@ AS $$
     TRUNCATE ritual.users, ritual.enriched_events,
              ritual.sessions, ritual.daily_activity, ritual.daily_event_types,
              ritual.retention_cohorts, ritual.event_transitions, ritual.spikes,
-             ritual.spike_coverage, ritual.data_quality,
-             ritual.user_days, ritual.user_weeks, ritual.activity_counts,
+             ritual.spike_coverage, ritual.data_quality, ritual.funnel_steps,
+             ritual.user_days, ritual.user_weeks, ritual.activity_counts, ritual.funnel_users,
              ritual.refresh_watermarks, ritual.refresh_state;
 $$;
 COMMENT ON FUNCTION ritual.empty_reports() IS
@@ -730,8 +732,9 @@ COMMENT ON FUNCTION ritual.build_event_tables(timestamp, interval, boolean) IS
  * their sessions from the first that changes on to sessions, and what they
  * change to the scratch tables _ritual_transition_changes, _ritual_changes,
  * _ritual_window_changes (DAU, WAU, MAU, events and sessions by day, for
- * the days from first_reported to last_reported), _ritual_week_changes and
- * _ritual_last_weeks, which update_reports made, and _ritual_flag_counts;
+ * the days from first_reported to last_reported), _ritual_week_changes,
+ * _ritual_last_weeks and _ritual_funnel_changes, which update_reports made,
+ * and _ritual_flag_counts; it moves activity_counts and funnel_users itself;
  * it returns the included events it wrote again and the sessions written
  * less those deleted.  The rules are the full build's pass's.
  */
@@ -766,7 +769,8 @@ DECLARE
     statement text;
 BEGIN
     again := ritual.drop_indexes('ritual.enriched_events') || ritual.drop_indexes('ritual.user_days')
-             || ritual.drop_indexes('ritual.user_weeks') || ritual.drop_indexes('ritual.sessions');
+             || ritual.drop_indexes('ritual.user_weeks') || ritual.drop_indexes('ritual.sessions')
+             || ritual.drop_indexes('ritual.funnel_users');
     SELECT * INTO events, clean_events, sessions
       FROM ritual.build_event_tables(reference, session_gap, numbered_as_read);
     FOREACH statement IN ARRAY again LOOP
@@ -812,6 +816,9 @@ DECLARE
     reference     timestamp := coalesce(reference_time,
                                         (now() AT TIME ZONE 'UTC')::timestamp(0));
     digest        text;
+    bad_funnel    text;
+    bad_step      text;
+    bad_step_number bigint;
     state         ritual.refresh_state;
     why           text;
     gone          text;
@@ -849,8 +856,24 @@ BEGIN
     PERFORM ritual.require_columns(profiles_rel, ARRAY['user_id', 'signup_date']);
     events_name := ritual.qualified_name(events_rel);
     profiles_name := ritual.qualified_name(profiles_rel);
-    SELECT md5(coalesce(string_agg(event_type, ',' ORDER BY event_type), ''))
-      INTO digest FROM ritual.event_types;
+    -- the catalogues the events are counted with: a change rebuilds
+    SELECT md5(coalesce((SELECT string_agg(event_type, ',' ORDER BY event_type)
+                           FROM ritual.event_types), '')
+               || coalesce((SELECT ';' || string_agg(format('%s:%s:%s', funnel, steps, conversion_window),
+                                                     ';' ORDER BY funnel)
+                              FROM ritual.funnels), ''))
+      INTO digest;
+    -- a funnel step no event can have would count nobody, silently
+    SELECT f.funnel, s.step, s.n INTO bad_funnel, bad_step, bad_step_number
+      FROM ritual.funnels f, unnest(f.steps) WITH ORDINALITY AS s(step, n)
+     WHERE NOT EXISTS (SELECT FROM ritual.event_types t WHERE t.event_type = s.step)
+     ORDER BY f.funnel, s.n LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'step % of funnel "%" is "%", which is not in ritual.event_types',
+              bad_step_number, bad_funnel, bad_step
+              USING ERRCODE = 'invalid_parameter_value',
+                    HINT = 'A step is an event type of the catalogue, as the events spell it after lower(btrim()): correct it with UPDATE ritual.funnels, or add the type to ritual.event_types.';
+    END IF;
 
     -- one build at a time
     LOCK TABLE ritual.refresh_state IN EXCLUSIVE MODE;
@@ -864,7 +887,8 @@ BEGIN
                                        '_ritual_last_weeks',
                                        '_ritual_retained', '_ritual_dq',
                                        '_ritual_series', '_ritual_judged',
-                                       '_ritual_day_counts', '_ritual_flag_counts'])
+                                       '_ritual_day_counts', '_ritual_flag_counts',
+                                       '_ritual_funnel_changes', '_ritual_funnel_cohorts'])
     LOOP
         IF to_regclass('pg_temp.' || scratch) IS NOT NULL THEN
             EXECUTE format('DROP TABLE pg_temp.%I', scratch);
@@ -881,7 +905,7 @@ BEGIN
         ELSIF state.session_gap_seconds <> extract(epoch FROM session_gap) THEN
             why := format('the last build used a session gap of %s seconds', state.session_gap_seconds);
         ELSIF state.event_types_digest <> digest THEN
-            why := 'the event_types catalogue changed since the last build';
+            why := 'the event_types or funnels catalogue changed since the last build';
         ELSE
             SELECT * INTO gone, in_order, event_files, event_lines
               FROM ritual.read_new_rows(events_rel, profiles_rel);
@@ -931,6 +955,9 @@ BEGIN
            r.country, r.platform
       FROM per_user u JOIN first_row r USING (user_id),
            LATERAL (SELECT ritual.profile_flags(u.signup_date, u.conflicting) AS flags) f;
+
+    -- the entries of the funnel ways a refresh changes (src/analytics/refresh_pass.c)
+    CREATE TEMP TABLE _ritual_funnel_changes (funnel text, entered_at timestamp) ON COMMIT DROP;
 
     IF incremental THEN
         -- the days with clean events before, which the spikes were judged over
@@ -1297,6 +1324,8 @@ BEGIN
                 THEN 'complete' ELSE 'incomplete' END
       FROM cells;
 
+    PERFORM ritual.write_funnel_steps(NOT incremental, last_clean);
+
     -- spikes and drop-offs of the daily series (a few thousand rows), over
     -- the days with events: the signups before the first or after the last
     -- would read as quiet days.  A day is judged from its value and those
@@ -1438,6 +1467,64 @@ COMMENT ON FUNCTION ritual.update_reports(text, text, timestamp, interval, doubl
   'internal to build_reports and refresh_reports: brings every reporting table up to date with the raw rows not yet included (all of them after emptying everything when not incremental)';
 
 /*
+ * Funnels: the rows of funnel_steps of the entry cohorts (per funnel, the
+ * Sunday week of the entry) whose users' ways changed, made again from
+ * funnel_users (every cohort in a full build): the users at each step,
+ * their shares, the median time from the step before.  A refresh's pass
+ * lists in _ritual_funnel_changes the entries of the rows it changed, old
+ * and new; each cohort is read through the index of funnel_users by funnel
+ * and entry.  Then each cohort's status, which moves with the last day.
+ */
+CREATE OR REPLACE FUNCTION ritual.write_funnel_steps(every_cohort boolean, last_day date)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    CREATE TEMP TABLE _ritual_funnel_cohorts ON COMMIT DROP AS
+    SELECT DISTINCT funnel, entered_at::date - extract(dow FROM entered_at)::int AS cohort_week
+      FROM (SELECT funnel, entered_at FROM _ritual_funnel_changes WHERE NOT every_cohort
+            UNION ALL
+            SELECT funnel, entered_at FROM ritual.funnel_users WHERE every_cohort) e;
+    DELETE FROM ritual.funnel_steps s USING _ritual_funnel_cohorts c
+     WHERE s.funnel = c.funnel AND s.cohort_week = c.cohort_week;
+
+    INSERT INTO ritual.funnel_steps
+    WITH cells AS (
+        SELECT c.funnel, c.cohort_week, s.step::integer AS step, s.event_type,
+               count(*) FILTER (WHERE u.steps_reached >= s.step) AS users,
+               percentile_cont(0.5) WITHIN GROUP (
+                   ORDER BY extract(epoch FROM u.step_times[s.step] - u.step_times[s.step - 1])::double precision)
+                   FILTER (WHERE s.step > 1 AND u.steps_reached >= s.step) AS median_seconds
+          FROM _ritual_funnel_cohorts c
+          JOIN ritual.funnels f USING (funnel)
+          JOIN LATERAL (SELECT u.steps_reached, u.step_times FROM ritual.funnel_users u
+                         WHERE u.funnel = c.funnel AND u.entered_at >= c.cohort_week
+                           AND u.entered_at < c.cohort_week + 7) u ON true
+         CROSS JOIN LATERAL unnest(f.steps) WITH ORDINALITY AS s(event_type, step)
+         GROUP BY c.funnel, c.cohort_week, s.step, s.event_type
+    )
+    SELECT funnel, cohort_week, step, event_type, users,
+           users::double precision / nullif(first_value(users) OVER w, 0),
+           CASE WHEN step > 1 THEN users::double precision / nullif(lag(users) OVER w, 0) END,
+           median_seconds, 'incomplete'
+      FROM cells
+    WINDOW w AS (PARTITION BY funnel, cohort_week ORDER BY step);
+
+    UPDATE ritual.funnel_steps s
+       SET cohort_status = CASE WHEN s.cohort_week + 6 + f.conversion_window <= last_day
+                                THEN 'complete' ELSE 'incomplete' END
+      FROM ritual.funnels f
+     WHERE f.funnel = s.funnel
+       AND s.cohort_status IS DISTINCT FROM
+           CASE WHEN s.cohort_week + 6 + f.conversion_window <= last_day
+                THEN 'complete' ELSE 'incomplete' END;
+END
+$fn$;
+COMMENT ON FUNCTION ritual.write_funnel_steps(boolean, date) IS
+  'internal to build_reports and refresh_reports: makes again the rows of funnel_steps of the cohorts whose users changed (every cohort with every_cohort)';
+
+/*
  * Statistics of a build's scratch table, for the joins that read it next:
  * from a sample of 3,000 rows, not the 30,000 of the default target, which
  * took 6% of a refresh (the planner needs the size and the common values,
@@ -1560,6 +1647,7 @@ REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision, date),
     ritual.build_event_tables(timestamp, interval, boolean),
     ritual.recompute_events(timestamp, interval, bigint, boolean, date, date),
     ritual.update_reports(text, text, timestamp, interval, double precision, boolean),
+    ritual.write_funnel_steps(boolean, date),
     ritual.has_columns(regclass, text[]), ritual.require_columns(regclass, text[]),
     ritual.analyze_scratch(regclass, text[])
   FROM PUBLIC;

@@ -305,6 +305,77 @@ COMMENT ON COLUMN ritual.activity_counts.kind IS '''new'', ''returning'', ''resu
 COMMENT ON COLUMN ritual.activity_counts.period IS 'the Sunday that starts the week, or the first day of the month';
 COMMENT ON COLUMN ritual.activity_counts.days IS 'days with a clean event in the period, for week_days and month_days; 0 for the lifecycle kinds';
 COMMENT ON COLUMN ritual.activity_counts.users IS 'users of that kind in the period (dormant users as a positive count; the report shows it negative)';
+-- The funnel catalogue: users may add, change and remove funnels (a build
+-- after a change follows every user through them again).
+CREATE TABLE ritual.funnels (
+    funnel            text PRIMARY KEY CHECK (funnel <> ''),
+    steps             text[] NOT NULL
+                      CHECK (array_ndims(steps) = 1 AND array_lower(steps, 1) = 1
+                             AND cardinality(steps) BETWEEN 2 AND 10
+                             AND array_position(steps, NULL) IS NULL),
+    conversion_window interval NOT NULL DEFAULT '7 days'
+                      CHECK (conversion_window > interval '0'
+                             AND conversion_window <= interval '1 year'),
+    description       text,
+    builtin           boolean NOT NULL DEFAULT false
+);
+INSERT INTO ritual.funnels (funnel, steps, conversion_window, description, builtin) VALUES
+    ('activation', ARRAY['app_opened', 'ritual_started', 'ritual_completed', 'subscription_purchased'],
+     '7 days', 'from opening the app to a subscription: a ritual started and completed on the way', true);
+-- pg_dump keeps the funnels users added
+SELECT pg_catalog.pg_extension_config_dump('ritual.funnels', 'WHERE NOT builtin');
+COMMENT ON TABLE ritual.funnels IS
+  'The funnels reported in funnel_steps: ordered event types (2 to 10) and a conversion window. Editable; build again after a change.';
+COMMENT ON COLUMN ritual.funnels.funnel IS 'the funnel''s name, as funnel_steps shows it';
+COMMENT ON COLUMN ritual.funnels.description IS 'what the funnel follows, in words';
+COMMENT ON COLUMN ritual.funnels.builtin IS 'made by CREATE EXTENSION (pg_dump keeps the others)';
+COMMENT ON COLUMN ritual.funnels.steps IS 'event types of ritual.event_types, in order: step 1 is the entry';
+COMMENT ON COLUMN ritual.funnels.conversion_window IS 'how long after the entry the later steps count (up to a year)';
+
+-- Each user's way through each funnel: what funnel_steps counts.
+CREATE TABLE ritual.funnel_users (
+    user_id        bigint,
+    funnel         text,
+    entered_at     timestamp NOT NULL,
+    steps_reached  integer NOT NULL,
+    step_times     timestamp[] NOT NULL,
+    step_event_ids bigint[] NOT NULL,
+    PRIMARY KEY (user_id, funnel)
+);
+COMMENT ON TABLE ritual.funnel_users IS
+  'Internal to the reporting layer, not a report: the users who entered each funnel, the steps they reached and the time and event of each, kept up to date by refresh_reports.';
+COMMENT ON COLUMN ritual.funnel_users.user_id IS 'a user who entered the funnel';
+COMMENT ON COLUMN ritual.funnel_users.funnel IS 'the funnel''s name in ritual.funnels';
+COMMENT ON COLUMN ritual.funnel_users.entered_at IS 'the time of the user''s first clean event of step 1';
+COMMENT ON COLUMN ritual.funnel_users.steps_reached IS 'steps reached, from 1 (entered) to the funnel''s steps';
+COMMENT ON COLUMN ritual.funnel_users.step_times IS 'the time of the event that reached each step';
+COMMENT ON COLUMN ritual.funnel_users.step_event_ids IS 'the event_id of the event that reached each step';
+CREATE INDEX ON ritual.funnel_users (funnel, entered_at);
+
+-- Per funnel, entry cohort and step: made of funnel_users by every build.
+CREATE TABLE ritual.funnel_steps (
+    funnel                       text,
+    cohort_week                  date,
+    step                         integer,
+    event_type                   text NOT NULL,
+    users                        bigint NOT NULL,
+    pct_of_first                 double precision,
+    pct_of_previous              double precision,
+    median_seconds_from_previous double precision,
+    cohort_status                text NOT NULL,
+    PRIMARY KEY (funnel, cohort_week, step)
+);
+COMMENT ON TABLE ritual.funnel_steps IS
+  'Per funnel of ritual.funnels, entry cohort (Sunday week) and step: the users who reached the step within the conversion window, their share of the entrants and of the step before, and the median seconds from the step before.';
+COMMENT ON COLUMN ritual.funnel_steps.funnel IS 'the funnel''s name in ritual.funnels';
+COMMENT ON COLUMN ritual.funnel_steps.cohort_week IS 'the Sunday that starts the week of the users'' entry (their first clean event of step 1)';
+COMMENT ON COLUMN ritual.funnel_steps.step IS 'the step, from 1 (the entry)';
+COMMENT ON COLUMN ritual.funnel_steps.event_type IS 'the step''s event type';
+COMMENT ON COLUMN ritual.funnel_steps.users IS 'users of the cohort who reached the step; never more than at the step before';
+COMMENT ON COLUMN ritual.funnel_steps.pct_of_first IS 'users / the cohort''s entrants';
+COMMENT ON COLUMN ritual.funnel_steps.pct_of_previous IS 'users / the users of the step before; NULL at step 1';
+COMMENT ON COLUMN ritual.funnel_steps.median_seconds_from_previous IS 'median seconds from the step before to this one, over the users who reached it; NULL at step 1';
+COMMENT ON COLUMN ritual.funnel_steps.cohort_status IS '''complete'' when the cohort week''s Saturday plus the conversion window is on or before the last day with a clean event, else ''incomplete''';
 
 /*
  * The data-quality drill-down lists the flagged events of Looker's date

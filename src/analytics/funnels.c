@@ -1,0 +1,206 @@
+/*-------------------------------------------------------------------------
+ *
+ * funnels.c
+ *		  Each user's way through the funnels of ritual.funnels: a funnel
+ *		  is an ordered list of 2 to 10 event types and a conversion
+ *		  window.  A user enters on their first clean event of step 1; each
+ *		  next step is reached by the user's first clean event of its type
+ *		  after the previous step's (ties at one time: later provenance),
+ *		  no later than the entry's time plus the window.
+ *
+ * The passes over the events meet a user's clean events in the order of
+ * time and event_id (provenance), so each event is one look at the step
+ * awaited.  What a user reached is one row of ritual.funnel_users: the
+ * entry's time, the steps reached, and the time and event_id of each, from
+ * which the view funnel_steps counts users per step and the median time
+ * from step to step, and from which a refresh takes up a user's way where
+ * its first change comes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/timestamp.h"
+
+#include "analytics/funnels.h"
+
+const ColumnSpec funnel_user_columns[6] = {
+	{"user_id", INT8OID}, {"funnel", TEXTOID}, {"entered_at", TIMESTAMPOID},
+	{"steps_reached", INT4OID}, {"step_times", TIMESTAMPARRAYOID},
+	{"step_event_ids", INT8ARRAYOID}
+};
+
+/*
+ * The catalogue's funnels, their steps as ids of the event-type catalogue
+ * (update_reports has checked that every step is in it: -1, which no event
+ * has, otherwise).
+ */
+void
+funnels_load(FunnelSet *set, Catalogue *catalogue, MemoryContext context)
+{
+	MemoryContext old;
+
+	if (SPI_execute("SELECT funnel, steps, conversion_window FROM ritual.funnels ORDER BY funnel",
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ritual.funnels");
+	old = MemoryContextSwitchTo(context);
+	set->count = (int) SPI_processed;
+	set->funnels = palloc0(sizeof(Funnel) * Max(set->count, 1));
+	for (int i = 0; i < set->count; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		Funnel	   *funnel = &set->funnels[i];
+		bool		null_name,
+					null_steps,
+					null_window;
+		Datum		name = SPI_getbinval(tuple, desc, 1, &null_name);
+		Datum		steps = SPI_getbinval(tuple, desc, 2, &null_steps);
+		Datum		window = SPI_getbinval(tuple, desc, 3, &null_window);
+		Datum	   *types;
+		bool	   *nulls;
+		int			count;
+
+		if (null_name || null_steps || null_window)
+			elog(ERROR, "ritual.funnels has a funnel without a name, steps or window");
+		deconstruct_array(DatumGetArrayTypeP(steps), TEXTOID, -1, false, TYPALIGN_INT,
+						  &types, &nulls, &count);
+		/* the catalogue's check keeps these, but its table is not the pass's to trust */
+		if (count < 2 || count > FUNNEL_MAX_STEPS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("funnel \"%s\" has %d steps, not 2 to %d",
+							TextDatumGetCString(name), count, FUNNEL_MAX_STEPS)));
+		funnel->name = datumCopy(name, false, -1);
+		funnel->window = datumCopy(window, false, sizeof(Interval));
+		funnel->steps = count;
+		for (int s = 0; s < count; s++)
+			funnel->step_types[s] = nulls[s] ? -1 :
+				catalogue_id(catalogue, DatumGetTextPP(types[s]));
+	}
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* A clean event of the user, after every one seen before. */
+void
+funnel_see(const Funnel *funnel, FunnelProgress *progress, int type, Timestamp time,
+		   int64 event_id)
+{
+	int			next = progress->reached;
+
+	if (next == funnel->steps || type != funnel->step_types[next])
+		return;
+	if (next == 0)
+		progress->deadline = DatumGetTimestamp(DirectFunctionCall2(timestamp_pl_interval,
+																   TimestampGetDatum(time),
+																   funnel->window));
+	else if (time > progress->deadline)
+		return;
+	progress->times[next] = time;
+	progress->event_ids[next] = event_id;
+	progress->reached++;
+}
+
+bool
+funnel_progress_equal(const FunnelProgress *a, const FunnelProgress *b)
+{
+	if (a->reached != b->reached)
+		return false;
+	for (int s = 0; s < a->reached; s++)
+		if (a->times[s] != b->times[s] || a->event_ids[s] != b->event_ids[s])
+			return false;
+	return true;
+}
+
+/* The user's row of funnel_users, into 'slot' (of bulk_next_slot). */
+void
+funnel_row_set(BulkTable *table, TupleTableSlot *slot, const Funnel *funnel, int64 user_id,
+			   const FunnelProgress *progress)
+{
+	Datum		times[FUNNEL_MAX_STEPS];
+	Datum		ids[FUNNEL_MAX_STEPS];
+
+	Assert(progress->reached > 0);
+	for (int s = 0; s < progress->reached; s++)
+	{
+		times[s] = TimestampGetDatum(progress->times[s]);
+		ids[s] = Int64GetDatum(progress->event_ids[s]);
+	}
+	bulk_set(table, slot, 0, Int64GetDatum(user_id), false);
+	bulk_set(table, slot, 1, funnel->name, false);
+	bulk_set(table, slot, 2, TimestampGetDatum(progress->times[0]), false);
+	bulk_set(table, slot, 3, Int32GetDatum(progress->reached), false);
+	bulk_set(table, slot, 4,
+			 PointerGetDatum(construct_array(times, progress->reached, TIMESTAMPOID, 8,
+											 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)), false);
+	bulk_set(table, slot, 5,
+			 PointerGetDatum(construct_array(ids, progress->reached, INT8OID, 8,
+											 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)), false);
+}
+
+/* Whether two texts have the same bytes, as the catalogue's key compares them. */
+static bool
+same_text(Datum a, Datum b)
+{
+	text	   *x = DatumGetTextPP(a);
+	text	   *y = DatumGetTextPP(b);
+
+	return VARSIZE_ANY_EXHDR(x) == VARSIZE_ANY_EXHDR(y) &&
+		memcmp(VARDATA_ANY(x), VARDATA_ANY(y), VARSIZE_ANY_EXHDR(x)) == 0;
+}
+
+/*
+ * A stored row of funnel_users (its columns at 'attnums', as column_attnums
+ * gives them for funnel_user_columns): the index of its funnel in 'set',
+ * with what it reached in '*progress'; -1 for a funnel no longer in the
+ * catalogue.  A row that does not fit its funnel is an error: only the
+ * passes write the table.
+ */
+int
+funnel_row_read(const FunnelSet *set, TupleTableSlot *slot, const int *attnums,
+				FunnelProgress *progress)
+{
+	bool		isnull[6];
+	Datum		values[6];
+	int			index = -1;
+	Datum	   *times;
+	Datum	   *ids;
+	int			time_count;
+	int			id_count;
+
+	for (int c = 0; c < 6; c++)
+	{
+		values[c] = slot_getattr(slot, attnums[c] + 1, &isnull[c]);
+		if (isnull[c])
+			elog(ERROR, "ritual.funnel_users has a row with a NULL %s", funnel_user_columns[c].name);
+	}
+	for (int f = 0; f < set->count && index < 0; f++)
+		if (same_text(values[1], set->funnels[f].name))
+			index = f;
+	if (index < 0)
+		return -1;
+	deconstruct_array(DatumGetArrayTypeP(values[4]), TIMESTAMPOID, 8, FLOAT8PASSBYVAL,
+					  TYPALIGN_DOUBLE, &times, NULL, &time_count);
+	deconstruct_array(DatumGetArrayTypeP(values[5]), INT8OID, 8, FLOAT8PASSBYVAL,
+					  TYPALIGN_DOUBLE, &ids, NULL, &id_count);
+	progress->reached = DatumGetInt32(values[3]);
+	if (progress->reached < 1 || progress->reached > set->funnels[index].steps ||
+		time_count != progress->reached || id_count != progress->reached)
+		elog(ERROR, "ritual.funnel_users has a row of user %lld that does not fit funnel \"%s\"",
+			 (long long) DatumGetInt64(values[0]), TextDatumGetCString(values[1]));
+	for (int s = 0; s < progress->reached; s++)
+	{
+		progress->times[s] = DatumGetTimestamp(times[s]);
+		progress->event_ids[s] = DatumGetInt64(ids[s]);
+	}
+	progress->deadline = DatumGetTimestamp(DirectFunctionCall2(timestamp_pl_interval,
+															   TimestampGetDatum(progress->times[0]),
+															   set->funnels[index].window));
+	return index;
+}
