@@ -93,6 +93,14 @@ SELECT l.week, l.active_users AS active, l.new_users AS new, l.returning_users A
  WHERE l.week_status = 'complete'
  ORDER BY l.week DESC LIMIT 4;
 
+\echo 'The activation funnel (opened, then within 7 days a ritual started, completed, a subscription),'
+\echo 'over the cohorts whose 7 days have passed:'
+SELECT step, event_type, sum(users) AS users,
+       round(100.0 * sum(users) / sum(sum(users)) FILTER (WHERE step = 1) OVER (), 1) AS pct,
+       round(avg(median_seconds_from_previous)::numeric) AS "median s from previous (avg of cohorts)"
+  FROM ritual.funnel_steps WHERE funnel = 'activation' AND cohort_status = 'complete'
+ GROUP BY step, event_type ORDER BY step;
+
 \echo 'Most common transitions:'
 SELECT prev_event_type || ' -> ' || event_type AS transition, transitions
   FROM ritual.event_transitions ORDER BY transitions DESC, 1 LIMIT 5;
