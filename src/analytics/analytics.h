@@ -57,6 +57,17 @@ ritual_timestamp_date(Timestamp ts)
 	return day;
 }
 
+/* The Sunday that starts the week of a finite day (day 0, 2000-01-01, was a Saturday). */
+static inline DateADT
+ritual_week_start(DateADT day)
+{
+	int32		dow = (int32) (((int64) day + 6) % 7);
+
+	if (dow < 0)
+		dow += 7;
+	return day - dow;
+}
+
 /*
  * What one event row shows by itself (event_flags()): the row's fields
  * that are there, whether its type and user are unknown (answers to

@@ -6,8 +6,8 @@
  *		  enriched_events, and what is counted from the clean ones
  *		  (user_days, user_weeks, sessions, event_transitions,
  *		  daily_event_types, the lifecycle and stickiness counts of
- *		  activity_counts, and each user's way through the funnels,
- *		  funnel_users) is counted on the way.
+ *		  activity_counts, each user's way through the funnels,
+ *		  funnel_users, and funnel_steps) is counted on the way.
  *
  * In that order every per-user rule is a look at the rows just before:
  * a duplicate repeats a type at the same user and time, the previous clean
@@ -153,6 +153,7 @@ typedef struct EventPass
 	BulkTable	funnel_users;
 	FunnelSet	funnels;
 	FunnelProgress *progress;	/* the current user's, per funnel */
+	FunnelCells *cells;			/* funnel_steps, counted from them */
 	HTAB	   *days;			/* DayCounts by day */
 	HTAB	   *day_types;		/* (day, type id): clean rows and users */
 	HTAB	   *transitions;	/* (previous type id, type id): rows */
@@ -293,6 +294,7 @@ close_user(EventPass *pass)
 			funnel_row_set(&pass->funnel_users, slot, &pass->funnels.funnels[f],
 						   pass->place.user_id, &pass->progress[f]);
 			bulk_store(&pass->funnel_users, slot, 64 + 16 * pass->progress[f].reached, true);
+			funnel_cells_add(pass->cells, f, &pass->progress[f]);
 		}
 		pass->progress[f].reached = 0;
 	}
@@ -612,6 +614,7 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	pass.active_size = 64;
 	pass.active_days = palloc(sizeof(ActiveDay) * pass.active_size);
 	pass.progress = palloc0(sizeof(FunnelProgress) * Max(pass.funnels.count, 1));
+	pass.cells = funnel_cells_create(&pass.funnels, pass_context);
 	bulk_open(&pass.funnel_users, table_named("ritual", "funnel_users"), funnel_user_columns,
 			  lengthof(funnel_user_columns));
 	bulk_open(&pass.enriched, table_named("ritual", "enriched_events"), enriched_columns, EE_COLUMNS);
@@ -635,6 +638,7 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	write_counts(&pass);
 	write_day_counts(&pass);
 	activity_counts_write(pass.activity, false);
+	funnel_cells_write(pass.cells);
 	flag_counts_finish(pass.flagged);
 
 	SPI_finish();

@@ -25,8 +25,10 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
+#include "analytics/analytics.h"
 #include "analytics/funnels.h"
 
 const ColumnSpec funnel_user_columns[6] = {
@@ -80,8 +82,12 @@ funnels_load(FunnelSet *set, Catalogue *catalogue, MemoryContext context)
 		funnel->window = datumCopy(window, false, sizeof(Interval));
 		funnel->steps = count;
 		for (int s = 0; s < count; s++)
-			funnel->step_types[s] = nulls[s] ? -1 :
-				catalogue_id(catalogue, DatumGetTextPP(types[s]));
+		{
+			if (nulls[s])
+				elog(ERROR, "funnel \"%s\" has a NULL step", TextDatumGetCString(name));
+			funnel->step_names[s] = datumCopy(types[s], false, -1);
+			funnel->step_types[s] = catalogue_id(catalogue, DatumGetTextPP(types[s]));
+		}
 	}
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
@@ -203,4 +209,236 @@ funnel_row_read(const FunnelSet *set, TupleTableSlot *slot, const int *attnums,
 															   TimestampGetDatum(progress->times[0]),
 															   set->funnels[index].window));
 	return index;
+}
+
+/*
+ * The rows of funnel_steps of some entry cohorts, counted from the ways of
+ * their users: per funnel and cohort (the Sunday week of the entry), the
+ * users at each step and, from step 2, the seconds each took from the step
+ * before, whose median the row shows.
+ */
+typedef struct CohortKey
+{
+	int32		funnel;			/* index in the FunnelSet */
+	DateADT		cohort_week;
+} CohortKey;
+
+typedef struct CohortCells
+{
+	CohortKey	key;
+	int64		users[FUNNEL_MAX_STEPS];
+	double	   *seconds[FUNNEL_MAX_STEPS];	/* users[s] of them, from step 2 */
+	int64		room[FUNNEL_MAX_STEPS];
+} CohortCells;
+
+struct FunnelCells
+{
+	const FunnelSet *set;
+	HTAB	   *cohorts;
+	MemoryContext context;
+};
+
+FunnelCells *
+funnel_cells_create(const FunnelSet *set, MemoryContext context)
+{
+	FunnelCells *cells = MemoryContextAllocZero(context, sizeof(FunnelCells));
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(CohortKey);
+	ctl.entrysize = sizeof(CohortCells);
+	ctl.hcxt = context;
+	cells->set = set;
+	cells->context = context;
+	cells->cohorts = hash_create("ritual funnel cohorts", 64, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	return cells;
+}
+
+/* The cohort (of 'funnel') of an entry at 'entered_at'. */
+DateADT
+funnel_cohort(Timestamp entered_at)
+{
+	return ritual_week_start(ritual_timestamp_date(entered_at));
+}
+
+/* A cohort counted, with no user yet (a cohort whose rows are made again). */
+static CohortCells *
+cohort_cells(FunnelCells *cells, int funnel, DateADT cohort_week)
+{
+	CohortKey	key;
+	CohortCells *entry;
+	bool		found;
+
+	memset(&key, 0, sizeof(key));
+	key.funnel = funnel;
+	key.cohort_week = cohort_week;
+	entry = hash_search(cells->cohorts, &key, HASH_ENTER, &found);
+	if (!found)
+	{
+		memset(entry->users, 0, sizeof(entry->users));
+		memset(entry->seconds, 0, sizeof(entry->seconds));
+		memset(entry->room, 0, sizeof(entry->room));
+	}
+	return entry;
+}
+
+void
+funnel_cells_cohort(FunnelCells *cells, int funnel, DateADT cohort_week)
+{
+	(void) cohort_cells(cells, funnel, cohort_week);
+}
+
+/* The cohorts counted so far. */
+int
+funnel_cells_count(FunnelCells *cells)
+{
+	return (int) hash_get_num_entries(cells->cohorts);
+}
+
+/* Their funnels and weeks, into arrays of funnel_cells_count() entries. */
+void
+funnel_cells_list(FunnelCells *cells, int *funnels, DateADT *weeks)
+{
+	HASH_SEQ_STATUS status;
+	CohortCells *entry;
+	int			i = 0;
+
+	hash_seq_init(&status, cells->cohorts);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		funnels[i] = entry->key.funnel;
+		weeks[i] = entry->key.cohort_week;
+		i++;
+	}
+}
+
+/* A user's way through 'funnel', entered, into its cohort's counts. */
+void
+funnel_cells_add(FunnelCells *cells, int funnel, const FunnelProgress *progress)
+{
+	CohortCells *entry = cohort_cells(cells, funnel, funnel_cohort(progress->times[0]));
+
+	for (int s = 0; s < progress->reached; s++)
+	{
+		entry->users[s]++;
+		if (s == 0)
+			continue;
+		if (entry->users[s] > entry->room[s])
+		{
+			entry->room[s] = Max(64, 2 * entry->room[s]);
+			entry->seconds[s] = entry->seconds[s] == NULL ?
+				MemoryContextAlloc(cells->context, sizeof(double) * entry->room[s]) :
+				repalloc_huge(entry->seconds[s], sizeof(double) * entry->room[s]);
+		}
+		/* extract(epoch FROM later - earlier), as the interval gives it */
+		entry->seconds[s][entry->users[s] - 1] =
+			(double) (progress->times[s] - progress->times[s - 1]) / USECS_PER_SEC;
+	}
+}
+
+static int
+compare_doubles(const void *a, const void *b)
+{
+	double		x = *(const double *) a;
+	double		y = *(const double *) b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* The median as percentile_cont(0.5) takes it: the mean of the two middle values of an even count. */
+static double
+median(double *values, int64 count)
+{
+	qsort(values, count, sizeof(double), compare_doubles);
+	if (count % 2 == 1)
+		return values[count / 2];
+	return values[count / 2 - 1] + (values[count / 2] - values[count / 2 - 1]) / 2;
+}
+
+/*
+ * The counted cohorts' rows of funnel_steps, written in place of theirs:
+ * every step of a cohort with entrants (0 users where nobody reached it);
+ * none for a cohort left without any.  Their status is update_reports'.
+ */
+void
+funnel_cells_write(FunnelCells *cells)
+{
+	HASH_SEQ_STATUS status;
+	CohortCells *entry;
+	long		cohorts = hash_get_num_entries(cells->cohorts);
+	long		rows = 0;
+	Datum	   *gone_funnels = palloc(sizeof(Datum) * Max(cohorts, 1));
+	Datum	   *gone_weeks = palloc(sizeof(Datum) * Max(cohorts, 1));
+	Datum	   *columns[8];
+	bool	   *nulls[8];
+	Oid			types[8] = {TEXTOID, DATEOID, INT4OID, TEXTOID, INT8OID, FLOAT8OID, FLOAT8OID,
+		FLOAT8OID};
+	Oid			argtypes[8];
+	Datum		args[8];
+	int			i = 0;
+
+	if (cohorts == 0)
+		return;
+	for (int c = 0; c < 8; c++)
+	{
+		columns[c] = palloc(sizeof(Datum) * cohorts * FUNNEL_MAX_STEPS);
+		nulls[c] = palloc0(sizeof(bool) * cohorts * FUNNEL_MAX_STEPS);
+		argtypes[c] = get_array_type(types[c]);
+	}
+	hash_seq_init(&status, cells->cohorts);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		const Funnel *funnel = &cells->set->funnels[entry->key.funnel];
+
+		gone_funnels[i] = funnel->name;
+		gone_weeks[i] = DateADTGetDatum(entry->key.cohort_week);
+		i++;
+		if (entry->users[0] == 0)
+			continue;
+		for (int s = 0; s < funnel->steps; s++)
+		{
+			columns[0][rows] = funnel->name;
+			columns[1][rows] = DateADTGetDatum(entry->key.cohort_week);
+			columns[2][rows] = Int32GetDatum(s + 1);
+			columns[3][rows] = funnel->step_names[s];
+			columns[4][rows] = Int64GetDatum(entry->users[s]);
+			columns[5][rows] = Float8GetDatum((double) entry->users[s] / entry->users[0]);
+			nulls[6][rows] = s == 0 || entry->users[s - 1] == 0;
+			if (!nulls[6][rows])
+				columns[6][rows] = Float8GetDatum((double) entry->users[s] / entry->users[s - 1]);
+			nulls[7][rows] = s == 0 || entry->users[s] == 0;
+			if (!nulls[7][rows])
+				columns[7][rows] = Float8GetDatum(median(entry->seconds[s], entry->users[s]));
+			rows++;
+		}
+	}
+
+	args[0] = PointerGetDatum(construct_array(gone_funnels, i, TEXTOID, -1, false, TYPALIGN_INT));
+	args[1] = PointerGetDatum(construct_array(gone_weeks, i, DATEOID, 4, true, TYPALIGN_INT));
+	if (SPI_execute_with_args("DELETE FROM ritual.funnel_steps s"
+							  " USING unnest($1, $2) AS c(funnel, cohort_week)"
+							  " WHERE s.funnel = c.funnel AND s.cohort_week = c.cohort_week",
+							  2, (Oid[]) {TEXTARRAYOID, DATEARRAYOID}, args, NULL, false, 0)
+		!= SPI_OK_DELETE)
+		elog(ERROR, "could not write ritual.funnel_steps");
+	if (rows == 0)
+		return;
+	for (int c = 0; c < 8; c++)
+	{
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+		int			dims[1] = {(int) rows};
+		int			lbs[1] = {1};
+
+		get_typlenbyvalalign(types[c], &typlen, &typbyval, &typalign);
+		args[c] = PointerGetDatum(construct_md_array(columns[c], nulls[c], 1, dims, lbs,
+													 types[c], typlen, typbyval, typalign));
+	}
+	if (SPI_execute_with_args("INSERT INTO ritual.funnel_steps"
+							  " SELECT f, w, s, t, u, p1, pp, m, 'incomplete'"
+							  " FROM unnest($1, $2, $3, $4, $5, $6, $7, $8)"
+							  " AS c(f, w, s, t, u, p1, pp, m)",
+							  8, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not write ritual.funnel_steps");
 }

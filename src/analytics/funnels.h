@@ -11,6 +11,7 @@
 #define RITUAL_FUNNELS_H
 
 #include "datatype/timestamp.h"
+#include "utils/date.h"
 #include "executor/tuptable.h"
 
 #include "analytics/bulk_insert.h"
@@ -24,6 +25,7 @@ typedef struct Funnel
 	Datum		name;			/* text */
 	int			steps;
 	int			step_types[FUNNEL_MAX_STEPS];	/* catalogue ids */
+	Datum		step_names[FUNNEL_MAX_STEPS];	/* text */
 	Datum		window;			/* interval */
 } Funnel;
 
@@ -56,5 +58,16 @@ extern void funnel_row_set(BulkTable *table, TupleTableSlot *slot, const Funnel 
 						   int64 user_id, const FunnelProgress *progress);
 extern int	funnel_row_read(const FunnelSet *set, TupleTableSlot *slot, const int *attnums,
 							FunnelProgress *progress);
+
+/* the rows of funnel_steps of some entry cohorts, counted from their users' ways */
+typedef struct FunnelCells FunnelCells;
+
+extern FunnelCells *funnel_cells_create(const FunnelSet *set, MemoryContext context);
+extern DateADT funnel_cohort(Timestamp entered_at);
+extern void funnel_cells_cohort(FunnelCells *cells, int funnel, DateADT cohort_week);
+extern int	funnel_cells_count(FunnelCells *cells);
+extern void funnel_cells_list(FunnelCells *cells, int *funnels, DateADT *weeks);
+extern void funnel_cells_add(FunnelCells *cells, int funnel, const FunnelProgress *progress);
+extern void funnel_cells_write(FunnelCells *cells);
 
 #endif							/* RITUAL_FUNNELS_H */

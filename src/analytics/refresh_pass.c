@@ -50,8 +50,8 @@
  * counts goes to activity_counts itself (user_activity.c).  A walked user's
  * way through each funnel (funnels.c) is taken up where the first change
  * comes, from their row of funnel_users, unless it ended before; a way that
- * changes is written back, and its entries, old and new, go to
- * _ritual_funnel_changes, whose cohorts update_reports counts again.
+ * changes is written back, and the rows of funnel_steps of its cohorts,
+ * before and after, are counted again at the end.
  * Memory is a batch of rows, the row waiting for its next type, the counts
  * of one day by type, a user's days and a count per day reported.
  *
@@ -150,10 +150,6 @@ static const ColumnSpec window_columns[] = {
 
 static const ColumnSpec week_columns[] = {
 	{"user_id", INT8OID}, {"week", INT4OID}, {"cohort_week", DATEOID}, {"gained", BOOLOID}
-};
-
-static const ColumnSpec funnel_change_columns[] = {
-	{"funnel", TEXTOID}, {"entered_at", TIMESTAMPOID}
 };
 
 static const ColumnSpec last_week_columns[] = {
@@ -287,14 +283,19 @@ typedef struct RefreshPass
 	 */
 	FunnelSet	funnels;
 	BulkTable	funnel_users;
-	BulkTable	funnel_changes; /* the entries of the rows changed, old and new */
-	IndexScanDesc funnel_scan;
+	IndexScanDesc funnel_scan;	/* through its primary key, by user */
+	IndexScanDesc entry_scan;	/* through its index by funnel and entry */
+	Relation	entry_index;
 	TupleTableSlot *funnel_slot;
+	HTAB	   *open_ways;		/* OpenWay: the rows whose window may be open */
+	HTAB	   *changed_ways;	/* OpenWay: the rows written again, as now */
+	FunnelCells *cells;			/* the cohorts whose funnel_steps change */
 	bool	   *has_stored;		/* per funnel */
 	FunnelProgress *stored;
 	ItemPointerData *stored_tid;
 	bool	   *following;
 	FunnelProgress *progress;
+	bool	   *seen_before;	/* per type: a clean event before the first change has it */
 
 	/*
 	 * The user's signup and cohort, for their weeks since signup; a user
@@ -914,39 +915,182 @@ walk_included(RefreshPass *pass)
 }
 
 /*
- * The walked user's ways through the funnels: their stored rows, and from
- * each, what they had reached before the first change (steps by events
- * before it, in the order of time and event_id; an event above 'base' is
- * in the work, so after it).  A way that was whole, or whose window closed,
- * before the first change stays as it is; the others the walk follows
- * again from there, with the clean events from the first change on.
+ * A stored row of funnel_users, by user and funnel: those whose window may
+ * still be open at the first changes (read once, at the start), and those
+ * the pass changes (as they are now).
+ */
+typedef struct WayKey
+{
+	int64		user_id;
+	int32		funnel;
+	int32		pad;			/* zero: the key is hashed as bytes */
+} WayKey;
+
+typedef struct OpenWay
+{
+	WayKey		key;
+	FunnelProgress progress;
+	ItemPointerData tid;
+} OpenWay;
+
+static HTAB *
+ways_create(const char *name, MemoryContext context)
+{
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(WayKey);
+	ctl.entrysize = sizeof(OpenWay);
+	ctl.hcxt = context;
+	return hash_create(name, 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+static OpenWay *
+way_entry(HTAB *ways, int64 user_id, int funnel, HASHACTION action)
+{
+	WayKey		key;
+
+	memset(&key, 0, sizeof(key));
+	key.user_id = user_id;
+	key.funnel = funnel;
+	return hash_search(ways, &key, action, NULL);
+}
+
+/*
+ * Start a read of funnel_users by funnel and entry: the rows of 'funnel'
+ * entered from 'from' (unless from_start) and before 'to' (unless to_end).
+ */
+static void
+read_entries(RefreshPass *pass, int funnel, bool from_start, Timestamp from, bool to_end,
+			 Timestamp to)
+{
+	ScanKeyData keys[3];
+
+	/* (a scan takes as many keys as it began with: the open ends are infinities) */
+	if (from_start)
+		TIMESTAMP_NOBEGIN(from);
+	if (to_end)
+		TIMESTAMP_NOEND(to);
+	ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   pass->entry_index->rd_indcollation[0], F_TEXTEQ,
+						   pass->funnels.funnels[funnel].name);
+	ScanKeyInit(&keys[1], 2, BTGreaterEqualStrategyNumber, F_TIMESTAMP_GE,
+				TimestampGetDatum(from));
+	ScanKeyInit(&keys[2], 2, to_end ? BTLessEqualStrategyNumber : BTLessStrategyNumber,
+				to_end ? F_TIMESTAMP_LE : F_TIMESTAMP_LT, TimestampGetDatum(to));
+	index_rescan(pass->entry_scan, keys, 3, NULL, 0);
+}
+
+/* The next row of that read, with its user and way; false at the end. */
+static bool
+next_entry(RefreshPass *pass, int64 *user_id, FunnelProgress *progress)
+{
+	bool		isnull;
+	Datum		user;
+
+	if (!index_getnext_slot(pass->entry_scan, ForwardScanDirection, pass->funnel_slot))
+		return false;
+	if ((++pass->reads & 1023) == 0)
+		CHECK_FOR_INTERRUPTS();
+	user = slot_getattr(pass->funnel_slot, pass->funnel_users.attnums[0] + 1, &isnull);
+	if (isnull)
+		elog(ERROR, "ritual.funnel_users has a row without a user");
+	*user_id = DatumGetInt64(user);
+	(void) funnel_row_read(&pass->funnels, pass->funnel_slot, pass->funnel_users.attnums,
+						   progress);
+	return true;
+}
+
+/*
+ * The ways whose window may be open at a first change, all at once: a
+ * first change comes no earlier than 'first_work', so a way entered before
+ * it by more than its window (a month counted as 31 days) had closed, and
+ * needs no read of its own.
+ */
+static void
+read_open_ways(RefreshPass *pass, Timestamp first_work)
+{
+	MemoryContext old = MemoryContextSwitchTo(pass->scan_context);
+
+	for (int f = 0; f < pass->funnels.count; f++)
+	{
+		Interval   *window = DatumGetIntervalP(pass->funnels.funnels[f].window);
+		int64		longest = (int64) window->month * 31 * USECS_PER_DAY +
+			(int64) window->day * USECS_PER_DAY + window->time;
+		Timestamp	from = 0;
+		bool		from_start = TIMESTAMP_NOT_FINITE(first_work) ||
+			pg_sub_s64_overflow(first_work, longest, &from) || from < MIN_TIMESTAMP;
+		int64		user_id;
+		FunnelProgress progress;
+
+		read_entries(pass, f, from_start, from, true, 0);
+		while (next_entry(pass, &user_id, &progress))
+		{
+			OpenWay    *way = way_entry(pass->open_ways, user_id, f, HASH_ENTER);
+
+			way->progress = progress;
+			ItemPointerCopy(&pass->funnel_slot->tts_tid, &way->tid);
+		}
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The walked user's ways through the funnels, once the read back to the
+ * anchor is done: their stored rows, and from each, what they had reached
+ * before the first change (steps by events before it, in the order of time
+ * and event_id; an event above 'base' is in the work, so after it).  A way
+ * that was whole, or whose window closed, before the first change stays as
+ * it is; the others the walk follows again from there, with the clean
+ * events from the first change on.  A way not among the open ones was
+ * closed if the user has a clean event of step 1 before the first change
+ * (they entered, long enough ago); else their rows are read.
  */
 static void
 start_funnels(RefreshPass *pass)
 {
-	ScanKeyData key;
-	MemoryContext old;
+	bool		read = false;
 
-	if (pass->funnels.count == 0)
-		return;
-	memset(pass->has_stored, 0, sizeof(bool) * pass->funnels.count);
-	old = MemoryContextSwitchTo(pass->scan_context);
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(pass->place.user_id));
-	index_rescan(pass->funnel_scan, &key, 1, NULL, 0);
-	while (index_getnext_slot(pass->funnel_scan, ForwardScanDirection, pass->funnel_slot))
+	for (int f = 0; f < pass->funnels.count; f++)
 	{
-		FunnelProgress stored;
-		int			f = funnel_row_read(&pass->funnels, pass->funnel_slot,
-										pass->funnel_users.attnums, &stored);
+		OpenWay    *way = way_entry(pass->open_ways, pass->place.user_id, f, HASH_FIND);
+		int			entry_type = pass->funnels.funnels[f].step_types[0];
 
-		/* (a funnel no longer in the catalogue: the digest made this a full build) */
-		if (f < 0)
-			continue;
-		pass->has_stored[f] = true;
-		pass->stored[f] = stored;
-		ItemPointerCopy(&pass->funnel_slot->tts_tid, &pass->stored_tid[f]);
+		pass->has_stored[f] = way != NULL;
+		pass->following[f] = true;
+		if (way != NULL)
+		{
+			pass->stored[f] = way->progress;
+			ItemPointerCopy(&way->tid, &pass->stored_tid[f]);
+		}
+		else if (entry_type >= 0 && pass->seen_before[entry_type])
+			pass->following[f] = false;
+		else if (!read)
+		{
+			ScanKeyData key;
+			MemoryContext old = MemoryContextSwitchTo(pass->scan_context);
+
+			read = true;
+			ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ,
+						Int64GetDatum(pass->place.user_id));
+			index_rescan(pass->funnel_scan, &key, 1, NULL, 0);
+			while (index_getnext_slot(pass->funnel_scan, ForwardScanDirection,
+									  pass->funnel_slot))
+			{
+				FunnelProgress stored;
+				int			g = funnel_row_read(&pass->funnels, pass->funnel_slot,
+												pass->funnel_users.attnums, &stored);
+
+				/* (those found open, and a funnel no longer in the catalogue: skipped) */
+				if (g < 0 || !pass->following[g] || pass->has_stored[g] ||
+					way_entry(pass->open_ways, pass->place.user_id, g, HASH_FIND) != NULL)
+					continue;
+				pass->has_stored[g] = true;
+				pass->stored[g] = stored;
+				ItemPointerCopy(&pass->funnel_slot->tts_tid, &pass->stored_tid[g]);
+			}
+			MemoryContextSwitchTo(old);
+		}
 	}
-	MemoryContextSwitchTo(old);
 
 	for (int f = 0; f < pass->funnels.count; f++)
 	{
@@ -954,8 +1098,7 @@ start_funnels(RefreshPass *pass)
 		FunnelProgress *progress = &pass->progress[f];
 
 		progress->reached = 0;
-		pass->following[f] = true;
-		if (!pass->has_stored[f])
+		if (!pass->following[f] || !pass->has_stored[f])
 			continue;
 		*progress = *stored;
 		progress->reached = 0;
@@ -971,20 +1114,10 @@ start_funnels(RefreshPass *pass)
 	}
 }
 
-/* An entry whose cohort's funnel_steps change, into _ritual_funnel_changes. */
-static void
-write_funnel_change(RefreshPass *pass, int funnel, Timestamp entered_at)
-{
-	TupleTableSlot *slot = bulk_next_slot(&pass->funnel_changes);
-
-	bulk_set(&pass->funnel_changes, slot, 0, pass->funnels.funnels[funnel].name, false);
-	bulk_set(&pass->funnel_changes, slot, 1, TimestampGetDatum(entered_at), false);
-	bulk_store(&pass->funnel_changes, slot, 48, true);
-}
-
 /*
  * The ways followed again, into funnel_users where they differ from the
- * stored ones, and the entries of both into _ritual_funnel_changes.
+ * stored ones; their cohorts, before and after, are counted again at the
+ * end (count_changed_cohorts).
  */
 static void
 close_funnels(RefreshPass *pass)
@@ -999,13 +1132,14 @@ close_funnels(RefreshPass *pass)
 			(!pass->has_stored[f] && progress->reached == 0))
 			continue;
 		if (pass->has_stored[f])
-			write_funnel_change(pass, f, pass->stored[f].times[0]);
+			funnel_cells_cohort(pass->cells, f, funnel_cohort(pass->stored[f].times[0]));
+		way_entry(pass->changed_ways, pass->place.user_id, f, HASH_ENTER)->progress = *progress;
 		if (progress->reached == 0)
 		{
 			bulk_delete(&pass->funnel_users, &pass->stored_tid[f]);
 			continue;
 		}
-		write_funnel_change(pass, f, progress->times[0]);
+		funnel_cells_cohort(pass->cells, f, funnel_cohort(progress->times[0]));
 		slot = bulk_next_slot(&pass->funnel_users);
 		funnel_row_set(&pass->funnel_users, slot, &pass->funnels.funnels[f], pass->place.user_id,
 					   progress);
@@ -1014,6 +1148,43 @@ close_funnels(RefreshPass *pass)
 		else
 			bulk_store(&pass->funnel_users, slot, 64 + 16 * progress->reached, true);
 	}
+}
+
+/*
+ * The rows of funnel_steps of the cohorts whose ways changed, counted
+ * again: the stored rows of each cohort (as they were: the pass's own
+ * writes are not visible to its read) but those of the ways changed, and
+ * the changed ways as they are now.
+ */
+static void
+count_changed_cohorts(RefreshPass *pass)
+{
+	HASH_SEQ_STATUS status;
+	OpenWay    *way;
+	int			count = funnel_cells_count(pass->cells);
+	int		   *funnels = palloc(sizeof(int) * Max(count, 1));
+	DateADT    *weeks = palloc(sizeof(DateADT) * Max(count, 1));
+	MemoryContext old;
+
+	funnel_cells_list(pass->cells, funnels, weeks);
+	old = MemoryContextSwitchTo(pass->scan_context);
+	for (int c = 0; c < count; c++)
+	{
+		Timestamp	from = (Timestamp) weeks[c] * USECS_PER_DAY;
+		int64		user_id;
+		FunnelProgress progress;
+
+		read_entries(pass, funnels[c], false, from, false, from + 7 * USECS_PER_DAY);
+		while (next_entry(pass, &user_id, &progress))
+			if (way_entry(pass->changed_ways, user_id, funnels[c], HASH_FIND) == NULL)
+				funnel_cells_add(pass->cells, funnels[c], &progress);
+	}
+	hash_seq_init(&status, pass->changed_ways);
+	while ((way = hash_seq_search(&status)) != NULL)
+		if (way->progress.reached > 0)
+			funnel_cells_add(pass->cells, way->key.funnel, &way->progress);
+	MemoryContextSwitchTo(old);
+	funnel_cells_write(pass->cells);
 }
 
 /*
@@ -1044,7 +1215,8 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 	pass->after_change = false;
 	pass->old_after_change = false;
 	pass->sessions_cleared = false;
-	start_funnels(pass);
+	if (pass->funnels.count > 0)
+		memset(pass->seen_before, 0, sizeof(bool) * Max(pass->catalogue.count, 1));
 
 	/*
 	 * From the user's last event back: new events usually come after every
@@ -1070,6 +1242,8 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 			pass->has_day_before = true;
 			pass->day_before = day;
 		}
+		if (pass->funnels.count > 0)
+			pass->seen_before[event.type] = true;
 		if (!anchored)
 		{
 			anchor = event;
@@ -1108,6 +1282,8 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 		pass->old_session_end = anchor.time;
 	}
 	pass->first_session = anchored ? anchor.session : 1;
+
+	start_funnels(pass);
 
 	pass->has_included = false;
 	if (pass->after_change)
@@ -1617,6 +1793,7 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	Datum		result[2];
 	bool		result_nulls[2] = {false, false};
 	bool		new_rows_apart;
+	Timestamp	first_work;
 	char	   *query;
 
 	memset(&pass, 0, sizeof(pass));
@@ -1626,6 +1803,7 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	new_rows_apart = PG_GETARG_BOOL(3);
 	pass.first_reported = PG_GETARG_DATEADT(4);
 	pass.last_reported = PG_GETARG_DATEADT(5);
+	first_work = PG_GETARG_TIMESTAMP(6);
 
 	pass_context = AllocSetContextCreate(CurrentMemoryContext, "ritual refresh pass",
 										 ALLOCSET_DEFAULT_SIZES);
@@ -1651,6 +1829,10 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	pass.stored_tid = palloc0(sizeof(ItemPointerData) * Max(pass.funnels.count, 1));
 	pass.following = palloc0(sizeof(bool) * Max(pass.funnels.count, 1));
 	pass.progress = palloc0(sizeof(FunnelProgress) * Max(pass.funnels.count, 1));
+	pass.seen_before = palloc0(sizeof(bool) * Max(pass.catalogue.count, 1));
+	pass.open_ways = ways_create("ritual open funnel ways", pass_context);
+	pass.changed_ways = ways_create("ritual changed funnel ways", pass_context);
+	pass.cells = funnel_cells_create(&pass.funnels, pass_context);
 	pass.old_n = palloc0(sizeof(int64) * Max(pass.catalogue.count, 1));
 	pass.new_n = palloc0(sizeof(int64) * Max(pass.catalogue.count, 1));
 	pass.day_types = palloc(sizeof(int) * Max(pass.catalogue.count, 1));
@@ -1670,9 +1852,7 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 			{&pass.windows, "_ritual_window_changes", window_columns, lengthof(window_columns)},
 			{&pass.weeks, "_ritual_week_changes", week_columns, lengthof(week_columns)},
 			{&pass.last_weeks, "_ritual_last_weeks", last_week_columns,
-			lengthof(last_week_columns)},
-			{&pass.funnel_changes, "_ritual_funnel_changes", funnel_change_columns,
-			lengthof(funnel_change_columns)}
+			lengthof(last_week_columns)}
 		};
 
 		for (int i = 0; i < (int) lengthof(scratch); i++)
@@ -1714,10 +1894,24 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 					  funnel_user_columns, lengthof(funnel_user_columns));
 	funnel_index = open_primary_key(&pass.funnel_users, "user_id, funnel", 1,
 									&pass.funnel_scan, &pass.funnel_slot);
+	{
+		int			entry_columns[2] = {pass.funnel_users.attnums[1],
+		pass.funnel_users.attnums[2]};
+
+		pass.entry_index = open_index_on(pass.funnel_users.rel, entry_columns, 2);
+		if (pass.entry_index == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("ritual.funnel_users has no index on (funnel, entered_at)"),
+					 errhint("A refresh finds the ways of a funnel by their entry through it: CREATE INDEX ON ritual.funnel_users (funnel, entered_at).")));
+		pass.entry_scan = index_beginscan(pass.funnel_users.rel, pass.entry_index,
+										  GetActiveSnapshot(), 3, 0);
+	}
 	pass.slot = table_slot_create(pass.events, NULL);
 	pass.anchor_slot = MakeSingleTupleTableSlot(RelationGetDescr(pass.events),
 												&TTSOpsHeapTuple);
 	MemoryContextSwitchTo(old);
+	read_open_ways(&pass, first_work);
 
 	query = psprintf("SELECT w.user_id, w.event_date, w.event_id, w.old_event_id,"
 					 "       w.source_line, w.old_flags, w.in_new_key, u.signup_date,"
@@ -1761,9 +1955,12 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	ExecDropSingleTupleTableSlot(pass.session_slot);
 	index_close(session_index, AccessShareLock);
 	bulk_close(&pass.sessions);
+	count_changed_cohorts(&pass);
 	index_endscan(pass.funnel_scan);
+	index_endscan(pass.entry_scan);
 	ExecDropSingleTupleTableSlot(pass.funnel_slot);
 	index_close(funnel_index, AccessShareLock);
+	index_close(pass.entry_index, AccessShareLock);
 	bulk_close(&pass.funnel_users);
 	bulk_close(&pass.enriched);
 	flag_counts_finish(pass.flagged);
@@ -1775,7 +1972,6 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	activity_counts_write(pass.activity, true);
 	bulk_close(&pass.weeks);
 	bulk_close(&pass.last_weeks);
-	bulk_close(&pass.funnel_changes);
 	SPI_finish();
 	MemoryContextDelete(pass_context);
 	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)

@@ -31,6 +31,7 @@
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 
+#include "analytics/analytics.h"
 #include "analytics/user_activity.h"
 
 typedef enum ActivityKind
@@ -86,17 +87,6 @@ activity_add(HTAB *counts, ActivityKind kind, DateADT period, int days, int user
 	count->users += users;
 }
 
-/* The Sunday that starts the week of a (finite) day: 2000-01-01, day 0, was a Saturday. */
-static DateADT
-week_start(DateADT day)
-{
-	int32		dow = (int32) (((int64) day + 6) % 7);
-
-	if (dow < 0)
-		dow += 7;
-	return day - dow;
-}
-
 static DateADT
 month_start(DateADT day)
 {
@@ -115,7 +105,7 @@ month_start(DateADT day)
 DateADT
 activity_days_from(DateADT first)
 {
-	return Min(week_start(first) - 7, month_start(first));
+	return Min(ritual_week_start(first) - 7, month_start(first));
 }
 
 /*
@@ -126,7 +116,7 @@ static void
 count_days(HTAB *counts, const ActiveDay *days, int count, bool after, DateADT first,
 		   bool active_earlier, int users)
 {
-	DateADT		first_week = week_start(first);
+	DateADT		first_week = ritual_week_start(first);
 	DateADT		first_month = month_start(first);
 	bool		has_week = false;
 	DateADT		last_week = 0;
@@ -143,7 +133,7 @@ count_days(HTAB *counts, const ActiveDay *days, int count, bool after, DateADT f
 			i++;
 			continue;
 		}
-		week = week_start(days[i].day);
+		week = ritual_week_start(days[i].day);
 		for (; i < count && days[i].day < week + 7; i++)
 			active += after ? days[i].after : days[i].before;
 		if (has_week && last_week + 7 < week && last_week + 7 >= first_week)

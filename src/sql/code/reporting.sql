@@ -732,20 +732,22 @@ COMMENT ON FUNCTION ritual.build_event_tables(timestamp, interval, boolean) IS
  * their sessions from the first that changes on to sessions, and what they
  * change to the scratch tables _ritual_transition_changes, _ritual_changes,
  * _ritual_window_changes (DAU, WAU, MAU, events and sessions by day, for
- * the days from first_reported to last_reported), _ritual_week_changes,
- * _ritual_last_weeks and _ritual_funnel_changes, which update_reports made,
- * and _ritual_flag_counts; it moves activity_counts and funnel_users itself;
+ * the days from first_reported to last_reported), _ritual_week_changes and
+ * _ritual_last_weeks, which update_reports made, and _ritual_flag_counts;
+ * it moves activity_counts, funnel_users and funnel_steps itself (the ways
+ * entered before first_work by more than their window need no read);
  * it returns the included events it wrote again and the sessions written
  * less those deleted.  The rules are the full build's pass's.
  */
 CREATE OR REPLACE FUNCTION ritual.recompute_events(reference timestamp, session_gap interval,
                                                    base bigint, new_rows_apart boolean,
                                                    first_reported date, last_reported date,
+                                                   first_work timestamp,
                                                    OUT recomputed bigint, OUT sessions bigint)
 AS 'MODULE_PATHNAME', 'ritual_recompute_events'
 LANGUAGE C VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION ritual.recompute_events(timestamp, interval, bigint, boolean, date, date) IS
+COMMENT ON FUNCTION ritual.recompute_events(timestamp, interval, bigint, boolean, date, date, timestamp) IS
   'internal to refresh_reports: computes the work of a refresh again, with the clean events it affects, into its scratch tables';
 
 /*
@@ -887,8 +889,7 @@ BEGIN
                                        '_ritual_last_weeks',
                                        '_ritual_retained', '_ritual_dq',
                                        '_ritual_series', '_ritual_judged',
-                                       '_ritual_day_counts', '_ritual_flag_counts',
-                                       '_ritual_funnel_changes', '_ritual_funnel_cohorts'])
+                                       '_ritual_day_counts', '_ritual_flag_counts'])
     LOOP
         IF to_regclass('pg_temp.' || scratch) IS NOT NULL THEN
             EXECUTE format('DROP TABLE pg_temp.%I', scratch);
@@ -955,9 +956,6 @@ BEGIN
            r.country, r.platform
       FROM per_user u JOIN first_row r USING (user_id),
            LATERAL (SELECT ritual.profile_flags(u.signup_date, u.conflicting) AS flags) f;
-
-    -- the entries of the funnel ways a refresh changes (src/analytics/refresh_pass.c)
-    CREATE TEMP TABLE _ritual_funnel_changes (funnel text, entered_at timestamp) ON COMMIT DROP;
 
     IF incremental THEN
         -- the days with clean events before, which the spikes were judged over
@@ -1096,7 +1094,12 @@ BEGIN
         SELECT * INTO recomputed, session_changes
           FROM ritual.recompute_events(reference, session_gap, base, new_rows_apart,
                                        coalesce(old_first, 'infinity'),
-                                       coalesce(old_last, '-infinity'));
+                                       coalesce(old_last, '-infinity'),
+                                       -- no change comes earlier than the work's first row
+                                       coalesce(least((SELECT min(event_date) FROM _ritual_work),
+                                                      (SELECT min(event_date) FROM _ritual_new_events
+                                                        WHERE new_rows_apart)),
+                                                'infinity'));
 
         -- transitions, by difference
         INSERT INTO ritual.event_transitions AS t
@@ -1324,7 +1327,16 @@ BEGIN
                 THEN 'complete' ELSE 'incomplete' END
       FROM cells;
 
-    PERFORM ritual.write_funnel_steps(NOT incremental, last_clean);
+    -- the passes wrote funnel_steps (src/analytics/funnels.c); a cohort is
+    -- complete once its windows all end within the data
+    UPDATE ritual.funnel_steps s
+       SET cohort_status = CASE WHEN s.cohort_week + 6 + f.conversion_window <= last_clean
+                                THEN 'complete' ELSE 'incomplete' END
+      FROM ritual.funnels f
+     WHERE f.funnel = s.funnel
+       AND s.cohort_status IS DISTINCT FROM
+           CASE WHEN s.cohort_week + 6 + f.conversion_window <= last_clean
+                THEN 'complete' ELSE 'incomplete' END;
 
     -- spikes and drop-offs of the daily series (a few thousand rows), over
     -- the days with events: the signups before the first or after the last
@@ -1467,64 +1479,6 @@ COMMENT ON FUNCTION ritual.update_reports(text, text, timestamp, interval, doubl
   'internal to build_reports and refresh_reports: brings every reporting table up to date with the raw rows not yet included (all of them after emptying everything when not incremental)';
 
 /*
- * Funnels: the rows of funnel_steps of the entry cohorts (per funnel, the
- * Sunday week of the entry) whose users' ways changed, made again from
- * funnel_users (every cohort in a full build): the users at each step,
- * their shares, the median time from the step before.  A refresh's pass
- * lists in _ritual_funnel_changes the entries of the rows it changed, old
- * and new; each cohort is read through the index of funnel_users by funnel
- * and entry.  Then each cohort's status, which moves with the last day.
- */
-CREATE OR REPLACE FUNCTION ritual.write_funnel_steps(every_cohort boolean, last_day date)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-    CREATE TEMP TABLE _ritual_funnel_cohorts ON COMMIT DROP AS
-    SELECT DISTINCT funnel, entered_at::date - extract(dow FROM entered_at)::int AS cohort_week
-      FROM (SELECT funnel, entered_at FROM _ritual_funnel_changes WHERE NOT every_cohort
-            UNION ALL
-            SELECT funnel, entered_at FROM ritual.funnel_users WHERE every_cohort) e;
-    DELETE FROM ritual.funnel_steps s USING _ritual_funnel_cohorts c
-     WHERE s.funnel = c.funnel AND s.cohort_week = c.cohort_week;
-
-    INSERT INTO ritual.funnel_steps
-    WITH cells AS (
-        SELECT c.funnel, c.cohort_week, s.step::integer AS step, s.event_type,
-               count(*) FILTER (WHERE u.steps_reached >= s.step) AS users,
-               percentile_cont(0.5) WITHIN GROUP (
-                   ORDER BY extract(epoch FROM u.step_times[s.step] - u.step_times[s.step - 1])::double precision)
-                   FILTER (WHERE s.step > 1 AND u.steps_reached >= s.step) AS median_seconds
-          FROM _ritual_funnel_cohorts c
-          JOIN ritual.funnels f USING (funnel)
-          JOIN LATERAL (SELECT u.steps_reached, u.step_times FROM ritual.funnel_users u
-                         WHERE u.funnel = c.funnel AND u.entered_at >= c.cohort_week
-                           AND u.entered_at < c.cohort_week + 7) u ON true
-         CROSS JOIN LATERAL unnest(f.steps) WITH ORDINALITY AS s(event_type, step)
-         GROUP BY c.funnel, c.cohort_week, s.step, s.event_type
-    )
-    SELECT funnel, cohort_week, step, event_type, users,
-           users::double precision / nullif(first_value(users) OVER w, 0),
-           CASE WHEN step > 1 THEN users::double precision / nullif(lag(users) OVER w, 0) END,
-           median_seconds, 'incomplete'
-      FROM cells
-    WINDOW w AS (PARTITION BY funnel, cohort_week ORDER BY step);
-
-    UPDATE ritual.funnel_steps s
-       SET cohort_status = CASE WHEN s.cohort_week + 6 + f.conversion_window <= last_day
-                                THEN 'complete' ELSE 'incomplete' END
-      FROM ritual.funnels f
-     WHERE f.funnel = s.funnel
-       AND s.cohort_status IS DISTINCT FROM
-           CASE WHEN s.cohort_week + 6 + f.conversion_window <= last_day
-                THEN 'complete' ELSE 'incomplete' END;
-END
-$fn$;
-COMMENT ON FUNCTION ritual.write_funnel_steps(boolean, date) IS
-  'internal to build_reports and refresh_reports: makes again the rows of funnel_steps of the cohorts whose users changed (every cohort with every_cohort)';
-
-/*
  * Statistics of a build's scratch table, for the joins that read it next:
  * from a sample of 3,000 rows, not the 30,000 of the default target, which
  * took 6% of a refresh (the planner needs the size and the common values,
@@ -1645,9 +1599,8 @@ REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision, date),
     ritual.drop_indexes(regclass), ritual.build_events(timestamp, interval, boolean),
     ritual.copy_new_events(text),
     ritual.build_event_tables(timestamp, interval, boolean),
-    ritual.recompute_events(timestamp, interval, bigint, boolean, date, date),
+    ritual.recompute_events(timestamp, interval, bigint, boolean, date, date, timestamp),
     ritual.update_reports(text, text, timestamp, interval, double precision, boolean),
-    ritual.write_funnel_steps(boolean, date),
     ritual.has_columns(regclass, text[]), ritual.require_columns(regclass, text[]),
     ritual.analyze_scratch(regclass, text[])
   FROM PUBLIC;
