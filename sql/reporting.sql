@@ -606,6 +606,38 @@ SELECT user_id, entered_at, steps_reached, step_times, step_event_ids
 SELECT cohort_week, step, event_type, users, pct_of_first, pct_of_previous,
        median_seconds_from_previous, cohort_status
   FROM ritual.funnel_steps WHERE funnel = 'quick' ORDER BY cohort_week, step;
+-- a refresh takes the ways up where new rows come: five rows arrive late
+-- (in a file of their own), among them u1's last step, u2's second and
+-- third, an entry of u3 earlier than the one included, and u5
+CREATE TABLE quick_part AS SELECT * FROM quick_events WHERE source_line NOT IN (3, 6, 7, 8, 14);
+SELECT count(*) AS reports
+  FROM ritual.build_reports('quick_part', 'quick_profiles', reference_time => '2024-03-25');
+SELECT user_id, steps_reached, step_event_ids FROM ritual.funnel_users
+ WHERE funnel = 'quick' ORDER BY user_id;
+INSERT INTO quick_part
+SELECT user_id, event_type, event_date, 'f.csv', row_number() OVER (ORDER BY source_line)
+  FROM quick_events WHERE source_line IN (3, 6, 7, 8, 14);
+SELECT count(*) AS reports
+  FROM ritual.refresh_reports('quick_part', 'quick_profiles', reference_time => '2024-03-25');
+SELECT kind, new_events FROM ritual.report_builds ORDER BY built_at DESC LIMIT 1;
+CREATE TEMP TABLE quick_refreshed AS
+SELECT 'funnel_users' AS t, to_jsonb(u) AS r FROM ritual.funnel_users u
+UNION ALL SELECT 'funnel_steps', to_jsonb(s) FROM ritual.funnel_steps s;
+SELECT count(*) AS reports
+  FROM ritual.build_reports('quick_part', 'quick_profiles', reference_time => '2024-03-25');
+SELECT count(*) AS rows,
+       (SELECT count(*) FROM ((TABLE quick_refreshed EXCEPT ALL
+                               (SELECT 'funnel_users', to_jsonb(u) FROM ritual.funnel_users u
+                                UNION ALL SELECT 'funnel_steps', to_jsonb(s) FROM ritual.funnel_steps s))
+                              UNION ALL
+                              ((SELECT 'funnel_users', to_jsonb(u) FROM ritual.funnel_users u
+                                UNION ALL SELECT 'funnel_steps', to_jsonb(s) FROM ritual.funnel_steps s)
+                               EXCEPT ALL TABLE quick_refreshed)) d) AS differences_from_a_build
+  FROM quick_refreshed;
+SELECT user_id, steps_reached, step_event_ids FROM ritual.funnel_users
+ WHERE funnel = 'quick' ORDER BY user_id;
+DROP TABLE quick_part;
+
 -- a step the catalogue does not know stops the build, named
 UPDATE ritual.funnels SET steps = ARRAY['app_opened', 'ritual_finished'] WHERE funnel = 'quick';
 SELECT count(*) FROM ritual.build_reports('quick_events', 'quick_profiles');
