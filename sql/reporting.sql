@@ -12,6 +12,10 @@
 \set spikes_events :spikes '/user_events.csv'
 \set spikes_profiles :spikes '/user_profiles.csv'
 \set spikes_manifest :spikes '/manifest.json'
+\set segments :datadir '/segments'
+\set segments_events :segments '/user_events.csv'
+\set segments_profiles :segments '/user_profiles.csv'
+\set segments_manifest :segments '/manifest.json'
 SET client_min_messages = warning;
 
 -- the reporting tables and columns Looker Studio reads have plain types
@@ -510,6 +514,61 @@ SELECT (SELECT count(*) FROM reference_z) AS judged_days,
        count(*) FILTER (WHERE abs(s.z - r.z) > 1e-9 * greatest(1, abs(r.z))) AS different
   FROM reference_z r LEFT JOIN ritual.spikes s USING (series, day);
 DROP TABLE reference_series, reference_scores, reference_z;
+
+--
+-- segments that behave apart: the generator's --segment-effects makes
+-- android users complete fewer of the rituals they start, and users in
+-- Brazil churn three times as fast; a funnel of one session (an hour)
+-- and the weeks since signup find both, as the manifest says
+--
+SELECT ritual.create_raw_tables(:'segments_events', :'segments_profiles', replace => true);
+SELECT pg_read_file(:'segments_manifest')::jsonb AS segments_manifest \gset
+INSERT INTO ritual.funnels (funnel, steps, conversion_window)
+VALUES ('first_ritual', ARRAY['app_opened', 'ritual_started', 'ritual_completed'], '1 hour');
+SELECT count(*) AS reports FROM ritual.build_reports(
+  reference_time => (:'segments_manifest'::jsonb ->> 'reference_time')::timestamp);
+-- rituals completed within the hour of their start, per platform: the
+-- slow platform's share is the manifest's chance (roughly), the others'
+-- theirs, and the slow platform is the lowest
+WITH per_platform AS (
+    SELECT u.platform, count(*) FILTER (WHERE f.steps_reached >= 2) AS started,
+           count(*) FILTER (WHERE f.steps_reached >= 3) AS completed
+      FROM ritual.funnel_users f JOIN ritual.users u USING (user_id)
+     WHERE f.funnel = 'first_ritual' AND u.platform IS NOT NULL
+     GROUP BY u.platform HAVING count(*) FILTER (WHERE f.steps_reached >= 2) >= 200
+), truth AS (
+    SELECT :'segments_manifest'::jsonb -> 'segment_effects' -> 'ritual_completion' AS t
+)
+SELECT p.platform, p.platform = t ->> 'platform' AS slow_in_manifest,
+       abs(p.completed::float8 / p.started
+           - CASE WHEN p.platform = t ->> 'platform' THEN (t ->> 'chance')::float8
+                  ELSE (t ->> 'others')::float8 END) < 0.05 AS near_the_manifest,
+       p.completed::float8 / p.started = min(p.completed::float8 / p.started) OVER () AS lowest
+  FROM per_platform p, truth ORDER BY p.platform;
+-- users still coming in week 8 after signup or later, per country (of
+-- those with at least 100 users whose week 8 has ended): the fast-churning
+-- country is the lowest, well below the others
+WITH per_country AS (
+    SELECT u.country, count(*) AS users,
+           count(*) FILTER (WHERE EXISTS (SELECT FROM ritual.user_weeks w
+                                           WHERE w.user_id = u.user_id AND w.week_number >= 8))
+               AS retained
+      FROM ritual.users u
+     WHERE u.country IS NOT NULL
+       AND u.cohort_week + 55 <= (SELECT max(day) FROM ritual.user_days)
+     GROUP BY u.country HAVING count(*) >= 100
+), ranked AS (
+    SELECT country, retained::float8 / users AS share,
+           rank() OVER (ORDER BY retained::float8 / users) AS rank,
+           (SELECT sum(retained)::float8 / sum(users) FROM per_country o
+             WHERE o.country <> c.country) AS others
+      FROM per_country c
+)
+SELECT country, country = :'segments_manifest'::jsonb -> 'segment_effects'
+                                  -> 'weekly_churn' ->> 'country' AS fast_churn_in_manifest,
+       share < others - 0.1 AS well_below_the_others
+  FROM ranked WHERE rank = 1;
+DELETE FROM ritual.funnels WHERE funnel = 'first_ritual';
 
 --
 -- the days of the daily table: from the first day with a clean event or a

@@ -60,6 +60,11 @@ bash tests/make_lake.sh "$RITUAL_TESTDATA"
 src/generator/ritual-generate --out "$RITUAL_TESTDATA/spikes" --users 3000 \
     --days 150 --spike-days 2 --drop-days 2 --seed 11 >/dev/null
 chmod -R a+rX "$RITUAL_TESTDATA/spikes"
+# and one whose segments behave apart: android users complete fewer rituals,
+# users in Brazil churn faster (its manifest says so)
+src/generator/ritual-generate --out "$RITUAL_TESTDATA/segments" --users 3000 \
+    --days 150 --seed 11 --segment-effects >/dev/null
+chmod -R a+rX "$RITUAL_TESTDATA/segments"
 export RITUAL_TESTDATA
 
 passed=0

@@ -83,6 +83,7 @@ typedef struct GeneratorConfig
 	int64_t		reference_time; /* seconds from 1970 */
 	bool		reference_given;
 	int			jobs;			/* threads; never changes the output */
+	bool		segment_effects;	/* model.h: segments that behave apart */
 } GeneratorConfig;
 
 #endif							/* RITUAL_GENERATOR_H */

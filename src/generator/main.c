@@ -88,6 +88,10 @@ print_help(void)
 		   "  --spike-days N         days with about 3 times the activity (default 0)\n"
 		   "  --drop-days N          days with about 0.3 times the activity (default 0);\n"
 		   "                         injected days are from day 85 on, 8 days apart\n"
+		   "  --segment-effects      segments that behave apart, for breakdowns to find:\n"
+		   "                         android users complete fewer rituals they start, users\n"
+		   "                         in Brazil churn three times as fast (the manifest says\n"
+		   "                         so); without it, no segment differs\n"
 		   "  --reference-time 'YYYY-MM-DD HH:MM:SS'\n"
 		   "                         later events are future_event (default: midnight\n"
 		   "                         after the last day; no simulated event is later)\n"
@@ -311,6 +315,8 @@ parse_arguments(GeneratorConfig *config, int argc, char **argv)
 		}
 		else if (strcmp(name, "--no-anomalies") == 0)
 			config->no_anomalies = true;
+		else if (strcmp(name, "--segment-effects") == 0)
+			config->segment_effects = true;
 		else if (strcmp(name, "--spike-days") == 0)
 			config->spike_days = (int) parse_count(name, value, 0, MAX_INJECTED_DAYS);
 		else if (strcmp(name, "--drop-days") == 0)

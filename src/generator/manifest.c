@@ -150,6 +150,8 @@ manifest_write(const char *path, const Model *model, const RunSummary *run)
 	fprintf(file, "    \"reference_time_given\": %s,\n",
 			config->reference_given ? "true" : "false");
 	fprintf(file, "    \"no_anomalies\": %s,\n", config->no_anomalies ? "true" : "false");
+	if (config->segment_effects)
+		fprintf(file, "    \"segment_effects\": true,\n");
 	fprintf(file, "    \"anomaly_rates\": {\n");
 	for (int k = 0; k < ANOMALY_KIND_COUNT; k++)
 	{
@@ -168,6 +170,15 @@ manifest_write(const char *path, const Model *model, const RunSummary *run)
 	format_date_text(text, model->start_day + model->days - 1);
 	fprintf(file, "\"last_day\": \"%s\", \"days\": %d},\n", text, model->days);
 	fprintf(file, "  \"activity_scale\": %.6f,\n", model->activity_scale);
+	if (config->segment_effects)
+	{
+		/* the truth breakdowns by platform and country should find */
+		fprintf(file, "  \"segment_effects\": {\"ritual_completion\": "
+				"{\"platform\": \"%s\", \"chance\": %.2f, \"others\": %.2f}, "
+				"\"weekly_churn\": {\"country\": \"%s\", \"rate\": %.2f, \"others\": %.2f}},\n",
+				model_platforms[SLOW_PLATFORM], SLOW_PLATFORM_COMPLETION, RITUAL_COMPLETION,
+				model_countries[FAST_CHURN_COUNTRY], FAST_CHURN_PER_WEEK, CHURN_PER_WEEK);
+	}
 
 	fprintf(file, "  \"event_types\": [");
 	for (int t = 0; t < CATALOGUE_TYPE_COUNT; t++)

@@ -29,7 +29,6 @@
 #define BASE_DAILY_ACTIVITY 0.55
 #define ENGAGEMENT_SIGMA 0.8
 #define ONE_AND_DONE_SHARE 0.12
-#define CHURN_PER_WEEK 0.04
 /* Expected sessions on an active day beyond the first. */
 #define EXTRA_SESSIONS 0.35
 #define MAX_ACTIVE_CHANCE 0.95
@@ -123,7 +122,9 @@ model_user_traits(const Model *model, int64_t user_id, UserTraits *traits)
 	Prng		prng;
 	double		u1,
 				u2,
-				normal;
+				normal,
+				u;
+	bool		one_and_done;
 
 	prng_seed(&prng, model->config->seed, STREAM_TRAITS, (uint64_t) user_id);
 	(void) prng_next(&prng);	/* the signup jitter, used by model_build */
@@ -137,22 +138,25 @@ model_user_traits(const Model *model, int64_t user_id, UserTraits *traits)
 	traits->engagement = exp(ENGAGEMENT_SIGMA * normal -
 							 ENGAGEMENT_SIGMA * ENGAGEMENT_SIGMA / 2);
 
-	if (prng_uniform(&prng) < ONE_AND_DONE_SHARE)
-	{
-		traits->churn_week = 0;
-		(void) prng_next(&prng);
-	}
-	else
-	{
-		double		u = 1.0 - prng_uniform(&prng);
-		double		weeks = floor(log(u) / log(1.0 - CHURN_PER_WEEK)) + 1;
-
-		traits->churn_week = weeks > 100000 ? 100000 : (int32_t) weeks;
-	}
+	/* (the draws in the order they always had: the churn's rate may need the country) */
+	one_and_done = prng_uniform(&prng) < ONE_AND_DONE_SHARE;
+	u = 1.0 - prng_uniform(&prng);
 	traits->country = (uint8_t) weighted_pick(&prng, country_weights,
 											  COUNT_OF(country_weights));
 	traits->platform = (uint8_t) weighted_pick(&prng, platform_weights,
 											   COUNT_OF(platform_weights));
+	if (one_and_done)
+		traits->churn_week = 0;
+	else
+	{
+		double		rate = model->config->segment_effects &&
+			traits->country == FAST_CHURN_COUNTRY ? FAST_CHURN_PER_WEEK : CHURN_PER_WEEK;
+		double		weeks = floor(log(u) / log(1.0 - rate)) + 1;
+
+		traits->churn_week = weeks > 100000 ? 100000 : (int32_t) weeks;
+	}
+	traits->completion = model->config->segment_effects &&
+		traits->platform == SLOW_PLATFORM ? SLOW_PLATFORM_COMPLETION : RITUAL_COMPLETION;
 }
 
 static void
@@ -190,8 +194,8 @@ sim_event_list_free(SimEventList *list)
  * the time of its last event.
  */
 static int64_t
-simulate_session(Prng *prng, int64_t start, int age_days, bool *subscribed,
-				 int64_t end_time, SimEventList *list)
+simulate_session(Prng *prng, int64_t start, int age_days, double completion,
+				 bool *subscribed, int64_t end_time, SimEventList *list)
 {
 	int64_t		t = start;
 	int64_t		last = start;
@@ -213,7 +217,7 @@ simulate_session(Prng *prng, int64_t start, int age_days, bool *subscribed,
 		for (int r = 0; r < rituals; r++)
 		{
 			ADD_AFTER(20, 180, EVENT_RITUAL_STARTED);
-			if (prng_uniform(prng) < 0.86)
+			if (prng_uniform(prng) < completion)
 			{
 				/* a ritual takes 3 to 15 minutes */
 				ADD_AFTER(180, 900, EVENT_RITUAL_COMPLETED);
@@ -332,8 +336,8 @@ model_simulate_user(const Model *model, int64_t user_id, const UserTraits *trait
 				start = last_event + MIN_SESSION_GAP + prng_between(&prng, 0, 2700);
 			if (start >= model->end_time)
 				break;
-			last_event = simulate_session(&prng, start, age, &subscribed,
-										  model->end_time, list);
+			last_event = simulate_session(&prng, start, age, traits->completion,
+										  &subscribed, model->end_time, list);
 		}
 	}
 }
@@ -356,8 +360,8 @@ estimate_events_per_session(bool signup_day)
 	{
 		/* later, most active users have subscribed or never will */
 		subscribed = signup_day ? false : (s % 4) != 0;
-		simulate_session(&prng, 0, signup_day ? 0 : 1 + s % 28, &subscribed,
-						 INT64_MAX, &list);
+		simulate_session(&prng, 0, signup_day ? 0 : 1 + s % 28, RITUAL_COMPLETION,
+						 &subscribed, INT64_MAX, &list);
 	}
 	events = list.count;
 	sim_event_list_free(&list);

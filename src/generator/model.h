@@ -52,6 +52,7 @@ typedef struct UserTraits
 	int32_t		churn_week;		/* no visit from this week after signup on */
 	uint8_t		country;		/* index in model_countries */
 	uint8_t		platform;		/* index in model_platforms */
+	double		completion;		/* chance to complete a ritual started */
 } UserTraits;
 
 typedef struct Model
@@ -75,6 +76,19 @@ typedef struct Model
 
 extern const char *const model_countries[];
 extern const char *const model_platforms[];
+
+/*
+ * Segments that behave apart with --segment-effects (the manifest says
+ * so): users of one platform complete fewer of the rituals they start,
+ * users of one country churn faster.  Without it every segment behaves
+ * alike, and the output is as it was before the option.
+ */
+#define RITUAL_COMPLETION 0.86
+#define SLOW_PLATFORM 1			/* android */
+#define SLOW_PLATFORM_COMPLETION 0.60
+#define CHURN_PER_WEEK 0.04
+#define FAST_CHURN_COUNTRY 2	/* BR */
+#define FAST_CHURN_PER_WEEK 0.12
 
 /*
  * Build the model of a configuration: spike and drop-off days, signups, and
