@@ -93,5 +93,6 @@ extern int32 ritual_week_number(int64 event_day, int64 signup_day, WeekMode mode
 extern text *ritual_flag_names_text(int32 flags);
 extern INT128 ritual_session_gap_usecs(Interval *gap);
 extern bool ritual_session_breaks(Timestamp last, Timestamp t, INT128 gap);
+extern double ritual_median(double *values, int64 n);
 
 #endif							/* RITUAL_ANALYTICS_H */

@@ -336,25 +336,6 @@ funnel_cells_add(FunnelCells *cells, int funnel, const FunnelProgress *progress)
 	}
 }
 
-static int
-compare_doubles(const void *a, const void *b)
-{
-	double		x = *(const double *) a;
-	double		y = *(const double *) b;
-
-	return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/* The median as percentile_cont(0.5) takes it: the mean of the two middle values of an even count. */
-static double
-median(double *values, int64 count)
-{
-	qsort(values, count, sizeof(double), compare_doubles);
-	if (count % 2 == 1)
-		return values[count / 2];
-	return values[count / 2 - 1] + (values[count / 2] - values[count / 2 - 1]) / 2;
-}
-
 /*
  * The counted cohorts' rows of funnel_steps, written in place of theirs:
  * every step of a cohort with entrants (0 users where nobody reached it);
@@ -408,7 +389,7 @@ funnel_cells_write(FunnelCells *cells)
 				columns[6][rows] = Float8GetDatum((double) entry->users[s] / entry->users[s - 1]);
 			nulls[7][rows] = s == 0 || entry->users[s] == 0;
 			if (!nulls[7][rows])
-				columns[7][rows] = Float8GetDatum(median(entry->seconds[s], entry->users[s]));
+				columns[7][rows] = Float8GetDatum(ritual_median(entry->seconds[s], entry->users[s]));
 			rows++;
 		}
 	}

@@ -33,6 +33,7 @@
 #include "utils/memutils.h"
 
 #include "ritual.h"
+#include "analytics/analytics.h"
 #include "analytics/bulk_insert.h"
 #include "analytics/event_rows.h"
 
@@ -78,13 +79,13 @@ compare_doubles(const void *a, const void *b)
 	return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/* percentile_cont(0.5) of the n values, sorted here */
-static double
-median(double *values, int n)
+/* percentile_cont(0.5) of the n values (n > 0), sorted here; the funnels' medians too */
+double
+ritual_median(double *values, int64 n)
 {
 	double		position = 0.5 * (n - 1);
-	int			low = (int) floor(position);
-	int			high = (int) ceil(position);
+	int64		low = (int64) floor(position);
+	int64		high = (int64) ceil(position);
 
 	qsort(values, n, sizeof(double), compare_doubles);
 	if (low == high)
@@ -178,10 +179,10 @@ judge_series(Series *series, DateADT judge_from, BulkTable *judged, double *wind
 				if (series->days[k].has_score)
 					window[n++] = series->days[k].score;
 			}
-			m = median(window, n);
+			m = ritual_median(window, n);
 			for (int k = 0; k < n; k++)
 				spread[k] = fabs(window[k] - m);
-			mad = median(spread, n);
+			mad = ritual_median(spread, n);
 			z = (d->score - m) / Max(Max(1.4826 * mad, 0.1), 1 / sqrt(d->expected + 1));
 			has_z = true;
 		}
