@@ -65,7 +65,8 @@ BEGIN
                                  'daily_activity', 'daily_event_types', 'retention_cohorts',
                                  'event_transitions', 'spikes', 'spike_coverage', 'data_quality',
                                  'weekly_lifecycle', 'weekly_stickiness', 'monthly_stickiness',
-                                 'activity_counts', 'funnel_steps', 'funnel_users'])
+                                 'activity_counts', 'funnel_steps', 'funnel_users',
+                                 'session_paths', 'path_counts', 'user_paths'])
     LOOP
         EXECUTE format('DROP TABLE IF EXISTS snap_%1$s; CREATE TEMP TABLE snap_%1$s AS SELECT * FROM ritual.%1$s', t);
     END LOOP;
@@ -80,7 +81,8 @@ BEGIN
                                  'daily_activity', 'daily_event_types', 'retention_cohorts',
                                  'event_transitions', 'spikes', 'spike_coverage', 'data_quality',
                                  'weekly_lifecycle', 'weekly_stickiness', 'monthly_stickiness',
-                                 'activity_counts', 'funnel_steps', 'funnel_users'])
+                                 'activity_counts', 'funnel_steps', 'funnel_users',
+                                 'session_paths', 'path_counts', 'user_paths'])
     LOOP
         EXECUTE format('SELECT count(*) FROM ritual.%s', t) INTO n;
         EXECUTE format('SELECT count(*) FROM ((SELECT * FROM ritual.%1$s EXCEPT ALL SELECT * FROM snap_%1$s)

@@ -302,6 +302,31 @@ SELECT count(*) AS months,
            AS not_adding_up
   FROM (SELECT month, sum(users) AS users FROM ritual.monthly_stickiness GROUP BY month) s;
 
+-- session paths, from their definition: a session's first three clean
+-- types in order (ties by provenance), repeats kept; per path its sessions,
+-- its distinct users, its share of all sessions
+CREATE TEMP TABLE ref_paths AS
+WITH per_session AS (
+    SELECT user_id, session_number,
+           string_agg(event_type, ' > ' ORDER BY event_date, event_id) AS path
+      FROM (SELECT c.*, row_number() OVER (PARTITION BY user_id, session_number
+                                           ORDER BY event_date, event_id) AS n
+              FROM ref_clean c) e
+     WHERE n <= 3 GROUP BY 1, 2
+)
+SELECT path, count(*) AS sessions, count(DISTINCT user_id) AS users,
+       count(*)::float8 / sum(count(*)) OVER () AS share
+  FROM per_session GROUP BY path;
+SELECT count(*) AS paths,
+       count(*) FILTER (WHERE p.path IS NULL OR r.path IS NULL OR p.sessions <> r.sessions
+                          OR p.users <> r.users OR abs(p.share - r.share) > 1e-12
+                          OR p.path <> concat_ws(' > ', p.step_1, p.step_2, p.step_3))
+           AS path_differences,
+       sum(p.sessions) = (SELECT count(*) FROM ritual.sessions) AS every_session
+  FROM ritual.session_paths p FULL JOIN ref_paths r USING (path);
+SELECT path, sessions, users, round(share::numeric, 3) AS share
+  FROM ritual.session_paths ORDER BY sessions DESC, path LIMIT 3;
+
 -- funnels, from their definition: a user enters on their first clean
 -- event of step 1; each next step is their first clean event of its type
 -- after the step before (ties at one time: later provenance), no later
@@ -662,6 +687,8 @@ SELECT count(*) AS reports
   FROM ritual.build_reports('quick_events', 'quick_profiles', reference_time => '2024-03-25');
 SELECT user_id, entered_at, steps_reached, step_times, step_event_ids
   FROM ritual.funnel_users WHERE funnel = 'quick' ORDER BY user_id;
+-- (their sessions' paths: one event alone, repeats kept)
+SELECT path, step_1, step_2, step_3, sessions, users, share FROM ritual.session_paths ORDER BY path;
 SELECT cohort_week, step, event_type, users, pct_of_first, pct_of_previous,
        median_seconds_from_previous, cohort_status
   FROM ritual.funnel_steps WHERE funnel = 'quick' ORDER BY cohort_week, step;
@@ -823,7 +850,10 @@ SELECT (SELECT count(*) FROM (SELECT user_id, event_day, count(*) FROM clean GRO
          AS user_weeks_unexpected,
        (SELECT count(*) FROM (SELECT user_id, session_number, min(event_date), max(event_date),
                                      extract(epoch FROM max(event_date) - min(event_date))::float8,
-                                     count(*)::int
+                                     count(*)::int,
+                                     array_to_string((array_agg(event_type
+                                                                ORDER BY event_date, event_id))[1:3],
+                                                     ' > ')
                                 FROM clean GROUP BY 1, 2
                               EXCEPT ALL SELECT * FROM ritual.sessions) x) AS sessions_missing,
        (SELECT count(*) FROM ritual.sessions) AS sessions,

@@ -7,7 +7,9 @@
  *		  (user_days, user_weeks, sessions, event_transitions,
  *		  daily_event_types, the lifecycle and stickiness counts of
  *		  activity_counts, each user's way through the funnels,
- *		  funnel_users, and funnel_steps) is counted on the way.
+ *		  funnel_users, and funnel_steps, the session paths' counts,
+ *		  path_counts, and each user's paths, user_paths) is counted on
+ *		  the way.
  *
  * In that order every per-user rule is a look at the rows just before:
  * a duplicate repeats a type at the same user and time, the previous clean
@@ -54,6 +56,7 @@
 #include "analytics/flag_counts.h"
 #include "analytics/event_rows.h"
 #include "analytics/funnels.h"
+#include "analytics/session_paths.h"
 #include "analytics/user_activity.h"
 
 PG_FUNCTION_INFO_V1(ritual_build_event_tables);
@@ -151,6 +154,9 @@ typedef struct EventPass
 	BulkTable	user_weeks;
 	BulkTable	sessions;
 	BulkTable	funnel_users;
+	BulkTable	user_paths;
+	PathCounts *paths;			/* sessions and users per path */
+	UserPaths	user_path_set;	/* the current user's paths */
 	FunnelSet	funnels;
 	FunnelProgress *progress;	/* the current user's, per funnel */
 	FunnelCells *cells;			/* funnel_steps, counted from them */
@@ -264,10 +270,19 @@ close_user_day(EventPass *pass)
 static void
 close_session(EventPass *pass)
 {
+	Datum		path;
+
 	if (pass->session.rows == 0)
 		return;
+	path = session_path(&pass->catalogue, &pass->session);
 	session_row_store(&pass->sessions, pass->place.user_id, pass->session.number, pass->session.start,
-					  pass->session.end, pass->session.rows);
+					  pass->session.end, pass->session.rows, path);
+	path_counts_add(pass->paths, path, 1, 0);
+	if (!user_paths_has(&pass->user_path_set, path))
+	{
+		user_paths_add(&pass->user_path_set, path);
+		path_counts_add(pass->paths, path, 0, 1);
+	}
 	pass->session.rows = 0;
 	pass->sessions_written++;
 	day_counts(pass->days, ritual_timestamp_date(pass->session.start))->sessions++;
@@ -299,6 +314,17 @@ close_user(EventPass *pass)
 		pass->progress[f].reached = 0;
 	}
 	close_session(pass);
+	if (pass->user_path_set.count > 0)
+	{
+		TupleTableSlot *slot = bulk_next_slot(&pass->user_paths);
+
+		bulk_set(&pass->user_paths, slot, 0, Int64GetDatum(pass->place.user_id), false);
+		bulk_set(&pass->user_paths, slot, 1, user_paths_array(&pass->user_path_set), false);
+		bulk_store(&pass->user_paths, slot, 64 * pass->user_path_set.count, true);
+		MemoryContextReset(pass->user_path_set.context);
+		pass->user_path_set.paths = NULL;
+		pass->user_path_set.count = pass->user_path_set.size = 0;
+	}
 	pass->last_clean_type = -1;
 	pass->session.number = 0;
 	pass->has_week = false;
@@ -321,7 +347,7 @@ count_clean_row(EventPass *pass, int type, Timestamp time, DateADT day, int32 we
 	ends = session_ends_before(&pass->session, time, pass->gap);
 	if (ends)
 		close_session(pass);
-	session_add(&pass->session, time, ends, pass->place.user_id);
+	session_add(&pass->session, time, ends, pass->place.user_id, type);
 
 	if (pass->day_rows > 0 && day != pass->day)
 		close_user_day(pass);
@@ -615,6 +641,11 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	pass.active_days = palloc(sizeof(ActiveDay) * pass.active_size);
 	pass.progress = palloc0(sizeof(FunnelProgress) * Max(pass.funnels.count, 1));
 	pass.cells = funnel_cells_create(&pass.funnels, pass_context);
+	pass.paths = path_counts_create(pass_context);
+	pass.user_path_set.context = AllocSetContextCreate(pass_context, "ritual paths of a user",
+													   ALLOCSET_SMALL_SIZES);
+	bulk_open(&pass.user_paths, table_named("ritual", "user_paths"), user_path_columns,
+			  lengthof(user_path_columns));
 	bulk_open(&pass.funnel_users, table_named("ritual", "funnel_users"), funnel_user_columns,
 			  lengthof(funnel_user_columns));
 	bulk_open(&pass.enriched, table_named("ritual", "enriched_events"), enriched_columns, EE_COLUMNS);
@@ -635,10 +666,12 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	bulk_close(&pass.user_weeks);
 	bulk_close(&pass.sessions);
 	bulk_close(&pass.funnel_users);
+	bulk_close(&pass.user_paths);
 	write_counts(&pass);
 	write_day_counts(&pass);
 	activity_counts_write(pass.activity, false);
 	funnel_cells_write(pass.cells);
+	path_counts_write(pass.paths, false);
 	flag_counts_finish(pass.flagged);
 
 	SPI_finish();

@@ -14,6 +14,7 @@
 
 #include "common/int.h"
 #include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -36,9 +37,10 @@ const ColumnSpec user_day_columns[3] = {
 	{"user_id", INT8OID}, {"day", DATEOID}, {"events", INT8OID}
 };
 
-const ColumnSpec session_columns[6] = {
+const ColumnSpec session_columns[7] = {
 	{"user_id", INT8OID}, {"session_number", INT8OID}, {"session_start", TIMESTAMPOID},
-	{"session_end", TIMESTAMPOID}, {"duration_seconds", FLOAT8OID}, {"events", INT4OID}
+	{"session_end", TIMESTAMPOID}, {"duration_seconds", FLOAT8OID}, {"events", INT4OID},
+	{"path", TEXTOID}
 };
 
 typedef struct CatalogueEntry
@@ -325,9 +327,9 @@ session_ends_before(const SessionState *session, Timestamp time, INT128 gap)
 	return session->number != 0 && ritual_session_breaks(session->end, time, gap);
 }
 
-/* Add a clean event at 'time', in a new session after an ended one. */
+/* Add a clean event of 'type' at 'time', in a new session after an ended one. */
 void
-session_add(SessionState *session, Timestamp time, bool new_session, int64 user_id)
+session_add(SessionState *session, Timestamp time, bool new_session, int64 user_id, int type)
 {
 	if (session->number == 0 || new_session)
 	{
@@ -342,13 +344,36 @@ session_add(SessionState *session, Timestamp time, bool new_session, int64 user_
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("a session of user %lld has more than %d events",
 						(long long) user_id, PG_INT32_MAX)));
+	if (session->rows < PATH_STEPS)
+		session->types[session->rows] = type;
 	session->rows++;
+}
+
+/*
+ * The session's path: its first PATH_STEPS types (fewer in a shorter
+ * session) joined by ' > ', as text in the current context.
+ */
+Datum
+session_path(const Catalogue *catalogue, const SessionState *session)
+{
+	StringInfoData path;
+
+	initStringInfo(&path);
+	for (int s = 0; s < Min(session->rows, PATH_STEPS); s++)
+	{
+		text	   *type = DatumGetTextPP(catalogue->types[session->types[s]]);
+
+		if (s > 0)
+			appendStringInfoString(&path, " > ");
+		appendBinaryStringInfo(&path, VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type));
+	}
+	return PointerGetDatum(cstring_to_text_with_len(path.data, path.len));
 }
 
 /* Write a session of 'events' clean events from 'start' to 'end'. */
 void
 session_row_store(BulkTable *sessions, int64 user_id, int64 number, Timestamp start,
-				  Timestamp end, int32 events)
+				  Timestamp end, int32 events, Datum path)
 {
 	TupleTableSlot *slot = bulk_next_slot(sessions);
 	int64		usecs;
@@ -364,5 +389,6 @@ session_row_store(BulkTable *sessions, int64 user_id, int64 number, Timestamp st
 	bulk_set(sessions, slot, 3, TimestampGetDatum(end), false);
 	bulk_set(sessions, slot, 4, Float8GetDatum((double) usecs / USECS_PER_SEC), false);
 	bulk_set(sessions, slot, 5, Int32GetDatum(events), false);
-	bulk_store(sessions, slot, 48, false);
+	bulk_set(sessions, slot, 6, path, false);
+	bulk_store(sessions, slot, 48 + VARSIZE_ANY(DatumGetPointer(path)), true);
 }

@@ -110,7 +110,7 @@ enum
 
 extern const ColumnSpec enriched_columns[EE_COLUMNS];
 extern const ColumnSpec user_day_columns[3];
-extern const ColumnSpec session_columns[6];
+extern const ColumnSpec session_columns[7];
 
 /* An event row as a pass reads it: the raw row and its user's profile. */
 typedef struct EventInput
@@ -166,6 +166,9 @@ extern void event_input_read(EventInput *row, HeapTuple tuple, TupleDesc desc,
 extern void read_sorted_rows(const char *query, const char *what, int batch_rows,
 							 SortedRowFunction each_row, SortedBatchFunction after_batch,
 							 void *pass, MemoryContext row_context);
+/* the event types of a session's path: its first ones */
+#define PATH_STEPS		3
+
 /* A user's session as a pass walks their clean events. */
 typedef struct SessionState
 {
@@ -173,15 +176,17 @@ typedef struct SessionState
 	Timestamp	start;
 	Timestamp	end;
 	int32		rows;
+	int			types[PATH_STEPS];	/* catalogue ids of its first rows */
 } SessionState;
 
 extern bool session_ends_before(const SessionState *session, Timestamp time, INT128 gap);
 extern void session_add(SessionState *session, Timestamp time, bool new_session,
-						int64 user_id);
+						int64 user_id, int type);
+extern Datum session_path(const Catalogue *catalogue, const SessionState *session);
 extern int32 event_row_values(const EventInput *in, bool known_type, bool duplicate,
 							  Timestamp reference, Datum no_flag_names,
 							  Datum *values, bool *isnull, Size *bytes);
 extern void session_row_store(BulkTable *sessions, int64 user_id, int64 number,
-							  Timestamp start, Timestamp end, int32 events);
+							  Timestamp start, Timestamp end, int32 events, Datum path);
 
 #endif							/* RITUAL_EVENT_ROWS_H */

@@ -85,6 +85,7 @@
 #include "analytics/event_rows.h"
 #include "analytics/flag_counts.h"
 #include "analytics/funnels.h"
+#include "analytics/session_paths.h"
 #include "analytics/user_activity.h"
 
 PG_FUNCTION_INFO_V1(ritual_recompute_events);
@@ -274,6 +275,21 @@ typedef struct RefreshPass
 	DateADT		last_reported;
 	HTAB	   *window_changes;
 	HTAB	   *activity;		/* lifecycle and stickiness (user_activity.c) */
+
+	/*
+	 * Session paths (session_paths.c): the paths of the walked user's
+	 * sessions deleted and written (distinct), their anchor's session's path
+	 * when the read back found its first rows, and their stored paths
+	 * (user_paths, read through its primary key when needed).
+	 */
+	PathCounts *paths;
+	BulkTable	user_paths;
+	IndexScanDesc user_path_scan;
+	TupleTableSlot *user_path_slot;
+	UserPaths	old_paths;
+	UserPaths	new_paths;
+	UserPaths	stored_paths;
+	Datum		anchor_path;	/* 0 when unknown */
 
 	/*
 	 * The funnels (funnels.c): a walked user's stored row of funnel_users
@@ -583,6 +599,7 @@ clear_sessions(RefreshPass *pass, int64 first)
 											   pass->session_slot);
 		bool		isnull;
 		Datum		start;
+		Datum		path;
 
 		if (!found)
 			break;
@@ -593,6 +610,12 @@ clear_sessions(RefreshPass *pass, int64 first)
 			elog(ERROR, "a session of user %lld has no start",
 				 (long long) pass->place.user_id);
 		count_session(pass, DatumGetTimestamp(start), -1);
+		path = slot_getattr(pass->session_slot, pass->sessions.attnums[6] + 1, &isnull);
+		if (isnull)
+			elog(ERROR, "a session of user %lld has no path", (long long) pass->place.user_id);
+		path_counts_add(pass->paths, path, -1, 0);
+		if (!user_paths_has(&pass->old_paths, path))
+			user_paths_add(&pass->old_paths, path);
 		bulk_delete(&pass->sessions, &pass->session_slot->tts_tid);
 	}
 	MemoryContextSwitchTo(old);
@@ -602,6 +625,8 @@ clear_sessions(RefreshPass *pass, int64 first)
 static void
 close_session(RefreshPass *pass)
 {
+	Datum		path;
+
 	if (pass->session.rows == 0)
 		return;
 	if (pass->anchored && pass->session.number == pass->anchor_session &&
@@ -627,9 +652,13 @@ close_session(RefreshPass *pass)
 			clear_sessions(pass, pass->session.number);
 		pass->sessions_cleared = true;
 	}
+	path = session_path(&pass->catalogue, &pass->session);
 	session_row_store(&pass->sessions, pass->place.user_id, pass->session.number,
-					  pass->session.start, pass->session.end, pass->session.rows);
+					  pass->session.start, pass->session.end, pass->session.rows, path);
 	count_session(pass, pass->session.start, 1);
+	path_counts_add(pass->paths, path, 1, 0);
+	if (!user_paths_has(&pass->new_paths, path))
+		user_paths_add(&pass->new_paths, path);
 	pass->session.rows = 0;
 }
 
@@ -657,7 +686,7 @@ walk_clean_row(RefreshPass *pass, int type, Timestamp time, Datum *values, bool 
 	ends = session_ends_before(&pass->session, time, pass->gap);
 	if (ends)
 		close_session(pass);
-	session_add(&pass->session, time, ends, pass->place.user_id);
+	session_add(&pass->session, time, ends, pass->place.user_id, type);
 	emit_waiting(pass, type);
 	/* the anchor comes before the first change: the funnels have it */
 	if (!keep_prev)
@@ -738,15 +767,16 @@ open_user_index(Relation events, const int *attnums)
 }
 
 /*
- * The primary key of 'table', a reporting table whose first two columns,
- * 'keys', are its key (user_days, sessions, funnel_users), with a read of it
- * by its first 'scan_keys' columns begun into '*scan' and '*slot'.
+ * The primary key of 'table', a reporting table whose first 'key_columns'
+ * columns, 'keys', are its key (user_days, sessions, funnel_users,
+ * user_paths), with a read of it by its first 'scan_keys' columns begun into
+ * '*scan' and '*slot'.
  */
 static Relation
-open_primary_key(BulkTable *table, const char *keys, int scan_keys, IndexScanDesc *scan,
-				 TupleTableSlot **slot)
+open_primary_key(BulkTable *table, const char *keys, int key_columns, int scan_keys,
+				 IndexScanDesc *scan, TupleTableSlot **slot)
 {
-	Relation	index = open_index_on(table->rel, table->attnums, 2);
+	Relation	index = open_index_on(table->rel, table->attnums, key_columns);
 	const char *name = quote_qualified_identifier("ritual", RelationGetRelationName(table->rel));
 
 	if (index == NULL)
@@ -1203,6 +1233,7 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 	bool		anchored = false;
 	Timestamp	session_start = 0;
 	int32		session_rows = 0;
+	int			session_types[PATH_STEPS];	/* its first rows', as read back */
 
 	pass->walking = true;
 	pass->first_time = time;
@@ -1215,6 +1246,7 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 	pass->after_change = false;
 	pass->old_after_change = false;
 	pass->sessions_cleared = false;
+	pass->anchor_path = (Datum) 0;
 	if (pass->funnels.count > 0)
 		memset(pass->seen_before, 0, sizeof(bool) * Max(pass->catalogue.count, 1));
 
@@ -1256,6 +1288,8 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 		{
 			session_start = event.time;
 			session_rows++;
+			memmove(&session_types[1], &session_types[0], sizeof(int) * (PATH_STEPS - 1));
+			session_types[0] = event.type;
 		}
 		if (day == first_day)
 			count_day(pass, day, event.type, true, true);
@@ -1275,6 +1309,15 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 					   &anchor, true);
 		pass->session.start = session_start;
 		pass->session.rows = session_rows;
+		memcpy(pass->session.types, session_types, sizeof(session_types));
+		/* (a session of fewer rows before the change may have had more after it) */
+		if (session_rows >= PATH_STEPS)
+		{
+			MemoryContext old = MemoryContextSwitchTo(pass->user_context);
+
+			pass->anchor_path = session_path(&pass->catalogue, &pass->session);
+			MemoryContextSwitchTo(old);
+		}
 		ExecClearTuple(pass->anchor_slot);
 		pass->anchored = true;
 		pass->anchor_session = anchor.session;
@@ -1497,6 +1540,137 @@ count_activity_changes(RefreshPass *pass)
 	activity_count_user(pass->activity, all, n + pass->active_count, first, earlier);
 }
 
+/* Whether a session of the user before the first written again has 'path'. */
+static bool
+unchanged_sessions_have(RefreshPass *pass, Datum path)
+{
+	ScanKeyData keys[2];
+	MemoryContext old = MemoryContextSwitchTo(pass->scan_context);
+	bool		found = false;
+
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ,
+				Int64GetDatum(pass->place.user_id));
+	ScanKeyInit(&keys[1], 2, BTLessStrategyNumber, F_INT8LT,
+				Int64GetDatum(pass->first_session));
+	index_rescan(pass->session_scan, keys, 2, NULL, 0);
+	while (!found &&
+		   index_getnext_slot(pass->session_scan, ForwardScanDirection, pass->session_slot))
+	{
+		bool		isnull;
+		Datum		stored = slot_getattr(pass->session_slot, pass->sessions.attnums[6] + 1,
+										  &isnull);
+		UserPaths	one = {CurrentMemoryContext, NULL, 0, 0};
+
+		if ((++pass->reads & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (isnull)
+			elog(ERROR, "a session of user %lld has no path", (long long) pass->place.user_id);
+		user_paths_add(&one, stored);
+		found = user_paths_has(&one, path);
+	}
+	MemoryContextSwitchTo(old);
+	return found;
+}
+
+/* The user's row of user_paths, into stored_paths; false when there is none. */
+static bool
+read_user_paths(RefreshPass *pass, ItemPointer tid)
+{
+	ScanKeyData key;
+	MemoryContext old = MemoryContextSwitchTo(pass->scan_context);
+	bool		found;
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(pass->place.user_id));
+	index_rescan(pass->user_path_scan, &key, 1, NULL, 0);
+	found = index_getnext_slot(pass->user_path_scan, ForwardScanDirection, pass->user_path_slot);
+	MemoryContextSwitchTo(old);
+	if (found)
+	{
+		bool		isnull;
+		Datum		paths = slot_getattr(pass->user_path_slot, pass->user_paths.attnums[1] + 1,
+										 &isnull);
+
+		if (isnull)
+			elog(ERROR, "ritual.user_paths has a NULL row for user %lld",
+				 (long long) pass->place.user_id);
+		user_paths_read(&pass->stored_paths, paths);
+		ItemPointerCopy(&pass->user_path_slot->tts_tid, tid);
+	}
+	return found;
+}
+
+/*
+ * The paths of the walked user's deleted and written sessions: a path
+ * written and not deleted comes to the user (a user more for it) unless a
+ * session kept has it; one deleted and not written leaves them unless a
+ * session kept has it.  A session kept is one before the first written
+ * again: the anchor's, when its path is known and the session stayed, or
+ * one of those in user_paths (the user's paths before the refresh), read
+ * only when needed, and for a path deleted, their sessions.
+ */
+static void
+close_paths(RefreshPass *pass)
+{
+	bool		anchor_kept = pass->anchor_path != (Datum) 0 && pass->anchored &&
+		pass->first_session > pass->anchor_session;
+	bool		read = false;
+	bool		has_row = false;
+	bool		changed = false;
+	ItemPointerData tid;
+
+	for (int i = 0; i < pass->new_paths.count; i++)
+	{
+		Datum		path = PointerGetDatum(pass->new_paths.paths[i]);
+		UserPaths	anchor = {pass->user_context, NULL, 0, 0};
+
+		if (user_paths_has(&pass->old_paths, path))
+			continue;
+		if (anchor_kept)
+		{
+			user_paths_add(&anchor, pass->anchor_path);
+			if (user_paths_has(&anchor, path))
+				continue;
+		}
+		if (!read)
+			has_row = read_user_paths(pass, &tid), read = true;
+		if (user_paths_has(&pass->stored_paths, path))
+			continue;
+		user_paths_add(&pass->stored_paths, path);
+		path_counts_add(pass->paths, path, 0, 1);
+		changed = true;
+	}
+	for (int i = 0; i < pass->old_paths.count; i++)
+	{
+		Datum		path = PointerGetDatum(pass->old_paths.paths[i]);
+
+		if (user_paths_has(&pass->new_paths, path) || unchanged_sessions_have(pass, path))
+			continue;
+		if (!read)
+			has_row = read_user_paths(pass, &tid), read = true;
+		user_paths_remove(&pass->stored_paths, path);
+		path_counts_add(pass->paths, path, 0, -1);
+		changed = true;
+	}
+	if (!changed)
+		return;
+	if (pass->stored_paths.count == 0)
+	{
+		if (has_row)
+			bulk_delete(&pass->user_paths, &tid);
+	}
+	else
+	{
+		TupleTableSlot *slot = bulk_next_slot(&pass->user_paths);
+
+		bulk_set(&pass->user_paths, slot, 0, Int64GetDatum(pass->place.user_id), false);
+		bulk_set(&pass->user_paths, slot, 1, user_paths_array(&pass->stored_paths), false);
+		if (has_row)
+			bulk_update(&pass->user_paths, &tid, slot);
+		else
+			bulk_store(&pass->user_paths, slot, 64 * pass->stored_paths.count, true);
+	}
+}
+
 /* The end of the user's rows: the walk reads their included events to the end. */
 static void
 close_user(RefreshPass *pass)
@@ -1512,9 +1686,6 @@ close_user(RefreshPass *pass)
 		count_week_changes(pass);
 		count_activity_changes(pass);
 		close_funnels(pass);
-		MemoryContextReset(pass->user_context);
-		pass->active_days = NULL;
-		pass->active_count = pass->active_size = 0;
 		/*
 		 * With no session written, the stored ones from the first written
 		 * again on go all the same: there are some when events that were
@@ -1525,6 +1696,14 @@ close_user(RefreshPass *pass)
 			(pass->old_after_change ||
 			 (pass->anchored && pass->first_session == pass->anchor_session)))
 			clear_sessions(pass, pass->first_session);
+		close_paths(pass);
+		MemoryContextReset(pass->user_context);
+		pass->active_days = NULL;
+		pass->active_count = pass->active_size = 0;
+		pass->old_paths.paths = pass->new_paths.paths = pass->stored_paths.paths = NULL;
+		pass->old_paths.count = pass->new_paths.count = pass->stored_paths.count = 0;
+		pass->old_paths.size = pass->new_paths.size = pass->stored_paths.size = 0;
+		pass->anchor_path = (Datum) 0;
 	}
 	pass->walking = false;
 	pass->place.has_user = false;
@@ -1789,6 +1968,7 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	Relation	day_index;
 	Relation	session_index;
 	Relation	funnel_index;
+	Relation	user_path_index;
 	TupleDesc	result_desc;
 	Datum		result[2];
 	bool		result_nulls[2] = {false, false};
@@ -1869,6 +2049,9 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 										  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	pass.activity = activity_counts_create(pass_context);
+	pass.paths = path_counts_create(pass_context);
+	pass.old_paths.context = pass.new_paths.context = pass.stored_paths.context =
+		pass.user_context;
 	pass.events = table_open(table_named("ritual", "enriched_events"), AccessShareLock);
 	bulk_open_indexed(&pass.enriched, RelationGetRelid(pass.events), enriched_columns,
 					  EE_COLUMNS);
@@ -1884,15 +2067,19 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	}
 	bulk_open_indexed(&pass.user_days, table_named("ritual", "user_days"), user_day_columns,
 					  lengthof(user_day_columns));
-	day_index = open_primary_key(&pass.user_days, "user_id, day", 2, &pass.day_scan,
+	day_index = open_primary_key(&pass.user_days, "user_id, day", 2, 2, &pass.day_scan,
 								 &pass.day_slot);
 	bulk_open_indexed(&pass.sessions, table_named("ritual", "sessions"), session_columns,
 					  lengthof(session_columns));
-	session_index = open_primary_key(&pass.sessions, "user_id, session_number", 2,
+	session_index = open_primary_key(&pass.sessions, "user_id, session_number", 2, 2,
 									 &pass.session_scan, &pass.session_slot);
+	bulk_open_indexed(&pass.user_paths, table_named("ritual", "user_paths"),
+					  user_path_columns, lengthof(user_path_columns));
+	user_path_index = open_primary_key(&pass.user_paths, "user_id", 1, 1,
+									   &pass.user_path_scan, &pass.user_path_slot);
 	bulk_open_indexed(&pass.funnel_users, table_named("ritual", "funnel_users"),
 					  funnel_user_columns, lengthof(funnel_user_columns));
-	funnel_index = open_primary_key(&pass.funnel_users, "user_id, funnel", 1,
+	funnel_index = open_primary_key(&pass.funnel_users, "user_id, funnel", 2, 1,
 									&pass.funnel_scan, &pass.funnel_slot);
 	{
 		int			entry_columns[2] = {pass.funnel_users.attnums[1],
@@ -1956,6 +2143,10 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	index_close(session_index, AccessShareLock);
 	bulk_close(&pass.sessions);
 	count_changed_cohorts(&pass);
+	index_endscan(pass.user_path_scan);
+	ExecDropSingleTupleTableSlot(pass.user_path_slot);
+	index_close(user_path_index, AccessShareLock);
+	bulk_close(&pass.user_paths);
 	index_endscan(pass.funnel_scan);
 	index_endscan(pass.entry_scan);
 	ExecDropSingleTupleTableSlot(pass.funnel_slot);
@@ -1970,6 +2161,7 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	write_window_changes(&pass);
 	bulk_close(&pass.windows);
 	activity_counts_write(pass.activity, true);
+	path_counts_write(pass.paths, true);
 	bulk_close(&pass.weeks);
 	bulk_close(&pass.last_weeks);
 	SPI_finish();

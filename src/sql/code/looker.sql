@@ -21,7 +21,7 @@ AS $$
       FROM unnest(ARRAY['ritual.daily_activity', 'ritual.daily_event_types',
                         'ritual.retention_cohorts', 'ritual.weekly_lifecycle',
                         'ritual.weekly_stickiness', 'ritual.monthly_stickiness',
-                        'ritual.funnel_steps',
+                        'ritual.funnel_steps', 'ritual.session_paths',
                         'ritual.event_transitions',
                         'ritual.spikes', 'ritual.spike_coverage',
                         'ritual.data_quality', 'ritual.sessions', 'ritual.users',

@@ -118,6 +118,29 @@ COMMENT ON COLUMN ritual.monthly_stickiness.users IS 'users with a clean event o
 COMMENT ON COLUMN ritual.monthly_stickiness.pct_of_active IS 'users / the month''s active users; NULL when it had none';
 COMMENT ON COLUMN ritual.monthly_stickiness.month_status IS '''complete'' when the month''s last day is on or before the last day with a clean event, else ''incomplete''';
 
+/*
+ * Session paths, from the counts the builds' passes keep
+ * (src/analytics/session_paths.c): each path with its steps, its sessions
+ * and users, and its share of all sessions.
+ */
+CREATE OR REPLACE VIEW ritual.session_paths AS
+SELECT path,
+       split_part(path, ' > ', 1) AS step_1,
+       nullif(split_part(path, ' > ', 2), '') AS step_2,
+       nullif(split_part(path, ' > ', 3), '') AS step_3,
+       sessions, users,
+       sessions::double precision / nullif(sum(sessions) OVER (), 0) AS share
+  FROM ritual.path_counts;
+COMMENT ON VIEW ritual.session_paths IS
+  'Each session path (a session''s first three clean event types, in order) with its sessions, its distinct users and its share of all sessions.';
+COMMENT ON COLUMN ritual.session_paths.path IS 'the types joined by '' > '', as sessions.path spells it';
+COMMENT ON COLUMN ritual.session_paths.step_1 IS 'the session''s first clean event type';
+COMMENT ON COLUMN ritual.session_paths.step_2 IS 'its second; NULL for a session of one event';
+COMMENT ON COLUMN ritual.session_paths.step_3 IS 'its third; NULL for a session of fewer than three events';
+COMMENT ON COLUMN ritual.session_paths.sessions IS 'sessions with the path';
+COMMENT ON COLUMN ritual.session_paths.users IS 'distinct users with at least one session with the path';
+COMMENT ON COLUMN ritual.session_paths.share IS 'sessions / all sessions';
+
 
 /*
  * The flag kinds, by bit, as rows.
@@ -274,6 +297,7 @@ AS $$
     UNION ALL SELECT 'weekly_stickiness', count(*) FROM ritual.weekly_stickiness
     UNION ALL SELECT 'monthly_stickiness', count(*) FROM ritual.monthly_stickiness
     UNION ALL SELECT 'funnel_steps', count(*) FROM ritual.funnel_steps
+    UNION ALL SELECT 'session_paths', count(*) FROM ritual.path_counts
     UNION ALL SELECT 'event_transitions', count(*) FROM ritual.event_transitions
     UNION ALL SELECT 'spikes', count(*) FROM ritual.spikes
     UNION ALL SELECT 'data_quality', count(*) FROM ritual.data_quality
@@ -657,6 +681,7 @@ AS $$
              ritual.retention_cohorts, ritual.event_transitions, ritual.spikes,
              ritual.spike_coverage, ritual.data_quality, ritual.funnel_steps,
              ritual.user_days, ritual.user_weeks, ritual.activity_counts, ritual.funnel_users,
+             ritual.path_counts, ritual.user_paths,
              ritual.refresh_watermarks, ritual.refresh_state;
 $$;
 COMMENT ON FUNCTION ritual.empty_reports() IS
@@ -772,7 +797,7 @@ DECLARE
 BEGIN
     again := ritual.drop_indexes('ritual.enriched_events') || ritual.drop_indexes('ritual.user_days')
              || ritual.drop_indexes('ritual.user_weeks') || ritual.drop_indexes('ritual.sessions')
-             || ritual.drop_indexes('ritual.funnel_users');
+             || ritual.drop_indexes('ritual.funnel_users') || ritual.drop_indexes('ritual.user_paths');
     SELECT * INTO events, clean_events, sessions
       FROM ritual.build_event_tables(reference, session_gap, numbered_as_read);
     FOREACH statement IN ARRAY again LOOP

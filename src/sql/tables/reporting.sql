@@ -99,6 +99,7 @@ CREATE TABLE ritual.sessions (
     session_end      timestamp NOT NULL,
     duration_seconds double precision NOT NULL,
     events           integer NOT NULL,
+    path             text NOT NULL,
     PRIMARY KEY (user_id, session_number)
 );
 CREATE INDEX ON ritual.sessions (session_start);
@@ -106,6 +107,7 @@ COMMENT ON TABLE ritual.sessions IS
   'Sessions: a user''s clean events with no gap longer than 30 minutes (by default).';
 COMMENT ON COLUMN ritual.sessions.duration_seconds IS 'session_end - session_start, in seconds';
 COMMENT ON COLUMN ritual.sessions.events IS 'clean events in the session';
+COMMENT ON COLUMN ritual.sessions.path IS 'the session''s first three clean event types, in order, joined by '' > '' (fewer in a shorter session)';
 
 CREATE TABLE ritual.daily_activity (
     day        date PRIMARY KEY,
@@ -376,6 +378,26 @@ COMMENT ON COLUMN ritual.funnel_steps.pct_of_first IS 'users / the cohort''s ent
 COMMENT ON COLUMN ritual.funnel_steps.pct_of_previous IS 'users / the users of the step before; NULL at step 1';
 COMMENT ON COLUMN ritual.funnel_steps.median_seconds_from_previous IS 'median seconds from the step before to this one, over the users who reached it; NULL at step 1';
 COMMENT ON COLUMN ritual.funnel_steps.cohort_status IS '''complete'' when the cohort week''s Saturday plus the conversion window is on or before the last day with a clean event, else ''incomplete''';
+-- Sessions and users per session path (the view session_paths reads it),
+-- and each user's distinct paths, kept up to date by the builds' passes.
+CREATE TABLE ritual.path_counts (
+    path     text PRIMARY KEY,
+    sessions bigint NOT NULL,
+    users    bigint NOT NULL
+);
+COMMENT ON TABLE ritual.path_counts IS
+  'Internal to the reporting layer, not a report: the sessions with each path and the distinct users with one, kept up to date by refresh_reports.';
+COMMENT ON COLUMN ritual.path_counts.path IS 'a session path, as sessions.path spells it';
+COMMENT ON COLUMN ritual.path_counts.sessions IS 'sessions with the path';
+COMMENT ON COLUMN ritual.path_counts.users IS 'distinct users with at least one session with the path';
+CREATE TABLE ritual.user_paths (
+    user_id bigint PRIMARY KEY,
+    paths   text[] NOT NULL
+);
+COMMENT ON TABLE ritual.user_paths IS
+  'Internal to the reporting layer, not a report: the distinct paths of each user''s sessions, kept up to date by refresh_reports.';
+COMMENT ON COLUMN ritual.user_paths.user_id IS 'a user with a session';
+COMMENT ON COLUMN ritual.user_paths.paths IS 'the distinct paths of the user''s sessions, in the order of their bytes';
 
 /*
  * The data-quality drill-down lists the flagged events of Looker's date

@@ -293,3 +293,46 @@ COMMENT ON COLUMN ritual.funnel_steps.pct_of_first IS 'users / the cohort''s ent
 COMMENT ON COLUMN ritual.funnel_steps.pct_of_previous IS 'users / the users of the step before; NULL at step 1';
 COMMENT ON COLUMN ritual.funnel_steps.median_seconds_from_previous IS 'median seconds from the step before to this one, over the users who reached it; NULL at step 1';
 COMMENT ON COLUMN ritual.funnel_steps.cohort_status IS '''complete'' when the cohort week''s Saturday plus the conversion window is on or before the last day with a clean event, else ''incomplete''';
+
+/*
+ * Session paths (issue 16): each session's first three clean types, the
+ * sessions and users per path, each user's paths, from the clean events
+ * of the installation's reports (by the definition in docs/metrics.md).
+ */
+ALTER TABLE ritual.sessions ADD COLUMN path text;
+UPDATE ritual.sessions s SET path = p.path
+  FROM (SELECT user_id, session_number,
+               string_agg(event_type, ' > ' ORDER BY event_date, event_id) AS path
+          FROM (SELECT user_id, session_number, event_type, event_date, event_id,
+                       row_number() OVER (PARTITION BY user_id, session_number
+                                          ORDER BY event_date, event_id) AS n
+                  FROM ritual.enriched_events WHERE flags = 0) e
+         WHERE n <= 3 GROUP BY user_id, session_number) p
+ WHERE p.user_id = s.user_id AND p.session_number = s.session_number;
+ALTER TABLE ritual.sessions ALTER COLUMN path SET NOT NULL;
+COMMENT ON COLUMN ritual.sessions.path IS 'the session''s first three clean event types, in order, joined by '' > '' (fewer in a shorter session)';
+-- Sessions and users per session path (the view session_paths reads it),
+-- and each user's distinct paths, kept up to date by the builds' passes.
+CREATE TABLE ritual.path_counts (
+    path     text PRIMARY KEY,
+    sessions bigint NOT NULL,
+    users    bigint NOT NULL
+);
+COMMENT ON TABLE ritual.path_counts IS
+  'Internal to the reporting layer, not a report: the sessions with each path and the distinct users with one, kept up to date by refresh_reports.';
+COMMENT ON COLUMN ritual.path_counts.path IS 'a session path, as sessions.path spells it';
+COMMENT ON COLUMN ritual.path_counts.sessions IS 'sessions with the path';
+COMMENT ON COLUMN ritual.path_counts.users IS 'distinct users with at least one session with the path';
+CREATE TABLE ritual.user_paths (
+    user_id bigint PRIMARY KEY,
+    paths   text[] NOT NULL
+);
+COMMENT ON TABLE ritual.user_paths IS
+  'Internal to the reporting layer, not a report: the distinct paths of each user''s sessions, kept up to date by refresh_reports.';
+COMMENT ON COLUMN ritual.user_paths.user_id IS 'a user with a session';
+COMMENT ON COLUMN ritual.user_paths.paths IS 'the distinct paths of the user''s sessions, in the order of their bytes';
+INSERT INTO ritual.path_counts
+SELECT path, count(*), count(DISTINCT user_id) FROM ritual.sessions GROUP BY path;
+INSERT INTO ritual.user_paths
+SELECT user_id, array_agg(DISTINCT path COLLATE "C" ORDER BY path COLLATE "C")
+  FROM ritual.sessions GROUP BY user_id;
