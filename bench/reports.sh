@@ -135,7 +135,8 @@ SQL
 reference_sql="(SELECT reference FROM bench_settings)"
 tables="users enriched_events clean_events sessions daily_activity daily_event_types
         retention_cohorts event_transitions spikes spike_coverage data_quality
-        weekly_lifecycle weekly_stickiness monthly_stickiness activity_counts"
+        weekly_lifecycle weekly_stickiness monthly_stickiness activity_counts
+        funnel_steps funnel_users session_paths path_counts user_paths"
 
 # one round of the refresh: a lake of its own, ingested, built, then the
 # last 1% ingested and refreshed (timed), then rebuilt (timed) and compared
@@ -237,7 +238,7 @@ sed -e 's/FROM \([a-z_]*\)/FROM ritual.\1/g' bench/reports_check.sql |
 echo
 if diff "$duck/ritual.out" "$duck/duckdb.out" >"$duck/check.diff"; then
     echo "DuckDB's tables and ritual's agree: rows of every table, DAU/WAU/MAU of every day," \
-         "sessions, spikes, lifecycle, stickiness and the default funnel"
+         "sessions, spikes, lifecycle, stickiness, the default funnel and session paths"
 else
     echo "DuckDB's tables and ritual's DIFFER (< ritual, > DuckDB):"
     cat "$duck/check.diff"

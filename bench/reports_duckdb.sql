@@ -239,6 +239,18 @@ SELECT 'activation' AS funnel, cohort_week, step, users,
             THEN 'complete' ELSE 'incomplete' END AS cohort_status
   FROM cells WINDOW w AS (PARTITION BY cohort_week ORDER BY step);
 
+-- session paths: each session's first three clean types, by time then provenance
+CREATE TABLE session_paths AS
+WITH per_session AS (
+    SELECT user_id, session_number,
+           array_to_string(list_slice(list(event_type ORDER BY event_date, event_id), 1, 3), ' > ')
+               AS path
+      FROM clean_events GROUP BY 1, 2
+)
+SELECT path, count(*) AS sessions, count(DISTINCT user_id) AS users,
+       count(*) / sum(count(*)) OVER () AS share
+  FROM per_session GROUP BY path;
+
 CREATE TABLE daily_event_types AS
 SELECT event_day AS day, event_type, count(*) AS events, count(DISTINCT user_id) AS users
   FROM clean_events GROUP BY 1, 2;

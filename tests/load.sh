@@ -351,7 +351,8 @@ else
 fi
 tables="users enriched_events clean_events sessions daily_activity daily_event_types
         retention_cohorts event_transitions spikes spike_coverage data_quality
-        weekly_lifecycle weekly_stickiness monthly_stickiness activity_counts"
+        weekly_lifecycle weekly_stickiness monthly_stickiness activity_counts
+        funnel_steps funnel_users session_paths path_counts user_paths"
 for t in $tables; do
     sql -c "CREATE TABLE refreshed_$t AS TABLE ritual.$t"
 done
