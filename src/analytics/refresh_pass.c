@@ -278,9 +278,9 @@ typedef struct RefreshPass
 
 	/*
 	 * Session paths (session_paths.c): the paths of the walked user's
-	 * sessions deleted and written (distinct), their anchor's session's path
-	 * when the read back found its first rows, and their stored paths
-	 * (user_paths, read through its primary key when needed).
+	 * sessions deleted and written (distinct), the path of their anchor's
+	 * session from the rows read back (its path if it stays), and their
+	 * stored paths (user_paths, read through its primary key when needed).
 	 */
 	PathCounts *paths;
 	BulkTable	user_paths;
@@ -1310,8 +1310,10 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 		pass->session.start = session_start;
 		pass->session.rows = session_rows;
 		memcpy(pass->session.types, session_types, sizeof(session_types));
-		/* (a session of fewer rows before the change may have had more after it) */
-		if (session_rows >= PATH_STEPS)
+		/*
+		 * Its path as it was, if it stays: it then has no row after the
+		 * change, so its rows are the ones read back.
+		 */
 		{
 			MemoryContext old = MemoryContextSwitchTo(pass->user_context);
 
@@ -1604,9 +1606,9 @@ read_user_paths(RefreshPass *pass, ItemPointer tid)
  * written and not deleted comes to the user (a user more for it) unless a
  * session kept has it; one deleted and not written leaves them unless a
  * session kept has it.  A session kept is one before the first written
- * again: the anchor's, when its path is known and the session stayed, or
- * one of those in user_paths (the user's paths before the refresh), read
- * only when needed, and for a path deleted, their sessions.
+ * again: the anchor's, when it stayed, or one of those in user_paths (the
+ * user's paths before the refresh), read only when needed, and for a path
+ * deleted, their sessions.
  */
 static void
 close_paths(RefreshPass *pass)

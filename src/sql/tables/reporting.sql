@@ -393,7 +393,10 @@ COMMENT ON COLUMN ritual.path_counts.users IS 'distinct users with at least one 
 CREATE TABLE ritual.user_paths (
     user_id bigint PRIMARY KEY,
     paths   text[] NOT NULL
-);
+)
+-- room for a refresh to rewrite a user's paths on their page, with no
+-- index entry (a HOT update)
+WITH (fillfactor = 70);
 COMMENT ON TABLE ritual.user_paths IS
   'Internal to the reporting layer, not a report: the distinct paths of each user''s sessions, kept up to date by refresh_reports.';
 COMMENT ON COLUMN ritual.user_paths.user_id IS 'a user with a session';
