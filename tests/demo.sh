@@ -101,6 +101,10 @@ SELECT step, event_type, sum(users) AS users,
   FROM ritual.funnel_steps WHERE funnel = 'activation' AND cohort_status = 'complete'
  GROUP BY step, event_type ORDER BY step;
 
+\echo 'How sessions begin (their first three event types), the commonest paths:'
+SELECT path, sessions, users, round((100 * share)::numeric, 1) AS pct
+  FROM ritual.session_paths ORDER BY sessions DESC LIMIT 4;
+
 \echo 'Most common transitions:'
 SELECT prev_event_type || ' -> ' || event_type AS transition, transitions
   FROM ritual.event_transitions ORDER BY transitions DESC, 1 LIMIT 5;
