@@ -155,7 +155,7 @@ typedef struct EventPass
 	BulkTable	sessions;
 	BulkTable	funnel_users;
 	BulkTable	user_paths;
-	PathCounts *paths;			/* sessions and users per path */
+	PathTally  *paths;			/* sessions and users per path */
 	UserPaths	user_path_set;	/* the current user's paths */
 	FunnelSet	funnels;
 	FunnelProgress *progress;	/* the current user's, per funnel */
@@ -277,12 +277,8 @@ close_session(EventPass *pass)
 	path = session_path(&pass->catalogue, &pass->session);
 	session_row_store(&pass->sessions, pass->place.user_id, pass->session.number, pass->session.start,
 					  pass->session.end, pass->session.rows, path);
-	path_counts_add(pass->paths, path, 1, 0);
-	if (!user_paths_has(&pass->user_path_set, path))
-	{
+	if (path_tally_add(pass->paths, path, pass->place.user_id))
 		user_paths_add(&pass->user_path_set, path);
-		path_counts_add(pass->paths, path, 0, 1);
-	}
 	pass->session.rows = 0;
 	pass->sessions_written++;
 	day_counts(pass->days, ritual_timestamp_date(pass->session.start))->sessions++;
@@ -641,7 +637,7 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	pass.active_days = palloc(sizeof(ActiveDay) * pass.active_size);
 	pass.progress = palloc0(sizeof(FunnelProgress) * Max(pass.funnels.count, 1));
 	pass.cells = funnel_cells_create(&pass.funnels, pass_context);
-	pass.paths = path_counts_create(pass_context);
+	pass.paths = path_tally_create(pass_context);
 	pass.user_path_set.context = AllocSetContextCreate(pass_context, "ritual paths of a user",
 													   ALLOCSET_SMALL_SIZES);
 	bulk_open(&pass.user_paths, table_named("ritual", "user_paths"), user_path_columns,
@@ -671,7 +667,12 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	write_day_counts(&pass);
 	activity_counts_write(pass.activity, false);
 	funnel_cells_write(pass.cells);
-	path_counts_write(pass.paths, false);
+	{
+		PathCounts *counts = path_counts_create(pass_context);
+
+		path_tally_counts(pass.paths, counts);
+		path_counts_write(counts, false);
+	}
 	flag_counts_finish(pass.flagged);
 
 	SPI_finish();

@@ -59,6 +59,8 @@ catalogue_load(Catalogue *catalogue, MemoryContext context)
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ritual.event_types");
 	old = MemoryContextSwitchTo(context);
+	catalogue->context = context;
+	catalogue->paths = NULL;
 	catalogue->count = (int) SPI_processed;
 	catalogue->types = palloc(sizeof(Datum) * Max(catalogue->count, 1));
 	catalogue->ids = text_set_create("ritual event types", Max(catalogue->count, 16),
@@ -349,25 +351,58 @@ session_add(SessionState *session, Timestamp time, bool new_session, int64 user_
 	session->rows++;
 }
 
+/* A session path spelt once: its types (-1 past a shorter one's end), its text. */
+typedef struct PathSpelling
+{
+	int			types[PATH_STEPS];	/* key */
+	Datum		path;
+} PathSpelling;
+
 /*
  * The session's path: its first PATH_STEPS types (fewer in a shorter
- * session) joined by ' > ', as text in the current context.
+ * session) joined by ' > ', as text that lives as long as the catalogue
+ * (each path is spelt once: a catalogue of n types has at most n^3 + n^2
+ * + n of them), the same Datum for the same path.
  */
 Datum
-session_path(const Catalogue *catalogue, const SessionState *session)
+session_path(Catalogue *catalogue, const SessionState *session)
 {
-	StringInfoData path;
+	int			key[PATH_STEPS];
+	PathSpelling *spelling;
+	bool		found;
 
-	initStringInfo(&path);
-	for (int s = 0; s < Min(session->rows, PATH_STEPS); s++)
+	for (int s = 0; s < PATH_STEPS; s++)
+		key[s] = s < session->rows ? session->types[s] : -1;
+	if (catalogue->paths == NULL)
 	{
-		text	   *type = DatumGetTextPP(catalogue->types[session->types[s]]);
+		HASHCTL		ctl;
 
-		if (s > 0)
-			appendStringInfoString(&path, " > ");
-		appendBinaryStringInfo(&path, VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type));
+		ctl.keysize = sizeof(key);
+		ctl.entrysize = sizeof(PathSpelling);
+		ctl.hcxt = catalogue->context;
+		catalogue->paths = hash_create("ritual session paths spelt", 64, &ctl,
+									   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
-	return PointerGetDatum(cstring_to_text_with_len(path.data, path.len));
+	spelling = hash_search(catalogue->paths, key, HASH_ENTER, &found);
+	if (!found)
+	{
+		StringInfoData path;
+		MemoryContext old = MemoryContextSwitchTo(catalogue->context);
+
+		initStringInfo(&path);
+		for (int s = 0; s < PATH_STEPS && key[s] >= 0; s++)
+		{
+			text	   *type = DatumGetTextPP(catalogue->types[key[s]]);
+
+			if (s > 0)
+				appendStringInfoString(&path, " > ");
+			appendBinaryStringInfo(&path, VARDATA_ANY(type), VARSIZE_ANY_EXHDR(type));
+		}
+		spelling->path = PointerGetDatum(cstring_to_text_with_len(path.data, path.len));
+		pfree(path.data);
+		MemoryContextSwitchTo(old);
+	}
+	return spelling->path;
 }
 
 /* Write a session of 'events' clean events from 'start' to 'end'. */
@@ -390,5 +425,6 @@ session_row_store(BulkTable *sessions, int64 user_id, int64 number, Timestamp st
 	bulk_set(sessions, slot, 4, Float8GetDatum((double) usecs / USECS_PER_SEC), false);
 	bulk_set(sessions, slot, 5, Int32GetDatum(events), false);
 	bulk_set(sessions, slot, 6, path, false);
-	bulk_store(sessions, slot, 48 + VARSIZE_ANY(DatumGetPointer(path)), true);
+	/* (the path is session_path()'s, which outlives the batch) */
+	bulk_store(sessions, slot, 48 + VARSIZE_ANY(DatumGetPointer(path)), false);
 }

@@ -33,6 +33,8 @@ typedef struct Catalogue
 	HTAB	   *ids;
 	Datum	   *types;			/* types[id], the text */
 	int			count;
+	HTAB	   *paths;			/* session paths spelt so far, by their types */
+	MemoryContext context;
 } Catalogue;
 
 /*
@@ -182,7 +184,7 @@ typedef struct SessionState
 extern bool session_ends_before(const SessionState *session, Timestamp time, INT128 gap);
 extern void session_add(SessionState *session, Timestamp time, bool new_session,
 						int64 user_id, int type);
-extern Datum session_path(const Catalogue *catalogue, const SessionState *session);
+extern Datum session_path(Catalogue *catalogue, const SessionState *session);
 extern int32 event_row_values(const EventInput *in, bool known_type, bool duplicate,
 							  Timestamp reference, Datum no_flag_names,
 							  Datum *values, bool *isnull, Size *bytes);

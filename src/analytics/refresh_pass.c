@@ -1314,12 +1314,7 @@ start_walk(RefreshPass *pass, Timestamp time, int64 event_id)
 		 * Its path as it was, if it stays: it then has no row after the
 		 * change, so its rows are the ones read back.
 		 */
-		{
-			MemoryContext old = MemoryContextSwitchTo(pass->user_context);
-
-			pass->anchor_path = session_path(&pass->catalogue, &pass->session);
-			MemoryContextSwitchTo(old);
-		}
+		pass->anchor_path = session_path(&pass->catalogue, &pass->session);
 		ExecClearTuple(pass->anchor_slot);
 		pass->anchored = true;
 		pass->anchor_session = anchor.session;

@@ -118,6 +118,66 @@ path_counts_write(PathCounts *counts, bool by_difference)
 		elog(ERROR, "could not write ritual.path_counts");
 }
 
+/*
+ * A full build meets each user's sessions together: a path's users are
+ * counted as its last user changes.  The paths come from session_path(),
+ * one Datum for each, so the tally is keyed by the Datum.
+ */
+typedef struct PathTallyEntry
+{
+	Datum		path;			/* key */
+	int64		sessions;
+	int64		users;
+	int64		last_user;
+} PathTallyEntry;
+
+struct PathTally
+{
+	HTAB	   *paths;
+};
+
+PathTally *
+path_tally_create(MemoryContext context)
+{
+	PathTally  *tally = MemoryContextAlloc(context, sizeof(PathTally));
+	HASHCTL		ctl;
+
+	ctl.keysize = sizeof(Datum);
+	ctl.entrysize = sizeof(PathTallyEntry);
+	ctl.hcxt = context;
+	tally->paths = hash_create("ritual session path tally", 64, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	return tally;
+}
+
+/* A session of the user with the path: true when it is the user's first such. */
+bool
+path_tally_add(PathTally *tally, Datum path, int64 user_id)
+{
+	bool		found;
+	PathTallyEntry *entry = hash_search(tally->paths, &path, HASH_ENTER, &found);
+
+	if (!found)
+		entry->sessions = entry->users = 0;
+	entry->sessions++;
+	if (found && entry->last_user == user_id)
+		return false;
+	entry->users++;
+	entry->last_user = user_id;
+	return true;
+}
+
+void
+path_tally_counts(PathTally *tally, PathCounts *counts)
+{
+	HASH_SEQ_STATUS status;
+	PathTallyEntry *entry;
+
+	hash_seq_init(&status, tally->paths);
+	while ((entry = hash_seq_search(&status)) != NULL)
+		path_counts_add(counts, entry->path, entry->sessions, entry->users);
+}
+
 static bool
 same_text(const text *a, const text *b)
 {

@@ -33,6 +33,13 @@ extern PathCounts *path_counts_create(MemoryContext context);
 extern void path_counts_add(PathCounts *counts, Datum path, int64 sessions, int64 users);
 extern void path_counts_write(PathCounts *counts, bool by_difference);
 
+/* a full build's count of the paths, spelt by session_path() (one Datum a path) */
+typedef struct PathTally PathTally;
+
+extern PathTally *path_tally_create(MemoryContext context);
+extern bool path_tally_add(PathTally *tally, Datum path, int64 user_id);
+extern void path_tally_counts(PathTally *tally, PathCounts *counts);
+
 extern bool user_paths_has(const UserPaths *set, Datum path);
 extern void user_paths_add(UserPaths *set, Datum path);
 extern void user_paths_remove(UserPaths *set, Datum path);
