@@ -51,9 +51,12 @@
  * way through each funnel (funnels.c) is taken up where the first change
  * comes, from their row of funnel_users, unless it ended before; a way that
  * changes is written back, and the rows of funnel_steps of its cohorts,
- * before and after, are counted again at the end.
+ * before and after, are counted again at the end.  The paths of the
+ * sessions deleted and written move path_counts, and a user's paths in
+ * user_paths (session_paths.c).
  * Memory is a batch of rows, the row waiting for its next type, the counts
- * of one day by type, a user's days and a count per day reported.
+ * of one day by type, a user's days and paths, a count per day reported,
+ * and the funnel ways whose window may be open at the work's first row.
  *
  *-------------------------------------------------------------------------
  */
