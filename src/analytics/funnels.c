@@ -12,9 +12,10 @@
  * time and event_id (provenance), so each event is one look at the step
  * awaited.  What a user reached is one row of ritual.funnel_users: the
  * entry's time, the steps reached, and the time and event_id of each, from
- * which the view funnel_steps counts users per step and the median time
- * from step to step, and from which a refresh takes up a user's way where
- * its first change comes.
+ * which a refresh takes up a user's way where its first change comes.  The
+ * rows of funnel_steps of an entry cohort (users per step, the median time
+ * from step to step) are counted here from its users' ways (FunnelCells):
+ * by the full build for every cohort, by a refresh for those that change.
  *
  *-------------------------------------------------------------------------
  */

@@ -3,7 +3,8 @@
  * funnels.h
  *		  Each user's way through the funnels of the catalogue
  *		  ritual.funnels (funnels.c), followed by the full build's pass
- *		  over the events and by the refresh's, kept in ritual.funnel_users.
+ *		  over the events and by the refresh's, kept in ritual.funnel_users,
+ *		  and the rows of funnel_steps counted from them.
  *
  *-------------------------------------------------------------------------
  */
