@@ -225,8 +225,11 @@ COMMENT ON TABLE ritual.users IS 'scratch';
 GRANT SELECT ON ritual.users TO PUBLIC;
 SELECT * FROM ritual.build_reports();
 SELECT ritual.grant_report_reader('regress_looker');
--- nothing else of the schema
+-- nothing else of the schema (the helper tables of the reports neither)
 SELECT count(*) FROM ritual.event_types;
+SELECT count(*) FROM ritual.funnel_users;
+SELECT count(*) FROM ritual.user_paths;
+SELECT count(*) FROM ritual.activity_counts;
 RESET ROLE;
 
 -- grants survive a rebuild: the tables are emptied and refilled, not made anew
