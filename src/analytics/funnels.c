@@ -31,6 +31,7 @@
 
 #include "analytics/analytics.h"
 #include "analytics/funnels.h"
+#include "analytics/text_hash.h"
 
 const ColumnSpec funnel_user_columns[6] = {
 	{"user_id", INT8OID}, {"funnel", TEXTOID}, {"entered_at", TIMESTAMPOID},
@@ -151,17 +152,6 @@ funnel_row_set(BulkTable *table, TupleTableSlot *slot, const Funnel *funnel, int
 											 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)), false);
 }
 
-/* Whether two texts have the same bytes, as the catalogue's key compares them. */
-static bool
-same_text(Datum a, Datum b)
-{
-	text	   *x = DatumGetTextPP(a);
-	text	   *y = DatumGetTextPP(b);
-
-	return VARSIZE_ANY_EXHDR(x) == VARSIZE_ANY_EXHDR(y) &&
-		memcmp(VARDATA_ANY(x), VARDATA_ANY(y), VARSIZE_ANY_EXHDR(x)) == 0;
-}
-
 /*
  * A stored row of funnel_users (its columns at 'attnums', as column_attnums
  * gives them for funnel_user_columns): the index of its funnel in 'set',
@@ -188,7 +178,7 @@ funnel_row_read(const FunnelSet *set, TupleTableSlot *slot, const int *attnums,
 			elog(ERROR, "ritual.funnel_users has a row with a NULL %s", funnel_user_columns[c].name);
 	}
 	for (int f = 0; f < set->count && index < 0; f++)
-		if (same_text(values[1], set->funnels[f].name))
+		if (text_datums_equal(values[1], set->funnels[f].name))
 			index = f;
 	if (index < 0)
 		return -1;

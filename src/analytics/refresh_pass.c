@@ -89,6 +89,7 @@
 #include "analytics/flag_counts.h"
 #include "analytics/funnels.h"
 #include "analytics/session_paths.h"
+#include "analytics/text_hash.h"
 #include "analytics/user_activity.h"
 
 PG_FUNCTION_INFO_V1(ritual_recompute_events);
@@ -1559,14 +1560,12 @@ unchanged_sessions_have(RefreshPass *pass, Datum path)
 		bool		isnull;
 		Datum		stored = slot_getattr(pass->session_slot, pass->sessions.attnums[6] + 1,
 										  &isnull);
-		UserPaths	one = {CurrentMemoryContext, NULL, 0, 0};
 
 		if ((++pass->reads & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
 		if (isnull)
 			elog(ERROR, "a session of user %lld has no path", (long long) pass->place.user_id);
-		user_paths_add(&one, stored);
-		found = user_paths_has(&one, path);
+		found = text_datums_equal(stored, path);
 	}
 	MemoryContextSwitchTo(old);
 	return found;
@@ -1621,16 +1620,10 @@ close_paths(RefreshPass *pass)
 	for (int i = 0; i < pass->new_paths.count; i++)
 	{
 		Datum		path = PointerGetDatum(pass->new_paths.paths[i]);
-		UserPaths	anchor = {pass->user_context, NULL, 0, 0};
 
-		if (user_paths_has(&pass->old_paths, path))
+		if (user_paths_has(&pass->old_paths, path) ||
+			(anchor_kept && text_datums_equal(pass->anchor_path, path)))
 			continue;
-		if (anchor_kept)
-		{
-			user_paths_add(&anchor, pass->anchor_path);
-			if (user_paths_has(&anchor, path))
-				continue;
-		}
 		if (!read)
 			has_row = read_user_paths(pass, &tid), read = true;
 		if (user_paths_has(&pass->stored_paths, path))

@@ -178,20 +178,11 @@ path_tally_counts(PathTally *tally, PathCounts *counts)
 		path_counts_add(counts, entry->path, entry->sessions, entry->users);
 }
 
-static bool
-same_text(const text *a, const text *b)
-{
-	return VARSIZE_ANY_EXHDR(a) == VARSIZE_ANY_EXHDR(b) &&
-		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
-}
-
 static int
 user_path_index(const UserPaths *set, Datum path)
 {
-	text	   *key = DatumGetTextPP(path);
-
 	for (int i = 0; i < set->count; i++)
-		if (same_text(set->paths[i], key))
+		if (text_datums_equal(PointerGetDatum(set->paths[i]), path))
 			return i;
 	return -1;
 }

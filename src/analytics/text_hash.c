@@ -9,6 +9,7 @@
 #include "postgres.h"
 
 #include "common/hashfn.h"
+#include "fmgr.h"
 
 #include "analytics/text_hash.h"
 
@@ -31,6 +32,16 @@ text_pointer_match(const void *key1, const void *key2, pg_attribute_unused() Siz
 	if (len != VARSIZE_ANY_EXHDR(b))
 		return 1;
 	return memcmp(VARDATA_ANY(a), VARDATA_ANY(b), len);
+}
+
+/* Whether two text Datums have the same bytes, as text_pointer_match compares them. */
+bool
+text_datums_equal(Datum a, Datum b)
+{
+	text	   *x = DatumGetTextPP(a);
+	text	   *y = DatumGetTextPP(b);
+
+	return text_pointer_match(&x, &y, sizeof(text *)) == 0;
 }
 
 HTAB *

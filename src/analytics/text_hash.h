@@ -15,5 +15,6 @@
 extern HTAB *text_set_create(const char *name, long size, Size entrysize,
 							 MemoryContext context);
 extern int	text_pointer_match(const void *key1, const void *key2, Size keysize);
+extern bool text_datums_equal(Datum a, Datum b);
 
 #endif							/* RITUAL_TEXT_HASH_H */
