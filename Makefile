@@ -66,7 +66,8 @@ EXTVERSION := $(shell sed -n "s/^default_version = '\([^']*\)'$$/\1/p" ritual.co
 # keep; made once, changed only by migrations) and code (functions and
 # views, written to be run again: every upgrade replaces all of it).
 TABLES_SQL = src/sql/tables/fdw.sql src/sql/tables/reporting.sql src/sql/tables/ingest.sql
-CODE_SQL = src/sql/code/functions.sql src/sql/code/reporting.sql src/sql/code/looker.sql \
+CODE_SQL = src/sql/code/functions.sql src/sql/code/reporting.sql src/sql/code/breakdowns.sql \
+	src/sql/code/looker.sql \
 	src/sql/code/ingest.sql src/sql/code/parquet.sql src/sql/code/dashboard.sql
 # Migrations between released versions, oldest first.  Each released
 # version upgrades to this one in one step: the migrations from it on, then

@@ -327,6 +327,146 @@ SELECT count(*) AS paths,
 SELECT path, sessions, users, round(share::numeric, 3) AS share
   FROM ritual.session_paths ORDER BY sessions DESC, path LIMIT 3;
 
+-- breakdowns, from their definition: a user's country and platform are
+-- those of their profile row with the earliest valid signup (ties: the
+-- first by file and line), an empty value missing (NULL); per day and
+-- segment DAU, WAU, MAU and new users as for the totals, a row for each
+-- day with one of them; per segment with a cohort member, every cell of
+-- the totals' retention
+CREATE TEMP TABLE ref_user_segments AS
+WITH first_row AS (
+    SELECT DISTINCT ON (user_id) user_id, country, platform
+      FROM ritual.raw_profiles WHERE user_id IS NOT NULL
+     ORDER BY user_id, CASE WHEN isfinite(signup_date) THEN signup_date END NULLS LAST,
+              source_file, source_line
+)
+SELECT u.user_id, a.attribute,
+       nullif(CASE a.attribute WHEN 'country' THEN f.country ELSE f.platform END, '') AS segment
+  FROM (SELECT user_id FROM ref_clean UNION SELECT user_id FROM ref_users) u
+ CROSS JOIN (VALUES ('country'), ('platform')) AS a(attribute)
+  LEFT JOIN first_row f USING (user_id);
+CREATE TEMP TABLE ref_segment_activity AS
+WITH active AS (
+    SELECT DISTINCT user_id, event_date::date AS day FROM ref_clean
+), days AS (
+    SELECT d::date AS day
+      FROM generate_series((SELECT first_day FROM ref_days), (SELECT last_day FROM ref_days),
+                           interval '1 day') AS d
+), counts AS (
+    SELECT s.attribute, s.segment, d.day,
+           count(DISTINCT a.user_id) FILTER (WHERE a.day = d.day) AS dau,
+           count(DISTINCT a.user_id) FILTER (WHERE a.day > d.day - 7) AS wau,
+           count(DISTINCT a.user_id) AS mau, 0 AS new_users
+      FROM days d
+      JOIN active a ON a.day > d.day - 30 AND a.day <= d.day
+      JOIN ref_user_segments s ON s.user_id = a.user_id
+     GROUP BY 1, 2, 3
+    UNION ALL
+    SELECT s.attribute, s.segment, u.signup_date, 0, 0, 0, count(*)
+      FROM ref_users u
+      JOIN ref_user_segments s USING (user_id)
+      JOIN days d ON d.day = u.signup_date
+     GROUP BY 1, 2, 3
+)
+SELECT attribute, segment, day, sum(dau) AS dau, sum(wau) AS wau, sum(mau) AS mau,
+       sum(new_users) AS new_users
+  FROM counts GROUP BY 1, 2, 3;
+SELECT count(*) AS segment_days,
+       (SELECT count(*) FROM (
+          (SELECT attribute, segment, day, dau, wau, mau, new_users FROM ref_segment_activity
+           EXCEPT ALL
+           SELECT attribute, segment, day, dau, wau, mau, new_users FROM ritual.daily_activity_by_segment)
+          UNION ALL
+          (SELECT attribute, segment, day, dau, wau, mau, new_users FROM ritual.daily_activity_by_segment
+           EXCEPT ALL
+           SELECT attribute, segment, day, dau, wau, mau, new_users FROM ref_segment_activity)) d)
+           AS segment_activity_differences,
+       count(*) FILTER (WHERE stickiness IS DISTINCT FROM dau::float8 / nullif(mau, 0))
+           AS stickiness_differences
+  FROM ritual.daily_activity_by_segment;
+CREATE TEMP TABLE ref_segment_retention AS
+WITH members AS (
+    SELECT m.user_id, m.cohort, s.attribute, s.segment
+      FROM ref_members m JOIN ref_user_segments s USING (user_id)
+), weeks AS (
+    SELECT DISTINCT m.attribute, m.segment, m.cohort, m.user_id,
+           (e.event_date::date - m.cohort) / 7 + 1 AS n
+      FROM members m JOIN ref_clean e USING (user_id)
+), cells AS (
+    SELECT g.attribute, g.segment, r.cohort, r.n, r.cell_status
+      FROM (SELECT DISTINCT attribute, segment FROM members) g CROSS JOIN ref_retention r
+)
+SELECT c.attribute, c.segment, c.cohort, c.n,
+       (SELECT count(*) FROM members m
+         WHERE m.attribute = c.attribute AND m.segment IS NOT DISTINCT FROM c.segment
+           AND m.cohort = c.cohort) AS cohort_size,
+       (SELECT count(*) FROM weeks w
+         WHERE w.attribute = c.attribute AND w.segment IS NOT DISTINCT FROM c.segment
+           AND w.cohort = c.cohort AND w.n = c.n) AS retained_on,
+       (SELECT count(DISTINCT w.user_id) FROM weeks w
+         WHERE w.attribute = c.attribute AND w.segment IS NOT DISTINCT FROM c.segment
+           AND w.cohort = c.cohort AND w.n >= c.n) AS retained_on_or_after,
+       c.cell_status
+  FROM cells c;
+SELECT count(*) AS segment_cells,
+       (SELECT count(*) FROM (
+          (SELECT * FROM ref_segment_retention
+           EXCEPT ALL
+           SELECT attribute, segment, cohort_week, week_number, cohort_size, retained_on,
+                  retained_on_or_after, cell_status
+             FROM ritual.retention_by_segment)
+          UNION ALL
+          (SELECT attribute, segment, cohort_week, week_number, cohort_size, retained_on,
+                  retained_on_or_after, cell_status
+             FROM ritual.retention_by_segment
+           EXCEPT ALL
+           SELECT * FROM ref_segment_retention)) d) AS segment_retention_differences,
+       count(*) FILTER (WHERE pct_on IS DISTINCT FROM retained_on::float8 / nullif(cohort_size, 0)
+                           OR pct_on_or_after IS DISTINCT FROM
+                              retained_on_or_after::float8 / nullif(cohort_size, 0))
+           AS pct_differences
+  FROM ritual.retention_by_segment;
+-- segments sum to the totals, day by day and cell by cell, per attribute,
+-- and each segment has exactly the totals' retention cells
+SELECT a.attribute,
+       count(*) FILTER (WHERE (coalesce(s.dau, 0), coalesce(s.wau, 0), coalesce(s.mau, 0),
+                               coalesce(s.new_users, 0)) <> (d.dau, d.wau, d.mau, d.new_users))
+           AS days_not_adding_up
+  FROM ritual.daily_activity d
+ CROSS JOIN ritual.breakdown_attributes a
+  LEFT JOIN (SELECT attribute, day, sum(dau) AS dau, sum(wau) AS wau, sum(mau) AS mau,
+                    sum(new_users) AS new_users
+               FROM ritual.daily_activity_by_segment GROUP BY 1, 2) s
+    ON s.attribute = a.attribute AND s.day = d.day
+ GROUP BY a.attribute ORDER BY a.attribute;
+SELECT a.attribute,
+       count(*) FILTER (WHERE (coalesce(s.cohort_size, 0), coalesce(s.retained_on, 0),
+                               coalesce(s.retained_on_or_after, 0))
+                              <> (r.cohort_size, r.retained_on, r.retained_on_or_after))
+           AS cells_not_adding_up
+  FROM ritual.retention_cohorts r
+ CROSS JOIN ritual.breakdown_attributes a
+  LEFT JOIN (SELECT attribute, cohort_week, week_number, sum(cohort_size) AS cohort_size,
+                    sum(retained_on) AS retained_on, sum(retained_on_or_after) AS retained_on_or_after
+               FROM ritual.retention_by_segment GROUP BY 1, 2, 3) s
+    ON s.attribute = a.attribute AND (s.cohort_week, s.week_number) = (r.cohort_week, r.week_number)
+ GROUP BY a.attribute ORDER BY a.attribute;
+SELECT attribute, count(*) AS segments,
+       bool_and(cells = (SELECT count(*) FROM ritual.retention_cohorts)) AS each_has_every_cell
+  FROM (SELECT attribute, segment, count(*) AS cells
+          FROM ritual.retention_by_segment GROUP BY 1, 2) g
+ GROUP BY attribute ORDER BY attribute;
+-- per platform: its users, its last day's MAU, its week-4 retention
+SELECT b.segment AS platform, sum(b.cohort_size) FILTER (WHERE b.week_number = 1) AS users,
+       (SELECT mau FROM ritual.daily_activity_by_segment d
+         WHERE d.attribute = 'platform' AND d.segment IS NOT DISTINCT FROM b.segment
+         ORDER BY day DESC LIMIT 1) AS last_mau,
+       round(sum(b.retained_on) FILTER (WHERE b.week_number = 4 AND b.cell_status = 'complete')
+             / sum(b.cohort_size) FILTER (WHERE b.week_number = 4 AND b.cell_status = 'complete'), 3)
+           AS week_4_retention
+  FROM ritual.retention_by_segment b WHERE b.attribute = 'platform'
+ GROUP BY b.segment ORDER BY b.segment NULLS LAST;
+
 -- funnels, from their definition: a user enters on their first clean
 -- event of step 1; each next step is their first clean event of its type
 -- after the step before (ties at one time: later provenance), no later
@@ -733,6 +873,73 @@ INSERT INTO ritual.funnels (funnel, steps, conversion_window)
 VALUES ('long', ARRAY['app_opened', 'share'], '2 years');
 DELETE FROM ritual.funnels WHERE funnel = 'quick';
 DROP TABLE quick_events, quick_profiles;
+
+--
+-- breakdowns at the edges: values kept as written (spaces, case), an
+-- empty value and a missing one (the NULL segment), a user whose later
+-- profile row has the earlier signup (that row's values count), an added
+-- attribute of another type; then a refresh that moves a user to other
+-- segments and cohort, equal to a build
+--
+CREATE TABLE seg_events (user_id bigint, event_type text, event_date timestamp,
+                         source_file text, source_line bigint);
+CREATE TABLE seg_profiles (user_id bigint, signup_date date, country text, platform text,
+                           app_version integer, source_file text, source_line bigint);
+INSERT INTO seg_profiles VALUES
+    (1, '2024-03-03', 'DE', 'ios', 3, 'p.csv', 1),
+    (2, '2024-03-03', ' de ', 'Android', 3, 'p.csv', 2),
+    (3, '2024-03-04', '', 'android', NULL, 'p.csv', 3),
+    (4, '2024-03-05', NULL, NULL, 2, 'p.csv', 4),
+    (5, '2024-03-06', 'US', 'ios', 2, 'p.csv', 5),
+    (5, '2024-03-04', 'FR', 'web', 1, 'p.csv', 6);
+INSERT INTO seg_events
+SELECT u, 'app_opened', timestamp '2024-03-06 09:00' + d * interval '1 day', 'e.csv', u * 100 + d
+  FROM generate_series(1, 5) AS u, generate_series(0, 15) AS d WHERE (u + d) % 3 <> 0;
+INSERT INTO ritual.breakdown_attributes (attribute, description)
+VALUES ('app_version', 'the version of the app the user signed up with');
+SELECT count(*) AS reports
+  FROM ritual.build_reports('seg_events', 'seg_profiles', reference_time => '2024-03-25');
+SELECT attribute, segment, count(*) AS days, sum(dau) AS user_days, max(wau) AS max_wau,
+       max(mau) AS max_mau, sum(new_users) AS new_users
+  FROM ritual.daily_activity_by_segment GROUP BY 1, 2 ORDER BY 1, 2 NULLS LAST;
+SELECT attribute, segment, cohort_week, week_number, cohort_size, retained_on,
+       retained_on_or_after, pct_on
+  FROM ritual.retention_by_segment WHERE week_number = 2 AND cohort_size > 0
+ ORDER BY 1, 2 NULLS LAST, 3;
+-- user 1 gets a profile row with an earlier signup and other values, user
+-- 2 events in their third week
+INSERT INTO seg_profiles VALUES (1, '2024-03-01', 'GB', 'web', 4, 'q.csv', 1);
+INSERT INTO seg_events
+SELECT 2, 'share', timestamp '2024-03-22 09:00' + d * interval '1 hour', 'f.csv', d + 1
+  FROM generate_series(0, 2) AS d;
+SELECT count(*) AS reports
+  FROM ritual.refresh_reports('seg_events', 'seg_profiles', reference_time => '2024-03-25');
+SELECT kind, new_events, new_profiles FROM ritual.report_builds ORDER BY built_at DESC LIMIT 1;
+CREATE TEMP TABLE seg_refreshed AS
+SELECT 'daily' AS t, to_jsonb(d) AS r FROM ritual.daily_activity_by_segment d
+UNION ALL SELECT 'retention', to_jsonb(b) FROM ritual.retention_by_segment b;
+SELECT count(*) AS reports
+  FROM ritual.build_reports('seg_events', 'seg_profiles', reference_time => '2024-03-25');
+SELECT count(*) AS rows,
+       (SELECT count(*) FROM ((TABLE seg_refreshed EXCEPT ALL
+                               (SELECT 'daily', to_jsonb(d) FROM ritual.daily_activity_by_segment d
+                                UNION ALL SELECT 'retention', to_jsonb(b) FROM ritual.retention_by_segment b))
+                              UNION ALL
+                              ((SELECT 'daily', to_jsonb(d) FROM ritual.daily_activity_by_segment d
+                                UNION ALL SELECT 'retention', to_jsonb(b) FROM ritual.retention_by_segment b)
+                               EXCEPT ALL TABLE seg_refreshed)) d) AS differences_from_a_build
+  FROM seg_refreshed;
+SELECT attribute, segment, sum(dau) AS user_days, sum(new_users) AS new_users
+  FROM ritual.daily_activity_by_segment WHERE attribute = 'country'
+ GROUP BY 1, 2 ORDER BY 1, 2 NULLS LAST;
+
+-- an attribute the profiles lack stops the build, named with the columns
+UPDATE ritual.breakdown_attributes SET attribute = 'app_verison' WHERE attribute = 'app_version';
+SELECT count(*) FROM ritual.build_reports('seg_events', 'seg_profiles');
+DELETE FROM ritual.breakdown_attributes WHERE attribute = 'app_verison';
+-- and the catalogue takes no empty name
+INSERT INTO ritual.breakdown_attributes (attribute) VALUES ('');
+DROP TABLE seg_events, seg_profiles;
 
 --
 -- unknown event types: an export that spells app_opened 'app_open' gets a

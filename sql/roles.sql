@@ -24,7 +24,7 @@ SELECT * FROM ritual.build_reports();
 SELECT * FROM ritual.refresh_reports();
 -- the build's internals are not reachable
 SELECT ritual.update_reports('ritual.raw_events', 'ritual.raw_profiles', NULL, '30 minutes', 5, false);
-SELECT ritual.read_new_rows(0, 0);
+SELECT ritual.read_new_rows(0, 0, '{}');
 SELECT ritual.empty_reports();
 RESET ROLE;
 

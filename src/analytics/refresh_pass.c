@@ -42,10 +42,13 @@
  *						  sessions of each day already reported change by
  *						  (a user's days from the first change's on are
  *						  kept until their last row);
+ *	 _ritual_activity_steps per user, the steps of their DAU, WAU and MAU
+ *						  changes on the days already reported (what the
+ *						  breakdowns by profile attribute move by);
  *	 _ritual_week_changes the weeks since signup users gain or lose, and
- *	 _ritual_last_weeks	  the last active weeks they leave and reach (users
- *						  with a new profile row aside: update_reports
- *						  counts each of their weeks again).
+ *	 _ritual_last_weeks	  the last active weeks they leave and reach, by
+ *						  user (users with a new profile row aside:
+ *						  update_reports counts each of their weeks again).
  * What the walked users' changed days move in the lifecycle and stickiness
  * counts goes to activity_counts itself (user_activity.c).  A walked user's
  * way through each funnel (funnels.c) is taken up where the first change
@@ -158,7 +161,11 @@ static const ColumnSpec week_columns[] = {
 };
 
 static const ColumnSpec last_week_columns[] = {
-	{"cohort_week", DATEOID}, {"week", INT4OID}, {"users", INT8OID}
+	{"cohort_week", DATEOID}, {"week", INT4OID}, {"users", INT8OID}, {"user_id", INT8OID}
+};
+
+static const ColumnSpec activity_step_columns[] = {
+	{"user_id", INT8OID}, {"day", DATEOID}, {"dau", INT4OID}, {"wau", INT4OID}, {"mau", INT4OID}
 };
 
 /* An included clean event as the index read finds it. */
@@ -212,6 +219,7 @@ typedef struct RefreshPass
 	BulkTable	windows;
 	BulkTable	weeks;
 	BulkTable	last_weeks;
+	BulkTable	activity_steps;
 
 	/* enriched_events, read through its index by user, time and event_id */
 	Relation	events;
@@ -435,6 +443,25 @@ emit_waiting(RefreshPass *pass, int next_type)
 	waiting->waiting = false;
 }
 
+/*
+ * A step of the walked user's DAU, WAU or MAU on a reported day, into
+ * _ritual_activity_steps: the breakdowns move each user's segments by
+ * them.  DAU steps are the day's change; WAU and MAU steps change the
+ * user's change from that day on (the sum of the steps up to a day is it).
+ */
+static void
+write_activity_step(RefreshPass *pass, DateADT day, int dau, int wau, int mau)
+{
+	TupleTableSlot *slot = bulk_next_slot(&pass->activity_steps);
+
+	bulk_set(&pass->activity_steps, slot, 0, Int64GetDatum(pass->place.user_id), false);
+	bulk_set(&pass->activity_steps, slot, 1, DateADTGetDatum(day), false);
+	bulk_set(&pass->activity_steps, slot, 2, Int32GetDatum(dau), false);
+	bulk_set(&pass->activity_steps, slot, 3, Int32GetDatum(wau), false);
+	bulk_set(&pass->activity_steps, slot, 4, Int32GetDatum(mau), false);
+	bulk_store(&pass->activity_steps, slot, 28, false);
+}
+
 /* The change of the reported day 'day' (NULL when it is not reported). */
 static WindowChange *
 window_change(RefreshPass *pass, DateADT day)
@@ -464,6 +491,8 @@ write_user_day(RefreshPass *pass, int64 before, int64 after)
 	{
 		change->dau += (int) (after > 0) - (int) (before > 0);
 		change->events += after - before;
+		if ((after > 0) != (before > 0))
+			write_activity_step(pass, pass->day, (int) (after > 0) - (int) (before > 0), 0, 0);
 	}
 	if (before > 0)
 	{
@@ -1354,6 +1383,8 @@ count_window_changes(RefreshPass *pass)
 	int64		last_before = pass->day_before;
 	int64		last_after = pass->day_before;
 	int64		done = PG_INT64_MIN;	/* the days counted, up to */
+	int			week_change = 0;	/* the user's changes on the day counted last */
+	int			month_change = 0;
 
 	for (int c = 0; c < pass->active_count; c++)
 	{
@@ -1364,6 +1395,12 @@ count_window_changes(RefreshPass *pass)
 			continue;
 		from = Max(Max((int64) days[c].day, (int64) pass->first_reported), done + 1);
 		to = Min((int64) days[c].day + 29, (int64) pass->last_reported);
+		/* the days skipped since then are as they were */
+		if (from > done + 1 && (week_change != 0 || month_change != 0))
+		{
+			write_activity_step(pass, (DateADT) (done + 1), 0, -week_change, -month_change);
+			week_change = month_change = 0;
+		}
 		for (int64 day = from; day <= to; day++)
 		{
 			bool		week_before,
@@ -1389,9 +1426,20 @@ count_window_changes(RefreshPass *pass)
 				change->wau += (int) week_after - (int) week_before;
 				change->mau += (int) month_after - (int) month_before;
 			}
+			if ((int) week_after - (int) week_before != week_change ||
+				(int) month_after - (int) month_before != month_change)
+			{
+				write_activity_step(pass, (DateADT) day,
+									0, (int) week_after - (int) week_before - week_change,
+									(int) month_after - (int) month_before - month_change);
+				week_change = (int) week_after - (int) week_before;
+				month_change = (int) month_after - (int) month_before;
+			}
 		}
 		done = Max(done, to);
 	}
+	if (week_change != 0 || month_change != 0)
+		write_activity_step(pass, (DateADT) (done + 1), 0, -week_change, -month_change);
 }
 
 /* A week since signup of the user gained or lost, into _ritual_week_changes. */
@@ -1416,7 +1464,8 @@ write_last_week(RefreshPass *pass, int32 week, int users)
 	bulk_set(&pass->last_weeks, slot, 0, DateADTGetDatum(pass->cohort_week), false);
 	bulk_set(&pass->last_weeks, slot, 1, Int32GetDatum(week), false);
 	bulk_set(&pass->last_weeks, slot, 2, Int64GetDatum(users), false);
-	bulk_store(&pass->last_weeks, slot, 24, false);
+	bulk_set(&pass->last_weeks, slot, 3, Int64GetDatum(pass->place.user_id), false);
+	bulk_store(&pass->last_weeks, slot, 32, false);
 }
 
 /*
@@ -2025,7 +2074,9 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 			{&pass.windows, "_ritual_window_changes", window_columns, lengthof(window_columns)},
 			{&pass.weeks, "_ritual_week_changes", week_columns, lengthof(week_columns)},
 			{&pass.last_weeks, "_ritual_last_weeks", last_week_columns,
-			lengthof(last_week_columns)}
+			lengthof(last_week_columns)},
+			{&pass.activity_steps, "_ritual_activity_steps", activity_step_columns,
+			lengthof(activity_step_columns)}
 		};
 
 		for (int i = 0; i < (int) lengthof(scratch); i++)
@@ -2157,6 +2208,7 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	path_counts_write(pass.paths, true);
 	bulk_close(&pass.weeks);
 	bulk_close(&pass.last_weeks);
+	bulk_close(&pass.activity_steps);
 	SPI_finish();
 	MemoryContextDelete(pass_context);
 	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)

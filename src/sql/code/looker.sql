@@ -18,8 +18,10 @@ RETURNS SETOF regclass
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
     SELECT t::regclass
-      FROM unnest(ARRAY['ritual.daily_activity', 'ritual.daily_event_types',
-                        'ritual.retention_cohorts', 'ritual.weekly_lifecycle',
+      FROM unnest(ARRAY['ritual.daily_activity', 'ritual.daily_activity_by_segment',
+                        'ritual.daily_event_types',
+                        'ritual.retention_cohorts', 'ritual.retention_by_segment',
+                        'ritual.weekly_lifecycle',
                         'ritual.weekly_stickiness', 'ritual.monthly_stickiness',
                         'ritual.funnel_steps', 'ritual.session_paths',
                         'ritual.event_transitions',

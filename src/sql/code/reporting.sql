@@ -141,6 +141,51 @@ COMMENT ON COLUMN ritual.session_paths.sessions IS 'sessions with the path';
 COMMENT ON COLUMN ritual.session_paths.users IS 'distinct users with at least one session with the path';
 COMMENT ON COLUMN ritual.session_paths.share IS 'sessions / all sessions';
 
+/*
+ * Retention by segment, from the counts of segment_cohorts and
+ * segment_weeks (src/sql/code/breakdowns.sql keeps them): every segment
+ * with a cohort member has every cell of retention_cohorts (zeros kept),
+ * with its status.
+ */
+CREATE OR REPLACE VIEW ritual.retention_by_segment AS
+WITH segments AS (
+    SELECT attribute, segment FROM ritual.segment_cohorts GROUP BY attribute, segment
+), cells AS (
+    SELECT g.attribute, g.segment, c.cohort_week, c.week_number,
+           coalesce(z.users, 0) AS cohort_size,
+           coalesce(w.active_users, 0) AS retained_on,
+           sum(coalesce(w.last_active_users, 0))
+               OVER (PARTITION BY g.attribute, g.segment, c.cohort_week
+                     ORDER BY c.week_number DESC) AS retained_on_or_after,
+           c.cell_status
+      FROM segments g
+     CROSS JOIN ritual.retention_cohorts c
+      LEFT JOIN ritual.segment_cohorts z
+        ON z.attribute = g.attribute AND z.segment = g.segment AND z.cohort_week = c.cohort_week
+      LEFT JOIN ritual.segment_weeks w
+        ON w.attribute = g.attribute AND w.segment = g.segment AND w.cohort_week = c.cohort_week
+       AND w.week_number = c.week_number
+)
+SELECT attribute, nullif(segment, '') AS segment, cohort_week, week_number,
+       cohort_size::bigint AS cohort_size, retained_on::bigint AS retained_on,
+       retained_on::double precision / nullif(cohort_size, 0) AS pct_on,
+       retained_on_or_after::bigint AS retained_on_or_after,
+       retained_on_or_after::double precision / nullif(cohort_size, 0) AS pct_on_or_after,
+       cell_status
+  FROM cells;
+COMMENT ON VIEW ritual.retention_by_segment IS
+  'retention_cohorts split by a profile attribute of ritual.breakdown_attributes: every segment with a cohort member has every cell of retention_cohorts (zeros kept), and per attribute the segments of a cell sum to its total.';
+COMMENT ON COLUMN ritual.retention_by_segment.attribute IS 'the profile attribute, as ritual.breakdown_attributes names it';
+COMMENT ON COLUMN ritual.retention_by_segment.segment IS 'the users'' value of the attribute; NULL when missing or empty';
+COMMENT ON COLUMN ritual.retention_by_segment.cohort_week IS 'the Sunday that starts the cohort''s signup week';
+COMMENT ON COLUMN ritual.retention_by_segment.week_number IS 'week since signup, from 1 (the signup week)';
+COMMENT ON COLUMN ritual.retention_by_segment.cohort_size IS 'users of the cohort and segment; 0 when the segment has none in that cohort';
+COMMENT ON COLUMN ritual.retention_by_segment.retained_on IS 'users of the cohort and segment with a clean event in that week';
+COMMENT ON COLUMN ritual.retention_by_segment.pct_on IS 'retained_on / cohort_size; NULL when cohort_size is 0';
+COMMENT ON COLUMN ritual.retention_by_segment.retained_on_or_after IS 'users of the cohort and segment with a clean event in that week or later';
+COMMENT ON COLUMN ritual.retention_by_segment.pct_on_or_after IS 'retained_on_or_after / cohort_size; NULL when cohort_size is 0';
+COMMENT ON COLUMN ritual.retention_by_segment.cell_status IS 'the cell''s status in retention_cohorts';
+
 
 /*
  * The flag kinds, by bit, as rows.
@@ -291,8 +336,10 @@ AS $$
     SELECT 'sessions', coalesce((SELECT session_rows FROM ritual.refresh_state),
                                 (SELECT count(*) FROM ritual.sessions))
     UNION ALL SELECT 'daily_activity', count(*) FROM ritual.daily_activity
+    UNION ALL SELECT 'daily_activity_by_segment', count(*) FROM ritual.daily_activity_by_segment
     UNION ALL SELECT 'daily_event_types', count(*) FROM ritual.daily_event_types
     UNION ALL SELECT 'retention_cohorts', count(*) FROM ritual.retention_cohorts
+    UNION ALL SELECT 'retention_by_segment', count(*) FROM ritual.retention_by_segment
     UNION ALL SELECT 'weekly_lifecycle', count(*) FROM ritual.weekly_lifecycle
     UNION ALL SELECT 'weekly_stickiness', count(*) FROM ritual.weekly_stickiness
     UNION ALL SELECT 'monthly_stickiness', count(*) FROM ritual.monthly_stickiness
@@ -379,7 +426,8 @@ COMMENT ON FUNCTION ritual.rows_above_watermarks(regclass, text) IS
 /*
  * Read the raw rows that are not in the reports yet, by the watermarks
  * (all rows when there are none): _ritual_new_events, and every profile row
- * (profiles are small) in _ritual_profile_rows with is_new.  Returns the
+ * (profiles are small) in _ritual_profile_rows with is_new and the values
+ * of the breakdown attributes 'attributes' (segments).  Returns the
  * first file whose rows went backwards (its last included line is gone),
  * NULL when none did; whether the new events were read in provenance
  * order (their scan_order is then their order by file and line); and the
@@ -391,6 +439,7 @@ COMMENT ON FUNCTION ritual.rows_above_watermarks(regclass, text) IS
  * scans here are quiet (see quiet_scans).
  */
 CREATE OR REPLACE FUNCTION ritual.read_new_rows(events_rel regclass, profiles_rel regclass,
+                                                attributes text[],
                                                 OUT gone text, OUT in_order boolean,
                                                 OUT event_files text[], OUT event_lines bigint[])
 LANGUAGE plpgsql
@@ -405,6 +454,7 @@ DECLARE
     quiet         boolean := ritual.quiet_scans(events_rel, profiles_rel);
     events_read   record;
     profiles_bad  record;
+    profile_columns text := ritual.profile_columns(profiles_rel, attributes);
 BEGIN
     IF quiet THEN
         PERFORM set_config('client_min_messages', 'warning', true);
@@ -483,9 +533,7 @@ BEGIN
                    %4$s
               FROM above p
             $q$, profiles_rel, profiles_name,
-            CASE WHEN ritual.has_columns(profiles_rel, ARRAY['country', 'platform'])
-                 THEN 'p.country::text AS country, p.platform::text AS platform'
-                 ELSE 'NULL::text AS country, NULL::text AS platform' END,
+            profile_columns,
             CASE WHEN ritual.has_columns(profiles_rel, ARRAY['errors'])
                  THEN 'p.errors::text AS errors' ELSE 'NULL::text AS errors' END,
             ritual.rows_above_watermarks(profiles_rel, profiles_name));
@@ -501,9 +549,7 @@ BEGIN
                                     WHERE r.source_file = p.source_file::text
                                       AND r.source_line = p.source_line::bigint)
                 $q$, profiles_rel,
-                CASE WHEN ritual.has_columns(profiles_rel, ARRAY['country', 'platform'])
-                     THEN 'p.country::text AS country, p.platform::text AS platform'
-                     ELSE 'NULL::text AS country, NULL::text AS platform' END,
+                profile_columns,
                 CASE WHEN ritual.has_columns(profiles_rel, ARRAY['errors'])
                      THEN 'p.errors::text' ELSE 'NULL::text' END);
         END IF;
@@ -518,7 +564,7 @@ BEGIN
                   FROM %5$s p %6$s
             )
             SELECT row_number() OVER (ORDER BY %1$s) AS profile_id, user_id, signup_date,
-                   source_file, source_line, country, platform, is_new, errors
+                   source_file, source_line, country, platform, segments, is_new, errors
               FROM all_rows
              WHERE is_new OR included_last
                 OR user_id IN (SELECT user_id FROM all_rows WHERE is_new)
@@ -527,9 +573,7 @@ BEGIN
             CASE WHEN profiles_prov
                  THEN 'p.source_file::text AS source_file, p.source_line::bigint AS source_line'
                  ELSE 'NULL::text AS source_file, NULL::bigint AS source_line' END,
-            CASE WHEN ritual.has_columns(profiles_rel, ARRAY['country', 'platform'])
-                 THEN 'p.country::text AS country, p.platform::text AS platform'
-                 ELSE 'NULL::text AS country, NULL::text AS platform' END,
+            profile_columns,
             CASE WHEN profiles_prov THEN 'w.max_line IS NULL OR p.source_line::bigint > w.max_line'
                  ELSE 'true' END,
             profiles_rel,
@@ -571,7 +615,7 @@ BEGIN
     END IF;
 END
 $fn$;
-COMMENT ON FUNCTION ritual.read_new_rows(regclass, regclass) IS
+COMMENT ON FUNCTION ritual.read_new_rows(regclass, regclass, text[]) IS
   'internal to refresh_reports: reads the raw rows above the watermarks into temporary tables; returns a file whose rows went backwards, and whether the events came in provenance order';
 
 /*
@@ -681,7 +725,8 @@ AS $$
              ritual.retention_cohorts, ritual.event_transitions, ritual.spikes,
              ritual.spike_coverage, ritual.data_quality, ritual.funnel_steps,
              ritual.user_days, ritual.user_weeks, ritual.activity_counts, ritual.funnel_users,
-             ritual.path_counts, ritual.user_paths,
+             ritual.path_counts, ritual.user_paths, ritual.user_segments,
+             ritual.daily_activity_by_segment, ritual.segment_cohorts, ritual.segment_weeks,
              ritual.refresh_watermarks, ritual.refresh_state;
 $$;
 COMMENT ON FUNCTION ritual.empty_reports() IS
@@ -874,6 +919,9 @@ DECLARE
     judge_from    date := '-infinity';
     last_signup   date;
     scratch       text;
+    -- the breakdowns' attributes, read once for the whole build
+    attributes    text[] := ARRAY(SELECT attribute FROM ritual.breakdown_attributes
+                                   ORDER BY attribute COLLATE "C");
 BEGIN
     IF spike_threshold <= 0 THEN
         RAISE EXCEPTION 'spike_threshold must be positive, not %', spike_threshold
@@ -888,7 +936,8 @@ BEGIN
                            FROM ritual.event_types), '')
                || coalesce((SELECT ';' || string_agg(format('%s:%s:%s', funnel, steps, conversion_window),
                                                      ';' ORDER BY funnel)
-                              FROM ritual.funnels), ''))
+                              FROM ritual.funnels), '')
+               || ';' || attributes::text)
       INTO digest;
     -- a funnel step no event can have would count nobody, silently
     SELECT f.funnel, s.step, s.n INTO bad_funnel, bad_step, bad_step_number
@@ -914,7 +963,11 @@ BEGIN
                                        '_ritual_last_weeks',
                                        '_ritual_retained', '_ritual_dq',
                                        '_ritual_series', '_ritual_judged',
-                                       '_ritual_day_counts', '_ritual_flag_counts'])
+                                       '_ritual_day_counts', '_ritual_flag_counts',
+                                       '_ritual_old_segments', '_ritual_segment_steps',
+                                       '_ritual_activity_steps', '_ritual_segment_members',
+                                       '_ritual_walked_segments',
+                                       '_ritual_segment_sizes', '_ritual_segment_retained'])
     LOOP
         IF to_regclass('pg_temp.' || scratch) IS NOT NULL THEN
             EXECUTE format('DROP TABLE pg_temp.%I', scratch);
@@ -931,10 +984,10 @@ BEGIN
         ELSIF state.session_gap_seconds <> extract(epoch FROM session_gap) THEN
             why := format('the last build used a session gap of %s seconds', state.session_gap_seconds);
         ELSIF state.event_types_digest <> digest THEN
-            why := 'the event_types or funnels catalogue changed since the last build';
+            why := 'the event_types, funnels or breakdown_attributes catalogue changed since the last build';
         ELSE
             SELECT * INTO gone, in_order, event_files, event_lines
-              FROM ritual.read_new_rows(events_rel, profiles_rel);
+              FROM ritual.read_new_rows(events_rel, profiles_rel, attributes);
             IF gone IS NOT NULL THEN
                 why := format('rows of file %s went backwards', gone);
                 DROP TABLE _ritual_new_events, _ritual_profile_rows;
@@ -949,7 +1002,7 @@ BEGIN
     IF NOT incremental THEN
         PERFORM ritual.empty_reports();
         SELECT * INTO gone, in_order, event_files, event_lines
-          FROM ritual.read_new_rows(events_rel, profiles_rel);
+          FROM ritual.read_new_rows(events_rel, profiles_rel, attributes);
     END IF;
 
     --
@@ -963,8 +1016,13 @@ BEGIN
     CREATE TEMP TABLE _ritual_old_users ON COMMIT DROP AS
     SELECT u.* FROM ritual.users u JOIN _ritual_profile_users USING (user_id);
     DELETE FROM ritual.users u USING _ritual_old_users o WHERE u.user_id = o.user_id;
+    CREATE TEMP TABLE _ritual_old_segments ON COMMIT DROP AS
+    SELECT s.* FROM ritual.user_segments s JOIN _ritual_profile_users USING (user_id);
+    DELETE FROM ritual.user_segments s USING _ritual_old_segments o
+     WHERE s.user_id = o.user_id AND s.attribute = o.attribute;
 
-    INSERT INTO ritual.users
+    -- a user's country, platform and segments are those of their profile
+    -- row with the earliest valid signup (ties: the first by file and line)
     WITH rows AS (
         SELECT p.* FROM _ritual_profile_rows p JOIN _ritual_profile_users USING (user_id)
     ), per_user AS (
@@ -972,9 +1030,16 @@ BEGIN
                count(DISTINCT signup_date) > 1 AS conflicting
           FROM rows GROUP BY user_id
     ), first_row AS (
-        SELECT DISTINCT ON (user_id) user_id, country, platform
+        SELECT DISTINCT ON (user_id) user_id, country, platform, segments
           FROM rows ORDER BY user_id, signup_date NULLS LAST, source_file, source_line, profile_id
+    ), segments AS (
+        -- (an empty value is missing, as NULL is)
+        INSERT INTO ritual.user_segments
+        SELECT r.user_id, a.attribute, r.segments[a.n]
+          FROM first_row r, unnest(attributes) WITH ORDINALITY AS a(attribute, n)
+         WHERE r.segments[a.n] <> ''
     )
+    INSERT INTO ritual.users
     SELECT u.user_id, u.signup_date,
            u.signup_date - extract(dow FROM u.signup_date)::int,
            u.profile_rows, f.flags, array_to_string(ritual.flag_names(f.flags), ','),
@@ -1113,8 +1178,11 @@ BEGIN
         -- users gain or lose, and their last active weeks
         CREATE TEMP TABLE _ritual_week_changes (user_id bigint, week integer, cohort_week date,
                                                 gained boolean) ON COMMIT DROP;
-        CREATE TEMP TABLE _ritual_last_weeks (cohort_week date, week integer, users bigint)
-            ON COMMIT DROP;
+        CREATE TEMP TABLE _ritual_last_weeks (cohort_week date, week integer, users bigint,
+                                              user_id bigint) ON COMMIT DROP;
+        -- and the breakdowns with each user's DAU, WAU and MAU steps
+        CREATE TEMP TABLE _ritual_activity_steps (user_id bigint, day date, dau integer,
+                                                  wau integer, mau integer) ON COMMIT DROP;
         SELECT min(day), max(day) INTO old_first, old_last FROM ritual.daily_activity;
         SELECT * INTO recomputed, session_changes
           FROM ritual.recompute_events(reference, session_gap, base, new_rows_apart,
@@ -1230,6 +1298,43 @@ BEGIN
     END IF;
 
     --
+    -- the breakdowns by profile attribute (src/sql/code/breakdowns.sql):
+    -- daily activity as the totals, the days kept moved by what the users
+    -- a refresh touched changed, the days gained counted whole
+    --
+    CREATE TEMP TABLE _ritual_segment_steps (attribute text, segment text, day date, dau bigint,
+                                             wau bigint, mau bigint, new_users bigint)
+        ON COMMIT DROP;
+    CREATE TEMP TABLE _ritual_segment_members (user_id bigint, sign integer, attribute text,
+                                               segment text, cohort_week date, signup_date date)
+        ON COMMIT DROP;
+    CREATE TEMP TABLE _ritual_segment_sizes (attribute text, segment text, cohort_week date,
+                                             users bigint) ON COMMIT DROP;
+    CREATE TEMP TABLE _ritual_segment_retained (attribute text, segment text, cohort_week date,
+                                                week integer, active bigint, last_active bigint)
+        ON COMMIT DROP;
+    DELETE FROM ritual.daily_activity_by_segment
+     WHERE new_first IS NULL OR day NOT BETWEEN new_first AND new_last;
+    IF incremental THEN
+        PERFORM ritual.find_segment_members(attributes);
+        PERFORM ritual.count_walked_moves(attributes);
+        IF old_first IS NOT NULL THEN
+            PERFORM ritual.move_segment_days(greatest(old_first, new_first),
+                                             least(old_last, new_last));
+        END IF;
+    END IF;
+    IF NOT incremental OR old_first IS NULL THEN
+        PERFORM ritual.count_segment_days(attributes, new_first, new_last);
+    ELSE
+        IF new_first < old_first THEN
+            PERFORM ritual.count_segment_days(attributes, new_first, least(new_last, old_first - 1));
+        END IF;
+        IF new_last > old_last THEN
+            PERFORM ritual.count_segment_days(attributes, greatest(new_first, old_last + 1), new_last);
+        END IF;
+    END IF;
+
+    --
     -- retention.  Its cells come from two counts per cohort and week: the
     -- users active in the week (retained_on), and the users whose last
     -- active week it is (retained_on_or_after of a week sums those of the
@@ -1241,6 +1346,8 @@ BEGIN
     CREATE TEMP TABLE _ritual_retained (cohort_week date, week integer, active bigint,
                                         last_active bigint) ON COMMIT DROP;
     IF incremental THEN
+        -- (by segment: what the users whose profile changed added before)
+        PERFORM ritual.count_member_weeks(-1);
         INSERT INTO _ritual_retained
         SELECT cohort_week, week_number, retained_on,
                retained_on_or_after
@@ -1309,6 +1416,9 @@ BEGIN
          CROSS JOIN LATERAL (SELECT max(w.week_number) AS last_week FROM ritual.user_weeks w
                               WHERE w.user_id = x.user_id) l
          WHERE l.last_week IS NOT NULL;
+
+        -- (by segment: what they add now)
+        PERFORM ritual.count_member_weeks(1);
     ELSE
         -- (the pass over the events wrote user_weeks)
         INSERT INTO _ritual_retained
@@ -1322,6 +1432,14 @@ BEGIN
           FROM (SELECT cohort_week, user_id, max(week) AS last_week
                   FROM user_weeks GROUP BY 1, 2) per_user
          GROUP BY 1, 2;
+        -- (by segment: every user of a cohort)
+        INSERT INTO _ritual_segment_members
+        SELECT u.user_id, 1, a.attribute, coalesce(s.segment, ''), u.cohort_week, u.signup_date
+          FROM ritual.users u
+         CROSS JOIN unnest(attributes) AS a(attribute)
+          LEFT JOIN ritual.user_segments s ON s.user_id = u.user_id AND s.attribute = a.attribute
+         WHERE u.signup_date IS NOT NULL;
+        PERFORM ritual.count_member_weeks(1);
     END IF;
 
     -- every cell from the cohorts' signup week to the last day with a
@@ -1351,6 +1469,7 @@ BEGIN
            CASE WHEN cohort_week + 7 * week_number - 1 <= last_clean
                 THEN 'complete' ELSE 'incomplete' END
       FROM cells;
+    PERFORM ritual.write_segment_counts();
 
     -- the passes wrote funnel_steps (src/analytics/funnels.c); a cohort is
     -- complete once its windows all end within the data
@@ -1496,7 +1615,8 @@ BEGIN
            recomputed;
 
     IF NOT incremental THEN
-        ANALYZE ritual.users, ritual.daily_activity, ritual.retention_cohorts;
+        ANALYZE ritual.users, ritual.daily_activity, ritual.retention_cohorts,
+                ritual.user_segments;
     END IF;
 END
 $fn$;
@@ -1618,7 +1738,7 @@ REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision, date),
     ritual.judge_days(date),
     ritual.warn_unknown_types(bigint), ritual.report_bad_fields(regclass, bigint, text, bigint, text),
     ritual.quiet_scans(regclass, regclass), ritual.report_counts(), ritual.qualified_name(regclass),
-    ritual.has_provenance_index(regclass), ritual.read_new_rows(regclass, regclass),
+    ritual.has_provenance_index(regclass), ritual.read_new_rows(regclass, regclass, text[]),
     ritual.rows_above_watermarks(regclass, text),
     ritual.empty_reports(),
     ritual.drop_indexes(regclass), ritual.build_events(timestamp, interval, boolean),

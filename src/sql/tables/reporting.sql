@@ -402,6 +402,96 @@ COMMENT ON TABLE ritual.user_paths IS
 COMMENT ON COLUMN ritual.user_paths.user_id IS 'a user with a session';
 COMMENT ON COLUMN ritual.user_paths.paths IS 'the distinct paths of the user''s sessions, in the order of their bytes';
 
+-- The profile attributes the breakdowns split users by: country and
+-- platform, and any column of the raw profiles relation a user adds (a
+-- build after a change splits every user again).
+CREATE TABLE ritual.breakdown_attributes (
+    attribute   text PRIMARY KEY CHECK (attribute <> ''),
+    description text,
+    builtin     boolean NOT NULL DEFAULT false
+);
+INSERT INTO ritual.breakdown_attributes (attribute, description, builtin) VALUES
+    ('country', 'the country of the user''s profile', true),
+    ('platform', 'the platform of the user''s profile (ios, android, ...)', true);
+-- pg_dump keeps the attributes users added
+SELECT pg_catalog.pg_extension_config_dump('ritual.breakdown_attributes', 'WHERE NOT builtin');
+COMMENT ON TABLE ritual.breakdown_attributes IS
+  'The profile columns daily_activity_by_segment and retention_by_segment split users by. Editable; build again after a change.';
+COMMENT ON COLUMN ritual.breakdown_attributes.attribute IS 'a column of the raw profiles relation, as it is named there';
+COMMENT ON COLUMN ritual.breakdown_attributes.description IS 'what the attribute says, in words';
+COMMENT ON COLUMN ritual.breakdown_attributes.builtin IS 'made by CREATE EXTENSION (pg_dump keeps the others); a builtin attribute the profiles relation lacks is NULL for every user, another is an error';
+
+-- Each user's segment per attribute: what the breakdowns split by.
+CREATE TABLE ritual.user_segments (
+    user_id   bigint,
+    attribute text,
+    segment   text NOT NULL,
+    PRIMARY KEY (user_id, attribute)
+);
+COMMENT ON TABLE ritual.user_segments IS
+  'Internal to the reporting layer, not a report: each user''s value of each breakdown attribute, from the profile row with the earliest valid signup_date (ties: the first by file and line); no row when it is missing or empty.';
+COMMENT ON COLUMN ritual.user_segments.user_id IS 'a user with a profile';
+COMMENT ON COLUMN ritual.user_segments.attribute IS 'an attribute of ritual.breakdown_attributes';
+COMMENT ON COLUMN ritual.user_segments.segment IS 'the attribute''s value as the profile spells it (as text, not trimmed, case kept)';
+
+-- DAU, WAU, MAU and new users per day, split by each attribute.
+CREATE TABLE ritual.daily_activity_by_segment (
+    attribute  text NOT NULL,
+    segment    text,
+    day        date NOT NULL,
+    dau        bigint NOT NULL,
+    wau        bigint NOT NULL,
+    mau        bigint NOT NULL,
+    stickiness double precision,
+    new_users  bigint NOT NULL,
+    UNIQUE NULLS NOT DISTINCT (attribute, segment, day)
+);
+COMMENT ON TABLE ritual.daily_activity_by_segment IS
+  'daily_activity''s users split by a profile attribute of ritual.breakdown_attributes: per attribute, the segments of a day sum to the day''s total. A row for each day of daily_activity and segment with a non-zero count.';
+COMMENT ON COLUMN ritual.daily_activity_by_segment.attribute IS 'the profile attribute, as ritual.breakdown_attributes names it';
+COMMENT ON COLUMN ritual.daily_activity_by_segment.segment IS 'the users'' value of the attribute; NULL when missing or empty';
+COMMENT ON COLUMN ritual.daily_activity_by_segment.day IS 'a day of daily_activity';
+COMMENT ON COLUMN ritual.daily_activity_by_segment.dau IS 'distinct users of the segment with a clean event that day';
+COMMENT ON COLUMN ritual.daily_activity_by_segment.wau IS 'distinct users of the segment with a clean event in the 7 days ending that day';
+COMMENT ON COLUMN ritual.daily_activity_by_segment.mau IS 'distinct users of the segment with a clean event in the 30 days ending that day';
+COMMENT ON COLUMN ritual.daily_activity_by_segment.stickiness IS 'dau / mau; NULL when mau is 0';
+COMMENT ON COLUMN ritual.daily_activity_by_segment.new_users IS 'users of the segment whose signup_date is that day';
+
+-- What the view retention_by_segment counts: the users of each cohort and
+-- segment, and per week since signup those active in it and those whose
+-- last active week it is.  The missing segment is '' here (no value is
+-- empty: an empty one is missing), so that segments join by equality.
+CREATE TABLE ritual.segment_cohorts (
+    attribute   text,
+    segment     text,
+    cohort_week date,
+    users       bigint NOT NULL,
+    PRIMARY KEY (attribute, segment, cohort_week)
+);
+COMMENT ON TABLE ritual.segment_cohorts IS
+  'Internal to the reporting layer, not a report: the users of each signup cohort per segment of each breakdown attribute, kept up to date by refresh_reports.';
+COMMENT ON COLUMN ritual.segment_cohorts.attribute IS 'an attribute of ritual.breakdown_attributes';
+COMMENT ON COLUMN ritual.segment_cohorts.segment IS 'the users'' value of the attribute; '''' when missing or empty';
+COMMENT ON COLUMN ritual.segment_cohorts.cohort_week IS 'the Sunday that starts the cohort''s signup week';
+COMMENT ON COLUMN ritual.segment_cohorts.users IS 'users of the cohort and segment, at least 1';
+CREATE TABLE ritual.segment_weeks (
+    attribute         text,
+    segment           text,
+    cohort_week       date,
+    week_number       integer,
+    active_users      bigint NOT NULL,
+    last_active_users bigint NOT NULL,
+    PRIMARY KEY (attribute, segment, cohort_week, week_number)
+);
+COMMENT ON TABLE ritual.segment_weeks IS
+  'Internal to the reporting layer, not a report: per segment of each breakdown attribute, cohort and week since signup, the users active in the week and those whose last active week it is, kept up to date by refresh_reports.';
+COMMENT ON COLUMN ritual.segment_weeks.attribute IS 'an attribute of ritual.breakdown_attributes';
+COMMENT ON COLUMN ritual.segment_weeks.segment IS 'the users'' value of the attribute; '''' when missing or empty';
+COMMENT ON COLUMN ritual.segment_weeks.cohort_week IS 'the Sunday that starts the cohort''s signup week';
+COMMENT ON COLUMN ritual.segment_weeks.week_number IS 'week since signup, from 1';
+COMMENT ON COLUMN ritual.segment_weeks.active_users IS 'users of the cohort and segment with a clean event in the week';
+COMMENT ON COLUMN ritual.segment_weeks.last_active_users IS 'users of the cohort and segment whose last week with a clean event it is';
+
 /*
  * The data-quality drill-down lists the flagged events of Looker's date
  * range in event order: a small index (flagged rows only) serves it.

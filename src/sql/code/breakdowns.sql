@@ -1,0 +1,381 @@
+/*
+ * src/sql/code/breakdowns.sql: the breakdowns by profile attribute
+ * (docs/metrics.md), daily_activity_by_segment and retention_by_segment.
+ * Which profile columns a build reads for them; how a full build counts
+ * them from user_days, user_weeks and user_segments; how a refresh moves
+ * them by the difference between what the users it touched added before
+ * and add now.  ritual.update_reports (reporting.sql) calls them, with the
+ * attributes of ritual.breakdown_attributes it read once, in the order of
+ * their bytes.
+ *
+ * While counting, the NULL segment is '' (no segment is empty: an empty
+ * value is NULL), so that segments join and group by plain equality.
+ */
+
+/*
+ * The profile columns a build reads, as a select list over the raw
+ * profile rows p: country and platform (NULL when the relation lacks
+ * them), and segments, the values of the breakdown attributes in the order
+ * of 'attributes'.  A builtin attribute the relation lacks is NULL for
+ * every user; another is an error.
+ */
+CREATE OR REPLACE FUNCTION ritual.profile_columns(profiles_rel regclass, attributes text[])
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    missing        text;
+    segment_values text;
+BEGIN
+    SELECT a INTO missing
+      FROM unnest(attributes) AS a
+     WHERE NOT ritual.has_columns(profiles_rel, ARRAY[a])
+       AND NOT EXISTS (SELECT FROM ritual.breakdown_attributes b WHERE b.attribute = a AND b.builtin)
+     LIMIT 1;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'breakdown attribute "%" is not a column of %', missing, profiles_rel
+              USING ERRCODE = 'undefined_column',
+                    HINT = format('The columns of %s are %s. Correct the attribute with UPDATE ritual.breakdown_attributes, or delete it.',
+                                  profiles_rel,
+                                  (SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum)
+                                     FROM pg_attribute
+                                    WHERE attrelid = profiles_rel AND attnum > 0 AND NOT attisdropped));
+    END IF;
+    SELECT string_agg(CASE WHEN ritual.has_columns(profiles_rel, ARRAY[a])
+                           THEN format('p.%I::text', a) ELSE 'NULL::text' END, ', ' ORDER BY n)
+      INTO segment_values
+      FROM unnest(attributes) WITH ORDINALITY AS x(a, n);
+    RETURN CASE WHEN ritual.has_columns(profiles_rel, ARRAY['country', 'platform'])
+                THEN 'p.country::text AS country, p.platform::text AS platform'
+                ELSE 'NULL::text AS country, NULL::text AS platform' END
+           || format(', ARRAY[%s]::text[] AS segments', coalesce(segment_values, ''));
+END
+$fn$;
+COMMENT ON FUNCTION ritual.profile_columns(regclass, text[]) IS
+  'internal to build_reports: the select list of the profile columns a build reads, the breakdown attributes'' values among them';
+
+/*
+ * What one active day of a user adds to the daily counts, as steps: on
+ * the day, 1 to DAU and, when the user was not active in the 7 (30) days
+ * before it, the start of a stretch in WAU (MAU); 7 (30) days later the
+ * stretch's end, unless the next active day carries it on.  A day's WAU
+ * and MAU are the sums of the steps up to it.
+ */
+CREATE OR REPLACE FUNCTION ritual.activity_steps(active_day date, day_before date, day_after date,
+                                                 OUT step_day date, OUT dau integer,
+                                                 OUT wau integer, OUT mau integer)
+RETURNS SETOF record
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT active_day, 1, (day_before IS NULL OR day_before < active_day - 7)::integer,
+           (day_before IS NULL OR day_before < active_day - 30)::integer
+    UNION ALL
+    SELECT active_day + 7, 0, -1, 0 WHERE day_after IS NULL OR day_after > active_day + 7
+    UNION ALL
+    SELECT active_day + 30, 0, 0, -1 WHERE day_after IS NULL OR day_after > active_day + 30
+$$;
+COMMENT ON FUNCTION ritual.activity_steps(date, date, date) IS
+  'internal to the breakdowns: the steps one active day adds to DAU, WAU and MAU';
+
+/*
+ * The steps (pg_temp._ritual_segment_steps) summed into daily counts, for
+ * the days from first_day to last_day with a count other than 0: DAU and
+ * new users as they are, WAU and MAU as the sums of their steps up to the
+ * day.  Steps before first_day count in the sums; those after last_day
+ * are not read.
+ */
+CREATE OR REPLACE FUNCTION ritual.segment_day_counts(first_day date, last_day date)
+RETURNS TABLE (attribute text, segment text, day date, dau bigint, wau bigint, mau bigint,
+               new_users bigint)
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+    RETURN QUERY
+    WITH per_day AS (
+        SELECT s.attribute, s.segment, s.day, sum(s.dau) AS dau, sum(s.wau) AS wau,
+               sum(s.mau) AS mau, sum(s.new_users) AS new_users
+          FROM pg_temp._ritual_segment_steps s
+         WHERE s.day <= last_day
+         GROUP BY 1, 2, 3
+    ), days AS (
+        SELECT g.attribute, g.segment, d::date AS day
+          FROM (SELECT p.attribute, p.segment, min(p.day) AS first FROM per_day p GROUP BY 1, 2) g
+         CROSS JOIN generate_series(g.first, last_day, interval '1 day') AS d
+    ), counts AS (
+        SELECT d.attribute, d.segment, d.day, coalesce(p.dau, 0)::bigint AS dau,
+               (sum(coalesce(p.wau, 0)) OVER w)::bigint AS wau,
+               (sum(coalesce(p.mau, 0)) OVER w)::bigint AS mau,
+               coalesce(p.new_users, 0)::bigint AS new_users
+          FROM days d
+          LEFT JOIN per_day p ON p.attribute = d.attribute AND p.segment = d.segment AND p.day = d.day
+        WINDOW w AS (PARTITION BY d.attribute, d.segment ORDER BY d.day)
+    )
+    SELECT c.attribute, nullif(c.segment, ''), c.day, c.dau, c.wau, c.mau, c.new_users
+      FROM counts c
+     WHERE c.day >= first_day AND (c.dau <> 0 OR c.wau <> 0 OR c.mau <> 0 OR c.new_users <> 0);
+END
+$fn$;
+COMMENT ON FUNCTION ritual.segment_day_counts(date, date) IS
+  'internal to the breakdowns: the daily counts of a build''s steps by segment, for a range of days';
+
+/*
+ * The rows of daily_activity_by_segment for the days from first_day to
+ * last_day, counted whole: each user's active days from 30 days before
+ * (as far back as the first day's MAU reaches) as steps, by attribute and
+ * segment, and the signups of those days.
+ */
+CREATE OR REPLACE FUNCTION ritual.count_segment_days(attributes text[], first_day date, last_day date)
+RETURNS void
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+    TRUNCATE pg_temp._ritual_segment_steps;
+    INSERT INTO pg_temp._ritual_segment_steps
+    WITH active AS (
+        SELECT user_id, day, lag(day) OVER u AS day_before, lead(day) OVER u AS day_after
+          FROM ritual.user_days
+         WHERE day BETWEEN first_day - 30 AND last_day
+        WINDOW u AS (PARTITION BY user_id ORDER BY day)
+    )
+    SELECT a.attribute, coalesce(s.segment, ''), x.step_day, sum(x.dau), sum(x.wau), sum(x.mau), 0
+      FROM active d
+     CROSS JOIN unnest(attributes) AS a(attribute)
+      LEFT JOIN ritual.user_segments s ON s.user_id = d.user_id AND s.attribute = a.attribute
+     CROSS JOIN LATERAL ritual.activity_steps(d.day, d.day_before, d.day_after) x
+     WHERE x.step_day <= last_day
+     GROUP BY 1, 2, 3
+    UNION ALL
+    SELECT a.attribute, coalesce(s.segment, ''), u.signup_date, 0, 0, 0, count(*)
+      FROM ritual.users u
+     CROSS JOIN unnest(attributes) AS a(attribute)
+      LEFT JOIN ritual.user_segments s ON s.user_id = u.user_id AND s.attribute = a.attribute
+     WHERE u.signup_date BETWEEN first_day AND last_day
+     GROUP BY 1, 2, 3;
+    INSERT INTO ritual.daily_activity_by_segment
+    SELECT c.attribute, c.segment, c.day, c.dau, c.wau, c.mau,
+           c.dau::double precision / nullif(c.mau, 0), c.new_users
+      FROM ritual.segment_day_counts(first_day, last_day) c;
+END
+$fn$;
+COMMENT ON FUNCTION ritual.count_segment_days(text[], date, date) IS
+  'internal to build_reports: counts the rows of daily_activity_by_segment of a range of days whole';
+
+/*
+ * A refresh's users whose profile changed, with what they were and are
+ * (pg_temp._ritual_segment_members, sign -1 and 1): each attribute's
+ * segment, their cohort and signup (_ritual_old_segments and
+ * _ritual_old_users hold what they were).  Every count of theirs moves:
+ * their segments may have.  The others keep their segments, and the pass
+ * over the events says what they change.
+ */
+CREATE OR REPLACE FUNCTION ritual.find_segment_members(attributes text[])
+RETURNS void
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+    INSERT INTO pg_temp._ritual_segment_members
+    SELECT p.user_id, 1, a.attribute, coalesce(s.segment, ''), u.cohort_week, u.signup_date
+      FROM pg_temp._ritual_profile_users p
+     CROSS JOIN unnest(attributes) AS a(attribute)
+      LEFT JOIN ritual.users u ON u.user_id = p.user_id
+      LEFT JOIN ritual.user_segments s ON s.user_id = p.user_id AND s.attribute = a.attribute
+    UNION ALL
+    SELECT p.user_id, -1, a.attribute, coalesce(s.segment, ''), o.cohort_week, o.signup_date
+      FROM pg_temp._ritual_profile_users p
+     CROSS JOIN unnest(attributes) AS a(attribute)
+      LEFT JOIN pg_temp._ritual_old_users o ON o.user_id = p.user_id
+      LEFT JOIN pg_temp._ritual_old_segments s ON s.user_id = p.user_id AND s.attribute = a.attribute;
+END
+$fn$;
+COMMENT ON FUNCTION ritual.find_segment_members(text[]) IS
+  'internal to refresh_reports: the users whose profile changed, with their segments before and now';
+
+/*
+ * What a refresh's users whose profile did not change move in the
+ * breakdowns, in their segments (which stay): the steps of their DAU, WAU
+ * and MAU (pg_temp._ritual_activity_steps) to _ritual_segment_steps; the
+ * weeks since signup they gained or lost (_ritual_week_changes) and the
+ * last active weeks they left and reached (_ritual_last_weeks) to
+ * _ritual_segment_retained.  The pass over the events found them; their
+ * segments are read once, through the primary key.
+ */
+CREATE OR REPLACE FUNCTION ritual.count_walked_moves(attributes text[])
+RETURNS void
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+    CREATE TEMP TABLE _ritual_walked_segments ON COMMIT DROP AS
+    SELECT s.user_id, s.attribute, s.segment
+      FROM ritual.user_segments s
+     WHERE s.user_id = ANY (ARRAY(SELECT user_id FROM pg_temp._ritual_activity_steps
+                                  UNION SELECT user_id FROM pg_temp._ritual_week_changes
+                                  UNION SELECT user_id FROM pg_temp._ritual_last_weeks));
+    INSERT INTO pg_temp._ritual_segment_steps
+    SELECT a.attribute, coalesce(s.segment, ''), x.day, sum(x.dau), sum(x.wau), sum(x.mau), 0
+      FROM pg_temp._ritual_activity_steps x
+     CROSS JOIN unnest(attributes) AS a(attribute)
+      LEFT JOIN pg_temp._ritual_walked_segments s
+        ON s.user_id = x.user_id AND s.attribute = a.attribute
+     WHERE NOT EXISTS (SELECT FROM pg_temp._ritual_profile_users p WHERE p.user_id = x.user_id)
+     GROUP BY 1, 2, 3;
+    INSERT INTO pg_temp._ritual_segment_retained
+    WITH moves AS (
+        SELECT user_id, cohort_week, week, sum(CASE WHEN gained THEN 1 ELSE -1 END) AS active,
+               0 AS last_active
+          FROM pg_temp._ritual_week_changes GROUP BY 1, 2, 3
+        UNION ALL
+        -- (a user who stays in their last week leaves and reaches it)
+        SELECT user_id, cohort_week, week, 0, sum(users)
+          FROM pg_temp._ritual_last_weeks GROUP BY 1, 2, 3 HAVING sum(users) <> 0
+    )
+    SELECT a.attribute, coalesce(s.segment, ''), m.cohort_week, m.week, sum(m.active),
+           sum(m.last_active)
+      FROM moves m
+     CROSS JOIN unnest(attributes) AS a(attribute)
+      LEFT JOIN pg_temp._ritual_walked_segments s
+        ON s.user_id = m.user_id AND s.attribute = a.attribute
+     GROUP BY 1, 2, 3, 4;
+END
+$fn$;
+COMMENT ON FUNCTION ritual.count_walked_moves(text[]) IS
+  'internal to refresh_reports: what the users the pass walked move in the breakdowns';
+
+/*
+ * A refresh's moves of daily_activity_by_segment on the days it kept
+ * (kept_first to kept_last; update_reports counts the days it gains
+ * whole): the steps count_walked_moves found, and those of the users whose
+ * profile changed, who move whole: the steps of their active days now, in
+ * their segments now, less those before, in their segments then (a day's
+ * clean events before are its events now less what the pass changed,
+ * pg_temp._ritual_changes).
+ */
+CREATE OR REPLACE FUNCTION ritual.move_segment_days(kept_first date, kept_last date)
+RETURNS void
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+    INSERT INTO pg_temp._ritual_segment_steps
+    WITH changed AS (
+        SELECT c.user_id, c.day, sum(c.delta) AS delta
+          FROM pg_temp._ritual_changes c JOIN pg_temp._ritual_profile_users USING (user_id)
+         GROUP BY 1, 2
+    ), days AS (
+        SELECT d.user_id, d.day, d.events - coalesce(c.delta, 0) > 0 AS was_active, true AS is_active
+          FROM pg_temp._ritual_profile_users p
+          JOIN ritual.user_days d ON d.user_id = p.user_id
+          LEFT JOIN changed c ON c.user_id = d.user_id AND c.day = d.day
+        UNION ALL
+        -- the days that lost their last clean event
+        SELECT c.user_id, c.day, true, false
+          FROM changed c
+         WHERE c.delta < 0
+           AND NOT EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id AND d.day = c.day)
+    ), versions AS (
+        SELECT user_id, day, -1 AS sign FROM days WHERE was_active
+        UNION ALL
+        SELECT user_id, day, 1 FROM days WHERE is_active
+    ), ordered AS (
+        SELECT user_id, sign, day, lag(day) OVER v AS day_before, lead(day) OVER v AS day_after
+          FROM versions
+        WINDOW v AS (PARTITION BY user_id, sign ORDER BY day)
+    )
+    SELECT m.attribute, m.segment, x.step_day, sum(o.sign * x.dau), sum(o.sign * x.wau),
+           sum(o.sign * x.mau), 0
+      FROM ordered o
+      JOIN pg_temp._ritual_segment_members m ON m.user_id = o.user_id AND m.sign = o.sign
+     CROSS JOIN LATERAL ritual.activity_steps(o.day, o.day_before, o.day_after) x
+     GROUP BY 1, 2, 3
+    UNION ALL
+    SELECT attribute, segment, signup_date, 0, 0, 0, sum(sign)
+      FROM pg_temp._ritual_segment_members
+     WHERE signup_date IS NOT NULL
+     GROUP BY 1, 2, 3;
+
+    INSERT INTO ritual.daily_activity_by_segment AS t
+    SELECT c.attribute, c.segment, c.day, c.dau, c.wau, c.mau,
+           c.dau::double precision / nullif(c.mau, 0), c.new_users
+      FROM ritual.segment_day_counts(kept_first, kept_last) c
+    ON CONFLICT (attribute, segment, day)
+    DO UPDATE SET dau = t.dau + excluded.dau, wau = t.wau + excluded.wau,
+                  mau = t.mau + excluded.mau, new_users = t.new_users + excluded.new_users,
+                  stickiness = (t.dau + excluded.dau)::double precision / nullif(t.mau + excluded.mau, 0);
+    DELETE FROM ritual.daily_activity_by_segment
+     WHERE dau = 0 AND wau = 0 AND mau = 0 AND new_users = 0;
+END
+$fn$;
+COMMENT ON FUNCTION ritual.move_segment_days(date, date) IS
+  'internal to refresh_reports: moves daily_activity_by_segment by what its users changed';
+
+/*
+ * What the members of one sign (pg_temp._ritual_segment_members) add to
+ * retention by segment: to pg_temp._ritual_segment_sizes their cohorts,
+ * to pg_temp._ritual_segment_retained their weeks with clean events and
+ * their last such week, multiplied by the sign.  A refresh counts its
+ * members before user_weeks moves with sign -1, and after with 1; a full
+ * build counts every user with a signup with 1.
+ */
+CREATE OR REPLACE FUNCTION ritual.count_member_weeks(member_sign integer)
+RETURNS void
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+    INSERT INTO pg_temp._ritual_segment_sizes
+    SELECT attribute, segment, cohort_week, member_sign * count(*)
+      FROM pg_temp._ritual_segment_members
+     WHERE sign = member_sign AND cohort_week IS NOT NULL
+     GROUP BY 1, 2, 3;
+    INSERT INTO pg_temp._ritual_segment_retained
+    WITH weeks AS (
+        SELECT m.attribute, m.segment, m.cohort_week, m.user_id, w.week_number
+          FROM pg_temp._ritual_segment_members m
+          JOIN ritual.user_weeks w ON w.user_id = m.user_id
+         WHERE m.sign = member_sign AND m.cohort_week IS NOT NULL
+    )
+    SELECT attribute, segment, cohort_week, week_number, member_sign * count(*), 0
+      FROM weeks GROUP BY 1, 2, 3, 4
+    UNION ALL
+    SELECT attribute, segment, cohort_week, last_week, 0, member_sign * count(*)
+      FROM (SELECT attribute, segment, cohort_week, max(week_number) AS last_week
+              FROM weeks GROUP BY attribute, segment, cohort_week, user_id) l
+     GROUP BY 1, 2, 3, 4;
+END
+$fn$;
+COMMENT ON FUNCTION ritual.count_member_weeks(integer) IS
+  'internal to build_reports: what users add to retention by segment, before or after a refresh';
+
+/*
+ * The counts by segment moved (pg_temp._ritual_segment_sizes and
+ * _ritual_segment_retained, summed) into segment_cohorts and
+ * segment_weeks, which keep no row of zeros.
+ */
+CREATE OR REPLACE FUNCTION ritual.write_segment_counts()
+RETURNS void
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+    INSERT INTO ritual.segment_cohorts AS t
+    SELECT attribute, segment, cohort_week, sum(users)
+      FROM pg_temp._ritual_segment_sizes GROUP BY 1, 2, 3 HAVING sum(users) <> 0
+    ON CONFLICT (attribute, segment, cohort_week) DO UPDATE SET users = t.users + excluded.users;
+    DELETE FROM ritual.segment_cohorts WHERE users = 0;
+    INSERT INTO ritual.segment_weeks AS t
+    SELECT attribute, segment, cohort_week, week, sum(active), sum(last_active)
+      FROM pg_temp._ritual_segment_retained GROUP BY 1, 2, 3, 4
+    HAVING sum(active) <> 0 OR sum(last_active) <> 0
+    ON CONFLICT (attribute, segment, cohort_week, week_number)
+    DO UPDATE SET active_users = t.active_users + excluded.active_users,
+                  last_active_users = t.last_active_users + excluded.last_active_users;
+    DELETE FROM ritual.segment_weeks WHERE active_users = 0 AND last_active_users = 0;
+END
+$fn$;
+COMMENT ON FUNCTION ritual.write_segment_counts() IS
+  'internal to build_reports: moves segment_cohorts and segment_weeks by the counts of a build';
+
+REVOKE EXECUTE ON FUNCTION ritual.profile_columns(regclass, text[]),
+    ritual.activity_steps(date, date, date),
+    ritual.segment_day_counts(date, date), ritual.count_segment_days(text[], date, date),
+    ritual.find_segment_members(text[]), ritual.count_walked_moves(text[]),
+    ritual.move_segment_days(date, date), ritual.count_member_weeks(integer),
+    ritual.write_segment_counts()
+  FROM PUBLIC;
