@@ -171,11 +171,11 @@ sed -E -e 's/^(ingester ritual\.ingest_(streams|batches|rejects)) SELECT,INSERT,
     -e 's/^(ingester ritual\.ingest_files) SELECT,INSERT,UPDATE$/\1 /' \
     "$WORK/before.txt" >"$WORK/expected-after.txt"
 # (the relations 0.2 adds aside: checked below)
-new_in_02='ritual\.(activity_counts|weekly_lifecycle|weekly_stickiness|monthly_stickiness|funnels|funnel_users|funnel_steps|session_paths|path_counts|user_paths)( |$)'
+new_in_02='ritual\.(activity_counts|weekly_lifecycle|weekly_stickiness|monthly_stickiness|funnels|funnel_users|funnel_steps|session_paths|path_counts|user_paths|breakdown_attributes|user_segments|daily_activity_by_segment|retention_by_segment|segment_cohorts|segment_weeks)( |$)'
 check "every table keeps its rows and every role its privileges" \
     diff -u "$WORK/expected-after.txt" <(grep -Ev "^([a-z]+ )?$new_in_02" "$WORK/after.txt")
 check "the report reader of 0.1 reads the reports 0.2 adds" \
-    test "$(grep -Ec "^looker ${new_in_02}SELECT$" "$WORK/after.txt")" = 5
+    test "$(grep -Ec "^looker ${new_in_02}SELECT$" "$WORK/after.txt")" = 7
 # the lifecycle and stickiness counts the update made from 0.1's tables
 activity_counts() {
     q -c "SELECT count(*) || ' ' || md5(string_agg(a::text, ',' ORDER BY kind, period, days))
@@ -189,6 +189,12 @@ session_paths() {
                  || (SELECT md5(string_agg(u::text, ',' ORDER BY user_id)) FROM ritual.user_paths u)"
 }
 upgraded_paths=$(session_paths)
+# and the users' segments it made from 0.1's users
+user_segments() {
+    q -c "SELECT count(*) || ' ' || md5(string_agg(s::text, ',' ORDER BY user_id, attribute))
+            FROM ritual.user_segments s"
+}
+upgraded_segments=$(user_segments)
 check "0.1 had given the ingest role the privileges taken back" \
     test "$(grep -c '^ingester ritual\.ingest_[a-z]* SELECT,INSERT,UPDATE$' "$WORK/before.txt")" = 4
 
@@ -232,6 +238,16 @@ check "the update made the lifecycle and stickiness counts a build makes" activi
 check "the update made the session paths a build makes" test "$upgraded_paths" = "$(session_paths)"
 check "the build after the update follows the users through the default funnel" \
     test "$(q -c "SELECT count(*) > 0 FROM ritual.funnel_steps WHERE funnel = 'activation'")" = t
+segments_as_built() {
+    local built
+    built=$(user_segments)
+    [ "${upgraded_segments%% *}" -gt 0 ] && [ "$upgraded_segments" = "$built" ] ||
+        { echo "# upgraded: $upgraded_segments, built: $built"; return 1; }
+}
+check "the update gave the users the segments a build gives" segments_as_built
+check "the build after the update fills the breakdowns, which add up to the totals" \
+    test "$(q -c "SELECT count(*) > 0 AND sum(dau) = (SELECT 2 * sum(dau) FROM ritual.daily_activity)
+                    FROM ritual.daily_activity_by_segment")" = t
 
 reader_reads_reports_only() {
     [ "$(psql -X -At -U looker -c 'SELECT count(*) > 0 FROM ritual.daily_activity')" = t ] &&
