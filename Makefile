@@ -12,6 +12,7 @@ OBJS = \
 	src/analytics/funnels.o \
 	src/analytics/new_events.o \
 	src/analytics/refresh_pass.o \
+	src/analytics/segment_counts.o \
 	src/analytics/session_paths.o \
 	src/analytics/spike_scores.o \
 	src/analytics/text_hash.o \

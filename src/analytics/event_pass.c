@@ -57,6 +57,7 @@
 #include "analytics/event_rows.h"
 #include "analytics/funnels.h"
 #include "analytics/session_paths.h"
+#include "analytics/segment_counts.h"
 #include "analytics/user_activity.h"
 
 PG_FUNCTION_INFO_V1(ritual_build_event_tables);
@@ -117,8 +118,8 @@ day_counts(HTAB *counts, DateADT day)
 enum
 {
 	IN_USER_ID, IN_EVENT_DATE, IN_EVENT_ID, IN_SOURCE_LINE, IN_SIGNUP_DATE,
-	IN_COHORT_WEEK, IN_KNOWN_USER, IN_EVENT_TYPE, IN_RAW_EVENT_TYPE, IN_SOURCE_FILE,
-	IN_COLUMNS
+	IN_COHORT_WEEK, IN_KNOWN_USER, IN_SEGMENT_KEY, IN_EVENT_TYPE, IN_RAW_EVENT_TYPE,
+	IN_SOURCE_FILE, IN_COLUMNS
 };
 
 static const EventInputColumns input_columns = {
@@ -165,9 +166,12 @@ typedef struct EventPass
 	HTAB	   *transitions;	/* (previous type id, type id): rows */
 	FlagCounts *flagged;		/* flagged rows per flags, file, day, type */
 	HTAB	   *activity;		/* lifecycle and stickiness (user_activity.c) */
+	SegmentCounts *segments;	/* the breakdowns (segment_counts.c) */
 
 	/* the current user and time, and the types seen at it */
 	EventPlace	place;
+	int32		segment_key;	/* the user's combination of segments */
+	DateADT		cohort_week;	/* and their cohort, when they have a signup */
 	int			last_clean_type;	/* id, -1 before the first clean row */
 
 	/* the current user's last week with clean rows, if any */
@@ -230,6 +234,10 @@ end_stretch(EventPass *pass, bool has_next, DateADT next)
 	/* a day of a finite timestamp is millions of years from the end of date */
 	day_counts(pass->days, has_next ? Min(day + 7, next) : day + 7)->week_ends++;
 	day_counts(pass->days, has_next ? Min(day + 30, next) : day + 30)->month_ends++;
+	segment_day_add(pass->segments, pass->segment_key, has_next ? Min(day + 7, next) : day + 7,
+					0, 1, 0);
+	segment_day_add(pass->segments, pass->segment_key, has_next ? Min(day + 30, next) : day + 30,
+					0, 0, 1);
 }
 
 static void
@@ -245,6 +253,7 @@ close_user_day(EventPass *pass)
 	counts = day_counts(pass->days, pass->day);
 	counts->active_users++;
 	counts->clean_rows += pass->day_rows;
+	segment_day_add(pass->segments, pass->segment_key, pass->day, 1, 0, 0);
 	pass->has_active_day = true;
 	pass->last_active_day = pass->day;
 	if (pass->active_count == pass->active_size)
@@ -321,6 +330,8 @@ close_user(EventPass *pass)
 		pass->user_path_set.paths = NULL;
 		pass->user_path_set.count = pass->user_path_set.size = 0;
 	}
+	if (pass->has_week)
+		segment_week_add(pass->segments, pass->segment_key, pass->cohort_week, pass->week, 0, 1);
 	pass->last_clean_type = -1;
 	pass->session.number = 0;
 	pass->has_week = false;
@@ -370,6 +381,7 @@ count_clean_row(EventPass *pass, int type, Timestamp time, DateADT day, int32 we
 		bulk_set(&pass->user_weeks, slot, 0, Int64GetDatum(pass->place.user_id), false);
 		bulk_set(&pass->user_weeks, slot, 1, Int32GetDatum(week), false);
 		bulk_store(&pass->user_weeks, slot, 16, false);
+		segment_week_add(pass->segments, pass->segment_key, pass->cohort_week, week, 1, 0);
 		pass->has_week = true;
 		pass->week = week;
 	}
@@ -395,6 +407,10 @@ pass_row(void *state, HeapTuple tuple, TupleDesc desc)
 	pass->rows++;
 
 	place_row(&pass->place, &row, leave_user, pass);
+	/* (a clean row's user has a key and a cohort: see update_reports) */
+	pass->segment_key = in_null[IN_SEGMENT_KEY] ? 0 : DatumGetInt32(in[IN_SEGMENT_KEY]);
+	if (!row.null_cohort)
+		pass->cohort_week = DatumGetDateADT(row.cohort_week);
 
 	flags = event_row_values(&row, row.type_id >= 0,
 							 !row.null_user && !row.null_type && !row.null_date &&
@@ -597,13 +613,14 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	pass.reference = PG_GETARG_TIMESTAMP(0);
 	pass.gap = ritual_session_gap_usecs(PG_GETARG_INTERVAL_P(1));
 	query = psprintf("SELECT e.user_id, e.event_date, e.event_id, e.source_line,"
-					 "       u.signup_date, u.cohort_week, u.user_id IS NOT NULL,"
+					 "       u.signup_date, u.cohort_week, u.user_id IS NOT NULL, k.key,"
 					 "       e.event_type, e.raw_event_type, e.source_file"
 					 "  FROM (SELECT %s AS event_id, user_id, event_type, raw_event_type,"
 					 "               event_date, source_file, source_line"
 					 "          FROM pg_temp._ritual_new_events) e"
 					 "  LEFT JOIN ritual.users u ON u.user_id = e.user_id"
 					 "   AND u.signup_date IS NOT NULL"
+					 "  LEFT JOIN pg_temp._ritual_segment_keys k ON k.user_id = e.user_id"
 					 " ORDER BY e.user_id, e.event_date, e.event_id",
 					 PG_GETARG_BOOL(2) ? "scan_order" :
 					 "pg_catalog.row_number() OVER (ORDER BY source_file, source_line)");
@@ -633,6 +650,7 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	pass.transitions = pair_counts_create("ritual transitions", pass_context);
 	pass.flagged = flag_counts_create(pass_context);
 	pass.activity = activity_counts_create(pass_context);
+	pass.segments = segment_counts_create(pass_context);
 	pass.active_size = 64;
 	pass.active_days = palloc(sizeof(ActiveDay) * pass.active_size);
 	pass.progress = palloc0(sizeof(FunnelProgress) * Max(pass.funnels.count, 1));
@@ -665,6 +683,7 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	bulk_close(&pass.user_paths);
 	write_counts(&pass);
 	write_day_counts(&pass);
+	segment_counts_write(pass.segments);
 	activity_counts_write(pass.activity, false);
 	funnel_cells_write(pass.cells);
 	{

@@ -56,27 +56,25 @@ COMMENT ON FUNCTION ritual.profile_columns(regclass, text[]) IS
   'internal to build_reports: the select list of the profile columns a build reads, the breakdown attributes'' values among them';
 
 /*
- * What one active day of a user adds to the daily counts, as steps: on
- * the day, 1 to DAU and, when the user was not active in the 7 (30) days
- * before it, the start of a stretch in WAU (MAU); 7 (30) days later the
- * stretch's end, unless the next active day carries it on.  A day's WAU
- * and MAU are the sums of the steps up to it.
+ * A user active on a day is in WAU (MAU) from it for 7 (30) days, or to
+ * their next active day: the stretches of WAU (MAU) that cover a user's
+ * days start on an active day with no active day in the 7 (30) days
+ * before it, and end 7 (30) days after an active day with none in the 7
+ * (30) days after it.  Counted as steps (+1 on a start, -1 on the day of
+ * an end), a day's WAU and MAU are the sums of the steps up to it.
  */
-CREATE OR REPLACE FUNCTION ritual.activity_steps(active_day date, day_before date, day_after date,
-                                                 OUT step_day date, OUT dau integer,
-                                                 OUT wau integer, OUT mau integer)
-RETURNS SETOF record
+CREATE OR REPLACE FUNCTION ritual.stretch_starts(active_day date, day_before date, span integer)
+RETURNS boolean
 LANGUAGE sql IMMUTABLE
-AS $$
-    SELECT active_day, 1, (day_before IS NULL OR day_before < active_day - 7)::integer,
-           (day_before IS NULL OR day_before < active_day - 30)::integer
-    UNION ALL
-    SELECT active_day + 7, 0, -1, 0 WHERE day_after IS NULL OR day_after > active_day + 7
-    UNION ALL
-    SELECT active_day + 30, 0, 0, -1 WHERE day_after IS NULL OR day_after > active_day + 30
-$$;
-COMMENT ON FUNCTION ritual.activity_steps(date, date, date) IS
-  'internal to the breakdowns: the steps one active day adds to DAU, WAU and MAU';
+AS $$ SELECT day_before IS NULL OR day_before < active_day - span $$;
+COMMENT ON FUNCTION ritual.stretch_starts(date, date, integer) IS
+  'internal to the breakdowns: whether a stretch of WAU (span 7) or MAU (30) starts on an active day';
+CREATE OR REPLACE FUNCTION ritual.stretch_ends(active_day date, day_after date, span integer)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE
+AS $$ SELECT day_after IS NULL OR day_after > active_day + span $$;
+COMMENT ON FUNCTION ritual.stretch_ends(date, date, integer) IS
+  'internal to the breakdowns: whether the stretch of an active day ends span days after it';
 
 /*
  * The steps (pg_temp._ritual_segment_steps) summed into daily counts, for
@@ -98,18 +96,21 @@ BEGIN
           FROM pg_temp._ritual_segment_steps s
          WHERE s.day <= last_day
          GROUP BY 1, 2, 3
-    ), days AS (
-        SELECT g.attribute, g.segment, d::date AS day
+    ), every_day AS (
+        -- each day from a segment's first step on, with its steps or none
+        SELECT p.attribute, p.segment, p.day, p.dau, p.wau, p.mau, p.new_users FROM per_day p
+        UNION ALL
+        SELECT g.attribute, g.segment, d::date, 0, 0, 0, 0
           FROM (SELECT p.attribute, p.segment, min(p.day) AS first FROM per_day p GROUP BY 1, 2) g
          CROSS JOIN generate_series(g.first, last_day, interval '1 day') AS d
     ), counts AS (
-        SELECT d.attribute, d.segment, d.day, coalesce(p.dau, 0)::bigint AS dau,
-               (sum(coalesce(p.wau, 0)) OVER w)::bigint AS wau,
-               (sum(coalesce(p.mau, 0)) OVER w)::bigint AS mau,
-               coalesce(p.new_users, 0)::bigint AS new_users
-          FROM days d
-          LEFT JOIN per_day p ON p.attribute = d.attribute AND p.segment = d.segment AND p.day = d.day
-        WINDOW w AS (PARTITION BY d.attribute, d.segment ORDER BY d.day)
+        SELECT e.attribute, e.segment, e.day, sum(e.dau)::bigint AS dau,
+               (sum(sum(e.wau)) OVER w)::bigint AS wau,
+               (sum(sum(e.mau)) OVER w)::bigint AS mau,
+               sum(e.new_users)::bigint AS new_users
+          FROM every_day e
+         GROUP BY e.attribute, e.segment, e.day
+        WINDOW w AS (PARTITION BY e.attribute, e.segment ORDER BY e.day)
     )
     SELECT c.attribute, nullif(c.segment, ''), c.day, c.dau, c.wau, c.mau, c.new_users
       FROM counts c
@@ -120,12 +121,113 @@ COMMENT ON FUNCTION ritual.segment_day_counts(date, date) IS
   'internal to the breakdowns: the daily counts of a build''s steps by segment, for a range of days';
 
 /*
- * The rows of daily_activity_by_segment for the days from first_day to
- * last_day, counted whole: each user's active days from 30 days before
- * (as far back as the first day's MAU reaches) as steps, by attribute and
- * segment, and the signups of those days.
+ * Segment keys: each user's combination of segments over the attributes
+ * as one integer (pg_temp._ritual_segment_keys, by user), and what each
+ * key's segment of each attribute is (_ritual_key_segments).  Counts are
+ * kept by key, then split by attribute: a join and an aggregate per
+ * attribute would cost each of them again.  Key 0 is a user with no
+ * value of any attribute, or with no profile, who has no row.
  */
-CREATE OR REPLACE FUNCTION ritual.count_segment_days(attributes text[], first_day date, last_day date)
+CREATE OR REPLACE FUNCTION ritual.number_segment_keys(attributes text[])
+RETURNS void
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+    CREATE TEMP TABLE _ritual_segment_keys ON COMMIT DROP AS
+    WITH combinations AS (
+        SELECT user_id, jsonb_object_agg(attribute, segment) AS segments
+          FROM ritual.user_segments
+         WHERE attribute = ANY (attributes)
+         GROUP BY user_id
+    )
+    SELECT user_id, segments, dense_rank() OVER (ORDER BY segments)::integer AS key
+      FROM combinations;
+    CREATE TEMP TABLE _ritual_key_segments ON COMMIT DROP AS
+    SELECT k.key, a.attribute, coalesce(k.segments ->> a.attribute, '') AS segment
+      FROM (SELECT DISTINCT key, segments FROM pg_temp._ritual_segment_keys
+            UNION ALL
+            SELECT 0, '{}') k
+     CROSS JOIN unnest(attributes) AS a(attribute);
+    ALTER TABLE pg_temp._ritual_segment_keys DROP COLUMN segments;
+    PERFORM ritual.analyze_scratch('pg_temp._ritual_segment_keys');
+END
+$fn$;
+COMMENT ON FUNCTION ritual.number_segment_keys(text[]) IS
+  'internal to build_reports: numbers the users'' combinations of segments';
+
+/*
+ * The rows of daily_activity_by_segment for the days from first_day to
+ * last_day, from the steps in pg_temp._ritual_segment_steps (all of those
+ * the users' active days make from 30 days before first_day on) and the
+ * signups of those days.
+ */
+CREATE OR REPLACE FUNCTION ritual.write_segment_days(first_day date, last_day date)
+RETURNS void
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+    INSERT INTO pg_temp._ritual_segment_steps
+    SELECT g.attribute, g.segment, u.signup_date, 0, 0, 0, count(*)
+      FROM ritual.users u
+      LEFT JOIN pg_temp._ritual_segment_keys k ON k.user_id = u.user_id
+      JOIN pg_temp._ritual_key_segments g ON g.key = coalesce(k.key, 0)
+     WHERE u.signup_date BETWEEN first_day AND last_day
+     GROUP BY 1, 2, 3;
+    INSERT INTO ritual.daily_activity_by_segment
+    SELECT c.attribute, c.segment, c.day, c.dau, c.wau, c.mau,
+           c.dau::double precision / nullif(c.mau, 0), c.new_users
+      FROM ritual.segment_day_counts(first_day, last_day) c;
+END
+$fn$;
+COMMENT ON FUNCTION ritual.write_segment_days(date, date) IS
+  'internal to build_reports: writes the rows of daily_activity_by_segment of a range of days whole';
+
+/*
+ * A full build's breakdowns, from what its pass over the events counted by
+ * segment key (src/analytics/segment_counts.c): per day the active users,
+ * which step DAU, WAU and MAU up, and the stretches of WAU and MAU that
+ * end, which step them down; per cohort and week the active users and
+ * those whose last active week it is.
+ */
+CREATE OR REPLACE FUNCTION ritual.count_built_segments(first_day date, last_day date)
+RETURNS void
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+    TRUNCATE pg_temp._ritual_segment_steps;
+    INSERT INTO pg_temp._ritual_segment_steps
+    SELECT g.attribute, g.segment, c.day, sum(c.active_users),
+           sum(c.active_users - c.week_ends), sum(c.active_users - c.month_ends), 0
+      FROM pg_temp._ritual_segment_day_counts c
+      JOIN pg_temp._ritual_key_segments g ON g.key = c.key
+     GROUP BY 1, 2, 3;
+    PERFORM ritual.write_segment_days(first_day, last_day);
+
+    INSERT INTO pg_temp._ritual_segment_sizes
+    SELECT g.attribute, g.segment, u.cohort_week, count(*)
+      FROM ritual.users u
+      LEFT JOIN pg_temp._ritual_segment_keys k ON k.user_id = u.user_id
+      JOIN pg_temp._ritual_key_segments g ON g.key = coalesce(k.key, 0)
+     WHERE u.signup_date IS NOT NULL
+     GROUP BY 1, 2, 3;
+    INSERT INTO pg_temp._ritual_segment_retained
+    SELECT g.attribute, g.segment, c.cohort_week, c.week, sum(c.active_users),
+           sum(c.last_active_users)
+      FROM pg_temp._ritual_segment_week_counts c
+      JOIN pg_temp._ritual_key_segments g ON g.key = c.key
+     GROUP BY 1, 2, 3, 4;
+END
+$fn$;
+COMMENT ON FUNCTION ritual.count_built_segments(date, date) IS
+  'internal to build_reports: the breakdowns of a full build, from its pass''s counts by segment key';
+
+/*
+ * A refresh's rows of daily_activity_by_segment for days the range gains
+ * (first_day to last_day), counted whole: each user's active days from 30
+ * days before (as far back as the first day's MAU reaches) as steps, by
+ * segment key.
+ */
+CREATE OR REPLACE FUNCTION ritual.count_segment_days(first_day date, last_day date)
 RETURNS void
 LANGUAGE plpgsql
 AS $fn$
@@ -137,29 +239,32 @@ BEGIN
           FROM ritual.user_days
          WHERE day BETWEEN first_day - 30 AND last_day
         WINDOW u AS (PARTITION BY user_id ORDER BY day)
+    ), keyed AS MATERIALIZED (
+        SELECT coalesce(k.key, 0) AS key, d.day,
+               ritual.stretch_starts(d.day, d.day_before, 7) AS starts_week,
+               ritual.stretch_starts(d.day, d.day_before, 30) AS starts_month,
+               ritual.stretch_ends(d.day, d.day_after, 7) AS ends_week,
+               ritual.stretch_ends(d.day, d.day_after, 30) AS ends_month
+          FROM active d LEFT JOIN pg_temp._ritual_segment_keys k ON k.user_id = d.user_id
+    ), steps AS (
+        SELECT key, day, count(*) AS dau, count(*) FILTER (WHERE starts_week) AS wau,
+               count(*) FILTER (WHERE starts_month) AS mau
+          FROM keyed GROUP BY 1, 2
+        UNION ALL
+        SELECT key, day + 7, 0, -count(*), 0 FROM keyed
+         WHERE ends_week AND day + 7 <= last_day GROUP BY 1, 2
+        UNION ALL
+        SELECT key, day + 30, 0, 0, -count(*) FROM keyed
+         WHERE ends_month AND day + 30 <= last_day GROUP BY 1, 2
     )
-    SELECT a.attribute, coalesce(s.segment, ''), x.step_day, sum(x.dau), sum(x.wau), sum(x.mau), 0
-      FROM active d
-     CROSS JOIN unnest(attributes) AS a(attribute)
-      LEFT JOIN ritual.user_segments s ON s.user_id = d.user_id AND s.attribute = a.attribute
-     CROSS JOIN LATERAL ritual.activity_steps(d.day, d.day_before, d.day_after) x
-     WHERE x.step_day <= last_day
-     GROUP BY 1, 2, 3
-    UNION ALL
-    SELECT a.attribute, coalesce(s.segment, ''), u.signup_date, 0, 0, 0, count(*)
-      FROM ritual.users u
-     CROSS JOIN unnest(attributes) AS a(attribute)
-      LEFT JOIN ritual.user_segments s ON s.user_id = u.user_id AND s.attribute = a.attribute
-     WHERE u.signup_date BETWEEN first_day AND last_day
+    SELECT g.attribute, g.segment, s.day, sum(s.dau), sum(s.wau), sum(s.mau), 0
+      FROM steps s JOIN pg_temp._ritual_key_segments g ON g.key = s.key
      GROUP BY 1, 2, 3;
-    INSERT INTO ritual.daily_activity_by_segment
-    SELECT c.attribute, c.segment, c.day, c.dau, c.wau, c.mau,
-           c.dau::double precision / nullif(c.mau, 0), c.new_users
-      FROM ritual.segment_day_counts(first_day, last_day) c;
+    PERFORM ritual.write_segment_days(first_day, last_day);
 END
 $fn$;
-COMMENT ON FUNCTION ritual.count_segment_days(text[], date, date) IS
-  'internal to build_reports: counts the rows of daily_activity_by_segment of a range of days whole';
+COMMENT ON FUNCTION ritual.count_segment_days(date, date) IS
+  'internal to refresh_reports: counts the rows of daily_activity_by_segment of the days a refresh gains whole';
 
 /*
  * A refresh's users whose profile changed, with what they were and are
@@ -279,13 +384,24 @@ BEGIN
         SELECT user_id, sign, day, lag(day) OVER v AS day_before, lead(day) OVER v AS day_after
           FROM versions
         WINDOW v AS (PARTITION BY user_id, sign ORDER BY day)
+    ), signed AS (
+        SELECT m.attribute, m.segment, o.sign, o.day,
+               ritual.stretch_starts(o.day, o.day_before, 7) AS starts_week,
+               ritual.stretch_starts(o.day, o.day_before, 30) AS starts_month,
+               ritual.stretch_ends(o.day, o.day_after, 7) AS ends_week,
+               ritual.stretch_ends(o.day, o.day_after, 30) AS ends_month
+          FROM ordered o
+          JOIN pg_temp._ritual_segment_members m ON m.user_id = o.user_id AND m.sign = o.sign
     )
-    SELECT m.attribute, m.segment, x.step_day, sum(o.sign * x.dau), sum(o.sign * x.wau),
-           sum(o.sign * x.mau), 0
-      FROM ordered o
-      JOIN pg_temp._ritual_segment_members m ON m.user_id = o.user_id AND m.sign = o.sign
-     CROSS JOIN LATERAL ritual.activity_steps(o.day, o.day_before, o.day_after) x
-     GROUP BY 1, 2, 3
+    SELECT attribute, segment, day, sum(sign), sum(sign) FILTER (WHERE starts_week),
+           sum(sign) FILTER (WHERE starts_month), 0
+      FROM signed GROUP BY 1, 2, 3
+    UNION ALL
+    SELECT attribute, segment, day + 7, 0, -sum(sign), 0, 0 FROM signed
+     WHERE ends_week GROUP BY 1, 2, 3
+    UNION ALL
+    SELECT attribute, segment, day + 30, 0, 0, -sum(sign), 0 FROM signed
+     WHERE ends_month GROUP BY 1, 2, 3
     UNION ALL
     SELECT attribute, segment, signup_date, 0, 0, 0, sum(sign)
       FROM pg_temp._ritual_segment_members
@@ -373,8 +489,10 @@ COMMENT ON FUNCTION ritual.write_segment_counts() IS
   'internal to build_reports: moves segment_cohorts and segment_weeks by the counts of a build';
 
 REVOKE EXECUTE ON FUNCTION ritual.profile_columns(regclass, text[]),
-    ritual.activity_steps(date, date, date),
-    ritual.segment_day_counts(date, date), ritual.count_segment_days(text[], date, date),
+    ritual.stretch_starts(date, date, integer), ritual.stretch_ends(date, date, integer),
+    ritual.segment_day_counts(date, date), ritual.number_segment_keys(text[]),
+    ritual.write_segment_days(date, date), ritual.count_built_segments(date, date),
+    ritual.count_segment_days(date, date),
     ritual.find_segment_members(text[]), ritual.count_walked_moves(text[]),
     ritual.move_segment_days(date, date), ritual.count_member_weeks(integer),
     ritual.write_segment_counts()

@@ -966,7 +966,9 @@ BEGIN
                                        '_ritual_day_counts', '_ritual_flag_counts',
                                        '_ritual_old_segments', '_ritual_segment_steps',
                                        '_ritual_activity_steps', '_ritual_segment_members',
-                                       '_ritual_walked_segments',
+                                       '_ritual_walked_segments', '_ritual_segment_keys',
+                                       '_ritual_key_segments', '_ritual_segment_day_counts',
+                                       '_ritual_segment_week_counts',
                                        '_ritual_segment_sizes', '_ritual_segment_retained'])
     LOOP
         IF to_regclass('pg_temp.' || scratch) IS NOT NULL THEN
@@ -1212,7 +1214,9 @@ BEGIN
          WHERE t.day = c.day AND t.events = 0;
     ELSE
         -- everything is new: the events in one pass, the rest from them
-        -- (the flagged ones counted in pg_temp._ritual_flag_counts)
+        -- (the flagged ones counted in pg_temp._ritual_flag_counts, the
+        -- breakdowns by the users' segment keys)
+        PERFORM ritual.number_segment_keys(attributes);
         SELECT * INTO state.event_rows, state.clean_rows, state.session_rows
           FROM ritual.build_events(reference, session_gap, in_order);
         -- statistics for what reads them next, and for the reports' readers
@@ -1323,14 +1327,18 @@ BEGIN
                                              least(old_last, new_last));
         END IF;
     END IF;
-    IF NOT incremental OR old_first IS NULL THEN
-        PERFORM ritual.count_segment_days(attributes, new_first, new_last);
-    ELSE
+    IF NOT incremental THEN
+        PERFORM ritual.count_built_segments(new_first, new_last);
+    ELSIF old_first IS NULL OR new_first < old_first OR new_last > old_last THEN
+        PERFORM ritual.number_segment_keys(attributes);
+        IF old_first IS NULL THEN
+            PERFORM ritual.count_segment_days(new_first, new_last);
+        END IF;
         IF new_first < old_first THEN
-            PERFORM ritual.count_segment_days(attributes, new_first, least(new_last, old_first - 1));
+            PERFORM ritual.count_segment_days(new_first, least(new_last, old_first - 1));
         END IF;
         IF new_last > old_last THEN
-            PERFORM ritual.count_segment_days(attributes, greatest(new_first, old_last + 1), new_last);
+            PERFORM ritual.count_segment_days(greatest(new_first, old_last + 1), new_last);
         END IF;
     END IF;
 
@@ -1432,14 +1440,6 @@ BEGIN
           FROM (SELECT cohort_week, user_id, max(week) AS last_week
                   FROM user_weeks GROUP BY 1, 2) per_user
          GROUP BY 1, 2;
-        -- (by segment: every user of a cohort)
-        INSERT INTO _ritual_segment_members
-        SELECT u.user_id, 1, a.attribute, coalesce(s.segment, ''), u.cohort_week, u.signup_date
-          FROM ritual.users u
-         CROSS JOIN unnest(attributes) AS a(attribute)
-          LEFT JOIN ritual.user_segments s ON s.user_id = u.user_id AND s.attribute = a.attribute
-         WHERE u.signup_date IS NOT NULL;
-        PERFORM ritual.count_member_weeks(1);
     END IF;
 
     -- every cell from the cohorts' signup week to the last day with a
