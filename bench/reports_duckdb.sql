@@ -287,6 +287,79 @@ SELECT c.cohort_week, c.week_number::INTEGER AS week_number, c.cohort_size,
   LEFT JOIN on_week o ON o.cohort_week = c.cohort_week AND o.week = c.week_number
   JOIN after a ON a.cohort_week = c.cohort_week AND a.week_number = c.week_number;
 
+-- breakdowns by country and platform: a user's values are those of their
+-- profile row with the earliest valid signup (users has them), an empty
+-- one missing (NULL); per day and segment DAU, WAU, MAU and new users as
+-- the totals, a row where one is not 0; per segment with a cohort member
+-- every retention cell
+CREATE TABLE user_segments AS
+SELECT user_id, 'country' AS attribute, nullif(country, '') AS segment FROM users
+UNION ALL
+SELECT user_id, 'platform', nullif(platform, '') FROM users;
+CREATE TABLE daily_activity_by_segment AS
+WITH covering AS (
+    SELECT user_id, day, lead(day) OVER (PARTITION BY user_id ORDER BY day) AS next_day
+      FROM user_days
+), edges AS (
+    SELECT s.attribute, s.segment, e.day, sum(e.dau) AS dau, sum(e.w) AS w, sum(e.m) AS m,
+           sum(e.n) AS n
+      FROM (SELECT user_id, day, 1 AS dau, 1 AS w, 1 AS m, 0 AS n FROM covering
+            UNION ALL
+            SELECT user_id, least(day + 7, coalesce(next_day, day + 7)), 0, -1, 0, 0 FROM covering
+            UNION ALL
+            SELECT user_id, least(day + 30, coalesce(next_day, day + 30)), 0, 0, -1, 0 FROM covering
+            UNION ALL
+            SELECT user_id, signup_date, 0, 0, 0, 1 FROM users WHERE signup_date IS NOT NULL) e
+      JOIN user_segments s USING (user_id)
+     GROUP BY 1, 2, 3
+), per_day AS (
+    SELECT g.attribute, g.segment, d.day, coalesce(e.dau, 0) AS dau,
+           sum(coalesce(e.w, 0)) OVER w AS wau, sum(coalesce(e.m, 0)) OVER w AS mau,
+           coalesce(e.n, 0) AS new_users
+      FROM (SELECT DISTINCT attribute, segment FROM edges) g
+     CROSS JOIN (SELECT day FROM daily_activity) d
+      LEFT JOIN edges e ON e.attribute = g.attribute AND e.segment IS NOT DISTINCT FROM g.segment
+                       AND e.day = d.day
+    WINDOW w AS (PARTITION BY g.attribute, g.segment ORDER BY d.day)
+)
+SELECT attribute, segment, day, dau::BIGINT AS dau, wau::BIGINT AS wau, mau::BIGINT AS mau,
+       new_users::BIGINT AS new_users
+  FROM per_day WHERE dau <> 0 OR wau <> 0 OR mau <> 0 OR new_users <> 0;
+CREATE TABLE retention_by_segment AS
+WITH members AS (
+    SELECT u.user_id, u.cohort_week, s.attribute, s.segment
+      FROM users u JOIN user_segments s USING (user_id) WHERE u.signup_date IS NOT NULL
+), weeks AS (
+    SELECT DISTINCT m.attribute, m.segment, m.cohort_week, m.user_id,
+           (sunday(d.day) - m.cohort_week) // 7 + 1 AS week
+      FROM members m JOIN user_days d USING (user_id)
+), sizes AS (
+    SELECT attribute, segment, cohort_week, count(*) AS n FROM members GROUP BY ALL
+), on_week AS (
+    SELECT attribute, segment, cohort_week, week, count(*) AS n FROM weeks GROUP BY ALL
+), last_weeks AS (
+    SELECT attribute, segment, cohort_week, max(week) AS last_week
+      FROM weeks GROUP BY attribute, segment, cohort_week, user_id
+), cells AS (
+    SELECT g.attribute, g.segment, r.cohort_week, r.week_number, r.cell_status
+      FROM (SELECT DISTINCT attribute, segment FROM members) g CROSS JOIN retention_cohorts r
+), after AS (
+    SELECT c.attribute, c.segment, c.cohort_week, c.week_number, count(l.last_week) AS n
+      FROM cells c
+      LEFT JOIN last_weeks l ON l.attribute = c.attribute AND l.segment IS NOT DISTINCT FROM c.segment
+                            AND l.cohort_week = c.cohort_week AND l.last_week >= c.week_number
+     GROUP BY ALL
+)
+SELECT c.attribute, c.segment, c.cohort_week, c.week_number, coalesce(z.n, 0) AS cohort_size,
+       coalesce(o.n, 0) AS retained_on, a.n AS retained_on_or_after, c.cell_status
+  FROM cells c
+  LEFT JOIN sizes z ON z.attribute = c.attribute AND z.segment IS NOT DISTINCT FROM c.segment
+                   AND z.cohort_week = c.cohort_week
+  LEFT JOIN on_week o ON o.attribute = c.attribute AND o.segment IS NOT DISTINCT FROM c.segment
+                     AND o.cohort_week = c.cohort_week AND o.week = c.week_number
+  JOIN after a ON a.attribute = c.attribute AND a.segment IS NOT DISTINCT FROM c.segment
+              AND a.cohort_week = c.cohort_week AND a.week_number = c.week_number;
+
 CREATE TABLE event_transitions AS
 SELECT prev_event_type, event_type, count(*) AS transitions
   FROM clean_events WHERE prev_event_type IS NOT NULL GROUP BY 1, 2;

@@ -684,7 +684,7 @@ DROP TABLE reference_series, reference_scores, reference_z;
 -- segments that behave apart: the generator's --segment-effects makes
 -- android users complete fewer of the rituals they start, and users in
 -- Brazil churn three times as fast; a funnel of one session (an hour)
--- and the weeks since signup find both, as the manifest says
+-- and the retention by country find both, as the manifest says
 --
 SELECT ritual.create_raw_tables(:'segments_events', :'segments_profiles', replace => true);
 SELECT pg_read_file(:'segments_manifest')::jsonb AS segments_manifest \gset
@@ -710,18 +710,15 @@ SELECT p.platform, p.platform = t ->> 'platform' AS slow_in_manifest,
                   ELSE (t ->> 'others')::float8 END) < 0.05 AS near_the_manifest,
        p.completed::float8 / p.started = min(p.completed::float8 / p.started) OVER () AS lowest
   FROM per_platform p, truth ORDER BY p.platform;
--- users still coming in week 8 after signup or later, per country (of
--- those with at least 100 users whose week 8 has ended): the fast-churning
--- country is the lowest, well below the others
+-- users still coming in week 8 after signup or later, per country, from
+-- retention_by_segment (of those with at least 100 users whose week 8 has
+-- ended): the fast-churning country is the lowest, well below the others
 WITH per_country AS (
-    SELECT u.country, count(*) AS users,
-           count(*) FILTER (WHERE EXISTS (SELECT FROM ritual.user_weeks w
-                                           WHERE w.user_id = u.user_id AND w.week_number >= 8))
-               AS retained
-      FROM ritual.users u
-     WHERE u.country IS NOT NULL
-       AND u.cohort_week + 55 <= (SELECT max(day) FROM ritual.user_days)
-     GROUP BY u.country HAVING count(*) >= 100
+    SELECT segment AS country, sum(cohort_size) AS users, sum(retained_on_or_after) AS retained
+      FROM ritual.retention_by_segment
+     WHERE attribute = 'country' AND segment IS NOT NULL AND week_number = 8
+       AND cell_status = 'complete'
+     GROUP BY segment HAVING sum(cohort_size) >= 100
 ), ranked AS (
     SELECT country, retained::float8 / users AS share,
            rank() OVER (ORDER BY retained::float8 / users) AS rank,
