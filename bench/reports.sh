@@ -240,7 +240,7 @@ sed -e 's/FROM \([a-z_]*\)/FROM ritual.\1/g' bench/reports_check.sql |
 echo
 if diff "$duck/ritual.out" "$duck/duckdb.out" >"$duck/check.diff"; then
     echo "DuckDB's tables and ritual's agree: rows of every table, DAU/WAU/MAU of every day," \
-         "sessions, spikes, lifecycle, stickiness, the default funnel and session paths"
+         "sessions, spikes, lifecycle, stickiness, the default funnel, session paths and the breakdowns by country and platform"
 else
     echo "DuckDB's tables and ritual's DIFFER (< ritual, > DuckDB):"
     cat "$duck/check.diff"

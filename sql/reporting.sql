@@ -888,7 +888,8 @@ INSERT INTO seg_profiles VALUES
     (3, '2024-03-04', '', 'android', NULL, 'p.csv', 3),
     (4, '2024-03-05', NULL, NULL, 2, 'p.csv', 4),
     (5, '2024-03-06', 'US', 'ios', 2, 'p.csv', 5),
-    (5, '2024-03-04', 'FR', 'web', 1, 'p.csv', 6);
+    (5, '2024-03-04', 'FR', 'web', 1, 'p.csv', 6),
+    (6, '2024-03-04', repeat('é', 300), 'web', 1, 'p.csv', 7);
 INSERT INTO seg_events
 SELECT u, 'app_opened', timestamp '2024-03-06 09:00' + d * interval '1 day', 'e.csv', u * 100 + d
   FROM generate_series(1, 5) AS u, generate_series(0, 15) AS d WHERE (u + d) % 3 <> 0;
@@ -896,13 +897,16 @@ INSERT INTO ritual.breakdown_attributes (attribute, description)
 VALUES ('app_version', 'the version of the app the user signed up with');
 SELECT count(*) AS reports
   FROM ritual.build_reports('seg_events', 'seg_profiles', reference_time => '2024-03-25');
-SELECT attribute, segment, count(*) AS days, sum(dau) AS user_days, max(wau) AS max_wau,
+SELECT attribute, left(segment, 10) AS segment, count(*) AS days, sum(dau) AS user_days, max(wau) AS max_wau,
        max(mau) AS max_mau, sum(new_users) AS new_users
   FROM ritual.daily_activity_by_segment GROUP BY 1, 2 ORDER BY 1, 2 NULLS LAST;
-SELECT attribute, segment, cohort_week, week_number, cohort_size, retained_on,
-       retained_on_or_after, pct_on
-  FROM ritual.retention_by_segment WHERE week_number = 2 AND cohort_size > 0
+SELECT attribute, left(segment, 10) AS segment, cohort_week, week_number, cohort_size,
+       retained_on, retained_on_or_after, pct_on
+  FROM ritual.retention_by_segment WHERE week_number = 2
  ORDER BY 1, 2 NULLS LAST, 3;
+-- (a value past 200 characters counts as its first 200)
+SELECT attribute, length(segment) AS characters, count(*) AS rows
+  FROM ritual.daily_activity_by_segment WHERE length(segment) > 10 GROUP BY 1, 2;
 -- user 1 gets a profile row with an earlier signup and other values, user
 -- 2 events in their third week
 INSERT INTO seg_profiles VALUES (1, '2024-03-01', 'GB', 'web', 4, 'q.csv', 1);
@@ -926,7 +930,7 @@ SELECT count(*) AS rows,
                                 UNION ALL SELECT 'retention', to_jsonb(b) FROM ritual.retention_by_segment b)
                                EXCEPT ALL TABLE seg_refreshed)) d) AS differences_from_a_build
   FROM seg_refreshed;
-SELECT attribute, segment, sum(dau) AS user_days, sum(new_users) AS new_users
+SELECT attribute, left(segment, 10) AS segment, sum(dau) AS user_days, sum(new_users) AS new_users
   FROM ritual.daily_activity_by_segment WHERE attribute = 'country'
  GROUP BY 1, 2 ORDER BY 1, 2 NULLS LAST;
 

@@ -101,6 +101,19 @@ SELECT step, event_type, sum(users) AS users,
   FROM ritual.funnel_steps WHERE funnel = 'activation' AND cohort_status = 'complete'
  GROUP BY step, event_type ORDER BY step;
 
+\echo 'By platform: users, DAU and MAU on the last day, and week-4 retention over the complete cohorts:'
+SELECT r.segment AS platform, sum(r.cohort_size) FILTER (WHERE r.week_number = 1) AS users,
+       max(d.dau) AS last_dau, max(d.mau) AS last_mau,
+       round(100.0 * sum(r.retained_on) FILTER (WHERE r.week_number = 4 AND r.cell_status = 'complete')
+             / sum(r.cohort_size) FILTER (WHERE r.week_number = 4 AND r.cell_status = 'complete'), 1)
+           AS "week 4 %"
+  FROM ritual.retention_by_segment r
+  LEFT JOIN ritual.daily_activity_by_segment d
+    ON d.attribute = r.attribute AND d.segment IS NOT DISTINCT FROM r.segment
+   AND d.day = (SELECT max(day) FROM ritual.daily_activity) AND r.week_number = 1
+ WHERE r.attribute = 'platform'
+ GROUP BY r.segment ORDER BY r.segment NULLS LAST;
+
 \echo 'How sessions begin (their first three event types), the commonest paths:'
 SELECT path, sessions, users, round((100 * share)::numeric, 1) AS pct
   FROM ritual.session_paths ORDER BY sessions DESC LIMIT 4;

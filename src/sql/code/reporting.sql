@@ -1035,9 +1035,11 @@ BEGIN
         SELECT DISTINCT ON (user_id) user_id, country, platform, segments
           FROM rows ORDER BY user_id, signup_date NULLS LAST, source_file, source_line, profile_id
     ), segments AS (
-        -- (an empty value is missing, as NULL is)
+        -- (an empty value is missing, as NULL is; a value past 200
+        -- characters, no country or platform, is cut there: the reports'
+        -- keys index the segments, whose entries have a size limit)
         INSERT INTO ritual.user_segments
-        SELECT r.user_id, a.attribute, r.segments[a.n]
+        SELECT r.user_id, a.attribute, left(r.segments[a.n], 200)
           FROM first_row r, unnest(attributes) WITH ORDINALITY AS a(attribute, n)
          WHERE r.segments[a.n] <> ''
     )

@@ -432,7 +432,7 @@ COMMENT ON TABLE ritual.user_segments IS
   'Internal to the reporting layer, not a report: each user''s value of each breakdown attribute, from the profile row with the earliest valid signup_date (ties: the first by file and line); no row when it is missing or empty.';
 COMMENT ON COLUMN ritual.user_segments.user_id IS 'a user with a profile';
 COMMENT ON COLUMN ritual.user_segments.attribute IS 'an attribute of ritual.breakdown_attributes';
-COMMENT ON COLUMN ritual.user_segments.segment IS 'the attribute''s value as the profile spells it (as text, not trimmed, case kept)';
+COMMENT ON COLUMN ritual.user_segments.segment IS 'the attribute''s value as the profile spells it (as text, not trimmed, case kept; its first 200 characters)';
 
 -- DAU, WAU, MAU and new users per day, split by each attribute.
 CREATE TABLE ritual.daily_activity_by_segment (

@@ -378,7 +378,7 @@ COMMENT ON TABLE ritual.user_segments IS
   'Internal to the reporting layer, not a report: each user''s value of each breakdown attribute, from the profile row with the earliest valid signup_date (ties: the first by file and line); no row when it is missing or empty.';
 COMMENT ON COLUMN ritual.user_segments.user_id IS 'a user with a profile';
 COMMENT ON COLUMN ritual.user_segments.attribute IS 'an attribute of ritual.breakdown_attributes';
-COMMENT ON COLUMN ritual.user_segments.segment IS 'the attribute''s value as the profile spells it (as text, not trimmed, case kept)';
+COMMENT ON COLUMN ritual.user_segments.segment IS 'the attribute''s value as the profile spells it (as text, not trimmed, case kept; its first 200 characters)';
 
 -- DAU, WAU, MAU and new users per day, split by each attribute.
 CREATE TABLE ritual.daily_activity_by_segment (
@@ -438,6 +438,6 @@ COMMENT ON COLUMN ritual.segment_weeks.week_number IS 'week since signup, from 1
 COMMENT ON COLUMN ritual.segment_weeks.active_users IS 'users of the cohort and segment with a clean event in the week';
 COMMENT ON COLUMN ritual.segment_weeks.last_active_users IS 'users of the cohort and segment whose last week with a clean event it is';
 INSERT INTO ritual.user_segments
-SELECT user_id, 'country', country FROM ritual.users WHERE country <> ''
+SELECT user_id, 'country', left(country, 200) FROM ritual.users WHERE country <> ''
 UNION ALL
-SELECT user_id, 'platform', platform FROM ritual.users WHERE platform <> '';
+SELECT user_id, 'platform', left(platform, 200) FROM ritual.users WHERE platform <> '';
