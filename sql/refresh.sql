@@ -67,8 +67,8 @@ BEGIN
                                  'weekly_lifecycle', 'weekly_stickiness', 'monthly_stickiness',
                                  'activity_counts', 'funnel_steps', 'funnel_users',
                                  'session_paths', 'path_counts', 'user_paths',
-                                 'user_segments', 'daily_activity_by_segment',
-                                 'retention_by_segment', 'segment_cohorts', 'segment_weeks'])
+                                 'daily_activity_by_segment', 'retention_by_segment',
+                                 'segment_cohorts', 'segment_weeks'])
     LOOP
         EXECUTE format('DROP TABLE IF EXISTS snap_%1$s; CREATE TEMP TABLE snap_%1$s AS SELECT * FROM ritual.%1$s', t);
     END LOOP;
@@ -85,8 +85,8 @@ BEGIN
                                  'weekly_lifecycle', 'weekly_stickiness', 'monthly_stickiness',
                                  'activity_counts', 'funnel_steps', 'funnel_users',
                                  'session_paths', 'path_counts', 'user_paths',
-                                 'user_segments', 'daily_activity_by_segment',
-                                 'retention_by_segment', 'segment_cohorts', 'segment_weeks'])
+                                 'daily_activity_by_segment', 'retention_by_segment',
+                                 'segment_cohorts', 'segment_weeks'])
     LOOP
         EXECUTE format('SELECT count(*) FROM ritual.%s', t) INTO n;
         EXECUTE format('SELECT count(*) FROM ((SELECT * FROM ritual.%1$s EXCEPT ALL SELECT * FROM snap_%1$s)

@@ -353,8 +353,7 @@ tables="users enriched_events clean_events sessions daily_activity daily_event_t
         retention_cohorts event_transitions spikes spike_coverage data_quality
         weekly_lifecycle weekly_stickiness monthly_stickiness activity_counts
         funnel_steps funnel_users session_paths path_counts user_paths
-        user_segments daily_activity_by_segment retention_by_segment segment_cohorts
-        segment_weeks"
+        daily_activity_by_segment retention_by_segment segment_cohorts segment_weeks"
 for t in $tables; do
     sql -c "CREATE TABLE refreshed_$t AS TABLE ritual.$t"
 done

@@ -171,7 +171,7 @@ sed -E -e 's/^(ingester ritual\.ingest_(streams|batches|rejects)) SELECT,INSERT,
     -e 's/^(ingester ritual\.ingest_files) SELECT,INSERT,UPDATE$/\1 /' \
     "$WORK/before.txt" >"$WORK/expected-after.txt"
 # (the relations 0.2 adds aside: checked below)
-new_in_02='ritual\.(activity_counts|weekly_lifecycle|weekly_stickiness|monthly_stickiness|funnels|funnel_users|funnel_steps|session_paths|path_counts|user_paths|breakdown_attributes|user_segments|daily_activity_by_segment|retention_by_segment|segment_cohorts|segment_weeks)( |$)'
+new_in_02='ritual\.(activity_counts|weekly_lifecycle|weekly_stickiness|monthly_stickiness|funnels|funnel_users|funnel_steps|session_paths|path_counts|user_paths|breakdown_attributes|segment_keys|user_segments|daily_activity_by_segment|retention_by_segment|segment_cohorts|segment_weeks)( |$)'
 check "every table keeps its rows and every role its privileges" \
     diff -u "$WORK/expected-after.txt" <(grep -Ev "^([a-z]+ )?$new_in_02" "$WORK/after.txt")
 check "the report reader of 0.1 reads the reports 0.2 adds" \
@@ -191,8 +191,9 @@ session_paths() {
 upgraded_paths=$(session_paths)
 # and the users' segments it made from 0.1's users
 user_segments() {
-    q -c "SELECT count(*) || ' ' || md5(string_agg(s::text, ',' ORDER BY user_id, attribute))
-            FROM ritual.user_segments s"
+    q -c "SELECT count(*) || ' ' || md5(string_agg(s.user_id || ':' || k.segments::text, ','
+                                                   ORDER BY s.user_id))
+            FROM ritual.user_segments s JOIN ritual.segment_keys k USING (segment_key)"
 }
 upgraded_segments=$(user_segments)
 check "0.1 had given the ingest role the privileges taken back" \

@@ -235,9 +235,9 @@ end_stretch(EventPass *pass, bool has_next, DateADT next)
 	day_counts(pass->days, has_next ? Min(day + 7, next) : day + 7)->week_ends++;
 	day_counts(pass->days, has_next ? Min(day + 30, next) : day + 30)->month_ends++;
 	segment_day_add(pass->segments, pass->segment_key, has_next ? Min(day + 7, next) : day + 7,
-					0, 1, 0);
+					0, -1, 0);
 	segment_day_add(pass->segments, pass->segment_key, has_next ? Min(day + 30, next) : day + 30,
-					0, 0, 1);
+					0, 0, -1);
 }
 
 static void
@@ -253,7 +253,7 @@ close_user_day(EventPass *pass)
 	counts = day_counts(pass->days, pass->day);
 	counts->active_users++;
 	counts->clean_rows += pass->day_rows;
-	segment_day_add(pass->segments, pass->segment_key, pass->day, 1, 0, 0);
+	segment_day_add(pass->segments, pass->segment_key, pass->day, 1, 1, 1);
 	pass->has_active_day = true;
 	pass->last_active_day = pass->day;
 	if (pass->active_count == pass->active_size)
@@ -613,14 +613,14 @@ ritual_build_event_tables(PG_FUNCTION_ARGS)
 	pass.reference = PG_GETARG_TIMESTAMP(0);
 	pass.gap = ritual_session_gap_usecs(PG_GETARG_INTERVAL_P(1));
 	query = psprintf("SELECT e.user_id, e.event_date, e.event_id, e.source_line,"
-					 "       u.signup_date, u.cohort_week, u.user_id IS NOT NULL, k.key,"
+					 "       u.signup_date, u.cohort_week, u.user_id IS NOT NULL, k.segment_key,"
 					 "       e.event_type, e.raw_event_type, e.source_file"
 					 "  FROM (SELECT %s AS event_id, user_id, event_type, raw_event_type,"
 					 "               event_date, source_file, source_line"
 					 "          FROM pg_temp._ritual_new_events) e"
 					 "  LEFT JOIN ritual.users u ON u.user_id = e.user_id"
 					 "   AND u.signup_date IS NOT NULL"
-					 "  LEFT JOIN pg_temp._ritual_segment_keys k ON k.user_id = e.user_id"
+					 "  LEFT JOIN ritual.user_segments k ON k.user_id = e.user_id"
 					 " ORDER BY e.user_id, e.event_date, e.event_id",
 					 PG_GETARG_BOOL(2) ? "scan_order" :
 					 "pg_catalog.row_number() OVER (ORDER BY source_file, source_line)");

@@ -42,13 +42,15 @@
  *						  sessions of each day already reported change by
  *						  (a user's days from the first change's on are
  *						  kept until their last row);
- *	 _ritual_activity_steps per user, the steps of their DAU, WAU and MAU
- *						  changes on the days already reported (what the
- *						  breakdowns by profile attribute move by);
  *	 _ritual_week_changes the weeks since signup users gain or lose, and
- *	 _ritual_last_weeks	  the last active weeks they leave and reach, by
- *						  user (users with a new profile row aside:
- *						  update_reports counts each of their weeks again).
+ *	 _ritual_last_weeks	  the last active weeks they leave and reach (users
+ *						  with a new profile row aside: update_reports
+ *						  counts each of their weeks again);
+ *	 _ritual_segment_day_counts and _ritual_segment_week_counts what the
+ *						  same users change in the breakdowns by profile
+ *						  attribute, by segment key (segment_counts.c): the
+ *						  steps of DAU, WAU and MAU on the days already
+ *						  reported, the weeks and last weeks.
  * What the walked users' changed days move in the lifecycle and stickiness
  * counts goes to activity_counts itself (user_activity.c).  A walked user's
  * way through each funnel (funnels.c) is taken up where the first change
@@ -91,6 +93,7 @@
 #include "analytics/event_rows.h"
 #include "analytics/flag_counts.h"
 #include "analytics/funnels.h"
+#include "analytics/segment_counts.h"
 #include "analytics/session_paths.h"
 #include "analytics/text_hash.h"
 #include "analytics/user_activity.h"
@@ -101,7 +104,7 @@ PG_FUNCTION_INFO_V1(ritual_recompute_events);
 enum
 {
 	W_USER_ID, W_EVENT_DATE, W_EVENT_ID, W_OLD_EVENT_ID, W_SOURCE_LINE, W_OLD_FLAGS,
-	W_IN_NEW_KEY, W_SIGNUP_DATE, W_COHORT_WEEK, W_KNOWN_USER, W_EVENT_TYPE,
+	W_IN_NEW_KEY, W_SIGNUP_DATE, W_COHORT_WEEK, W_KNOWN_USER, W_SEGMENT_KEY, W_EVENT_TYPE,
 	W_RAW_EVENT_TYPE, W_SOURCE_FILE, W_OLD_PREV, W_OLD_SESSION, W_NEW_PROFILE, W_OLD_CTID,
 	W_COLUMNS
 };
@@ -161,11 +164,7 @@ static const ColumnSpec week_columns[] = {
 };
 
 static const ColumnSpec last_week_columns[] = {
-	{"cohort_week", DATEOID}, {"week", INT4OID}, {"users", INT8OID}, {"user_id", INT8OID}
-};
-
-static const ColumnSpec activity_step_columns[] = {
-	{"user_id", INT8OID}, {"day", DATEOID}, {"dau", INT4OID}, {"wau", INT4OID}, {"mau", INT4OID}
+	{"cohort_week", DATEOID}, {"week", INT4OID}, {"users", INT8OID}
 };
 
 /* An included clean event as the index read finds it. */
@@ -219,7 +218,7 @@ typedef struct RefreshPass
 	BulkTable	windows;
 	BulkTable	weeks;
 	BulkTable	last_weeks;
-	BulkTable	activity_steps;
+	SegmentCounts *segments;	/* the breakdowns (segment_counts.c) */
 
 	/* enriched_events, read through its index by user, time and event_id */
 	Relation	events;
@@ -333,6 +332,7 @@ typedef struct RefreshPass
 	DateADT		signup;
 	DateADT		cohort_week;
 	bool		new_profile;
+	int32		segment_key;	/* their combination of segments (0: none) */
 
 	/* the day of the walk being counted: clean events by type, before and after */
 	bool		has_day;
@@ -444,22 +444,17 @@ emit_waiting(RefreshPass *pass, int next_type)
 }
 
 /*
- * A step of the walked user's DAU, WAU or MAU on a reported day, into
- * _ritual_activity_steps: the breakdowns move each user's segments by
- * them.  DAU steps are the day's change; WAU and MAU steps change the
- * user's change from that day on (the sum of the steps up to a day is it).
+ * A step of the walked user's DAU, WAU or MAU on a reported day, in their
+ * segment key's counts (segment_counts.c).  DAU steps are the day's
+ * change; WAU and MAU steps change the user's change from that day on (the
+ * sum of the steps up to a day is it).  A user whose profile changed may
+ * have changed segments: update_reports moves all of their days itself.
  */
 static void
 write_activity_step(RefreshPass *pass, DateADT day, int dau, int wau, int mau)
 {
-	TupleTableSlot *slot = bulk_next_slot(&pass->activity_steps);
-
-	bulk_set(&pass->activity_steps, slot, 0, Int64GetDatum(pass->place.user_id), false);
-	bulk_set(&pass->activity_steps, slot, 1, DateADTGetDatum(day), false);
-	bulk_set(&pass->activity_steps, slot, 2, Int32GetDatum(dau), false);
-	bulk_set(&pass->activity_steps, slot, 3, Int32GetDatum(wau), false);
-	bulk_set(&pass->activity_steps, slot, 4, Int32GetDatum(mau), false);
-	bulk_store(&pass->activity_steps, slot, 28, false);
+	if (!pass->new_profile)
+		segment_day_add(pass->segments, pass->segment_key, day, dau, wau, mau);
 }
 
 /* The change of the reported day 'day' (NULL when it is not reported). */
@@ -1453,6 +1448,7 @@ write_week_change(RefreshPass *pass, int32 week, bool gained)
 	bulk_set(&pass->weeks, slot, 2, DateADTGetDatum(pass->cohort_week), false);
 	bulk_set(&pass->weeks, slot, 3, BoolGetDatum(gained), false);
 	bulk_store(&pass->weeks, slot, 24, false);
+	segment_week_add(pass->segments, pass->segment_key, pass->cohort_week, week, gained ? 1 : -1, 0);
 }
 
 /* The user leaves (-1) or reaches (+1) their last active week, into _ritual_last_weeks. */
@@ -1464,8 +1460,8 @@ write_last_week(RefreshPass *pass, int32 week, int users)
 	bulk_set(&pass->last_weeks, slot, 0, DateADTGetDatum(pass->cohort_week), false);
 	bulk_set(&pass->last_weeks, slot, 1, Int32GetDatum(week), false);
 	bulk_set(&pass->last_weeks, slot, 2, Int64GetDatum(users), false);
-	bulk_set(&pass->last_weeks, slot, 3, Int64GetDatum(pass->place.user_id), false);
-	bulk_store(&pass->last_weeks, slot, 32, false);
+	bulk_store(&pass->last_weeks, slot, 24, false);
+	segment_week_add(pass->segments, pass->segment_key, pass->cohort_week, week, 0, users);
 }
 
 /*
@@ -1889,6 +1885,7 @@ work_row(void *state, HeapTuple tuple, TupleDesc desc)
 		pass->signup = row.null_signup ? 0 : DatumGetDateADT(row.signup_date);
 		pass->cohort_week = row.null_cohort ? 0 : DatumGetDateADT(row.cohort_week);
 		pass->new_profile = !in_null[W_NEW_PROFILE] && DatumGetBool(in[W_NEW_PROFILE]);
+		pass->segment_key = in_null[W_SEGMENT_KEY] ? 0 : DatumGetInt32(in[W_SEGMENT_KEY]);
 		start_walk(pass, row.time, DatumGetInt64(row.event_id));
 	}
 	if (pass->walking)
@@ -2074,9 +2071,7 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 			{&pass.windows, "_ritual_window_changes", window_columns, lengthof(window_columns)},
 			{&pass.weeks, "_ritual_week_changes", week_columns, lengthof(week_columns)},
 			{&pass.last_weeks, "_ritual_last_weeks", last_week_columns,
-			lengthof(last_week_columns)},
-			{&pass.activity_steps, "_ritual_activity_steps", activity_step_columns,
-			lengthof(activity_step_columns)}
+			lengthof(last_week_columns)}
 		};
 
 		for (int i = 0; i < (int) lengthof(scratch); i++)
@@ -2093,6 +2088,7 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 										  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	pass.activity = activity_counts_create(pass_context);
+	pass.segments = segment_counts_create(pass_context);
 	pass.paths = path_counts_create(pass_context);
 	pass.old_paths.context = pass.new_paths.context = pass.stored_paths.context =
 		pass.user_context;
@@ -2146,7 +2142,7 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 
 	query = psprintf("SELECT w.user_id, w.event_date, w.event_id, w.old_event_id,"
 					 "       w.source_line, w.old_flags, w.in_new_key, u.signup_date,"
-					 "       u.cohort_week, u.user_id IS NOT NULL, w.event_type,"
+					 "       u.cohort_week, u.user_id IS NOT NULL, s.segment_key, w.event_type,"
 					 "       w.raw_event_type, w.source_file, w.old_prev, w.old_session,"
 					 "       p.user_id IS NOT NULL, w.old_ctid"
 					 "  FROM (SELECT event_id, old_event_id, user_id, event_type,"
@@ -2161,6 +2157,7 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 					 "  LEFT JOIN pg_temp._ritual_profile_users p ON p.user_id = w.user_id"
 					 "  LEFT JOIN ritual.users u ON u.user_id = w.user_id"
 					 "   AND u.signup_date IS NOT NULL"
+					 "  LEFT JOIN ritual.user_segments s ON s.user_id = w.user_id"
 					 " ORDER BY w.user_id, w.event_date, w.event_id",
 					 pass.base, new_rows_apart ? "true" : "false");
 	read_sorted_rows(query, "the work", BULK_ROWS, work_row, flush_events, &pass, row_context);
@@ -2203,12 +2200,12 @@ ritual_recompute_events(PG_FUNCTION_ARGS)
 	bulk_close(&pass.transition_changes);
 	bulk_close(&pass.changes);
 	write_window_changes(&pass);
+	segment_counts_write(pass.segments);
 	bulk_close(&pass.windows);
 	activity_counts_write(pass.activity, true);
 	path_counts_write(pass.paths, true);
 	bulk_close(&pass.weeks);
 	bulk_close(&pass.last_weeks);
-	bulk_close(&pass.activity_steps);
 	SPI_finish();
 	MemoryContextDelete(pass_context);
 	if (get_call_result_type(fcinfo, NULL, &result_desc) != TYPEFUNC_COMPOSITE)

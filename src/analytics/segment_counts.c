@@ -1,20 +1,24 @@
 /*-------------------------------------------------------------------------
  *
  * segment_counts.c
- *		  The counts of a full build's pass that the breakdowns by profile
- *		  attribute are made of (src/sql/code/breakdowns.sql).  The pass
- *		  knows each user's segment key, one integer for their combination
- *		  of segments over the attributes (update_reports numbers them in
- *		  pg_temp._ritual_segment_keys): counting by key, not by attribute
- *		  and segment, costs one hash entry per day however many
- *		  attributes there are, and SQL splits the keys by attribute.
+ *		  The counts of the passes over the events that the breakdowns by
+ *		  profile attribute are made of (src/sql/code/breakdowns.sql).  A
+ *		  pass knows each user's segment key, one integer for their
+ *		  combination of segments over the attributes (ritual.user_segments,
+ *		  ritual.segment_keys): counting by key, not by attribute and
+ *		  segment, costs one hash entry per day however many attributes
+ *		  there are, and SQL splits the keys by attribute.
  *
- * Per key and day, as the totals of daily_activity: the active users, and
- * the stretches of WAU and MAU that end on the day.  Per key, cohort week
- * and week since signup, as retention_cohorts: the users active in the
- * week and those whose last active week it is.  A few thousand entries
- * each, written by SQL at the end of the pass to
- * pg_temp._ritual_segment_day_counts and _ritual_segment_week_counts.
+ * Per key and day, steps: DAU's count of the day, and the changes of WAU
+ * and MAU on it (a day's WAU and MAU sum the steps up to it).  A full
+ * build's pass adds each user's active days (DAU, WAU and MAU up on the
+ * day, down when the stretch of 7 or 30 days ends); a refresh's pass what
+ * a walked user's changed days change.  Per key, cohort week and week
+ * since signup, as retention_cohorts counts them: the users active in
+ * the week and those whose last active week it is (a refresh's pass: their
+ * changes).  A few thousand entries each, written by SQL at the end of the
+ * pass to pg_temp._ritual_segment_day_counts and
+ * _ritual_segment_week_counts.
  *
  *-------------------------------------------------------------------------
  */
@@ -37,9 +41,9 @@ typedef struct SegmentDayKey
 typedef struct SegmentDay
 {
 	SegmentDayKey id;
-	int64		active_users;
-	int64		week_ends;
-	int64		month_ends;
+	int64		dau;
+	int64		wau;
+	int64		mau;
 } SegmentDay;
 
 typedef struct SegmentWeekKey
@@ -86,8 +90,7 @@ segment_counts_create(MemoryContext context)
 }
 
 void
-segment_day_add(SegmentCounts *counts, int32 key, DateADT day, int active_users, int week_ends,
-				int month_ends)
+segment_day_add(SegmentCounts *counts, int32 key, DateADT day, int dau, int wau, int mau)
 {
 	SegmentDayKey id;
 	SegmentDay *entry;
@@ -98,10 +101,10 @@ segment_day_add(SegmentCounts *counts, int32 key, DateADT day, int active_users,
 	id.day = day;
 	entry = hash_search(counts->days, &id, HASH_ENTER, &found);
 	if (!found)
-		entry->active_users = entry->week_ends = entry->month_ends = 0;
-	entry->active_users += active_users;
-	entry->week_ends += week_ends;
-	entry->month_ends += month_ends;
+		entry->dau = entry->wau = entry->mau = 0;
+	entry->dau += dau;
+	entry->wau += wau;
+	entry->mau += mau;
 }
 
 void
@@ -170,14 +173,14 @@ segment_counts_write(SegmentCounts *counts)
 		{
 			columns[0][i] = Int32GetDatum(day->id.key);
 			columns[1][i] = DateADTGetDatum(day->id.day);
-			columns[2][i] = Int64GetDatum(day->active_users);
-			columns[3][i] = Int64GetDatum(day->week_ends);
-			columns[4][i] = Int64GetDatum(day->month_ends);
+			columns[2][i] = Int64GetDatum(day->dau);
+			columns[3][i] = Int64GetDatum(day->wau);
+			columns[4][i] = Int64GetDatum(day->mau);
 			i++;
 		}
 		write_columns("CREATE TEMP TABLE _ritual_segment_day_counts ON COMMIT DROP AS "
 					  "SELECT * FROM unnest($1, $2, $3, $4, $5) "
-					  "    AS c(key, day, active_users, week_ends, month_ends)",
+					  "    AS c(segment_key, day, dau, wau, mau)",
 					  columns, types, 5, (int) n);
 	}
 
@@ -201,7 +204,7 @@ segment_counts_write(SegmentCounts *counts)
 		}
 		write_columns("CREATE TEMP TABLE _ritual_segment_week_counts ON COMMIT DROP AS "
 					  "SELECT * FROM unnest($1, $2, $3, $4, $5) "
-					  "    AS c(key, cohort_week, week, active_users, last_active_users)",
+					  "    AS c(segment_key, cohort_week, week, active_users, last_active_users)",
 					  columns, types, 5, (int) n);
 	}
 }

@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * segment_counts.h
- *		  What a full build's pass counts for the breakdowns by profile
- *		  attribute: per segment key (a user's combination of segments)
- *		  and day, and per key, cohort and week since signup
+ *		  What the passes over the events count for the breakdowns by
+ *		  profile attribute: per segment key (a user's combination of
+ *		  segments) the steps of DAU, WAU and MAU by day, and the active
+ *		  and last active users by cohort and week since signup
  *		  (segment_counts.c).
  *
  *-------------------------------------------------------------------------
@@ -16,8 +17,8 @@
 typedef struct SegmentCounts SegmentCounts;
 
 extern SegmentCounts *segment_counts_create(MemoryContext context);
-extern void segment_day_add(SegmentCounts *counts, int32 key, DateADT day, int active_users,
-							int week_ends, int month_ends);
+extern void segment_day_add(SegmentCounts *counts, int32 key, DateADT day, int dau, int wau,
+							int mau);
 extern void segment_week_add(SegmentCounts *counts, int32 key, DateADT cohort_week, int32 week,
 							 int active_users, int last_active_users);
 extern void segment_counts_write(SegmentCounts *counts);

@@ -1,12 +1,14 @@
 /*
  * src/sql/code/breakdowns.sql: the breakdowns by profile attribute
  * (docs/metrics.md), daily_activity_by_segment and retention_by_segment.
- * Which profile columns a build reads for them; how a full build counts
- * them from user_days, user_weeks and user_segments; how a refresh moves
- * them by the difference between what the users it touched added before
- * and add now.  ritual.update_reports (reporting.sql) calls them, with the
- * attributes of ritual.breakdown_attributes it read once, in the order of
- * their bytes.
+ * Which profile columns a build reads for them; how the counts that the
+ * passes over the events made by segment key (src/analytics/
+ * segment_counts.c: a key is a user's combination of segments, in
+ * ritual.user_segments and ritual.segment_keys) are split by attribute;
+ * how a refresh moves the users whose profile changed, and counts the
+ * days the range gains.  ritual.update_reports (reporting.sql) calls
+ * them, with the attributes of ritual.breakdown_attributes it read once,
+ * in the order of their bytes.
  *
  * While counting, the NULL segment is '' (no segment is empty: an empty
  * value is NULL), so that segments join and group by plain equality.
@@ -77,6 +79,23 @@ COMMENT ON FUNCTION ritual.stretch_ends(date, date, integer) IS
   'internal to the breakdowns: whether the stretch of an active day ends span days after it';
 
 /*
+ * Each segment key's segment of each attribute: '' for an attribute the
+ * combination has no value of, every one for key 0 (no values).
+ */
+CREATE OR REPLACE FUNCTION ritual.key_segments(attributes text[])
+RETURNS TABLE (segment_key integer, attribute text, segment text)
+LANGUAGE sql STABLE
+AS $$
+    SELECT k.segment_key, a.attribute, coalesce(k.segments ->> a.attribute, '')
+      FROM (SELECT segment_key, segments FROM ritual.segment_keys
+            UNION ALL
+            SELECT 0, '{}') k
+     CROSS JOIN unnest(attributes) AS a(attribute)
+$$;
+COMMENT ON FUNCTION ritual.key_segments(text[]) IS
+  'internal to the breakdowns: each segment key''s segment of each attribute';
+
+/*
  * The steps (pg_temp._ritual_segment_steps) summed into daily counts, for
  * the days from first_day to last_day with a count other than 0: DAU and
  * new users as they are, WAU and MAU as the sums of their steps up to the
@@ -121,47 +140,13 @@ COMMENT ON FUNCTION ritual.segment_day_counts(date, date) IS
   'internal to the breakdowns: the daily counts of a build''s steps by segment, for a range of days';
 
 /*
- * Segment keys: each user's combination of segments over the attributes
- * as one integer (pg_temp._ritual_segment_keys, by user), and what each
- * key's segment of each attribute is (_ritual_key_segments).  Counts are
- * kept by key, then split by attribute: a join and an aggregate per
- * attribute would cost each of them again.  Key 0 is a user with no
- * value of any attribute, or with no profile, who has no row.
- */
-CREATE OR REPLACE FUNCTION ritual.number_segment_keys(attributes text[])
-RETURNS void
-LANGUAGE plpgsql
-AS $fn$
-BEGIN
-    CREATE TEMP TABLE _ritual_segment_keys ON COMMIT DROP AS
-    WITH combinations AS (
-        SELECT user_id, jsonb_object_agg(attribute, segment) AS segments
-          FROM ritual.user_segments
-         WHERE attribute = ANY (attributes)
-         GROUP BY user_id
-    )
-    SELECT user_id, segments, dense_rank() OVER (ORDER BY segments)::integer AS key
-      FROM combinations;
-    CREATE TEMP TABLE _ritual_key_segments ON COMMIT DROP AS
-    SELECT k.key, a.attribute, coalesce(k.segments ->> a.attribute, '') AS segment
-      FROM (SELECT DISTINCT key, segments FROM pg_temp._ritual_segment_keys
-            UNION ALL
-            SELECT 0, '{}') k
-     CROSS JOIN unnest(attributes) AS a(attribute);
-    ALTER TABLE pg_temp._ritual_segment_keys DROP COLUMN segments;
-    PERFORM ritual.analyze_scratch('pg_temp._ritual_segment_keys');
-END
-$fn$;
-COMMENT ON FUNCTION ritual.number_segment_keys(text[]) IS
-  'internal to build_reports: numbers the users'' combinations of segments';
-
-/*
  * The rows of daily_activity_by_segment for the days from first_day to
  * last_day, from the steps in pg_temp._ritual_segment_steps (all of those
  * the users' active days make from 30 days before first_day on) and the
  * signups of those days.
  */
-CREATE OR REPLACE FUNCTION ritual.write_segment_days(first_day date, last_day date)
+CREATE OR REPLACE FUNCTION ritual.write_segment_days(attributes text[], first_day date,
+                                                     last_day date)
 RETURNS void
 LANGUAGE plpgsql
 AS $fn$
@@ -169,8 +154,8 @@ BEGIN
     INSERT INTO pg_temp._ritual_segment_steps
     SELECT g.attribute, g.segment, u.signup_date, 0, 0, 0, count(*)
       FROM ritual.users u
-      LEFT JOIN pg_temp._ritual_segment_keys k ON k.user_id = u.user_id
-      JOIN pg_temp._ritual_key_segments g ON g.key = coalesce(k.key, 0)
+      LEFT JOIN ritual.user_segments k ON k.user_id = u.user_id
+      JOIN ritual.key_segments(attributes) g ON g.segment_key = coalesce(k.segment_key, 0)
      WHERE u.signup_date BETWEEN first_day AND last_day
      GROUP BY 1, 2, 3;
     INSERT INTO ritual.daily_activity_by_segment
@@ -179,47 +164,87 @@ BEGIN
       FROM ritual.segment_day_counts(first_day, last_day) c;
 END
 $fn$;
-COMMENT ON FUNCTION ritual.write_segment_days(date, date) IS
+COMMENT ON FUNCTION ritual.write_segment_days(text[], date, date) IS
   'internal to build_reports: writes the rows of daily_activity_by_segment of a range of days whole';
 
 /*
- * A full build's breakdowns, from what its pass over the events counted by
- * segment key (src/analytics/segment_counts.c): per day the active users,
- * which step DAU, WAU and MAU up, and the stretches of WAU and MAU that
- * end, which step them down; per cohort and week the active users and
- * those whose last active week it is.
+ * Move the counts retention_by_segment reads, segment_cohorts and
+ * segment_weeks, by the rows of pg_temp._ritual_segment_moves (per
+ * attribute, segment, cohort and week: users, active users and last
+ * active users, each signed; week 0 for the cohort's users).  Rows that
+ * fall to 0 are deleted at the end of the build (clear_segment_counts).
  */
-CREATE OR REPLACE FUNCTION ritual.count_built_segments(first_day date, last_day date)
+CREATE OR REPLACE FUNCTION ritual.move_segment_counts()
 RETURNS void
 LANGUAGE plpgsql
 AS $fn$
 BEGIN
-    TRUNCATE pg_temp._ritual_segment_steps;
-    INSERT INTO pg_temp._ritual_segment_steps
-    SELECT g.attribute, g.segment, c.day, sum(c.active_users),
-           sum(c.active_users - c.week_ends), sum(c.active_users - c.month_ends), 0
-      FROM pg_temp._ritual_segment_day_counts c
-      JOIN pg_temp._ritual_key_segments g ON g.key = c.key
-     GROUP BY 1, 2, 3;
-    PERFORM ritual.write_segment_days(first_day, last_day);
-
-    INSERT INTO pg_temp._ritual_segment_sizes
-    SELECT g.attribute, g.segment, u.cohort_week, count(*)
-      FROM ritual.users u
-      LEFT JOIN pg_temp._ritual_segment_keys k ON k.user_id = u.user_id
-      JOIN pg_temp._ritual_key_segments g ON g.key = coalesce(k.key, 0)
-     WHERE u.signup_date IS NOT NULL
-     GROUP BY 1, 2, 3;
-    INSERT INTO pg_temp._ritual_segment_retained
-    SELECT g.attribute, g.segment, c.cohort_week, c.week, sum(c.active_users),
-           sum(c.last_active_users)
-      FROM pg_temp._ritual_segment_week_counts c
-      JOIN pg_temp._ritual_key_segments g ON g.key = c.key
-     GROUP BY 1, 2, 3, 4;
+    INSERT INTO ritual.segment_cohorts AS t
+    SELECT attribute, segment, cohort_week, sum(users)
+      FROM pg_temp._ritual_segment_moves WHERE week = 0
+     GROUP BY 1, 2, 3 HAVING sum(users) <> 0
+    ON CONFLICT (attribute, segment, cohort_week) DO UPDATE SET users = t.users + excluded.users;
+    INSERT INTO ritual.segment_weeks AS t
+    SELECT attribute, segment, cohort_week, week, sum(active_users), sum(last_active_users)
+      FROM pg_temp._ritual_segment_moves WHERE week > 0
+     GROUP BY 1, 2, 3, 4 HAVING sum(active_users) <> 0 OR sum(last_active_users) <> 0
+    ON CONFLICT (attribute, segment, cohort_week, week_number)
+    DO UPDATE SET active_users = t.active_users + excluded.active_users,
+                  last_active_users = t.last_active_users + excluded.last_active_users;
+    TRUNCATE pg_temp._ritual_segment_moves;
 END
 $fn$;
-COMMENT ON FUNCTION ritual.count_built_segments(date, date) IS
-  'internal to build_reports: the breakdowns of a full build, from its pass''s counts by segment key';
+COMMENT ON FUNCTION ritual.move_segment_counts() IS
+  'internal to build_reports: moves segment_cohorts and segment_weeks by a build''s counts';
+
+/* The rows of zeros a build's moves left in the counts by segment. */
+CREATE OR REPLACE FUNCTION ritual.clear_segment_counts()
+RETURNS void
+LANGUAGE sql
+AS $$
+    DELETE FROM ritual.segment_cohorts WHERE users = 0;
+    DELETE FROM ritual.segment_weeks WHERE active_users = 0 AND last_active_users = 0;
+    DELETE FROM ritual.daily_activity_by_segment
+     WHERE dau = 0 AND wau = 0 AND mau = 0 AND new_users = 0;
+$$;
+COMMENT ON FUNCTION ritual.clear_segment_counts() IS
+  'internal to build_reports: deletes the rows of the breakdowns that fell to 0';
+
+/*
+ * What the pass over the events counted by segment key
+ * (pg_temp._ritual_segment_day_counts and _ritual_segment_week_counts,
+ * src/analytics/segment_counts.c), split by attribute: the steps of DAU,
+ * WAU and MAU to _ritual_segment_steps, the weeks to segment_weeks.  A
+ * full build's pass counted every user (and the cohorts' users are counted
+ * here); a refresh's, what its walked users whose profile did not change
+ * changed.
+ */
+CREATE OR REPLACE FUNCTION ritual.split_segment_counts(attributes text[], whole boolean)
+RETURNS void
+LANGUAGE plpgsql
+AS $fn$
+BEGIN
+    INSERT INTO pg_temp._ritual_segment_steps
+    SELECT g.attribute, g.segment, c.day, sum(c.dau), sum(c.wau), sum(c.mau), 0
+      FROM pg_temp._ritual_segment_day_counts c
+      JOIN ritual.key_segments(attributes) g ON g.segment_key = c.segment_key
+     GROUP BY 1, 2, 3;
+    INSERT INTO pg_temp._ritual_segment_moves
+    SELECT g.attribute, g.segment, c.cohort_week, c.week, 0, c.active_users, c.last_active_users
+      FROM pg_temp._ritual_segment_week_counts c
+      JOIN ritual.key_segments(attributes) g ON g.segment_key = c.segment_key
+    UNION ALL
+    SELECT g.attribute, g.segment, u.cohort_week, 0, count(*), 0, 0
+      FROM ritual.users u
+      LEFT JOIN ritual.user_segments k ON k.user_id = u.user_id
+      JOIN ritual.key_segments(attributes) g ON g.segment_key = coalesce(k.segment_key, 0)
+     WHERE whole AND u.signup_date IS NOT NULL
+     GROUP BY 1, 2, 3;
+    PERFORM ritual.move_segment_counts();
+END
+$fn$;
+COMMENT ON FUNCTION ritual.split_segment_counts(text[], boolean) IS
+  'internal to build_reports: splits the pass''s counts by segment key by attribute';
 
 /*
  * A refresh's rows of daily_activity_by_segment for days the range gains
@@ -227,7 +252,8 @@ COMMENT ON FUNCTION ritual.count_built_segments(date, date) IS
  * days before (as far back as the first day's MAU reaches) as steps, by
  * segment key.
  */
-CREATE OR REPLACE FUNCTION ritual.count_segment_days(first_day date, last_day date)
+CREATE OR REPLACE FUNCTION ritual.count_segment_days(attributes text[], first_day date,
+                                                     last_day date)
 RETURNS void
 LANGUAGE plpgsql
 AS $fn$
@@ -240,30 +266,30 @@ BEGIN
          WHERE day BETWEEN first_day - 30 AND last_day
         WINDOW u AS (PARTITION BY user_id ORDER BY day)
     ), keyed AS MATERIALIZED (
-        SELECT coalesce(k.key, 0) AS key, d.day,
+        SELECT coalesce(k.segment_key, 0) AS segment_key, d.day,
                ritual.stretch_starts(d.day, d.day_before, 7) AS starts_week,
                ritual.stretch_starts(d.day, d.day_before, 30) AS starts_month,
                ritual.stretch_ends(d.day, d.day_after, 7) AS ends_week,
                ritual.stretch_ends(d.day, d.day_after, 30) AS ends_month
-          FROM active d LEFT JOIN pg_temp._ritual_segment_keys k ON k.user_id = d.user_id
+          FROM active d LEFT JOIN ritual.user_segments k ON k.user_id = d.user_id
     ), steps AS (
-        SELECT key, day, count(*) AS dau, count(*) FILTER (WHERE starts_week) AS wau,
+        SELECT segment_key, day, count(*) AS dau, count(*) FILTER (WHERE starts_week) AS wau,
                count(*) FILTER (WHERE starts_month) AS mau
           FROM keyed GROUP BY 1, 2
         UNION ALL
-        SELECT key, day + 7, 0, -count(*), 0 FROM keyed
+        SELECT segment_key, day + 7, 0, -count(*), 0 FROM keyed
          WHERE ends_week AND day + 7 <= last_day GROUP BY 1, 2
         UNION ALL
-        SELECT key, day + 30, 0, 0, -count(*) FROM keyed
+        SELECT segment_key, day + 30, 0, 0, -count(*) FROM keyed
          WHERE ends_month AND day + 30 <= last_day GROUP BY 1, 2
     )
     SELECT g.attribute, g.segment, s.day, sum(s.dau), sum(s.wau), sum(s.mau), 0
-      FROM steps s JOIN pg_temp._ritual_key_segments g ON g.key = s.key
+      FROM steps s JOIN ritual.key_segments(attributes) g ON g.segment_key = s.segment_key
      GROUP BY 1, 2, 3;
-    PERFORM ritual.write_segment_days(first_day, last_day);
+    PERFORM ritual.write_segment_days(attributes, first_day, last_day);
 END
 $fn$;
-COMMENT ON FUNCTION ritual.count_segment_days(date, date) IS
+COMMENT ON FUNCTION ritual.count_segment_days(text[], date, date) IS
   'internal to refresh_reports: counts the rows of daily_activity_by_segment of the days a refresh gains whole';
 
 /*
@@ -271,8 +297,8 @@ COMMENT ON FUNCTION ritual.count_segment_days(date, date) IS
  * (pg_temp._ritual_segment_members, sign -1 and 1): each attribute's
  * segment, their cohort and signup (_ritual_old_segments and
  * _ritual_old_users hold what they were).  Every count of theirs moves:
- * their segments may have.  The others keep their segments, and the pass
- * over the events says what they change.
+ * their segments may have changed.  The pass over the events counted
+ * what the others change.
  */
 CREATE OR REPLACE FUNCTION ritual.find_segment_members(attributes text[])
 RETURNS void
@@ -280,80 +306,30 @@ LANGUAGE plpgsql
 AS $fn$
 BEGIN
     INSERT INTO pg_temp._ritual_segment_members
-    SELECT p.user_id, 1, a.attribute, coalesce(s.segment, ''), u.cohort_week, u.signup_date
+    SELECT p.user_id, 1, g.attribute, g.segment, u.cohort_week, u.signup_date
       FROM pg_temp._ritual_profile_users p
-     CROSS JOIN unnest(attributes) AS a(attribute)
       LEFT JOIN ritual.users u ON u.user_id = p.user_id
-      LEFT JOIN ritual.user_segments s ON s.user_id = p.user_id AND s.attribute = a.attribute
+      LEFT JOIN ritual.user_segments s ON s.user_id = p.user_id
+      JOIN ritual.key_segments(attributes) g ON g.segment_key = coalesce(s.segment_key, 0)
     UNION ALL
-    SELECT p.user_id, -1, a.attribute, coalesce(s.segment, ''), o.cohort_week, o.signup_date
+    SELECT p.user_id, -1, g.attribute, g.segment, o.cohort_week, o.signup_date
       FROM pg_temp._ritual_profile_users p
-     CROSS JOIN unnest(attributes) AS a(attribute)
       LEFT JOIN pg_temp._ritual_old_users o ON o.user_id = p.user_id
-      LEFT JOIN pg_temp._ritual_old_segments s ON s.user_id = p.user_id AND s.attribute = a.attribute;
+      LEFT JOIN pg_temp._ritual_old_segments s ON s.user_id = p.user_id
+      JOIN ritual.key_segments(attributes) g ON g.segment_key = coalesce(s.segment_key, 0);
 END
 $fn$;
 COMMENT ON FUNCTION ritual.find_segment_members(text[]) IS
   'internal to refresh_reports: the users whose profile changed, with their segments before and now';
 
 /*
- * What a refresh's users whose profile did not change move in the
- * breakdowns, in their segments (which stay): the steps of their DAU, WAU
- * and MAU (pg_temp._ritual_activity_steps) to _ritual_segment_steps; the
- * weeks since signup they gained or lost (_ritual_week_changes) and the
- * last active weeks they left and reached (_ritual_last_weeks) to
- * _ritual_segment_retained.  The pass over the events found them; their
- * segments are read once, through the primary key.
- */
-CREATE OR REPLACE FUNCTION ritual.count_walked_moves(attributes text[])
-RETURNS void
-LANGUAGE plpgsql
-AS $fn$
-BEGIN
-    CREATE TEMP TABLE _ritual_walked_segments ON COMMIT DROP AS
-    SELECT s.user_id, s.attribute, s.segment
-      FROM ritual.user_segments s
-     WHERE s.user_id = ANY (ARRAY(SELECT user_id FROM pg_temp._ritual_activity_steps
-                                  UNION SELECT user_id FROM pg_temp._ritual_week_changes
-                                  UNION SELECT user_id FROM pg_temp._ritual_last_weeks));
-    INSERT INTO pg_temp._ritual_segment_steps
-    SELECT a.attribute, coalesce(s.segment, ''), x.day, sum(x.dau), sum(x.wau), sum(x.mau), 0
-      FROM pg_temp._ritual_activity_steps x
-     CROSS JOIN unnest(attributes) AS a(attribute)
-      LEFT JOIN pg_temp._ritual_walked_segments s
-        ON s.user_id = x.user_id AND s.attribute = a.attribute
-     WHERE NOT EXISTS (SELECT FROM pg_temp._ritual_profile_users p WHERE p.user_id = x.user_id)
-     GROUP BY 1, 2, 3;
-    INSERT INTO pg_temp._ritual_segment_retained
-    WITH moves AS (
-        SELECT user_id, cohort_week, week, sum(CASE WHEN gained THEN 1 ELSE -1 END) AS active,
-               0 AS last_active
-          FROM pg_temp._ritual_week_changes GROUP BY 1, 2, 3
-        UNION ALL
-        -- (a user who stays in their last week leaves and reaches it)
-        SELECT user_id, cohort_week, week, 0, sum(users)
-          FROM pg_temp._ritual_last_weeks GROUP BY 1, 2, 3 HAVING sum(users) <> 0
-    )
-    SELECT a.attribute, coalesce(s.segment, ''), m.cohort_week, m.week, sum(m.active),
-           sum(m.last_active)
-      FROM moves m
-     CROSS JOIN unnest(attributes) AS a(attribute)
-      LEFT JOIN pg_temp._ritual_walked_segments s
-        ON s.user_id = m.user_id AND s.attribute = a.attribute
-     GROUP BY 1, 2, 3, 4;
-END
-$fn$;
-COMMENT ON FUNCTION ritual.count_walked_moves(text[]) IS
-  'internal to refresh_reports: what the users the pass walked move in the breakdowns';
-
-/*
  * A refresh's moves of daily_activity_by_segment on the days it kept
  * (kept_first to kept_last; update_reports counts the days it gains
- * whole): the steps count_walked_moves found, and those of the users whose
- * profile changed, who move whole: the steps of their active days now, in
- * their segments now, less those before, in their segments then (a day's
- * clean events before are its events now less what the pass changed,
- * pg_temp._ritual_changes).
+ * whole): the steps the pass counted (split by split_segment_counts), and
+ * those of the users whose profile changed, who move whole: the steps of
+ * their active days now, in their segments now, less those before, in
+ * their segments then (a day's clean events before are its events now
+ * less what the pass changed, pg_temp._ritual_changes).
  */
 CREATE OR REPLACE FUNCTION ritual.move_segment_days(kept_first date, kept_last date)
 RETURNS void
@@ -416,84 +392,53 @@ BEGIN
     DO UPDATE SET dau = t.dau + excluded.dau, wau = t.wau + excluded.wau,
                   mau = t.mau + excluded.mau, new_users = t.new_users + excluded.new_users,
                   stickiness = (t.dau + excluded.dau)::double precision / nullif(t.mau + excluded.mau, 0);
-    DELETE FROM ritual.daily_activity_by_segment
-     WHERE dau = 0 AND wau = 0 AND mau = 0 AND new_users = 0;
 END
 $fn$;
 COMMENT ON FUNCTION ritual.move_segment_days(date, date) IS
   'internal to refresh_reports: moves daily_activity_by_segment by what its users changed';
 
 /*
- * What the members of one sign (pg_temp._ritual_segment_members) add to
- * retention by segment: to pg_temp._ritual_segment_sizes their cohorts,
- * to pg_temp._ritual_segment_retained their weeks with clean events and
- * their last such week, multiplied by the sign.  A refresh counts its
- * members before user_weeks moves with sign -1, and after with 1; a full
- * build counts every user with a signup with 1.
+ * What the users whose profile changed (pg_temp._ritual_segment_members
+ * of one sign) add to retention by segment, multiplied by the sign: their
+ * cohorts, their weeks with clean events and their last such week.  A
+ * refresh counts them before user_weeks moves with sign -1, and after
+ * with 1.
  */
 CREATE OR REPLACE FUNCTION ritual.count_member_weeks(member_sign integer)
 RETURNS void
 LANGUAGE plpgsql
 AS $fn$
 BEGIN
-    INSERT INTO pg_temp._ritual_segment_sizes
-    SELECT attribute, segment, cohort_week, member_sign * count(*)
-      FROM pg_temp._ritual_segment_members
-     WHERE sign = member_sign AND cohort_week IS NOT NULL
-     GROUP BY 1, 2, 3;
-    INSERT INTO pg_temp._ritual_segment_retained
+    INSERT INTO pg_temp._ritual_segment_moves
     WITH weeks AS (
         SELECT m.attribute, m.segment, m.cohort_week, m.user_id, w.week_number
           FROM pg_temp._ritual_segment_members m
           JOIN ritual.user_weeks w ON w.user_id = m.user_id
          WHERE m.sign = member_sign AND m.cohort_week IS NOT NULL
     )
-    SELECT attribute, segment, cohort_week, week_number, member_sign * count(*), 0
+    SELECT attribute, segment, cohort_week, 0, member_sign * count(*), 0, 0
+      FROM pg_temp._ritual_segment_members
+     WHERE sign = member_sign AND cohort_week IS NOT NULL
+     GROUP BY 1, 2, 3
+    UNION ALL
+    SELECT attribute, segment, cohort_week, week_number, 0, member_sign * count(*), 0
       FROM weeks GROUP BY 1, 2, 3, 4
     UNION ALL
-    SELECT attribute, segment, cohort_week, last_week, 0, member_sign * count(*)
+    SELECT attribute, segment, cohort_week, last_week, 0, 0, member_sign * count(*)
       FROM (SELECT attribute, segment, cohort_week, max(week_number) AS last_week
               FROM weeks GROUP BY attribute, segment, cohort_week, user_id) l
      GROUP BY 1, 2, 3, 4;
+    PERFORM ritual.move_segment_counts();
 END
 $fn$;
 COMMENT ON FUNCTION ritual.count_member_weeks(integer) IS
-  'internal to build_reports: what users add to retention by segment, before or after a refresh';
-
-/*
- * The counts by segment moved (pg_temp._ritual_segment_sizes and
- * _ritual_segment_retained, summed) into segment_cohorts and
- * segment_weeks, which keep no row of zeros.
- */
-CREATE OR REPLACE FUNCTION ritual.write_segment_counts()
-RETURNS void
-LANGUAGE plpgsql
-AS $fn$
-BEGIN
-    INSERT INTO ritual.segment_cohorts AS t
-    SELECT attribute, segment, cohort_week, sum(users)
-      FROM pg_temp._ritual_segment_sizes GROUP BY 1, 2, 3 HAVING sum(users) <> 0
-    ON CONFLICT (attribute, segment, cohort_week) DO UPDATE SET users = t.users + excluded.users;
-    DELETE FROM ritual.segment_cohorts WHERE users = 0;
-    INSERT INTO ritual.segment_weeks AS t
-    SELECT attribute, segment, cohort_week, week, sum(active), sum(last_active)
-      FROM pg_temp._ritual_segment_retained GROUP BY 1, 2, 3, 4
-    HAVING sum(active) <> 0 OR sum(last_active) <> 0
-    ON CONFLICT (attribute, segment, cohort_week, week_number)
-    DO UPDATE SET active_users = t.active_users + excluded.active_users,
-                  last_active_users = t.last_active_users + excluded.last_active_users;
-    DELETE FROM ritual.segment_weeks WHERE active_users = 0 AND last_active_users = 0;
-END
-$fn$;
-COMMENT ON FUNCTION ritual.write_segment_counts() IS
-  'internal to build_reports: moves segment_cohorts and segment_weeks by the counts of a build';
+  'internal to refresh_reports: what the users whose profile changed add to retention by segment, before or after';
 
 REVOKE EXECUTE ON FUNCTION ritual.profile_columns(regclass, text[]),
     ritual.stretch_starts(date, date, integer), ritual.stretch_ends(date, date, integer),
-    ritual.segment_day_counts(date, date), ritual.number_segment_keys(text[]),
-    ritual.write_segment_days(date, date), ritual.count_built_segments(date, date),
-    ritual.count_segment_days(date, date),
-    ritual.find_segment_members(text[]), ritual.count_walked_moves(text[]),
-    ritual.move_segment_days(date, date), ritual.count_member_weeks(integer),
-    ritual.write_segment_counts()
+    ritual.key_segments(text[]), ritual.segment_day_counts(date, date),
+    ritual.write_segment_days(text[], date, date), ritual.move_segment_counts(),
+    ritual.clear_segment_counts(), ritual.split_segment_counts(text[], boolean),
+    ritual.count_segment_days(text[], date, date), ritual.find_segment_members(text[]),
+    ritual.move_segment_days(date, date), ritual.count_member_weeks(integer)
   FROM PUBLIC;

@@ -339,7 +339,11 @@ AS $$
     UNION ALL SELECT 'daily_activity_by_segment', count(*) FROM ritual.daily_activity_by_segment
     UNION ALL SELECT 'daily_event_types', count(*) FROM ritual.daily_event_types
     UNION ALL SELECT 'retention_cohorts', count(*) FROM ritual.retention_cohorts
-    UNION ALL SELECT 'retention_by_segment', count(*) FROM ritual.retention_by_segment
+    -- (the view has every cell of the totals for each segment with a member)
+    UNION ALL
+    SELECT 'retention_by_segment',
+           (SELECT count(*) FROM (SELECT DISTINCT attribute, segment FROM ritual.segment_cohorts) g)
+           * (SELECT count(*) FROM ritual.retention_cohorts)
     UNION ALL SELECT 'weekly_lifecycle', count(*) FROM ritual.weekly_lifecycle
     UNION ALL SELECT 'weekly_stickiness', count(*) FROM ritual.weekly_stickiness
     UNION ALL SELECT 'monthly_stickiness', count(*) FROM ritual.monthly_stickiness
@@ -725,7 +729,7 @@ AS $$
              ritual.retention_cohorts, ritual.event_transitions, ritual.spikes,
              ritual.spike_coverage, ritual.data_quality, ritual.funnel_steps,
              ritual.user_days, ritual.user_weeks, ritual.activity_counts, ritual.funnel_users,
-             ritual.path_counts, ritual.user_paths, ritual.user_segments,
+             ritual.path_counts, ritual.user_paths, ritual.user_segments, ritual.segment_keys,
              ritual.daily_activity_by_segment, ritual.segment_cohorts, ritual.segment_weeks,
              ritual.refresh_watermarks, ritual.refresh_state;
 $$;
@@ -965,11 +969,9 @@ BEGIN
                                        '_ritual_series', '_ritual_judged',
                                        '_ritual_day_counts', '_ritual_flag_counts',
                                        '_ritual_old_segments', '_ritual_segment_steps',
-                                       '_ritual_activity_steps', '_ritual_segment_members',
-                                       '_ritual_walked_segments', '_ritual_segment_keys',
-                                       '_ritual_key_segments', '_ritual_segment_day_counts',
-                                       '_ritual_segment_week_counts',
-                                       '_ritual_segment_sizes', '_ritual_segment_retained'])
+                                       '_ritual_segment_members', '_ritual_segment_moves',
+                                       '_ritual_segment_day_counts',
+                                       '_ritual_segment_week_counts'])
     LOOP
         IF to_regclass('pg_temp.' || scratch) IS NOT NULL THEN
             EXECUTE format('DROP TABLE pg_temp.%I', scratch);
@@ -1020,8 +1022,7 @@ BEGIN
     DELETE FROM ritual.users u USING _ritual_old_users o WHERE u.user_id = o.user_id;
     CREATE TEMP TABLE _ritual_old_segments ON COMMIT DROP AS
     SELECT s.* FROM ritual.user_segments s JOIN _ritual_profile_users USING (user_id);
-    DELETE FROM ritual.user_segments s USING _ritual_old_segments o
-     WHERE s.user_id = o.user_id AND s.attribute = o.attribute;
+    DELETE FROM ritual.user_segments s USING _ritual_old_segments o WHERE s.user_id = o.user_id;
 
     -- a user's country, platform and segments are those of their profile
     -- row with the earliest valid signup (ties: the first by file and line)
@@ -1034,14 +1035,30 @@ BEGIN
     ), first_row AS (
         SELECT DISTINCT ON (user_id) user_id, country, platform, segments
           FROM rows ORDER BY user_id, signup_date NULLS LAST, source_file, source_line, profile_id
-    ), segments AS (
+    ), combinations AS (
         -- (an empty value is missing, as NULL is; a value past 200
         -- characters, no country or platform, is cut there: the reports'
         -- keys index the segments, whose entries have a size limit)
+        SELECT r.user_id,
+               (SELECT jsonb_object_agg(a.attribute, left(r.segments[a.n], 200))
+                  FROM unnest(attributes) WITH ORDINALITY AS a(attribute, n)
+                 WHERE r.segments[a.n] <> '') AS segments
+          FROM first_row r
+    ), new_keys AS (
+        -- a combination no user had before takes the next number
+        INSERT INTO ritual.segment_keys
+        SELECT coalesce((SELECT max(segment_key) FROM ritual.segment_keys), 0)
+               + dense_rank() OVER (ORDER BY c.segments), c.segments
+          FROM (SELECT DISTINCT segments FROM combinations WHERE segments IS NOT NULL) c
+         WHERE NOT EXISTS (SELECT FROM ritual.segment_keys k WHERE k.segments = c.segments)
+        RETURNING segment_key, segments
+    ), user_keys AS (
         INSERT INTO ritual.user_segments
-        SELECT r.user_id, a.attribute, left(r.segments[a.n], 200)
-          FROM first_row r, unnest(attributes) WITH ORDINALITY AS a(attribute, n)
-         WHERE r.segments[a.n] <> ''
+        SELECT c.user_id, coalesce(n.segment_key, k.segment_key)
+          FROM combinations c
+          LEFT JOIN new_keys n ON n.segments = c.segments
+          LEFT JOIN ritual.segment_keys k ON k.segments = c.segments
+         WHERE c.segments IS NOT NULL
     )
     INSERT INTO ritual.users
     SELECT u.user_id, u.signup_date,
@@ -1182,11 +1199,8 @@ BEGIN
         -- users gain or lose, and their last active weeks
         CREATE TEMP TABLE _ritual_week_changes (user_id bigint, week integer, cohort_week date,
                                                 gained boolean) ON COMMIT DROP;
-        CREATE TEMP TABLE _ritual_last_weeks (cohort_week date, week integer, users bigint,
-                                              user_id bigint) ON COMMIT DROP;
-        -- and the breakdowns with each user's DAU, WAU and MAU steps
-        CREATE TEMP TABLE _ritual_activity_steps (user_id bigint, day date, dau integer,
-                                                  wau integer, mau integer) ON COMMIT DROP;
+        CREATE TEMP TABLE _ritual_last_weeks (cohort_week date, week integer, users bigint)
+            ON COMMIT DROP;
         SELECT min(day), max(day) INTO old_first, old_last FROM ritual.daily_activity;
         SELECT * INTO recomputed, session_changes
           FROM ritual.recompute_events(reference, session_gap, base, new_rows_apart,
@@ -1218,7 +1232,6 @@ BEGIN
         -- everything is new: the events in one pass, the rest from them
         -- (the flagged ones counted in pg_temp._ritual_flag_counts, the
         -- breakdowns by the users' segment keys)
-        PERFORM ritual.number_segment_keys(attributes);
         SELECT * INTO state.event_rows, state.clean_rows, state.session_rows
           FROM ritual.build_events(reference, session_gap, in_order);
         -- statistics for what reads them next, and for the reports' readers
@@ -1308,39 +1321,38 @@ BEGIN
     -- daily activity as the totals, the days kept moved by what the users
     -- a refresh touched changed, the days gained counted whole
     --
+    -- (scratch: the steps of DAU, WAU and MAU by attribute and segment,
+    -- and the moves of the retention counts, per cohort and week)
     CREATE TEMP TABLE _ritual_segment_steps (attribute text, segment text, day date, dau bigint,
                                              wau bigint, mau bigint, new_users bigint)
         ON COMMIT DROP;
-    CREATE TEMP TABLE _ritual_segment_members (user_id bigint, sign integer, attribute text,
-                                               segment text, cohort_week date, signup_date date)
-        ON COMMIT DROP;
-    CREATE TEMP TABLE _ritual_segment_sizes (attribute text, segment text, cohort_week date,
-                                             users bigint) ON COMMIT DROP;
-    CREATE TEMP TABLE _ritual_segment_retained (attribute text, segment text, cohort_week date,
-                                                week integer, active bigint, last_active bigint)
-        ON COMMIT DROP;
+    CREATE TEMP TABLE _ritual_segment_moves (attribute text, segment text, cohort_week date,
+                                             week integer, users bigint, active_users bigint,
+                                             last_active_users bigint) ON COMMIT DROP;
     DELETE FROM ritual.daily_activity_by_segment
      WHERE new_first IS NULL OR day NOT BETWEEN new_first AND new_last;
-    IF incremental THEN
+    PERFORM ritual.split_segment_counts(attributes, NOT incremental);
+    IF NOT incremental THEN
+        PERFORM ritual.write_segment_days(attributes, new_first, new_last);
+    ELSE
+        CREATE TEMP TABLE _ritual_segment_members (user_id bigint, sign integer, attribute text,
+                                                   segment text, cohort_week date,
+                                                   signup_date date) ON COMMIT DROP;
         PERFORM ritual.find_segment_members(attributes);
-        PERFORM ritual.count_walked_moves(attributes);
         IF old_first IS NOT NULL THEN
             PERFORM ritual.move_segment_days(greatest(old_first, new_first),
                                              least(old_last, new_last));
         END IF;
-    END IF;
-    IF NOT incremental THEN
-        PERFORM ritual.count_built_segments(new_first, new_last);
-    ELSIF old_first IS NULL OR new_first < old_first OR new_last > old_last THEN
-        PERFORM ritual.number_segment_keys(attributes);
         IF old_first IS NULL THEN
-            PERFORM ritual.count_segment_days(new_first, new_last);
+            PERFORM ritual.count_segment_days(attributes, new_first, new_last);
         END IF;
         IF new_first < old_first THEN
-            PERFORM ritual.count_segment_days(new_first, least(new_last, old_first - 1));
+            PERFORM ritual.count_segment_days(attributes, new_first,
+                                              least(new_last, old_first - 1));
         END IF;
         IF new_last > old_last THEN
-            PERFORM ritual.count_segment_days(greatest(new_first, old_last + 1), new_last);
+            PERFORM ritual.count_segment_days(attributes, greatest(new_first, old_last + 1),
+                                              new_last);
         END IF;
     END IF;
 
@@ -1471,7 +1483,7 @@ BEGIN
            CASE WHEN cohort_week + 7 * week_number - 1 <= last_clean
                 THEN 'complete' ELSE 'incomplete' END
       FROM cells;
-    PERFORM ritual.write_segment_counts();
+    PERFORM ritual.clear_segment_counts();
 
     -- the passes wrote funnel_steps (src/analytics/funnels.c); a cohort is
     -- complete once its windows all end within the data
@@ -1618,7 +1630,8 @@ BEGIN
 
     IF NOT incremental THEN
         ANALYZE ritual.users, ritual.daily_activity, ritual.retention_cohorts,
-                ritual.user_segments;
+                ritual.user_segments, ritual.daily_activity_by_segment, ritual.segment_cohorts,
+                ritual.segment_weeks;
     END IF;
 END
 $fn$;

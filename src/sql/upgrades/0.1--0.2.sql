@@ -342,9 +342,10 @@ SELECT user_id, array_agg(DISTINCT path COLLATE "C" ORDER BY path COLLATE "C")
 
 /*
  * Breakdowns by profile attribute (issue 16): the attribute catalogue,
- * each user's segments, and the two reports.  An installation with reports
- * gets its users' segments of the builtin attributes from their country
- * and platform (chosen by the same rule); the reports fill at the next
+ * each user's combination of segments, and the two reports.  An
+ * installation with reports gets its users' combinations of the builtin
+ * attributes from their country and platform (chosen by the same rule,
+ * numbered as a build numbers them); the reports fill at the next
  * refresh, which rebuilds every report (the digest of the catalogues it
  * compares with now covers the attributes).
  */
@@ -367,18 +368,25 @@ COMMENT ON COLUMN ritual.breakdown_attributes.attribute IS 'a column of the raw 
 COMMENT ON COLUMN ritual.breakdown_attributes.description IS 'what the attribute says, in words';
 COMMENT ON COLUMN ritual.breakdown_attributes.builtin IS 'made by CREATE EXTENSION (pg_dump keeps the others); a builtin attribute the profiles relation lacks is NULL for every user, another is an error';
 
--- Each user's segment per attribute: what the breakdowns split by.
+-- Each user's segments, as the key of their combination: what the
+-- breakdowns split by.  The passes over the events count by key; the
+-- reports split the keys by attribute.
+CREATE TABLE ritual.segment_keys (
+    segment_key integer PRIMARY KEY,
+    segments    jsonb NOT NULL UNIQUE
+);
+COMMENT ON TABLE ritual.segment_keys IS
+  'Internal to the reporting layer, not a report: each combination of segments some user has had, numbered; kept by the builds.';
+COMMENT ON COLUMN ritual.segment_keys.segment_key IS 'the combination''s number, from 1 (0 stands for a user with no value of any attribute)';
+COMMENT ON COLUMN ritual.segment_keys.segments IS 'the combination: each breakdown attribute with a value, and the value (as the profile spells it, as text, not trimmed, case kept; its first 200 characters)';
 CREATE TABLE ritual.user_segments (
-    user_id   bigint,
-    attribute text,
-    segment   text NOT NULL,
-    PRIMARY KEY (user_id, attribute)
+    user_id     bigint PRIMARY KEY,
+    segment_key integer NOT NULL
 );
 COMMENT ON TABLE ritual.user_segments IS
-  'Internal to the reporting layer, not a report: each user''s value of each breakdown attribute, from the profile row with the earliest valid signup_date (ties: the first by file and line); no row when it is missing or empty.';
+  'Internal to the reporting layer, not a report: each user''s combination of segments, from the profile row with the earliest valid signup_date (ties: the first by file and line); no row when every value is missing or empty.';
 COMMENT ON COLUMN ritual.user_segments.user_id IS 'a user with a profile';
-COMMENT ON COLUMN ritual.user_segments.attribute IS 'an attribute of ritual.breakdown_attributes';
-COMMENT ON COLUMN ritual.user_segments.segment IS 'the attribute''s value as the profile spells it (as text, not trimmed, case kept; its first 200 characters)';
+COMMENT ON COLUMN ritual.user_segments.segment_key IS 'their combination''s number in ritual.segment_keys';
 
 -- DAU, WAU, MAU and new users per day, split by each attribute.
 CREATE TABLE ritual.daily_activity_by_segment (
@@ -437,7 +445,16 @@ COMMENT ON COLUMN ritual.segment_weeks.cohort_week IS 'the Sunday that starts th
 COMMENT ON COLUMN ritual.segment_weeks.week_number IS 'week since signup, from 1';
 COMMENT ON COLUMN ritual.segment_weeks.active_users IS 'users of the cohort and segment with a clean event in the week';
 COMMENT ON COLUMN ritual.segment_weeks.last_active_users IS 'users of the cohort and segment whose last week with a clean event it is';
+WITH combinations AS (
+    SELECT user_id, jsonb_strip_nulls(jsonb_build_object('country', left(nullif(country, ''), 200),
+                                                         'platform', left(nullif(platform, ''), 200)))
+               AS segments
+      FROM ritual.users WHERE country <> '' OR platform <> ''
+), keys AS (
+    INSERT INTO ritual.segment_keys
+    SELECT dense_rank() OVER (ORDER BY segments), segments
+      FROM (SELECT DISTINCT segments FROM combinations) c
+    RETURNING segment_key, segments
+)
 INSERT INTO ritual.user_segments
-SELECT user_id, 'country', left(country, 200) FROM ritual.users WHERE country <> ''
-UNION ALL
-SELECT user_id, 'platform', left(platform, 200) FROM ritual.users WHERE platform <> '';
+SELECT c.user_id, k.segment_key FROM combinations c JOIN keys k USING (segments);
