@@ -326,63 +326,67 @@ COMMENT ON FUNCTION ritual.find_segment_members(text[]) IS
  * A refresh's moves of daily_activity_by_segment on the days it kept
  * (kept_first to kept_last; update_reports counts the days it gains
  * whole): the steps the pass counted (split by split_segment_counts), and
- * those of the users whose profile changed, who move whole: the steps of
+ * when profiles changed, those of the users whose profile changed, who
+ * move whole: the steps of
  * their active days now, in their segments now, less those before, in
  * their segments then (a day's clean events before are its events now
  * less what the pass changed, pg_temp._ritual_changes).
  */
-CREATE OR REPLACE FUNCTION ritual.move_segment_days(kept_first date, kept_last date)
+CREATE OR REPLACE FUNCTION ritual.move_segment_days(kept_first date, kept_last date,
+                                                    profiles_changed boolean)
 RETURNS void
 LANGUAGE plpgsql
 AS $fn$
 BEGIN
-    INSERT INTO pg_temp._ritual_segment_steps
-    WITH changed AS (
-        SELECT c.user_id, c.day, sum(c.delta) AS delta
-          FROM pg_temp._ritual_changes c JOIN pg_temp._ritual_profile_users USING (user_id)
-         GROUP BY 1, 2
-    ), days AS (
-        SELECT d.user_id, d.day, d.events - coalesce(c.delta, 0) > 0 AS was_active, true AS is_active
-          FROM pg_temp._ritual_profile_users p
-          JOIN ritual.user_days d ON d.user_id = p.user_id
-          LEFT JOIN changed c ON c.user_id = d.user_id AND c.day = d.day
+    IF profiles_changed THEN
+        INSERT INTO pg_temp._ritual_segment_steps
+        WITH changed AS (
+            SELECT c.user_id, c.day, sum(c.delta) AS delta
+              FROM pg_temp._ritual_changes c JOIN pg_temp._ritual_profile_users USING (user_id)
+             GROUP BY 1, 2
+        ), days AS (
+            SELECT d.user_id, d.day, d.events - coalesce(c.delta, 0) > 0 AS was_active, true AS is_active
+              FROM pg_temp._ritual_profile_users p
+              JOIN ritual.user_days d ON d.user_id = p.user_id
+              LEFT JOIN changed c ON c.user_id = d.user_id AND c.day = d.day
+            UNION ALL
+            -- the days that lost their last clean event
+            SELECT c.user_id, c.day, true, false
+              FROM changed c
+             WHERE c.delta < 0
+               AND NOT EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id AND d.day = c.day)
+        ), versions AS (
+            SELECT user_id, day, -1 AS sign FROM days WHERE was_active
+            UNION ALL
+            SELECT user_id, day, 1 FROM days WHERE is_active
+        ), ordered AS (
+            SELECT user_id, sign, day, lag(day) OVER v AS day_before, lead(day) OVER v AS day_after
+              FROM versions
+            WINDOW v AS (PARTITION BY user_id, sign ORDER BY day)
+        ), signed AS (
+            SELECT m.attribute, m.segment, o.sign, o.day,
+                   ritual.stretch_starts(o.day, o.day_before, 7) AS starts_week,
+                   ritual.stretch_starts(o.day, o.day_before, 30) AS starts_month,
+                   ritual.stretch_ends(o.day, o.day_after, 7) AS ends_week,
+                   ritual.stretch_ends(o.day, o.day_after, 30) AS ends_month
+              FROM ordered o
+              JOIN pg_temp._ritual_segment_members m ON m.user_id = o.user_id AND m.sign = o.sign
+        )
+        SELECT attribute, segment, day, sum(sign), sum(sign) FILTER (WHERE starts_week),
+               sum(sign) FILTER (WHERE starts_month), 0
+          FROM signed GROUP BY 1, 2, 3
         UNION ALL
-        -- the days that lost their last clean event
-        SELECT c.user_id, c.day, true, false
-          FROM changed c
-         WHERE c.delta < 0
-           AND NOT EXISTS (SELECT FROM ritual.user_days d WHERE d.user_id = c.user_id AND d.day = c.day)
-    ), versions AS (
-        SELECT user_id, day, -1 AS sign FROM days WHERE was_active
+        SELECT attribute, segment, day + 7, 0, -sum(sign), 0, 0 FROM signed
+         WHERE ends_week GROUP BY 1, 2, 3
         UNION ALL
-        SELECT user_id, day, 1 FROM days WHERE is_active
-    ), ordered AS (
-        SELECT user_id, sign, day, lag(day) OVER v AS day_before, lead(day) OVER v AS day_after
-          FROM versions
-        WINDOW v AS (PARTITION BY user_id, sign ORDER BY day)
-    ), signed AS (
-        SELECT m.attribute, m.segment, o.sign, o.day,
-               ritual.stretch_starts(o.day, o.day_before, 7) AS starts_week,
-               ritual.stretch_starts(o.day, o.day_before, 30) AS starts_month,
-               ritual.stretch_ends(o.day, o.day_after, 7) AS ends_week,
-               ritual.stretch_ends(o.day, o.day_after, 30) AS ends_month
-          FROM ordered o
-          JOIN pg_temp._ritual_segment_members m ON m.user_id = o.user_id AND m.sign = o.sign
-    )
-    SELECT attribute, segment, day, sum(sign), sum(sign) FILTER (WHERE starts_week),
-           sum(sign) FILTER (WHERE starts_month), 0
-      FROM signed GROUP BY 1, 2, 3
-    UNION ALL
-    SELECT attribute, segment, day + 7, 0, -sum(sign), 0, 0 FROM signed
-     WHERE ends_week GROUP BY 1, 2, 3
-    UNION ALL
-    SELECT attribute, segment, day + 30, 0, 0, -sum(sign), 0 FROM signed
-     WHERE ends_month GROUP BY 1, 2, 3
-    UNION ALL
-    SELECT attribute, segment, signup_date, 0, 0, 0, sum(sign)
-      FROM pg_temp._ritual_segment_members
-     WHERE signup_date IS NOT NULL
-     GROUP BY 1, 2, 3;
+        SELECT attribute, segment, day + 30, 0, 0, -sum(sign), 0 FROM signed
+         WHERE ends_month GROUP BY 1, 2, 3
+        UNION ALL
+        SELECT attribute, segment, signup_date, 0, 0, 0, sum(sign)
+          FROM pg_temp._ritual_segment_members
+         WHERE signup_date IS NOT NULL
+         GROUP BY 1, 2, 3;
+    END IF;
 
     INSERT INTO ritual.daily_activity_by_segment AS t
     SELECT c.attribute, c.segment, c.day, c.dau, c.wau, c.mau,
@@ -394,7 +398,7 @@ BEGIN
                   stickiness = (t.dau + excluded.dau)::double precision / nullif(t.mau + excluded.mau, 0);
 END
 $fn$;
-COMMENT ON FUNCTION ritual.move_segment_days(date, date) IS
+COMMENT ON FUNCTION ritual.move_segment_days(date, date, boolean) IS
   'internal to refresh_reports: moves daily_activity_by_segment by what its users changed';
 
 /*
@@ -440,5 +444,5 @@ REVOKE EXECUTE ON FUNCTION ritual.profile_columns(regclass, text[]),
     ritual.write_segment_days(text[], date, date), ritual.move_segment_counts(),
     ritual.clear_segment_counts(), ritual.split_segment_counts(text[], boolean),
     ritual.count_segment_days(text[], date, date), ritual.find_segment_members(text[]),
-    ritual.move_segment_days(date, date), ritual.count_member_weeks(integer)
+    ritual.move_segment_days(date, date, boolean), ritual.count_member_weeks(integer)
   FROM PUBLIC;

@@ -923,6 +923,7 @@ DECLARE
     judge_from    date := '-infinity';
     last_signup   date;
     scratch       text;
+    profiles_changed boolean;
     -- the breakdowns' attributes, read once for the whole build
     attributes    text[] := ARRAY(SELECT attribute FROM ritual.breakdown_attributes
                                    ORDER BY attribute COLLATE "C");
@@ -1017,12 +1018,16 @@ BEGIN
     -- a refresh usually has no new profile: without statistics, the planner
     -- would guess thousands of users and read every event for them
     PERFORM ritual.analyze_scratch('_ritual_profile_users');
+    profiles_changed := EXISTS (SELECT FROM _ritual_profile_users);
     CREATE TEMP TABLE _ritual_old_users ON COMMIT DROP AS
     SELECT u.* FROM ritual.users u JOIN _ritual_profile_users USING (user_id);
     DELETE FROM ritual.users u USING _ritual_old_users o WHERE u.user_id = o.user_id;
-    CREATE TEMP TABLE _ritual_old_segments ON COMMIT DROP AS
-    SELECT s.* FROM ritual.user_segments s JOIN _ritual_profile_users USING (user_id);
-    DELETE FROM ritual.user_segments s USING _ritual_old_segments o WHERE s.user_id = o.user_id;
+    IF profiles_changed THEN
+        CREATE TEMP TABLE _ritual_old_segments ON COMMIT DROP AS
+        SELECT s.* FROM ritual.user_segments s JOIN _ritual_profile_users USING (user_id);
+        DELETE FROM ritual.user_segments s USING _ritual_old_segments o
+         WHERE s.user_id = o.user_id;
+    END IF;
 
     -- a user's country, platform and segments are those of their profile
     -- row with the earliest valid signup (ties: the first by file and line)
@@ -1335,13 +1340,17 @@ BEGIN
     IF NOT incremental THEN
         PERFORM ritual.write_segment_days(attributes, new_first, new_last);
     ELSE
-        CREATE TEMP TABLE _ritual_segment_members (user_id bigint, sign integer, attribute text,
-                                                   segment text, cohort_week date,
-                                                   signup_date date) ON COMMIT DROP;
-        PERFORM ritual.find_segment_members(attributes);
+        -- (the users whose profile changed, who move whole, before and now)
+        IF profiles_changed THEN
+            CREATE TEMP TABLE _ritual_segment_members (user_id bigint, sign integer,
+                                                       attribute text, segment text,
+                                                       cohort_week date, signup_date date)
+                ON COMMIT DROP;
+            PERFORM ritual.find_segment_members(attributes);
+        END IF;
         IF old_first IS NOT NULL THEN
             PERFORM ritual.move_segment_days(greatest(old_first, new_first),
-                                             least(old_last, new_last));
+                                             least(old_last, new_last), profiles_changed);
         END IF;
         IF old_first IS NULL THEN
             PERFORM ritual.count_segment_days(attributes, new_first, new_last);
@@ -1369,7 +1378,9 @@ BEGIN
                                         last_active bigint) ON COMMIT DROP;
     IF incremental THEN
         -- (by segment: what the users whose profile changed added before)
-        PERFORM ritual.count_member_weeks(-1);
+        IF profiles_changed THEN
+            PERFORM ritual.count_member_weeks(-1);
+        END IF;
         INSERT INTO _ritual_retained
         SELECT cohort_week, week_number, retained_on,
                retained_on_or_after
@@ -1440,7 +1451,9 @@ BEGIN
          WHERE l.last_week IS NOT NULL;
 
         -- (by segment: what they add now)
-        PERFORM ritual.count_member_weeks(1);
+        IF profiles_changed THEN
+            PERFORM ritual.count_member_weeks(1);
+        END IF;
     ELSE
         -- (the pass over the events wrote user_weeks)
         INSERT INTO _ritual_retained
