@@ -229,23 +229,20 @@ reports_rebuild_the_same() {
     [ -n "$before" ] && [ "$before" = "$after" ]
 }
 check "the reports rebuild and equal the ones built by 0.1" reports_rebuild_the_same
-activity_as_built() {
+# "COUNT MD5" the update made ($1) against what the function $2 says now,
+# after the build: the same, and not empty
+same_as_built() {
     local built
-    built=$(activity_counts)
-    [ "${upgraded_activity%% *}" -gt 0 ] && [ "$upgraded_activity" = "$built" ] ||
-        { echo "# upgraded: $upgraded_activity, built: $built"; return 1; }
+    built=$($2)
+    [ "${1%% *}" -gt 0 ] && [ "$1" = "$built" ] || { echo "# upgraded: $1, built: $built"; return 1; }
 }
-check "the update made the lifecycle and stickiness counts a build makes" activity_as_built
+check "the update made the lifecycle and stickiness counts a build makes" \
+    same_as_built "$upgraded_activity" activity_counts
 check "the update made the session paths a build makes" test "$upgraded_paths" = "$(session_paths)"
 check "the build after the update follows the users through the default funnel" \
     test "$(q -c "SELECT count(*) > 0 FROM ritual.funnel_steps WHERE funnel = 'activation'")" = t
-segments_as_built() {
-    local built
-    built=$(user_segments)
-    [ "${upgraded_segments%% *}" -gt 0 ] && [ "$upgraded_segments" = "$built" ] ||
-        { echo "# upgraded: $upgraded_segments, built: $built"; return 1; }
-}
-check "the update gave the users the segments a build gives" segments_as_built
+check "the update gave the users the segments a build gives" \
+    same_as_built "$upgraded_segments" user_segments
 check "the build after the update fills the breakdowns, which add up to the totals" \
     test "$(q -c "SELECT count(*) > 0 AND sum(dau) = (SELECT 2 * sum(dau) FROM ritual.daily_activity)
                     FROM ritual.daily_activity_by_segment")" = t
