@@ -191,7 +191,8 @@ BEGIN
     ON CONFLICT (attribute, segment, cohort_week, week_number)
     DO UPDATE SET active_users = t.active_users + excluded.active_users,
                   last_active_users = t.last_active_users + excluded.last_active_users;
-    TRUNCATE pg_temp._ritual_segment_moves;
+    -- (a few rows: a DELETE costs less than a TRUNCATE's new file)
+    DELETE FROM pg_temp._ritual_segment_moves;
 END
 $fn$;
 COMMENT ON FUNCTION ritual.move_segment_counts() IS
@@ -232,14 +233,16 @@ BEGIN
     INSERT INTO pg_temp._ritual_segment_moves
     SELECT g.attribute, g.segment, c.cohort_week, c.week, 0, c.active_users, c.last_active_users
       FROM pg_temp._ritual_segment_week_counts c
-      JOIN ritual.key_segments(attributes) g ON g.segment_key = c.segment_key
-    UNION ALL
-    SELECT g.attribute, g.segment, u.cohort_week, 0, count(*), 0, 0
-      FROM ritual.users u
-      LEFT JOIN ritual.user_segments k ON k.user_id = u.user_id
-      JOIN ritual.key_segments(attributes) g ON g.segment_key = coalesce(k.segment_key, 0)
-     WHERE whole AND u.signup_date IS NOT NULL
-     GROUP BY 1, 2, 3;
+      JOIN ritual.key_segments(attributes) g ON g.segment_key = c.segment_key;
+    IF whole THEN
+        INSERT INTO pg_temp._ritual_segment_moves
+        SELECT g.attribute, g.segment, u.cohort_week, 0, count(*), 0, 0
+          FROM ritual.users u
+          LEFT JOIN ritual.user_segments k ON k.user_id = u.user_id
+          JOIN ritual.key_segments(attributes) g ON g.segment_key = coalesce(k.segment_key, 0)
+         WHERE u.signup_date IS NOT NULL
+         GROUP BY 1, 2, 3;
+    END IF;
     PERFORM ritual.move_segment_counts();
 END
 $fn$;

@@ -1029,49 +1029,51 @@ BEGIN
          WHERE s.user_id = o.user_id;
     END IF;
 
-    -- a user's country, platform and segments are those of their profile
-    -- row with the earliest valid signup (ties: the first by file and line)
-    WITH rows AS (
-        SELECT p.* FROM _ritual_profile_rows p JOIN _ritual_profile_users USING (user_id)
-    ), per_user AS (
-        SELECT user_id, min(signup_date) AS signup_date, count(*) AS profile_rows,
-               count(DISTINCT signup_date) > 1 AS conflicting
-          FROM rows GROUP BY user_id
-    ), first_row AS (
-        SELECT DISTINCT ON (user_id) user_id, country, platform, segments
-          FROM rows ORDER BY user_id, signup_date NULLS LAST, source_file, source_line, profile_id
-    ), combinations AS (
-        -- (an empty value is missing, as NULL is; a value past 200
-        -- characters, no country or platform, is cut there: the reports'
-        -- keys index the segments, whose entries have a size limit)
-        SELECT r.user_id,
-               (SELECT jsonb_object_agg(a.attribute, left(r.segments[a.n], 200))
-                  FROM unnest(attributes) WITH ORDINALITY AS a(attribute, n)
-                 WHERE r.segments[a.n] <> '') AS segments
-          FROM first_row r
-    ), new_keys AS (
-        -- a combination no user had before takes the next number
-        INSERT INTO ritual.segment_keys
-        SELECT coalesce((SELECT max(segment_key) FROM ritual.segment_keys), 0)
-               + dense_rank() OVER (ORDER BY c.segments), c.segments
-          FROM (SELECT DISTINCT segments FROM combinations WHERE segments IS NOT NULL) c
-         WHERE NOT EXISTS (SELECT FROM ritual.segment_keys k WHERE k.segments = c.segments)
-        RETURNING segment_key, segments
-    ), user_keys AS (
-        INSERT INTO ritual.user_segments
-        SELECT c.user_id, coalesce(n.segment_key, k.segment_key)
-          FROM combinations c
-          LEFT JOIN new_keys n ON n.segments = c.segments
-          LEFT JOIN ritual.segment_keys k ON k.segments = c.segments
-         WHERE c.segments IS NOT NULL
-    )
-    INSERT INTO ritual.users
-    SELECT u.user_id, u.signup_date,
-           u.signup_date - extract(dow FROM u.signup_date)::int,
-           u.profile_rows, f.flags, array_to_string(ritual.flag_names(f.flags), ','),
-           r.country, r.platform
-      FROM per_user u JOIN first_row r USING (user_id),
-           LATERAL (SELECT ritual.profile_flags(u.signup_date, u.conflicting) AS flags) f;
+    IF profiles_changed THEN
+        -- a user's country, platform and segments are those of their profile
+        -- row with the earliest valid signup (ties: the first by file and line)
+        WITH rows AS (
+            SELECT p.* FROM _ritual_profile_rows p JOIN _ritual_profile_users USING (user_id)
+        ), per_user AS (
+            SELECT user_id, min(signup_date) AS signup_date, count(*) AS profile_rows,
+                   count(DISTINCT signup_date) > 1 AS conflicting
+              FROM rows GROUP BY user_id
+        ), first_row AS (
+            SELECT DISTINCT ON (user_id) user_id, country, platform, segments
+              FROM rows ORDER BY user_id, signup_date NULLS LAST, source_file, source_line, profile_id
+        ), combinations AS (
+            -- (an empty value is missing, as NULL is; a value past 200
+            -- characters, no country or platform, is cut there: the reports'
+            -- keys index the segments, whose entries have a size limit)
+            SELECT r.user_id,
+                   (SELECT jsonb_object_agg(a.attribute, left(r.segments[a.n], 200))
+                      FROM unnest(attributes) WITH ORDINALITY AS a(attribute, n)
+                     WHERE r.segments[a.n] <> '') AS segments
+              FROM first_row r
+        ), new_keys AS (
+            -- a combination no user had before takes the next number
+            INSERT INTO ritual.segment_keys
+            SELECT coalesce((SELECT max(segment_key) FROM ritual.segment_keys), 0)
+                   + dense_rank() OVER (ORDER BY c.segments), c.segments
+              FROM (SELECT DISTINCT segments FROM combinations WHERE segments IS NOT NULL) c
+             WHERE NOT EXISTS (SELECT FROM ritual.segment_keys k WHERE k.segments = c.segments)
+            RETURNING segment_key, segments
+        ), user_keys AS (
+            INSERT INTO ritual.user_segments
+            SELECT c.user_id, coalesce(n.segment_key, k.segment_key)
+              FROM combinations c
+              LEFT JOIN new_keys n ON n.segments = c.segments
+              LEFT JOIN ritual.segment_keys k ON k.segments = c.segments
+             WHERE c.segments IS NOT NULL
+        )
+        INSERT INTO ritual.users
+        SELECT u.user_id, u.signup_date,
+               u.signup_date - extract(dow FROM u.signup_date)::int,
+               u.profile_rows, f.flags, array_to_string(ritual.flag_names(f.flags), ','),
+               r.country, r.platform
+          FROM per_user u JOIN first_row r USING (user_id),
+               LATERAL (SELECT ritual.profile_flags(u.signup_date, u.conflicting) AS flags) f;
+    END IF;
 
     IF incremental THEN
         -- the days with clean events before, which the spikes were judged over
