@@ -934,6 +934,23 @@ SELECT attribute, left(segment, 10) AS segment, sum(dau) AS user_days, sum(new_u
   FROM ritual.daily_activity_by_segment WHERE attribute = 'country'
  GROUP BY 1, 2 ORDER BY 1, 2 NULLS LAST;
 
+-- a combination of long values (four of 200 characters of 4 bytes, 3.2 kB
+-- together, past what an index entry holds, and little to compress) counts
+ALTER TABLE seg_profiles ADD COLUMN device text, ADD COLUMN city text;
+UPDATE seg_profiles p
+   SET country = v.values[1], platform = v.values[2], device = v.values[3], city = v.values[4]
+  FROM (SELECT array_agg(value ORDER BY k) AS values
+          FROM (SELECT k, string_agg(chr(65536 + (i * 7919 + k * 1237) % 60000), '' ORDER BY i) AS value
+                  FROM generate_series(1, 4) AS k, generate_series(1, 300) AS i GROUP BY k) x) v
+ WHERE p.user_id = 1;
+INSERT INTO ritual.breakdown_attributes (attribute) VALUES ('device'), ('city');
+SELECT count(*) AS reports
+  FROM ritual.build_reports('seg_events', 'seg_profiles', reference_time => '2024-03-25');
+SELECT attribute, length(segment) AS characters, octet_length(segment) AS bytes, sum(dau) AS user_days
+  FROM ritual.daily_activity_by_segment WHERE length(segment) = 200
+ GROUP BY 1, 2, 3 ORDER BY 1, 4;
+DELETE FROM ritual.breakdown_attributes WHERE attribute IN ('device', 'city');
+
 -- an attribute the profiles lack stops the build, named with the columns
 UPDATE ritual.breakdown_attributes SET attribute = 'app_verison' WHERE attribute = 'app_version';
 SELECT count(*) FROM ritual.build_reports('seg_events', 'seg_profiles');

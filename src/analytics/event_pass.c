@@ -56,8 +56,8 @@
 #include "analytics/flag_counts.h"
 #include "analytics/event_rows.h"
 #include "analytics/funnels.h"
-#include "analytics/session_paths.h"
 #include "analytics/segment_counts.h"
+#include "analytics/session_paths.h"
 #include "analytics/user_activity.h"
 
 PG_FUNCTION_INFO_V1(ritual_build_event_tables);
@@ -407,7 +407,7 @@ pass_row(void *state, HeapTuple tuple, TupleDesc desc)
 	pass->rows++;
 
 	place_row(&pass->place, &row, leave_user, pass);
-	/* (a clean row's user has a key and a cohort: see update_reports) */
+	/* (a clean row's user has a cohort; one with no segment has key 0) */
 	pass->segment_key = in_null[IN_SEGMENT_KEY] ? 0 : DatumGetInt32(in[IN_SEGMENT_KEY]);
 	if (!row.null_cohort)
 		pass->cohort_week = DatumGetDateADT(row.cohort_week);

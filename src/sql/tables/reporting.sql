@@ -424,9 +424,12 @@ COMMENT ON COLUMN ritual.breakdown_attributes.builtin IS 'made by CREATE EXTENSI
 -- Each user's segments, as the key of their combination: what the
 -- breakdowns split by.  The passes over the events count by key; the
 -- reports split the keys by attribute.
+-- (no unique index on segments, which one combination of many long
+-- values could make too large for an index entry: update_reports numbers
+-- a combination only when no key has it, one build at a time)
 CREATE TABLE ritual.segment_keys (
     segment_key integer PRIMARY KEY,
-    segments    jsonb NOT NULL UNIQUE
+    segments    jsonb NOT NULL
 );
 COMMENT ON TABLE ritual.segment_keys IS
   'Internal to the reporting layer, not a report: each combination of segments some user has had, numbered; kept by the builds.';
