@@ -49,6 +49,7 @@ OBJS = \
 	src/readers/parquet/thrift.o \
 	src/readers/parquet/values.o \
 	src/removed_functions.o \
+	src/sharding/user_shard.o \
 	src/values/convert.o \
 	src/values/ranges.o \
 	src/values/type_guess.o \
@@ -66,9 +67,10 @@ EXTVERSION := $(shell sed -n "s/^default_version = '\([^']*\)'$$/\1/p" ritual.co
 # What CREATE EXTENSION makes, in two kinds of pieces: tables (what users
 # keep; made once, changed only by migrations) and code (functions and
 # views, written to be run again: every upgrade replaces all of it).
-TABLES_SQL = src/sql/tables/fdw.sql src/sql/tables/reporting.sql src/sql/tables/ingest.sql
+TABLES_SQL = src/sql/tables/fdw.sql src/sql/tables/reporting.sql src/sql/tables/ingest.sql \
+	src/sql/tables/coordinator.sql
 CODE_SQL = src/sql/code/functions.sql src/sql/code/reporting.sql src/sql/code/breakdowns.sql \
-	src/sql/code/looker.sql \
+	src/sql/code/looker.sql src/sql/code/shards.sql src/sql/code/coordinator.sql \
 	src/sql/code/ingest.sql src/sql/code/parquet.sql src/sql/code/dashboard.sql
 # Migrations between released versions, oldest first.  Each released
 # version upgrades to this one in one step: the migrations from it on, then
@@ -88,7 +90,7 @@ PG_CPPFLAGS = -Isrc -isystem $(shell $(PG_CONFIG) --includedir-server) \
 
 # pg_regress suites; tests/pg_regress_launcher masks the test-data path so
 # that expected output is the same on every machine.
-REGRESS = options discovery reading types on_error meta explain security roles fast_paths parallel functions reporting refresh lake write ingest chunk_boundaries looker parquet import parquet_write aggregates
+REGRESS = options discovery reading types on_error meta explain security roles fast_paths parallel functions reporting refresh lake write ingest chunk_boundaries looker parquet import parquet_write aggregates sharding
 REGRESS_OPTS = --launcher=$(CURDIR)/tests/pg_regress_launcher
 
 # the sample-data generator, a program of its own

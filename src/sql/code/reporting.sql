@@ -28,7 +28,7 @@ COMMENT ON VIEW ritual.clean_events IS
 CREATE OR REPLACE VIEW ritual.weekly_lifecycle AS
 WITH span AS (
     SELECT min(period) AS first_week, max(period) AS last_week,
-           (SELECT max(day) FROM ritual.user_days) AS last_day
+           (SELECT max(day) FROM ritual.daily_activity WHERE dau > 0) AS last_day
       FROM ritual.activity_counts WHERE kind IN ('new', 'returning', 'resurrecting')
 ), counts AS (
     SELECT period,
@@ -65,7 +65,7 @@ COMMENT ON COLUMN ritual.weekly_lifecycle.week_status IS '''complete'' when the 
 CREATE OR REPLACE VIEW ritual.weekly_stickiness AS
 WITH span AS (
     SELECT min(period) AS first_week, max(period) AS last_week,
-           (SELECT max(day) FROM ritual.user_days) AS last_day
+           (SELECT max(day) FROM ritual.daily_activity WHERE dau > 0) AS last_day
       FROM ritual.activity_counts WHERE kind = 'week_days'
 ), weeks AS (
     SELECT s.first_week + 7 * n AS week, s.last_day
@@ -91,7 +91,7 @@ COMMENT ON COLUMN ritual.weekly_stickiness.week_status IS '''complete'' when the
 CREATE OR REPLACE VIEW ritual.monthly_stickiness AS
 WITH span AS (
     SELECT min(period) AS first_month, max(period) AS last_month,
-           (SELECT max(day) FROM ritual.user_days) AS last_day
+           (SELECT max(day) FROM ritual.daily_activity WHERE dau > 0) AS last_day
       FROM ritual.activity_counts WHERE kind = 'month_days'
 ), months AS (
     SELECT (s.first_month + make_interval(months => n))::date AS month, s.last_day
