@@ -503,6 +503,7 @@ COMMENT ON TABLE ritual.global_builds IS
 COMMENT ON COLUMN ritual.global_builds.built_at IS 'when it started (UTC); worker_builds rows carry it';
 COMMENT ON COLUMN ritual.global_builds.kind IS '''build'' or ''refresh''';
 COMMENT ON COLUMN ritual.global_builds.reference_time IS 'the reference time every worker built with';
+COMMENT ON COLUMN ritual.global_builds.workers IS 'the workers built';
 COMMENT ON COLUMN ritual.global_builds.raw_events IS 'raw event rows of all workers';
 COMMENT ON COLUMN ritual.global_builds.clean_events IS 'clean events of all workers';
 COMMENT ON COLUMN ritual.global_builds.users IS 'users with a profile, of all workers';
@@ -526,6 +527,11 @@ CREATE TABLE ritual.worker_builds (
 COMMENT ON TABLE ritual.worker_builds IS
   'Per global build, the build of each worker it assembled: the worker''s row of its own ritual.report_builds.';
 COMMENT ON COLUMN ritual.worker_builds.built_at IS 'the global build''s built_at';
+COMMENT ON COLUMN ritual.worker_builds.worker IS 'the worker, as ritual.workers names it';
+COMMENT ON COLUMN ritual.worker_builds.shard IS 'the shard it held';
 COMMENT ON COLUMN ritual.worker_builds.worker_built_at IS 'built_at of the worker''s report_builds row';
 COMMENT ON COLUMN ritual.worker_builds.kind IS 'the worker''s build: ''full'' or ''incremental''';
+COMMENT ON COLUMN ritual.worker_builds.raw_events IS 'raw event rows of the worker';
+COMMENT ON COLUMN ritual.worker_builds.clean_events IS 'clean events of the worker';
+COMMENT ON COLUMN ritual.worker_builds.users IS 'users with a profile, of the worker';
 COMMENT ON COLUMN ritual.worker_builds.seconds IS 'the worker''s build time';
