@@ -87,7 +87,7 @@ fi
 # tests/looker.sh last: it restarts the cluster with TLS on
 for t in tests/generator.sh tests/upgrade.sh tests/robustness.sh tests/writing.sh tests/ingest_crash.sh \
          tests/ingest_concurrency.sh tests/ingest_cron.sh tests/doc_examples.sh tests/parquet.sh tests/parquet_read.sh tests/fuzz.sh \
-         tests/package.sh tests/load.sh tests/dashboard.sh tests/looker.sh; do
+         tests/package.sh tests/load.sh tests/dashboard.sh tests/scale_out.sh tests/looker.sh; do
     set +e
     bash "$t" 2>&1 | tee "$CLUSTER_DIR/shell.out"
     status=${PIPESTATUS[0]}

@@ -226,6 +226,18 @@ kinds=$(on 0 coord -c "SELECT string_agg(worker || ':' || kind || ':' || (raw_ev
     && pass "the refresh refreshed every worker, and recorded their builds" \
     || fail "the refresh refreshed every worker, and recorded their builds" "$kinds"
 
+# the coordinator's catalogues are the deployment's: a funnel added there
+# is counted by every worker at the next refresh
+for db in single coord; do
+    on 0 "$db" -c "INSERT INTO ritual.funnels (funnel, steps) VALUES ('journaling', ARRAY['app_opened', 'journal_entry'])"
+done
+on 0 single -c "SELECT ritual.refresh_reports(reference_time => '$REFERENCE')" >/dev/null
+on 0 coord -c "SELECT ritual.refresh_global_reports(reference_time => '$REFERENCE')" >/dev/null
+funnels=$(on 2 analytics -c "SELECT string_agg(funnel, ',' ORDER BY funnel) FROM ritual.funnels")
+[ "$funnels" = "activation,journaling" ] && pass "the workers were given the coordinator's funnels" \
+    || fail "the workers were given the coordinator's funnels" "$funnels"
+compare_all "a funnel added"
+
 # a worker stopped in the middle of its build: w1's build waits on a lock
 # (it has started, and not committed), and the worker stops
 snapshot() {
@@ -275,6 +287,16 @@ on 0 coord -c "UPDATE ritual.retention_cohorts SET retained_on = retained_on + 1
                 WHERE (cohort_week, week_number) = (SELECT min(cohort_week), 1 FROM ritual.retention_cohorts)"
 compare_all "a changed cell" 2>&1 | grep -q '^not ok - .*differ: retention_cohorts$' \
     && pass "the comparison sees a changed cell" || fail "the comparison sees a changed cell" "it did not"
+
+# a worker whose lake holds another shard's users is refused
+on 1 analytics -c "SELECT ritual.create_raw_tables('$LAKE/events/shard=1/*.csv',
+                       '$LAKE/profiles/shard=1/*.csv', replace => true)" >/dev/null
+out=$(on 0 coord -c "SELECT ritual.build_global_reports(reference_time => '$REFERENCE')" 2>&1)
+grep -q 'worker "w0": [0-9]* of its users belong to other shards than 0' <<<"$out" \
+    && pass "a worker holding another shard's users is refused" \
+    || fail "a worker holding another shard's users is refused" "$out"
+on 1 analytics -c "SELECT ritual.create_raw_tables('$LAKE/events/shard=0/*.csv',
+                       '$LAKE/profiles/shard=0/*.csv', replace => true)" >/dev/null
 
 # workers that cannot serve: no ritual, another version, another schema
 on 1 postgres -c 'CREATE DATABASE bare' -c 'CREATE DATABASE old' -c 'CREATE DATABASE altered'

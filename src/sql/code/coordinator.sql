@@ -405,21 +405,101 @@ COMMENT ON FUNCTION ritual.run_worker_builds(text) IS
 
 /*
  * A worker relation of every worker, as one query with the worker's name
- * in a first column 'worker'; 'per_worker' is added to each worker's
- * SELECT (an ORDER BY and LIMIT).  The servers are async_capable, so the
- * Append reads them at once.
+ * in a first column 'worker': its 'columns', and 'per_worker' added to
+ * each worker's SELECT (WHERE, GROUP BY, ORDER BY, LIMIT, which
+ * postgres_fdw runs on the worker).  The servers are async_capable, so
+ * the Append reads them at once.
  */
-CREATE OR REPLACE FUNCTION ritual.from_workers(relation text, per_worker text DEFAULT '')
+CREATE OR REPLACE FUNCTION ritual.from_workers(relation text, per_worker text DEFAULT '',
+                                               columns text DEFAULT 'r.*')
 RETURNS text
 LANGUAGE sql STABLE
 AS $$
-    SELECT string_agg(format('(SELECT %L::text AS worker, r.* FROM %I.%I r %s)', worker,
+    SELECT string_agg(format('(SELECT %L::text AS worker, %s FROM %I.%I r %s)', worker, columns,
                              'ritual_worker_' || worker, relation, per_worker),
                       ' UNION ALL ' ORDER BY shard)
       FROM ritual.workers
 $$;
-COMMENT ON FUNCTION ritual.from_workers(text, text) IS
+COMMENT ON FUNCTION ritual.from_workers(text, text, text) IS
   'internal: a query over one relation of every worker';
+
+/*
+ * The medians of funnel_steps over the seconds of every worker's users, as
+ * ritual_median (percentile_cont(0.5)) takes them: the value at rank
+ * (n - 1) / 2, or halfway between the two there.  Read in two steps, so
+ * that the users' values do not all cross the network: the counts per
+ * bucket of seconds, then the values of the buckets that hold those ranks.
+ * Into pg_temp._ritual_funnel_medians.
+ */
+CREATE OR REPLACE FUNCTION ritual.funnel_medians()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, YMD'
+SET jit = off
+AS $fn$
+DECLARE
+    wanted text;
+BEGIN
+    PERFORM ritual.drop_scratch('_ritual_funnel_buckets');
+    EXECUTE format('CREATE TEMP TABLE _ritual_funnel_buckets ON COMMIT DROP AS
+                    SELECT funnel, cohort_week, step, bucket, sum(users) AS users
+                      FROM (%s) w GROUP BY 1, 2, 3, 4',
+                   ritual.from_workers('shard_funnel_seconds',
+                                       'GROUP BY funnel, cohort_week, step, bucket',
+                                       'funnel, cohort_week, step, bucket, sum(users) AS users'));
+    -- each bucket's first rank, and the cell's middle ranks
+    PERFORM ritual.drop_scratch('_ritual_middle_buckets');
+    CREATE TEMP TABLE _ritual_middle_buckets ON COMMIT DROP AS
+    SELECT * FROM (
+        SELECT funnel, cohort_week, step, bucket, users,
+               sum(users) OVER w - users AS before,
+               floor((sum(users) OVER cell - 1) / 2) AS low_rank,
+               ceil((sum(users) OVER cell - 1) / 2) AS high_rank
+          FROM _ritual_funnel_buckets
+        WINDOW cell AS (PARTITION BY funnel, cohort_week, step),
+               w AS (PARTITION BY funnel, cohort_week, step ORDER BY bucket)) b
+     WHERE low_rank BETWEEN before AND before + users - 1
+        OR high_rank BETWEEN before AND before + users - 1;
+    SELECT string_agg(format('(funnel = %L AND cohort_week = %L AND step = %s AND bucket = %s)',
+                             funnel, cohort_week, step, bucket), ' OR ')
+      INTO wanted FROM _ritual_middle_buckets;
+
+    PERFORM ritual.drop_scratch('_ritual_funnel_medians');
+    CREATE TEMP TABLE _ritual_funnel_medians (funnel text, cohort_week date, step integer,
+                                              median double precision) ON COMMIT DROP;
+    IF wanted IS NULL THEN
+        RETURN;
+    END IF;
+    EXECUTE format($q$
+        INSERT INTO _ritual_funnel_medians
+        WITH worker_values AS (%s),
+        ranked AS (
+            SELECT v.funnel, v.cohort_week, v.step, v.seconds, b.low_rank, b.high_rank,
+                   b.before + sum(sum(v.users)) OVER (PARTITION BY v.funnel, v.cohort_week, v.step,
+                                                                  v.bucket
+                                                      ORDER BY v.seconds) AS next_rank
+              FROM worker_values v
+              JOIN _ritual_middle_buckets b USING (funnel, cohort_week, step, bucket)
+             GROUP BY v.funnel, v.cohort_week, v.step, v.bucket, v.seconds, b.before,
+                      b.low_rank, b.high_rank
+        ), middles AS (
+            SELECT funnel, cohort_week, step,
+                   min(seconds) FILTER (WHERE next_rank > low_rank) AS low,
+                   min(seconds) FILTER (WHERE next_rank > high_rank) AS high
+              FROM ranked GROUP BY 1, 2, 3
+        )
+        SELECT funnel, cohort_week, step,
+               CASE WHEN low = high THEN low ELSE low + 0.5 * (high - low) END
+          FROM middles$q$,
+        ritual.from_workers('shard_funnel_seconds',
+                            format('WHERE %s GROUP BY funnel, cohort_week, step, bucket, seconds',
+                                   wanted),
+                            'funnel, cohort_week, step, bucket, seconds, sum(users) AS users'));
+END
+$fn$;
+COMMENT ON FUNCTION ritual.funnel_medians() IS
+  'internal: the medians of funnel_steps over every worker''s users';
 
 /*
  * The global reporting tables, from the workers' aggregates (copied once
@@ -430,6 +510,7 @@ CREATE OR REPLACE FUNCTION ritual.assemble_global_reports(spike_threshold double
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $fn$
 DECLARE
     rel text;
@@ -439,7 +520,7 @@ DECLARE
     last_clean date;
 BEGIN
     FOREACH rel IN ARRAY ritual.shard_relations() LOOP
-        CONTINUE WHEN rel IN ('enriched_events', 'sessions', 'users');
+        CONTINUE WHEN rel IN ('enriched_events', 'sessions', 'users', 'shard_funnel_seconds');
         PERFORM ritual.drop_scratch('_ritual_w_' || rel);
         EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS %s', '_ritual_w_' || rel,
                        ritual.from_workers(rel, CASE WHEN rel = 'report_builds'
@@ -549,17 +630,13 @@ BEGIN
      GROUP BY 1, 2;
 
     -- funnels: users summed, shares again, medians over every worker's
-    -- seconds (as ritual_median takes them: percentile_cont(0.5))
+    -- users (ritual.funnel_medians)
+    PERFORM ritual.funnel_medians();
     DELETE FROM ritual.funnel_steps;
     INSERT INTO ritual.funnel_steps
     WITH steps AS (
         SELECT funnel, cohort_week, step, event_type, sum(users)::bigint AS users
           FROM _ritual_w_funnel_steps GROUP BY 1, 2, 3, 4
-    ), medians AS (
-        SELECT h.funnel, h.cohort_week, h.step,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY h.seconds) AS median
-          FROM _ritual_w_shard_funnel_seconds h, generate_series(1, h.users)
-         GROUP BY 1, 2, 3
     ), shares AS (
         SELECT s.*, first_value(s.users) OVER w AS entrants, lag(s.users) OVER w AS before
           FROM steps s
@@ -573,7 +650,7 @@ BEGIN
                 THEN 'complete' ELSE 'incomplete' END
       FROM shares s
       JOIN ritual.funnels f USING (funnel)
-      LEFT JOIN medians m USING (funnel, cohort_week, step);
+      LEFT JOIN _ritual_funnel_medians m USING (funnel, cohort_week, step);
 
     DELETE FROM ritual.data_quality;
     INSERT INTO ritual.data_quality
@@ -677,6 +754,18 @@ BEGIN
     SELECT global_built_at, b.worker, w.shard, b.built_at, b.kind, b.raw_events, b.clean_events, b.users,
            b.seconds
       FROM _ritual_w_report_builds b JOIN ritual.workers w USING (worker);
+    -- and as a single node's build, for what reads report_builds (the
+    -- dashboard, Looker's build date): full when any worker's was
+    INSERT INTO ritual.report_builds
+        (built_at, events_relation, profiles_relation, reference_time, session_gap_seconds,
+         raw_events, clean_events, users, seconds, kind, new_events, new_profiles,
+         recomputed_events)
+    SELECT global_built_at, events, profiles, reference, extract(epoch FROM session_gap),
+           sum(b.raw_events), sum(b.clean_events), sum(b.users),
+           extract(epoch FROM clock_timestamp() - started),
+           CASE WHEN bool_or(b.kind = 'full') THEN 'full' ELSE 'incremental' END,
+           sum(b.new_events), sum(b.new_profiles), sum(b.recomputed_events)
+      FROM _ritual_w_report_builds b;
 
     -- the rows of the per-row tables are the workers'
     RETURN QUERY
@@ -733,7 +822,8 @@ REVOKE EXECUTE ON FUNCTION ritual.dblink_schema(), ritual.ask_worker(text, text)
        ritual.add_worker(text, integer, integer, text, integer, text, text, text),
        ritual.remove_worker(text), ritual.catalogue_statements(),
        ritual.close_worker_connections(boolean), ritual.drop_scratch(text), ritual.run_worker_builds(text),
-       ritual.from_workers(text, text), ritual.assemble_global_reports(double precision),
+       ritual.from_workers(text, text, text), ritual.funnel_medians(),
+       ritual.assemble_global_reports(double precision),
        ritual.run_global_build(text, text, timestamp, interval, double precision, boolean),
        ritual.build_global_reports(text, text, timestamp, interval, double precision),
        ritual.refresh_global_reports(text, text, timestamp, interval, double precision)

@@ -36,75 +36,111 @@ COMMENT ON VIEW ritual.shard_cohorts IS
   'For a coordinator (docs/scale-out.md): the users with a valid signup per cohort week.';
 
 /*
+ * The three aggregates below are views over functions that run without
+ * JIT: the planner's estimates of their joins of days with users run to
+ * millions of rows, and compiling them took 200 ms where running them
+ * takes 30.
+ *
  * WAU and MAU on the 29 days after the last day of daily_activity: the
  * users of this shard still count on the days a larger deployment reports
  * past this shard's data.  A user active last on day L counts in WAU up to
  * L + 6 and in MAU up to L + 29; no user is active after the last day.
  */
-CREATE OR REPLACE VIEW ritual.shard_activity_tail AS
-WITH bounds AS (
-    SELECT max(day) AS last_day FROM ritual.daily_activity
-), last_days AS (
-    SELECT d.user_id, max(d.day) AS last_active
-      FROM ritual.user_days d, bounds b
-     WHERE d.day > b.last_day - 30
-     GROUP BY d.user_id
-), days AS (
-    SELECT (b.last_day + n) AS day FROM bounds b, generate_series(1, 29) AS n
-)
-SELECT d.day,
-       count(*) FILTER (WHERE l.last_active >= d.day - 6) AS wau,
-       count(*) AS mau
-  FROM days d JOIN last_days l ON l.last_active >= d.day - 29
- GROUP BY d.day;
+CREATE OR REPLACE FUNCTION ritual.activity_tail()
+RETURNS TABLE (day date, wau bigint, mau bigint)
+LANGUAGE sql STABLE
+SET jit = off
+AS $$
+    WITH bounds AS (
+        SELECT max(day) AS last_day FROM ritual.daily_activity
+    ), last_days AS (
+        SELECT last_active, count(*) AS users
+          FROM (SELECT d.user_id, max(d.day) AS last_active
+                  FROM ritual.user_days d, bounds b
+                 WHERE d.day > b.last_day - 30
+                 GROUP BY d.user_id) u
+         GROUP BY last_active
+    )
+    SELECT b.last_day + n AS day,
+           coalesce(sum(l.users) FILTER (WHERE l.last_active >= b.last_day + n - 6), 0)::bigint AS wau,
+           sum(l.users)::bigint AS mau
+      FROM bounds b
+     CROSS JOIN generate_series(1, 29) AS n
+      JOIN last_days l ON l.last_active >= b.last_day + n - 29
+     GROUP BY 1
+$$;
+COMMENT ON FUNCTION ritual.activity_tail() IS 'internal: the rows of view ritual.shard_activity_tail';
+CREATE OR REPLACE VIEW ritual.shard_activity_tail AS SELECT * FROM ritual.activity_tail();
 COMMENT ON VIEW ritual.shard_activity_tail IS
   'For a coordinator (docs/scale-out.md): WAU and MAU of this shard''s users on the days after the last of daily_activity, while not 0.';
 
 /*
  * The same per segment of each breakdown attribute, as
- * daily_activity_by_segment splits them (NULL: no value).
+ * daily_activity_by_segment splits them (NULL: no value): the users
+ * counted per segment key and last day first, a few hundred rows.
  */
-CREATE OR REPLACE VIEW ritual.shard_segment_tail AS
-WITH bounds AS (
-    SELECT max(day) AS last_day FROM ritual.daily_activity
-), last_days AS (
-    SELECT d.user_id, max(d.day) AS last_active
-      FROM ritual.user_days d, bounds b
-     WHERE d.day > b.last_day - 30
-     GROUP BY d.user_id
-), user_values AS (
-    SELECT l.last_active, a.attribute, k.segments ->> a.attribute AS segment
-      FROM last_days l
-      LEFT JOIN ritual.user_segments s USING (user_id)
-      LEFT JOIN ritual.segment_keys k USING (segment_key)
-     CROSS JOIN ritual.breakdown_attributes a
-), days AS (
-    SELECT (b.last_day + n) AS day FROM bounds b, generate_series(1, 29) AS n
-)
-SELECT v.attribute, v.segment, d.day,
-       count(*) FILTER (WHERE v.last_active >= d.day - 6) AS wau,
-       count(*) AS mau
-  FROM days d JOIN user_values v ON v.last_active >= d.day - 29
- GROUP BY v.attribute, v.segment, d.day;
+CREATE OR REPLACE FUNCTION ritual.segment_tail()
+RETURNS TABLE (attribute text, segment text, day date, wau bigint, mau bigint)
+LANGUAGE sql STABLE
+SET jit = off
+AS $$
+    WITH bounds AS (
+        SELECT max(day) AS last_day FROM ritual.daily_activity
+    ), per_key AS (
+        SELECT coalesce(s.segment_key, 0) AS segment_key, u.last_active, count(*) AS users
+          FROM (SELECT d.user_id, max(d.day) AS last_active
+                  FROM ritual.user_days d, bounds b
+                 WHERE d.day > b.last_day - 30
+                 GROUP BY d.user_id) u
+          LEFT JOIN ritual.user_segments s USING (user_id)
+         GROUP BY 1, 2
+    ), per_segment AS (
+        SELECT a.attribute, k.segments ->> a.attribute AS segment, p.last_active,
+               sum(p.users) AS users
+          FROM per_key p
+          LEFT JOIN ritual.segment_keys k USING (segment_key)
+         CROSS JOIN ritual.breakdown_attributes a
+         GROUP BY 1, 2, 3
+    )
+    SELECT p.attribute, p.segment, b.last_day + n AS day,
+           coalesce(sum(p.users) FILTER (WHERE p.last_active >= b.last_day + n - 6), 0)::bigint AS wau,
+           sum(p.users)::bigint AS mau
+      FROM bounds b
+     CROSS JOIN generate_series(1, 29) AS n
+      JOIN per_segment p ON p.last_active >= b.last_day + n - 29
+     GROUP BY 1, 2, 3
+$$;
+COMMENT ON FUNCTION ritual.segment_tail() IS 'internal: the rows of view ritual.shard_segment_tail';
+CREATE OR REPLACE VIEW ritual.shard_segment_tail AS SELECT * FROM ritual.segment_tail();
 COMMENT ON VIEW ritual.shard_segment_tail IS
   'For a coordinator (docs/scale-out.md): shard_activity_tail per segment of each breakdown attribute.';
 
 /*
  * The seconds between a funnel's steps, counted per value: what the
- * medians of funnel_steps are taken over.  Event times have whole
- * seconds in practice, so a cell has at most one row per second of its
- * conversion window, whatever its users.
+ * medians of funnel_steps are taken over.  Each value is in a bucket of
+ * about a sixth of an octave (floor(6 ln(seconds + 1)), rising with the
+ * seconds), so that a coordinator reads the counts per bucket first and
+ * then the values of the buckets that hold the middle of each cell only.
  */
-CREATE OR REPLACE VIEW ritual.shard_funnel_seconds AS
-SELECT f.funnel,
-       (f.entered_at::date - extract(dow FROM f.entered_at)::integer) AS cohort_week,
-       s AS step,
-       extract(epoch FROM f.step_times[s] - f.step_times[s - 1])::double precision AS seconds,
-       count(*) AS users
-  FROM ritual.funnel_users f, generate_series(2, f.steps_reached) AS s
- GROUP BY 1, 2, 3, 4;
+CREATE OR REPLACE FUNCTION ritual.funnel_seconds()
+RETURNS TABLE (funnel text, cohort_week date, step integer, bucket integer,
+               seconds double precision, users bigint)
+LANGUAGE sql STABLE
+SET jit = off
+AS $$
+    SELECT funnel, cohort_week, step, floor(6 * ln(seconds + 1))::integer, seconds, count(*)
+      FROM (SELECT f.funnel,
+                   (f.entered_at::date - extract(dow FROM f.entered_at)::integer) AS cohort_week,
+                   s AS step,
+                   extract(epoch FROM f.step_times[s] - f.step_times[s - 1])::double precision
+                       AS seconds
+              FROM ritual.funnel_users f, generate_series(2, f.steps_reached) AS s) t
+     GROUP BY funnel, cohort_week, step, seconds
+$$;
+COMMENT ON FUNCTION ritual.funnel_seconds() IS 'internal: the rows of view ritual.shard_funnel_seconds';
+CREATE OR REPLACE VIEW ritual.shard_funnel_seconds AS SELECT * FROM ritual.funnel_seconds();
 COMMENT ON VIEW ritual.shard_funnel_seconds IS
-  'For a coordinator (docs/scale-out.md): per funnel, entry cohort and step from 2, the users who took each number of seconds from the step before.';
+  'For a coordinator (docs/scale-out.md): per funnel, entry cohort and step from 2, the users who took each number of seconds from the step before, and the bucket of the seconds.';
 
 /*
  * The relations a coordinator reads from a worker: the aggregates it sums
@@ -165,5 +201,6 @@ COMMENT ON FUNCTION ritual.catalogue_digest() IS
 
 -- what only a coordinator asks (as the owner of the reporting tables)
 REVOKE EXECUTE ON FUNCTION ritual.shard_relations(), ritual.shard_schema_digest(),
-       ritual.catalogue_digest()
+       ritual.catalogue_digest(), ritual.activity_tail(), ritual.segment_tail(),
+       ritual.funnel_seconds()
   FROM PUBLIC;
