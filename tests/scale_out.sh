@@ -171,14 +171,21 @@ compare_all() {
     fi
 }
 
-single_counts=$(on 0 single -c "SELECT report || '=' || row_count FROM ritual.build_reports(reference_time => '$REFERENCE')")
-global_counts=$(on 0 coord -c "SELECT report || '=' || row_count FROM ritual.build_global_reports(reference_time => '$REFERENCE')")
-if [ -n "$global_counts" ] && [ "$single_counts" = "$global_counts" ]; then
-    pass "build: the global build's counts are the single node's"
-else
-    fail "build: the global build's counts are the single node's" "$(diff <(echo "$single_counts") <(echo "$global_counts") | head -20)"
-fi
-note "$(tr '\n' ' ' <<<"$global_counts")"
+# build_both KIND: build_reports (refresh_reports) on the single node and
+# build_global_reports (refresh_global_reports) on the coordinator; their
+# counts must be the same
+build_both() {
+    local kind=$1 single_counts global_counts
+    single_counts=$(on 0 single -c "SELECT report || '=' || row_count FROM ritual.${kind}_reports(reference_time => '$REFERENCE')")
+    global_counts=$(on 0 coord -c "SELECT report || '=' || row_count FROM ritual.${kind}_global_reports(reference_time => '$REFERENCE')")
+    if [ -n "$global_counts" ] && [ "$single_counts" = "$global_counts" ]; then
+        pass "$kind: the global $kind's counts are the single node's"
+    else
+        fail "$kind: the global $kind's counts are the single node's" "$(diff <(echo "$single_counts") <(echo "$global_counts") | head -20)"
+    fi
+    note "$(tr '\n' ' ' <<<"$global_counts")"
+}
+build_both build
 compare_all "build"
 
 # a drill-down to one user reads one worker; per-user aggregates run there
@@ -211,13 +218,7 @@ SELECT user_id, event_type, event_date, ritual.user_shard(user_id, 3)
  WHERE source_line % 5 = 0 AND ritual.user_shard(user_id, 3) IN (0, 2)
  ORDER BY source_file, source_line;
 SQL
-single_counts=$(on 0 single -c "SELECT report || '=' || row_count FROM ritual.refresh_reports(reference_time => '$REFERENCE')")
-global_counts=$(on 0 coord -c "SELECT report || '=' || row_count FROM ritual.refresh_global_reports(reference_time => '$REFERENCE')")
-if [ -n "$global_counts" ] && [ "$single_counts" = "$global_counts" ]; then
-    pass "refresh: the global refresh's counts are the single node's"
-else
-    fail "refresh: the global refresh's counts are the single node's" "$(diff <(echo "$single_counts") <(echo "$global_counts") | head -20)"
-fi
+build_both refresh
 compare_all "refresh"
 kinds=$(on 0 coord -c "SELECT string_agg(worker || ':' || kind || ':' || (raw_events > 0), ',' ORDER BY worker)
                          FROM ritual.worker_builds
@@ -231,8 +232,7 @@ kinds=$(on 0 coord -c "SELECT string_agg(worker || ':' || kind || ':' || (raw_ev
 for db in single coord; do
     on 0 "$db" -c "INSERT INTO ritual.funnels (funnel, steps) VALUES ('journaling', ARRAY['app_opened', 'journal_entry'])"
 done
-on 0 single -c "SELECT ritual.refresh_reports(reference_time => '$REFERENCE')" >/dev/null
-on 0 coord -c "SELECT ritual.refresh_global_reports(reference_time => '$REFERENCE')" >/dev/null
+build_both refresh
 funnels=$(on 2 analytics -c "SELECT string_agg(funnel, ',' ORDER BY funnel) FROM ritual.funnels")
 [ "$funnels" = "activation,journaling" ] && pass "the workers were given the coordinator's funnels" \
     || fail "the workers were given the coordinator's funnels" "$funnels"
@@ -248,6 +248,11 @@ before=$(snapshot)
 on 2 analytics -c "BEGIN" -c "LOCK TABLE ritual.refresh_state" -c "SELECT pg_sleep(60)" \
     >/dev/null 2>&1 &
 locker=$!
+for _ in $(seq 1 100); do
+    [ "$(on 2 analytics -c "SELECT count(*) FROM pg_locks
+                             WHERE relation = 'ritual.refresh_state'::regclass AND granted")" = 1 ] && break
+    sleep 0.1
+done
 on 0 coord -c "SELECT ritual.build_global_reports(reference_time => '$REFERENCE')" \
     >"$COORD/fault.out" 2>&1 &
 builder=$!

@@ -69,6 +69,16 @@ ritual_week_start(DateADT day)
 }
 
 /*
+ * The seconds from one finite time to a later one, as the funnels measure
+ * a step: extract(epoch FROM later - earlier), as a double.
+ */
+static inline double
+ritual_seconds_between(Timestamp earlier, Timestamp later)
+{
+	return (double) (later - earlier) / USECS_PER_SEC;
+}
+
+/*
  * What one event row shows by itself (event_flags()): the row's fields
  * that are there, whether its type and user are unknown (answers to
  * lookups), the user's signup date and the reference time when known.

@@ -18,6 +18,7 @@
 #include <limits.h>
 
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "common/int128.h"
 #include "datatype/timestamp.h"
 #include "lib/stringinfo.h"
@@ -47,6 +48,7 @@ PG_FUNCTION_INFO_V1(ritual_flag_bit);
 PG_FUNCTION_INFO_V1(ritual_session_number);
 PG_FUNCTION_INFO_V1(ritual_previous_non_null);
 PG_FUNCTION_INFO_V1(ritual_next_non_null);
+PG_FUNCTION_INFO_V1(ritual_step_seconds);
 
 
 /* ----------------------------------------------------------------
@@ -717,4 +719,25 @@ ritual_next_non_null(PG_FUNCTION_ARGS)
 			PG_RETURN_DATUM(state->next.value);
 		}
 	}
+}
+
+/*
+ * ritual.step_seconds(earlier, later): the seconds of a funnel's step, as
+ * the funnels' pass measures them, for the coordinator's medians
+ * (src/sql/code/shards.sql); the exact double the pass would compute,
+ * where extract(epoch FROM ...) goes through numeric.
+ */
+Datum
+ritual_step_seconds(PG_FUNCTION_ARGS)
+{
+	Timestamp	earlier = PG_GETARG_TIMESTAMP(0);
+	Timestamp	later = PG_GETARG_TIMESTAMP(1);
+	int64		difference;
+
+	if (TIMESTAMP_NOT_FINITE(earlier) || TIMESTAMP_NOT_FINITE(later) ||
+		pg_sub_s64_overflow(later, earlier, &difference))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("step_seconds needs two finite timestamps less than 292,000 years apart")));
+	PG_RETURN_FLOAT8(ritual_seconds_between(earlier, later));
 }

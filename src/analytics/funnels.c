@@ -321,9 +321,8 @@ funnel_cells_add(FunnelCells *cells, int funnel, const FunnelProgress *progress)
 				MemoryContextAlloc(cells->context, sizeof(double) * entry->room[s]) :
 				repalloc_huge(entry->seconds[s], sizeof(double) * entry->room[s]);
 		}
-		/* extract(epoch FROM later - earlier), as the interval gives it */
 		entry->seconds[s][entry->users[s] - 1] =
-			(double) (progress->times[s] - progress->times[s - 1]) / USECS_PER_SEC;
+			ritual_seconds_between(progress->times[s - 1], progress->times[s]);
 	}
 }
 

@@ -447,7 +447,7 @@ BEGIN
                       FROM (%s) w GROUP BY 1, 2, 3, 4',
                    ritual.from_workers('shard_funnel_seconds',
                                        'GROUP BY funnel, cohort_week, step, bucket',
-                                       'funnel, cohort_week, step, bucket, sum(users) AS users'));
+                                       'funnel, cohort_week, step, bucket, count(*) AS users'));
     -- each bucket's first rank, and the cell's middle ranks
     PERFORM ritual.drop_scratch('_ritual_middle_buckets');
     CREATE TEMP TABLE _ritual_middle_buckets ON COMMIT DROP AS
@@ -495,7 +495,7 @@ BEGIN
         ritual.from_workers('shard_funnel_seconds',
                             format('WHERE %s GROUP BY funnel, cohort_week, step, bucket, seconds',
                                    wanted),
-                            'funnel, cohort_week, step, bucket, seconds, sum(users) AS users'));
+                            'funnel, cohort_week, step, bucket, seconds, count(*) AS users'));
 END
 $fn$;
 COMMENT ON FUNCTION ritual.funnel_medians() IS
@@ -541,7 +541,8 @@ BEGIN
                sum(events) AS events, sum(sessions) AS sessions
           FROM (SELECT day, dau, wau, mau, new_users, events, sessions FROM _ritual_w_daily_activity
                 UNION ALL
-                SELECT day, 0, wau, mau, 0, 0, 0 FROM _ritual_w_shard_activity_tail) d
+                SELECT day, 0, wau, mau, 0, 0, 0 FROM _ritual_w_shard_tails
+                 WHERE attribute IS NULL) d
          GROUP BY day
     ), days AS (
         SELECT x::date AS day, coalesce(p.dau, 0)::bigint AS dau, coalesce(p.wau, 0)::bigint AS wau,
@@ -561,7 +562,8 @@ BEGIN
           FROM (SELECT attribute, segment, day, dau, wau, mau, new_users
                   FROM _ritual_w_daily_activity_by_segment
                 UNION ALL
-                SELECT attribute, segment, day, 0, wau, mau, 0 FROM _ritual_w_shard_segment_tail) d
+                SELECT attribute, segment, day, 0, wau, mau, 0 FROM _ritual_w_shard_tails
+                 WHERE attribute IS NOT NULL) d
          WHERE day BETWEEN first_day AND last_day
          GROUP BY attribute, segment, day
     )
@@ -576,36 +578,19 @@ BEGIN
     -- retention: each worker's cells give, per cohort and week, the users
     -- active in it and those whose last active week it is; the cells run
     -- to the last day with a clean event of any worker
-    DELETE FROM ritual.retention_cohorts;
-    INSERT INTO ritual.retention_cohorts
-    WITH cohorts AS (
-        SELECT cohort_week, sum(users)::bigint AS cohort_size FROM _ritual_w_shard_cohorts
-         GROUP BY cohort_week
-    ), per_worker AS (
-        SELECT cohort_week, week_number AS week, retained_on AS active,
-               retained_on_or_after
-               - coalesce(lead(retained_on_or_after)
-                              OVER (PARTITION BY worker, cohort_week ORDER BY week_number), 0)
-                   AS last_active
-          FROM _ritual_w_retention_cohorts
-    ), retained AS (
-        SELECT cohort_week, week, sum(active) AS active, sum(last_active) AS last_active
-          FROM per_worker GROUP BY 1, 2
-    ), cells AS (
-        SELECT c.cohort_week, n AS week_number, c.cohort_size,
-               coalesce(r.active, 0)::bigint AS retained_on,
-               (sum(coalesce(r.last_active, 0))
-                    OVER (PARTITION BY c.cohort_week ORDER BY n DESC))::bigint AS retained_on_or_after
-          FROM cohorts c
-         CROSS JOIN generate_series(1, (last_clean - c.cohort_week) / 7 + 1) AS n
-          LEFT JOIN retained r ON r.cohort_week = c.cohort_week AND r.week = n
-    )
-    SELECT cohort_week, week_number, cohort_size,
-           retained_on, retained_on::double precision / cohort_size,
-           retained_on_or_after, retained_on_or_after::double precision / cohort_size,
-           CASE WHEN cohort_week + 7 * week_number - 1 <= last_clean
-                THEN 'complete' ELSE 'incomplete' END
-      FROM cells;
+    PERFORM ritual.drop_scratch('_ritual_cohort_sizes');
+    CREATE TEMP TABLE _ritual_cohort_sizes ON COMMIT DROP AS
+    SELECT cohort_week, sum(users)::bigint AS cohort_size FROM _ritual_w_shard_cohorts
+     GROUP BY cohort_week;
+    PERFORM ritual.drop_scratch('_ritual_retained');
+    CREATE TEMP TABLE _ritual_retained ON COMMIT DROP AS
+    SELECT cohort_week, week_number AS week, retained_on AS active,
+           retained_on_or_after
+           - coalesce(lead(retained_on_or_after)
+                          OVER (PARTITION BY worker, cohort_week ORDER BY week_number), 0)
+               AS last_active
+      FROM _ritual_w_retention_cohorts;
+    PERFORM ritual.write_retention_cohorts(last_clean);
 
     DELETE FROM ritual.segment_cohorts;
     INSERT INTO ritual.segment_cohorts

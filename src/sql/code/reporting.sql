@@ -254,6 +254,47 @@ COMMENT ON FUNCTION ritual.detect_spikes(double precision, date) IS
   'internal to build_reports: judges the days of the daily series from judge_from on into spikes, and counts spike_coverage';
 
 /*
+ * retention_cohorts, written whole from the counts of this session's
+ * _ritual_cohort_sizes (cohort_week, cohort_size) and _ritual_retained
+ * (per cohort and week, users active in it and users whose last active
+ * week it is, in rows to sum): every cell from the cohorts' signup week to
+ * the last day with a clean event (no week of a user is past it, so every
+ * count has its cell).  DELETE, not TRUNCATE: a reader whose snapshot is
+ * older than this build must still see the old rows, not an empty table.
+ * A single node's build and a coordinator's assembly both write it so.
+ */
+CREATE OR REPLACE FUNCTION ritual.write_retention_cohorts(last_clean date)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    DELETE FROM ritual.retention_cohorts;
+    INSERT INTO ritual.retention_cohorts
+    WITH retained AS (
+        SELECT cohort_week, week, sum(active) AS active, sum(last_active) AS last_active
+          FROM pg_temp._ritual_retained GROUP BY 1, 2
+    ), cells AS (
+        SELECT c.cohort_week, n AS week_number, c.cohort_size,
+               coalesce(r.active, 0)::bigint AS retained_on,
+               (sum(coalesce(r.last_active, 0))
+                    OVER (PARTITION BY c.cohort_week ORDER BY n DESC))::bigint AS retained_on_or_after
+          FROM pg_temp._ritual_cohort_sizes c
+         CROSS JOIN generate_series(1, (last_clean - c.cohort_week) / 7 + 1) AS n
+          LEFT JOIN retained r ON r.cohort_week = c.cohort_week AND r.week = n
+    )
+    SELECT cohort_week, week_number, cohort_size,
+           retained_on, retained_on::double precision / cohort_size,
+           retained_on_or_after, retained_on_or_after::double precision / cohort_size,
+           CASE WHEN cohort_week + 7 * week_number - 1 <= last_clean
+                THEN 'complete' ELSE 'incomplete' END
+      FROM cells;
+END
+$fn$;
+COMMENT ON FUNCTION ritual.write_retention_cohorts(date) IS
+  'internal: writes retention_cohorts from the cohort sizes and retained counts of the build''s scratch tables';
+
+/*
  * ritual.build_reports: (re)build every reporting table from the raw events
  * and profiles.  The events relation needs user_id, event_type and
  * event_date, the profiles relation user_id and signup_date; source_file and
@@ -966,7 +1007,7 @@ BEGIN
                                        '_ritual_changes', '_ritual_window_changes',
                                        '_ritual_week_users', '_ritual_week_changes',
                                        '_ritual_last_weeks',
-                                       '_ritual_retained', '_ritual_dq',
+                                       '_ritual_retained', '_ritual_cohort_sizes', '_ritual_dq',
                                        '_ritual_series', '_ritual_judged',
                                        '_ritual_day_counts', '_ritual_flag_counts',
                                        '_ritual_old_segments', '_ritual_segment_steps',
@@ -1471,33 +1512,11 @@ BEGIN
          GROUP BY 1, 2;
     END IF;
 
-    -- every cell from the cohorts' signup week to the last day with a
-    -- clean event (no week of a user is past it, so every count has its
-    -- cell).  DELETE, not TRUNCATE: a reader whose snapshot is older than
-    -- this refresh must still see the old rows, not an empty table.
-    DELETE FROM ritual.retention_cohorts;
-    INSERT INTO ritual.retention_cohorts
-    WITH cohorts AS (
-        SELECT cohort_week, count(*) AS cohort_size
-          FROM ritual.users WHERE signup_date IS NOT NULL GROUP BY cohort_week
-    ), retained AS (
-        SELECT cohort_week, week, sum(active) AS active, sum(last_active) AS last_active
-          FROM _ritual_retained GROUP BY 1, 2
-    ), cells AS (
-        SELECT c.cohort_week, n AS week_number, c.cohort_size,
-               coalesce(r.active, 0)::bigint AS retained_on,
-               (sum(coalesce(r.last_active, 0))
-                    OVER (PARTITION BY c.cohort_week ORDER BY n DESC))::bigint AS retained_on_or_after
-          FROM cohorts c
-         CROSS JOIN generate_series(1, (last_clean - c.cohort_week) / 7 + 1) AS n
-          LEFT JOIN retained r ON r.cohort_week = c.cohort_week AND r.week = n
-    )
-    SELECT cohort_week, week_number, cohort_size,
-           retained_on, retained_on::double precision / cohort_size,
-           retained_on_or_after, retained_on_or_after::double precision / cohort_size,
-           CASE WHEN cohort_week + 7 * week_number - 1 <= last_clean
-                THEN 'complete' ELSE 'incomplete' END
-      FROM cells;
+    -- every cell, from the cohorts' sizes
+    CREATE TEMP TABLE _ritual_cohort_sizes ON COMMIT DROP AS
+    SELECT cohort_week, count(*) AS cohort_size
+      FROM ritual.users WHERE signup_date IS NOT NULL GROUP BY cohort_week;
+    PERFORM ritual.write_retention_cohorts(last_clean);
     PERFORM ritual.clear_segment_counts();
 
     -- the passes wrote funnel_steps (src/analytics/funnels.c); a cohort is
@@ -1777,5 +1796,5 @@ REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision, date),
     ritual.recompute_events(timestamp, interval, bigint, boolean, date, date, timestamp),
     ritual.update_reports(text, text, timestamp, interval, double precision, boolean),
     ritual.has_columns(regclass, text[]), ritual.require_columns(regclass, text[]),
-    ritual.analyze_scratch(regclass, text[])
+    ritual.analyze_scratch(regclass, text[]), ritual.write_retention_cohorts(date)
   FROM PUBLIC;

@@ -36,50 +36,20 @@ COMMENT ON VIEW ritual.shard_cohorts IS
   'For a coordinator (docs/scale-out.md): the users with a valid signup per cohort week.';
 
 /*
- * The three aggregates below are views over functions that run without
- * JIT: the planner's estimates of their joins of days with users run to
- * millions of rows, and compiling them took 200 ms where running them
- * takes 30.
- *
  * WAU and MAU on the 29 days after the last day of daily_activity: the
  * users of this shard still count on the days a larger deployment reports
  * past this shard's data.  A user active last on day L counts in WAU up to
  * L + 6 and in MAU up to L + 29; no user is active after the last day.
+ * The users are counted per segment key and last day first (a few hundred
+ * rows), then per segment of each breakdown attribute (attribute NULL:
+ * all of them).
+ *
+ * This and funnel_seconds are read through views over functions that run
+ * without JIT: the planner's estimates of their joins of days with users
+ * run to millions of rows, and compiling them took 200 ms where running
+ * them takes 30.
  */
-CREATE OR REPLACE FUNCTION ritual.activity_tail()
-RETURNS TABLE (day date, wau bigint, mau bigint)
-LANGUAGE sql STABLE
-SET jit = off
-AS $$
-    WITH bounds AS (
-        SELECT max(day) AS last_day FROM ritual.daily_activity
-    ), last_days AS (
-        SELECT last_active, count(*) AS users
-          FROM (SELECT d.user_id, max(d.day) AS last_active
-                  FROM ritual.user_days d, bounds b
-                 WHERE d.day > b.last_day - 30
-                 GROUP BY d.user_id) u
-         GROUP BY last_active
-    )
-    SELECT b.last_day + n AS day,
-           coalesce(sum(l.users) FILTER (WHERE l.last_active >= b.last_day + n - 6), 0)::bigint AS wau,
-           sum(l.users)::bigint AS mau
-      FROM bounds b
-     CROSS JOIN generate_series(1, 29) AS n
-      JOIN last_days l ON l.last_active >= b.last_day + n - 29
-     GROUP BY 1
-$$;
-COMMENT ON FUNCTION ritual.activity_tail() IS 'internal: the rows of view ritual.shard_activity_tail';
-CREATE OR REPLACE VIEW ritual.shard_activity_tail AS SELECT * FROM ritual.activity_tail();
-COMMENT ON VIEW ritual.shard_activity_tail IS
-  'For a coordinator (docs/scale-out.md): WAU and MAU of this shard''s users on the days after the last of daily_activity, while not 0.';
-
-/*
- * The same per segment of each breakdown attribute, as
- * daily_activity_by_segment splits them (NULL: no value): the users
- * counted per segment key and last day first, a few hundred rows.
- */
-CREATE OR REPLACE FUNCTION ritual.segment_tail()
+CREATE OR REPLACE FUNCTION ritual.tail_counts()
 RETURNS TABLE (attribute text, segment text, day date, wau bigint, mau bigint)
 LANGUAGE sql STABLE
 SET jit = off
@@ -95,52 +65,66 @@ AS $$
           LEFT JOIN ritual.user_segments s USING (user_id)
          GROUP BY 1, 2
     ), per_segment AS (
-        SELECT a.attribute, k.segments ->> a.attribute AS segment, p.last_active,
-               sum(p.users) AS users
+        SELECT NULL::text AS attribute, NULL::text AS segment, last_active, sum(users) AS users
+          FROM per_key GROUP BY last_active
+        UNION ALL
+        SELECT a.attribute, k.segments ->> a.attribute, p.last_active, sum(p.users)
           FROM per_key p
           LEFT JOIN ritual.segment_keys k USING (segment_key)
          CROSS JOIN ritual.breakdown_attributes a
          GROUP BY 1, 2, 3
     )
     SELECT p.attribute, p.segment, b.last_day + n AS day,
-           coalesce(sum(p.users) FILTER (WHERE p.last_active >= b.last_day + n - 6), 0)::bigint AS wau,
-           sum(p.users)::bigint AS mau
+           coalesce(sum(p.users) FILTER (WHERE p.last_active >= b.last_day + n - 6), 0)::bigint,
+           sum(p.users)::bigint
       FROM bounds b
      CROSS JOIN generate_series(1, 29) AS n
       JOIN per_segment p ON p.last_active >= b.last_day + n - 29
      GROUP BY 1, 2, 3
 $$;
-COMMENT ON FUNCTION ritual.segment_tail() IS 'internal: the rows of view ritual.shard_segment_tail';
-CREATE OR REPLACE VIEW ritual.shard_segment_tail AS SELECT * FROM ritual.segment_tail();
-COMMENT ON VIEW ritual.shard_segment_tail IS
-  'For a coordinator (docs/scale-out.md): shard_activity_tail per segment of each breakdown attribute.';
+COMMENT ON FUNCTION ritual.tail_counts() IS 'internal: the rows of view ritual.shard_tails';
+CREATE OR REPLACE VIEW ritual.shard_tails AS SELECT * FROM ritual.tail_counts();
+COMMENT ON VIEW ritual.shard_tails IS
+  'For a coordinator (docs/scale-out.md): WAU and MAU of this shard''s users on the days after the last of daily_activity, while not 0: in all (attribute NULL), and per segment of each breakdown attribute (segment NULL: no value).';
 
 /*
- * The seconds between a funnel's steps, counted per value: what the
- * medians of funnel_steps are taken over.  Each value is in a bucket of
- * about a sixth of an octave (floor(6 ln(seconds + 1)), rising with the
- * seconds), so that a coordinator reads the counts per bucket first and
- * then the values of the buckets that hold the middle of each cell only.
+ * The seconds of a funnel's step (src/analytics/functions.c): the double
+ * the funnels' pass computes, which extract(epoch FROM ...) reaches only
+ * through numeric, eight times slower.
+ */
+CREATE OR REPLACE FUNCTION ritual.step_seconds(earlier timestamp, later timestamp)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'ritual_step_seconds'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ritual.step_seconds(timestamp, timestamp) IS
+  'internal: the seconds from one step of a funnel to the next, as funnel_steps measures them';
+
+/*
+ * The seconds each user took from a funnel's step to the next: what the
+ * medians of funnel_steps are taken over, one row per user and step from
+ * 2.  Each value is in a bucket of about a sixth of an octave
+ * (floor(6 ln(seconds + 1)), rising with the seconds), so that a
+ * coordinator reads the users per bucket first, then the values of the
+ * buckets that hold the middle of each cell only, both counted on the
+ * worker.
  */
 CREATE OR REPLACE FUNCTION ritual.funnel_seconds()
 RETURNS TABLE (funnel text, cohort_week date, step integer, bucket integer,
-               seconds double precision, users bigint)
+               seconds double precision)
 LANGUAGE sql STABLE
 SET jit = off
 AS $$
-    SELECT funnel, cohort_week, step, floor(6 * ln(seconds + 1))::integer, seconds, count(*)
+    SELECT funnel, cohort_week, step, floor(6 * ln(seconds + 1))::integer, seconds
       FROM (SELECT f.funnel,
                    (f.entered_at::date - extract(dow FROM f.entered_at)::integer) AS cohort_week,
                    s AS step,
-                   extract(epoch FROM f.step_times[s] - f.step_times[s - 1])::double precision
-                       AS seconds
+                   ritual.step_seconds(f.step_times[s - 1], f.step_times[s]) AS seconds
               FROM ritual.funnel_users f, generate_series(2, f.steps_reached) AS s) t
-     GROUP BY funnel, cohort_week, step, seconds
 $$;
 COMMENT ON FUNCTION ritual.funnel_seconds() IS 'internal: the rows of view ritual.shard_funnel_seconds';
 CREATE OR REPLACE VIEW ritual.shard_funnel_seconds AS SELECT * FROM ritual.funnel_seconds();
 COMMENT ON VIEW ritual.shard_funnel_seconds IS
-  'For a coordinator (docs/scale-out.md): per funnel, entry cohort and step from 2, the users who took each number of seconds from the step before, and the bucket of the seconds.';
+  'For a coordinator (docs/scale-out.md): per funnel, entry cohort and step from 2, the seconds each user took from the step before, and their bucket.';
 
 /*
  * The relations a coordinator reads from a worker: the aggregates it sums
@@ -153,8 +137,8 @@ AS $$
     SELECT ARRAY['activity_counts', 'daily_activity', 'daily_activity_by_segment',
                  'daily_event_types', 'data_quality', 'enriched_events', 'event_transitions',
                  'funnel_steps', 'path_counts', 'report_builds', 'retention_cohorts',
-                 'segment_cohorts', 'segment_weeks', 'sessions', 'shard_activity_tail',
-                 'shard_cohorts', 'shard_funnel_seconds', 'shard_segment_tail', 'users']
+                 'segment_cohorts', 'segment_weeks', 'sessions', 'shard_cohorts',
+                 'shard_funnel_seconds', 'shard_tails', 'users']
 $$;
 COMMENT ON FUNCTION ritual.shard_relations() IS
   'the relations of schema ritual that a coordinator reads from its workers';
@@ -201,6 +185,6 @@ COMMENT ON FUNCTION ritual.catalogue_digest() IS
 
 -- what only a coordinator asks (as the owner of the reporting tables)
 REVOKE EXECUTE ON FUNCTION ritual.shard_relations(), ritual.shard_schema_digest(),
-       ritual.catalogue_digest(), ritual.activity_tail(), ritual.segment_tail(),
-       ritual.funnel_seconds()
+       ritual.catalogue_digest(), ritual.tail_counts(), ritual.funnel_seconds(),
+       ritual.step_seconds(timestamp, timestamp)
   FROM PUBLIC;
