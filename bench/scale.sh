@@ -18,6 +18,8 @@
 #     bytes that crossed the loopback interface during it (every byte
 #     between the servers, and the few of psql) against the size of the
 #     raw lake's files.
+# Before each timed build every server checkpoints and waits for its
+# autovacuum workers to finish, so that no build pays for the one before.
 # Every global build is checked against the single node's (the same rows
 # in every report but data_quality, whose rows per file follow each lake's
 # files), so that the comparison is honest.  Prints medians and
@@ -71,6 +73,23 @@ on() {
         -d "$db" "$@"
 }
 lo_bytes() { awk '$1 == "lo:" { print $2 }' /proc/net/dev; }
+# before each timed build: the last build's pages written and its tables'
+# autovacuum done, on every server, so that no build pays for another's
+settle() {
+    local n busy
+    for n in 0 1 2 3; do
+        on "$n" postgres -c 'CHECKPOINT'
+    done
+    for _ in $(seq 1 600); do
+        busy=0
+        for n in 0 1 2 3; do
+            busy=$((busy + $(on "$n" postgres -c "SELECT count(*) FROM pg_stat_activity
+                                                   WHERE backend_type = 'autovacuum worker'")))
+        done
+        [ "$busy" -eq 0 ] && return
+        sleep 0.5
+    done
+}
 
 data=${NODE_DIR[0]}/bench
 make -s src/generator/ritual-generate >/dev/null
@@ -128,11 +147,13 @@ deploy() {
 declare -A times assembly moved
 single_counts=""
 for round in $(seq 1 "$rounds"); do
+    settle
     start=$(date +%s%N)
     single_counts=$(on 0 single -c "SELECT report || '=' || row_count FROM ritual.build_reports(reference_time => '$reference')")
     times[single]+=" $((($(date +%s%N) - start) / 1000000))"
     for k in 1 2 3; do
         deploy "$k"
+        settle
         before=$(lo_bytes)
         start=$(date +%s%N)
         counts=$(on 0 coord -c "SELECT report || '=' || row_count FROM ritual.build_global_reports(reference_time => '$reference')")

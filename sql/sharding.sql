@@ -33,6 +33,15 @@ SELECT ritual.user_shard(1, 0);
 SELECT ritual.user_shard(1, -3);
 SELECT ritual.user_shard(1, 4097);
 
+-- the seconds of a funnel's step, as funnel_steps measures them (what a
+-- coordinator's medians read from the workers), and hostile times
+SELECT ritual.step_seconds('2024-01-01 00:00', '2024-01-01 00:00:01.5') AS step,
+       ritual.step_seconds('2024-01-02', '2024-01-01') AS backwards,
+       ritual.step_seconds('2024-01-01 00:00:00.000001', '2024-01-01 00:00:00.000002') AS micro;
+SELECT ritual.step_seconds('-infinity', '2024-01-01');
+SELECT ritual.step_seconds('4713-01-01 00:00 BC', '294276-12-31 23:59:59');
+SELECT ritual.step_seconds(NULL, '2024-01-01') IS NULL AS strict;
+
 -- a coordinator without workers
 SELECT * FROM ritual.build_global_reports();
 SELECT ritual.add_worker('W1', 0, 3, '127.0.0.1');
