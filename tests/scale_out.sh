@@ -10,13 +10,15 @@
 # - every global reporting table equals the single node's, cell by cell,
 #   and the per-row tables of ritual_cluster equal its per-row tables
 #   (but for event_id, a rank within a worker); so do the builds' counts;
-# - the same after new files arrive on two shards and both refresh;
+# - the same after new files arrive on two shards and both refresh, and
+#   after a funnel is added on the coordinator (which gives it to every
+#   worker);
 # - a drill-down to one user touches one worker; a per-user aggregate runs
 #   on the workers (EXPLAIN);
 # - a worker stopped in the middle of its build: the error names it, the
 #   coordinator's tables are unchanged, and a build after its restart is
-#   exact; a worker with another version, another schema or no ritual is
-#   refused;
+#   exact; a worker with another version, another schema or no ritual, or
+#   whose lake holds another shard's users, is refused;
 # - the report reader on the coordinator reads the global reports and
 #   nothing else, and cannot reach the workers.
 #
@@ -292,6 +294,20 @@ on 0 coord -c "UPDATE ritual.retention_cohorts SET retained_on = retained_on + 1
                 WHERE (cohort_week, week_number) = (SELECT min(cohort_week), 1 FROM ritual.retention_cohorts)"
 compare_all "a changed cell" 2>&1 | grep -q '^not ok - .*differ: retention_cohorts$' \
     && pass "the comparison sees a changed cell" || fail "the comparison sees a changed cell" "it did not"
+
+# the connection to a worker dropped while the coordinator reads it: the
+# worker's backend ends in the middle of a read
+before=$(snapshot)
+on 1 analytics -c "CREATE OR REPLACE VIEW ritual.shard_tails AS
+                   SELECT * FROM ritual.tail_counts() WHERE pg_terminate_backend(pg_backend_pid())"
+out=$(on 0 coord -c "SELECT ritual.build_global_reports(reference_time => '$REFERENCE')" 2>&1)
+if grep -q 'the global reports could not be assembled from the workers' <<<"$out" \
+    && grep -q 'HINT:  The coordinator.s reports are unchanged' <<<"$out" && [ "$(snapshot)" = "$before" ]; then
+    pass "a connection dropped while the coordinator reads: an error, and its tables unchanged"
+else
+    fail "a connection dropped while the coordinator reads: an error, and its tables unchanged" "$out"
+fi
+on 1 analytics -c "CREATE OR REPLACE VIEW ritual.shard_tails AS SELECT * FROM ritual.tail_counts()"
 
 # a worker whose lake holds another shard's users is refused
 on 1 analytics -c "SELECT ritual.create_raw_tables('$LAKE/events/shard=1/*.csv',

@@ -664,6 +664,29 @@ $fn$;
 COMMENT ON FUNCTION ritual.assemble_global_reports(double precision) IS
   'internal: makes the global reporting tables from the workers'' aggregates';
 
+/* The workers that do not answer a query now, by name; NULL when all do. */
+CREATE OR REPLACE FUNCTION ritual.silent_workers()
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    w ritual.workers;
+    silent text[] := '{}';
+BEGIN
+    FOR w IN SELECT * FROM ritual.workers ORDER BY shard LOOP
+        BEGIN
+            PERFORM ritual.ask_worker(w.server, 'SELECT 1');
+        EXCEPTION WHEN OTHERS THEN
+            silent := silent || format('"%s"', w.worker);
+        END;
+    END LOOP;
+    RETURN nullif(array_to_string(silent, ', '), '');
+END
+$fn$;
+COMMENT ON FUNCTION ritual.silent_workers() IS
+  'internal: the workers that do not answer now';
+
 /*
  * A global build or refresh: every worker's at once, then the assembly, in
  * the caller's transaction.  Until it commits the previous global reports
@@ -688,6 +711,8 @@ DECLARE
     workers integer;
     shards integer;
     missing integer;
+    message text;
+    state text;
 BEGIN
     IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'ritual.users'::regclass), 'USAGE') THEN
         RAISE EXCEPTION 'permission denied to build the reports' USING ERRCODE = 'insufficient_privilege',
@@ -720,7 +745,17 @@ BEGIN
                events, profiles, reference, session_gap, spike_threshold));
     workers_done := clock_timestamp();
 
-    PERFORM ritual.assemble_global_reports(spike_threshold);
+    -- (a worker that stops answering now is named, if it is down)
+    BEGIN
+        PERFORM ritual.assemble_global_reports(spike_threshold);
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+        RAISE EXCEPTION 'the global reports could not be assembled from the workers: %', message
+              USING ERRCODE = state,
+                    DETAIL = coalesce('Workers that do not answer now: ' || ritual.silent_workers() || '.',
+                                      'Every worker answers now.'),
+                    HINT = 'The coordinator''s reports are unchanged: build again once the workers answer.';
+    END;
     -- the coordinator holds no rows of its own
     DELETE FROM ritual.users;
     DELETE FROM ritual.enriched_events;
@@ -807,7 +842,7 @@ REVOKE EXECUTE ON FUNCTION ritual.dblink_schema(), ritual.ask_worker(text, text)
        ritual.add_worker(text, integer, integer, text, integer, text, text, text),
        ritual.remove_worker(text), ritual.catalogue_statements(),
        ritual.close_worker_connections(boolean), ritual.drop_scratch(text), ritual.run_worker_builds(text),
-       ritual.from_workers(text, text, text), ritual.funnel_medians(),
+       ritual.from_workers(text, text, text), ritual.funnel_medians(), ritual.silent_workers(),
        ritual.assemble_global_reports(double precision),
        ritual.run_global_build(text, text, timestamp, interval, double precision, boolean),
        ritual.build_global_reports(text, text, timestamp, interval, double precision),
