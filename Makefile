@@ -49,6 +49,7 @@ OBJS = \
 	src/readers/parquet/thrift.o \
 	src/readers/parquet/values.o \
 	src/removed_functions.o \
+	src/sharding/package.o \
 	src/sharding/user_shard.o \
 	src/values/convert.o \
 	src/values/ranges.o \

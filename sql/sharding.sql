@@ -42,6 +42,20 @@ SELECT ritual.step_seconds('-infinity', '2024-01-01');
 SELECT ritual.step_seconds('4713-01-01 00:00 BC', '294276-12-31 23:59:59');
 SELECT ritual.step_seconds(NULL, '2024-01-01') IS NULL AS strict;
 
+-- what a worker sends its coordinator, packed, and back; and packages a
+-- hostile worker could send instead
+SELECT ritual.unpack_text(ritual.pack_text(repeat('ritual ', 1000) || 'é✓')) = repeat('ritual ', 1000) || 'é✓'
+       AS round_trip,
+       length(ritual.pack_text(repeat('ritual ', 1000))) < 100 AS small;
+SELECT ritual.unpack_text('KLUv/SQFKQAAaGVsbG+jbZ+I') AS zstd_cli_frame;
+SELECT ritual.unpack_text('');
+SELECT ritual.unpack_text('not base64!');
+SELECT ritual.unpack_text('aGVsbG8=');
+SELECT ritual.unpack_text('KLUv/QRYEQAA//4fjhDj');
+SELECT ritual.unpack_text('KLUv/SQCEQAA//4fjhDj');
+SELECT ritual.unpack_text('KLUv/SQFKQAAb2sAb2uM0n+U');
+SELECT ritual.unpack_text('KLUv/SQFKQAAaGVsbG+jbZ');
+
 -- a coordinator without workers
 SELECT * FROM ritual.build_global_reports();
 SELECT ritual.add_worker('W1', 0, 3, '127.0.0.1');

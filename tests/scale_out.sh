@@ -295,11 +295,14 @@ on 0 coord -c "UPDATE ritual.retention_cohorts SET retained_on = retained_on + 1
 compare_all "a changed cell" 2>&1 | grep -q '^not ok - .*differ: retention_cohorts$' \
     && pass "the comparison sees a changed cell" || fail "the comparison sees a changed cell" "it did not"
 
-# the connection to a worker dropped while the coordinator reads it: the
-# worker's backend ends in the middle of a read
+# the connection to a worker dropped while the coordinator asks it for
+# the funnels' middle values: its backend ends in the middle of the answer
 before=$(snapshot)
-on 1 analytics -c "CREATE OR REPLACE VIEW ritual.shard_tails AS
-                   SELECT * FROM ritual.tail_counts() WHERE pg_terminate_backend(pg_backend_pid())"
+on 1 analytics -At -c "SELECT pg_get_functiondef('ritual.shard_funnel_values(jsonb)'::regprocedure)" \
+    >"$COORD/funnel_values.sql"
+echo ";" >>"$COORD/funnel_values.sql"
+on 1 analytics -c "CREATE OR REPLACE FUNCTION ritual.shard_funnel_values(cells jsonb) RETURNS text
+                   LANGUAGE sql AS 'SELECT pg_terminate_backend(pg_backend_pid())::text'"
 out=$(on 0 coord -c "SELECT ritual.build_global_reports(reference_time => '$REFERENCE')" 2>&1)
 if grep -q 'the global reports could not be assembled from the workers' <<<"$out" \
     && grep -q 'HINT:  The coordinator.s reports are unchanged' <<<"$out" && [ "$(snapshot)" = "$before" ]; then
@@ -307,7 +310,19 @@ if grep -q 'the global reports could not be assembled from the workers' <<<"$out
 else
     fail "a connection dropped while the coordinator reads: an error, and its tables unchanged" "$out"
 fi
-on 1 analytics -c "CREATE OR REPLACE VIEW ritual.shard_tails AS SELECT * FROM ritual.tail_counts()"
+on 1 analytics -f "$COORD/funnel_values.sql" >/dev/null
+
+# a package without its parts is refused, naming the worker
+on 1 analytics -At -c "SELECT pg_get_functiondef('ritual.shard_package()'::regprocedure)" \
+    >"$COORD/shard_package.sql"
+echo ";" >>"$COORD/shard_package.sql"
+on 1 analytics -c "CREATE OR REPLACE FUNCTION ritual.shard_package() RETURNS text
+                   LANGUAGE sql AS \$\$SELECT ritual.pack_text('{\"daily_activity\": []}')\$\$"
+out=$(on 0 coord -c "SELECT ritual.build_global_reports(reference_time => '$REFERENCE')" 2>&1)
+grep -q 'worker "w0" sent a package without activity_counts' <<<"$out" \
+    && pass "a worker's package without its parts is refused" \
+    || fail "a worker's package without its parts is refused" "$out"
+on 1 analytics -f "$COORD/shard_package.sql" >/dev/null
 
 # a worker whose lake holds another shard's users is refused
 on 1 analytics -c "SELECT ritual.create_raw_tables('$LAKE/events/shard=1/*.csv',
@@ -354,7 +369,7 @@ reader() { psql -X -q -At -h "$COORD" -p "${NODE_PORT[0]}" -U looker -d coord -c
 out=$(reader "SELECT count(*) > 0 FROM ritual.daily_activity")
 [ "$out" = t ] && pass "the reader reads the global reports" || fail "the reader reads the global reports" "$out"
 for q in "SELECT 1 FROM ritual_cluster.enriched_events LIMIT 1" \
-         "SELECT 1 FROM ritual_worker_w0.daily_activity LIMIT 1" \
+         "SELECT 1 FROM ritual_cluster.users_w0 LIMIT 1" \
          "SELECT ritual_cluster.dblink('ritual_worker_w0', 'SELECT 1')" \
          "SELECT * FROM ritual.workers" \
          "SELECT ritual.build_global_reports()" \

@@ -79,9 +79,8 @@ COMMENT ON FUNCTION ritual.check_worker(text, text) IS
   'internal: refuses a worker whose ritual version or reporting tables differ from the coordinator''s';
 
 /*
- * The coordinator's view of a worker: its aggregates as foreign tables in
- * schema ritual_worker_NAME, and its per-row tables as the partitions of
- * shard k of ritual_cluster's tables, made again.
+ * A worker's per-row tables as the partitions of shard k of ritual_cluster's
+ * tables, made again.
  */
 CREATE OR REPLACE FUNCTION ritual.import_worker(worker text, server name, shard integer,
                                                 shards integer)
@@ -91,14 +90,8 @@ SET search_path = pg_catalog, pg_temp
 SET client_min_messages = warning
 AS $fn$
 DECLARE
-    own_schema name := 'ritual_worker_' || worker;
     rel text;
 BEGIN
-    EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', own_schema);
-    EXECUTE format('CREATE SCHEMA %I', own_schema);
-    EXECUTE format('IMPORT FOREIGN SCHEMA ritual LIMIT TO (%s) FROM SERVER %I INTO %I',
-                   (SELECT string_agg(quote_ident(r), ', ') FROM unnest(ritual.shard_relations()) AS r),
-                   server, own_schema);
     FOREACH rel IN ARRAY ARRAY['enriched_events', 'sessions', 'users'] LOOP
         IF to_regclass(format('ritual_cluster.%I', rel)) IS NULL THEN
             EXECUTE format('CREATE TABLE ritual_cluster.%I (LIKE ritual.%I) PARTITION BY HASH (user_id)',
@@ -117,7 +110,7 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION ritual.import_worker(text, name, integer, integer) IS
-  'internal: the foreign tables and partitions through which the coordinator reads a worker';
+  'internal: the partitions through which the coordinator reads a worker''s rows';
 
 /*
  * ritual.add_worker: a worker that holds shard 'shard' of 'shards', a
@@ -240,12 +233,11 @@ BEGIN
     FOREACH rel IN ARRAY ARRAY['enriched_events', 'sessions', 'users'] LOOP
         EXECUTE format('DROP FOREIGN TABLE IF EXISTS ritual_cluster.%I', rel || '_' || gone.worker);
     END LOOP;
-    EXECUTE format('DROP SCHEMA IF EXISTS %I CASCADE', 'ritual_worker_' || gone.worker);
     EXECUTE format('DROP SERVER IF EXISTS %I CASCADE', gone.server);
 END
 $fn$;
 COMMENT ON FUNCTION ritual.remove_worker(text) IS
-  'remove a worker: its server, user mappings, foreign tables and partitions (the global reports stay as built)';
+  'remove a worker: its server, user mappings and partitions (the global reports stay as built)';
 
 /*
  * The statements that make a worker's catalogues (event types, funnels,
@@ -325,11 +317,12 @@ COMMENT ON FUNCTION ritual.drop_scratch(text) IS
   'internal: drops a temporary table of a global build, if there is one';
 
 /*
- * Run 'build_call' (a build or a refresh) on every worker at once: connect,
- * check each worker, make its catalogues the coordinator's, start the
- * builds, then wait for each and check that it holds its own shard's
- * users only.  Their results go to pg_temp._ritual_worker_results.  A
- * failure names the worker, and stops the builds still running.
+ * Run 'build_call' (a build or a refresh, and the package of what it made)
+ * on every worker at once: connect, check each worker, make its catalogues
+ * the coordinator's, start the builds, then wait for each and check that
+ * it holds its own shard's users only.  Their results (report, row_count,
+ * package) go to pg_temp._ritual_worker_results.  A failure names the
+ * worker, and stops the builds still running.
  */
 CREATE OR REPLACE FUNCTION ritual.run_worker_builds(build_call text)
 RETURNS void
@@ -348,8 +341,8 @@ DECLARE
     hint text;
 BEGIN
     PERFORM ritual.drop_scratch('_ritual_worker_results');
-    CREATE TEMP TABLE _ritual_worker_results (worker text, report text, row_count bigint)
-        ON COMMIT DROP;
+    CREATE TEMP TABLE _ritual_worker_results (worker text, report text, row_count bigint,
+                                              package text) ON COMMIT DROP;
     PERFORM ritual.close_worker_connections(true);
     BEGIN
         FOR w IN SELECT * FROM ritual.workers ORDER BY shard LOOP
@@ -370,12 +363,14 @@ BEGIN
             current_worker := w.worker;
             connection := 'ritual_build_' || w.worker;
             EXECUTE format('INSERT INTO _ritual_worker_results
-                            SELECT $1, r.report, r.row_count
-                              FROM %I.dblink_get_result($2) AS r(report text, row_count bigint)',
+                            SELECT $1, r.report, r.row_count, r.package
+                              FROM %I.dblink_get_result($2)
+                                   AS r(report text, row_count bigint, package text)',
                            dblink_schema)
               USING w.worker, connection;
             -- (the end of the results, which frees the connection)
-            EXECUTE format('SELECT count(*) FROM %I.dblink_get_result($1) AS r(report text, row_count bigint)',
+            EXECUTE format('SELECT count(*) FROM %I.dblink_get_result($1)
+                              AS r(report text, row_count bigint, package text)',
                            dblink_schema)
               USING connection;
             strays := ritual.ask_worker(connection,
@@ -397,57 +392,34 @@ BEGIN
                     HINT = concat_ws(' ', nullif(hint, ''),
                                      'The coordinator''s reports are unchanged: build again once the worker is back.');
     END;
-    PERFORM ritual.close_worker_connections(false);
+    -- (the connections stay open for the assembly's questions)
 END
 $fn$;
 COMMENT ON FUNCTION ritual.run_worker_builds(text) IS
   'internal: runs a build on every worker at once; a failure names the worker';
 
 /*
- * A worker relation of every worker, as one query with the worker's name
- * in a first column 'worker': its 'columns', and 'per_worker' added to
- * each worker's SELECT (WHERE, GROUP BY, ORDER BY, LIMIT, which
- * postgres_fdw runs on the worker).  The servers are async_capable, so
- * the Append reads them at once.
- */
-CREATE OR REPLACE FUNCTION ritual.from_workers(relation text, per_worker text DEFAULT '',
-                                               columns text DEFAULT 'r.*')
-RETURNS text
-LANGUAGE sql STABLE
-AS $$
-    SELECT string_agg(format('(SELECT %L::text AS worker, %s FROM %I.%I r %s)', worker, columns,
-                             'ritual_worker_' || worker, relation, per_worker),
-                      ' UNION ALL ' ORDER BY shard)
-      FROM ritual.workers
-$$;
-COMMENT ON FUNCTION ritual.from_workers(text, text, text) IS
-  'internal: a query over one relation of every worker';
-
-/*
  * The medians of funnel_steps over the seconds of every worker's users, as
  * ritual_median (percentile_cont(0.5)) takes them: the value at rank
- * (n - 1) / 2, or halfway between the two there.  Read in two steps, so
- * that the users' values do not all cross the network: the counts per
- * bucket of seconds, then the values of the buckets that hold those ranks.
+ * (n - 1) / 2, or halfway between the two there.  In two steps, so that
+ * the users' values do not all cross the network: the users per bucket of
+ * seconds came in the packages; the values of the buckets that hold those
+ * ranks are asked of every worker at once (ritual.shard_funnel_values),
+ * over the connections of their builds.
  * Into pg_temp._ritual_funnel_medians.
  */
 CREATE OR REPLACE FUNCTION ritual.funnel_medians()
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
-SET DateStyle = 'ISO, YMD'
 SET jit = off
 AS $fn$
 DECLARE
-    wanted text;
+    dblink_schema name := ritual.dblink_schema();
+    wanted jsonb;
+    w ritual.workers;
+    connection text;
 BEGIN
-    PERFORM ritual.drop_scratch('_ritual_funnel_buckets');
-    EXECUTE format('CREATE TEMP TABLE _ritual_funnel_buckets ON COMMIT DROP AS
-                    SELECT funnel, cohort_week, step, bucket, sum(users) AS users
-                      FROM (%s) w GROUP BY 1, 2, 3, 4',
-                   ritual.from_workers('shard_funnel_seconds',
-                                       'GROUP BY funnel, cohort_week, step, bucket',
-                                       'funnel, cohort_week, step, bucket, count(*) AS users'));
     -- each bucket's first rank, and the cell's middle ranks
     PERFORM ritual.drop_scratch('_ritual_middle_buckets');
     CREATE TEMP TABLE _ritual_middle_buckets ON COMMIT DROP AS
@@ -456,46 +428,67 @@ BEGIN
                sum(users) OVER w - users AS before,
                floor((sum(users) OVER cell - 1) / 2) AS low_rank,
                ceil((sum(users) OVER cell - 1) / 2) AS high_rank
-          FROM _ritual_funnel_buckets
+          FROM (SELECT b.funnel, b.cohort_week, b.step, b.bucket, sum(b.users) AS users
+                  FROM _ritual_packages p,
+                       jsonb_to_recordset(p.package -> 'funnel_buckets')
+                       AS b(funnel text, cohort_week date, step integer, bucket integer,
+                            users bigint)
+                 GROUP BY 1, 2, 3, 4) buckets
         WINDOW cell AS (PARTITION BY funnel, cohort_week, step),
                w AS (PARTITION BY funnel, cohort_week, step ORDER BY bucket)) b
      WHERE low_rank BETWEEN before AND before + users - 1
         OR high_rank BETWEEN before AND before + users - 1;
-    SELECT string_agg(format('(funnel = %L AND cohort_week = %L AND step = %s AND bucket = %s)',
-                             funnel, cohort_week, step, bucket), ' OR ')
+    SELECT jsonb_agg(jsonb_build_object('funnel', funnel, 'cohort_week', cohort_week,
+                                        'step', step, 'bucket', bucket))
       INTO wanted FROM _ritual_middle_buckets;
 
-    PERFORM ritual.drop_scratch('_ritual_funnel_medians');
-    CREATE TEMP TABLE _ritual_funnel_medians (funnel text, cohort_week date, step integer,
-                                              median double precision) ON COMMIT DROP;
-    IF wanted IS NULL THEN
-        RETURN;
+    PERFORM ritual.drop_scratch('_ritual_funnel_values');
+    CREATE TEMP TABLE _ritual_funnel_values (funnel text, cohort_week date, step integer,
+                                             bucket integer, seconds double precision,
+                                             users bigint) ON COMMIT DROP;
+    IF wanted IS NOT NULL THEN
+        -- (over the connections of the builds)
+        FOR w IN SELECT * FROM ritual.workers ORDER BY shard LOOP
+            connection := 'ritual_build_' || w.worker;
+            EXECUTE format('SELECT %I.dblink_send_query($1, $2)', dblink_schema)
+              USING connection, format('SELECT ritual.shard_funnel_values(%L)', wanted);
+        END LOOP;
+        FOR w IN SELECT * FROM ritual.workers ORDER BY shard LOOP
+            connection := 'ritual_build_' || w.worker;
+            EXECUTE format('INSERT INTO _ritual_funnel_values
+                            SELECT v.*
+                              FROM %I.dblink_get_result($1) AS r(package text),
+                                   jsonb_to_recordset(ritual.unpack_text(r.package)::jsonb)
+                                   AS v(funnel text, cohort_week date, step integer, bucket integer,
+                                        seconds double precision, users bigint)',
+                           dblink_schema)
+              USING connection;
+            EXECUTE format('SELECT count(*) FROM %I.dblink_get_result($1) AS r(package text)',
+                           dblink_schema)
+              USING connection;
+        END LOOP;
     END IF;
-    EXECUTE format($q$
-        INSERT INTO _ritual_funnel_medians
-        WITH worker_values AS (%s),
-        ranked AS (
-            SELECT v.funnel, v.cohort_week, v.step, v.seconds, b.low_rank, b.high_rank,
-                   b.before + sum(sum(v.users)) OVER (PARTITION BY v.funnel, v.cohort_week, v.step,
-                                                                  v.bucket
-                                                      ORDER BY v.seconds) AS next_rank
-              FROM worker_values v
-              JOIN _ritual_middle_buckets b USING (funnel, cohort_week, step, bucket)
-             GROUP BY v.funnel, v.cohort_week, v.step, v.bucket, v.seconds, b.before,
-                      b.low_rank, b.high_rank
-        ), middles AS (
-            SELECT funnel, cohort_week, step,
-                   min(seconds) FILTER (WHERE next_rank > low_rank) AS low,
-                   min(seconds) FILTER (WHERE next_rank > high_rank) AS high
-              FROM ranked GROUP BY 1, 2, 3
-        )
+
+    PERFORM ritual.drop_scratch('_ritual_funnel_medians');
+    CREATE TEMP TABLE _ritual_funnel_medians ON COMMIT DROP AS
+    WITH ranked AS (
+        SELECT v.funnel, v.cohort_week, v.step, v.seconds, b.low_rank, b.high_rank,
+               b.before + sum(sum(v.users)) OVER (PARTITION BY v.funnel, v.cohort_week, v.step,
+                                                              v.bucket
+                                                  ORDER BY v.seconds) AS next_rank
+          FROM _ritual_funnel_values v
+          JOIN _ritual_middle_buckets b USING (funnel, cohort_week, step, bucket)
+         GROUP BY v.funnel, v.cohort_week, v.step, v.bucket, v.seconds, b.before,
+                  b.low_rank, b.high_rank
+    ), middles AS (
         SELECT funnel, cohort_week, step,
-               CASE WHEN low = high THEN low ELSE low + 0.5 * (high - low) END
-          FROM middles$q$,
-        ritual.from_workers('shard_funnel_seconds',
-                            format('WHERE %s GROUP BY funnel, cohort_week, step, bucket, seconds',
-                                   wanted),
-                            'funnel, cohort_week, step, bucket, seconds, count(*) AS users'));
+               min(seconds) FILTER (WHERE next_rank > low_rank) AS low,
+               min(seconds) FILTER (WHERE next_rank > high_rank) AS high
+          FROM ranked GROUP BY 1, 2, 3
+    )
+    SELECT funnel, cohort_week, step,
+           CASE WHEN low = high THEN low ELSE low + 0.5 * (high - low) END AS median
+      FROM middles;
 END
 $fn$;
 COMMENT ON FUNCTION ritual.funnel_medians() IS
@@ -514,18 +507,33 @@ SET jit = off
 AS $fn$
 DECLARE
     rel text;
+    missing_worker text;
+    missing_part text;
     first_day date;
     last_day date;
     first_clean date;
     last_clean date;
 BEGIN
-    FOREACH rel IN ARRAY ritual.shard_relations() LOOP
-        CONTINUE WHEN rel IN ('enriched_events', 'sessions', 'users', 'shard_funnel_seconds');
+    -- the packages the workers' builds returned (src/sharding/package.c)
+    PERFORM ritual.drop_scratch('_ritual_packages');
+    CREATE TEMP TABLE _ritual_packages ON COMMIT DROP AS
+    SELECT worker, ritual.unpack_text(package)::jsonb AS package
+      FROM _ritual_worker_results WHERE package IS NOT NULL;
+    SELECT p.worker, r.rel INTO missing_worker, missing_part
+      FROM _ritual_packages p, unnest(ritual.packed_relations() || 'funnel_buckets'::text) AS r(rel)
+     WHERE jsonb_typeof(p.package -> r.rel) IS DISTINCT FROM 'array'
+     ORDER BY 1, 2 LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'worker "%" sent a package without %', missing_worker, missing_part
+              USING ERRCODE = 'data_corrupted';
+    END IF;
+    FOREACH rel IN ARRAY ritual.packed_relations() LOOP
         PERFORM ritual.drop_scratch('_ritual_w_' || rel);
-        EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS %s', '_ritual_w_' || rel,
-                       ritual.from_workers(rel, CASE WHEN rel = 'report_builds'
-                                                     THEN 'ORDER BY built_at DESC LIMIT 1'
-                                                     ELSE '' END));
+        EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS
+                        SELECT p.worker, r.*
+                          FROM _ritual_packages p,
+                               jsonb_populate_recordset(NULL::ritual.%I, p.package -> %L) r',
+                       '_ritual_w_' || rel, rel, rel);
     END LOOP;
 
     -- the days: from the first of any worker's to the last; a worker's
@@ -738,9 +746,12 @@ BEGIN
     -- one global build at a time
     LOCK TABLE ritual.global_builds IN EXCLUSIVE MODE;
 
+    -- each worker's build, and in its transaction the package of the
+    -- aggregates it made (one value: src/sharding/package.c)
     PERFORM ritual.run_worker_builds(
-        format('SELECT report, row_count FROM ritual.%s(events => %L, profiles => %L, reference_time => %L,'
-               ' session_gap => %L, spike_threshold => %s)',
+        format('SELECT report, row_count, NULL::text FROM ritual.%s(events => %L, profiles => %L,'
+               ' reference_time => %L, session_gap => %L, spike_threshold => %s)'
+               ' UNION ALL SELECT NULL, NULL, ritual.shard_package()',
                CASE WHEN refresh THEN 'refresh_reports' ELSE 'build_reports' END,
                events, profiles, reference, session_gap, spike_threshold));
     workers_done := clock_timestamp();
@@ -750,12 +761,14 @@ BEGIN
         PERFORM ritual.assemble_global_reports(spike_threshold);
     EXCEPTION WHEN OTHERS THEN
         GET STACKED DIAGNOSTICS message = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+        PERFORM ritual.close_worker_connections(true);
         RAISE EXCEPTION 'the global reports could not be assembled from the workers: %', message
               USING ERRCODE = state,
                     DETAIL = coalesce('Workers that do not answer now: ' || ritual.silent_workers() || '.',
                                       'Every worker answers now.'),
                     HINT = 'The coordinator''s reports are unchanged: build again once the workers answer.';
     END;
+    PERFORM ritual.close_worker_connections(false);
     -- the coordinator holds no rows of its own
     DELETE FROM ritual.users;
     DELETE FROM ritual.enriched_events;
@@ -842,7 +855,7 @@ REVOKE EXECUTE ON FUNCTION ritual.dblink_schema(), ritual.ask_worker(text, text)
        ritual.add_worker(text, integer, integer, text, integer, text, text, text),
        ritual.remove_worker(text), ritual.catalogue_statements(),
        ritual.close_worker_connections(boolean), ritual.drop_scratch(text), ritual.run_worker_builds(text),
-       ritual.from_workers(text, text, text), ritual.funnel_medians(), ritual.silent_workers(),
+       ritual.funnel_medians(), ritual.silent_workers(),
        ritual.assemble_global_reports(double precision),
        ritual.run_global_build(text, text, timestamp, interval, double precision, boolean),
        ritual.build_global_reports(text, text, timestamp, interval, double precision),

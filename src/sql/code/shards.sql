@@ -23,6 +23,22 @@ COMMENT ON FUNCTION ritual.user_shard(bigint, integer) IS
   'the shard (0 to shards - 1) that holds a user: the remainder of PostgreSQL''s hash partitioning of user_id with modulus shards; 0 for a NULL user_id';
 
 /*
+ * A text compressed and written in base64, and back (src/sharding/
+ * package.c): what a worker sends its coordinator, one value a fraction
+ * of the rows' size.
+ */
+CREATE OR REPLACE FUNCTION ritual.pack_text(plain text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'ritual_pack_text'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ritual.pack_text(text) IS 'internal: a text, zstd-compressed, in base64';
+CREATE OR REPLACE FUNCTION ritual.unpack_text(packed text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'ritual_unpack_text'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ritual.unpack_text(text) IS 'internal: the text of ritual.pack_text';
+
+/*
  * The users of each signup cohort.  A coordinator sums them into
  * retention_cohorts' cohort sizes: a worker's retention cells stop at its
  * own last day with a clean event, and a cohort that signed up after it
@@ -103,10 +119,9 @@ COMMENT ON FUNCTION ritual.step_seconds(timestamp, timestamp) IS
  * The seconds each user took from a funnel's step to the next: what the
  * medians of funnel_steps are taken over, one row per user and step from
  * 2.  Each value is in a bucket of about a sixth of an octave
- * (floor(6 ln(seconds + 1)), rising with the seconds), so that a
- * coordinator reads the users per bucket first, then the values of the
- * buckets that hold the middle of each cell only, both counted on the
- * worker.
+ * (floor(6 ln(seconds + 1)), rising with the seconds): a coordinator reads
+ * the users per bucket first (in the package), then the values of the
+ * buckets that hold the middle of each cell only (shard_funnel_values).
  */
 CREATE OR REPLACE FUNCTION ritual.funnel_seconds()
 RETURNS TABLE (funnel text, cohort_week date, step integer, bucket integer,
@@ -121,24 +136,93 @@ AS $$
                    ritual.step_seconds(f.step_times[s - 1], f.step_times[s]) AS seconds
               FROM ritual.funnel_users f, generate_series(2, f.steps_reached) AS s) t
 $$;
-COMMENT ON FUNCTION ritual.funnel_seconds() IS 'internal: the rows of view ritual.shard_funnel_seconds';
-CREATE OR REPLACE VIEW ritual.shard_funnel_seconds AS SELECT * FROM ritual.funnel_seconds();
-COMMENT ON VIEW ritual.shard_funnel_seconds IS
-  'For a coordinator (docs/scale-out.md): per funnel, entry cohort and step from 2, the seconds each user took from the step before, and their bucket.';
+COMMENT ON FUNCTION ritual.funnel_seconds() IS
+  'internal: each user''s seconds from a funnel''s step to the next, with their bucket';
+
+/*
+ * The values of some buckets of funnel seconds ('cells': a JSON array of
+ * funnel, cohort_week, step and bucket), counted per value, packed.
+ */
+CREATE OR REPLACE FUNCTION ritual.shard_funnel_values(cells jsonb)
+RETURNS text
+LANGUAGE sql STABLE
+SET jit = off
+SET extra_float_digits = 1
+AS $$
+    SELECT ritual.pack_text(coalesce(jsonb_agg(t), '[]')::text)
+      FROM (SELECT f.funnel, f.cohort_week, f.step, f.bucket, f.seconds, count(*) AS users
+              FROM ritual.funnel_seconds() f
+              JOIN jsonb_to_recordset(cells)
+                   AS c(funnel text, cohort_week date, step integer, bucket integer)
+                USING (funnel, cohort_week, step, bucket)
+             GROUP BY 1, 2, 3, 4, 5) t
+$$;
+COMMENT ON FUNCTION ritual.shard_funnel_values(jsonb) IS
+  'internal: for a coordinator, the seconds of some buckets of funnel seconds, counted per value and packed';
+
+/*
+ * The aggregates a coordinator sums, in one package (src/sharding/
+ * package.c) that a worker's build returns with its counts: each relation of ritual.packed_relations() as a JSON array
+ * of its rows (report_builds: the last build only), and the users per
+ * bucket of funnel seconds.  Floats are written shortest-exact, so that
+ * they read back as the same doubles.
+ */
+CREATE OR REPLACE FUNCTION ritual.packed_relations()
+RETURNS text[]
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT ARRAY['activity_counts', 'daily_activity', 'daily_activity_by_segment',
+                 'daily_event_types', 'data_quality', 'event_transitions', 'funnel_steps',
+                 'path_counts', 'report_builds', 'retention_cohorts', 'segment_cohorts',
+                 'segment_weeks', 'shard_cohorts', 'shard_tails']
+$$;
+COMMENT ON FUNCTION ritual.packed_relations() IS
+  'internal: the relations of a worker''s package';
+
+-- (VOLATILE: called in the statement of the build, it must see what the
+-- build wrote, which a STABLE function's snapshot would not)
+CREATE OR REPLACE FUNCTION ritual.shard_package()
+RETURNS text
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET extra_float_digits = 1
+AS $fn$
+DECLARE
+    package jsonb := '{}';
+    rel text;
+    rows jsonb;
+BEGIN
+    FOREACH rel IN ARRAY ritual.packed_relations() LOOP
+        -- (without the shares, medians and statuses, which the coordinator
+        -- computes again: their digits are most of what would not compress)
+        EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(t) - $1), ''[]'')
+                          FROM (SELECT * FROM ritual.%I %s) t', rel,
+                       CASE WHEN rel = 'report_builds' THEN 'ORDER BY built_at DESC LIMIT 1' ELSE '' END)
+           INTO rows
+          USING ARRAY['stickiness', 'pct_on', 'pct_on_or_after', 'cell_status', 'pct_of_first',
+                      'pct_of_previous', 'median_seconds_from_previous', 'cohort_status'];
+        package := package || jsonb_build_object(rel, rows);
+    END LOOP;
+    SELECT coalesce(jsonb_agg(t), '[]') INTO rows
+      FROM (SELECT funnel, cohort_week, step, bucket, count(*) AS users
+              FROM ritual.funnel_seconds() GROUP BY 1, 2, 3, 4) t;
+    RETURN ritual.pack_text((package || jsonb_build_object('funnel_buckets', rows))::text);
+END
+$fn$;
+COMMENT ON FUNCTION ritual.shard_package() IS
+  'internal: for a coordinator, this shard''s aggregates, one value, packed (src/sharding/package.c)';
 
 /*
  * The relations a coordinator reads from a worker: the aggregates it sums
- * and the per-row tables it reaches as partitions.
+ * (through the package) and the per-row tables it reaches as partitions.
  */
 CREATE OR REPLACE FUNCTION ritual.shard_relations()
 RETURNS text[]
 LANGUAGE sql IMMUTABLE
 AS $$
-    SELECT ARRAY['activity_counts', 'daily_activity', 'daily_activity_by_segment',
-                 'daily_event_types', 'data_quality', 'enriched_events', 'event_transitions',
-                 'funnel_steps', 'path_counts', 'report_builds', 'retention_cohorts',
-                 'segment_cohorts', 'segment_weeks', 'sessions', 'shard_cohorts',
-                 'shard_funnel_seconds', 'shard_tails', 'users']
+    SELECT ritual.packed_relations()
+           || ARRAY['enriched_events', 'sessions', 'users']
 $$;
 COMMENT ON FUNCTION ritual.shard_relations() IS
   'the relations of schema ritual that a coordinator reads from its workers';
@@ -186,5 +270,7 @@ COMMENT ON FUNCTION ritual.catalogue_digest() IS
 -- what only a coordinator asks (as the owner of the reporting tables)
 REVOKE EXECUTE ON FUNCTION ritual.shard_relations(), ritual.shard_schema_digest(),
        ritual.catalogue_digest(), ritual.tail_counts(), ritual.funnel_seconds(),
-       ritual.step_seconds(timestamp, timestamp)
+       ritual.step_seconds(timestamp, timestamp), ritual.shard_funnel_values(jsonb),
+       ritual.packed_relations(), ritual.shard_package(), ritual.pack_text(text),
+       ritual.unpack_text(text)
   FROM PUBLIC;
