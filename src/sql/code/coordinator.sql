@@ -299,24 +299,6 @@ COMMENT ON FUNCTION ritual.close_worker_connections(boolean) IS
   'internal: closes the connections of a global build to its workers';
 
 /*
- * Drop a scratch table of this session's, left by an earlier global build
- * in the same transaction.
- */
-CREATE OR REPLACE FUNCTION ritual.drop_scratch(name text)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-    IF to_regclass(format('pg_temp.%I', name)) IS NOT NULL THEN
-        EXECUTE format('DROP TABLE pg_temp.%I', name);
-    END IF;
-END
-$fn$;
-COMMENT ON FUNCTION ritual.drop_scratch(text) IS
-  'internal: drops a temporary table of a global build, if there is one';
-
-/*
  * Run 'build_call' (a build or a refresh, and the package of what it made)
  * on every worker at once: connect, check each worker, make its catalogues
  * the coordinator's, start the builds, then wait for each and check that
@@ -854,7 +836,7 @@ REVOKE EXECUTE ON FUNCTION ritual.dblink_schema(), ritual.ask_worker(text, text)
        ritual.check_worker(text, text), ritual.import_worker(text, name, integer, integer),
        ritual.add_worker(text, integer, integer, text, integer, text, text, text),
        ritual.remove_worker(text), ritual.catalogue_statements(),
-       ritual.close_worker_connections(boolean), ritual.drop_scratch(text), ritual.run_worker_builds(text),
+       ritual.close_worker_connections(boolean), ritual.run_worker_builds(text),
        ritual.funnel_medians(), ritual.silent_workers(),
        ritual.assemble_global_reports(double precision),
        ritual.run_global_build(text, text, timestamp, interval, double precision, boolean),

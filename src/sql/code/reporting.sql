@@ -295,6 +295,24 @@ COMMENT ON FUNCTION ritual.write_retention_cohorts(date) IS
   'internal: writes retention_cohorts from the cohort sizes and retained counts of the build''s scratch tables';
 
 /*
+ * Drop a scratch table of this session's, left by an earlier build in the
+ * same transaction (a build's, or a coordinator's global build's).
+ */
+CREATE OR REPLACE FUNCTION ritual.drop_scratch(name text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF to_regclass(format('pg_temp.%I', name)) IS NOT NULL THEN
+        EXECUTE format('DROP TABLE pg_temp.%I', name);
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION ritual.drop_scratch(text) IS
+  'internal: drops a temporary table of an earlier build, if there is one';
+
+/*
  * ritual.build_reports: (re)build every reporting table from the raw events
  * and profiles.  The events relation needs user_id, event_type and
  * event_date, the profiles relation user_id and signup_date; source_file and
@@ -1015,9 +1033,7 @@ BEGIN
                                        '_ritual_segment_day_counts',
                                        '_ritual_segment_week_counts'])
     LOOP
-        IF to_regclass('pg_temp.' || scratch) IS NOT NULL THEN
-            EXECUTE format('DROP TABLE pg_temp.%I', scratch);
-        END IF;
+        PERFORM ritual.drop_scratch(scratch);
     END LOOP;
 
     -- can it be incremental?
@@ -1796,5 +1812,6 @@ REVOKE EXECUTE ON FUNCTION ritual.detect_spikes(double precision, date),
     ritual.recompute_events(timestamp, interval, bigint, boolean, date, date, timestamp),
     ritual.update_reports(text, text, timestamp, interval, double precision, boolean),
     ritual.has_columns(regclass, text[]), ritual.require_columns(regclass, text[]),
-    ritual.analyze_scratch(regclass, text[]), ritual.write_retention_cohorts(date)
+    ritual.analyze_scratch(regclass, text[]), ritual.write_retention_cohorts(date),
+    ritual.drop_scratch(text)
   FROM PUBLIC;
