@@ -144,7 +144,7 @@ deploy() {
     done
 }
 
-declare -A times assembly moved
+declare -A times assembly moved slowest
 single_counts=""
 for round in $(seq 1 "$rounds"); do
     settle
@@ -160,6 +160,8 @@ for round in $(seq 1 "$rounds"); do
         times[$k]+=" $((($(date +%s%N) - start) / 1000000))"
         moved[$k]+=" $(($(lo_bytes) - before))"
         assembly[$k]+=" $(on 0 coord -c "SELECT round(assembly_seconds * 1000) FROM ritual.global_builds ORDER BY built_at DESC LIMIT 1")"
+        slowest[$k]+=" $(on 0 coord -c "SELECT round(max(seconds) * 1000) FROM ritual.worker_builds
+                                         WHERE built_at = (SELECT max(built_at) FROM ritual.global_builds)")"
         # (data_quality has a row per raw file and kind, and each lake has its files)
         if [ "$(grep -v '^data_quality=' <<<"$counts")" != "$(grep -v '^data_quality=' <<<"$single_counts")" ]; then
             echo "bench: the global build on $k workers differs from the single node:" >&2
@@ -177,7 +179,7 @@ for k in 1 2 3; do
     t=$(median "${times[$k]}")
     a=$(median "${assembly[$k]}")
     b=$(median "${moved[$k]}")
-    echo "$k worker(s): build $t ms, $(echo "scale=2; $single / $t" | bc)x the single node's speed;" \
+    echo "$k worker(s): build $t ms (the slowest worker's own build $(median "${slowest[$k]}") ms), $(echo "scale=2; $single / $t" | bc)x the single node's speed;" \
          "assembly $a ms, $(echo "scale=2; 100 * $a / $single" | bc)% of a single-node build;" \
          "$b bytes moved, $(echo "scale=3; 100 * $b / $lake_bytes" | bc)% of the raw lake ($lake_bytes bytes)"
 done

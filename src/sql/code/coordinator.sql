@@ -385,7 +385,7 @@ COMMENT ON FUNCTION ritual.run_worker_builds(text) IS
  * ritual_median (percentile_cont(0.5)) takes them: the value at rank
  * (n - 1) / 2, or halfway between the two there.  In two steps, so that
  * the users' values do not all cross the network: the users per bucket of
- * seconds came in the packages; the values of the buckets that hold those
+ * seconds came in the packages (_ritual_package_parts); the values of the buckets that hold those
  * ranks are asked of every worker at once (ritual.shard_funnel_values),
  * over the connections of their builds.
  * Into pg_temp._ritual_funnel_medians.
@@ -411,10 +411,11 @@ BEGIN
                floor((sum(users) OVER cell - 1) / 2) AS low_rank,
                ceil((sum(users) OVER cell - 1) / 2) AS high_rank
           FROM (SELECT b.funnel, b.cohort_week, b.step, b.bucket, sum(b.users) AS users
-                  FROM _ritual_packages p,
-                       jsonb_to_recordset(p.package -> 'funnel_buckets')
+                  FROM _ritual_package_parts p,
+                       jsonb_to_recordset(p.rows)
                        AS b(funnel text, cohort_week date, step integer, bucket integer,
                             users bigint)
+                 WHERE p.part = 'funnel_buckets'
                  GROUP BY 1, 2, 3, 4) buckets
         WINDOW cell AS (PARTITION BY funnel, cohort_week, step),
                w AS (PARTITION BY funnel, cohort_week, step ORDER BY bucket)) b
@@ -496,15 +497,23 @@ DECLARE
     first_clean date;
     last_clean date;
 BEGIN
-    -- the packages the workers' builds returned (src/sharding/package.c)
-    PERFORM ritual.drop_scratch('_ritual_packages');
-    CREATE TEMP TABLE _ritual_packages ON COMMIT DROP AS
-    SELECT worker, ritual.unpack_text(package)::jsonb AS package
-      FROM _ritual_worker_results WHERE package IS NOT NULL;
-    SELECT p.worker, r.rel INTO missing_worker, missing_part
-      FROM _ritual_packages p, unnest(ritual.packed_relations() || 'funnel_buckets'::text) AS r(rel)
-     WHERE jsonb_typeof(p.package -> r.rel) IS DISTINCT FROM 'array'
-     ORDER BY 1, 2 LIMIT 1;
+    -- the packages the workers' builds returned (src/sharding/package.c),
+    -- parted by relation once, and kept uncompressed (each relation's
+    -- rows are read once)
+    PERFORM ritual.drop_scratch('_ritual_package_parts');
+    CREATE TEMP TABLE _ritual_package_parts (worker text, part text, rows jsonb) ON COMMIT DROP;
+    ALTER TABLE _ritual_package_parts ALTER COLUMN rows SET STORAGE EXTERNAL;
+    INSERT INTO _ritual_package_parts
+    SELECT r.worker, e.key, e.value
+      FROM _ritual_worker_results r,
+           jsonb_each(ritual.unpack_text(r.package)::jsonb) AS e
+     WHERE r.package IS NOT NULL;
+    SELECT w.worker, p.part INTO missing_worker, missing_part
+      FROM ritual.workers w, unnest(ritual.packed_relations() || 'funnel_buckets'::text) AS p(part)
+     WHERE NOT EXISTS (SELECT FROM _ritual_package_parts x
+                        WHERE x.worker = w.worker AND x.part = p.part
+                          AND jsonb_typeof(x.rows) = 'array')
+     ORDER BY w.shard, p.part LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'worker "%" sent a package without %', missing_worker, missing_part
               USING ERRCODE = 'data_corrupted';
@@ -513,8 +522,9 @@ BEGIN
         PERFORM ritual.drop_scratch('_ritual_w_' || rel);
         EXECUTE format('CREATE TEMP TABLE %I ON COMMIT DROP AS
                         SELECT p.worker, r.*
-                          FROM _ritual_packages p,
-                               jsonb_populate_recordset(NULL::ritual.%I, p.package -> %L) r',
+                          FROM _ritual_package_parts p,
+                               jsonb_populate_recordset(NULL::ritual.%I, p.rows) r
+                         WHERE p.part = %L',
                        '_ritual_w_' || rel, rel, rel);
     END LOOP;
 

@@ -189,25 +189,33 @@ SET jit = off
 SET extra_float_digits = 1
 AS $fn$
 DECLARE
-    package jsonb := '{}';
+    parts text[] := '{}';
     rel text;
-    rows jsonb;
+    rows text;
 BEGIN
     FOREACH rel IN ARRAY ritual.packed_relations() LOOP
         -- (without the shares, medians and statuses, which the coordinator
         -- computes again: their digits are most of what would not compress)
-        EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(t) - $1), ''[]'')
-                          FROM (SELECT * FROM ritual.%I %s) t', rel,
+        EXECUTE format('SELECT coalesce(json_agg(t), ''[]'') FROM (SELECT %s FROM ritual.%I %s) t',
+                       (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+                          FROM pg_catalog.pg_attribute a
+                         WHERE a.attrelid = format('ritual.%I', rel)::regclass AND a.attnum > 0
+                           AND NOT a.attisdropped
+                           AND a.attname <> ALL (ARRAY['stickiness', 'pct_on', 'pct_on_or_after',
+                                                       'cell_status', 'pct_of_first',
+                                                       'pct_of_previous',
+                                                       'median_seconds_from_previous',
+                                                       'cohort_status'])),
+                       rel,
                        CASE WHEN rel = 'report_builds' THEN 'ORDER BY built_at DESC LIMIT 1' ELSE '' END)
-           INTO rows
-          USING ARRAY['stickiness', 'pct_on', 'pct_on_or_after', 'cell_status', 'pct_of_first',
-                      'pct_of_previous', 'median_seconds_from_previous', 'cohort_status'];
-        package := package || jsonb_build_object(rel, rows);
+           INTO rows;
+        parts := parts || format('%s: %s', to_json(rel), rows);
     END LOOP;
-    SELECT coalesce(jsonb_agg(t), '[]') INTO rows
+    SELECT coalesce(json_agg(t), '[]') INTO rows
       FROM (SELECT funnel, cohort_week, step, bucket, count(*) AS users
               FROM ritual.funnel_seconds() GROUP BY 1, 2, 3, 4) t;
-    RETURN ritual.pack_text((package || jsonb_build_object('funnel_buckets', rows))::text);
+    parts := parts || format('%s: %s', to_json('funnel_buckets'::text), rows);
+    RETURN ritual.pack_text('{' || array_to_string(parts, ', ') || '}');
 END
 $fn$;
 COMMENT ON FUNCTION ritual.shard_package() IS
