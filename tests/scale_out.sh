@@ -190,6 +190,14 @@ build_both() {
 build_both build
 compare_all "build"
 
+# the report page reads the coordinator as a single node's
+page=$(on 0 coord -c "SELECT ritual.dashboard_html()" 2>&1)
+if grep -q 'data-source="report_builds daily_activity"' <<<"$page" && grep -q '</html>' <<<"$page"; then
+    pass "the report page draws the global reports"
+else
+    fail "the report page draws the global reports" "$(head -c 300 <<<"$page")"
+fi
+
 # a drill-down to one user reads one worker; per-user aggregates run there
 user=$(on 0 single -c "SELECT user_id FROM ritual.users ORDER BY user_id LIMIT 1 OFFSET 100")
 shard=$(on 0 coord -c "SELECT ritual.user_shard($user, 3)")
