@@ -71,10 +71,10 @@ stage=$(mktemp -d)
 src/generator/ritual-generate --out "$stage/export" --users 1000 --days 100 --events-files 3 \
     --spike-days 1 --drop-days 1 --seed 23 >/dev/null || { echo "scale_out: 0 passed, 1 failed"; exit 1; }
 mkdir -p "$stage/lake/events" "$stage/lake/profiles"
-give_to_server "$COORD/work" "$stage/export" "$stage/lake"
+give_to_server "$COORD/files" "$stage/export" "$stage/lake"
 rm -rf "$stage"
-EXPORT=$COORD/work/export
-LAKE=$COORD/work/lake
+EXPORT=$COORD/files/export
+LAKE=$COORD/files/lake
 
 on 0 postgres -c 'CREATE DATABASE lake' -c 'CREATE DATABASE single' -c 'CREATE DATABASE coord'
 for n in 1 2 3; do
