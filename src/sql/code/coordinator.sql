@@ -115,9 +115,9 @@ COMMENT ON FUNCTION ritual.import_worker(text, name, integer, integer) IS
 /*
  * ritual.add_worker: a worker that holds shard 'shard' of 'shards', a
  * PostgreSQL server with ritual at host:port.  Makes its postgres_fdw
- * server and the caller's user mapping, checks it, and imports what the
- * coordinator reads from it.  Superusers only: it points this server at
- * another.
+ * server and the caller's user mapping, checks it, and makes its per-row
+ * tables partitions of ritual_cluster's.  Superusers only: it points this
+ * server at another.
  */
 CREATE OR REPLACE FUNCTION ritual.add_worker(worker text, shard integer, shards integer,
                                              host text, port integer DEFAULT 5432,

@@ -1,12 +1,12 @@
 /*
  * src/sql/code/shards.sql: what makes a ritual installation a shard of a
  * larger deployment (docs/scale-out.md).  The rule that assigns users to
- * shards, and the few small aggregates a coordinator reads from a worker
- * besides its reporting tables: they are what the sums of the workers'
- * reports lack to equal a single node's (the signup cohorts a worker's
- * retention cells do not reach, WAU and MAU past the worker's last day,
- * the funnels' seconds that medians need).  Every node has them; only a
- * coordinator reads them.
+ * shards; the few small aggregates a coordinator needs from a worker
+ * besides its reporting tables, what the sums of the workers' reports lack
+ * to equal a single node's (the signup cohorts a worker's retention cells
+ * do not reach, WAU and MAU past the worker's last day, the funnels'
+ * seconds that medians need); and the package that carries them all to
+ * the coordinator.  Every node has them; only a coordinator asks for them.
  */
 
 /*

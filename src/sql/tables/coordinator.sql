@@ -23,7 +23,7 @@ COMMENT ON COLUMN ritual.workers.worker IS 'the worker''s name: lower-case lette
 COMMENT ON COLUMN ritual.workers.shard IS 'the shard it holds, from 0';
 COMMENT ON COLUMN ritual.workers.shards IS 'the number of shards of the deployment';
 COMMENT ON COLUMN ritual.workers.server IS 'its postgres_fdw server, ritual_worker_ and the name';
-COMMENT ON COLUMN ritual.workers.version IS 'the ritual version the coordinator imported the worker''s tables at';
+COMMENT ON COLUMN ritual.workers.version IS 'the worker''s ritual version when it was added (every build checks it is the coordinator''s)';
 COMMENT ON COLUMN ritual.workers.added_at IS 'when it was added (UTC)';
 
 -- One row per global build or refresh that completed.
